@@ -1,0 +1,1 @@
+"""The cluster engine: asyncio only, no Qt anywhere below this package."""

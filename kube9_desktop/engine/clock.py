@@ -1,0 +1,52 @@
+"""Time as an injected dependency: controllers ask a Clock, tests hand them a FakeClock."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps; deadlines use this."""
+        ...
+
+    def now(self) -> datetime:
+        """Wall-clock time in UTC; timestamps shown to people use this."""
+        ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that moves only when told to; both readings advance together."""
+
+    def __init__(self, start: float = 1000.0, wall: datetime | None = None) -> None:
+        self._mono = start
+        self._wall = wall or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def now(self) -> datetime:
+        return self._wall
+
+    def advance(self, seconds: float) -> None:
+        self._mono += seconds
+        self._wall += timedelta(seconds=seconds)
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """ISO-8601 with an explicit UTC offset, or None."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()

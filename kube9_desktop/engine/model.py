@@ -1,0 +1,304 @@
+"""The cluster's vocabulary: enums and frozen views shared by the engine, the API and the UI.
+
+Units inside the engine: CPU in integer millicores (``cpu_m``), memory in integer MiB (``mem_mi``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class NodeType(StrEnum):
+    WORKER = "worker"
+    MASTER = "master"
+
+
+class NodeStatus(StrEnum):
+    INITIALIZING = "initializing"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    RECOVERING = "recovering"
+    FAILED = "failed"
+
+
+class PodPhase(StrEnum):
+    PENDING = "pending"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+    TERMINATING = "terminating"
+
+
+class FaultMode(StrEnum):
+    CRASH = "crash"
+    HANG = "hang"
+    PARTITION = "partition"
+    COMPONENT = "component"
+
+
+WORKER_COMPONENTS: tuple[str, ...] = ("kubelet", "container_runtime", "kube_proxy", "node_agent")
+MASTER_COMPONENTS: tuple[str, ...] = (
+    *WORKER_COMPONENTS,
+    "api_server",
+    "scheduler",
+    "controller_manager",
+    "etcd",
+)
+# A node whose kubelet or container runtime is down cannot run pods (it is NotReady).
+REQUIRED_COMPONENTS: tuple[str, ...] = ("kubelet", "container_runtime")
+COMPONENT_RUNNING = "running"
+
+VOLUME_TYPES: tuple[str, ...] = ("emptyDir", "configMap", "hostPath", "secret")
+CONFIG_TYPES: tuple[str, ...] = ("env", "secret")
+SECRET_MASK = "******"
+MIB_PER_CORE_DEFAULT = 2048
+
+
+def components_for(node_type: NodeType) -> tuple[str, ...]:
+    return MASTER_COMPONENTS if node_type is NodeType.MASTER else WORKER_COMPONENTS
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """An amount of CPU (millicores) and memory (MiB)."""
+
+    cpu_m: int = 0
+    mem_mi: int = 0
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.cpu_m + other.cpu_m, self.mem_mi + other.mem_mi)
+
+    def __sub__(self, other: Resources) -> Resources:
+        return Resources(self.cpu_m - other.cpu_m, self.mem_mi - other.mem_mi)
+
+    def covers(self, other: Resources) -> bool:
+        return self.cpu_m >= other.cpu_m and self.mem_mi >= other.mem_mi
+
+
+def cores(cpu_m: int) -> float:
+    """Millicores as the API's cores (4000 -> 4.0, 500 -> 0.5)."""
+    return round(cpu_m / 1000, 3)
+
+
+def format_cpu(cpu_m: int) -> str:
+    """Millicores for people: 2000 -> "2", 500 -> "0.5"."""
+    return f"{cpu_m / 1000:g}"
+
+
+def format_mem(mem_mi: int) -> str:
+    """MiB for people: 512 -> "512Mi", 2048 -> "2Gi", 1536 -> "1.5Gi"."""
+    if mem_mi >= 1024:
+        return f"{mem_mi / 1024:g}Gi"
+    return f"{mem_mi}Mi"
+
+
+# ---- specs: what a user asked for (validated) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    name: str
+    image: str
+    cpu_m: int = 0
+    mem_mi: int = 0
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeSpec:
+    name: str
+    type: str = "emptyDir"
+    size: int | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigItem:
+    name: str
+    type: str
+    key: str
+    value: str
+
+    @property
+    def is_secret(self) -> bool:
+        return self.type == "secret"
+
+    @property
+    def shown_value(self) -> str:
+        return SECRET_MASK if self.is_secret else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    name: str
+    node_type: NodeType
+    capacity: Resources
+
+
+@dataclass(frozen=True, slots=True)
+class PodSpec:
+    name: str
+    request: Resources
+    containers: tuple[ContainerSpec, ...]
+    volumes: tuple[VolumeSpec, ...] = ()
+    config: tuple[ConfigItem, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "multi-container" if len(self.containers) > 1 else "single-container"
+
+
+# ---- views: snapshots of live state, safe to hand to anyone ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStatus:
+    """What the node's agent last said about one container."""
+
+    name: str
+    state: str = "waiting"  # waiting | running | terminated | crashloop | unknown
+    exit_code: int | None = None
+    restarts: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateResult:
+    """One node as the scheduler saw it for one pod."""
+
+    node_id: int
+    node_name: str
+    fits: bool
+    reasons: tuple[str, ...] = ()
+    free_cpu_m: int = 0
+    free_mem_mi: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "node": self.node_name,
+            "fits": self.fits,
+            "reasons": list(self.reasons),
+            "cpu_cores_free": cores(self.free_cpu_m),
+            "memory_mb_free": self.free_mem_mi,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The scheduler's answer: the chosen node, or why no node fits; always with the candidates.
+
+    ``candidates`` lists the nodes it looked at (all of them in small clusters; the chosen one
+    plus a sample in large ones, ``omitted`` counts the rest).
+    """
+
+    strategy: str
+    node_id: int | None
+    node_name: str | None
+    candidates: tuple[CandidateResult, ...] = ()
+    omitted: int = 0
+    at: datetime | None = None
+
+    @property
+    def reasons(self) -> dict[str, list[str]]:
+        return {c.node_name: list(c.reasons) for c in self.candidates if not c.fits}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "node": self.node_name,
+            "node_id": self.node_id,
+            "candidates": [c.to_json() for c in self.candidates],
+            "omitted": self.omitted,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Decision:
+        cands = tuple(
+            CandidateResult(
+                node_id=int(c.get("node_id", 0)),
+                node_name=str(c.get("node", "")),
+                fits=bool(c.get("fits")),
+                reasons=tuple(c.get("reasons", ())),
+                free_cpu_m=round(float(c.get("cpu_cores_free", 0)) * 1000),
+                free_mem_mi=int(c.get("memory_mb_free", 0)),
+            )
+            for c in data.get("candidates", ())
+        )
+        at = data.get("at")
+        return Decision(
+            strategy=str(data.get("strategy", "")),
+            node_id=data.get("node_id"),
+            node_name=data.get("node"),
+            candidates=cands,
+            omitted=int(data.get("omitted", 0)),
+            at=datetime.fromisoformat(at) if at else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    id: int
+    name: str
+    node_type: NodeType
+    capacity: Resources
+    allocated: Resources
+    status: NodeStatus
+    status_reason: str
+    components: Mapping[str, str]
+    pod_ids: tuple[int, ...]
+    last_heartbeat: datetime | None
+    seconds_since_heartbeat: float | None
+    recovery_attempts: int
+    runtime: str
+    runtime_handle: str | None
+    faults: tuple[str, ...]
+    created_at: datetime
+    schedulable: bool = False
+
+    @property
+    def free(self) -> Resources:
+        return self.capacity - self.allocated
+
+
+@dataclass(frozen=True, slots=True)
+class PodView:
+    id: int
+    name: str
+    spec: PodSpec
+    node_id: int | None
+    node_name: str | None
+    phase: PodPhase
+    ip: str
+    containers: tuple[ContainerStatus, ...]
+    decision: Decision | None
+    created_at: datetime
+    reason: str = ""
+    last_report: datetime | None = None
+
+    @property
+    def request(self) -> Resources:
+        return self.spec.request
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    nodes_by_status: Mapping[str, int]
+    pods_by_phase: Mapping[str, int]
+    capacity: Resources
+    allocated: Resources
+    node_count: int
+    pod_count: int
+    runtime: str
+    runtime_reason: str = ""
+    scheduler: str = "best-fit"
+    heartbeats_per_s: float = 0.0
+    evictions_paused: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,95 @@
+"""Strict parsing of CPU and memory amounts: API numbers (cores, MB) and Kubernetes quantities.
+
+CPU becomes integer millicores, memory integer MiB. Examples::
+
+    parse_cpu(2) == 2000           parse_cpu("500m") == 500       parse_cpu("0.25") == 250
+    parse_memory(256) == 256       parse_memory("1Gi") == 1024    parse_memory("1G") == 954
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+
+_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|([a-zA-Z]{0,2}))$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+MAX_CPU_M = 1_024_000  # 1024 cores
+MAX_MEM_MI = 16 * 1024 * 1024  # 16 TiB
+
+
+class QuantityError(ValueError):
+    """A quantity that is not a number, has an unknown suffix, or is out of range."""
+
+
+def parse_quantity(text: str) -> Decimal:
+    """A Kubernetes quantity string as an exact Decimal in base units ("1Ki" -> 1024)."""
+    m = _QUANTITY.match(text.strip())
+    if not m:
+        raise QuantityError(f"{text!r} is not a quantity (examples: 2, 0.5, 500m, 256Mi, 1Gi)")
+    number, exponent, suffix = m.groups()
+    try:
+        value = Decimal(number)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
+        raise QuantityError(f"{text!r} is not a number") from exc
+    if exponent:
+        return value * (Decimal(10) ** int(exponent[1:]))
+    suffix = suffix or ""
+    if suffix in _BINARY:
+        return value * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return value * _DECIMAL[suffix]
+    raise QuantityError(f"{text!r} has an unknown suffix {suffix!r} (use m, k, M, G, Ki, Mi, Gi…)")
+
+
+def _number(value: object, what: str) -> Decimal | None:
+    if isinstance(value, bool):
+        raise QuantityError(f"{what} must be a number or a quantity string, not a boolean")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise QuantityError(f"{what} must be a finite number")
+        return Decimal(repr(value))
+    return None
+
+
+def parse_cpu(value: object) -> int:
+    """Cores (number) or a quantity string to millicores, rounded up; must be at least 1m."""
+    amount = _number(value, "CPU")
+    if amount is None:
+        if not isinstance(value, str):
+            raise QuantityError("CPU must be a number of cores or a quantity like '500m'")
+        amount = parse_quantity(value)
+    millis = (amount * 1000).to_integral_value(rounding=ROUND_CEILING)
+    if amount <= 0:
+        raise QuantityError("CPU must be greater than 0")
+    if millis > MAX_CPU_M:
+        raise QuantityError(f"CPU must be at most {MAX_CPU_M // 1000} cores")
+    return int(millis)
+
+
+def parse_memory(value: object, *, allow_zero: bool = False) -> int:
+    """MB (number, read as MiB like the original API) or a quantity string to MiB, rounded up."""
+    amount = _number(value, "memory")
+    if amount is None:
+        if not isinstance(value, str):
+            raise QuantityError("memory must be a number of MB or a quantity like '256Mi'")
+        amount = parse_quantity(value) / _BINARY["Mi"]
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise QuantityError("memory must be greater than 0")
+    mebis = amount.to_integral_value(rounding=ROUND_CEILING)
+    if mebis > MAX_MEM_MI:
+        raise QuantityError(f"memory must be at most {MAX_MEM_MI // 1024 // 1024} TiB")
+    return int(mebis)
