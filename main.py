@@ -2,13 +2,93 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+
+from kube9_desktop import __version__
+from kube9_desktop.settings import RUNTIMES, SCHEDULERS, Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kube9-desktop",
+        description="A small Kubernetes-style cluster on your desktop: watch it, break it.",
+        epilog="'kube9-desktop agent' runs a node agent (used by the process and Docker runtimes).",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--headless", action="store_true", help="run the engine and API without a window"
+    )
+    mode.add_argument("--self-test", action="store_true", help="check this installation end to end")
+    p.add_argument("--demo", action="store_true", help="start with a demo cluster if it is empty")
+    p.add_argument("--host", default=None, help="API address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="API port (default 5000; 0 = any free)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="extra Host header name the API accepts")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, default=None, help="where the cluster lives")
+    p.add_argument("--db", default=None, metavar="URL", help="SQLAlchemy URL of the store")
+    p.add_argument("--runtime", choices=RUNTIMES, default=None, help="where nodes run")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default=None, help="scheduling strategy")
+    p.add_argument("--heartbeat-interval", type=float, default=None, metavar="S")
+    p.add_argument("--grace-period", type=float, default=None, metavar="S")
+    p.add_argument("--eviction-delay", type=float, default=None, metavar="S")
+    p.add_argument("--max-recovery-attempts", type=int, default=None, metavar="N")
+    p.add_argument("--cluster-name", default=None, help="name used in Docker labels")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--version", action="version", version=f"kube9-desktop {__version__}")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """Only the flags given on the command line override the settings' own defaults."""
+    changes = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data_dir,
+        "db_url": args.db,
+        "runtime": args.runtime,
+        "scheduler": args.scheduler,
+        "heartbeat_interval": args.heartbeat_interval,
+        "grace_period": args.grace_period,
+        "eviction_delay": args.eviction_delay,
+        "max_recovery_attempts": args.max_recovery_attempts,
+        "cluster_name": args.cluster_name,
+    }
+    settings = (base or Settings()).with_(**{k: v for k, v in changes.items() if v is not None})
+    extra = {"demo": args.demo or settings.demo, "allow_remote": args.allow_remote}
+    if args.allowed_host:
+        extra["allowed_hosts"] = tuple(args.allowed_host)
+    return settings.with_(**extra)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kube9_desktop.cli import run
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["agent"]:
+        from kube9_desktop.agent import main as agent_main
 
-    return run(sys.argv[1:] if argv is None else argv)
+        return agent_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args).validate()
+    except ValueError as exc:
+        print(f"kube9-desktop: {exc}", file=sys.stderr)
+        return 2
+    from kube9_desktop.logs import setup_logging
+
+    setup_logging(settings.data_dir, args.log_level, console=args.headless or args.self_test)
+    if args.self_test:
+        from kube9_desktop.selftest import run_self_test
+
+        return run_self_test()
+    if args.headless:
+        from kube9_desktop.headless import run_headless
+
+        return run_headless(settings)
+    from kube9_desktop.ui.app import run_gui
+
+    return run_gui(settings, explicit=args)
 
 
 if __name__ == "__main__":

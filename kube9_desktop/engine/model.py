@@ -262,6 +262,7 @@ class NodeView:
     faults: tuple[str, ...]
     created_at: datetime
     schedulable: bool = False
+    cordoned: bool = False
 
     @property
     def free(self) -> Resources:

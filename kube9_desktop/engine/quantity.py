@@ -53,43 +53,43 @@ def parse_quantity(text: str) -> Decimal:
     raise QuantityError(f"{text!r} has an unknown suffix {suffix!r} (use m, k, M, G, Ki, Mi, Gi…)")
 
 
-def _number(value: object, what: str) -> Decimal | None:
+def _number(value: object) -> Decimal | None:
     if isinstance(value, bool):
-        raise QuantityError(f"{what} must be a number or a quantity string, not a boolean")
+        raise QuantityError("must be a number or a quantity string, not a boolean")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise QuantityError(f"{what} must be a finite number")
+            raise QuantityError("must be a finite number")
         return Decimal(repr(value))
     return None
 
 
 def parse_cpu(value: object) -> int:
     """Cores (number) or a quantity string to millicores, rounded up; must be at least 1m."""
-    amount = _number(value, "CPU")
+    amount = _number(value)
     if amount is None:
         if not isinstance(value, str):
-            raise QuantityError("CPU must be a number of cores or a quantity like '500m'")
+            raise QuantityError("must be a number of cores or a quantity like '500m'")
         amount = parse_quantity(value)
     millis = (amount * 1000).to_integral_value(rounding=ROUND_CEILING)
     if amount <= 0:
-        raise QuantityError("CPU must be greater than 0")
+        raise QuantityError("must be greater than 0")
     if millis > MAX_CPU_M:
-        raise QuantityError(f"CPU must be at most {MAX_CPU_M // 1000} cores")
+        raise QuantityError(f"must be at most {MAX_CPU_M // 1000} cores")
     return int(millis)
 
 
 def parse_memory(value: object, *, allow_zero: bool = False) -> int:
     """MB (number, read as MiB like the original API) or a quantity string to MiB, rounded up."""
-    amount = _number(value, "memory")
+    amount = _number(value)
     if amount is None:
         if not isinstance(value, str):
-            raise QuantityError("memory must be a number of MB or a quantity like '256Mi'")
+            raise QuantityError("must be a number of MB or a quantity like '256Mi'")
         amount = parse_quantity(value) / _BINARY["Mi"]
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise QuantityError("memory must be greater than 0")
+        raise QuantityError("must be greater than 0")
     mebis = amount.to_integral_value(rounding=ROUND_CEILING)
     if mebis > MAX_MEM_MI:
-        raise QuantityError(f"memory must be at most {MAX_MEM_MI // 1024 // 1024} TiB")
+        raise QuantityError(f"must be at most {MAX_MEM_MI // 1024 // 1024} TiB")
     return int(mebis)

@@ -101,8 +101,7 @@ class NodeRuntime(Protocol):
         """Freeze it: alive but silent (SIGSTOP / docker pause)."""
         ...
 
-    async def resume(self, node_id: int) -> None:
-        ...
+    async def resume(self, node_id: int) -> None: ...
 
     async def restart(self, launch: NodeLaunch) -> NodeHandle:
         """Bring it back whatever state it is in (killed, paused, exited, missing)."""
@@ -112,8 +111,7 @@ class NodeRuntime(Protocol):
         """Remove it and everything it owns (container, volume, work directory)."""
         ...
 
-    async def status(self, node_id: int) -> RuntimeState:
-        ...
+    async def status(self, node_id: int) -> RuntimeState: ...
 
     async def discover(self) -> list[FoundNode]:
         """Nodes of this cluster already running at start-up (adopted or removed by the engine)."""

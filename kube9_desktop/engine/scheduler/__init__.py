@@ -1,1 +1,101 @@
+"""Scheduling: filter nodes with ``fit``, score the survivors with a strategy, explain the result.
 
+``schedule`` is pure over node snapshots and explains every node; ``SchedulingIndex`` gives the
+same choice in O(log n) for the engine's hot path (tests hold the two to agreement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from kube9_desktop.engine.model import CandidateResult, Decision, Resources
+from kube9_desktop.engine.scheduler import best_fit, first_fit, worst_fit
+from kube9_desktop.engine.scheduler.fit import SchedNode, fit, is_eligible
+from kube9_desktop.engine.scheduler.index import SchedulingIndex
+
+KeyFn = Callable[[SchedNode, Resources], tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    key: KeyFn
+    pick: Callable[[SchedulingIndex, Resources], int | None]
+    summary: str
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "best-fit": Strategy(
+        "best-fit", best_fit.key, SchedulingIndex.best_fit, "least free CPU left (packs nodes)"
+    ),
+    "first-fit": Strategy(
+        "first-fit", first_fit.key, SchedulingIndex.first_fit, "lowest id that fits"
+    ),
+    "worst-fit": Strategy(
+        "worst-fit", worst_fit.key, SchedulingIndex.worst_fit, "most free CPU left (spreads)"
+    ),
+}
+DEFAULT_STRATEGY = "best-fit"
+
+
+def candidate(node: SchedNode, request: Resources) -> CandidateResult:
+    free = node.capacity - node.allocated
+    reasons = fit(request, node)
+    return CandidateResult(
+        node_id=node.id,
+        node_name=node.name,
+        fits=not reasons,
+        reasons=tuple(reasons),
+        free_cpu_m=free.cpu_m,
+        free_mem_mi=free.mem_mi,
+    )
+
+
+def schedule(
+    request: Resources,
+    nodes: Sequence[SchedNode],
+    strategy: str = DEFAULT_STRATEGY,
+    *,
+    at: datetime | None = None,
+    explain_limit: int | None = None,
+) -> Decision:
+    """Choose a node for ``request`` among ``nodes`` by a full scan, explaining every node.
+
+    With ``explain_limit`` the candidate list keeps the chosen node, the best alternatives and
+    the rejected nodes up to that many entries, and counts the rest in ``omitted``.
+    """
+    strat = STRATEGIES[strategy]
+    results = [candidate(n, request) for n in nodes]
+    by_id = {n.id: n for n in nodes}
+    fitting = [c for c in results if c.fits]
+    chosen = min(fitting, key=lambda c: strat.key(by_id[c.node_id], request), default=None)
+    ordered = sorted(fitting, key=lambda c: strat.key(by_id[c.node_id], request)) + [
+        c for c in results if not c.fits
+    ]
+    omitted = 0
+    if explain_limit is not None and len(ordered) > explain_limit:
+        omitted = len(ordered) - explain_limit
+        ordered = ordered[:explain_limit]
+    return Decision(
+        strategy=strategy,
+        node_id=chosen.node_id if chosen else None,
+        node_name=chosen.node_name if chosen else None,
+        candidates=tuple(ordered),
+        omitted=omitted,
+        at=at,
+    )
+
+
+__all__ = [
+    "DEFAULT_STRATEGY",
+    "STRATEGIES",
+    "SchedNode",
+    "SchedulingIndex",
+    "Strategy",
+    "candidate",
+    "fit",
+    "is_eligible",
+    "schedule",
+]

@@ -1,0 +1,345 @@
+"""Route handlers, declared once in ``ROUTES``: the app registers them and the OpenAPI document
+is generated from the same table, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from kube9_desktop.engine.api.app import (
+    ENGINE,
+    HEARTBEAT_BODY_LIMIT,
+    json_response,
+    read_json,
+)
+from kube9_desktop.engine.api.auth import bearer
+from kube9_desktop.engine.api.schemas import (
+    FaultIn,
+    HeartbeatIn,
+    NodeCreate,
+    PodCreate,
+    PodFaultIn,
+    parse_body,
+)
+from kube9_desktop.engine.api.serialize import (
+    node_health_json,
+    node_json,
+    pod_health_json,
+    pod_json,
+    summary_json,
+)
+from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.errors import NotFound, StoreUnavailable, UserError
+from kube9_desktop.engine.model import cores
+from kube9_desktop.engine.timeline import incident_timeline
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    paths: tuple[str, ...]
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    responses: dict[int, str] = field(default_factory=dict)
+    auth: str = "admin"  # admin | node-or-admin | none
+    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
+    text: bool = False
+
+
+def _id(request: web.Request, name: str = "id") -> int:
+    return int(request.match_info[name])
+
+
+def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UserError(f"{name}: must be an integer", field=name) from None
+    if not lo <= value <= hi:
+        raise UserError(f"{name}: must be between {lo} and {hi}", field=name)
+    return value
+
+
+def _node_type(engine: Any, node_id: int | None) -> str | None:
+    node = engine.cluster.state.nodes.get(node_id) if node_id is not None else None
+    return str(node.node_type) if node else None
+
+
+# ---- cluster ---------------------------------------------------------------------------
+
+
+async def root(request: web.Request) -> web.StreamResponse:
+    return web.Response(text="Kube_9 API is running!")
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    return json_response({"status": "ok"})
+
+
+async def test_db(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    try:
+        engine.store.ping()
+    except StoreUnavailable as exc:
+        return web.Response(text=f"Database unavailable: {exc.message}", status=503)
+    return web.Response(text="Database Connected!")
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    from kube9_desktop.engine.api.openapi import build_openapi
+
+    return json_response(build_openapi(ROUTES))
+
+
+async def cluster_summary(request: web.Request) -> web.StreamResponse:
+    return json_response(summary_json(request.app[ENGINE].summary()))
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    since = _int_query(request, "since", 0, 0, 2**62)
+    limit = _int_query(request, "limit", 200, 1, 5000)
+    node_id = request.query.get("node_id")
+    pod_id = request.query.get("pod_id")
+    kinds = [k for k in request.query.get("kind", "").split(",") if k]
+    rows = engine.store.events(
+        since=since,
+        limit=limit,
+        node_id=_int_query(request, "node_id", 0, 1, 2**62) if node_id else None,
+        pod_id=_int_query(request, "pod_id", 0, 1, 2**62) if pod_id else None,
+        kinds=kinds,
+    )
+    return json_response([e.to_json() for e in rows])
+
+
+async def incidents(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    limit = _int_query(request, "limit", 50, 1, 1000)
+    return json_response(
+        [incident_timeline(engine.store, i).to_json() for i in engine.store.incidents(limit=limit)]
+    )
+
+
+async def incident(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    found = engine.store.incident(_id(request))
+    if found is None:
+        raise NotFound(f"Incident {_id(request)} not found")
+    return json_response(incident_timeline(engine.store, found).to_json(with_events=True))
+
+
+# ---- nodes -----------------------------------------------------------------------------
+
+
+async def list_nodes(request: web.Request) -> web.StreamResponse:
+    return json_response([node_json(v) for v in request.app[ENGINE].cluster.node_views()])
+
+
+async def create_node(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    body = parse_body(NodeCreate, await read_json(request))
+    created = await engine.create_node(body.to_spec())
+    v = created.view
+    return json_response(
+        {
+            "id": v.id,
+            "name": v.name,
+            "node_type": str(v.node_type),
+            "cpu_cores": cores(v.capacity.cpu_m),
+            "memory_mb": v.capacity.mem_mi,
+            "status": str(v.status),
+            "container_id": v.runtime_handle,
+            "node_ip": "127.0.0.1",
+            "runtime": v.runtime,
+            "message": f"Node '{v.name}' created; it becomes healthy on its first heartbeat",
+        },
+        201,
+    )
+
+
+async def nodes_health(request: web.Request) -> web.StreamResponse:
+    return json_response([node_health_json(v) for v in request.app[ENGINE].cluster.node_views()])
+
+
+async def get_node(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    node = engine.cluster.node(_id(request))
+    view = engine.cluster.node_view(node)
+    data = node_json(view)
+    data["container"] = {
+        "id": view.runtime_handle,
+        "status": str(await engine.runtime.status(node.id)) if engine.started else "unknown",
+        "ip": "127.0.0.1",
+        "port": None,
+    }
+    data["pods"] = [
+        {"id": p.id, "name": p.name, "health_status": str(p.phase)}
+        for p in sorted(engine.cluster.state.pods_of(node), key=lambda p: p.id)
+    ]
+    data["events"] = [e.to_json() for e in engine.store.events(node_id=node.id, limit=50)]
+    return json_response(data)
+
+
+async def delete_node(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    force = request.query.get("force", "").lower() in ("1", "true", "yes")
+    deleted = await engine.delete_node(_id(request), force=force)
+    return json_response(
+        {
+            "message": f"Node '{deleted.name}' deleted",
+            "rescheduled": [{"pod": p, "node": n} for p, n in deleted.rebound],
+            "pending": list(deleted.pending),
+        }
+    )
+
+
+async def heartbeat(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    payload = await read_json(request, HEARTBEAT_BODY_LIMIT)
+    status, reply = await engine.node_heartbeat(
+        _id(request), bearer(request.headers.get("Authorization")), payload
+    )
+    return json_response(reply, status)
+
+
+async def simulate_node_failure(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    body = parse_body(FaultIn, await read_json(request))
+    done = await engine.inject_fault(
+        _id(request), body.mode, component=body.component, duration_s=body.duration_s
+    )
+    return json_response(
+        {
+            "message": done.message,
+            "mode": done.mode,
+            "node": done.node,
+            "injected_at": utc_iso(done.at),
+            "incident_id": done.incident_id,
+        }
+    )
+
+
+async def recover_node(request: web.Request) -> web.StreamResponse:
+    message = await request.app[ENGINE].recover_node(_id(request))
+    return json_response({"message": message})
+
+
+# ---- pods ------------------------------------------------------------------------------
+
+
+async def list_pods(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    return json_response(
+        [pod_json(v, _node_type(engine, v.node_id)) for v in engine.cluster.pod_views()]
+    )
+
+
+async def create_pod(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    body = parse_body(PodCreate, await read_json(request))
+    created = await engine.create_pod(body.to_spec())
+    v, d = created.view, created.decision
+    return json_response(
+        {
+            "message": f"Pod '{v.name}' assigned to node '{v.node_name}' successfully!",
+            "pod_details": {
+                "id": v.id,
+                "name": v.name,
+                "node": v.node_name,
+                "node_id": v.node_id,
+                "status": str(v.phase),
+                "type": v.spec.kind,
+                "containers_count": len(v.spec.containers),
+                "ip_address": v.ip,
+            },
+            "scheduling": d.to_json(),
+        },
+        201,
+    )
+
+
+async def get_pod(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    pod = engine.cluster.pod(_id(request))
+    data = pod_json(engine.cluster.state.pod_view(pod), _node_type(engine, pod.node_id))
+    data["scheduling"] = pod.decision.to_json() if pod.decision else None
+    return json_response(data)
+
+
+async def pod_health(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    pod = engine.cluster.pod(_id(request))
+    return json_response(pod_health_json(engine.cluster.state.pod_view(pod)))
+
+
+async def delete_pod(request: web.Request) -> web.StreamResponse:
+    name = await request.app[ENGINE].delete_pod(_id(request))
+    return json_response({"message": f"Pod '{name}' deleted; its resources are free"})
+
+
+async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
+    body = parse_body(PodFaultIn, await read_json(request))
+    message = await request.app[ENGINE].kill_pod(_id(request), body.container)
+    return json_response({"message": message})
+
+
+R = Route
+ID = r"{id:\d+}"
+ROUTES: tuple[Route, ...] = (
+    R("GET", ("/",), root, "Liveness text kept from the original API", text=True),
+    R("GET", ("/healthz",), healthz, "Liveness probe (no auth)", auth="none"),
+    R("GET", ("/test_db",), test_db, "Check the database answers", text=True,
+      responses={503: "database unavailable"}),
+    R("GET", ("/openapi.json",), openapi, "This document"),
+    R("GET", ("/cluster/summary",), cluster_summary, "Counts, capacity and allocation"),
+    R("GET", ("/events",), events, "The event log, newest last",
+      query=(("since", "integer", "only events with a larger id"),
+             ("limit", "integer", "at most this many (1-5000, default 200)"),
+             ("node_id", "integer", "only this node's events"),
+             ("pod_id", "integer", "only this pod's events"),
+             ("kind", "string", "comma-separated event kinds"))),
+    R("GET", ("/incidents",), incidents, "Failure timelines, newest first",
+      query=(("limit", "integer", "at most this many (default 50)"),)),
+    R("GET", (f"/incidents/{ID}",), incident, "One failure's timeline with its events",
+      responses={404: "unknown incident"}),
+    R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes"),
+    R("POST", ("/nodes/", "/nodes"), create_node, "Create a node", body=NodeCreate,
+      responses={201: "created", 400: "validation error", 409: "name taken",
+                 503: "runtime unavailable"}),
+    R("GET", ("/nodes/health",), nodes_health, "Health of every node"),
+    R("GET", (f"/nodes/{ID}",), get_node, "One node with its container, pods and events",
+      responses={404: "unknown node"}),
+    R("DELETE", (f"/nodes/{ID}",), delete_node, "Delete a node (?force=true evicts its pods)",
+      query=(("force", "boolean", "evict running pods first"),),
+      responses={404: "unknown node", 409: "node has running pods"}),
+    R("POST", (f"/nodes/{ID}/heartbeat",), heartbeat, "Heartbeat from the node's agent",
+      body=HeartbeatIn, auth="node-or-admin",
+      responses={403: "token of another node", 404: "unknown node (stop heartbeating)",
+                 503: "node partitioned"}),
+    R("POST", (f"/nodes/{ID}/simulate/failure",), simulate_node_failure, "Inject a fault",
+      body=FaultIn, responses={404: "unknown node", 409: "node not running"}),
+    R("POST", (f"/nodes/{ID}/recover",), recover_node, "Heal faults and restart now",
+      responses={404: "unknown node", 409: "already restarting"}),
+    R("GET", ("/pods/", "/pods"), list_pods, "List pods"),
+    R("POST", ("/pods/", "/pods"), create_pod, "Create and schedule a pod", body=PodCreate,
+      responses={201: "created", 400: "validation error or no node fits", 409: "name taken"}),
+    R("GET", (f"/pods/{ID}",), get_pod, "One pod with its scheduling decision",
+      responses={404: "unknown pod"}),
+    R("GET", (f"/pods/{ID}/health",), pod_health, "What the node's agent last reported",
+      responses={404: "unknown pod"}),
+    R("DELETE", (f"/pods/{ID}",), delete_pod, "Delete a pod", responses={404: "unknown pod"}),
+    R("POST", (f"/pods/{ID}/simulate/failure",), simulate_pod_failure,
+      "Kill a pod's process (the agent restarts it)", body=PodFaultIn,
+      responses={404: "unknown pod", 409: "pod not running"}),
+)  # fmt: skip

@@ -1,0 +1,388 @@
+"""Request bodies: one pydantic model per body, strict, turned into engine specs.
+
+Unknown fields are refused so typos surface; numbers accept cores/MB (the original API) and
+Kubernetes quantity strings. The same models validate the desktop forms, and generate the
+OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
+from kube9_desktop.engine.model import (
+    ConfigItem,
+    ContainerSpec,
+    NodeSpec,
+    NodeType,
+    PodSpec,
+    Resources,
+    VolumeSpec,
+)
+from kube9_desktop.engine.quantity import QuantityError, parse_cpu, parse_memory
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+NODE_NAME_MAX = 40
+M = TypeVar("M", bound="BaseModel")
+POD_NAME_MAX = 63
+
+
+def dns_label(value: object, max_len: int = POD_NAME_MAX) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > max_len:
+        raise ValueError(f"must be at most {max_len} characters (got {len(value)})")
+    if not DNS_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS label: lowercase letters, digits and '-', starting and ending "
+            "with a letter or digit (e.g. 'worker-1')"
+        )
+    return value
+
+
+def _cpu(value: object) -> int:
+    try:
+        return parse_cpu(value)
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _mem(value: object) -> int:
+    try:
+        return parse_memory(value)
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _mem_or_zero(value: object) -> int:
+    try:
+        return parse_memory(value, allow_zero=True)
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _argv(value: object) -> tuple[str, ...]:
+    """A command or args as argv: a list of strings as is, a string split like a shell would."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as exc:
+            raise ValueError(f"cannot be split into arguments: {exc}") from None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if any("\x00" in v for v in value):
+            raise ValueError("must not contain NUL characters")
+        return tuple(value)
+    raise ValueError("must be a string or a list of strings")
+
+
+# Schema-visible types: what a client may send; the validators turn them into engine units.
+Cpu = Annotated[int, BeforeValidator(_cpu), Field(json_schema_extra={"type": ["number", "string"]})]
+Mem = Annotated[
+    int, BeforeValidator(_mem), Field(json_schema_extra={"type": ["integer", "string"]})
+]
+MemOrZero = Annotated[
+    int, BeforeValidator(_mem_or_zero), Field(json_schema_extra={"type": ["integer", "string"]})
+]
+Argv = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_argv),
+    Field(json_schema_extra={"anyOf": [{"type": "string"}, {"type": "array"}]}),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+
+
+class NodeCreate(Strict):
+    name: str = Field(description="Lowercase DNS label, at most 40 characters.")
+    cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
+    node_type: Literal["worker", "master"] = "worker"
+    memory_mb: Mem | None = Field(
+        default=None, description="Memory capacity in MB or a quantity; default 2048 per core."
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v, NODE_NAME_MAX)
+
+    def to_spec(self) -> NodeSpec:
+        return NodeSpec(
+            self.name,
+            NodeType(self.node_type),
+            Resources(self.cpu_cores_avail, self.memory_mb or 0),
+        )
+
+
+class ContainerIn(Strict):
+    name: str
+    image: str = Field(max_length=255)
+    cpu_req: Cpu | None = None
+    memory_req: MemOrZero | None = None
+    command: Argv = ()
+    args: Argv = ()
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if not IMAGE.match(v):
+            raise ValueError("must be an image reference like 'nginx:latest' (no spaces)")
+        return v
+
+
+class VolumeIn(Strict):
+    name: str
+    type: Literal["emptyDir", "configMap", "hostPath", "secret"] = "emptyDir"
+    size: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="Size in GB (informational)."
+    )
+    path: str | None = Field(default=None, max_length=255, description="Mount path, absolute.")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v.startswith("/") or "\x00" in v or any(p == ".." for p in v.split("/")):
+            raise ValueError("must be an absolute path without '..' (e.g. '/data')")
+        return v
+
+
+class ConfigIn(Strict):
+    name: str
+    type: Literal["env", "secret"] = "env"
+    key: str = Field(max_length=255)
+    value: str
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if not ENV_NAME.match(v):
+            raise ValueError("must be an environment variable name like 'API_KEY'")
+        return v
+
+
+class PodCreate(Strict):
+    name: str
+    cpu_cores_req: Cpu | None = Field(
+        default=None, description="Pod CPU request; default: the sum of the containers' cpu_req."
+    )
+    containers: list[ContainerIn] = Field(min_length=1, max_length=32)
+    volumes: list[VolumeIn] = Field(default_factory=list, max_length=32)
+    config: list[ConfigIn] = Field(default_factory=list, max_length=64)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v)
+
+    def to_spec(self) -> PodSpec:
+        groups: tuple[tuple[str, Sequence[ContainerIn | VolumeIn | ConfigIn]], ...] = (
+            ("containers", self.containers),
+            ("volumes", self.volumes),
+            ("config", self.config),
+        )
+        for what, items in groups:
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.name in seen:
+                    raise UserError(
+                        f"{what}[{i}].name: '{item.name}' is used twice in this pod",
+                        field=f"{what}[{i}].name",
+                    )
+                seen.add(item.name)
+        keys: set[str] = set()
+        for i, c in enumerate(self.config):
+            if c.key in keys:
+                raise UserError(
+                    f"config[{i}].key: '{c.key}' is set twice", field=f"config[{i}].key"
+                )
+            keys.add(c.key)
+        containers_cpu = sum(c.cpu_req or 0 for c in self.containers)
+        cpu = self.cpu_cores_req
+        if cpu is None:
+            if containers_cpu <= 0:
+                raise UserError(
+                    "cpu_cores_req: required unless the containers carry cpu_req",
+                    field="cpu_cores_req",
+                )
+            cpu = containers_cpu
+        elif containers_cpu > cpu:
+            raise UserError(
+                f"cpu_cores_req: the containers request {containers_cpu / 1000:g} CPU in total, "
+                f"more than the pod's {cpu / 1000:g}",
+                field="cpu_cores_req",
+            )
+        mem = sum(c.memory_req or 0 for c in self.containers)
+        return PodSpec(
+            name=self.name,
+            request=Resources(cpu, mem),
+            containers=tuple(
+                ContainerSpec(c.name, c.image, c.cpu_req or 0, c.memory_req or 0, c.command, c.args)
+                for c in self.containers
+            ),
+            volumes=tuple(VolumeSpec(v.name, v.type, v.size, v.path) for v in self.volumes),
+            config=tuple(ConfigItem(c.name, c.type, c.key, c.value) for c in self.config),
+        )
+
+
+class ContainerReportIn(Strict):
+    name: str = Field(max_length=63)
+    state: str = Field(default="unknown", max_length=32)
+    exit_code: int | None = Field(default=None, ge=-255, le=255)
+    restarts: int = Field(default=0, ge=0, le=2**31)
+    reason: str = Field(default="", max_length=300)
+    pid: int | None = None
+
+
+class PodReportIn(Strict):
+    id: int = Field(ge=1)
+    phase: str = Field(default="running", max_length=32)
+    containers: list[ContainerReportIn] = Field(default_factory=list, max_length=32)
+
+
+class AgentInfo(Strict):
+    version: str | None = Field(default=None, max_length=64)
+    started_at: str | None = Field(default=None, max_length=64)
+    seq: int | None = Field(default=None, ge=0)
+
+
+class HeartbeatIn(Strict):
+    pod_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=2000)
+    cpu_cores_avail: Annotated[float, Field(ge=0, le=1_024_000)] | None = None
+    health_status: str | None = Field(default=None, max_length=32)
+    components: dict[str, Annotated[str, Field(max_length=32)]] | None = Field(
+        default=None, max_length=16
+    )
+    pods: list[PodReportIn] | None = Field(default=None, max_length=2000)
+    generation: int | None = None
+    agent: AgentInfo | None = None
+
+    @field_validator("components")
+    @classmethod
+    def _components(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is not None:
+            for key in v:
+                if not re.fullmatch(r"[a-z_]{1,40}", key):
+                    raise ValueError(f"unknown component name {key[:40]!r}")
+        return v
+
+    def to_report(self) -> HeartbeatReport:
+        return HeartbeatReport(
+            pod_ids=tuple(self.pod_ids) if self.pod_ids is not None else None,
+            cpu_m_avail=round(self.cpu_cores_avail * 1000)
+            if self.cpu_cores_avail is not None
+            else None,
+            health_status=self.health_status,
+            components=self.components,
+            pods=tuple(
+                PodReport(
+                    p.id,
+                    p.phase,
+                    tuple(
+                        ContainerReport(c.name, c.state, c.exit_code, c.restarts, c.reason)
+                        for c in p.containers
+                    ),
+                )
+                for p in self.pods
+            )
+            if self.pods is not None
+            else None,
+            generation=self.generation,
+            seq=self.agent.seq if self.agent else None,
+            version=self.agent.version if self.agent else None,
+        )
+
+
+class FaultIn(Strict):
+    mode: Literal["crash", "hang", "partition", "component"] = "crash"
+    component: str | None = Field(
+        default=None, description="For mode component: kubelet (default) or container_runtime…"
+    )
+    duration_s: Annotated[float, Field(gt=0, le=3600)] | None = Field(
+        default=None, description="For mode partition: seconds until it heals (default 30)."
+    )
+
+
+class PodFaultIn(Strict):
+    container: str | None = Field(default=None, max_length=63)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('containers', 0, 'cpu_req') -> 'containers[0].cpu_req'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-before", "function-after") or str(part).startswith(
+            ("function-", "tagged-union", "constrained-")
+        ):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(err: Any) -> str:
+    msg = str(err.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    if kind == "missing":
+        return "is required"
+    if len(msg) > 1 and msg[1].islower():
+        msg = msg[0].lower() + msg[1:]
+    return msg or "invalid"
+
+
+def parse_body(model: type[M], data: Any) -> M:
+    """Validate ``data`` against ``model``; raise one UserError naming every bad field."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UserError("The body must be a JSON object", field="(body)")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            path = field_path(tuple(err.get("loc", ()))) or "(body)"
+            errors.append({"field": path, "message": _message(err)})
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise UserError(
+            f"{first['field']}: {first['message']}{more}", field=first["field"], errors=errors
+        ) from None

@@ -1,0 +1,123 @@
+"""Views to JSON, in the original Kube-9 field names (cores and MB on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.model import (
+    ClusterSummary,
+    NodeView,
+    PodView,
+    cores,
+)
+
+
+def node_json(n: NodeView) -> dict[str, Any]:
+    free = n.free
+    return {
+        "id": n.id,
+        "name": n.name,
+        "node_type": str(n.node_type),
+        "cpu_cores_total": cores(n.capacity.cpu_m),
+        "cpu_cores_avail": cores(free.cpu_m),
+        "memory_mb_total": n.capacity.mem_mi,
+        "memory_mb_avail": free.mem_mi,
+        "health_status": str(n.status),
+        "status_reason": n.status_reason,
+        "components": dict(n.components),
+        "hosted_pods": len(n.pod_ids),
+        "pod_ids": list(n.pod_ids),
+        "last_heartbeat": utc_iso(n.last_heartbeat),
+        "seconds_since_heartbeat": n.seconds_since_heartbeat,
+        "recovery_attempts": n.recovery_attempts,
+        "runtime": n.runtime,
+        "container_id": n.runtime_handle,
+        "faults": list(n.faults),
+        "schedulable": n.schedulable,
+    }
+
+
+def node_health_json(n: NodeView) -> dict[str, Any]:
+    return {
+        "node_id": n.id,
+        "node_name": n.name,
+        "node_type": str(n.node_type),
+        "health_status": str(n.status),
+        "status_reason": n.status_reason,
+        "component_status": dict(n.components),
+        "pods_count": len(n.pod_ids),
+        "last_heartbeat": utc_iso(n.last_heartbeat),
+        "seconds_since_heartbeat": n.seconds_since_heartbeat,
+        "faults": list(n.faults),
+    }
+
+
+def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
+    statuses = {c.name: c for c in p.containers}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "node": None
+        if p.node_id is None
+        else {"id": p.node_id, "name": p.node_name, "type": node_type or "worker"},
+        "health_status": str(p.phase),
+        "reason": p.reason,
+        "cpu_cores_req": cores(p.request.cpu_m),
+        "memory_mb_req": p.request.mem_mi,
+        "ip_address": p.ip,
+        "type": p.spec.kind,
+        "containers": [
+            {
+                "id": i + 1,
+                "name": c.name,
+                "image": c.image,
+                "cpu": cores(c.cpu_m),
+                "memory": c.mem_mi,
+                "command": list(c.command),
+                "args": list(c.args),
+                "status": statuses[c.name].state if c.name in statuses else "waiting",
+                "restarts": statuses[c.name].restarts if c.name in statuses else 0,
+                "exit_code": statuses[c.name].exit_code if c.name in statuses else None,
+            }
+            for i, c in enumerate(p.spec.containers)
+        ],
+        "volumes": [
+            {"name": v.name, "type": v.type, "size": v.size, "path": v.path} for v in p.spec.volumes
+        ],
+        "config": [
+            {"name": c.name, "type": c.type, "key": c.key, "value": c.shown_value}
+            for c in p.spec.config
+        ],
+        "created_at": utc_iso(p.created_at),
+    }
+
+
+def pod_health_json(p: PodView) -> dict[str, Any]:
+    return {
+        "pod_id": p.id,
+        "pod_name": p.name,
+        "overall_status": str(p.phase),
+        "reason": p.reason,
+        "node": None if p.node_id is None else {"id": p.node_id, "name": p.node_name},
+        "containers": [
+            {"name": c.name, "status": c.state, "restarts": c.restarts, "exit_code": c.exit_code}
+            for c in p.containers
+        ],
+        "last_report": utc_iso(p.last_report),
+    }
+
+
+def summary_json(s: ClusterSummary) -> dict[str, Any]:
+    return {
+        "nodes": {"total": s.node_count, "by_status": dict(s.nodes_by_status)},
+        "pods": {"total": s.pod_count, "by_phase": dict(s.pods_by_phase)},
+        "cpu_cores": {"capacity": cores(s.capacity.cpu_m), "allocated": cores(s.allocated.cpu_m)},
+        "memory_mb": {"capacity": s.capacity.mem_mi, "allocated": s.allocated.mem_mi},
+        "runtime": s.runtime,
+        "runtime_reason": s.runtime_reason,
+        "scheduler": s.scheduler,
+        "heartbeats_per_s": round(s.heartbeats_per_s, 1),
+        "evictions_paused": s.evictions_paused,
+        **dict(s.extra),
+    }

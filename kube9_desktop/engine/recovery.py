@@ -1,0 +1,194 @@
+"""Recovery: the engine (never Docker) restarts unhealthy nodes, with exponential back-off and
+a bounded budget; a node that spends it is ``failed`` until the user acts.
+
+Back-off before attempt k is ``min(cap, base * 2**(k-1))``: with base 1 s and cap 30 s the
+waits are 1, 2, 4, 8, 16, 30, 30… seconds. The attempt count resets once a node has stayed
+healthy for ``reset_after`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.cluster import Cluster
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.state import NodeState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    max_attempts: int = 3
+    backoff: float = 1.0
+    backoff_cap: float = 30.0
+    reset_after: float = 60.0
+    tick: float = 0.25
+
+
+class Action(Enum):
+    NONE = "none"
+    SCHEDULE = "schedule"  # start the back-off clock for the next attempt
+    RESTART = "restart"
+    FAIL = "fail"
+    RESET = "reset"  # healthy long enough: forget past attempts
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Seconds to wait before attempt number ``attempt`` (1-based)."""
+    return float(min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+def decide(
+    *,
+    status: NodeStatus,
+    attempts: int,
+    next_at: float | None,
+    healthy_since: float | None,
+    partitioned: bool,
+    runtime_available: bool,
+    now: float,
+    config: RecoveryConfig,
+) -> Action:
+    """What recovery should do for one node right now."""
+    if status is NodeStatus.HEALTHY:
+        if attempts and healthy_since is not None and now - healthy_since >= config.reset_after:
+            return Action.RESET
+        return Action.NONE
+    if status is not NodeStatus.UNHEALTHY or partitioned or not runtime_available:
+        # An unreachable node cannot be restarted; wait for the partition (or Docker) to heal.
+        return Action.NONE
+    if attempts >= config.max_attempts:
+        return Action.FAIL
+    if next_at is None:
+        return Action.SCHEDULE
+    return Action.RESTART if now >= next_at else Action.NONE
+
+
+RestartFn = Callable[[NodeState], Awaitable[None]]
+
+
+class RecoveryController:
+    """Applies ``decide`` to every node on a timer; restarts run as tasks, one per node."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        clock: Clock,
+        config: RecoveryConfig,
+        restart: RestartFn,
+        runtime_available: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.cluster = cluster
+        self.clock = clock
+        self.config = config
+        self._restart = restart
+        self._runtime_available = runtime_available
+        self._task: asyncio.Task[None] | None = None
+        self._restarts: dict[int, asyncio.Task[None]] = {}
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="recovery")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self._restarts.values()) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        self._restarts.clear()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("recovery tick failed; continuing")
+
+    def tick(self) -> None:
+        now = self.clock.monotonic()
+        available = self._runtime_available()
+        for node in list(self.cluster.state.nodes.values()):
+            if node.id in self._restarts:
+                continue
+            action = decide(
+                status=node.status,
+                attempts=node.recovery_attempts,
+                next_at=node.next_recovery_at,
+                healthy_since=node.healthy_since,
+                partitioned=node.partition_until is not None,
+                runtime_available=available,
+                now=now,
+                config=self.config,
+            )
+            try:
+                self._apply(node, action, now)
+            except Exception:
+                log.exception("recovery of node %s failed", node.name)
+
+    def _apply(self, node: NodeState, action: Action, now: float) -> None:
+        cfg = self.config
+        if action is Action.SCHEDULE:
+            delay = backoff_delay(node.recovery_attempts + 1, cfg.backoff, cfg.backoff_cap)
+            node.next_recovery_at = now + delay
+        elif action is Action.RESET:
+            self.cluster.set_recovery_attempts(node, 0)
+        elif action is Action.FAIL:
+            self.cluster.set_status(
+                node,
+                NodeStatus.FAILED,
+                f"recovery gave up after {node.recovery_attempts} restart attempt(s); "
+                "use Recover to try again, or delete the node",
+                EventKind.NODE_FAILED,
+                close_incident="failed",
+            )
+            node.next_recovery_at = None
+        elif action is Action.RESTART:
+            attempt = node.recovery_attempts + 1
+            wait = backoff_delay(attempt, cfg.backoff, cfg.backoff_cap)
+            self.begin_restart(
+                node,
+                f"restart attempt {attempt}/{cfg.max_attempts} after {wait:g} s back-off",
+                attempt,
+            )
+
+    def begin_restart(self, node: NodeState, reason: str, attempt: int) -> None:
+        """Mark the node recovering, then restart it through the runtime in a task."""
+        node.next_recovery_at = None
+        node.hung = False
+        node.component_faults.clear()
+        self.cluster.set_status(
+            node,
+            NodeStatus.RECOVERING,
+            reason,
+            EventKind.RECOVERY_ATTEMPT,
+            message=f"Restarting node {node.name}: {reason}",
+            recovery_attempts=attempt,
+            data={"attempt": attempt},
+        )
+        node.watch_since = self.clock.monotonic()
+        task = asyncio.create_task(self._restart_one(node), name=f"restart-{node.name}")
+        self._restarts[node.id] = task
+
+    async def _restart_one(self, node: NodeState) -> None:
+        try:
+            await self._restart(node)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            log.warning("restart of node %s failed: %s", node.name, message)
+            if node.id in self.cluster.state.nodes and node.status is NodeStatus.RECOVERING:
+                self.cluster.set_status(
+                    node, NodeStatus.UNHEALTHY, f"restart failed: {message}", EventKind.RUNTIME
+                )
+        finally:
+            self._restarts.pop(node.id, None)

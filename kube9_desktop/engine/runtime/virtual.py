@@ -1,0 +1,211 @@
+"""Virtual nodes: an asyncio task per node, heartbeating through the very handler the HTTP
+route uses (same validation, same auth decision) without a socket. Pods are records reported
+as running. Thousands fit in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kube9_desktop.engine.errors import RuntimeUnavailable
+from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
+from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
+
+log = logging.getLogger(__name__)
+
+# (node id, bearer token, JSON body) -> (HTTP status, JSON reply)
+HeartbeatSink = Callable[[int, str, dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
+
+
+class VirtualNode:
+    """One simulated node agent. Reports pods only when something changed, like a lazy kubelet."""
+
+    __slots__ = (
+        "components",
+        "dirty",
+        "faults",
+        "generation",
+        "launch",
+        "paused",
+        "pods",
+        "seq",
+        "sink",
+        "task",
+    )
+
+    def __init__(self, launch: NodeLaunch, sink: HeartbeatSink) -> None:
+        self.launch = launch
+        self.sink = sink
+        self.components = MASTER_COMPONENTS if launch.node_type == "master" else WORKER_COMPONENTS
+        self.generation: int | None = None
+        self.pods: dict[int, dict[str, Any]] = {}  # pod id -> {"cpu_m": int, "restarts": {...}}
+        self.faults: dict[str, str] = {}
+        self.paused = False
+        self.dirty = True
+        self.seq = 0
+        self.task: asyncio.Task[None] | None = None
+
+    def report(self) -> dict[str, Any]:
+        self.seq += 1
+        body: dict[str, Any] = {
+            "components": {c: self.faults.get(c, "running") for c in self.components},
+            "generation": self.generation,
+            "agent": {"version": "virtual", "seq": self.seq},
+        }
+        if self.dirty:
+            used = sum(p["cpu_m"] for p in self.pods.values())
+            body["pod_ids"] = sorted(self.pods)
+            body["cpu_cores_avail"] = (self.launch.cpu_m - used) / 1000
+            body["pods"] = [
+                {
+                    "id": pod_id,
+                    "phase": "running",
+                    "containers": [
+                        {"name": name, "state": "running", "exit_code": code, "restarts": n}
+                        for name, (n, code) in p["containers"].items()
+                    ],
+                }
+                for pod_id, p in self.pods.items()
+            ]
+            self.dirty = False
+        return body
+
+    def apply(self, reply: dict[str, Any]) -> None:
+        desired = reply.get("desired_pods")
+        if desired is not None:
+            wanted = {int(p["id"]): p for p in desired}
+            self.pods = {
+                pid: self.pods.get(pid)
+                or {
+                    "cpu_m": round(float(p.get("cpu_req") or 0) * 1000),
+                    "containers": {c["name"]: (0, None) for c in p["containers"]},
+                }
+                for pid, p in wanted.items()
+            }
+            self.dirty = True
+        self.generation = reply.get("generation", self.generation)
+        faults = reply.get("component_faults") or {}
+        if faults != self.faults:
+            self.faults = dict(faults)
+        for kill in reply.get("kill") or ():
+            pod = self.pods.get(int(kill.get("pod_id", 0)))
+            if pod is None:
+                continue
+            target = kill.get("container")
+            for name, (restarts, _) in list(pod["containers"].items()):
+                if target in (None, name):
+                    pod["containers"][name] = (restarts + 1, 137)  # SIGKILL, restarted at once
+            self.dirty = True
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.launch.heartbeat_interval
+        next_at = loop.time() + random.uniform(0, interval)  # spread nodes over the interval
+        while True:
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            next_at = max(next_at + interval, loop.time())
+            if self.paused:
+                continue
+            try:
+                status, reply = await self.sink(
+                    self.launch.node_id, self.launch.token, self.report()
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("virtual node %s: heartbeat failed", self.launch.name)
+                self.dirty = True
+                continue
+            if status == 200:
+                self.apply(reply)
+            elif status == 404 and reply.get("should_stop_heartbeat"):
+                return
+            else:
+                self.dirty = True  # resend the full report once the engine hears us again
+
+
+class VirtualRuntime:
+    name = "virtual"
+
+    def __init__(self, sink: HeartbeatSink | None = None) -> None:
+        self._sink = sink
+        self._nodes: dict[int, VirtualNode] = {}
+        self._broken: dict[int, int] = {}  # node id -> restarts that come up dead (tests, demos)
+
+    def bind(self, sink: HeartbeatSink) -> None:
+        """Connect the heartbeat handler (the engine does this once its API exists)."""
+        self._sink = sink
+
+    def break_node(self, node_id: int, starts: int = 1_000_000) -> None:
+        """The next ``starts`` starts of this node come up dead (a node that will not boot)."""
+        self._broken[node_id] = starts
+
+    async def start(self, launch: NodeLaunch) -> NodeHandle:
+        if self._sink is None:
+            raise RuntimeUnavailable("the virtual runtime has no engine to heartbeat to")
+        old = self._nodes.pop(launch.node_id, None)
+        if old is not None and old.task is not None:
+            old.task.cancel()
+        node = VirtualNode(launch, self._sink)
+        self._nodes[launch.node_id] = node
+        if self._broken.get(launch.node_id, 0) > 0:
+            self._broken[launch.node_id] -= 1  # comes up dead: no task, no heartbeats
+        else:
+            node.task = asyncio.create_task(node.run(), name=f"virtual-node-{launch.name}")
+        return NodeHandle(launch.node_id, launch.name, f"virtual-{launch.node_id}")
+
+    def _halt(self, node_id: int) -> VirtualNode | None:
+        node = self._nodes.get(node_id)
+        if node is not None and node.task is not None:
+            node.task.cancel()
+            node.task = None
+            node.pods.clear()
+        return node
+
+    async def stop(self, node_id: int) -> None:
+        self._halt(node_id)
+
+    async def kill(self, node_id: int) -> None:
+        self._halt(node_id)
+
+    async def pause(self, node_id: int) -> None:
+        node = self._nodes.get(node_id)
+        if node is not None:
+            node.paused = True
+
+    async def resume(self, node_id: int) -> None:
+        node = self._nodes.get(node_id)
+        if node is not None:
+            node.paused = False
+
+    async def restart(self, launch: NodeLaunch) -> NodeHandle:
+        self._halt(launch.node_id)
+        return await self.start(launch)
+
+    async def remove(self, node_id: int) -> None:
+        self._halt(node_id)
+        self._nodes.pop(node_id, None)
+        self._broken.pop(node_id, None)
+
+    async def status(self, node_id: int) -> RuntimeState:
+        node = self._nodes.get(node_id)
+        if node is None:
+            return RuntimeState.MISSING
+        if node.task is None or node.task.done():
+            return RuntimeState.EXITED
+        return RuntimeState.PAUSED if node.paused else RuntimeState.RUNNING
+
+    async def discover(self) -> list[FoundNode]:
+        return []  # virtual nodes live and die with the process
+
+    async def adopt(self, launch: NodeLaunch, found: FoundNode) -> NodeHandle:
+        return await self.start(launch)
+
+    async def close(self) -> None:
+        for node_id in list(self._nodes):
+            self._halt(node_id)
+        self._nodes.clear()

@@ -1,0 +1,293 @@
+"""The working copy of the cluster in memory, with the indexes the scheduler and monitor need.
+
+Only ``cluster.py`` mutates it, and only after the store has committed the change. Everything
+handed out is a frozen view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kube9_desktop.engine.model import (
+    ContainerStatus,
+    Decision,
+    NodeStatus,
+    NodeType,
+    NodeView,
+    PodPhase,
+    PodSpec,
+    PodView,
+    Resources,
+)
+from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+
+POD_NETWORK = (10 << 24) | (244 << 16)  # 10.244.0.0/16
+POD_NETWORK_SIZE = 1 << 16
+
+
+def _ip(offset: int) -> str:
+    value = POD_NETWORK + offset
+    return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+
+
+def _offset(ip: str) -> int:
+    a, b, c, d = (int(x) for x in ip.split("."))
+    return ((a << 24) | (b << 16) | (c << 8) | d) - POD_NETWORK
+
+
+class IpPool:
+    """Unique pod IPs in 10.244.0.0/16: a bump pointer plus a free list, never a range scan."""
+
+    def __init__(self) -> None:
+        self._next = 1
+        self._free: list[int] = []
+        self._used: set[int] = set()
+
+    def reserve(self, ip: str) -> None:
+        off = _offset(ip)
+        self._used.add(off)
+        self._next = max(self._next, off + 1)
+
+    def allocate(self) -> str:
+        while self._free:
+            off = self._free.pop()
+            if off not in self._used:
+                self._used.add(off)
+                return _ip(off)
+        if self._next >= POD_NETWORK_SIZE - 1:
+            # The pointer reached the top once; recycle the gaps left by reloads (rare, once).
+            self._free = [o for o in range(1, POD_NETWORK_SIZE - 1) if o not in self._used][::-1]
+            self._next = POD_NETWORK_SIZE - 1
+            if not self._free:
+                raise RuntimeError("the pod network 10.244.0.0/16 is full")
+            return self.allocate()
+        off = self._next
+        self._next += 1
+        self._used.add(off)
+        return _ip(off)
+
+    def release(self, ip: str) -> None:
+        off = _offset(ip)
+        if off in self._used:
+            self._used.discard(off)
+            self._free.append(off)
+
+
+@dataclass(slots=True, eq=False)
+class NodeState:
+    id: int
+    name: str
+    node_type: NodeType
+    capacity: Resources
+    status: NodeStatus
+    token_hash: str
+    created_at: datetime
+    runtime: str
+    status_reason: str = ""
+    components: dict[str, str] = field(default_factory=dict)
+    runtime_handle: str | None = None
+    allocated: Resources = field(default_factory=Resources)
+    pod_ids: set[int] = field(default_factory=set)
+    cordoned: bool = False  # being deleted/drained: no new pods
+    recovery_attempts: int = 0
+    # Desired-pods generation: bumped whenever the bound set changes; the agent echoes it.
+    generation: int = 1
+    acked_generation: int | None = None
+    last_heartbeat_mono: float | None = None
+    last_heartbeat_at: datetime | None = None
+    # Health bookkeeping (monotonic seconds).
+    watch_since: float = 0.0  # start of the current deadline window (launch, restart, reset)
+    healthy_since: float | None = None
+    unhealthy_since: float | None = None
+    evict_at: float | None = None
+    next_recovery_at: float | None = None
+    # Faults.
+    partition_until: float | None = None
+    hung: bool = False
+    component_faults: dict[str, str] = field(default_factory=dict)
+    pending_kills: list[dict[str, object]] = field(default_factory=list)
+    incident_id: int | None = None
+    # What the agent last said.
+    agent_seq: int | None = None
+    reported_pod_ids: tuple[int, ...] | None = None
+    drift_signature: tuple[object, ...] | None = None
+    heartbeat_count: int = 0
+
+    @property
+    def free(self) -> Resources:
+        return self.capacity - self.allocated
+
+    @property
+    def fault_labels(self) -> tuple[str, ...]:
+        labels = []
+        if self.partition_until is not None:
+            labels.append("partitioned")
+        if self.hung:
+            labels.append("hung")
+        labels.extend(f"{c} {s}" for c, s in sorted(self.component_faults.items()))
+        return tuple(labels)
+
+    def view(self, now_mono: float) -> NodeView:
+        since = None if self.last_heartbeat_mono is None else now_mono - self.last_heartbeat_mono
+        return NodeView(
+            id=self.id,
+            name=self.name,
+            node_type=self.node_type,
+            capacity=self.capacity,
+            allocated=self.allocated,
+            status=self.status,
+            status_reason=self.status_reason,
+            components=dict(self.components),
+            pod_ids=tuple(sorted(self.pod_ids)),
+            last_heartbeat=self.last_heartbeat_at,
+            seconds_since_heartbeat=None if since is None else round(max(0.0, since), 3),
+            recovery_attempts=self.recovery_attempts,
+            runtime=self.runtime,
+            runtime_handle=self.runtime_handle,
+            faults=self.fault_labels,
+            created_at=self.created_at,
+            schedulable=is_eligible(self),
+            cordoned=self.cordoned,
+        )
+
+
+@dataclass(slots=True, eq=False)
+class PodState:
+    id: int
+    spec: PodSpec
+    ip: str
+    phase: PodPhase
+    created_at: datetime
+    node_id: int | None = None
+    decision: Decision | None = None
+    reason: str = ""
+    containers: dict[str, ContainerStatus] = field(default_factory=dict)
+    last_report: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def request(self) -> Resources:
+        return self.spec.request
+
+    def view(self, node_name: str | None) -> PodView:
+        statuses = tuple(
+            self.containers.get(c.name) or ContainerStatus(c.name) for c in self.spec.containers
+        )
+        return PodView(
+            id=self.id,
+            name=self.spec.name,
+            spec=self.spec,
+            node_id=self.node_id,
+            node_name=node_name,
+            phase=self.phase,
+            ip=self.ip,
+            containers=statuses,
+            decision=self.decision,
+            created_at=self.created_at,
+            reason=self.reason,
+            last_report=self.last_report,
+        )
+
+
+class ClusterState:
+    """Nodes, pods, the scheduling index, the pending queue and the IP pool, kept consistent."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, NodeState] = {}
+        self.node_ids: dict[str, int] = {}
+        self.pods: dict[int, PodState] = {}
+        self.pod_ids: dict[str, int] = {}
+        self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
+        self.index = SchedulingIndex()
+        self.ips = IpPool()
+
+    # ---- nodes -------------------------------------------------------------------------
+
+    def add_node(self, node: NodeState) -> None:
+        self.nodes[node.id] = node
+        self.node_ids[node.name] = node.id
+        self.reindex(node)
+
+    def remove_node(self, node: NodeState) -> None:
+        if node.pod_ids:
+            raise RuntimeError(f"node {node.name} still has pods bound")  # a bug, never input
+        self.index.discard(node.id)
+        del self.nodes[node.id]
+        del self.node_ids[node.name]
+
+    def reindex(self, node: NodeState) -> None:
+        """Keep the scheduling index in step with a node's eligibility and free resources."""
+        if is_eligible(node):
+            self.index.put(node.id, node.free)
+        else:
+            self.index.discard(node.id)
+
+    def node_by_name(self, name: str) -> NodeState | None:
+        node_id = self.node_ids.get(name)
+        return None if node_id is None else self.nodes[node_id]
+
+    # ---- pods --------------------------------------------------------------------------
+
+    def add_pod(self, pod: PodState) -> None:
+        self.pods[pod.id] = pod
+        self.pod_ids[pod.spec.name] = pod.id
+        self.ips.reserve(pod.ip)
+        if pod.node_id is not None:
+            self._attach(pod, self.nodes[pod.node_id])
+        else:
+            self.pending[pod.id] = None
+
+    def remove_pod(self, pod: PodState) -> None:
+        if pod.node_id is not None:
+            self.unbind(pod)
+        self.pending.pop(pod.id, None)
+        del self.pods[pod.id]
+        del self.pod_ids[pod.spec.name]
+        self.ips.release(pod.ip)
+
+    def bind(self, pod: PodState, node: NodeState) -> None:
+        if pod.node_id is not None:
+            self.unbind(pod)
+        self.pending.pop(pod.id, None)
+        pod.node_id = node.id
+        self._attach(pod, node)
+
+    def unbind(self, pod: PodState) -> NodeState | None:
+        """Detach a pod from its node (books and generation); it becomes pending."""
+        if pod.node_id is None:
+            return None
+        node = self.nodes[pod.node_id]
+        node.pod_ids.discard(pod.id)
+        node.allocated = node.allocated - pod.request
+        node.generation += 1
+        pod.node_id = None
+        pod.containers = {}
+        self.pending[pod.id] = None
+        self.reindex(node)
+        return node
+
+    def _attach(self, pod: PodState, node: NodeState) -> None:
+        node.pod_ids.add(pod.id)
+        node.allocated = node.allocated + pod.request
+        node.generation += 1
+        self.reindex(node)
+
+    def pods_of(self, node: NodeState) -> list[PodState]:
+        return [self.pods[p] for p in node.pod_ids]
+
+    def node_name(self, node_id: int | None) -> str | None:
+        if node_id is None:
+            return None
+        node = self.nodes.get(node_id)
+        return node.name if node else None
+
+    def pod_view(self, pod: PodState) -> PodView:
+        return pod.view(self.node_name(pod.node_id))
+
+    def pending_pods(self) -> Iterable[PodState]:
+        return (self.pods[p] for p in self.pending)

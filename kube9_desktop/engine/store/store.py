@@ -1,0 +1,491 @@
+"""The Store: owns the database, runs each change in one transaction, returns frozen rows.
+
+SQLite (WAL, foreign keys on, file mode 0600) by default; any SQLAlchemy URL otherwise. Writes
+are plain Core statements on the ORM's tables: one commit per cluster operation, a few tens of
+microseconds on SQLite, so operations run them inline and stay atomic on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from kube9_desktop.engine.errors import StoreUnavailable
+from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.model import ConfigItem, ContainerSpec, PodSpec, Resources, VolumeSpec
+from kube9_desktop.engine.store.migrations import migrate
+from kube9_desktop.engine.store.models import (
+    ConfigRow,
+    ContainerRow,
+    EventRow,
+    IncidentRow,
+    NodeRow,
+    PodRow,
+    VolumeRow,
+)
+
+log = logging.getLogger(__name__)
+
+_nodes = cast(Table, NodeRow.__table__)
+_pods = cast(Table, PodRow.__table__)
+_containers = cast(Table, ContainerRow.__table__)
+_volumes = cast(Table, VolumeRow.__table__)
+_config = cast(Table, ConfigRow.__table__)
+_events = cast(Table, EventRow.__table__)
+_incidents = cast(Table, IncidentRow.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNode:
+    id: int
+    name: str
+    node_type: str
+    cpu_m: int
+    mem_mi: int
+    status: str
+    status_reason: str
+    components: Mapping[str, str]
+    recovery_attempts: int
+    runtime: str
+    runtime_handle: str | None
+    token_hash: str
+    last_heartbeat: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPod:
+    id: int
+    spec: PodSpec
+    node_id: int | None
+    phase: str
+    ip: str
+    decision: Mapping[str, Any] | None
+    reason: str
+    report: Sequence[Mapping[str, Any]] | None
+    last_report: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: int
+    node_id: int
+    node_name: str
+    mode: str
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    nodes: tuple[StoredNode, ...]
+    pods: tuple[StoredPod, ...]
+    open_incidents: tuple[Incident, ...]
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        id=row.id,
+        at=row.at,
+        kind=EventKind(row.kind),
+        message=row.message,
+        node_id=row.node_id,
+        node_name=row.node_name,
+        pod_id=row.pod_id,
+        pod_name=row.pod_name,
+        incident_id=row.incident_id,
+        data=row.data or {},
+    )
+
+
+def _incident(row: Any) -> Incident:
+    return Incident(
+        row.id, row.node_id, row.node_name, row.mode, row.opened_at, row.closed_at, row.outcome
+    )
+
+
+def _explain(exc: BaseException, url: str) -> str:
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    if "disk" in text_ and "full" in text_:
+        return "The disk holding the cluster database is full: free some space and retry."
+    if "readonly" in text_ or "read-only" in text_ or "permission" in text_:
+        where = make_url(url).database
+        return f"The cluster database cannot be written ({where}): check its permissions."
+    if "unable to open" in text_:
+        where = make_url(url).database
+        return f"The cluster database cannot be opened ({where}): check the --data-dir."
+    if "locked" in text_:
+        return "The cluster database is locked by another program: close it and retry."
+    return "The cluster database is unavailable; the change was not saved. Check the log."
+
+
+class Tx:
+    """One transaction's worth of writes; created by ``Store.tx()`` and committed on exit."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._c = conn
+        self.now = now
+        self.events: list[Event] = []
+
+    def insert_node(self, **cols: Any) -> int:
+        result = self._c.execute(insert(_nodes).values(created_at=self.now, **cols))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def update_node(self, node_id: int, **cols: Any) -> None:
+        self._c.execute(update(_nodes).where(_nodes.c.id == node_id).values(**cols))
+
+    def delete_node(self, node_id: int) -> None:
+        self._c.execute(delete(_nodes).where(_nodes.c.id == node_id))
+
+    def insert_pod(
+        self,
+        spec: PodSpec,
+        *,
+        ip: str,
+        node_id: int | None,
+        phase: str,
+        decision: Mapping[str, Any] | None,
+        reason: str = "",
+    ) -> int:
+        result = self._c.execute(
+            insert(_pods).values(
+                name=spec.name,
+                cpu_m=spec.request.cpu_m,
+                mem_mi=spec.request.mem_mi,
+                node_id=node_id,
+                phase=phase,
+                ip=ip,
+                decision=decision,
+                reason=reason,
+                created_at=self.now,
+            )
+        )
+        pod_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        self._c.execute(
+            insert(_containers),
+            [
+                {
+                    "pod_id": pod_id,
+                    "position": i,
+                    "name": c.name,
+                    "image": c.image,
+                    "cpu_m": c.cpu_m,
+                    "mem_mi": c.mem_mi,
+                    "command": list(c.command),
+                    "args": list(c.args),
+                }
+                for i, c in enumerate(spec.containers)
+            ],
+        )
+        if spec.volumes:
+            self._c.execute(
+                insert(_volumes),
+                [
+                    {"pod_id": pod_id, "position": i, "name": v.name, "type": v.type,
+                     "size": v.size, "path": v.path}
+                    for i, v in enumerate(spec.volumes)
+                ],
+            )  # fmt: skip
+        if spec.config:
+            self._c.execute(
+                insert(_config),
+                [
+                    {"pod_id": pod_id, "position": i, "name": c.name, "type": c.type,
+                     "key": c.key, "value": c.value}
+                    for i, c in enumerate(spec.config)
+                ],
+            )  # fmt: skip
+        return pod_id
+
+    def update_pod(self, pod_id: int, **cols: Any) -> None:
+        self._c.execute(update(_pods).where(_pods.c.id == pod_id).values(**cols))
+
+    def delete_pod(self, pod_id: int) -> None:
+        # Children go by ON DELETE CASCADE on every backend that honours it; be explicit anyway.
+        for table in (_containers, _volumes, _config):
+            self._c.execute(delete(table).where(table.c.pod_id == pod_id))
+        self._c.execute(delete(_pods).where(_pods.c.id == pod_id))
+
+    def add_event(
+        self,
+        kind: EventKind,
+        message: str,
+        *,
+        node_id: int | None = None,
+        node_name: str | None = None,
+        pod_id: int | None = None,
+        pod_name: str | None = None,
+        incident_id: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> Event:
+        at = at or self.now
+        values = {
+            "at": at,
+            "kind": str(kind),
+            "message": message,
+            "node_id": node_id,
+            "node_name": node_name,
+            "pod_id": pod_id,
+            "pod_name": pod_name,
+            "incident_id": incident_id,
+            "data": dict(data or {}),
+        }
+        result = self._c.execute(insert(_events).values(**values))
+        ev = Event(
+            id=int(result.inserted_primary_key[0]),  # type: ignore[index]
+            at=at,
+            kind=kind,
+            message=message,
+            node_id=node_id,
+            node_name=node_name,
+            pod_id=pod_id,
+            pod_name=pod_name,
+            incident_id=incident_id,
+            data=dict(data or {}),
+        )
+        self.events.append(ev)
+        return ev
+
+    def open_incident(self, node_id: int, node_name: str, mode: str) -> int:
+        result = self._c.execute(
+            insert(_incidents).values(
+                node_id=node_id, node_name=node_name, mode=mode, opened_at=self.now
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def close_incident(self, incident_id: int, outcome: str) -> None:
+        self._c.execute(
+            update(_incidents)
+            .where(_incidents.c.id == incident_id)
+            .values(closed_at=self.now, outcome=outcome)
+        )
+
+
+class Store:
+    """The cluster's record. Open with ``Store.open(url)``; close with ``close()``."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite and parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                os.close(fd)
+                os.chmod(path, 0o600)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"Cannot create the cluster database at {path}: {exc.strerror}. "
+                    "Choose a writable --data-dir."
+                ) from exc
+        engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite)
+        if is_sqlite:
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()
+
+        try:
+            with engine.begin() as conn:
+                migrate(conn)
+        except (SQLAlchemyError, DBAPIError) as exc:
+            engine.dispose()
+            raise StoreUnavailable(_explain(exc, url)) from exc
+        return cls(engine, url)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def tx(self, now: datetime) -> Iterator[Tx]:
+        """One transaction: commit on a clean exit; on DB errors roll back, StoreUnavailable."""
+        try:
+            with self._engine.begin() as conn:
+                yield Tx(conn, now)
+        except (SQLAlchemyError, DBAPIError) as exc:
+            log.error("store write failed: %s", exc)
+            raise StoreUnavailable(_explain(exc, self.url)) from exc
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def load(self) -> Loaded:
+        with self._engine.connect() as conn:
+            nodes = tuple(
+                StoredNode(
+                    id=r.id,
+                    name=r.name,
+                    node_type=r.node_type,
+                    cpu_m=r.cpu_m,
+                    mem_mi=r.mem_mi,
+                    status=r.status,
+                    status_reason=r.status_reason or "",
+                    components=dict(r.components or {}),
+                    recovery_attempts=r.recovery_attempts,
+                    runtime=r.runtime or "",
+                    runtime_handle=r.runtime_handle,
+                    token_hash=r.token_hash,
+                    last_heartbeat=r.last_heartbeat,
+                    created_at=r.created_at,
+                )
+                for r in conn.execute(select(_nodes).order_by(_nodes.c.id))
+            )
+            containers: dict[int, list[ContainerSpec]] = {}
+            for r in conn.execute(select(_containers).order_by(_containers.c.pod_id, "position")):
+                containers.setdefault(r.pod_id, []).append(
+                    ContainerSpec(
+                        r.name, r.image, r.cpu_m, r.mem_mi, tuple(r.command or ()),
+                        tuple(r.args or ()),
+                    )
+                )  # fmt: skip
+            volumes: dict[int, list[VolumeSpec]] = {}
+            for r in conn.execute(select(_volumes).order_by(_volumes.c.pod_id, "position")):
+                volumes.setdefault(r.pod_id, []).append(VolumeSpec(r.name, r.type, r.size, r.path))
+            config: dict[int, list[ConfigItem]] = {}
+            for r in conn.execute(select(_config).order_by(_config.c.pod_id, "position")):
+                config.setdefault(r.pod_id, []).append(ConfigItem(r.name, r.type, r.key, r.value))
+            pods = tuple(
+                StoredPod(
+                    id=r.id,
+                    spec=PodSpec(
+                        name=r.name,
+                        request=Resources(r.cpu_m, r.mem_mi),
+                        containers=tuple(containers.get(r.id, ())),
+                        volumes=tuple(volumes.get(r.id, ())),
+                        config=tuple(config.get(r.id, ())),
+                    ),
+                    node_id=r.node_id,
+                    phase=r.phase,
+                    ip=r.ip,
+                    decision=r.decision,
+                    reason=r.reason or "",
+                    report=r.report,
+                    last_report=r.last_report,
+                    created_at=r.created_at,
+                )
+                for r in conn.execute(select(_pods).order_by(_pods.c.id))
+            )
+            incidents = tuple(
+                _incident(r)
+                for r in conn.execute(select(_incidents).where(_incidents.c.closed_at.is_(None)))
+            )
+        return Loaded(nodes, pods, incidents)
+
+    def events(
+        self,
+        *,
+        since: int = 0,
+        limit: int = 500,
+        node_id: int | None = None,
+        pod_id: int | None = None,
+        incident_id: int | None = None,
+        kinds: Sequence[str] = (),
+    ) -> list[Event]:
+        """Events with id > since, oldest first (the newest ``limit`` when since is 0)."""
+        q = select(_events)
+        if since:
+            q = q.where(_events.c.id > since)
+        if node_id is not None:
+            q = q.where(_events.c.node_id == node_id)
+        if pod_id is not None:
+            q = q.where(_events.c.pod_id == pod_id)
+        if incident_id is not None:
+            q = q.where(_events.c.incident_id == incident_id)
+        if kinds:
+            q = q.where(_events.c.kind.in_(list(kinds)))
+        if since:
+            q = q.order_by(_events.c.id).limit(limit)
+        else:
+            q = q.order_by(_events.c.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            rows = [_event(r) for r in conn.execute(q)]
+        return rows if since else rows[::-1]
+
+    def incidents(self, *, limit: int = 100, node_id: int | None = None) -> list[Incident]:
+        q = select(_incidents).order_by(_incidents.c.id.desc()).limit(limit)
+        if node_id is not None:
+            q = q.where(_incidents.c.node_id == node_id)
+        with self._engine.connect() as conn:
+            return [_incident(r) for r in conn.execute(q)]
+
+    def incident(self, incident_id: int) -> Incident | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(_incidents).where(_incidents.c.id == incident_id)).first()
+        return _incident(row) if row else None
+
+    def flush_heartbeats(self, beats: Mapping[int, tuple[datetime, Mapping[str, str]]]) -> None:
+        """Write a batch of last-heartbeat times and components in one executemany."""
+        if not beats:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(_nodes)
+                .where(_nodes.c.id == bindparam("b_id"))
+                .values(
+                    last_heartbeat=bindparam("b_at"),
+                    components=bindparam("b_components", type_=_nodes.c.components.type),
+                ),
+                [
+                    {"b_id": k, "b_at": at, "b_components": dict(comps)}
+                    for k, (at, comps) in beats.items()
+                ],
+            )
+
+    def flush_reports(self, reports: Mapping[int, tuple[list[Any], datetime]]) -> None:
+        """Write a batch of pods' last agent reports."""
+        if not reports:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(_pods)
+                .where(_pods.c.id == bindparam("b_id"))
+                .values(
+                    report=bindparam("b_report", type_=_pods.c.report.type),
+                    last_report=bindparam("b_at"),
+                ),
+                [{"b_id": k, "b_report": r, "b_at": at} for k, (r, at) in reports.items()],
+            )
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers a trivial query."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, DBAPIError) as exc:
+            raise StoreUnavailable(_explain(exc, self.url)) from exc

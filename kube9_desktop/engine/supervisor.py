@@ -1,0 +1,196 @@
+"""The bridge between the books and the runtime: launch, restart, stop and adopt nodes.
+
+Runtime work runs in tasks so no operation waits on Docker; failures become events and node
+statuses (recovery retries them), never exceptions in a caller's face.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+
+from kube9_desktop.engine.cluster import Cluster
+from kube9_desktop.engine.errors import RuntimeUnavailable
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.runtime.base import NodeLaunch, NodeRuntime, RuntimeState
+from kube9_desktop.engine.state import NodeState
+
+log = logging.getLogger(__name__)
+
+
+class NodeSupervisor:
+    def __init__(
+        self,
+        cluster: Cluster,
+        runtime: NodeRuntime,
+        api_url: Callable[[], str],
+        heartbeat_interval: float,
+        cluster_name: str = "default",
+    ) -> None:
+        self.cluster = cluster
+        self.runtime = runtime
+        self._api_url = api_url
+        self.heartbeat_interval = heartbeat_interval
+        self.cluster_name = cluster_name
+        self.runtime_available = True
+        self.runtime_problem = ""
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def launch_spec(self, node: NodeState) -> NodeLaunch:
+        token = self.cluster.tokens.get(node.id) or self.cluster.rotate_token(node)
+        return NodeLaunch(
+            node_id=node.id,
+            name=node.name,
+            node_type=str(node.node_type),
+            cpu_m=node.capacity.cpu_m,
+            mem_mi=node.capacity.mem_mi,
+            token=token,
+            api_url=self._api_url(),
+            heartbeat_interval=self.heartbeat_interval,
+            cluster=self.cluster_name,
+        )
+
+    def launch(self, node: NodeState) -> asyncio.Task[None]:
+        """Start the node's runtime instance in the background."""
+        task = asyncio.create_task(self._start(node), name=f"launch-{node.name}")
+        self._tasks[node.id] = task
+        task.add_done_callback(functools.partial(self._forget, node.id))
+        return task
+
+    def _forget(self, node_id: int, _task: asyncio.Task[None]) -> None:
+        self._tasks.pop(node_id, None)
+
+    async def _start(self, node: NodeState) -> None:
+        try:
+            handle = await self.runtime.start(self.launch_spec(node))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._start_failed(node, exc)
+            return
+        self._mark_available()
+        if node.id in self.cluster.state.nodes:
+            self.cluster.set_runtime_handle(
+                node,
+                handle.handle,
+                f"Node {node.name} started ({self.runtime.name}: {handle.handle[:12]})",
+            )
+
+    def _start_failed(self, node: NodeState, exc: Exception) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        if isinstance(exc, RuntimeUnavailable):
+            self._mark_unavailable(message)
+        else:
+            log.exception("starting node %s failed", node.name, exc_info=exc)
+        if node.id in self.cluster.state.nodes and node.status in (
+            NodeStatus.INITIALIZING,
+            NodeStatus.RECOVERING,
+        ):
+            self.cluster.set_status(
+                node, NodeStatus.UNHEALTHY, f"could not start: {message}", EventKind.RUNTIME
+            )
+
+    async def restart(self, node: NodeState) -> None:
+        """Bring a node back whatever state its instance is in (used by recovery)."""
+        try:
+            handle = await self.runtime.restart(self.launch_spec(node))
+        except RuntimeUnavailable as exc:
+            self._mark_unavailable(exc.message)
+            raise
+        self._mark_available()
+        if node.id in self.cluster.state.nodes and handle.handle != node.runtime_handle:
+            self.cluster.set_runtime_handle(
+                node, handle.handle, f"Node {node.name} restarted ({handle.handle[:12]})"
+            )
+
+    async def remove(self, node_id: int) -> None:
+        task = self._tasks.pop(node_id, None)
+        if task is not None:
+            task.cancel()
+        try:
+            await self.runtime.remove(node_id)
+        except RuntimeUnavailable as exc:
+            self._mark_unavailable(exc.message)
+            raise
+
+    async def reconcile(self) -> dict[str, int]:
+        """At start: adopt running instances of stored nodes, remove orphans, start the rest."""
+        counts = {"adopted": 0, "removed": 0, "started": 0}
+        try:
+            found = await self.runtime.discover()
+        except RuntimeUnavailable as exc:
+            self._mark_unavailable(exc.message)
+            found = []
+        adopted: set[int] = set()
+        nodes = self.cluster.state.nodes
+        for f in found:
+            node = nodes.get(f.node_id) if f.node_id is not None else None
+            if (
+                node is not None
+                and node.name == f.name
+                and f.state
+                in (
+                    RuntimeState.RUNNING,
+                    RuntimeState.PAUSED,
+                )
+                and node.status is not NodeStatus.FAILED
+            ):
+                try:
+                    handle = await self.runtime.adopt(self.launch_spec(node), f)
+                except Exception:
+                    log.exception("adopting node %s failed; it will be restarted", f.name)
+                    continue
+                adopted.add(node.id)
+                node.runtime_handle = handle.handle
+                node.hung = f.state is RuntimeState.PAUSED
+                counts["adopted"] += 1
+            elif node is None or node.name != f.name:
+                try:
+                    await self.runtime.remove(f.node_id if f.node_id is not None else -1)
+                    counts["removed"] += 1
+                except Exception:
+                    log.exception("removing orphan %s failed", f.name)
+        for node in list(nodes.values()):
+            if node.id in adopted or node.status is NodeStatus.FAILED:
+                continue
+            self.cluster.rotate_token(node)
+            self.launch(node)
+            counts["started"] += 1
+        return counts
+
+    async def stop_all(self, timeout: float = 10.0) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        ids = list(self.cluster.state.nodes)
+        if not ids:
+            return
+        results = await asyncio.wait_for(
+            asyncio.gather(*(self.runtime.stop(i) for i in ids), return_exceptions=True),
+            timeout,
+        )
+        for node_id, result in zip(ids, results, strict=True):
+            if isinstance(result, Exception) and not isinstance(result, RuntimeUnavailable):
+                log.warning("stopping node %s failed: %s", node_id, result)
+
+    def _mark_unavailable(self, message: str) -> None:
+        if self.runtime_available:
+            self.runtime_available = False
+            self.runtime_problem = message
+            self.cluster.record_event(
+                EventKind.RUNTIME,
+                f"The {self.runtime.name} runtime is unavailable: {message}",
+                data={"available": False},
+            )
+
+    def _mark_available(self) -> None:
+        if not self.runtime_available:
+            self.runtime_available = True
+            self.runtime_problem = ""
+            self.cluster.record_event(
+                EventKind.RUNTIME,
+                f"The {self.runtime.name} runtime is available again",
+                data={"available": True},
+            )

@@ -1,0 +1,146 @@
+"""Every setting, declared once: type, default and a one-line description side by side.
+
+The command line, environment variables and the GUI's settings dialog all fill this one
+declaration; nothing else in the code invents a default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+RUNTIMES = ("auto", "docker", "process", "virtual")
+SCHEDULERS = ("best-fit", "first-fit", "worst-fit")
+THEMES = ("system", "light", "dark")
+
+
+def _doc(text: str, **extra: Any) -> dict[str, Any]:
+    return {"doc": text, **extra}
+
+
+def default_data_dir() -> Path:
+    """``$KUBE9_DATA_DIR``, else ``$XDG_DATA_HOME/kube9-desktop``, else ``~/.local/share/...``."""
+    if env := os.environ.get("KUBE9_DATA_DIR"):
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "kube9-desktop"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(
+        default_factory=default_data_dir,
+        metadata=_doc("Directory holding cluster.db, the API token, node work dirs and logs."),
+    )
+    db_url: str | None = field(
+        default_factory=lambda: os.environ.get("KUBE9_DATABASE_URL") or None,
+        metadata=_doc("SQLAlchemy URL of the store; default: SQLite cluster.db in data_dir."),
+    )
+    host: str = field(default="127.0.0.1", metadata=_doc("Address the API binds to."))
+    port: int = field(default=5000, metadata=_doc("API port; 0 picks a free one."))
+    allow_remote: bool = field(
+        default=False,
+        metadata=_doc("Allow binding the API to a non-loopback address (exposes the cluster)."),
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(), metadata=_doc("Extra Host header names the API accepts (DNS rebinding guard).")
+    )
+    api_token: str | None = field(
+        default_factory=lambda: os.environ.get("KUBE9_API_TOKEN") or None,
+        metadata=_doc("Admin token; default: generated once into data_dir/api-token."),
+    )
+    runtime: str = field(
+        default="auto",
+        metadata=_doc("Where nodes run: docker, process, virtual, or auto.", choices=RUNTIMES),
+    )
+    scheduler: str = field(
+        default="best-fit",
+        metadata=_doc("Scheduling strategy for new and displaced pods.", choices=SCHEDULERS),
+    )
+    cluster_name: str = field(
+        default="default", metadata=_doc("Cluster name used in Docker labels and names.")
+    )
+    heartbeat_interval: float = field(
+        default=1.0, metadata=_doc("Seconds between node heartbeats.", minimum=0.05)
+    )
+    grace_period: float | None = field(
+        default=None,
+        metadata=_doc("Seconds without a heartbeat before a node is unhealthy (3 intervals)."),
+    )
+    eviction_delay: float = field(
+        default=0.0, metadata=_doc("Seconds an unhealthy node keeps its pods before eviction.")
+    )
+    max_recovery_attempts: int = field(
+        default=3, metadata=_doc("Restarts in a row before a node is marked failed.")
+    )
+    recovery_backoff: float = field(
+        default=1.0, metadata=_doc("First recovery back-off in seconds; doubles per attempt.")
+    )
+    recovery_backoff_cap: float = field(
+        default=30.0, metadata=_doc("Longest recovery back-off in seconds.")
+    )
+    recovery_reset_after: float = field(
+        default=60.0, metadata=_doc("Seconds of health after which the attempt count resets.")
+    )
+    startup_timeout: float = field(
+        default=60.0, metadata=_doc("Seconds a new or restarted node may take to heartbeat.")
+    )
+    monitor_ticks_per_interval: int = field(
+        default=4, metadata=_doc("Health monitor ticks per heartbeat interval.")
+    )
+    heartbeat_flush_interval: float = field(
+        default=5.0, metadata=_doc("Seconds between batched writes of heartbeat times.")
+    )
+    base_image: str = field(
+        default="python:3.12-slim", metadata=_doc("Base image of the Docker node image.")
+    )
+    demo: bool = field(default=False, metadata=_doc("Start with a demo cluster if empty."))
+    theme: str = field(default="system", metadata=_doc("GUI theme.", choices=THEMES))
+
+    @property
+    def effective_grace_period(self) -> float:
+        """The grace period, defaulting to three heartbeat intervals."""
+        if self.grace_period is not None:
+            return self.grace_period
+        return 3 * self.heartbeat_interval
+
+    @property
+    def monitor_tick(self) -> float:
+        return self.heartbeat_interval / max(1, self.monitor_ticks_per_interval)
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.data_dir / 'cluster.db'}"
+
+    def validate(self) -> Settings:
+        """Raise ValueError naming the first setting that makes no sense."""
+        for f in fields(self):
+            choices = f.metadata.get("choices")
+            value = getattr(self, f.name)
+            if choices and value not in choices:
+                raise ValueError(f"{f.name}: {value!r} is not one of {', '.join(choices)}")
+        if self.heartbeat_interval < 0.05:
+            raise ValueError("heartbeat_interval: must be at least 0.05 s")
+        if self.grace_period is not None and self.grace_period <= self.heartbeat_interval:
+            raise ValueError("grace_period: must be longer than the heartbeat interval")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port: must be between 0 and 65535")
+        if self.max_recovery_attempts < 0:
+            raise ValueError("max_recovery_attempts: must be 0 or more")
+        if self.eviction_delay < 0:
+            raise ValueError("eviction_delay: must be 0 or more")
+        return self
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def describe() -> list[tuple[str, str, Any]]:
+    """(name, description, default) of every setting, for --help and the settings dialog."""
+    out = []
+    for f in fields(Settings):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        out.append((f.name, str(f.metadata.get("doc", "")), default))
+    return out

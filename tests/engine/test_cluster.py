@@ -1,0 +1,159 @@
+"""Cluster operations on a real store with a FakeClock: books, IPs, pending pods, deletes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kube9_desktop.engine.clock import FakeClock
+from kube9_desktop.engine.cluster import Cluster
+from kube9_desktop.engine.errors import Conflict, Unschedulable
+from kube9_desktop.engine.events import Event, EventBus, EventKind
+from kube9_desktop.engine.heartbeat import HeartbeatReport, process_heartbeat
+from kube9_desktop.engine.invariants import check_invariants
+from kube9_desktop.engine.model import (
+    ContainerSpec,
+    NodeSpec,
+    NodeStatus,
+    NodeType,
+    PodPhase,
+    PodSpec,
+    Resources,
+)
+from kube9_desktop.engine.state import IpPool
+from kube9_desktop.engine.store.store import Store
+
+READY = {"kubelet": "running", "container_runtime": "running", "kube_proxy": "running",
+         "node_agent": "running"}  # fmt: skip
+
+
+def pod(name: str, cpu_m: int, mem_mi: int = 0) -> PodSpec:
+    return PodSpec(name, Resources(cpu_m, mem_mi), (ContainerSpec("c", "img", cpu_m, mem_mi),))
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Cluster:
+    return Cluster(Store.open(f"sqlite:///{tmp_path}/c.db"), FakeClock(), EventBus())
+
+
+def ready_node(cluster: Cluster, name: str, cpu_m: int, mem_mi: int = 8192) -> int:
+    created = cluster.create_node(NodeSpec(name, NodeType.WORKER, Resources(cpu_m, mem_mi)))
+    process_heartbeat(cluster, created.view.id, HeartbeatReport(components=READY), interval=1)
+    return created.view.id
+
+
+def test_create_commits_before_publishing(cluster: Cluster, tmp_path: Path) -> None:
+    seen: list[Event] = []
+
+    def on_event(ev: Event) -> None:
+        # By the time a subscriber hears of it, the store already has it.
+        stored = Store.open(f"sqlite:///{tmp_path}/c.db").load()
+        assert any(n.id == ev.node_id for n in stored.nodes)
+        seen.append(ev)
+
+    cluster.bus.subscribe(on_event)
+    cluster.create_node(NodeSpec("n1", NodeType.WORKER, Resources(1000, 0)))
+    assert [e.kind for e in seen] == [EventKind.NODE_CREATED]
+
+
+def test_memory_defaults_to_2048_per_core(cluster: Cluster) -> None:
+    created = cluster.create_node(NodeSpec("n1", NodeType.WORKER, Resources(1500, 0)))
+    assert created.view.capacity == Resources(1500, 3072)
+
+
+def test_books_follow_binds_and_deletes(cluster: Cluster) -> None:
+    n = ready_node(cluster, "n1", 4000)
+    a = cluster.create_pod(pod("a", 1500, 100))
+    b = cluster.create_pod(pod("b", 1000, 200))
+    node = cluster.state.nodes[n]
+    assert node.allocated == Resources(2500, 300)
+    cluster.delete_pod(a.view.id)
+    assert node.allocated == Resources(1000, 200)
+    assert node.pod_ids == {b.view.id}
+    assert check_invariants(cluster.state) == []
+
+
+def test_pod_that_fits_nowhere_is_refused_and_nothing_is_stored(cluster: Cluster) -> None:
+    ready_node(cluster, "n1", 1000)
+    with pytest.raises(Unschedulable) as err:
+        cluster.create_pod(pod("big", 2000))
+    assert err.value.reasons == {"n1": ["insufficient cpu: requested 2, free 1"]}
+    assert cluster.state.pods == {} and cluster.store.load().pods == ()
+
+
+def test_no_nodes_at_all_says_so(cluster: Cluster) -> None:
+    with pytest.raises(Unschedulable) as err:
+        cluster.create_pod(pod("p", 100))
+    assert "add a worker node" in str(err.value.reasons)
+
+
+def test_displaced_pods_wait_pending_then_are_placed(cluster: Cluster) -> None:
+    n1 = ready_node(cluster, "n1", 2000)
+    ready_node(cluster, "n2", 1000)
+    big = cluster.create_pod(pod("big", 2000))
+    assert big.view.node_name == "n1"
+    node1 = cluster.state.nodes[n1]
+    cluster.set_status(node1, NodeStatus.UNHEALTHY, "test", EventKind.NODE_DETECTED)
+    result = cluster.evict(node1, reason="test")
+    assert result.pending == ("big",)
+    assert cluster.state.pods[big.view.id].phase is PodPhase.PENDING
+    assert check_invariants(cluster.state) == []
+    ready_node(cluster, "n3", 4000)  # capacity appears: the pending pod is placed at once
+    assert cluster.state.pods[big.view.id].node_id == cluster.state.node_ids["n3"]
+    assert check_invariants(cluster.state) == []
+
+
+def test_deleting_a_pod_places_pending_pods(cluster: Cluster) -> None:
+    n1 = ready_node(cluster, "n1", 2000)
+    n2 = ready_node(cluster, "n2", 1000)
+    a = cluster.create_pod(pod("a", 1000))  # best fit: n2
+    assert a.view.node_id == n2
+    b = cluster.create_pod(pod("b", 2000))  # only n1
+    node1 = cluster.state.nodes[n1]
+    cluster.set_status(node1, NodeStatus.UNHEALTHY, "test", EventKind.NODE_DETECTED)
+    cluster.evict(node1, reason="test")
+    assert cluster.state.pods[b.view.id].phase is PodPhase.PENDING
+    cluster.set_status(node1, NodeStatus.HEALTHY, "", EventKind.NODE_RECOVERED)
+    assert cluster.state.pods[b.view.id].node_id == n1
+
+
+def test_delete_node_with_running_pods_needs_force(cluster: Cluster) -> None:
+    n1 = ready_node(cluster, "n1", 2000)
+    n2 = ready_node(cluster, "n2", 2000)
+    p = cluster.create_pod(pod("p", 1000))
+    holder = p.view.node_id
+    with pytest.raises(Conflict, match="Cannot delete node with 1 running pod"):
+        cluster.delete_node(holder)
+    moved = cluster.delete_node(holder, force=True)
+    other = n2 if holder == n1 else n1
+    assert moved.rebound == (("p", cluster.state.nodes[other].name),)
+    assert cluster.state.pods[p.view.id].node_id == other
+    assert check_invariants(cluster.state) == []
+
+
+def test_state_survives_reload(cluster: Cluster, tmp_path: Path) -> None:
+    ready_node(cluster, "n1", 4000)
+    cluster.create_pod(pod("a", 1000, 64))
+    cluster.create_pod(pod("b", 500))
+    again = Cluster(Store.open(f"sqlite:///{tmp_path}/c.db"), FakeClock(), EventBus())
+    again.load()
+    assert {p.name for p in again.state.pods.values()} == {"a", "b"}
+    node = next(iter(again.state.nodes.values()))
+    assert node.allocated == Resources(1500, 64) and node.status is NodeStatus.HEALTHY
+    assert again.state.pods[1].decision is not None
+    assert check_invariants(again.state) == []
+    # New IPs never collide with reloaded ones.
+    again.create_pod(pod("c", 100))
+    assert len({p.ip for p in again.state.pods.values()}) == 3
+
+
+def test_ip_pool_is_unique_and_reuses_released_addresses() -> None:
+    pool = IpPool()
+    ips = [pool.allocate() for _ in range(300)]
+    assert len(set(ips)) == 300 and ips[0] == "10.244.0.1" and ips[255] == "10.244.1.0"
+    pool.release(ips[10])
+    assert pool.allocate() == ips[10]
+    reloaded = IpPool()
+    reloaded.reserve("10.244.3.7")
+    assert reloaded.allocate() == "10.244.3.8"
