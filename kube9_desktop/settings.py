@@ -87,6 +87,10 @@ class Settings:
     startup_timeout: float = field(
         default=60.0, metadata=_doc("Seconds a new or restarted node may take to heartbeat.")
     )
+    restart_timeout: float | None = field(
+        default=None,
+        metadata=_doc("Seconds a restarted node may take to heartbeat (3 grace periods)."),
+    )
     monitor_ticks_per_interval: int = field(
         default=4, metadata=_doc("Health monitor ticks per heartbeat interval.")
     )
@@ -105,6 +109,12 @@ class Settings:
         if self.grace_period is not None:
             return self.grace_period
         return 3 * self.heartbeat_interval
+
+    @property
+    def effective_restart_timeout(self) -> float:
+        if self.restart_timeout is not None:
+            return self.restart_timeout
+        return 3 * self.effective_grace_period
 
     @property
     def monitor_tick(self) -> float:

@@ -101,8 +101,9 @@ class Engine:
                 grace_period=grace,
                 tick=s.monitor_tick,
                 startup_timeout=s.startup_timeout,
-                restart_timeout=min(s.startup_timeout, max(10.0, 5 * grace)),
+                restart_timeout=s.effective_restart_timeout,
                 stall_threshold=max(1.0, s.heartbeat_interval),
+                fresh_window=1.5 * s.heartbeat_interval + s.monitor_tick,
             ),
         )
         self.recovery = RecoveryController(

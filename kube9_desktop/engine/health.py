@@ -29,6 +29,7 @@ class HealthConfig:
     startup_timeout: float = 60.0
     restart_timeout: float = 15.0
     stall_threshold: float = 1.0  # extra tick lag that counts as the engine having stalled
+    fresh_window: float = 1.5  # heard from this recently = certainly alive (1.5 intervals)
 
     def __post_init__(self) -> None:
         if self.grace_period <= 0 or self.tick <= 0:
@@ -78,6 +79,17 @@ def full_disruption(workers: Iterable[NodeStatus]) -> bool:
 
 def eviction_due(evict_at: float | None, now: float, paused: bool) -> bool:
     return evict_at is not None and not paused and now >= evict_at
+
+
+def any_fresh(silences: Iterable[float], window: float) -> bool:
+    """Is some healthy worker certainly alive (heard from within ``window``)?
+
+    Nodes that die together are detected up to one interval apart; evicting the first one's
+    pods before the others are detected would pour them onto dying nodes. With no worker
+    heard from recently, eviction waits: either they speak again (a single failure) or they
+    are detected too (a full disruption, and the guard keeps every pod in place).
+    """
+    return any(s <= window for s in silences)
 
 
 # ---- the monitor -----------------------------------------------------------------------
@@ -131,7 +143,7 @@ class HealthMonitor:
                 log.exception("health check of node %s failed", node.name)
         self._guard(now)
         now = self.clock.monotonic()  # detections above may have set deadlines of "now"
-        if not self.evictions_paused:
+        if not self.evictions_paused and self._some_worker_fresh(now):
             for node in list(self.cluster.state.nodes.values()):
                 if (
                     node.pod_ids
@@ -184,6 +196,16 @@ class HealthMonitor:
                 f"did not heartbeat within {cfg.restart_timeout:g} s of its restart",
                 EventKind.NODE_STATUS,
             )
+
+    def _some_worker_fresh(self, now: float) -> bool:
+        return any_fresh(
+            (
+                silence(n.last_heartbeat_mono, n.watch_since, now)
+                for n in self.cluster.state.nodes.values()
+                if n.node_type is NodeType.WORKER and n.status is NodeStatus.HEALTHY
+            ),
+            self.config.fresh_window,
+        )
 
     def _guard(self, now: float) -> None:
         workers = [n for n in self.cluster.state.nodes.values() if n.node_type is NodeType.WORKER]

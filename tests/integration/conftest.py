@@ -1,0 +1,50 @@
+"""Engines for failure scenarios: fast heartbeats so a whole failure plays out in a second."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kube9_desktop.engine.core import Engine
+from tests.helpers import fast_settings, wait_for
+
+EngineFactory = Callable[..., Awaitable[Engine]]
+
+
+@pytest.fixture
+async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
+    started: list[Engine] = []
+
+    async def make(**overrides: Any) -> Engine:
+        settings = fast_settings(tmp_path / f"data{len(started)}", **overrides)
+        eng = Engine(settings)
+        await eng.start()
+        started.append(eng)
+        return eng
+
+    yield make
+    for eng in started:
+        await eng.stop()
+
+
+async def add_nodes(engine: Engine, *specs: tuple[str, float]) -> dict[str, int]:
+    ids = {}
+    for name, cpu in specs:
+        created = await engine.create_node_from_json({"name": name, "cpu_cores_avail": cpu})
+        ids[name] = created.view.id
+    await wait_for(
+        lambda: all(engine.cluster.state.nodes[i].status == "healthy" for i in ids.values()),
+        what="nodes healthy",
+    )
+    return ids
+
+
+async def add_pod(engine: Engine, name: str, cpu: float, mem: int = 0) -> int:
+    created = await engine.create_pod_from_json(
+        {"name": name, "cpu_cores_req": cpu,
+         "containers": [{"name": "main", "image": "busybox", "memory_req": mem}]}
+    )  # fmt: skip
+    return created.view.id
