@@ -1,0 +1,241 @@
+"""One container of a pod: its process, restarts with back-off, and the state it reports."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from kube9_desktop.agent.processes import (
+    ProcessIdentity,
+    descendants,
+    die_with_parent_hook,
+    exit_code_of,
+    signal_identities,
+)
+from kube9_desktop.agent.spec import FIXED_PATH, ContainerSpec
+
+log = logging.getLogger("kube9.agent.containers")
+
+MAX_CONTAINER_LOG_BYTES = 8 * 1024 * 1024
+PLACEHOLDER_ARGS = ("infinity",)
+MAX_REASON_CHARS = 300
+
+
+class ContainerState(StrEnum):
+    RUNNING = "running"
+    WAITING = "waiting"
+    TERMINATED = "terminated"
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """Restart policy Always: back-off from ``base`` doubling to ``cap``, reset after a good run."""
+
+    base_s: float = 1.0
+    cap_s: float = 30.0
+    reset_after_s: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        """Wait before restart after ``failures`` consecutive failures: 1, 2, 4 … 30, 30 s."""
+        if failures <= 0:
+            return 0.0
+        return float(min(self.base_s * 2 ** min(failures - 1, 32), self.cap_s))
+
+
+class SupervisedContainer:
+    """Runs one container's argv as a child process and restarts it when it exits."""
+
+    def __init__(
+        self,
+        spec: ContainerSpec,
+        pod_dir: Path,
+        env: dict[str, str],
+        policy: RestartPolicy,
+        clock: Callable[[], float],
+        label: str = "",
+    ) -> None:
+        self.spec = spec
+        self.label = label or spec.name
+        self._pod_dir = pod_dir
+        self._env = env
+        self._policy = policy
+        self._clock = clock
+        self.process: subprocess.Popen[bytes] | None = None
+        self.state = ContainerState.WAITING
+        self.reason: str | None = "ContainerCreating"
+        self.exit_code: int | None = None
+        self.restarts = 0
+        self.start_failed = False
+        self._attempts = 0
+        self._failures = 0
+        self._started_at = 0.0
+        self._next_start: float | None = clock()
+        self._tree: list[ProcessIdentity] = []
+
+    @property
+    def log_path(self) -> Path:
+        return self._pod_dir / "logs" / f"{self.spec.name}.log"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def due(self) -> bool:
+        """True when a (re)start is scheduled and its back-off has passed."""
+        return self._next_start is not None and self._clock() >= self._next_start
+
+    def start_if_due(self) -> None:
+        """Start (or restart) the process once its back-off has passed."""
+        if not self.due() or self.alive:
+            return
+        self._begin_attempt()
+        try:
+            self.process = self._spawn()
+        except OSError as exc:
+            self._start_failed(exc)
+            return
+        self._started_at = self._clock()
+        self.state, self.reason, self.start_failed = ContainerState.RUNNING, None, False
+
+    def fail_start(self, reason: str, exit_code: int) -> None:
+        """Record a due start that could not happen (pod directory unusable) and back off."""
+        self._begin_attempt()
+        self._back_off(reason, exit_code, ran_s=0.0, start_failed=True)
+
+    def _begin_attempt(self) -> None:
+        """Every start after the first counts as a restart, failed or not."""
+        self._next_start = None
+        if self._attempts:
+            self.restarts += 1
+        self._attempts += 1
+
+    def poll(self) -> None:
+        """Notice an exit and schedule the restart (restart policy Always)."""
+        if self.process is None or self.state is not ContainerState.RUNNING:
+            return
+        returncode = self.process.poll()
+        if returncode is None:
+            return
+        self.process = None
+        code = exit_code_of(returncode)
+        self._back_off("CrashLoopBackOff", code, ran_s=self._clock() - self._started_at)
+        log.info(
+            "container %s exited with code %d; restart %d in %.1fs",
+            self.label,
+            code,
+            self.restarts + 1,
+            (self._next_start or 0.0) - self._clock(),
+        )
+
+    def kill(self) -> bool:
+        """SIGKILL the process and its descendants now (a simulated crash); True if it ran."""
+        if not self.alive or self.process is None:
+            return False
+        tree = descendants(self.process.pid)
+        with contextlib.suppress(OSError):
+            self.process.send_signal(signal.SIGKILL)
+        signal_identities(tree, signal.SIGKILL)
+        return True
+
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM), remembering its descendants for the final kill."""
+        self._next_start = None
+        if not self.alive or self.process is None:
+            return
+        self._tree = descendants(self.process.pid)
+        with contextlib.suppress(OSError):
+            self.process.send_signal(signal.SIGTERM)
+
+    def force_kill(self) -> None:
+        """SIGKILL whatever is left of the process tree recorded at ``terminate``."""
+        if self.alive and self.process is not None:
+            self._tree += descendants(self.process.pid)
+            with contextlib.suppress(OSError):
+                self.process.send_signal(signal.SIGKILL)
+        signal_identities(self._tree, signal.SIGKILL)
+
+    def finished(self) -> bool:
+        """True once a terminated container's process has exited and been reaped."""
+        if self.alive:
+            return False
+        if self.process is not None:
+            returncode = self.process.poll()
+            self.exit_code = None if returncode is None else exit_code_of(returncode)
+            self.process = None
+            self.state, self.reason = ContainerState.TERMINATED, "Completed"
+        signal_identities(self._tree, signal.SIGKILL)
+        return True
+
+    def report(self) -> dict[str, Any]:
+        """The container's entry in the heartbeat (protocol.md ``pods[].containers[]``)."""
+        entry: dict[str, Any] = {
+            "name": self.spec.name,
+            "state": self.state.value,
+            "exit_code": self.exit_code,
+            "restarts": self.restarts,
+            "pid": self.process.pid if self.alive and self.process is not None else None,
+        }
+        if self.reason is not None:
+            entry["reason"] = self.reason[:MAX_REASON_CHARS]
+        return entry
+
+    def _back_off(
+        self, reason: str, exit_code: int, ran_s: float, start_failed: bool = False
+    ) -> None:
+        if ran_s >= self._policy.reset_after_s:
+            self._failures = 0
+        self._failures += 1
+        self.exit_code = exit_code
+        self.state, self.reason, self.start_failed = ContainerState.WAITING, reason, start_failed
+        self._next_start = self._clock() + self._policy.delay(self._failures)
+
+    def _start_failed(self, exc: OSError) -> None:
+        not_found = isinstance(exc, FileNotFoundError) or exc.errno in (errno.ENOENT, errno.ENOTDIR)
+        code = 127 if not_found else 126
+        program = self.spec.argv[0] if self.spec.argv else "sleep"
+        reason = f"StartError: cannot exec {program!r}: {exc.strerror or type(exc).__name__}"
+        self._back_off(reason, code, ran_s=0.0, start_failed=True)
+        log.warning("container %s: %s; retry in %.1fs", self.label, reason, self.delay_left())
+
+    def delay_left(self) -> float:
+        return max(0.0, (self._next_start or self._clock()) - self._clock())
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        argv, executable = self._command()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        _cap_log(self.log_path)
+        with open(self.log_path, "ab") as output:
+            return subprocess.Popen(
+                argv,
+                executable=executable,
+                cwd=self._pod_dir,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+                preexec_fn=die_with_parent_hook(),
+            )
+
+    def _command(self) -> tuple[list[str], str | None]:
+        if self.spec.argv:
+            return list(self.spec.argv), None
+        sleep = shutil.which("sleep", path=FIXED_PATH) or "/bin/sleep"
+        return [self.spec.process_name, *PLACEHOLDER_ARGS], sleep
+
+
+def _cap_log(path: Path) -> None:
+    """Keep one previous log when a container's log outgrows its cap (checked at each start)."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > MAX_CONTAINER_LOG_BYTES:
+            os.replace(path, path.with_suffix(".log.1"))
