@@ -1,0 +1,83 @@
+"""User preferences persisted with QSettings: the engine settings the Settings dialog edits,
+the theme, and the window's geometry and dock layout.
+
+Command-line flags win over stored preferences for that run, without overwriting them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from kube9_desktop.settings import Settings
+
+# Settings fields the dialog edits, with the type QSettings must give back.
+EDITABLE: dict[str, type] = {
+    "heartbeat_interval": float,
+    "grace_period": float,
+    "scheduler": str,
+    "runtime": str,
+    "port": int,
+    "theme": str,
+}
+# Command-line attributes that override a preference (argparse dest -> settings field).
+CLI_OVERRIDES = {
+    "heartbeat_interval": "heartbeat_interval",
+    "grace_period": "grace_period",
+    "scheduler": "scheduler",
+    "runtime": "runtime",
+    "port": "port",
+}
+
+
+class Preferences:
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings or QSettings()
+
+    def load(self) -> dict[str, Any]:
+        """Stored values for the editable settings (absent ones are left out)."""
+        out: dict[str, Any] = {}
+        for name, kind in EDITABLE.items():
+            value = self.q.value(f"engine/{name}")
+            if value is None or value == "":
+                continue
+            try:
+                out[name] = kind(value)
+            except (TypeError, ValueError):
+                continue
+        return out
+
+    def save(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name in EDITABLE:
+                self.q.setValue(f"engine/{name}", "" if value is None else value)
+        self.q.sync()
+
+    def apply_to(self, settings: Settings, explicit: Any = None) -> Settings:
+        """``settings`` with stored preferences, except what the command line set."""
+        stored = self.load()
+        for dest, name in CLI_OVERRIDES.items():
+            if explicit is not None and getattr(explicit, dest, None) is not None:
+                stored.pop(name, None)
+        if explicit is not None and getattr(explicit, "demo", False) and explicit.runtime is None:
+            stored["runtime"] = "virtual"  # --demo runs on virtual nodes unless told otherwise
+        try:
+            return settings.with_(**stored).validate()
+        except ValueError:
+            return settings  # a corrupt preference never stops the app from starting
+
+    # ---- window layout -----------------------------------------------------------------
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry = self.q.value("window/geometry")
+        state = self.q.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+        self.q.sync()
