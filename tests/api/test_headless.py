@@ -17,10 +17,12 @@ from tests.helpers import POSTMAN_PODS, Api, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_headless(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+def start_headless(
+    data_dir: Path, *extra: str, port: str = "0"
+) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "KUBE9_API_TOKEN": "headless-token", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "--headless", "--port", "0", "--runtime",
+        [sys.executable, str(ROOT / "main.py"), "--headless", "--port", port, "--runtime",
          "virtual", "--data-dir", str(data_dir), "--heartbeat-interval", "0.2", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip

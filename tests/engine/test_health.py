@@ -17,8 +17,8 @@ from kube9_desktop.engine.health import (
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.engine.recovery import Action, RecoveryConfig, backoff_delay, decide
 
-H, U, I, F, R = (NodeStatus.HEALTHY, NodeStatus.UNHEALTHY, NodeStatus.INITIALIZING,
-                 NodeStatus.FAILED, NodeStatus.RECOVERING)  # fmt: skip
+H, U, INIT, F, R = (NodeStatus.HEALTHY, NodeStatus.UNHEALTHY, NodeStatus.INITIALIZING,
+                    NodeStatus.FAILED, NodeStatus.RECOVERING)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -82,8 +82,8 @@ def test_stall_detection(
         ([U, U], True),  # all silent at once
         ([U], True),
         ([U, R, U], True),
-        ([U, I], True),  # initializing nodes do not count either way
-        ([I, I], False),
+        ([U, INIT], True),  # initializing nodes do not count either way
+        ([INIT, INIT], False),
         ([F, F], False),  # failed nodes are out of the picture
         ([F, U], True),
         ([F, H], False),
@@ -111,8 +111,10 @@ CFG = RecoveryConfig(max_attempts=3, backoff=1.0, backoff_cap=30.0, reset_after=
 def act(status: NodeStatus, attempts: int = 0, next_at: float | None = None, *,
         healthy_since: float | None = None, partitioned: bool = False,
         available: bool = True, now: float = 100.0) -> Action:  # fmt: skip
-    return decide(status=status, attempts=attempts, next_at=next_at, healthy_since=healthy_since,
-                  partitioned=partitioned, runtime_available=available, now=now, config=CFG)  # fmt: skip
+    return decide(
+        status=status, attempts=attempts, next_at=next_at, healthy_since=healthy_since,
+        partitioned=partitioned, runtime_available=available, now=now, config=CFG,
+    )  # fmt: skip
 
 
 def test_recovery_decisions() -> None:

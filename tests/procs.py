@@ -1,0 +1,81 @@
+"""Finding real processes by a marker in their command line (pods we started in a test)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+
+def marker() -> str:
+    return f"kube9-test-{uuid.uuid4().hex[:12]}"
+
+
+def pids_with(mark: str) -> list[int]:
+    """Live (not zombie) processes whose argv contains ``mark``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state = stat[stat.rfind(")") + 2 :].split(" ", 1)[0]
+        if state != "Z" and any(mark.encode() in a for a in argv):
+            found.append(int(entry.name))
+    return found
+
+
+def environ_of(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
+
+
+def sleeper_pod(name: str, mark: str, cpu: float = 0.5, **extra: object) -> dict[str, object]:
+    """A pod whose one container sleeps, findable by ``mark`` in its argv."""
+    return {
+        "name": name,
+        "cpu_cores_req": cpu,
+        "containers": [
+            {"name": "main", "image": "python:3", "command": "python3",
+             "args": ["-c", "import time; time.sleep(3600)", mark]}
+        ],
+        **extra,
+    }  # fmt: skip
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def processes_under(folder: Path) -> list[int]:
+    """Processes whose working directory or agent work dir lies under ``folder``."""
+    root = str(folder)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            env = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if cwd.startswith(root) or f"KUBE9_WORK_DIR={root}".encode() in env:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_sync(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
