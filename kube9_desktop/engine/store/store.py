@@ -56,6 +56,15 @@ _config = cast(Table, ConfigRow.__table__)
 _events = cast(Table, EventRow.__table__)
 _incidents = cast(Table, IncidentRow.__table__)
 
+# Statements built once: executed with parameter dicts they hit SQLAlchemy's compiled cache,
+# instead of building (and cache-keying) a new statement with inline values per write.
+_INSERT = {
+    t.name: insert(t) for t in (_nodes, _pods, _containers, _volumes, _config, _events, _incidents)
+}
+_UPDATE_NODE = update(_nodes).where(_nodes.c.id == bindparam("b_id"))
+_UPDATE_POD = update(_pods).where(_pods.c.id == bindparam("b_id"))
+_UPDATE_INCIDENT = update(_incidents).where(_incidents.c.id == bindparam("b_id"))
+
 
 @dataclass(frozen=True, slots=True)
 class StoredNode:
@@ -152,11 +161,11 @@ class Tx:
         self.events: list[Event] = []
 
     def insert_node(self, **cols: Any) -> int:
-        result = self._c.execute(insert(_nodes).values(created_at=self.now, **cols))
+        result = self._c.execute(_INSERT["nodes"], {"created_at": self.now, **cols})
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def update_node(self, node_id: int, **cols: Any) -> None:
-        self._c.execute(update(_nodes).where(_nodes.c.id == node_id).values(**cols))
+        self._c.execute(_UPDATE_NODE, {"b_id": node_id, **cols})
 
     def delete_node(self, node_id: int) -> None:
         self._c.execute(delete(_nodes).where(_nodes.c.id == node_id))
@@ -172,21 +181,24 @@ class Tx:
         reason: str = "",
     ) -> int:
         result = self._c.execute(
-            insert(_pods).values(
-                name=spec.name,
-                cpu_m=spec.request.cpu_m,
-                mem_mi=spec.request.mem_mi,
-                node_id=node_id,
-                phase=phase,
-                ip=ip,
-                decision=decision,
-                reason=reason,
-                created_at=self.now,
-            )
+            _INSERT["pods"],
+            {
+                "name": spec.name,
+                "cpu_m": spec.request.cpu_m,
+                "mem_mi": spec.request.mem_mi,
+                "node_id": node_id,
+                "phase": phase,
+                "ip": ip,
+                "decision": decision,
+                "reason": reason,
+                "created_at": self.now,
+                "report": None,
+                "last_report": None,
+            },
         )
         pod_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         self._c.execute(
-            insert(_containers),
+            _INSERT["containers"],
             [
                 {
                     "pod_id": pod_id,
@@ -203,7 +215,7 @@ class Tx:
         )
         if spec.volumes:
             self._c.execute(
-                insert(_volumes),
+                _INSERT["volumes"],
                 [
                     {"pod_id": pod_id, "position": i, "name": v.name, "type": v.type,
                      "size": v.size, "path": v.path}
@@ -212,7 +224,7 @@ class Tx:
             )  # fmt: skip
         if spec.config:
             self._c.execute(
-                insert(_config),
+                _INSERT["config_items"],
                 [
                     {"pod_id": pod_id, "position": i, "name": c.name, "type": c.type,
                      "key": c.key, "value": c.value}
@@ -222,7 +234,7 @@ class Tx:
         return pod_id
 
     def update_pod(self, pod_id: int, **cols: Any) -> None:
-        self._c.execute(update(_pods).where(_pods.c.id == pod_id).values(**cols))
+        self._c.execute(_UPDATE_POD, {"b_id": pod_id, **cols})
 
     def delete_pod(self, pod_id: int) -> None:
         # Children go by ON DELETE CASCADE on every backend that honours it; be explicit anyway.
@@ -255,7 +267,7 @@ class Tx:
             "incident_id": incident_id,
             "data": dict(data or {}),
         }
-        result = self._c.execute(insert(_events).values(**values))
+        result = self._c.execute(_INSERT["events"], values)
         ev = Event(
             id=int(result.inserted_primary_key[0]),  # type: ignore[index]
             at=at,
@@ -273,17 +285,15 @@ class Tx:
 
     def open_incident(self, node_id: int, node_name: str, mode: str) -> int:
         result = self._c.execute(
-            insert(_incidents).values(
-                node_id=node_id, node_name=node_name, mode=mode, opened_at=self.now
-            )
-        )
+            _INSERT["incidents"],
+            {"node_id": node_id, "node_name": node_name, "mode": mode, "opened_at": self.now,
+             "closed_at": None, "outcome": "open"},
+        )  # fmt: skip
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def close_incident(self, incident_id: int, outcome: str) -> None:
         self._c.execute(
-            update(_incidents)
-            .where(_incidents.c.id == incident_id)
-            .values(closed_at=self.now, outcome=outcome)
+            _UPDATE_INCIDENT, {"b_id": incident_id, "closed_at": self.now, "outcome": outcome}
         )
 
 
@@ -293,6 +303,10 @@ class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self.url = url
+        # SQLite has one writer anyway: a connection kept open saves a pool checkout per write.
+        self._writer: Connection | None = (
+            engine.connect() if engine.dialect.name == "sqlite" else None
+        )
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -331,14 +345,21 @@ class Store:
         return cls(engine, url)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self._engine.dispose()
 
     @contextmanager
     def tx(self, now: datetime) -> Iterator[Tx]:
         """One transaction: commit on a clean exit; on DB errors roll back, StoreUnavailable."""
         try:
-            with self._engine.begin() as conn:
-                yield Tx(conn, now)
+            if self._writer is not None:
+                with self._writer.begin():
+                    yield Tx(self._writer, now)
+            else:
+                with self._engine.begin() as conn:
+                    yield Tx(conn, now)
         except (SQLAlchemyError, DBAPIError) as exc:
             log.error("store write failed: %s", exc)
             raise StoreUnavailable(_explain(exc, self.url)) from exc
