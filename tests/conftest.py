@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -14,11 +15,42 @@ from tests.helpers import Api, fast_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=STORES)
+def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The store of the engine under test: SQLite in the data dir, or a fresh PostgreSQL db.
+
+    PostgreSQL comes from KUBE9_TEST_POSTGRES_URL (scripts/test starts a server); without it
+    the postgres variants skip, unless KUBE9_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+    """
+    if request.param == "sqlite":
+        yield None
+        return
+    admin_url = os.environ.get("KUBE9_TEST_POSTGRES_URL")
+    if not admin_url:
+        if os.environ.get("KUBE9_REQUIRE_POSTGRES") == "1":
+            pytest.fail("KUBE9_REQUIRE_POSTGRES=1 but KUBE9_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (KUBE9_TEST_POSTGRES_URL); scripts/test starts one")
+    import psycopg
+
+    plain = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"kube9_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
+async def engine(tmp_path: Path, db_url: str | None) -> AsyncIterator[Engine]:
     """A started engine on the virtual runtime, serving its API on a free loopback port."""
-    eng = Engine(fast_settings(tmp_path / "data"))
+    eng = Engine(fast_settings(tmp_path / "data", db_url=db_url))
     await eng.start()
     try:
         yield eng

@@ -6,6 +6,7 @@ import asyncio
 from urllib.parse import urlparse
 
 import pytest
+import sqlalchemy
 
 from kube9_desktop.engine.core import Engine
 from tests.helpers import Api, wait_for
@@ -61,12 +62,21 @@ async def test_node_token_matrix(engine: Engine, api: Api) -> None:
 
 async def test_node_tokens_are_stored_only_as_hashes(engine: Engine) -> None:
     created = await engine.create_node_from_json({"name": "node-a", "cpu_cores_avail": 1})
-    db = (engine.settings.data_dir / "cluster.db").read_bytes()
-    wal = engine.settings.data_dir / "cluster.db-wal"
-    raw = db + (wal.read_bytes() if wal.exists() else b"")
-    secret = created.token.rsplit(".", 1)[1].encode()
-    assert secret not in raw
-    assert engine.cluster.state.nodes[created.view.id].token_hash.encode() in raw
+    secret = created.token.rsplit(".", 1)[1]
+    db = sqlalchemy.create_engine(engine.store.url)
+    with db.connect() as conn:
+        rows = [
+            str(tuple(row))
+            for table in sqlalchemy.inspect(conn).get_table_names()
+            for row in conn.execute(sqlalchemy.text(f"SELECT * FROM {table}"))
+        ]
+    db.dispose()
+    assert secret not in "\n".join(rows)
+    assert any(engine.cluster.state.nodes[created.view.id].token_hash in r for r in rows)
+    if engine.store.url.startswith("sqlite"):  # the raw files too, write-ahead log included
+        data = engine.settings.data_dir
+        raw = b"".join(p.read_bytes() for p in data.glob("cluster.db*"))  # noqa: ASYNC240
+        assert secret.encode() not in raw
 
 
 @pytest.mark.parametrize(

@@ -137,19 +137,33 @@ def _incident(row: Any) -> Incident:
     )
 
 
-def _explain(exc: BaseException, url: str) -> str:
+def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
+    """A sentence for a person: what is wrong with the database, and what to do."""
     text_ = str(getattr(exc, "orig", exc)).lower()
+    parsed = make_url(url)
+    where = (
+        parsed.database
+        if parsed.get_backend_name() == "sqlite"
+        else (f"{parsed.get_backend_name()} at {parsed.host}:{parsed.port or 'default port'}")
+    )
+    outcome = "" if opening else " The change was not saved."
     if "disk" in text_ and "full" in text_:
-        return "The disk holding the cluster database is full: free some space and retry."
+        return f"The disk holding the cluster database is full: free some space.{outcome}"
     if "readonly" in text_ or "read-only" in text_ or "permission" in text_:
-        where = make_url(url).database
-        return f"The cluster database cannot be written ({where}): check its permissions."
+        return f"The cluster database cannot be written ({where}): check its permissions.{outcome}"
     if "unable to open" in text_:
-        where = make_url(url).database
         return f"The cluster database cannot be opened ({where}): check the --data-dir."
+    if (
+        "connection refused" in text_
+        or "could not connect" in text_
+        or "connection failed" in text_
+    ):
+        return f"The database server does not answer ({where}): is it running? Check --db."
+    if "does not exist" in text_ and opening:
+        return f"The database named in --db does not exist ({where}): create it first."
     if "locked" in text_:
-        return "The cluster database is locked by another program: close it and retry."
-    return "The cluster database is unavailable; the change was not saved. Check the log."
+        return f"The cluster database is locked by another program: close it and retry.{outcome}"
+    return f"The cluster database ({where}) failed: see the log for details.{outcome}"
 
 
 class Tx:
@@ -341,7 +355,7 @@ class Store:
                 migrate(conn)
         except (SQLAlchemyError, DBAPIError) as exc:
             engine.dispose()
-            raise StoreUnavailable(_explain(exc, url)) from exc
+            raise StoreUnavailable(_explain(exc, url, opening=True)) from exc
         return cls(engine, url)
 
     def close(self) -> None:
