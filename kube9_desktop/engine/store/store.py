@@ -153,14 +153,14 @@ def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
         return f"The cluster database cannot be written ({where}): check its permissions.{outcome}"
     if "unable to open" in text_:
         return f"The cluster database cannot be opened ({where}): check the --data-dir."
+    if "does not exist" in text_ and opening:
+        return f"The database named in --db does not exist ({where}): create it first."
     if (
         "connection refused" in text_
         or "could not connect" in text_
         or "connection failed" in text_
     ):
         return f"The database server does not answer ({where}): is it running? Check --db."
-    if "does not exist" in text_ and opening:
-        return f"The database named in --db does not exist ({where}): create it first."
     if "locked" in text_:
         return f"The cluster database is locked by another program: close it and retry.{outcome}"
     return f"The cluster database ({where}) failed: see the log for details.{outcome}"
