@@ -109,7 +109,10 @@ class HealthMonitor:
 
     def start(self) -> None:
         if self._task is None:
-            self.last_tick = self.clock.monotonic()
+            now = self.clock.monotonic()
+            self.last_tick = now
+            for node in self.cluster.state.nodes.values():
+                node.watch_since = max(node.watch_since, now)  # deadlines start with watching
             self._task = asyncio.create_task(self._run(), name="health-monitor")
 
     async def stop(self) -> None:
