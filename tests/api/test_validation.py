@@ -144,7 +144,8 @@ async def test_no_fit_is_refused_with_every_nodes_reasons(engine: Engine, api: A
 async def test_unknown_ids_are_json_404(api: Api) -> None:
     for method, path in [("GET", "/nodes/42"), ("DELETE", "/nodes/42"), ("GET", "/pods/7"),
                          ("GET", "/pods/7/health"), ("POST", "/nodes/42/simulate/failure"),
-                         ("GET", "/nodes/abc"), ("GET", "/no/such/route")]:  # fmt: skip
+                         ("GET", "/nodes/abc"), ("GET", "/no/such/route"),
+                         ("GET", f"/incidents/{2**64}"), ("GET", f"/pods/{10**30}")]:  # fmt: skip
         status, body = await api.call(method, path)
         assert status == 404, (method, path, body)
         assert isinstance(body, dict) and "error" in body

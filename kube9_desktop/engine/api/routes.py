@@ -54,8 +54,15 @@ class Route:
     text: bool = False
 
 
+MAX_ID = 2**53  # ids never get near this; larger ones cannot exist (and overflow SQL integers)
+
+
 def _id(request: web.Request, name: str = "id") -> int:
-    return int(request.match_info[name])
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        what = request.path.strip("/").split("/")[0].rstrip("s").capitalize() or "Object"
+        raise NotFound(f"{what} {request.match_info[name]} not found")
+    return value
 
 
 def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
