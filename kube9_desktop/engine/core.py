@@ -20,7 +20,13 @@ from kube9_desktop.engine.api.auth import Authenticator, load_or_create_admin_to
 from kube9_desktop.engine.api.schemas import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.clock import Clock, SystemClock
 from kube9_desktop.engine.cluster import Cluster, ClusterConfig, CreatedNode, CreatedPod
-from kube9_desktop.engine.errors import Conflict, Kube9Error, NotFound
+from kube9_desktop.engine.errors import (
+    Conflict,
+    EnvironmentProblem,
+    Kube9Error,
+    NotFound,
+    RuntimeUnavailable,
+)
 from kube9_desktop.engine.events import EventBus, EventKind
 from kube9_desktop.engine.faults import FaultInjector, Injected
 from kube9_desktop.engine.health import HealthConfig, HealthMonitor
@@ -71,8 +77,14 @@ class Engine:
 
     async def start(self, *, serve_api: bool = True) -> None:
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(s.data_dir, 0o700)
+        try:
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(s.data_dir, 0o700)
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"The data directory {s.data_dir} cannot be used ({exc.strerror}): choose a "
+                "writable --data-dir."
+            ) from exc
         self.store = await asyncio.to_thread(Store.open, s.database_url)
         if self._runtime_override is not None:
             self.runtime: NodeRuntime = self._runtime_override
@@ -220,6 +232,9 @@ class Engine:
     # ---- operations --------------------------------------------------------------------
 
     async def create_node(self, spec: NodeSpec) -> CreatedNode:
+        if not self.supervisor.runtime_available:
+            problem = self.supervisor.runtime_problem or "the runtime is down"
+            raise RuntimeUnavailable(f"Cannot start new nodes: {problem}")
         created = self.cluster.create_node(spec)
         node = self.cluster.state.nodes[created.view.id]
         task = self.supervisor.launch(node)

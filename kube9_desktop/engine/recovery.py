@@ -16,6 +16,7 @@ from enum import Enum
 
 from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster import Cluster
+from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.engine.state import NodeState
@@ -187,8 +188,16 @@ class RecoveryController:
             message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             log.warning("restart of node %s failed: %s", node.name, message)
             if node.id in self.cluster.state.nodes and node.status is NodeStatus.RECOVERING:
+                # The runtime being down is not the node's fault: give the attempt back.
+                refund = isinstance(exc, RuntimeUnavailable)
+                attempts = max(0, node.recovery_attempts - 1) if refund else node.recovery_attempts
                 self.cluster.set_status(
-                    node, NodeStatus.UNHEALTHY, f"restart failed: {message}", EventKind.RUNTIME
+                    node,
+                    NodeStatus.UNHEALTHY,
+                    f"restart failed: {message}"
+                    + (" (attempt not counted: the runtime is down)" if refund else ""),
+                    EventKind.RUNTIME,
+                    recovery_attempts=attempts,
                 )
         finally:
             self._restarts.pop(node.id, None)
