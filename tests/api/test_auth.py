@@ -75,7 +75,7 @@ async def test_node_tokens_are_stored_only_as_hashes(engine: Engine) -> None:
     assert any(engine.cluster.state.nodes[created.view.id].token_hash in r for r in rows)
     if engine.store.url.startswith("sqlite"):  # the raw files too, write-ahead log included
         data = engine.settings.data_dir
-        raw = b"".join(p.read_bytes() for p in data.glob("cluster.db*"))  # noqa: ASYNC240
+        raw = b"".join(p.read_bytes() for p in data.glob("cluster.db*"))
         assert secret.encode() not in raw
 
 

@@ -136,6 +136,47 @@ def test_index_choice_equals_scan_choice(
     assert STRATEGIES[strategy].pick(index, r) == schedule(r, snapshot, strategy).node_id
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(1, 30), st.integers(-500, 8000), st.integers(-500, 8192)),
+        min_size=1,
+        max_size=120,
+    ),
+    drop=st.sets(st.integers(1, 30), max_size=10),
+    request=st.tuples(st.integers(0, 8000), st.integers(0, 8192)),
+    strategy=st.sampled_from(sorted(STRATEGIES)),
+)
+def test_index_with_short_runs_agrees_with_the_scan_after_moves(
+    moves: list[tuple[int, int, int]], drop: set[int], request: tuple[int, int], strategy: str
+) -> None:
+    """Runs of at most 4 keys split and empty out all the time; answers must not change."""
+    index = SchedulingIndex(load=2)
+    free: dict[int, Resources] = {}
+    for node_id, cpu, mem in moves:
+        free[node_id] = Resources(cpu, mem)
+        index.put(node_id, free[node_id])
+    for node_id in drop:
+        free.pop(node_id, None)
+        index.discard(node_id)
+    assert len(index) == len(free) and set(index.ids()) == set(free)
+    snapshot = [N(i, f"n{i}", f) for i, f in sorted(free.items())]
+    r = Resources(*request)
+    assert STRATEGIES[strategy].pick(index, r) == schedule(r, snapshot, strategy).node_id
+
+
+def test_index_walks_across_runs() -> None:
+    """Best-fit skips memory-starved keys forward, worst-fit walks down, across short runs."""
+    index = SchedulingIndex(load=1)
+    for node_id, cpu in enumerate([8000, 7000, 6000, 5000, 4000, 3000, 2000], 1):
+        index.put(node_id, Resources(cpu, 10 if cpu >= 6000 or cpu <= 3000 else 5000))
+    assert index.worst_fit(Resources(100, 1000)) == 4
+    assert index.best_fit(Resources(100, 1000)) == 5
+    assert index.first_fit(Resources(100, 1000)) == 4
+    assert index.worst_fit(Resources(100, 9000)) is None
+    assert index.best_fit(Resources(100, 9000)) is None
+
+
 def test_index_follows_binds_and_removals() -> None:
     index = SchedulingIndex()
     index.put(1, Resources(2000, 1000))

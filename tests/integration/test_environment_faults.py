@@ -49,7 +49,7 @@ async def full_disk_engine(small_disk: Path) -> AsyncIterator[tuple[Engine, Path
 
 def fill(disk: Path) -> None:
     """Take every free byte of the disk."""
-    with open(disk / "filler", "wb") as fh:  # noqa: ASYNC230 - test setup, on purpose
+    with open(disk / "filler", "wb") as fh:
         try:
             while True:
                 fh.write(b"\0" * 65536)
@@ -172,7 +172,7 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
             _, summary = await api.get("/cluster/summary")
             assert summary["runtime_available"] is False
 
-            with open("/tmp/kube9-dockerd.log", "ab") as log:  # noqa: ASYNC230
+            with open("/tmp/kube9-dockerd.log", "ab") as log:
                 subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
             await wait_for(docker_answers, timeout=60, what="dockerd back")
             await wait_for(lambda: engine.supervisor.runtime_available, timeout=60,

@@ -194,7 +194,7 @@ async def test_engine_stall_restarts_deadlines_instead_of_evicting(
     ids = await add_nodes(engine, ("a", 2), ("b", 2))
     p = await add_pod(engine, "p", 1)
     holder = engine.cluster.state.pods[p].node_id
-    time.sleep(engine.settings.effective_grace_period + 1.5)  # noqa: ASYNC251 - block the loop
+    time.sleep(engine.settings.effective_grace_period + 1.5)
     await wait_for(lambda: bool(events_of(engine, EventKind.EVICTIONS_PAUSED)), what="stall")
     assert "stalled" in events_of(engine, EventKind.EVICTIONS_PAUSED)[0].message
     for _ in range(20):  # let a few heartbeat rounds pass
