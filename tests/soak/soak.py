@@ -1,0 +1,190 @@
+"""Soak: a cluster under random faults for a while, counting what matters.
+
+    python -m tests.soak.soak --nodes 50 --pods 3000 --duration 600 --runtime virtual
+
+Reports faults injected (and survived), pods rescheduled, false detections (a node declared
+dead without a fault: must be 0), invariant violations (must be 0) and memory at start and end.
+Exit code 0 only when both counts are zero. ``tests/soak/test_soak.py`` runs a short version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.invariants import check_invariants
+from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.settings import Settings
+
+MODES = ("crash", "hang", "partition", "component")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Report:
+    runtime: str
+    nodes: int
+    pods: int
+    duration_s: float
+    faults_injected: dict[str, int] = field(default_factory=dict)
+    pod_kills: int = 0
+    pods_rescheduled: int = 0
+    pods_pending_now: int = 0
+    nodes_recovered: int = 0
+    false_detections: int = 0
+    invariant_violations: int = 0
+    invariant_examples: list[str] = field(default_factory=list)
+    churn_creates: int = 0
+    churn_deletes: int = 0
+    rss_start_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    max_loop_lag_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.false_detections == 0 and self.invariant_violations == 0
+
+    def table(self) -> str:
+        rows = [(k, v) for k, v in asdict(self).items() if k != "invariant_examples"]
+        return "\n".join(f"  {k:<22} {v}" for k, v in rows)
+
+
+async def soak(
+    *, nodes: int, pods: int, duration: float, runtime: str, seed: int, interval: float,
+    max_faulty: int, data_dir: Path,
+) -> Report:  # fmt: skip
+    rng = random.Random(seed)
+    settings = Settings(data_dir=data_dir, runtime=runtime, port=0, api_token="soak",
+                        heartbeat_interval=interval, recovery_backoff=interval,
+                        heartbeat_flush_interval=2.0)  # fmt: skip
+    engine = Engine(settings)
+    await engine.start()
+    report = Report(runtime=runtime, nodes=nodes, pods=pods, duration_s=duration)
+    try:
+        for i in range(nodes):
+            await engine.create_node_from_json({"name": f"n{i}", "cpu_cores_avail": 16})
+        state = engine.cluster.state
+        deadline = time.monotonic() + 120
+        while any(n.status is not NodeStatus.HEALTHY for n in state.nodes.values()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("nodes did not become healthy")
+            await asyncio.sleep(0.05)
+        for i in range(pods):
+            if i % 50 == 0:
+                await asyncio.sleep(0)  # let heartbeats in, as an API client's pauses would
+            await engine.create_pod_from_json(
+                {"name": f"p{i}", "cpu_cores_req": rng.choice([0.1, 0.2, 0.25, 0.5]),
+                 "containers": [{"name": "c", "image": "busybox", "memory_req": 16}]}
+            )  # fmt: skip
+        report.rss_start_mb = round(rss_mb(), 1)
+        engine.health.max_lag = 0.0  # measure the loop during the faults, not the set-up
+        first_event = engine.store.events(limit=1)[-1].id
+        end = time.monotonic() + duration
+        next_pod = pods
+        while time.monotonic() < end:
+            await asyncio.sleep(rng.uniform(0.3, 1.0) * interval * 4)
+            faulty = [n for n in state.nodes.values() if n.status is not NodeStatus.HEALTHY
+                      or n.partition_until is not None or n.hung or n.component_faults]  # fmt: skip
+            healthy = [n for n in state.nodes.values() if n.status is NodeStatus.HEALTHY
+                       and n not in faulty]  # fmt: skip
+            if len(faulty) < max_faulty and healthy:
+                node = rng.choice(healthy)
+                mode = rng.choice(MODES)
+                try:
+                    await engine.inject_fault(
+                        node.id, mode, duration_s=interval * 20 if mode == "partition" else None
+                    )
+                    report.faults_injected[mode] = report.faults_injected.get(mode, 0) + 1
+                except Kube9Error:
+                    pass
+            if rng.random() < 0.3 and state.pods:
+                pod = rng.choice(list(state.pods.values()))
+                try:
+                    await engine.kill_pod(pod.id)
+                    report.pod_kills += 1
+                except Kube9Error:
+                    pass
+            if rng.random() < 0.5:  # churn: the cluster is in use while it breaks
+                if rng.random() < 0.5 and state.pods:
+                    await engine.delete_pod(rng.choice(list(state.pods)))
+                    report.churn_deletes += 1
+                else:
+                    try:
+                        await engine.create_pod_from_json(
+                            {"name": f"p{next_pod}", "cpu_cores_req": 0.1,
+                             "containers": [{"name": "c", "image": "busybox"}]})  # fmt: skip
+                        report.churn_creates += 1
+                    except Kube9Error:
+                        pass
+                    next_pod += 1
+            problems = check_invariants(state)
+            if problems:
+                report.invariant_violations += len(problems)
+                report.invariant_examples.extend(problems[:3])
+        events = engine.store.events(since=first_event, limit=1_000_000)
+        report.pods_rescheduled = sum(1 for e in events if e.kind is EventKind.POD_REBOUND)
+        report.nodes_recovered = sum(1 for e in events if e.kind is EventKind.NODE_RECOVERED)
+        detected_incidents = {
+            i.id for i in engine.store.incidents(limit=100_000) if i.mode == "detected"
+        }
+        report.false_detections = sum(
+            1
+            for e in events
+            if e.kind is EventKind.NODE_DETECTED and e.incident_id in detected_incidents
+        )
+        report.pods_pending_now = len(state.pending)
+        report.max_loop_lag_s = round(engine.health.max_lag, 3)
+        report.rss_end_mb = round(rss_mb(), 1)
+    finally:
+        await engine.stop()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--nodes", type=int, default=50)
+    p.add_argument("--pods", type=int, default=3000)
+    p.add_argument("--duration", type=float, default=600.0, help="seconds of faults")
+    p.add_argument("--runtime", choices=("virtual", "process"), default="virtual")
+    p.add_argument("--interval", type=float, default=1.0, help="heartbeat interval")
+    p.add_argument("--max-faulty", type=int, default=3, help="nodes broken at once, at most")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="kube9-soak-") as tmp:
+        report = asyncio.run(soak(
+            nodes=args.nodes, pods=args.pods, duration=args.duration, runtime=args.runtime,
+            seed=args.seed, interval=args.interval, max_faulty=args.max_faulty,
+            data_dir=Path(tmp) / "data",
+        ))  # fmt: skip
+    print("soak report:\n" + report.table())
+    if report.invariant_examples:
+        print("invariant violations, first few:\n  " + "\n  ".join(report.invariant_examples[:10]))
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    return asdict(report)
