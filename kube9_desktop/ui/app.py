@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import qasync
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtWidgets import QApplication
 
 from kube9_desktop import __version__
@@ -101,6 +102,9 @@ def install_crash_handlers(window: Any, settings: Settings) -> None:
 def run_gui(settings: Settings, explicit: Any = None) -> int:
     app = make_application()
     app.setQuitOnLastWindowClosed(False)
+    # Executor threads (qasync, Docker calls) would otherwise run cyclic collections that
+    # destroy Qt objects off the GUI thread; collect on a GUI-thread timer instead.
+    collector = GarbageCollector(interval=1.0)  # noqa: F841 - lives as long as the app
     prefs = Preferences()
     settings = prefs.apply_to(settings, explicit)
     apply_theme(app, settings.theme)

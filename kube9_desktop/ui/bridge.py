@@ -70,6 +70,8 @@ class EngineBridge(QObject):
         )
 
     def detach(self) -> None:
+        self._flush.stop()
+        self._pending = ChangeSet()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

@@ -7,6 +7,7 @@ Tests are synchronous; async work (engine start, operations) runs as tasks on th
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from pathlib import Path
@@ -23,6 +24,21 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.preferences import Preferences
 from tests.helpers import fast_settings
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc() -> Iterator[None]:
+    """Collect cycles only on the GUI thread (as the app does): a collection started in an
+    executor thread would destroy Qt objects there and crash the event loop later."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture(scope="session")
