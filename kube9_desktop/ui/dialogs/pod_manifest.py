@@ -1,0 +1,256 @@
+"""Kubernetes Pod manifests (YAML) read into the pod form's rows; no Qt here.
+
+Only what the cluster models is read: metadata.name, each container's name, image,
+command, args, resources.requests (or limits) cpu/memory, env name/value and volumeMounts,
+and spec.volumes of type emptyDir, configMap, hostPath or secret. Every problem names the
+manifest key it is about (``spec.containers[0].resources.requests.cpu``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kube9_desktop.engine.model import VOLUME_TYPES
+from kube9_desktop.engine.quantity import QuantityError, parse_memory
+
+Row = dict[str, str]
+CONTAINER_KEYS = frozenset({"name", "image", "command", "args", "resources", "env", "volumeMounts"})
+
+
+@dataclass
+class PodDraft:
+    """The form's contents as text, row by row, plus where each row came from."""
+
+    name: str = ""
+    cpu: str = ""
+    containers: list[Row] = field(default_factory=list)
+    volumes: list[Row] = field(default_factory=list)
+    config: list[Row] = field(default_factory=list)
+    # Form path ("containers[0].cpu", "config[1]") -> manifest key it was read from.
+    origins: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def manifest_key(self, form_path: str) -> str:
+        """The manifest key a form path came from ("containers[0].cpu" -> "...requests.cpu")."""
+        if form_path in self.origins:
+            return self.origins[form_path]
+        head = form_path.split(".")[0]
+        return self.origins.get(head, form_path)
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot fill the form; ``problems`` lists (manifest key, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+        self.problems = problems
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+        self.draft = PodDraft()
+
+    def bad(self, key: str, message: str) -> None:
+        self.problems.append((key, message))
+
+    def mapping(self, value: Any, key: str, *, required: bool = True) -> dict[str, Any]:
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            self.bad(key, "is required" if value is None else "must be a mapping (key: value)")
+            return {}
+        return value
+
+    def sequence(self, value: Any, key: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.bad(key, "must be a list (items starting with '-')")
+            return []
+        return value
+
+    def text(self, value: Any, key: str, *, required: bool = False) -> str:
+        if value is None:
+            if required:
+                self.bad(key, "is required")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.bad(key, "must be a string")
+            return ""
+        return str(value)
+
+    def argv(self, value: Any, key: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            return shlex.join(str(v) for v in value)
+        self.bad(key, "must be a list of strings")
+        return ""
+
+    def ignore(self, data: dict[str, Any], known: frozenset[str] | set[str], key: str) -> None:
+        for extra in data:
+            if extra not in known:
+                self.draft.ignored.append(f"{key}.{extra}" if key else str(extra))
+
+    # ---- the document -------------------------------------------------------------------
+
+    def pod(self, doc: dict[str, Any]) -> None:
+        api = doc.get("apiVersion")
+        if api != "v1":
+            self.bad("apiVersion", "is required: v1" if api is None else f"must be v1, not {api!r}")
+        self.ignore(doc, {"apiVersion", "kind", "metadata", "spec", "status"}, "")
+        meta = self.mapping(doc.get("metadata"), "metadata")
+        self.draft.name = self.text(meta.get("name"), "metadata.name", required=bool(meta))
+        self.draft.origins["name"] = "metadata.name"
+        self.ignore(meta, {"name"}, "metadata")
+        spec = self.mapping(doc.get("spec"), "spec")
+        mounts: dict[str, str] = {}
+        containers = self.sequence(spec.get("containers"), "spec.containers")
+        if spec and not containers and isinstance(spec.get("containers", []), list):
+            self.bad("spec.containers", "needs at least one container")
+        for i, item in enumerate(containers):
+            self.container(item, f"spec.containers[{i}]", mounts)
+        for i, item in enumerate(self.sequence(spec.get("volumes"), "spec.volumes")):
+            self.volume(item, f"spec.volumes[{i}]", mounts)
+        self.ignore(spec, {"containers", "volumes"}, "spec")
+
+    def container(self, item: Any, key: str, mounts: dict[str, str]) -> None:
+        data = self.mapping(item, key)
+        row = len(self.draft.containers)
+        origins = self.draft.origins
+        origins[f"containers[{row}]"] = key
+        name = self.text(data.get("name"), f"{key}.name", required=bool(data))
+        image = self.text(data.get("image"), f"{key}.image", required=bool(data))
+        requests = self._requests(data.get("resources"), f"{key}.resources")
+        cpu_key, mem_key = requests.pop("cpu_key"), requests.pop("memory_key")
+        self.draft.containers.append(
+            {
+                "name": name,
+                "image": image,
+                "cpu": requests["cpu"],
+                "memory": requests["memory"],
+                "command": self.argv(data.get("command"), f"{key}.command"),
+                "args": self.argv(data.get("args"), f"{key}.args"),
+            }
+        )
+        for part in ("name", "image", "command", "args"):
+            origins[f"containers[{row}].{part}"] = f"{key}.{part}"
+        origins[f"containers[{row}].cpu"] = cpu_key
+        origins[f"containers[{row}].memory"] = mem_key
+        for j, env in enumerate(self.sequence(data.get("env"), f"{key}.env")):
+            self.env(env, f"{key}.env[{j}]")
+        for j, mount in enumerate(self.sequence(data.get("volumeMounts"), f"{key}.volumeMounts")):
+            m = self.mapping(mount, f"{key}.volumeMounts[{j}]")
+            name = self.text(m.get("name"), f"{key}.volumeMounts[{j}].name", required=bool(m))
+            path = self.text(m.get("mountPath"), f"{key}.volumeMounts[{j}].mountPath")
+            if name and path:
+                mounts.setdefault(name, path)
+        self.ignore(data, CONTAINER_KEYS, key)
+
+    def _requests(self, value: Any, key: str) -> dict[str, str]:
+        resources = self.mapping(value, key, required=False)
+        which = "requests" if "requests" in resources else "limits"
+        amounts = self.mapping(resources.get(which), f"{key}.{which}", required=False)
+        memory = amounts.get("memory")
+        mem_key = f"{key}.{which}.memory"
+        if isinstance(memory, int) and not isinstance(memory, bool):
+            memory = f"{math.ceil(memory / 1024)}Ki"  # a bare number is bytes in a manifest
+        self.ignore(resources, {"requests", "limits"}, key)
+        return {
+            "cpu": self.text(amounts.get("cpu"), f"{key}.{which}.cpu"),
+            "memory": self.text(memory, mem_key),
+            "cpu_key": f"{key}.{which}.cpu",
+            "memory_key": mem_key,
+        }
+
+    def env(self, item: Any, key: str) -> None:
+        data = self.mapping(item, key)
+        if not data:
+            return
+        name = self.text(data.get("name"), f"{key}.name", required=True)
+        if "valueFrom" in data:
+            self.bad(f"{key}.valueFrom", "is not supported here; give the value inline")
+            return
+        value = self.text(data.get("value"), f"{key}.value")
+        if any(row["key"] == name for row in self.draft.config):
+            return
+        row = len(self.draft.config)
+        self.draft.config.append(
+            {"name": self._config_name(name), "type": "env", "key": name, "value": value}
+        )
+        self.draft.origins[f"config[{row}]"] = key
+        self.draft.origins[f"config[{row}].key"] = f"{key}.name"
+        self.draft.origins[f"config[{row}].value"] = f"{key}.value"
+
+    def _config_name(self, key: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:55] or "env"
+        taken = {row["name"] for row in self.draft.config}
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        return name
+
+    def volume(self, item: Any, key: str, mounts: dict[str, str]) -> None:
+        data = self.mapping(item, key)
+        if not data:
+            return
+        name = self.text(data.get("name"), f"{key}.name", required=True)
+        kinds = [k for k in VOLUME_TYPES if k in data]
+        if len(kinds) != 1:
+            self.bad(key, f"needs exactly one volume type: {', '.join(VOLUME_TYPES)}")
+            return
+        kind = kinds[0]
+        source = self.mapping(data.get(kind), f"{key}.{kind}", required=False)
+        size = ""
+        if kind == "emptyDir" and source.get("sizeLimit") is not None:
+            size = self._size_gb(source["sizeLimit"], f"{key}.emptyDir.sizeLimit")
+        path = mounts.get(name) or (
+            self.text(source.get("path"), f"{key}.hostPath.path") if kind == "hostPath" else ""
+        )
+        row = len(self.draft.volumes)
+        self.draft.volumes.append({"name": name, "type": kind, "size": size, "path": path})
+        self.draft.origins[f"volumes[{row}]"] = key
+        self.ignore(data, {"name", *VOLUME_TYPES}, key)
+
+    def _size_gb(self, value: Any, key: str) -> str:
+        try:
+            mib = parse_memory(value if isinstance(value, str) else f"{value}")
+        except QuantityError as exc:
+            self.bad(key, str(exc))
+            return ""
+        return str(math.ceil(mib / 1024))
+
+
+def read_manifest(text: str) -> PodDraft:
+    """The first Pod of a (multi-document) manifest as form rows; ManifestError if unusable."""
+    if not text.strip():
+        raise ManifestError([("(manifest)", "is empty: paste a Pod manifest (kind: Pod)")])
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(manifest)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError([(where, f"is not valid YAML: {problem}")]) from None
+    pods = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Pod"]
+    if not pods:
+        kinds = [str(d.get("kind")) for d in docs if isinstance(d, dict) and "kind" in d]
+        if kinds:
+            message = f"is {', '.join(kinds)}; only kind: Pod can be created here"
+        else:
+            message = "is required: kind: Pod"
+        raise ManifestError([("kind", message)])
+    reader = _Reader()
+    reader.pod(pods[0])
+    if reader.problems:
+        raise ManifestError(reader.problems)
+    return reader.draft

@@ -1,0 +1,103 @@
+"""SettingsDialog: saves to QSettings, validates inline, says when each change applies."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from kube9_desktop.settings import Settings
+from kube9_desktop.ui.dialogs.settings_dialog import SettingsDialog
+from kube9_desktop.ui.preferences import Preferences
+from tests.ui.gc_guard import main_thread_gc  # noqa: F401
+
+W = TypeVar("W", bound=QWidget)
+pytestmark = [
+    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
+    pytest.mark.usefixtures("main_thread_gc"),
+]
+
+
+def open_dialog(qtbot: QtBot, prefs: Preferences, current: Settings) -> SettingsDialog:
+    dialog = SettingsDialog(prefs, current)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def child(dialog: SettingsDialog, kind: type[W], name: str) -> W:
+    widget = dialog.findChild(kind, name)
+    assert isinstance(widget, kind), name
+    return widget
+
+
+def retype(qtbot: QtBot, spin: QDoubleSpinBox | QSpinBox, text: str) -> None:
+    spin.selectAll()
+    qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, Qt.Key.Key_Tab)
+
+
+def test_saves_to_qsettings_and_reports_changes(
+    qtbot: QtBot, prefs: Preferences, qsettings: QSettings
+) -> None:
+    dialog = open_dialog(qtbot, prefs, Settings())
+    interval = child(dialog, QDoubleSpinBox, "heartbeat_interval")
+    grace = child(dialog, QDoubleSpinBox, "grace_period")
+    port = child(dialog, QSpinBox, "port")
+    scheduler = child(dialog, QComboBox, "scheduler")
+    theme = child(dialog, QComboBox, "theme")
+    retype(qtbot, interval, "0.5")
+    retype(qtbot, grace, "2")
+    retype(qtbot, port, "0")
+    scheduler.setCurrentText("worst-fit")
+    theme.setCurrentText("dark")
+    note = child(dialog, QLabel, "note")
+    assert "at once: scheduler, theme" in note.text()
+    assert "next starts: heartbeat interval, grace period, API port" in note.text()
+    submit = child(dialog, QPushButton, "submit")
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000) as saved:
+        qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    assert saved.args[0] == {
+        "heartbeat_interval": 0.5,
+        "grace_period": 2.0,
+        "scheduler": "worst-fit",
+        "port": 0,
+        "theme": "dark",
+    }
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    stored = Preferences(QSettings()).load()
+    assert stored["heartbeat_interval"] == 0.5 and stored["grace_period"] == 2.0
+    assert stored["scheduler"] == "worst-fit" and stored["port"] == 0
+    assert stored["theme"] == "dark" and "runtime" not in stored  # unchanged: not pinned
+
+
+def test_grace_must_exceed_the_interval(
+    qtbot: QtBot, prefs: Preferences, qsettings: QSettings
+) -> None:
+    dialog = open_dialog(qtbot, prefs, Settings(heartbeat_interval=1.0))
+    grace = child(dialog, QDoubleSpinBox, "grace_period")
+    error = child(dialog, QLabel, "grace_period_error")
+    submit = child(dialog, QPushButton, "submit")
+    retype(qtbot, grace, "0.5")
+    assert error.isVisible() and "longer than the heartbeat interval (1 s)" in error.text()
+    assert not submit.isEnabled()
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and prefs.load() == {}
+    retype(qtbot, grace, "0")  # 0 = the default of three intervals: valid again
+    assert not error.isVisible() and submit.isEnabled()
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000) as saved:
+        qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    assert saved.args[0] == {}
+    assert "grace_period" not in prefs.load()
