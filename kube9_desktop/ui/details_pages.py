@@ -1,0 +1,359 @@
+"""The pages of the details panel: one node, or one pod with why it is where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kube9_desktop.engine.events import Event
+from kube9_desktop.engine.model import (
+    COMPONENT_RUNNING,
+    SECRET_MASK,
+    Decision,
+    NodeStatus,
+    NodeView,
+    PodView,
+    format_cpu,
+    format_mem,
+)
+from kube9_desktop.engine.scheduler import STRATEGIES
+from kube9_desktop.ui import formatting as fmt
+from kube9_desktop.ui.icons import status_color, status_icon
+
+Cell = str | tuple[str, str]  # text, or (text, status whose colour it takes)
+
+
+class Table(QTableWidget):
+    """A read-only table, as tall as its rows and as wide as the panel (the ``stretch`` column
+    wraps), refilled only when its contents change (no flicker at 1 Hz)."""
+
+    MAX_HEIGHT = 360
+
+    def __init__(
+        self, name: str, headers: Sequence[str], stretch: int = -1, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setObjectName(name)
+        self.setHorizontalHeaderLabels(list(headers))
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.verticalHeader().setVisible(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(stretch % len(headers), QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(self._on_section_resized)
+        self._rows: list[tuple[Cell, ...]] = []
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self._fit_height)
+        self._fit_height()
+
+    def set_rows(self, rows: Sequence[tuple[Cell, ...]]) -> None:
+        rows = list(rows)
+        if rows == self._rows:
+            return
+        self._rows = rows
+        self.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                text, status = value if isinstance(value, tuple) else (value, "")
+                item = QTableWidgetItem(text)
+                if status:
+                    item.setForeground(status_color(status))
+                    if c == 1:  # the state column carries the status dot
+                        item.setIcon(status_icon(status))
+                item.setToolTip(text)
+                self.setItem(r, c, item)
+        self._fit_height()
+
+    def _on_section_resized(self, _section: int, _old: int, _new: int) -> None:
+        self._fit_height()  # wrapped cells change height with their column
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._refit.start()  # once the header has stretched its column (no signal for it)
+
+    def _fit_height(self) -> None:
+        self.resizeRowsToContents()
+        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
+        height = self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth()
+        self.setFixedHeight(min(height, self.MAX_HEIGHT))
+
+    def texts(self, column: int) -> list[str]:
+        """The texts of one column, top to bottom (for tests and copying)."""
+        return [
+            str(row[column][0] if isinstance(row[column], tuple) else row[column])
+            for row in self._rows
+        ]
+
+
+def _group(title: str, name: str, *widgets: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    box.setObjectName(name)
+    layout = QVBoxLayout(box)
+    for w in widgets:
+        layout.addWidget(w)
+    return box
+
+
+def _value(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _bar(name: str) -> QProgressBar:
+    bar = QProgressBar()
+    bar.setObjectName(name)
+    bar.setTextVisible(True)
+    return bar
+
+
+def _set_bar(bar: QProgressBar, used: int, total: int, text: str) -> None:
+    bar.setRange(0, max(1, total))
+    bar.setValue(max(0, min(used, total)))
+    percent = round(100 * used / total) if total else 0
+    bar.setFormat(f"{text} ({percent}%)")
+    color = "#d9534f" if percent >= 90 else "#d99a1e" if percent >= 70 else "#2e9d4f"
+    bar.setStyleSheet(f"QProgressBar::chunk {{ background-color: {color}; }}")
+
+
+class NodePage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("NodeDetails")
+        self.type = _value("NodeType")
+        self.status = _value("NodeStatus")
+        self.faults = _value("NodeFaults")
+        self.heartbeat = _value("NodeHeartbeat")
+        self.recovery = _value("NodeRecovery")
+        self.runtime = _value("NodeRuntime")
+        self.pods = _value("NodePods")
+        self.cpu = _bar("NodeCpuBar")
+        self.memory = _bar("NodeMemoryBar")
+        form = QFormLayout()
+        for caption, widget in (
+            ("Type", self.type),
+            ("Status", self.status),
+            ("Faults", self.faults),
+            ("Last heartbeat", self.heartbeat),
+            ("Recovery attempts", self.recovery),
+            ("Runtime", self.runtime),
+            ("Pods", self.pods),
+            ("CPU", self.cpu),
+            ("Memory", self.memory),
+        ):
+            form.addRow(caption, widget)
+        self.components = Table("NodeComponents", ("Component", "State"))
+        self.events = QListWidget()
+        self.events.setObjectName("NodeEvents")
+        self.events.setWordWrap(True)
+        self.events.setMinimumHeight(120)
+        self._event_ids: list[int] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        self.components_group = _group("Components", "NodeComponentsGroup", self.components)
+        layout.addWidget(self.components_group)
+        layout.addWidget(_group("Recent events", "NodeEventsGroup", self.events))
+        layout.addStretch(1)
+
+    def show_node(self, node: NodeView, pod_names: Sequence[str], events: Sequence[Event]) -> None:
+        fresh = node.status in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING)
+        self.components_group.setTitle(
+            "Components" if fresh else "Components (as last reported by its agent)"
+        )
+        kind = "worker (runs pods)" if node.node_type == "worker" else "master (control plane)"
+        self.type.setText(
+            kind
+            + ("" if node.schedulable or node.node_type != "worker" else " · not taking pods now")
+        )
+        color = status_color(str(node.status)).name()
+        reason = f" — {node.status_reason}" if node.status_reason else ""
+        self.status.setText(f"<b style='color:{color}'>{node.status}</b>{reason}")
+        self.faults.setText(", ".join(node.faults) or "none")
+        self.heartbeat.setText(
+            "never"
+            if node.last_heartbeat is None
+            else f"{fmt.age(node.seconds_since_heartbeat)} ({fmt.clock(node.last_heartbeat)})"
+        )
+        self.recovery.setText(str(node.recovery_attempts))
+        self.runtime.setText(f"{node.runtime} · {node.runtime_handle or 'not running'}")
+        self.pods.setText(f"{len(pod_names)}: {', '.join(pod_names)}" if pod_names else "none")
+        _set_bar(
+            self.cpu,
+            node.allocated.cpu_m,
+            node.capacity.cpu_m,
+            f"{format_cpu(node.allocated.cpu_m)} of {format_cpu(node.capacity.cpu_m)} CPU "
+            "requested",
+        )
+        _set_bar(
+            self.memory,
+            node.allocated.mem_mi,
+            node.capacity.mem_mi,
+            f"{format_mem(node.allocated.mem_mi)} of {format_mem(node.capacity.mem_mi)}",
+        )
+        self.components.set_rows(
+            [
+                (name, (state, "running" if state == COMPONENT_RUNNING else "failed"))
+                for name, state in node.components.items()
+            ]
+        )
+        ids = [e.id for e in events]
+        if ids != self._event_ids:
+            self._event_ids = ids
+            self.events.clear()
+            for e in events:
+                self.events.addItem(f"{fmt.clock(e.at)}  {e.kind}  {e.message}")
+
+
+class PodPage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PodDetails")
+        self.node = _value("PodNode")
+        self.phase = _value("PodPhase")
+        self.ip = _value("PodIp")
+        self.request = _value("PodRequest")
+        self.created = _value("PodCreated")
+        form = QFormLayout()
+        for caption, widget in (
+            ("Node", self.node),
+            ("Phase", self.phase),
+            ("IP", self.ip),
+            ("Requests", self.request),
+            ("Created", self.created),
+        ):
+            form.addRow(caption, widget)
+        self.containers = Table(
+            "PodContainers", ("Container", "State", "Restarts", "Exit", "Requests"), stretch=0
+        )
+        self.volumes = Table("PodVolumes", ("Volume", "Type", "Size", "Path"))
+        self.config = Table("PodConfig", ("Name", "Type", "Key", "Value"))
+        self.decision = _value("SchedulingSummary")
+        self.candidates = Table("SchedulingCandidates", ("Node", "Fits", "Free before", "Reasons"))
+        self.omitted = _value("SchedulingOmitted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(_group("Containers", "PodContainersGroup", self.containers))
+        layout.addWidget(
+            _group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted)
+        )
+        self.volumes_group = _group("Volumes", "PodVolumesGroup", self.volumes)
+        self.config_group = _group("Configuration", "PodConfigGroup", self.config)
+        layout.addWidget(self.volumes_group)
+        layout.addWidget(self.config_group)
+        layout.addStretch(1)
+
+    def show_pod(self, pod: PodView, container: int | None = None) -> None:
+        self.node.setText(pod.node_name or "none — waiting for capacity")
+        color = status_color(str(pod.phase)).name()
+        reason = f" — {pod.reason}" if pod.reason else ""
+        self.phase.setText(f"<b style='color:{color}'>{pod.phase}</b>{reason}")
+        self.ip.setText(pod.ip)
+        self.request.setText(
+            f"{format_cpu(pod.request.cpu_m)} CPU, {format_mem(pod.request.mem_mi)} "
+            f"({pod.spec.kind})"
+        )
+        self.created.setText(fmt.clock(pod.created_at))
+        rows: list[tuple[Cell, ...]] = []
+        for spec, status in zip(pod.spec.containers, pod.containers, strict=False):
+            command = " ".join((*spec.command, *spec.args))
+            image = spec.image + (f" · {command}" if command else "")
+            rows.append(
+                (
+                    f"{spec.name}\n{image}",
+                    (status.state, fmt.container_color(status)),
+                    str(status.restarts),
+                    "" if status.exit_code is None else str(status.exit_code),
+                    f"{format_cpu(spec.cpu_m)} CPU\n{format_mem(spec.mem_mi)}",
+                )
+            )
+        self.containers.set_rows(rows)
+        if container is not None and container < len(rows):
+            self.containers.selectRow(container)
+        self.volumes.set_rows(
+            [
+                (v.name, v.type, "" if v.size is None else f"{v.size} GB", v.path or "")
+                for v in pod.spec.volumes
+            ]
+        )
+        self.volumes_group.setVisible(bool(pod.spec.volumes))
+        self.config.set_rows(
+            [
+                (c.name, c.type, c.key, SECRET_MASK if c.is_secret else c.value)
+                for c in pod.spec.config
+            ]
+        )
+        self.config_group.setVisible(bool(pod.spec.config))
+        self._show_decision(pod)
+
+    def _show_decision(self, pod: PodView) -> None:
+        decision = pod.decision
+        self.decision.setText(explain(pod, decision))
+        if decision is None:
+            self.candidates.set_rows([])
+            self.omitted.setText("")
+            return
+        rows: list[tuple[Cell, ...]] = []
+        for c in decision.candidates:
+            chosen = c.node_id == decision.node_id
+            fits: Cell = ("chosen" if chosen else "yes", "healthy") if c.fits else ("no", "failed")
+            rows.append(
+                (
+                    c.node_name,
+                    fits,
+                    f"{format_cpu(c.free_cpu_m)} CPU, {format_mem(c.free_mem_mi)}",
+                    "; ".join(c.reasons) if c.reasons else "fits",
+                )
+            )
+        self.candidates.set_rows(rows)
+        self.omitted.setText(
+            f"{decision.omitted} more node(s) were considered and are not listed."
+            if decision.omitted
+            else ""
+        )
+        self.omitted.setVisible(bool(decision.omitted))
+
+
+def explain(pod: PodView, decision: Decision | None) -> str:
+    """One sentence on why the pod is where it is."""
+    if decision is None:
+        if pod.node_name:
+            return f"On {pod.node_name} (the scheduling decision was not recorded)."
+        return "Not scheduled yet."
+    strategy = STRATEGIES.get(decision.strategy)
+    how = f"{decision.strategy} ({strategy.summary})" if strategy else decision.strategy
+    when = f" at {fmt.clock(decision.at)}" if decision.at else ""
+    if decision.node_name:
+        fitting = sum(1 for c in decision.candidates if c.fits)
+        return (
+            f"Placed on <b>{decision.node_name}</b> by {how}{when}: {fitting} of "
+            f"{len(decision.candidates)} listed node(s) fit; each node's view is below."
+        )
+    return (
+        f"No node fits ({how}{when}): the pod waits as pending and is placed as soon as "
+        "capacity appears. Every node's reasons are below."
+    )

@@ -1,0 +1,238 @@
+"""MainWindow: assembles the tree, the details, the docks, the toolbar, menus and status bar.
+
+It holds no cluster logic: the widgets read the bridge, the actions run operations through
+it, and the window only wires their signals together and keeps its layout in preferences.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kube9_desktop.logs import log_path
+from kube9_desktop.resources import icon_path
+from kube9_desktop.settings import Settings
+from kube9_desktop.ui.actions import ClusterActions
+from kube9_desktop.ui.bridge import EngineBridge
+from kube9_desktop.ui.charts import ChartsPanel
+from kube9_desktop.ui.cluster_panel import ClusterPanel
+from kube9_desktop.ui.details import DetailsPanel
+from kube9_desktop.ui.event_dock import EventDock
+from kube9_desktop.ui.models.tree_cells import TreeItem
+from kube9_desktop.ui.notices import MessageBar, StartupPage
+from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.status_bar import ClusterStatusBar
+
+TITLE = "Kube-9 Desktop"
+SPLITTER_KEY = "window/splitter"
+DEFAULT_SIZE = (1400, 900)
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+
+    def __init__(self, bridge: EngineBridge, prefs: Preferences, settings: Settings) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(TITLE)
+        icon = icon_path()
+        if icon is not None:
+            self.setWindowIcon(QIcon(str(icon)))
+        self.bridge = bridge
+        self.prefs = prefs
+        self.settings = settings
+        self.crash_dialog: QMessageBox | None = None
+
+        self.commands = ClusterActions(bridge, prefs, settings, self)
+        self.cluster = ClusterPanel(bridge)
+        self.details = DetailsPanel(bridge)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("MainSplitter")
+        self.splitter.addWidget(self.cluster)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([600, 440])
+
+        self.startup = StartupPage(str(log_path(settings.data_dir)))
+        self.startup.quit.clicked.connect(self.quit_requested.emit)
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("MainPages")
+        self.pages.addWidget(self.startup)
+        self.pages.addWidget(self.splitter)
+        self.messages = MessageBar()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.charts = ChartsPanel(bridge, settings)
+        self.charts_dock = QDockWidget("Charts", self)
+        self.charts_dock.setObjectName("ChartsDock")
+        self.charts_dock.setWidget(self.charts)
+        self.events = EventDock(bridge, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.events)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.charts_dock)
+
+        self.toolbar = self._build_toolbar()
+        self._build_menus()
+        self.status = ClusterStatusBar(bridge)
+        self.setStatusBar(self.status)
+
+        self.cluster.selection_changed.connect(self._on_cluster_selection_changed)
+        self.cluster.context_menu_requested.connect(self.commands.context_menu.popup)
+        self.events.item_requested.connect(self._on_events_item_requested)
+        self.commands.message_posted.connect(self.messages.show_message)
+        self.commands.quit_requested.connect(self.quit_requested.emit)
+        self.commands.settings_applied.connect(self._on_commands_settings_applied)
+        bridge.engine_attached.connect(self._on_bridge_engine_attached)
+        bridge.progress_reported.connect(self._on_bridge_progress_reported)
+        bridge.operation_failed.connect(self._on_bridge_operation_failed)
+
+        self.resize(*DEFAULT_SIZE)
+        self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.events], [300], Qt.Orientation.Vertical)
+        self._restore_state()
+        if bridge.attached:
+            self._on_bridge_engine_attached()
+
+    # ---- assembly --------------------------------------------------------------------
+
+    def _build_toolbar(self) -> QToolBar:
+        a = self.commands
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("MainToolBar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addActions([a.add_node, a.create_pod])
+        bar.addSeparator()
+        failure = QToolButton(bar)
+        failure.setObjectName("SimulateFailureButton")
+        failure.setDefaultAction(a.simulate_failure)  # one click: crash; the arrow: the modes
+        failure.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        failure.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addWidget(failure)
+        bar.addActions([a.kill_pod, a.recover, a.delete])
+        bar.addSeparator()
+        bar.addAction(a.open_settings)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        return bar
+
+    def _build_menus(self) -> None:
+        a = self.commands
+        menu_bar = self.menuBar()
+        file_menu = menu_bar.addMenu("&File")
+        file_menu.setObjectName("FileMenu")
+        file_menu.addAction(a.open_settings)
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        cluster_menu = menu_bar.addMenu("&Cluster")
+        cluster_menu.setObjectName("ClusterMenu")
+        cluster_menu.addActions([a.add_node, a.create_pod])
+        cluster_menu.addSeparator()
+        cluster_menu.addMenu(a.failure_menu)
+        cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
+        view_menu = menu_bar.addMenu("&View")
+        view_menu.setObjectName("ViewMenu")
+        focus_filter = view_menu.addAction("&Filter the tree")
+        focus_filter.setObjectName("FocusFilterAction")
+        focus_filter.setShortcut("Ctrl+F")
+        focus_filter.triggered.connect(lambda: self.cluster.filter.setFocus())
+        view_menu.addSeparator()
+        view_menu.addAction(self.charts_dock.toggleViewAction())
+        view_menu.addAction(self.events.toggleViewAction())
+        view_menu.addAction(self.toolbar.toggleViewAction())
+        help_menu = menu_bar.addMenu("&Help")
+        help_menu.setObjectName("HelpMenu")
+        help_menu.addAction(a.about)
+        # Shortcuts of actions that live only in the toolbar still need the window.
+        self.addActions([a.simulate_failure])
+
+    # ---- engine life -----------------------------------------------------------------
+
+    def _on_bridge_engine_attached(self) -> None:
+        self.pages.setCurrentWidget(self.splitter)
+        self.cluster.tree.setFocus()
+
+    def _on_bridge_progress_reported(self, message: str) -> None:
+        self.startup.set_progress(message)
+        self.status.showMessage(message, 5000)
+
+    def _on_bridge_operation_failed(self, what: str, message: str) -> None:
+        self.messages.show_message("error", f"{what} failed: {message}")
+
+    def show_startup_error(self, message: str) -> None:
+        """The environment stopped the engine (Docker down, port busy…): say what to do."""
+        self.pages.setCurrentWidget(self.startup)
+        self.startup.show_error(message)
+        self.status.runtime.setText("The engine is not running")
+
+    def show_crash(self, summary: str, log_path: str) -> None:
+        """A bug: say so, point at the log, and keep the window usable."""
+        box = self.crash_dialog
+        if box is None:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical, "Kube-9 Desktop hit a bug", "", parent=self
+            )
+            box.setObjectName("CrashDialog")
+            box.setStandardButtons(QMessageBox.StandardButton.Close)
+            box.finished.connect(self._on_crash_dialog_finished)
+            self.crash_dialog = box
+        box.setText("Something went wrong inside Kube-9 Desktop. Your cluster is safe.")
+        box.setInformativeText(
+            f"{summary}\n\nThe details are in the log file:\n{log_path}\n\n"
+            "Please include it when you report this."
+        )
+        box.open()
+
+    def _on_crash_dialog_finished(self, _result: int) -> None:
+        if self.crash_dialog is not None:
+            self.crash_dialog.deleteLater()
+            self.crash_dialog = None
+
+    # ---- wiring ----------------------------------------------------------------------
+
+    def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
+        self.details.show_item(item)
+        self.commands.set_selection(item)
+
+    def _on_events_item_requested(self, item: TreeItem) -> None:
+        if not self.cluster.select(item):
+            self.details.show_item(item)
+
+    def _on_commands_settings_applied(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # ---- layout persistence ----------------------------------------------------------
+
+    def save_state(self) -> None:
+        """Geometry and dock layout into the preferences (restored by the next window)."""
+        self.prefs.save_window_state(self.saveGeometry(), self.saveState())
+        self.prefs.q.setValue(SPLITTER_KEY, self.splitter.saveState())
+        self.prefs.q.sync()
+
+    def _restore_state(self) -> None:
+        geometry, state = self.prefs.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.prefs.q.value(SPLITTER_KEY)
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)

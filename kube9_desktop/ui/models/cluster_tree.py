@@ -1,0 +1,455 @@
+"""The cluster as a tree: nodes -> pods -> containers, plus a "Pending" group for waiting pods.
+
+Rows are ids only (node ids, pod ids, container positions); ``data()`` reads the frozen views
+from the bridge for exactly the cell asked. Changes arrive as ``ChangeSet``s and become
+row-level inserts, removes (a pod that moves is removed and inserted) and ``dataChanged``
+ranges; only attaching an engine resets the model. Values that change without an event
+(heartbeat age, container states) are refreshed by a 1 Hz timer with one ``dataChanged`` per
+parent that a view has expanded.
+
+Index encoding: ``internalId = payload << 3 | kind``, where the payload is the node id, the
+pod id, or ``pod_id << 8 | container_position`` (pods have at most a few containers).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+
+from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
+from kube9_desktop.ui.models.tree_cells import (
+    HEADER_TIPS,
+    HEADERS,
+    ITEM_ROLE,
+    PENDING,
+    PENDING_KEY,
+    SORT_ROLE,
+    VOLATILE_ROLES,
+    Column,
+    ItemKind,
+    TreeItem,
+    container_cell,
+    node_cell,
+    pending_cell,
+    pod_cell,
+)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+_NODE, _GROUP, _POD, _CONTAINER = (int(k) for k in ItemKind)
+_COLUMNS = len(HEADERS)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+class ClusterTreeModel(QAbstractItemModel):
+    changes_applied = Signal()  # after a ChangeSet became row updates (views restore selection)
+
+    def __init__(self, bridge: EngineBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.applying = False  # True while a ChangeSet is being applied
+        self._node_ids: list[int] = []  # sorted
+        self._children: dict[int, list[int]] = {}  # node id (or PENDING) -> sorted pod ids
+        self._children[PENDING] = []
+        self._where: dict[int, int] = {}  # pod id -> node id or PENDING
+        self._container_counts: dict[int, int] = {}
+        self._names: dict[int, str] = {}  # row key -> name (names never change)
+        self._expanded: set[int] = set()  # keys of parents a view shows open
+        # Views read while painting one frame are kept until control returns to the loop.
+        self._views: dict[int, Any] = {}
+        self._forget_views = QTimer(self)
+        self._forget_views.setSingleShot(True)
+        self._forget_views.setInterval(0)
+        self._forget_views.timeout.connect(self._views.clear)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh_volatile)
+        bridge.engine_attached.connect(self.reload)
+        bridge.cluster_changed.connect(self.apply_changes)
+        if bridge.attached:
+            self.reload()
+
+    # ---- structure -------------------------------------------------------------------
+
+    def node_ids(self) -> list[int]:
+        return list(self._node_ids)
+
+    def pod_ids(self, node_id: int = PENDING) -> list[int]:
+        """Pod ids shown under a node (or under the Pending group by default)."""
+        return list(self._children.get(node_id, ()))
+
+    def parent_of_pod(self, pod_id: int) -> int | None:
+        """The node id a pod is shown under, PENDING, or None when it is not in the tree."""
+        return self._where.get(pod_id)
+
+    def pending_count(self) -> int:
+        return len(self._children[PENDING])
+
+    def index_of(self, item: TreeItem, column: int = 0) -> QModelIndex:
+        """The index of an item, or an invalid index when it is not in the tree."""
+        if item.kind is ItemKind.NODE:
+            row = self._node_row(item.id)
+            return QModelIndex() if row < 0 else self.createIndex(row, column, item.key)
+        if item.kind is ItemKind.PENDING_GROUP:
+            return self.createIndex(len(self._node_ids), column, PENDING_KEY)
+        parent_id = self._where.get(item.id)
+        if parent_id is None:
+            return QModelIndex()
+        if item.kind is ItemKind.POD:
+            row = bisect_left(self._children[parent_id], item.id)
+            return self.createIndex(row, column, item.key)
+        if item.container >= self._containers(item.id):
+            return QModelIndex()
+        return self.createIndex(item.container, column, item.key)
+
+    def _node_row(self, node_id: int) -> int:
+        row = bisect_left(self._node_ids, node_id)
+        return row if row < len(self._node_ids) and self._node_ids[row] == node_id else -1
+
+    def _parent_index(self, parent_id: int) -> QModelIndex:
+        if parent_id == PENDING:
+            return self.createIndex(len(self._node_ids), 0, PENDING_KEY)
+        return self.createIndex(self._node_row(parent_id), 0, parent_id << 3 | _NODE)
+
+    def _containers(self, pod_id: int) -> int:
+        count = self._container_counts.get(pod_id)
+        if count is None:
+            view = self.bridge.pod(pod_id)
+            count = len(view.spec.containers) if view else 0
+            self._container_counts[pod_id] = count
+        return count
+
+    # The methods below run for every cell a view or proxy touches: integer keys, no objects.
+
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if row < 0 or not 0 <= column < _COLUMNS:
+            return QModelIndex()
+        if not parent.isValid():
+            if row < len(self._node_ids):
+                return self.createIndex(row, column, self._node_ids[row] << 3 | _NODE)
+            if row == len(self._node_ids):
+                return self.createIndex(row, column, PENDING_KEY)
+            return QModelIndex()
+        if parent.column() != 0:
+            return QModelIndex()
+        key = parent.internalId()
+        kind = key & 7
+        if kind == _POD:
+            if row >= self._containers(key >> 3):
+                return QModelIndex()
+            return self.createIndex(row, column, ((key >> 3) << 8 | row) << 3 | _CONTAINER)
+        if kind == _CONTAINER:
+            return QModelIndex()
+        pods = self._children.get(PENDING if kind == _GROUP else key >> 3, [])
+        if row >= len(pods):
+            return QModelIndex()
+        return self.createIndex(row, column, pods[row] << 3 | _POD)
+
+    def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        key = index.internalId()
+        kind = key & 7
+        if kind == _POD:
+            where = self._where.get(key >> 3)
+            return QModelIndex() if where is None else self._parent_index(where)
+        if kind == _CONTAINER:
+            pod_id = key >> 11
+            where = self._where.get(pod_id)
+            if where is None:
+                return QModelIndex()
+            row = bisect_left(self._children[where], pod_id)
+            return self.createIndex(row, 0, pod_id << 3 | _POD)
+        return QModelIndex()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._node_ids) + 1
+        if parent.column() != 0:
+            return 0
+        key = parent.internalId()
+        kind = key & 7
+        if kind == _NODE:
+            return len(self._children.get(key >> 3, ()))
+        if kind == _GROUP:
+            return len(self._children[PENDING])
+        if kind == _POD:
+            return self._containers(key >> 3)
+        return 0
+
+    def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return self.rowCount(parent) > 0
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return _COLUMNS
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation is not Qt.Orientation.Horizontal or not 0 <= section < _COLUMNS:
+            return None
+        if role == _DISPLAY:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if index.internalId() & 7 == _CONTAINER:
+            return _FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS
+
+    # ---- data ------------------------------------------------------------------------
+
+    def name_of(self, key: int) -> str:
+        """A row's name, from a cache (names never change), for sorting and filtering."""
+        name = self._names.get(key)
+        if name is None:
+            kind = key & 7
+            if kind == _NODE:
+                node = self.bridge.node(key >> 3)
+                name = node.name if node else ""
+            elif kind == _POD:
+                pod = self.bridge.pod(key >> 3)
+                name = pod.name if pod else ""
+            else:
+                return "" if kind == _CONTAINER else "\uffff"
+            self._names[key] = name
+        return name
+
+    def sort_key(self, index: AnyIndex) -> Any:
+        """What the proxy sorts a cell by (names come from the cache, the rest from views)."""
+        if index.column() == Column.NAME and index.internalId() & 7 != _CONTAINER:
+            return self.name_of(index.internalId()).lower()
+        return self.data(index, SORT_ROLE)
+
+    def _view(self, key: int) -> Any:
+        """The node or pod view for a row key, cached for the rest of this loop iteration."""
+        try:
+            return self._views[key]
+        except KeyError:
+            pass
+        if not self._views:
+            self._forget_views.start()
+        view = self.bridge.node(key >> 3) if key & 7 == _NODE else self.bridge.pod(key >> 3)
+        self._views[key] = view
+        return view
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        key = index.internalId()
+        kind = key & 7
+        if role == ITEM_ROLE:
+            return TreeItem.from_key(key)
+        column = index.column()
+        if kind == _NODE:
+            node = self._view(key)
+            return None if node is None else node_cell(node, column, role)
+        if kind == _GROUP:
+            return pending_cell(len(self._children[PENDING]), column, role)
+        pod = self._view((key >> 11) << 3 | _POD if kind == _CONTAINER else key)
+        if pod is None:
+            return None
+        if kind == _POD:
+            return pod_cell(pod, column, role)
+        position = (key >> 3) & 255
+        if position >= len(pod.containers):
+            return None
+        return container_cell(pod, position, column, role)
+
+    # ---- updates ---------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the whole cluster again (only when an engine attaches)."""
+        self._views.clear()
+        self.beginResetModel()
+        nodes = sorted(self.bridge.nodes(), key=lambda n: n.id)
+        self._node_ids = [n.id for n in nodes]
+        self._children = {n.id: list(n.pod_ids) for n in nodes}
+        self._children[PENDING] = sorted(self.bridge.pending_pod_ids())
+        self._where = {p: nid for nid, pods in self._children.items() for p in pods}
+        self._container_counts.clear()
+        self._names = {n.id << 3 | _NODE: n.name for n in nodes}
+        self._expanded.clear()
+        self.endResetModel()
+        if self.bridge.attached:
+            self._timer.start()
+
+    def apply_changes(self, changes: ChangeSet) -> None:
+        """Turn a ChangeSet into row-level updates: inserts, removes, dataChanged."""
+        self.applying = True
+        try:
+            self._apply(changes)
+        finally:
+            self.applying = False
+        self.changes_applied.emit()
+
+    def _apply(self, changes: ChangeSet) -> None:
+        self._views.clear()
+        pods = set(changes.pods)
+        gone_nodes: list[int] = []
+        changed_nodes: set[int] = set()
+        pending_before = len(self._children[PENDING])
+        for node_id in sorted(changes.nodes):
+            view = self.bridge.node(node_id)
+            if view is None:
+                if node_id in self._children and node_id != PENDING:
+                    gone_nodes.append(node_id)
+                    pods.update(self._children[node_id])
+                continue
+            self._names[node_id << 3 | _NODE] = view.name
+            if node_id not in self._children:
+                self._insert_node(node_id)
+            else:
+                changed_nodes.add(node_id)
+            shown = self._children[node_id]
+            if len(shown) != len(view.pod_ids) or set(shown) != set(view.pod_ids):
+                pods.update(set(shown).symmetric_difference(view.pod_ids))
+        touched: dict[int, list[int]] = {}  # parent id -> rows whose data changed
+        for pod_id in sorted(pods):
+            self._place_pod(pod_id, touched, changed_nodes)
+        for node_id in gone_nodes:
+            self._remove_node(node_id)
+        changed_nodes.difference_update(gone_nodes)
+        rows = [self._node_row(n) for n in changed_nodes if n in self._children]
+        self._emit_rows(QModelIndex(), 0, rows)
+        if pending_before != len(self._children[PENDING]) or PENDING in touched:
+            group = self._parent_index(PENDING)
+            first = group.siblingAtColumn(Column.STATUS)
+            self.dataChanged.emit(first, group.siblingAtColumn(Column.INFO), [])
+        for parent_id, rows in touched.items():
+            self._emit_rows(self._parent_index(parent_id), 0, rows)
+
+    def _place_pod(self, pod_id: int, touched: dict[int, list[int]], nodes: set[int]) -> None:
+        view = self.bridge.pod(pod_id)
+        current = self._where.get(pod_id)
+        if view is None:
+            if current is not None:
+                self._remove_pod(pod_id, current)
+                nodes.add(current)
+            return
+        target = PENDING if view.node_id is None else view.node_id
+        if target != PENDING and target not in self._children:
+            if self.bridge.node(target) is None:
+                target = PENDING  # bound to a node we cannot see (yet): show it waiting
+            else:
+                self._insert_node(target)
+        if current is None:
+            self._insert_pod(pod_id, target)
+        elif current != target:
+            self._move_pod(pod_id, current, target)
+            nodes.add(current)
+            self._names[pod_id << 3 | _POD] = view.name
+        else:
+            touched.setdefault(target, []).append(bisect_left(self._children[target], pod_id))
+            pod_item = TreeItem(ItemKind.POD, pod_id)
+            if pod_item.key in self._expanded:
+                self._emit_rows(self.index_of(pod_item), len(view.containers) - 1)
+        nodes.add(target)
+
+    def _insert_node(self, node_id: int) -> None:
+        row = bisect_left(self._node_ids, node_id)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._node_ids.insert(row, node_id)
+        self._children[node_id] = []
+        self.endInsertRows()
+
+    def _remove_node(self, node_id: int) -> None:
+        row = self._node_row(node_id)
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._node_ids[row]
+        for pod_id in self._children.pop(node_id):
+            self._forget_pod(pod_id)
+        self._expanded.discard(node_id << 3 | _NODE)
+        self._names.pop(node_id << 3 | _NODE, None)
+        self.endRemoveRows()
+
+    def _insert_pod(self, pod_id: int, parent_id: int) -> None:
+        pods = self._children[parent_id]
+        row = bisect_left(pods, pod_id)
+        self.beginInsertRows(self._parent_index(parent_id), row, row)
+        pods.insert(row, pod_id)
+        self._where[pod_id] = parent_id
+        self.endInsertRows()
+
+    def _remove_pod(self, pod_id: int, parent_id: int) -> None:
+        pods = self._children[parent_id]
+        row = bisect_left(pods, pod_id)
+        self.beginRemoveRows(self._parent_index(parent_id), row, row)
+        del pods[row]
+        self._forget_pod(pod_id)
+        self.endRemoveRows()
+
+    def _forget_pod(self, pod_id: int) -> None:
+        self._where.pop(pod_id, None)
+        self._container_counts.pop(pod_id, None)
+        self._names.pop(pod_id << 3 | _POD, None)
+        self._expanded.discard(pod_id << 3 | _POD)
+
+    def _move_pod(self, pod_id: int, source: int, target: int) -> None:
+        """A pod changed parents: remove + insert. (A row move makes QSortFilterProxyModel
+        drop and rebuild every mapping, which costs seconds at 1,000 nodes; views restore
+        their selection by id after ``changes_applied``.)"""
+        self._remove_pod(pod_id, source)
+        self._insert_pod(pod_id, target)
+
+    def _emit_rows(
+        self,
+        parent: QModelIndex,
+        last: int,
+        rows: list[int] | None = None,
+        first_column: int = Column.STATUS,
+        roles: list[int] | None = None,
+    ) -> None:
+        """One dataChanged over a parent's rows (``rows`` given: their min..max, else 0..last).
+
+        Names never change, so the name column stays out: a proxy sorted by name then keeps
+        its order instead of re-sorting every row in the range."""
+        first = 0
+        if rows:
+            first, last = min(rows), max(rows)
+        if last < first or first < 0:
+            return
+        top = self.index(first, first_column, parent)
+        bottom = self.index(last, _COLUMNS - 1, parent)
+        if top.isValid() and bottom.isValid():
+            self.dataChanged.emit(top, bottom, roles or [])
+
+    # ---- volatile values -------------------------------------------------------------
+
+    def set_expanded(self, index: AnyIndex, expanded: bool) -> None:
+        """A view opened or closed ``index``: its children join or leave the 1 Hz refresh."""
+        if not index.isValid():
+            return
+        if expanded:
+            self._expanded.add(index.internalId())
+        else:
+            self._expanded.discard(index.internalId())
+
+    def refresh_volatile(self) -> None:
+        """Heartbeat ages and container states: one dataChanged per shown parent."""
+        self._views.clear()
+        roles = VOLATILE_ROLES
+        self._emit_rows(QModelIndex(), len(self._node_ids) - 1, None, Column.STATUS, roles)
+        for key in list(self._expanded):
+            item = TreeItem.from_key(key)
+            if item.kind is ItemKind.NODE and item.id in self._children:
+                last = len(self._children[item.id]) - 1
+                self._emit_rows(self._parent_index(item.id), last, None, Column.STATUS, roles)
+            elif item.kind is ItemKind.PENDING_GROUP:
+                last = len(self._children[PENDING]) - 1
+                self._emit_rows(self._parent_index(PENDING), last, None, Column.STATUS, roles)
+            elif item.kind is ItemKind.POD and item.id in self._where:
+                last = self._containers(item.id) - 1
+                self._emit_rows(self.index_of(item), last, None, Column.STATUS, roles)

@@ -1,0 +1,181 @@
+"""The event log as a table model (oldest first, newest at the bottom) and its filter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.ui import formatting as fmt
+from kube9_desktop.ui.bridge import EngineBridge
+from kube9_desktop.ui.icons import status_color
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
+HEADERS = ("Time", "Kind", "Node", "Pod", "Message")
+HISTORY = 500  # events read from the store when an engine attaches
+MAX_ROWS = 5000  # the oldest rows leave beyond this
+
+K = EventKind
+FAILURE_KINDS = frozenset(
+    {
+        K.FAULT_INJECTED,
+        K.NODE_DETECTED,
+        K.NODE_FAILED,
+        K.EVICTION_STARTED,
+        K.EVICTIONS_PAUSED,
+        K.POD_KILLED,
+    }
+)
+RECOVERY_KINDS = frozenset({K.NODE_RECOVERED, K.NODE_READY, K.FAULT_HEALED, K.EVICTIONS_RESUMED})
+SCHEDULING_KINDS = frozenset(
+    {K.POD_CREATED, K.POD_DELETED, K.POD_BOUND, K.POD_REBOUND, K.POD_PENDING}
+)
+KIND_GROUPS: dict[str, frozenset[EventKind] | None] = {
+    "All events": None,
+    "Failures and recovery": FAILURE_KINDS | RECOVERY_KINDS | {K.RECOVERY_ATTEMPT, K.POD_RESTARTED},
+    "Scheduling": SCHEDULING_KINDS,
+    "Nodes": frozenset(k for k in K if k.value.startswith("node_")),
+    "Pods": frozenset(k for k in K if k.value.startswith("pod_")),
+    **{f"Only {k.value}": frozenset({k}) for k in K},
+}
+
+
+def kind_status(kind: EventKind) -> str:
+    """The status colour an event kind is shown in."""
+    if kind in FAILURE_KINDS:
+        return "unhealthy"
+    if kind in RECOVERY_KINDS:
+        return "healthy"
+    if kind is K.RECOVERY_ATTEMPT:
+        return "recovering"
+    if kind is K.POD_PENDING:
+        return "pending"
+    if kind in SCHEDULING_KINDS:
+        return "scheduled"
+    return ""
+
+
+class EventLogModel(QAbstractTableModel):
+    def __init__(self, bridge: EngineBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._events: list[Event] = []
+        self._last_id = 0
+        bridge.engine_attached.connect(self.reload)
+        bridge.event_published.connect(self.append)
+        if bridge.attached:
+            self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._events = sorted(self.bridge.events(limit=HISTORY), key=lambda e: e.id)
+        self._last_id = self._events[-1].id if self._events else 0
+        self.endResetModel()
+
+    def append(self, event: Event) -> None:
+        if event.id and event.id <= self._last_id:
+            return  # already read with the history
+        row = len(self._events)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._events.append(event)
+        self._last_id = max(self._last_id, event.id)
+        self.endInsertRows()
+        excess = len(self._events) - MAX_ROWS
+        if excess > 0:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            del self._events[:excess]
+            self.endRemoveRows()
+
+    def event_at(self, row: int) -> Event | None:
+        return self._events[row] if 0 <= row < len(self._events) else None
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._events)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation is Qt.Orientation.Horizontal
+            and 0 <= section < len(HEADERS)
+        ):
+            return HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        event = self.event_at(index.row()) if index.isValid() else None
+        if event is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            values = (
+                fmt.clock(event.at),
+                str(event.kind),
+                event.node_name or "",
+                event.pod_name or "",
+                event.message,
+            )
+            return values[column]
+        if role == EVENT_ROLE:
+            return event
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            status = kind_status(event.kind)
+            return status_color(status) if status else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            incident = f"\n(part of failure #{event.incident_id})" if event.incident_id else ""
+            return f"{event.message}{incident}"
+        return None
+
+
+class EventFilterProxy(QSortFilterProxyModel):
+    """Keeps events whose node, pod or message contains the text, of the chosen kinds."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._kinds: frozenset[EventKind] | None = None
+
+    def set_text(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
+
+    def set_kinds(self, kinds: frozenset[EventKind] | None) -> None:
+        self._refilter(lambda: setattr(self, "_kinds", kinds))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        if not hasattr(self, "endFilterChange"):  # Qt before 6.10
+            change()
+            self.invalidateFilter()
+            return
+        self.beginFilterChange()
+        change()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        event = model.event_at(source_row) if isinstance(model, EventLogModel) else None
+        if event is None:
+            return False
+        if self._kinds is not None and event.kind not in self._kinds:
+            return False
+        if not self._text:
+            return True
+        text = self._text
+        return (
+            text in (event.node_name or "").lower()
+            or text in (event.pod_name or "").lower()
+            or text in event.message.lower()
+        )

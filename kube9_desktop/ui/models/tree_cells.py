@@ -1,0 +1,187 @@
+"""What each cell of the cluster tree says: the row kinds, columns and roles, and one pure
+function per row kind from a frozen view to a cell's value for a role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from kube9_desktop.engine.model import NodeView, PodView, format_cpu, format_mem
+from kube9_desktop.ui import formatting as fmt
+from kube9_desktop.ui.icons import status_color, status_icon
+
+PENDING = -1  # the parent "node id" of pending pods
+
+
+class ItemKind(IntEnum):
+    NODE = 1
+    PENDING_GROUP = 2
+    POD = 3
+    CONTAINER = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TreeItem:
+    """What a row stands for: a node, the pending group, a pod, or one container of a pod."""
+
+    kind: ItemKind
+    id: int = 0  # node id or pod id
+    container: int = 0  # position of the container in the pod's spec
+
+    @property
+    def key(self) -> int:
+        if self.kind is ItemKind.CONTAINER:
+            return ((self.id << 8 | self.container) << 3) | self.kind
+        return (self.id << 3) | self.kind
+
+    @staticmethod
+    def from_key(key: int) -> TreeItem:
+        kind = ItemKind(key & 7)
+        payload = key >> 3
+        if kind is ItemKind.CONTAINER:
+            return TreeItem(kind, payload >> 8, payload & 255)
+        return TreeItem(kind, payload)
+
+
+class Column(IntEnum):
+    NAME = 0
+    STATUS = 1
+    CPU = 2
+    MEMORY = 3
+    INFO = 4
+
+
+HEADERS = ("Name", "Status", "CPU (req/alloc)", "Memory (req/alloc)", "Info")
+HEADER_TIPS = (
+    "Node, pod or container",
+    "Node status (with fault labels), pod phase, container state",
+    "Nodes: CPU requested by their pods / allocatable cores. Pods and containers: request",
+    "Nodes: memory requested by their pods / allocatable. Pods and containers: request",
+    "Heartbeat age, pod IP and readiness, restarts and exit codes",
+)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 3
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 4
+PENDING_KEY = TreeItem(ItemKind.PENDING_GROUP).key
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+VOLATILE_ROLES = [
+    _DISPLAY,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.ToolTipRole,
+    STATUS_ROLE,
+]
+
+
+def pending_cell(count: int, column: int, role: int) -> Any:
+    """The Pending group's row."""
+    if role in (_DISPLAY, SORT_ROLE):
+        if column == Column.NAME:
+            return "Pending" if role == _DISPLAY else "\uffff"
+        if column == Column.STATUS:
+            return f"{count} waiting for capacity" if role == _DISPLAY else count
+        return "" if role == _DISPLAY else 0
+    if role == FILTER_ROLE:
+        return "pending"
+    if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+        return status_icon("pending", hollow=True)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return "Pods no node can take yet; each is placed as soon as capacity appears"
+    if role == STATUS_ROLE:
+        return "pending"
+    return None
+
+
+def node_cell(node: NodeView, column: int, role: int) -> Any:
+    if role == _DISPLAY:
+        if column == Column.NAME:
+            return node.name
+        if column == Column.STATUS:
+            return fmt.node_status(node)
+        if column == Column.CPU:
+            return fmt.pair_cpu(node.allocated.cpu_m, node.capacity.cpu_m)
+        if column == Column.MEMORY:
+            return fmt.pair_mem(node.allocated.mem_mi, node.capacity.mem_mi)
+        pods = len(node.pod_ids)
+        return (
+            f"{node.node_type} · {pods} pod{'s' if pods != 1 else ''} · {fmt.node_heartbeat(node)}"
+        )
+    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+        return status_icon(str(node.status))
+    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+        return status_color(str(node.status))
+    if role == SORT_ROLE:
+        return (
+            node.name,
+            str(node.status),
+            node.allocated.cpu_m,
+            node.allocated.mem_mi,
+            node.seconds_since_heartbeat or 0.0,
+        )[column]
+    if role == FILTER_ROLE:
+        return f"{node.name} {node.status} {node.node_type} {' '.join(node.faults)}"
+    if role == STATUS_ROLE:
+        return str(node.status)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return node.status_reason or f"{node.node_type} node {node.name} is {node.status}"
+    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return None
+
+
+def pod_cell(pod: PodView, column: int, role: int) -> Any:
+    if role == _DISPLAY:
+        return (
+            pod.name,
+            str(pod.phase),
+            format_cpu(pod.request.cpu_m),
+            format_mem(pod.request.mem_mi),
+            fmt.pod_summary(pod),
+        )[column]
+    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+        return status_icon(str(pod.phase))
+    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+        return status_color(str(pod.phase))
+    if role == SORT_ROLE:
+        return (pod.name, str(pod.phase), pod.request.cpu_m, pod.request.mem_mi, pod.ip)[column]
+    if role == FILTER_ROLE:
+        images = " ".join(c.image for c in pod.spec.containers)
+        return f"{pod.name} {pod.phase} {images}"
+    if role == STATUS_ROLE:
+        return str(pod.phase)
+    if role == Qt.ItemDataRole.ToolTipRole:
+        where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
+        return f"Pod {pod.name} ({pod.spec.kind}) {where}" + (
+            f": {pod.reason}" if pod.reason else ""
+        )
+    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return None
+
+
+def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
+    spec, status = pod.spec.containers[position], pod.containers[position]
+    if role == _DISPLAY:
+        info = " · ".join(p for p in (spec.image, fmt.container_summary(status)) if p)
+        return (spec.name, status.state, format_cpu(spec.cpu_m), format_mem(spec.mem_mi), info)[
+            column
+        ]
+    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+        return status_icon(fmt.container_color(status), hollow=True)
+    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+        return status_color(fmt.container_color(status))
+    if role == SORT_ROLE:
+        return (spec.name, status.state, spec.cpu_m, spec.mem_mi, status.restarts)[column]
+    if role == FILTER_ROLE:
+        return f"{spec.name} {spec.image}"
+    if role == STATUS_ROLE:
+        return status.state
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return f"Container {spec.name} of pod {pod.name}: {status.state}"
+    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return None

@@ -1,0 +1,96 @@
+"""The status bar: the runtime and why, the API address with a copy-token button, node and pod
+counts, the heartbeat rate, and a warning while evictions are paused."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolButton, QWidget
+
+from kube9_desktop.ui.bridge import EngineBridge
+
+REFRESH_MS = 1000
+
+
+def _label(name: str, text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
+
+
+class ClusterStatusBar(QStatusBar):
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StatusBar")
+        self.bridge = bridge
+        self.runtime = _label("RuntimeLabel", "Starting the engine…")
+        # The runtime's reason can be long: it yields space and keeps the full text as tooltip.
+        self.runtime.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.api = _label("ApiLabel")
+        self.copy_token = QToolButton()
+        self.copy_token.setObjectName("CopyTokenButton")
+        self.copy_token.setText("Copy token")
+        self.copy_token.setToolTip("Copy the API's admin token to the clipboard")
+        self.copy_token.setAutoRaise(True)
+        self.copy_token.setEnabled(False)
+        self.copy_token.clicked.connect(self._on_copy_token_clicked)
+        self.counts = _label("CountsLabel")
+        self.rate = _label("HeartbeatRateLabel")
+        self.paused = _label("EvictionsPausedLabel", "evictions paused")
+        self.paused.setStyleSheet("color: white; background: #b8860b; padding: 0 6px;")
+        self.paused.setToolTip(
+            "Every node went silent at once, or the engine itself stalled: evictions wait "
+            "instead of emptying the cluster"
+        )
+        self.paused.hide()
+        self.addWidget(self.runtime, 1)
+        for widget in (self.paused, self.counts, self.rate, self.api, self.copy_token):
+            self.addPermanentWidget(widget)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._soon = QTimer(self)  # counts follow changes without re-reading on every burst
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(200)
+        self._soon.timeout.connect(self.refresh)
+        bridge.engine_attached.connect(self._on_bridge_engine_attached)
+        bridge.cluster_changed.connect(self._on_bridge_cluster_changed)
+        if bridge.attached:
+            self._on_bridge_engine_attached()
+
+    def _on_bridge_engine_attached(self) -> None:
+        self._timer.start()
+        self.refresh()
+
+    def _on_bridge_cluster_changed(self, _changes: object) -> None:
+        self._soon.start()
+
+    def refresh(self) -> None:
+        summary = self.bridge.summary()
+        if summary is None:
+            return
+        reason = f" — {summary.runtime_reason}" if summary.runtime_reason else ""
+        self.runtime.setText(f"Runtime: {summary.runtime}{reason}")
+        self.runtime.setToolTip(
+            f"Nodes run on the {summary.runtime} runtime{reason}. Scheduler: {summary.scheduler}."
+        )
+        url = self.bridge.api_url
+        self.api.setText(f"API: {url}" if url else "API: not serving")
+        self.copy_token.setEnabled(bool(self.bridge.admin_token))
+        pending = summary.pods_by_phase.get("pending", 0)
+        unhealthy = sum(n for status, n in summary.nodes_by_status.items() if status != "healthy")
+        self.counts.setText(
+            f"{summary.node_count} node{'s' if summary.node_count != 1 else ''}"
+            + (f" ({unhealthy} not healthy)" if unhealthy else "")
+            + f" · {summary.pod_count} pod{'s' if summary.pod_count != 1 else ''}"
+            + (f" ({pending} pending)" if pending else "")
+        )
+        self.rate.setText(f"{summary.heartbeats_per_s:.1f} heartbeats/s")
+        self.paused.setVisible(summary.evictions_paused)
+
+    def _on_copy_token_clicked(self) -> None:
+        token = self.bridge.admin_token
+        clipboard = QGuiApplication.clipboard()
+        if token and clipboard is not None:
+            clipboard.setText(token)
+            self.showMessage("API token copied to the clipboard", 4000)

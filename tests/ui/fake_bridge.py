@@ -1,0 +1,190 @@
+"""A bridge over plain dictionaries, for model tests and the tree benchmark (no engine, no
+pytest): it serves the bridge's read methods and builds real frozen views on every read, as
+the engine does, so the UI pays the same price."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kube9_desktop.engine.model import (
+    WORKER_COMPONENTS,
+    ContainerSpec,
+    ContainerStatus,
+    NodeStatus,
+    NodeType,
+    NodeView,
+    PodPhase,
+    PodSpec,
+    PodView,
+    Resources,
+)
+from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeBridge(EngineBridge):
+    """Serves the bridge's read methods from dictionaries, building real views on each read
+    (as the engine does), so models can be tested and measured without an engine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._attached = False
+        self._nodes: dict[int, dict[str, Any]] = {}
+        self._pods: dict[int, dict[str, Any]] = {}
+        self._waiting: dict[int, None] = {}
+        self._next_id = 1
+
+    @property
+    def attached(self) -> bool:
+        return self._attached
+
+    def attach_fake(self) -> None:
+        self._attached = True
+        self.engine_attached.emit()
+
+    # reads
+
+    def nodes(self) -> list[NodeView]:
+        return [self._node_view(n) for n in self._nodes.values()]
+
+    def pods(self) -> list[PodView]:
+        return [self._pod_view(p) for p in self._pods.values()]
+
+    def node(self, node_id: int) -> NodeView | None:
+        node = self._nodes.get(node_id)
+        return self._node_view(node) if node else None
+
+    def pod(self, pod_id: int) -> PodView | None:
+        pod = self._pods.get(pod_id)
+        return self._pod_view(pod) if pod else None
+
+    def pod_ids_of(self, node_id: int) -> list[int]:
+        node = self._nodes.get(node_id)
+        return sorted(node["pods"]) if node else []
+
+    def pending_pod_ids(self) -> list[int]:
+        return list(self._waiting)
+
+    def _node_view(self, n: dict[str, Any]) -> NodeView:
+        allocated = Resources(
+            sum(self._pods[p]["spec"].request.cpu_m for p in n["pods"]),
+            sum(self._pods[p]["spec"].request.mem_mi for p in n["pods"]),
+        )
+        return NodeView(
+            id=n["id"],
+            name=n["name"],
+            node_type=n["type"],
+            capacity=n["capacity"],
+            allocated=allocated,
+            status=n["status"],
+            status_reason="",
+            components=dict.fromkeys(WORKER_COMPONENTS, "running"),
+            pod_ids=tuple(sorted(n["pods"])),
+            last_heartbeat=EPOCH,
+            seconds_since_heartbeat=0.5,
+            recovery_attempts=0,
+            runtime="virtual",
+            runtime_handle=f"virtual-{n['id']}",
+            faults=(),
+            created_at=EPOCH,
+        )
+
+    def _pod_view(self, p: dict[str, Any]) -> PodView:
+        spec: PodSpec = p["spec"]
+        node = self._nodes.get(p["node"]) if p["node"] is not None else None
+        return PodView(
+            id=p["id"],
+            name=spec.name,
+            spec=spec,
+            node_id=p["node"],
+            node_name=node["name"] if node else None,
+            phase=p["phase"],
+            ip=f"10.244.{p['id'] // 250}.{p['id'] % 250 + 1}",
+            containers=tuple(ContainerStatus(c.name, p["state"]) for c in spec.containers),
+            decision=None,
+            created_at=EPOCH,
+        )
+
+    # changes (each returns the ids it touched; call changed() to publish them)
+
+    def add_node(self, name: str, cpu_m: int = 4000, mem_mi: int = 8192, **kw: Any) -> int:
+        node_id = self._new_id()
+        self._nodes[node_id] = {
+            "id": node_id,
+            "name": name,
+            "capacity": Resources(cpu_m, mem_mi),
+            "pods": set(),
+            "type": kw.get("node_type", NodeType.WORKER),
+            "status": kw.get("status", NodeStatus.HEALTHY),
+        }
+        return node_id
+
+    def add_pod(self, name: str, node_id: int | None, cpu_m: int = 100, containers: int = 1) -> int:
+        pod_id = self._new_id()
+        spec = PodSpec(
+            name,
+            Resources(cpu_m, 64),
+            tuple(ContainerSpec(f"c{i}", "nginx:latest", cpu_m, 64) for i in range(containers)),
+        )
+        self._pods[pod_id] = {
+            "id": pod_id,
+            "spec": spec,
+            "node": None,
+            "phase": PodPhase.PENDING,
+            "state": "waiting",
+        }
+        self.move_pod(pod_id, node_id)
+        return pod_id
+
+    def move_pod(self, pod_id: int, node_id: int | None) -> None:
+        pod = self._pods[pod_id]
+        if pod["node"] is not None:
+            self._nodes[pod["node"]]["pods"].discard(pod_id)
+        self._waiting.pop(pod_id, None)
+        pod["node"] = node_id
+        if node_id is None:
+            self._waiting[pod_id] = None
+            pod["phase"], pod["state"] = PodPhase.PENDING, "waiting"
+        else:
+            self._nodes[node_id]["pods"].add(pod_id)
+            pod["phase"], pod["state"] = PodPhase.RUNNING, "running"
+
+    def delete_pod(self, pod_id: int) -> None:
+        self.move_pod(pod_id, None)
+        self._waiting.pop(pod_id, None)
+        del self._pods[pod_id]
+
+    def delete_node(self, node_id: int) -> list[int]:
+        """Remove a node; its pods become pending (returned)."""
+        pods = sorted(self._nodes[node_id]["pods"])
+        for pod_id in pods:
+            self.move_pod(pod_id, None)
+        del self._nodes[node_id]
+        return pods
+
+    def set_node_status(self, node_id: int, status: NodeStatus) -> None:
+        self._nodes[node_id]["status"] = status
+
+    def set_pod_phase(self, pod_id: int, phase: PodPhase) -> None:
+        self._pods[pod_id]["phase"] = phase
+
+    def changed(self, nodes: set[int] | None = None, pods: set[int] | None = None) -> None:
+        self.cluster_changed.emit(ChangeSet(set(nodes or ()), set(pods or ())))
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
+
+def fake_cluster(nodes: int, pods_per_node: int, pending: int = 0) -> FakeBridge:
+    """A fake cluster of ``nodes`` workers with ``pods_per_node`` pods each and some pending."""
+    bridge = FakeBridge()
+    for n in range(nodes):
+        node_id = bridge.add_node(f"worker-{n + 1}", cpu_m=64_000, mem_mi=65_536)
+        for p in range(pods_per_node):
+            bridge.add_pod(f"pod-{n + 1}-{p + 1}", node_id, containers=1 + p % 2)
+    for p in range(pending):
+        bridge.add_pod(f"waiting-{p + 1}", None, cpu_m=100_000)
+    return bridge

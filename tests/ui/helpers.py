@@ -1,0 +1,205 @@
+"""Shared helpers for the UI tests: engines and windows, typed input and child lookup, tree
+queries. The fake bridge lives in ``fake_bridge`` (the tree benchmark uses it too)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pytest
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPoint, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.model import NodeType, PodPhase
+from kube9_desktop.settings import Settings
+from kube9_desktop.ui.bridge import EngineBridge
+from kube9_desktop.ui.main_window import MainWindow
+from kube9_desktop.ui.preferences import Preferences
+from tests.helpers import fast_settings
+from tests.ui.fake_bridge import FakeBridge, fake_cluster
+
+if TYPE_CHECKING:
+    from pytestqt.modeltest import ModelTester
+
+__all__ = ["FakeBridge", "fake_cluster"]  # re-exported for the tests
+Q = TypeVar("Q", bound=QObject)
+
+
+# ---- engines and windows ------------------------------------------------------------------
+
+
+def demo_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """The demo cluster on virtual nodes with fast heartbeats, and a grace period (1 s) that a
+    busy shared machine's stalls do not reach; a failed node waits 1 s before its restart (long
+    enough to be seen unhealthy)."""
+    values: dict[str, Any] = {"demo": True, "grace_period": 1.0, "recovery_backoff": 1.0}
+    values.update(overrides)
+    return fast_settings(tmp_path / "data", **values)
+
+
+@contextmanager
+def running_engine(settings: Settings, run_async: Callable[..., Any]) -> Iterator[Engine]:
+    """A started engine on the test's qasync loop, stopped afterwards."""
+    engine = Engine(settings)
+    run_async(engine.start())
+    try:
+        yield engine
+    finally:
+        run_async(engine.stop())
+
+
+@pytest.fixture(name="demo")
+def demo_fixture(tmp_path: Path, run_async: Callable[..., Any], qtbot: QtBot) -> Iterator[Engine]:
+    """A started engine with the demo cluster (3 workers, a master, 6 pods being placed)."""
+    with running_engine(demo_settings(tmp_path), run_async) as engine:
+        yield engine
+
+
+@pytest.fixture(name="demo_bridge")
+def demo_bridge_fixture(demo: Engine) -> Iterator[EngineBridge]:
+    bridge = EngineBridge()
+    bridge.attach(demo)
+    yield bridge
+    bridge.detach()
+
+
+@pytest.fixture(name="window")
+def window_fixture(
+    qtbot: QtBot, demo: Engine, demo_bridge: EngineBridge, prefs: Preferences
+) -> MainWindow:
+    """The main window over the demo cluster, active, once every demo pod runs."""
+    wait_demo_placed(qtbot, demo)
+    window = open_window(qtbot, demo_bridge, prefs, demo.settings)
+    qtbot.waitUntil(lambda: parent_name(tree_model(window), "metrics") is not None)
+    return window
+
+
+def open_window(
+    qtbot: QtBot, bridge: EngineBridge, prefs: Preferences, settings: Settings
+) -> MainWindow:
+    """A shown, active main window (shortcuts only reach the active window)."""
+    window = MainWindow(bridge, prefs, settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
+
+
+def tree_model(window: MainWindow) -> QAbstractItemModel:
+    """What the tree view shows (the filtered, sorted proxy)."""
+    return window.cluster.proxy
+
+
+def select(qtbot: QtBot, window: MainWindow, name: str) -> None:
+    """Click the tree row named ``name`` as a user would."""
+    tree = window.cluster.tree
+    index = find_row(tree.model(), name)
+    assert index.isValid(), f"{name} is not in the tree"
+    tree.scrollTo(index)
+    rect = tree.visualRect(index)
+    click(qtbot, tree.viewport(), rect.center())
+    qtbot.waitUntil(lambda: window.details.title.text() == name)
+
+
+# pytest-qt's input helpers, typed.
+
+
+def click(qtbot: QtBot, widget: QWidget, pos: QPoint | None = None) -> None:
+    """A left click on ``widget`` (at ``pos``, else its centre)."""
+    pos = widget.rect().center() if pos is None else pos
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)  # type: ignore[no-untyped-call]
+
+
+def double_click(qtbot: QtBot, widget: QWidget, pos: QPoint) -> None:
+    """Press, release, then the double click, as a mouse does."""
+    click(qtbot, widget, pos)
+    qtbot.mouseDClick(widget, Qt.MouseButton.LeftButton, pos=pos)  # type: ignore[no-untyped-call]
+
+
+def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    qtbot.keyClicks(widget, text)  # type: ignore[no-untyped-call]
+
+
+def press(qtbot: QtBot, window: MainWindow, key: str) -> None:
+    """Type a shortcut such as "Ctrl+Shift+P" into the window, made active first (a closed
+    popup menu can leave the offscreen platform without an active window)."""
+    if QApplication.activeWindow() is not window:
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    combination = cast(Any, QKeySequence(key))[0]  # a QKeyCombination (the stubs lack [])
+    target = QApplication.focusWidget() or window
+    qtbot.keyClick(target, combination.key(), combination.keyboardModifiers())  # type: ignore[no-untyped-call]
+
+
+def node_id(engine: Engine, name: str) -> int:
+    node = engine.cluster.state.node_by_name(name)
+    assert node is not None, name
+    return node.id
+
+
+def busiest_worker(engine: Engine) -> str:
+    """The worker holding the most pods (whose crash moves the most)."""
+    workers = [n for n in engine.cluster.node_views() if n.node_type is NodeType.WORKER]
+    return max(workers, key=lambda n: (len(n.pod_ids), -n.id)).name
+
+
+def wait_demo_placed(qtbot: QtBot, engine: Engine, pods: int = 6) -> None:
+    """Until the demo cluster's pods are all created and running on healthy workers."""
+
+    def placed() -> bool:
+        views = engine.cluster.pod_views()
+        return len(views) >= pods and all(v.phase is PodPhase.RUNNING for v in views)
+
+    qtbot.waitUntil(placed, timeout=15_000)
+
+
+def child(parent: QObject, kind: type[Q], name: str) -> Q:
+    """The child of ``parent`` named ``name``, of type ``kind`` (fails the test otherwise)."""
+    found = parent.findChild(kind, name)
+    assert isinstance(found, kind), f"no {kind.__name__} named {name!r}"
+    return found
+
+
+# ---- tree queries ---------------------------------------------------------------------------
+
+
+def check_model(tester: ModelTester, model: QAbstractItemModel, *, force_py: bool = False) -> None:
+    """pytest-qt's model tester (Qt's own unless ``force_py``); it keeps watching signals."""
+    tester.check(model, force_py=force_py)  # type: ignore[no-untyped-call]
+
+
+def walk(model: QAbstractItemModel, parent: QModelIndex | None = None) -> Iterator[QModelIndex]:
+    """Every index in column 0 below ``parent``, depth first."""
+    parent = parent or QModelIndex()
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        yield index
+        yield from walk(model, index)
+
+
+def names_in(model: QAbstractItemModel) -> set[str]:
+    """Every name the tree shows (nodes, the Pending group, pods, containers)."""
+    return {str(i.data()) for i in walk(model)}
+
+
+def find_row(model: QAbstractItemModel, name: str) -> QModelIndex:
+    """The first index whose name column reads ``name`` (invalid when absent)."""
+    return next((i for i in walk(model) if i.data() == name), QModelIndex())
+
+
+def parent_name(model: QAbstractItemModel, name: str) -> str | None:
+    """The name of the row above ``name`` ("Pending" for waiting pods), None when absent."""
+    index = find_row(model, name)
+    return index.parent().data() if index.isValid() else None
+
+
+def cell(model: QAbstractItemModel, name: str, column: int) -> Any:
+    index = find_row(model, name)
+    return index.siblingAtColumn(column).data(Qt.ItemDataRole.DisplayRole)

@@ -1,0 +1,137 @@
+"""The details panel: a node's capacity, components and events; a pod's containers, masked
+secrets, and why it is where it is (every candidate node with its reasons, verbatim)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from pytestqt.qtbot import QtBot
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.ui.details import DetailsPanel
+from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.main_window import MainWindow
+from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from tests.ui.gc_guard import main_thread_gc  # noqa: F401
+from tests.ui.helpers import (
+    busiest_worker,
+    child,
+    demo_bridge_fixture,  # noqa: F401
+    demo_fixture,  # noqa: F401
+    fake_cluster,
+    select,
+    window_fixture,  # noqa: F401
+)
+
+pytestmark = [
+    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
+    pytest.mark.usefixtures("main_thread_gc"),
+]
+
+
+def texts_shown(widget: QWidget) -> list[str]:
+    """Every label and table cell under ``widget``."""
+    shown = [label.text() for label in widget.findChildren(QLabel)]
+    for table in widget.findChildren(Table):
+        for column in range(table.columnCount()):
+            shown += table.texts(column) if table.rowCount() else []
+    return shown
+
+
+def test_node_details_show_capacity_components_heartbeat_and_events(
+    qtbot: QtBot, window: MainWindow, demo: Engine
+) -> None:
+    name = busiest_worker(demo)
+    node = next(n for n in demo.cluster.node_views() if n.name == name)
+    select(qtbot, window, name)
+    details = window.details
+    cpu = child(details, QProgressBar, "NodeCpuBar")
+    assert (cpu.value(), cpu.maximum()) == (node.allocated.cpu_m, node.capacity.cpu_m)
+    assert "of 4 CPU requested" in cpu.format()
+    memory = child(details, QProgressBar, "NodeMemoryBar")
+    assert memory.maximum() == node.capacity.mem_mi == 8192
+    components = child(details, Table, "NodeComponents")
+    assert components.texts(0) == ["kubelet", "container_runtime", "kube_proxy", "node_agent"]
+    assert set(components.texts(1)) == {"running"}
+    assert child(details, QLabel, "NodeRuntime").text() == f"virtual · virtual-{node.id}"
+    assert child(details, QLabel, "NodeRecovery").text() == "0"
+    assert child(details, QLabel, "NodeFaults").text() == "none"
+    pods = child(details, QLabel, "NodePods").text()
+    assert pods.startswith(f"{len(node.pod_ids)}: ")
+    heartbeat = child(details, QLabel, "NodeHeartbeat")
+    assert " s ago (" in heartbeat.text()
+    first = heartbeat.text()
+    qtbot.waitUntil(lambda: heartbeat.text() != first, timeout=3000)  # refreshed at 1 Hz
+    events = [
+        details.node_page.events.item(i).text() for i in range(details.node_page.events.count())
+    ]
+    assert any("node_ready" in e for e in events) and any("node_created" in e for e in events)
+
+
+def test_pod_details_show_containers_volumes_and_masked_config(
+    qtbot: QtBot, window: MainWindow, demo: Engine
+) -> None:
+    pod = next(p for p in demo.cluster.pod_views() if p.name == "worker-job")
+    select(qtbot, window, "worker-job")
+    details = window.details
+    assert child(details, QLabel, "PodNode").text() == pod.node_name
+    assert child(details, QLabel, "PodIp").text() == pod.ip
+    assert "running" in child(details, QLabel, "PodPhase").text()
+    containers = child(details, Table, "PodContainers")
+    assert containers.texts(0) == ["worker\nbusybox:latest"]
+    assert containers.texts(1) == ["running"] and containers.texts(4) == ["1 CPU\n768Mi"]
+    assert child(details, Table, "PodVolumes").texts(0) == ["scratch"]
+    config = child(details, Table, "PodConfig")
+    assert config.texts(2) == ["MODE", "API_TOKEN"]
+    assert config.texts(3) == ["batch", "******"]
+    assert not any("demo-secret" in text for text in texts_shown(window))
+
+
+def test_scheduling_explanation_lists_every_candidate_with_its_reasons(
+    qtbot: QtBot, window: MainWindow, demo: Engine
+) -> None:
+    for pod in demo.cluster.pod_views():
+        decision = pod.decision
+        assert decision is not None
+        select(qtbot, window, pod.name)
+        summary = child(window.details, QLabel, "SchedulingSummary").text()
+        assert f"Placed on <b>{pod.node_name}</b> by best-fit" in summary
+        table = child(window.details, Table, "SchedulingCandidates")
+        names = table.texts(0)
+        assert names == [c.node_name for c in decision.candidates]
+        assert len(names) == 4  # every node of the demo cluster, the master included
+        assert table.texts(1)[names.index(str(pod.node_name))] == "chosen"
+        fits = [
+            ("chosen" if c.node_id == decision.node_id else "yes") if c.fits else "no"
+            for c in decision.candidates
+        ]
+        assert table.texts(1) == fits
+        reasons = ["; ".join(c.reasons) if c.reasons else "fits" for c in decision.candidates]
+        assert table.texts(3) == reasons
+    assert any(
+        "master node: reserved for the control plane (NoSchedule)" in r for r in table.texts(3)
+    )
+
+
+def test_details_of_a_pending_pod_a_container_and_a_vanished_node(qtbot: QtBot) -> None:
+    bridge = fake_cluster(nodes=1, pods_per_node=1, pending=1)
+    bridge.attach_fake()
+    panel = DetailsPanel(bridge)
+    qtbot.addWidget(panel)
+    waiting = bridge.pending_pod_ids()[0]
+    panel.show_item(TreeItem(ItemKind.POD, waiting))
+    assert panel.title.text() == "waiting-1"
+    assert child(panel, QLabel, "PodNode").text() == "none — waiting for capacity"
+    assert child(panel, QLabel, "SchedulingSummary").text() == "Not scheduled yet."
+
+    node = bridge.nodes()[0]
+    pod = node.pod_ids[0]
+    panel.show_item(TreeItem(ItemKind.CONTAINER, pod, 0))
+    containers = child(panel, Table, "PodContainers")
+    assert containers.currentRow() == 0 and panel.title.text() == "pod-1-1"
+
+    panel.show_item(TreeItem(ItemKind.NODE, node.id))
+    assert panel.title.text() == "worker-1"
+    bridge.delete_node(node.id)
+    bridge.changed({node.id})
+    assert "no longer exists" in child(panel, QLabel, "DetailsEmpty").text()
