@@ -141,10 +141,16 @@ class ChartsPanel(QWidget):
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setMouseEnabled(x=True, y=False)
-        plot.addLegend(offset=(6, 6))
+        # A compact, see-through legend in rows: it must not hide the lines it names.
+        plot.addLegend(
+            offset=(6, 2), colCount=2, labelTextSize="7pt", brush=pg.mkBrush(128, 128, 128, 40)
+        )
+        plot.getViewBox().setDefaultPadding(0.12)
         return plot
 
-    def _curve(self, plot: pg.PlotItem, name: str, color: str, **pen: Any) -> pg.PlotDataItem:
+    def _curve(
+        self, plot: pg.PlotItem, name: str | None, color: str, **pen: Any
+    ) -> pg.PlotDataItem:
         item = plot.plot(pen=pg.mkPen(color, width=1, **pen), name=name, antialias=False)
         assert isinstance(item, pg.PlotDataItem)
         return item
@@ -167,7 +173,9 @@ class ChartsPanel(QWidget):
         }
         for phase in PHASES:
             color = STATUS_COLORS.get(phase, "#8a8a8a")
-            self.curves[f"pods_{phase}"] = self._curve(self.pods_plot, phase, color)
+            # Rare phases are drawn but left out of the legend, so it stays one row.
+            legend = phase if phase in ("pending", "scheduled", "running", "failed") else None
+            self.curves[f"pods_{phase}"] = self._curve(self.pods_plot, legend, color)
 
         self.heartbeat_plot = self.view.addPlot(row=1, col=1, title="Seconds since heartbeat")
         self.heartbeat_plot.setLabel("left", "s")
@@ -313,7 +321,12 @@ class ChartsPanel(QWidget):
                     angle=90,
                     pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine),
                     label=marker.label if i == 0 else None,
-                    labelOpts={"position": 0.9, "color": color, "rotateAxis": (1, 0)},
+                    labelOpts={
+                        "position": 0.6,
+                        "color": color,
+                        "rotateAxis": (1, 0),
+                        "anchors": [(0.5, 0), (0.5, 0)],
+                    },
                 )
                 plot.addItem(line, ignoreBounds=True)
                 lines.append((plot, line))
