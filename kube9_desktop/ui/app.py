@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 
 import qasync
 from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from kube9_desktop import __version__
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.logs import log_path
+from kube9_desktop.resources import icon_path
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.preferences import Preferences
@@ -37,6 +40,9 @@ def make_application() -> QApplication:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("kube9-desktop")
+    icon = icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))  # every window and dialog
     return app
 
 
@@ -51,6 +57,11 @@ async def run_window(app: QApplication, settings: Settings, prefs: Preferences) 
     app.lastWindowClosed.connect(quit_requested.set)
     window.show()
     install_crash_handlers(window, settings)
+    # SIGTERM/SIGINT (logout, kill, Ctrl+C in the terminal) quit cleanly: nodes are stopped.
+    # qasync has no add_signal_handler; a plain handler runs as soon as Python code does
+    # (the engine's timers see to that several times a second).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _signum, _frame: quit_requested.set())
 
     engine = Engine(settings)
     engine_task = asyncio.ensure_future(engine.start())

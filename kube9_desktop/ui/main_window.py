@@ -7,7 +7,7 @@ it, and the window only wires their signals together and keeps its layout in pre
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -37,6 +37,15 @@ from kube9_desktop.ui.status_bar import ClusterStatusBar
 TITLE = "Kube-9 Desktop"
 SPLITTER_KEY = "window/splitter"
 DEFAULT_SIZE = (1400, 900)
+
+
+def fit_to_screen(size: tuple[int, int]) -> tuple[int, int]:
+    """The default size, shrunk to fit a small screen (a 1280x800 laptop, say)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return size
+    room = screen.availableGeometry()
+    return (min(size[0], room.width()), min(size[1], room.height()))
 
 
 class MainWindow(QMainWindow):
@@ -102,7 +111,7 @@ class MainWindow(QMainWindow):
         bridge.progress_reported.connect(self._on_bridge_progress_reported)
         bridge.operation_failed.connect(self._on_bridge_operation_failed)
 
-        self.resize(*DEFAULT_SIZE)
+        self.resize(*fit_to_screen(DEFAULT_SIZE))
         self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.events], [300], Qt.Orientation.Vertical)
         self._restore_state()
