@@ -55,6 +55,7 @@ class Report:
     churn_deletes: int = 0
     rss_start_mb: float = 0.0
     rss_end_mb: float = 0.0
+    rss_samples_mb: list[float] = field(default_factory=list)  # every tenth of the run
     max_loop_lag_s: float = 0.0
 
     @property
@@ -68,7 +69,7 @@ class Report:
 
 async def soak(
     *, nodes: int, pods: int, duration: float, runtime: str, seed: int, interval: float,
-    max_faulty: int, data_dir: Path,
+    max_faulty: int, data_dir: Path, cores: int = 16,
 ) -> Report:  # fmt: skip
     rng = random.Random(seed)
     settings = Settings(data_dir=data_dir, runtime=runtime, port=0, api_token="soak",
@@ -79,7 +80,7 @@ async def soak(
     report = Report(runtime=runtime, nodes=nodes, pods=pods, duration_s=duration)
     try:
         for i in range(nodes):
-            await engine.create_node_from_json({"name": f"n{i}", "cpu_cores_avail": 16})
+            await engine.create_node_from_json({"name": f"n{i}", "cpu_cores_avail": cores})
         state = engine.cluster.state
         deadline = time.monotonic() + 120
         while any(n.status is not NodeStatus.HEALTHY for n in state.nodes.values()):
@@ -96,7 +97,9 @@ async def soak(
         report.rss_start_mb = round(rss_mb(), 1)
         engine.health.max_lag = 0.0  # measure the loop during the faults, not the set-up
         first_event = engine.store.events(limit=1)[-1].id
-        end = time.monotonic() + duration
+        start = time.monotonic()
+        end = start + duration
+        next_sample = 0.1
         next_pod = pods
         while time.monotonic() < end:
             await asyncio.sleep(rng.uniform(0.3, 1.0) * interval * 4)
@@ -134,10 +137,14 @@ async def soak(
                     except Kube9Error:
                         pass
                     next_pod += 1
+            if time.monotonic() - start >= next_sample * duration:
+                report.rss_samples_mb.append(round(rss_mb(), 1))
+                next_sample += 0.1
             problems = check_invariants(state)
             if problems:
                 report.invariant_violations += len(problems)
                 report.invariant_examples.extend(problems[:3])
+        report.rss_end_mb = round(rss_mb(), 1)  # before reading the whole event log back
         events = engine.store.events(since=first_event, limit=1_000_000)
         report.pods_rescheduled = sum(1 for e in events if e.kind is EventKind.POD_REBOUND)
         report.nodes_recovered = sum(1 for e in events if e.kind is EventKind.NODE_RECOVERED)
@@ -151,7 +158,6 @@ async def soak(
         )
         report.pods_pending_now = len(state.pending)
         report.max_loop_lag_s = round(engine.health.max_lag, 3)
-        report.rss_end_mb = round(rss_mb(), 1)
     finally:
         await engine.stop()
     return report
