@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -11,12 +10,6 @@ from kube9_desktop.logs import log_path
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.about import AboutDialog
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
-
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def label(dialog: AboutDialog, name: str) -> str:

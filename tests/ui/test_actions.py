@@ -19,7 +19,6 @@ from kube9_desktop.ui.dialogs.pod_form import PodForm
 from kube9_desktop.ui.dialogs.pod_manifest import PodDraft
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import Column
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 from tests.ui.helpers import (
     busiest_worker,
     cell,
@@ -40,7 +39,6 @@ from tests.ui.helpers import (
 pytestmark = [
     # The offscreen platform cannot raise or grab for popups (menus); not a problem of ours.
     pytest.mark.qt_log_ignore("This plugin does not support"),
-    pytest.mark.usefixtures("main_thread_gc"),
 ]
 SECRET = "pa55-w0rd-xyz"
 

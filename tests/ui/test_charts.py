@@ -24,12 +24,6 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.charts import ChartsPanel, RingBuffer
 from tests.helpers import fast_settings
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
-
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 @pytest.fixture

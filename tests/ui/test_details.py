@@ -3,7 +3,6 @@ secrets, and why it is where it is (every candidate node with its reasons, verba
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -12,7 +11,6 @@ from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.details_pages import Table
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 from tests.ui.helpers import (
     busiest_worker,
     child,
@@ -22,11 +20,6 @@ from tests.ui.helpers import (
     select,
     window_fixture,  # noqa: F401
 )
-
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def texts_shown(widget: QWidget) -> list[str]:

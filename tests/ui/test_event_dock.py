@@ -3,7 +3,6 @@ timeline with durations."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -14,7 +13,6 @@ from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.details_pages import Table
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.events import EVENT_ROLE, EventLogModel
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 from tests.ui.helpers import (
     busiest_worker,
     check_model,
@@ -27,11 +25,6 @@ from tests.ui.helpers import (
     type_text,
     window_fixture,  # noqa: F401
 )
-
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def shown_events(window: MainWindow) -> list[Event]:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMessageBox, QPushButton, QWidget
@@ -22,7 +21,6 @@ from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import Column
 from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.status_bar import ClusterStatusBar
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 from tests.ui.helpers import (
     FakeBridge,
     cell,
@@ -40,11 +38,6 @@ from tests.ui.helpers import (
     wait_demo_placed,
     window_fixture,  # noqa: F401
 )
-
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def test_the_window_says_it_is_starting_then_shows_the_demo_cluster(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
@@ -13,13 +12,8 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.node_form import NodeForm
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 
 # The offscreen platform warns when a top-level window is shown; not a problem of ours.
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def open_form(qtbot: QtBot, bridge: EngineBridge) -> NodeForm:

@@ -29,12 +29,7 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.pod_form import PodForm
 from tests.helpers import fast_settings
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 SECRET = "s3cr3t-Value-42"
 COLUMNS = {
     "containers": ("name", "image", "cpu", "memory", "command", "args"),

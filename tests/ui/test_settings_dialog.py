@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,13 +19,8 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from kube9_desktop.ui.preferences import Preferences
-from tests.ui.gc_guard import main_thread_gc  # noqa: F401
 
 W = TypeVar("W", bound=QWidget)
-pytestmark = [
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-    pytest.mark.usefixtures("main_thread_gc"),
-]
 
 
 def open_dialog(qtbot: QtBot, prefs: Preferences, current: Settings) -> SettingsDialog:

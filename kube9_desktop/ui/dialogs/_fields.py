@@ -7,18 +7,25 @@ accepts is exactly a value the API accepts, and every message names the field it
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import shiboken6
 from pydantic import BaseModel
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
 from kube9_desktop.engine.api.schemas import parse_body
+from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, UserError
+from kube9_desktop.ui.bridge import EngineBridge
 
+NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."
+INTERRUPTED = "{what} did not finish (the engine stopped or failed; details are in the log)."
 ERROR_STYLE = "color: #d9534f;"
 BAD_FIELD_STYLE = "border: 1px solid #d9534f;"
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 W = TypeVar("W", bound=QWidget)
+T = TypeVar("T")
 
 
 def named(widget: W, name: str) -> W:
@@ -93,3 +100,37 @@ def error_map(exc: Kube9Error) -> dict[str, str]:
         prefix = f"{field}: "
         return {field: message[len(prefix) :] if message.startswith(prefix) else message}
     return {"(form)": message}
+
+
+class EngineForm(QDialog):
+    """A dialog that sends one operation to the engine and stays usable whatever happens:
+    busy while it runs, the outcome shown inline, and never stuck if the engine goes away."""
+
+    bridge: EngineBridge
+    form_error: QLabel
+    _busy: bool = False
+
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        raise NotImplementedError
+
+    def _send(
+        self,
+        what: str,
+        doing: str,
+        op: Callable[[Engine], Awaitable[T]],
+        on_done: Callable[[T], None],
+        on_error: Callable[[Kube9Error], None],
+    ) -> None:
+        """Run ``op`` through the bridge; ``doing`` names it for people ("Adding node w1")."""
+        if not self.bridge.attached:
+            show_error(self.form_error, NOT_RUNNING)
+            return
+        self._set_busy(True, f"{doing}…")
+        task = self.bridge.run(what, op, on_done, on_error)
+        task.add_done_callback(lambda _t: self._on_operation_finished(doing))
+
+    def _on_operation_finished(self, doing: str) -> None:
+        """Neither done nor refused (a bug or the engine stopping): let the user retry."""
+        if shiboken6.isValid(self) and self._busy:
+            self._set_busy(False)
+            show_error(self.form_error, INTERRUPTED.format(what=doing))

@@ -8,7 +8,6 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -25,6 +24,7 @@ from kube9_desktop.engine.model import MIB_PER_CORE_DEFAULT
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs._fields import (
+    EngineForm,
     body_errors,
     error_label,
     error_map,
@@ -42,11 +42,9 @@ FIELD_OF = {
     "memory_mb": "memory",
 }
 FIELDS = ("name", "node_type", "cpu", "memory")
-NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."
-INTERRUPTED = "{what} did not finish (the engine stopped or failed; details are in the log)."
 
 
-class NodeForm(QDialog):
+class NodeForm(EngineForm):
     """Dialog that adds one node; errors appear under the field they concern."""
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
@@ -182,24 +180,14 @@ class NodeForm(QDialog):
             self._show(errors, only_touched=False)
             self.submit.setEnabled(False)
             return
-        if not self.bridge.attached:
-            show_error(self.form_error, NOT_RUNNING)
-            return
         body = self.body()
-        self._set_busy(True, f"Adding node {body['name']}…")
-        task = self.bridge.run(
+        self._send(
             "Add node",
+            f"Adding node {body['name']}",
             lambda engine: engine.create_node_from_json(body),
             self._on_node_created,
             self._on_node_refused,
         )
-        task.add_done_callback(lambda _t: self._on_operation_finished())
-
-    def _on_operation_finished(self) -> None:
-        """Neither created nor refused (a bug or the engine stopping): let the user retry."""
-        if shiboken6.isValid(self) and self._busy:
-            self._set_busy(False)
-            show_error(self.form_error, INTERRUPTED.format(what="Adding the node"))
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self._busy = busy

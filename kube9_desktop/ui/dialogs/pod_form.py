@@ -12,7 +12,6 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
@@ -34,6 +33,7 @@ from kube9_desktop.engine.model import format_cpu
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs._fields import (
+    EngineForm,
     body_errors,
     error_label,
     error_map,
@@ -58,8 +58,6 @@ from kube9_desktop.ui.dialogs.pod_tables import (
     RowTable,
 )
 
-NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."
-INTERRUPTED = "{what} did not finish (the engine stopped or failed; details are in the log)."
 EXAMPLE = """apiVersion: v1
 kind: Pod
 metadata:
@@ -75,7 +73,7 @@ spec:
 """
 
 
-class PodForm(QDialog):
+class PodForm(EngineForm):
     """Dialog that creates one pod; every problem is shown next to what causes it."""
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
@@ -355,24 +353,14 @@ class PodForm(QDialog):
             self._show(errors, everything=True)
             self.submit.setEnabled(False)
             return
-        if not self.bridge.attached:
-            show_error(self.form_error, NOT_RUNNING)
-            return
         body = self.body()
-        self._set_busy(True, f"Creating pod {body['name']}…")
-        task = self.bridge.run(
+        self._send(
             "Create pod",
+            f"Creating pod {body['name']}",
             lambda engine: engine.create_pod_from_json(body),
             self._on_pod_created,
             self._on_pod_refused,
         )
-        task.add_done_callback(lambda _t: self._on_operation_finished())
-
-    def _on_operation_finished(self) -> None:
-        """Neither created nor refused (a bug or the engine stopping): let the user retry."""
-        if shiboken6.isValid(self) and self._busy:
-            self._set_busy(False)
-            show_error(self.form_error, INTERRUPTED.format(what="Creating the pod"))
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self._busy = busy
