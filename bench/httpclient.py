@@ -34,15 +34,12 @@ class Conn:
     async def send(self, raw: bytes) -> tuple[int, bytes]:
         """Send one pre-encoded request, return (status, body)."""
         self.writer.write(raw)
-        status_line = await self.reader.readline()
-        status = int(status_line.split(b" ", 2)[1])
+        head = await self.reader.readuntil(b"\r\n\r\n")  # one await for all the headers
+        status = int(head[9:12])  # b"HTTP/1.1 200 OK"
         length = 0
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
+        at = head.lower().find(b"\r\ncontent-length:")
+        if at >= 0:
+            length = int(head[at + 17 : head.index(b"\r\n", at + 2)])
         body = await self.reader.readexactly(length) if length else b""
         return status, body
 

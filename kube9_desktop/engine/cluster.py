@@ -9,6 +9,8 @@ tens of microseconds) so each is atomic with respect to the event loop.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import logging
 import secrets
 import time
@@ -60,6 +62,15 @@ def epoch_generation() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _take(dirty: dict[int, T], limit: int | None) -> dict[int, T]:
+    """Remove and return up to ``limit`` of the oldest entries of a dirty map (all: None)."""
+    if limit is None or len(dirty) <= limit:
+        taken = dict(dirty)
+        dirty.clear()
+        return taken
+    return {k: dirty.pop(k) for k in list(itertools.islice(dirty, limit))}
+
+
 def largest_first(pods: Iterable[PodState]) -> list[PodState]:
     return sorted(pods, key=lambda p: (-p.request.cpu_m, -p.request.mem_mi, p.id))
 
@@ -82,6 +93,7 @@ class CreatedNode:
 class CreatedPod:
     view: PodView
     decision: Decision
+    decision_text: str | None = None  # json.dumps(decision.to_json()): stored, and sent back as is
 
 
 @dataclass(frozen=True)
@@ -459,11 +471,14 @@ class Cluster:
             )
         node = self.state.nodes[decision.node_id]
         ip = self.state.ips.allocate()
+        # Built and encoded once: stored with the pod and sent back to the caller as is.
+        decision_json = decision.to_json()
+        decision_text = json.dumps(decision_json)
 
         def write(tx: Tx) -> int:
             pod_id = tx.insert_pod(
                 spec, ip=ip, node_id=node.id, phase=str(PodPhase.SCHEDULED),
-                decision=decision.to_json(),
+                decision=decision_json, decision_text=decision_text,
             )  # fmt: skip
             tx.add_event(
                 EventKind.POD_CREATED,
@@ -492,7 +507,7 @@ class Cluster:
         )
         self.state.add_pod(pod)
         self._publish(events)
-        return CreatedPod(self.state.pod_view(pod), decision)
+        return CreatedPod(self.state.pod_view(pod), decision, decision_text)
 
     def delete_pod(self, pod_id: int) -> PodView:
         pod = self.pod(pod_id)
@@ -518,24 +533,38 @@ class Cluster:
         return view
 
     def set_pod_phase(self, pod: PodState, phase: PodPhase, reason: str = "") -> None:
-        if pod.phase is phase and pod.reason == reason:
+        self.set_pod_phases([(pod, phase, reason)])
+
+    def set_pod_phases(self, changes: Iterable[tuple[PodState, PodPhase, str]]) -> None:
+        """Phase changes of several pods (one agent report) in one commit, one event each."""
+        todo = {
+            pod.id: (pod, phase, reason)
+            for pod, phase, reason in changes
+            if not (pod.phase is phase and pod.reason == reason)
+        }
+        if not todo:
             return
 
         def write(tx: Tx) -> None:
-            tx.update_pod(pod.id, phase=str(phase), reason=reason)
-            tx.add_event(
-                EventKind.POD_PHASE,
-                f"Pod {pod.name} is {phase}" + (f": {reason}" if reason else ""),
-                node_id=pod.node_id,
-                node_name=self.state.node_name(pod.node_id),
-                pod_id=pod.id,
-                pod_name=pod.name,
-                data={"phase": str(phase), "previous": str(pod.phase)},
-            )
+            tx.update_pods([
+                {"b_id": pod.id, "phase": str(phase), "reason": reason}
+                for pod, phase, reason in todo.values()
+            ])  # fmt: skip
+            for pod, phase, reason in todo.values():
+                tx.add_event(
+                    EventKind.POD_PHASE,
+                    f"Pod {pod.name} is {phase}" + (f": {reason}" if reason else ""),
+                    node_id=pod.node_id,
+                    node_name=self.state.node_name(pod.node_id),
+                    pod_id=pod.id,
+                    pod_name=pod.name,
+                    data={"phase": str(phase), "previous": str(pod.phase)},
+                )
 
         _, events = self._commit(write)
-        pod.phase = phase
-        pod.reason = reason
+        for pod, phase, reason in todo.values():
+            pod.phase = phase
+            pod.reason = reason
         self._publish(events)
 
     # ---- moving pods -------------------------------------------------------------------
@@ -616,10 +645,14 @@ class Cluster:
         self._publish(events)
         return target
 
-    def flush(self) -> None:
-        """Write batched heartbeat times and pod reports (they never commit one by one)."""
-        beats, self.dirty_heartbeats = self.dirty_heartbeats, {}
-        reports, self.dirty_reports = self.dirty_reports, {}
+    def flush(self, limit: int | None = None) -> bool:
+        """Write batched heartbeat times and pod reports (they never commit one by one).
+
+        With ``limit``, at most that many of each per call (the rest stays dirty), so a flush
+        of 100,000 pod reports never holds the loop for long. True once nothing is left.
+        """
+        beats = _take(self.dirty_heartbeats, limit)
+        reports = _take(self.dirty_reports, limit)
         try:
             self.store.flush_heartbeats(beats)
             self.store.flush_reports(reports)
@@ -627,6 +660,7 @@ class Cluster:
             self.dirty_heartbeats = {**beats, **self.dirty_heartbeats}
             self.dirty_reports = {**reports, **self.dirty_reports}
             raise
+        return not self.dirty_heartbeats and not self.dirty_reports
 
     # ---- summary -----------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from kube9_desktop.engine.supervisor import NodeSupervisor
 from kube9_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
+FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core machine
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Engine:
             asyncio.create_task(self._flush_loop(), name="flush"),
             asyncio.create_task(self._meter_loop(), name="heartbeat-meter"),
             asyncio.create_task(self._runtime_watch_loop(), name="runtime-watch"),
+            asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"),
         ]
         self.started = True
         self.cluster.record_event(
@@ -193,9 +195,18 @@ class Engine:
         while True:
             await asyncio.sleep(self.settings.heartbeat_flush_interval)
             try:
-                self.cluster.flush()
+                while True:
+                    if self.cluster.flush(limit=FLUSH_CHUNK):
+                        break
+                    await asyncio.sleep(0)  # heartbeats and requests go between the chunks
             except Exception:
                 log.exception("flushing heartbeats failed; will retry")
+
+    async def _checkpoint_loop(self) -> None:
+        """SQLite WAL checkpoints in a thread: no commit on the loop waits for an fsync."""
+        while True:
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(self.store.checkpoint)
 
     async def _meter_loop(self) -> None:
         last = self.cluster.heartbeats_received

@@ -101,7 +101,9 @@ def _apply_components(node: NodeState, components: Mapping[str, str] | None) -> 
             # A hand-written heartbeat without components: an agent that does not report them.
             node.components = {c: COMPONENT_RUNNING for c in node.components}
         return
-    node.components = {**node.components, **components}
+    current = node.components
+    if not components.items() <= current.items():  # something changed
+        node.components = {**current, **components}  # a new dict: flushes hold the old one
 
 
 def _update_status(cluster: Cluster, node: NodeState) -> None:
@@ -140,6 +142,7 @@ def _update_status(cluster: Cluster, node: NodeState) -> None:
 def _apply_pod_reports(cluster: Cluster, node: NodeState, pods: tuple[PodReport, ...]) -> None:
     state = cluster.state
     at = cluster.clock.now()
+    phases: list[tuple[PodState, PodPhase, str]] = []
     for report in pods:
         pod = state.pods.get(report.id)
         if pod is None or pod.node_id != node.id:
@@ -173,22 +176,23 @@ def _apply_pod_reports(cluster: Cluster, node: NodeState, pods: tuple[PodReport,
         phase = _phase_from_report(pod, report.phase)
         reason = "; ".join(f"{c.name}: {c.reason}" for c in report.containers if c.reason)
         if phase is not pod.phase or (phase is PodPhase.FAILED and reason != pod.reason):
-            cluster.set_pod_phase(pod, phase, reason if phase is PodPhase.FAILED else "")
+            phases.append((pod, phase, reason if phase is PodPhase.FAILED else ""))
+    cluster.set_pod_phases(phases)  # one commit for the whole report, not one per pod
 
 
 def _check_drift(cluster: Cluster, node: NodeState, report: HeartbeatReport) -> None:
     if report.generation is not None and report.generation != node.generation:
         return  # the agent has not applied the current desired set yet: not drift, just lag
-    books_ids = tuple(sorted(node.pod_ids))
-    reported_ids = tuple(sorted(report.pod_ids)) if report.pod_ids is not None else None
     free_cpu = node.free.cpu_m
-    mismatch = (reported_ids is not None and reported_ids != books_ids) or (
-        report.cpu_m_avail is not None and report.cpu_m_avail != free_cpu
-    )
-    signature = (reported_ids, report.cpu_m_avail, books_ids, free_cpu)
-    if not mismatch:
+    ids = report.pod_ids
+    # Same length and same set: no duplicates either (the books are a set).
+    ids_differ = ids is not None and (len(ids) != len(node.pod_ids) or set(ids) != node.pod_ids)
+    if not ids_differ and (report.cpu_m_avail is None or report.cpu_m_avail == free_cpu):
         node.drift_signature = None
-        return
+        return  # the common case, decided without sorting anything
+    books_ids = tuple(sorted(node.pod_ids))
+    reported_ids = tuple(sorted(ids)) if ids is not None else None
+    signature = (reported_ids, report.cpu_m_avail, books_ids, free_cpu)
     if signature == node.drift_signature:
         return
     node.drift_signature = signature
@@ -223,7 +227,7 @@ def process_heartbeat(
     cluster.dirty_heartbeats[node.id] = (node.last_heartbeat_at, node.components)
     _apply_components(node, report.components)
     _update_status(cluster, node)
-    if report.pods is not None:
+    if report.pods:
         _apply_pod_reports(cluster, node, report.pods)
     _check_drift(cluster, node, report)
     if report.generation == node.generation and node.acked_generation != node.generation:

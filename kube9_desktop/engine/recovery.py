@@ -75,6 +75,16 @@ def decide(
 RestartFn = Callable[[NodeState], Awaitable[None]]
 
 
+async def finish_or_cancel(tasks: list[asyncio.Task[None]], grace: float) -> None:
+    """Wait up to ``grace`` seconds for ``tasks`` to finish, then cancel what is left."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class RecoveryController:
     """Applies ``decide`` to every node on a timer; restarts run as tasks, one per node."""
 
@@ -98,12 +108,17 @@ class RecoveryController:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="recovery")
 
-    async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._restarts.values()) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._task = None
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop deciding; let restarts under way finish (bounded) so none lands after stop.
+
+        Cancelling a restart would not stop the runtime call already running in a worker
+        thread: it would start the node after the engine had stopped every node.
+        """
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await finish_or_cancel(list(self._restarts.values()), grace)
         self._restarts.clear()
 
     async def _run(self) -> None:

@@ -23,8 +23,10 @@ from kube9_desktop.engine.model import (
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
 
-POD_NETWORK = (10 << 24) | (244 << 16)  # 10.244.0.0/16
-POD_NETWORK_SIZE = 1 << 16
+# 10.244.0.0/14: 262,142 pod IPs. A /16 (65,534) is short of the 100,000 pods a KWOK-sized
+# cluster holds.
+POD_NETWORK = (10 << 24) | (244 << 16)
+POD_NETWORK_SIZE = 1 << 18
 
 
 def _ip(offset: int) -> str:
@@ -38,7 +40,7 @@ def _offset(ip: str) -> int:
 
 
 class IpPool:
-    """Unique pod IPs in 10.244.0.0/16: a bump pointer plus a free list, never a range scan."""
+    """Unique pod IPs in 10.244.0.0/14: a bump pointer plus a free list, never a range scan."""
 
     def __init__(self) -> None:
         self._next = 1
@@ -61,7 +63,7 @@ class IpPool:
             self._free = [o for o in range(1, POD_NETWORK_SIZE - 1) if o not in self._used][::-1]
             self._next = POD_NETWORK_SIZE - 1
             if not self._free:
-                raise RuntimeError("the pod network 10.244.0.0/16 is full")
+                raise RuntimeError("the pod network 10.244.0.0/14 is full")
             return self.allocate()
         off = self._next
         self._next += 1

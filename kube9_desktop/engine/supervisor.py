@@ -15,6 +15,7 @@ from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.recovery import finish_or_cancel
 from kube9_desktop.engine.runtime.base import NodeLaunch, NodeRuntime, RuntimeState
 from kube9_desktop.engine.state import NodeState
 
@@ -162,8 +163,8 @@ class NodeSupervisor:
         return counts
 
     async def stop_all(self, timeout: float = 10.0) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel()
+        # Launches under way finish first (their runtime call cannot be cancelled mid-way).
+        await finish_or_cancel(list(self._tasks.values()), timeout)
         ids = list(self.cluster.state.nodes)
         if not ids:
             return

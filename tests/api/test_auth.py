@@ -156,3 +156,25 @@ async def test_heartbeat_never_rewrites_the_books(engine: Engine, api: Api) -> N
     assert view.allocated.cpu_m == 1000 and len(view.pod_ids) == 1
     _, events = await api.get("/events?kind=drift")
     assert events and "the books stand" in events[-1]["message"]
+
+
+def test_a_remembered_node_token_stops_working_when_the_token_rotates() -> None:
+    """Verified node tokens skip the hash on later heartbeats, never past a rotation."""
+    from kube9_desktop.engine.api.auth import Authenticator
+    from kube9_desktop.engine.cluster import hash_token, new_node_token
+    from kube9_desktop.engine.errors import Unauthorized
+
+    old, new = new_node_token(7), new_node_token(7)
+    stored = {7: hash_token(old)}
+    auth = Authenticator("admin-token", stored.get)
+    assert auth.identify(old).node_id == 7
+    assert auth.identify(old).node_id == 7  # remembered
+    with pytest.raises(Unauthorized):
+        auth.identify(old[:-1] + ("A" if old[-1] != "A" else "B"))  # same node, wrong secret
+    stored[7] = hash_token(new)  # rotated (a relaunch)
+    with pytest.raises(Unauthorized):
+        auth.identify(old)
+    assert auth.identify(new).node_id == 7
+    del stored[7]  # node gone
+    with pytest.raises(Unauthorized):
+        auth.identify(new)

@@ -64,6 +64,9 @@ async def test_original_postman_flow(engine: Engine, api: Api) -> None:
         assert details["containers_count"] == len(body["containers"])
         assert details["ip_address"].startswith("10.244.")
         assert created["scheduling"]["strategy"] == "best-fit"
+        assert created["scheduling"]["node"] == details["node"]
+        # The reply carries the very decision that was stored with the pod.
+        assert (await api.get(f"/pods/{details['id']}"))[1]["scheduling"] == created["scheduling"]
         pod_ids[body["name"]] = details["id"]
 
     # 5-7: list, details (secret masked), health.

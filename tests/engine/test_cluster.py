@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,25 @@ def test_ip_pool_is_unique_and_reuses_released_addresses() -> None:
     reloaded = IpPool()
     reloaded.reserve("10.244.3.7")
     assert reloaded.allocate() == "10.244.3.8"
+
+
+def test_ip_pool_holds_more_than_a_slash_16() -> None:
+    """100,000 pods (a KWOK-sized cluster) need more than the 65,534 addresses of a /16."""
+    pool = IpPool()
+    pool.reserve("10.244.255.254")
+    assert [pool.allocate() for _ in range(3)] == ["10.244.255.255", "10.245.0.0", "10.245.0.1"]
+    pool.reserve("10.247.255.253")
+    assert pool.allocate() == "10.247.255.254"
+    assert pool.allocate() not in ("10.247.255.255", "10.248.0.0")  # recycles the gaps instead
+
+
+def test_flush_in_chunks_writes_everything_and_keeps_newer_beats(cluster: Cluster) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    cluster.dirty_heartbeats.update({i: (at, {"kubelet": "running"}) for i in range(1, 6)})
+    written: list[list[int]] = []
+    cluster.store.flush_heartbeats = lambda beats: written.append(sorted(beats))  # type: ignore[method-assign]
+    assert cluster.flush(limit=2) is False
+    cluster.dirty_heartbeats[1] = (at, {"kubelet": "failed"})  # a newer beat of a flushed node
+    assert cluster.flush(limit=2) is False
+    assert cluster.flush(limit=2) is True
+    assert written == [[1, 2], [3, 4], [1, 5]] and not cluster.dirty_heartbeats

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import EventKind
-from kube9_desktop.engine.model import ContainerSpec, PodSpec, Resources
+from kube9_desktop.engine.model import ConfigItem, ContainerSpec, PodSpec, Resources, VolumeSpec
 from kube9_desktop.engine.store import migrations
 from kube9_desktop.engine.store.migrations import SCHEMA_VERSION, current_version, migrate
 from kube9_desktop.engine.store.store import Store
@@ -92,3 +92,80 @@ def test_directory_in_the_way_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "c.db").mkdir()
     with pytest.raises(StoreUnavailable, match="cluster database"):
         Store.open(f"sqlite:///{tmp_path}/c.db")
+
+
+def _rows(store: Store, table: str) -> list[tuple[object, ...]]:
+    with store._engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY id"))]
+
+
+def test_fast_sqlite_inserts_store_exactly_what_core_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pods and events skip Core's per-statement bookkeeping on SQLite; the rows must not change."""
+    spec = PodSpec(
+        "p", Resources(1500, 320),
+        (ContainerSpec("c", "img:1", 500, 64, ("sh",), ("-c", "x y")),
+         ContainerSpec("d", "img:2", 1000, 256)),
+        (VolumeSpec("v", "emptyDir", 2, "/data"), VolumeSpec("w", "secret")),
+        (ConfigItem("e", "env", "A", "1"), ConfigItem("s", "secret", "B", "héllo")),
+    )  # fmt: skip
+    at = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=timezone(timedelta(hours=2)))
+    stores = []
+    for name, fast in (("fast", True), ("core", False)):
+        store = Store.open(f"sqlite:///{tmp_path}/{name}.db")
+        assert bool(store._raw) is True
+        if not fast:
+            monkeypatch.setattr(store, "_raw", {})
+        with store.tx(at) as tx:
+            nid = tx.insert_node(name="n", node_type="worker", cpu_m=1000, mem_mi=2048,
+                                 status="healthy", token_hash="h")  # fmt: skip
+            pid = tx.insert_pod(
+                spec, ip="10.244.0.9", node_id=nid, phase="scheduled",
+                decision={"strategy": "best-fit", "candidates": [{"node": "n", "fits": True}]},
+            )  # fmt: skip
+            tx.insert_pod(PodSpec("q", Resources(1, 1), (ContainerSpec("c", "i"),)),
+                          ip="10.244.0.10", node_id=None, phase="pending", decision=None)  # fmt: skip
+            tx.add_event(EventKind.POD_CREATED, "made ✓", node_id=nid, pod_id=pid,
+                         data={"k": [1, 2.5, None], "s": "ü"})  # fmt: skip
+            tx.add_event(EventKind.ENGINE, "bare", at=NOW)
+        stores.append(store)
+    fast_store, core_store = stores
+    for table in ("pods", "containers", "volumes", "config_items", "events"):
+        assert _rows(fast_store, table) == _rows(core_store, table), table
+    loaded = fast_store.load()
+    assert loaded.pods[0].spec == spec and loaded.pods[0].created_at == at
+    assert fast_store.events()[0].data == {"k": [1, 2.5, None], "s": "ü"}
+
+
+def test_fast_insert_failure_rolls_back_and_is_a_clear_error(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/c.db")
+    spec = PodSpec("p", Resources(1, 1), (ContainerSpec("c", "i"),))
+
+    def write_twice() -> None:
+        with store.tx(NOW) as tx:
+            tx.add_event(EventKind.ENGINE, "first")
+            tx.insert_pod(spec, ip="10.244.0.1", node_id=None, phase="pending", decision=None)
+            tx.insert_pod(spec, ip="10.244.0.2", node_id=None, phase="pending", decision=None)
+
+    with pytest.raises(StoreUnavailable, match="not saved"):
+        write_twice()
+    assert store.load().pods == () and store.events() == []
+    with store.tx(NOW) as tx:  # the kept-open writer is usable again
+        tx.insert_pod(spec, ip="10.244.0.1", node_id=None, phase="pending", decision=None)
+    assert [p.spec.name for p in store.load().pods] == ["p"]
+
+
+def test_checkpoint_moves_the_wal_into_the_database(tmp_path: Path) -> None:
+    """Commits only append to the WAL (no checkpoint inside a commit); checkpoint() copies it."""
+    store = Store.open(f"sqlite:///{tmp_path}/c.db")
+    db = tmp_path / "c.db"
+    before = db.stat().st_size
+    for i in range(300):  # > 1,000 WAL pages: SQLite's default would have checkpointed
+        with store.tx(NOW) as tx:
+            tx.add_event(EventKind.ENGINE, "x" * 4000 + str(i))
+    assert db.stat().st_size == before
+    store.checkpoint()
+    assert db.stat().st_size > before + 300 * 4000
+    assert len(store.events(limit=1000)) == 300
+    store.close()

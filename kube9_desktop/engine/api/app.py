@@ -38,9 +38,19 @@ class NotJson(Kube9Error):
     status = 415
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # built once, not per reply
+
+
+def json_response(
+    data: Any, status: int = 200, *, encoded: dict[str, str] | None = None
+) -> web.Response:
+    """``data`` as JSON; ``encoded`` members (already JSON text) are appended to the object."""
+    text = _ENCODER.encode(data)
+    if encoded:
+        extra = ",".join(f"{_ENCODER.encode(k)}:{v}" for k, v in encoded.items())
+        text = f"{text[:-1]},{extra}}}" if text != "{}" else f"{{{extra}}}"
     return web.Response(
-        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
+        body=text.encode(),
         status=status,
         content_type="application/json",
     )

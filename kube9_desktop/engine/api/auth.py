@@ -64,11 +64,19 @@ def bearer(header: str | None) -> str | None:
 
 
 class Authenticator:
-    """Maps a bearer token to a Principal; ``node_hash`` looks up a node's stored token hash."""
+    """Maps a bearer token to a Principal; ``node_hash`` looks up a node's stored token hash.
+
+    A node's token, once it hashed to the stored hash, is remembered with that hash: its next
+    heartbeats compare the token instead of hashing it again. A new token (rotation, a
+    relaunch) changes the stored hash, so the remembered one stops matching at once.
+    """
+
+    VERIFIED_MAX = 100_000
 
     def __init__(self, admin_token: str, node_hash: Callable[[int], str | None]) -> None:
         self._admin = admin_token.encode()
         self._node_hash = node_hash
+        self._verified: dict[int, tuple[bytes, str, Principal]] = {}
 
     def identify(self, token: str | None) -> Principal:
         if token is None:
@@ -76,15 +84,25 @@ class Authenticator:
                 "Missing bearer token: send 'Authorization: Bearer <token>' (the token is in "
                 "the api-token file of the data directory, or in the app's status bar)"
             )
-        if hmac.compare_digest(token.encode(), self._admin):
+        raw = token.encode()
+        if hmac.compare_digest(raw, self._admin):
             return ADMIN
         prefix, _, rest = token.partition(".")
         node_part, _, _ = rest.partition(".")
         if prefix == TOKEN_PREFIX and node_part.isdigit():
             node_id = int(node_part)
             expected = self._node_hash(node_id)
-            if expected is not None and hmac.compare_digest(hash_token(token), expected):
-                return Principal(admin=False, node_id=node_id)
+            if expected is None:
+                raise Unauthorized("Invalid bearer token")
+            seen = self._verified.get(node_id)
+            if seen is not None and seen[1] == expected and hmac.compare_digest(seen[0], raw):
+                return seen[2]
+            if hmac.compare_digest(hash_token(token), expected):
+                if len(self._verified) >= self.VERIFIED_MAX:
+                    self._verified.clear()
+                principal = Principal(admin=False, node_id=node_id)
+                self._verified[node_id] = (raw, expected, principal)
+                return principal
         raise Unauthorized("Invalid bearer token")
 
     @staticmethod

@@ -257,23 +257,22 @@ async def create_pod(request: web.Request) -> web.StreamResponse:
     body = parse_body(PodCreate, await read_json(request))
     created = await engine.create_pod(body.to_spec())
     v, d = created.view, created.decision
-    return json_response(
-        {
-            "message": f"Pod '{v.name}' assigned to node '{v.node_name}' successfully!",
-            "pod_details": {
-                "id": v.id,
-                "name": v.name,
-                "node": v.node_name,
-                "node_id": v.node_id,
-                "status": str(v.phase),
-                "type": v.spec.kind,
-                "containers_count": len(v.spec.containers),
-                "ip_address": v.ip,
-            },
-            "scheduling": d.to_json(),
+    reply: dict[str, Any] = {
+        "message": f"Pod '{v.name}' assigned to node '{v.node_name}' successfully!",
+        "pod_details": {
+            "id": v.id,
+            "name": v.name,
+            "node": v.node_name,
+            "node_id": v.node_id,
+            "status": str(v.phase),
+            "type": v.spec.kind,
+            "containers_count": len(v.spec.containers),
+            "ip_address": v.ip,
         },
-        201,
-    )
+    }
+    if created.decision_text is not None:  # the stored encoding, not a second one
+        return json_response(reply, 201, encoded={"scheduling": created.decision_text})
+    return json_response({**reply, "scheduling": d.to_json()}, 201)
 
 
 async def get_pod(request: web.Request) -> web.StreamResponse:

@@ -28,6 +28,7 @@ from kube9_desktop.engine.model import (
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu, parse_memory
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 NODE_NAME_MAX = 40
@@ -293,7 +294,7 @@ class HeartbeatIn(Strict):
     def _components(cls, v: dict[str, str] | None) -> dict[str, str] | None:
         if v is not None:
             for key in v:
-                if not re.fullmatch(r"[a-z_]{1,40}", key):
+                if not COMPONENT_NAME.fullmatch(key):
                     raise ValueError(f"unknown component name {key[:40]!r}")
         return v
 

@@ -22,9 +22,13 @@ HeartbeatSink = Callable[[int, str, dict[str, Any]], Awaitable[tuple[int, dict[s
 
 
 class VirtualNode:
-    """One simulated node agent. Reports pods only when something changed, like a lazy kubelet."""
+    """One simulated node agent. Reports pods only when something changed, like a lazy kubelet:
+    everything after a start or a refused heartbeat (``dirty``), else only the pods that are new
+    or restarted (``unreported``) with the pod list, so a node with hundreds of pods does not
+    re-report them all whenever one is added."""
 
     __slots__ = (
+        "changed",
         "components",
         "dirty",
         "faults",
@@ -35,6 +39,7 @@ class VirtualNode:
         "seq",
         "sink",
         "task",
+        "unreported",
     )
 
     def __init__(self, launch: NodeLaunch, sink: HeartbeatSink) -> None:
@@ -46,6 +51,8 @@ class VirtualNode:
         self.faults: dict[str, str] = {}
         self.paused = False
         self.dirty = True
+        self.changed = False  # the pod set changed since the last report
+        self.unreported: set[int] = set()
         self.seq = 0
         self.task: asyncio.Task[None] | None = None
 
@@ -56,7 +63,7 @@ class VirtualNode:
             "generation": self.generation,
             "agent": {"version": "virtual", "seq": self.seq},
         }
-        if self.dirty:
+        if self.dirty or self.changed or self.unreported:
             used = sum(p["cpu_m"] for p in self.pods.values())
             body["pod_ids"] = sorted(self.pods)
             body["cpu_cores_avail"] = (self.launch.cpu_m - used) / 1000
@@ -70,14 +77,17 @@ class VirtualNode:
                     ],
                 }
                 for pod_id, p in self.pods.items()
+                if self.dirty or pod_id in self.unreported
             ]
-            self.dirty = False
+            self.dirty = self.changed = False
+            self.unreported.clear()
         return body
 
     def apply(self, reply: dict[str, Any]) -> None:
         desired = reply.get("desired_pods")
         if desired is not None:
             wanted = {int(p["id"]): p for p in desired}
+            self.unreported.update(pid for pid in wanted if pid not in self.pods)
             self.pods = {
                 pid: self.pods.get(pid)
                 or {
@@ -86,7 +96,7 @@ class VirtualNode:
                 }
                 for pid, p in wanted.items()
             }
-            self.dirty = True
+            self.changed = True
         self.generation = reply.get("generation", self.generation)
         faults = reply.get("component_faults") or {}
         if faults != self.faults:
@@ -99,7 +109,7 @@ class VirtualNode:
             for name, (restarts, _) in list(pod["containers"].items()):
                 if target in (None, name):
                     pod["containers"][name] = (restarts + 1, 137)  # SIGKILL, restarted at once
-            self.dirty = True
+            self.unreported.add(int(kill.get("pod_id", 0)))
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

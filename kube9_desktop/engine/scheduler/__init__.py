@@ -42,15 +42,9 @@ DEFAULT_STRATEGY = "best-fit"
 
 def candidate(node: SchedNode, request: Resources) -> CandidateResult:
     free = node.capacity - node.allocated
-    reasons = fit(request, node)
-    return CandidateResult(
-        node_id=node.id,
-        node_name=node.name,
-        fits=not reasons,
-        reasons=tuple(reasons),
-        free_cpu_m=free.cpu_m,
-        free_mem_mi=free.mem_mi,
-    )
+    reasons = fit(request, node, free)
+    # node_id, node_name, fits, reasons, free_cpu_m, free_mem_mi (positional: a hot path)
+    return CandidateResult(node.id, node.name, not reasons, tuple(reasons), free.cpu_m, free.mem_mi)
 
 
 def schedule(
@@ -68,12 +62,12 @@ def schedule(
     """
     strat = STRATEGIES[strategy]
     results = [candidate(n, request) for n in nodes]
-    by_id = {n.id: n for n in nodes}
-    fitting = [c for c in results if c.fits]
-    chosen = min(fitting, key=lambda c: strat.key(by_id[c.node_id], request), default=None)
-    ordered = sorted(fitting, key=lambda c: strat.key(by_id[c.node_id], request)) + [
-        c for c in results if not c.fits
-    ]
+    fitting = sorted(
+        ((strat.key(n, request), c) for n, c in zip(nodes, results, strict=True) if c.fits),
+        key=lambda kc: kc[0],
+    )
+    ordered = [c for _, c in fitting] + [c for c in results if not c.fits]
+    chosen = fitting[0][1] if fitting else None
     omitted = 0
     if explain_limit is not None and len(ordered) > explain_limit:
         omitted = len(ordered) - explain_limit

@@ -47,11 +47,12 @@ def is_eligible(node: SchedNode) -> bool:
     )
 
 
-def fit(request: Resources, node: SchedNode) -> list[str]:
+def fit(request: Resources, node: SchedNode, free: Resources | None = None) -> list[str]:
     """Every reason ``node`` cannot take a pod requesting ``request``; empty when it fits.
 
     A 2-core pod on a healthy worker with 1 core free gets
     ``["insufficient cpu: requested 2, free 1"]``; a master also gets the NoSchedule reason.
+    ``free`` is the node's capacity minus its allocation, when the caller has it already.
     """
     reasons: list[str] = []
     if node.node_type is NodeType.MASTER:
@@ -67,7 +68,8 @@ def fit(request: Resources, node: SchedNode) -> list[str]:
                 reasons.append(f"{component} has not reported")
         elif state not in (COMPONENT_RUNNING, "unknown"):
             reasons.append(f"{component} is {state}")
-    free = node.capacity - node.allocated
+    if free is None:
+        free = node.capacity - node.allocated
     if request.cpu_m > free.cpu_m:
         reasons.append(
             f"insufficient cpu: requested {format_cpu(request.cpu_m)}, "

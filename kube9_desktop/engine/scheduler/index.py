@@ -1,25 +1,41 @@
 """The scheduling index: eligible nodes ordered by free resources, for O(log n) decisions.
 
-Keys are ``(free_cpu_m, free_mem_mi, node_id)`` in one sorted list. Best-fit is the first key
+Each node has one key ``(free_cpu_m, free_mem_mi, node_id)``, packed into a single int that
+sorts like the tuple (one int compare instead of a tuple walk), kept in sorted runs of a few
+hundred keys with the last key of each run in ``_maxes`` (the layout of sortedcontainers'
+SortedList, without the positional index these queries never need). Best-fit is the first key
 at or after ``(request_cpu, -inf)`` whose memory also fits; worst-fit walks down from the top
-group. Each bind/unbind moves one key (two O(log n) operations).
+group. A bind moves one key: a few bisects and two short list edits.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
-
-from sortedcontainers import SortedList
 
 from kube9_desktop.engine.model import Resources
 
-_NEG = -(2**62)
+_BITS = 42  # each part gets a 42-bit field: ids, millicores and MiB all stay far below 2**41
+_MASK = (1 << _BITS) - 1
+_CPU_SHIFT = 2 * _BITS
+_BIAS = 1 << (_BITS - 1)  # free amounts may be negative (a reload onto lost capacity)
+
+
+def pack(cpu_m: int, mem_mi: int, node_id: int) -> int:
+    """``(cpu, mem, id)`` as one int ordered like the tuple: (1000, 512, 7) < (1000, 513, 1)."""
+    return ((cpu_m + _BIAS) << _CPU_SHIFT) | ((mem_mi + _BIAS) << _BITS) | node_id
+
+
+def unpack(key: int) -> tuple[int, int, int]:
+    return (key >> _CPU_SHIFT) - _BIAS, ((key >> _BITS) & _MASK) - _BIAS, key & _MASK
 
 
 class SchedulingIndex:
-    def __init__(self) -> None:
-        self._keys: SortedList = SortedList()
-        self._by_id: dict[int, tuple[int, int, int]] = {}
+    def __init__(self, load: int = 256) -> None:
+        self._load = load  # runs split beyond 2 * load keys
+        self._runs: list[list[int]] = []
+        self._maxes: list[int] = []
+        self._by_id: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -32,51 +48,103 @@ class SchedulingIndex:
 
     def put(self, node_id: int, free: Resources) -> None:
         """Insert or move a node's key."""
-        new = (free.cpu_m, free.mem_mi, node_id)
+        new = ((free.cpu_m + _BIAS) << _CPU_SHIFT) | ((free.mem_mi + _BIAS) << _BITS) | node_id
         old = self._by_id.get(node_id)
         if old == new:
             return
         if old is not None:
-            self._keys.remove(old)
-        self._keys.add(new)
+            self._remove(old)
+        self._add(new)
         self._by_id[node_id] = new
 
     def discard(self, node_id: int) -> None:
         old = self._by_id.pop(node_id, None)
         if old is not None:
-            self._keys.remove(old)
+            self._remove(old)
 
     def best_fit(self, request: Resources) -> int | None:
         """Least free CPU that still fits; ties: less free memory, then lowest id."""
-        keys = self._keys
-        i = keys.bisect_left((request.cpu_m, _NEG, _NEG))
-        n = len(keys)
-        while i < n:
-            cpu, mem, node_id = keys[i]
-            if mem >= request.mem_mi:
-                return int(node_id)
+        maxes, runs = self._maxes, self._runs
+        mem_key = (request.mem_mi + _BIAS) << _BITS
+        lo = (request.cpu_m + _BIAS) << _CPU_SHIFT
+        pos = bisect_left(maxes, lo)
+        while pos < len(maxes):
+            run = runs[pos]
+            key = run[bisect_left(run, lo)]
+            if key & (_MASK << _BITS) >= mem_key:
+                return key & _MASK
             # Skip to the first key of this CPU value with enough memory, or the next CPU value.
-            j = keys.bisect_left((cpu, request.mem_mi, _NEG))
-            i = j if j > i else i + 1
+            lo = (key >> _CPU_SHIFT << _CPU_SHIFT) | mem_key
+            pos = bisect_left(maxes, lo, pos)
         return None
 
     def worst_fit(self, request: Resources) -> int | None:
         """Most free CPU; ties: more free memory, then lowest id."""
-        keys = self._keys
-        hi = len(keys)
-        while hi > 0:
-            cpu, mem, _ = keys[hi - 1]
+        key = self._maxes[-1] if self._maxes else None
+        while key is not None:
+            cpu, mem, _ = unpack(key)
             if cpu < request.cpu_m:
                 return None
             if mem >= request.mem_mi:
-                return int(keys[keys.bisect_left((cpu, mem, _NEG))][2])  # lowest id of the tie
-            hi = keys.bisect_left((cpu, _NEG, _NEG))  # nothing at this CPU has more memory
+                return self._ceiling(pack(cpu, mem, 0)) & _MASK  # lowest id of the tie
+            key = self._lower(pack(cpu, -_BIAS, 0))  # nothing at this CPU has more memory
         return None
 
     def first_fit(self, request: Resources) -> int | None:
         """Lowest id that fits (a scan over ids; first-fit has no better order to exploit)."""
         best: int | None = None
-        for node_id, (cpu, mem, _) in self._by_id.items():
+        for node_id, key in self._by_id.items():
+            cpu, mem, _ = unpack(key)
             if cpu >= request.cpu_m and mem >= request.mem_mi and (best is None or node_id < best):
                 best = node_id
         return best
+
+    # ---- the sorted runs ---------------------------------------------------------------
+
+    def _add(self, key: int) -> None:
+        maxes, runs = self._maxes, self._runs
+        if not maxes:
+            runs.append([key])
+            maxes.append(key)
+            return
+        pos = bisect_right(maxes, key)
+        if pos == len(maxes):
+            pos -= 1
+            runs[pos].append(key)
+            maxes[pos] = key
+        else:
+            insort(runs[pos], key)
+        run = runs[pos]
+        if len(run) > 2 * self._load:
+            tail = run[self._load :]
+            del run[self._load :]
+            maxes[pos] = run[-1]
+            runs.insert(pos + 1, tail)
+            maxes.insert(pos + 1, tail[-1])
+
+    def _remove(self, key: int) -> None:
+        maxes, runs = self._maxes, self._runs
+        pos = bisect_left(maxes, key)
+        run = runs[pos]
+        del run[bisect_left(run, key)]
+        if not run:
+            del runs[pos]
+            del maxes[pos]
+        else:
+            maxes[pos] = run[-1]
+
+    def _ceiling(self, key: int) -> int:
+        """The smallest key >= ``key`` (the caller knows one exists)."""
+        pos = bisect_left(self._maxes, key)
+        run = self._runs[pos]
+        return run[bisect_left(run, key)]
+
+    def _lower(self, key: int) -> int | None:
+        """The largest key < ``key``, if any."""
+        pos = bisect_left(self._maxes, key)
+        if pos < len(self._maxes):
+            run = self._runs[pos]
+            i = bisect_left(run, key)
+            if i:
+                return run[i - 1]
+        return self._runs[pos - 1][-1] if pos else None

@@ -1,0 +1,47 @@
+"""The benchmark cannot rot: ``bench/run.py --smoke`` runs every section at tiny sizes and
+reports every figure, as a number or as null with the reason. No figure is judged here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.run import KEYS  # noqa: E402
+
+
+@pytest.mark.timeout(600)
+def test_smoke_run_reports_every_figure(tmp_path: Path) -> None:
+    out_file = tmp_path / "out.json"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--json", str(out_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=540, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out_file.read_text())
+    meta = data["meta"]
+    assert meta["mode"] == "smoke" and meta["python"] and meta["date"]
+    assert meta["machine"]["cores"] >= 1
+    problems = []
+    for key in KEYS:
+        if key not in data:
+            problems.append(f"{key}: missing")
+            continue
+        value = data[key]
+        if value is None:
+            if not meta["notes"].get(key):
+                problems.append(f"{key}: null without a reason")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{key}: {value!r} is not a number")
+        elif not meta["workloads"].get(key):
+            problems.append(f"{key}: no workload stated")
+        if key not in out.stdout:
+            problems.append(f"{key}: not in the printed table")
+    assert not problems, "\n".join(problems) + "\n" + out.stdout + out.stderr
+    assert set(data) == {*KEYS, "meta"}
