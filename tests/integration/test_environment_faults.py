@@ -172,8 +172,10 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
             _, summary = await api.get("/cluster/summary")
             assert summary["runtime_available"] is False
 
-            with open("/tmp/kube9-dockerd.log", "ab") as log:
-                subprocess.Popen(["dockerd"], stdout=log, stderr=log, start_new_session=True)
+            # Started detached, as scripts/test does: the daemon outlives this test.
+            subprocess.run(
+                ["sh", "-c", "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"], check=True
+            )
             await wait_for(docker_answers, timeout=60, what="dockerd back")
             await wait_for(lambda: engine.supervisor.runtime_available, timeout=60,
                            what="runtime available again")  # fmt: skip
