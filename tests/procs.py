@@ -56,23 +56,6 @@ def alive(pid: int) -> bool:
     return True
 
 
-def processes_under(folder: Path) -> list[int]:
-    """Processes whose working directory or agent work dir lies under ``folder``."""
-    root = str(folder)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-            env = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if cwd.startswith(root) or f"KUBE9_WORK_DIR={root}".encode() in env:
-            found.append(int(entry.name))
-    return found
-
-
 def wait_sync(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not cond():

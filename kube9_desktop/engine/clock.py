@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -50,3 +53,14 @@ def utc_iso(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat()
+
+
+async def tick_forever(tick: Callable[[], None], interval: float, what: str) -> None:
+    """Call ``tick`` every ``interval`` seconds; a failing tick is logged, never fatal."""
+    log = logging.getLogger(__name__)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            tick()
+        except Exception:
+            log.exception("%s tick failed; continuing", what)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus, NodeType
@@ -113,7 +113,9 @@ class HealthMonitor:
             self.last_tick = now
             for node in self.cluster.state.nodes.values():
                 node.watch_since = max(node.watch_since, now)  # deadlines start with watching
-            self._task = asyncio.create_task(self._run(), name="health-monitor")
+            self._task = asyncio.create_task(
+                tick_forever(self.tick, self.config.tick, "health monitor"), name="health-monitor"
+            )
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -121,14 +123,6 @@ class HealthMonitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.tick)
-            try:
-                self.tick()
-            except Exception:
-                log.exception("health monitor tick failed; continuing")
 
     def tick(self) -> None:
         now = self.clock.monotonic()

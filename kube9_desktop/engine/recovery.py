@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.events import EventKind
@@ -106,7 +106,9 @@ class RecoveryController:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="recovery")
+            self._task = asyncio.create_task(
+                tick_forever(self.tick, self.config.tick, "recovery"), name="recovery"
+            )
 
     async def stop(self, grace: float = 15.0) -> None:
         """Stop deciding; let restarts under way finish (bounded) so none lands after stop.
@@ -120,14 +122,6 @@ class RecoveryController:
             self._task = None
         await finish_or_cancel(list(self._restarts.values()), grace)
         self._restarts.clear()
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.tick)
-            try:
-                self.tick()
-            except Exception:
-                log.exception("recovery tick failed; continuing")
 
     def tick(self) -> None:
         now = self.clock.monotonic()

@@ -13,6 +13,7 @@ import pytest
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus, PodPhase
 from kube9_desktop.engine.runtime.base import RuntimeState
+from kube9_desktop.selftest import processes_of
 from tests.engine.docker_helpers import (
     connect_or_skip,
     ensure_offline_base,
@@ -26,7 +27,6 @@ from tests.procs import (
     environ_of,
     marker,
     pids_with,
-    processes_under,
     sleeper_pod,
     wait_sync,
 )
@@ -248,4 +248,4 @@ async def test_killed_pod_process_is_restarted_and_counted(real_engine: Engine) 
 def _no_orphans_after_the_engine_stops(tmp_path: Path) -> Iterator[None]:
     """Torn down after the engine: no agent or pod process of this test may survive it."""
     yield
-    wait_sync(lambda: processes_under(tmp_path) == [], what="no leftover processes")
+    wait_sync(lambda: processes_of(tmp_path) == [], what="no leftover processes")
