@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ class Engine:
                     await self.runtime.discover()
                 except Exception:
                     continue
-                self.supervisor._mark_available()
+                self.supervisor.mark_available()
 
     def _runtime_progress(self, message: str) -> None:
         if getattr(self, "cluster", None) is not None and self.started:
@@ -324,18 +324,15 @@ class Engine:
             return exc.status, exc.to_json()
 
     def summary(self) -> ClusterSummary:
-        base = self.cluster.summary(self.runtime.name, self.runtime_reason)
-        return ClusterSummary(
-            **{
-                **{f: getattr(base, f) for f in base.__dataclass_fields__},
-                "heartbeats_per_s": self.heartbeat_rate,
-                "evictions_paused": self.health.evictions_paused,
-                "extra": {
-                    "api_url": self.api_url,
-                    "runtime_available": self.supervisor.runtime_available,
-                    "runtime_problem": self.supervisor.runtime_problem,
-                    "grace_period_s": self.settings.effective_grace_period,
-                    "heartbeat_interval_s": self.settings.heartbeat_interval,
-                },
-            }
+        return replace(
+            self.cluster.summary(self.runtime.name, self.runtime_reason),
+            heartbeats_per_s=self.heartbeat_rate,
+            evictions_paused=self.health.evictions_paused,
+            extra={
+                "api_url": self.api_url,
+                "runtime_available": self.supervisor.runtime_available,
+                "runtime_problem": self.supervisor.runtime_problem,
+                "grace_period_s": self.settings.effective_grace_period,
+                "heartbeat_interval_s": self.settings.heartbeat_interval,
+            },
         )

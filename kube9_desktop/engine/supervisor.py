@@ -72,7 +72,7 @@ class NodeSupervisor:
         except Exception as exc:
             self._start_failed(node, exc)
             return
-        self._mark_available()
+        self.mark_available()
         if node.id in self.cluster.state.nodes:
             self.cluster.set_runtime_handle(
                 node,
@@ -83,7 +83,7 @@ class NodeSupervisor:
     def _start_failed(self, node: NodeState, exc: Exception) -> None:
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         if isinstance(exc, RuntimeUnavailable):
-            self._mark_unavailable(message)
+            self.mark_unavailable(message)
         else:
             log.exception("starting node %s failed", node.name, exc_info=exc)
         if node.id in self.cluster.state.nodes and node.status in (
@@ -99,9 +99,9 @@ class NodeSupervisor:
         try:
             handle = await self.runtime.restart(self.launch_spec(node))
         except RuntimeUnavailable as exc:
-            self._mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message)
             raise
-        self._mark_available()
+        self.mark_available()
         if node.id in self.cluster.state.nodes and handle.handle != node.runtime_handle:
             self.cluster.set_runtime_handle(
                 node, handle.handle, f"Node {node.name} restarted ({handle.handle[:12]})"
@@ -114,7 +114,7 @@ class NodeSupervisor:
         try:
             await self.runtime.remove(node_id)
         except RuntimeUnavailable as exc:
-            self._mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message)
             raise
 
     async def reconcile(self) -> dict[str, int]:
@@ -123,7 +123,7 @@ class NodeSupervisor:
         try:
             found = await self.runtime.discover()
         except RuntimeUnavailable as exc:
-            self._mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message)
             found = []
         adopted: set[int] = set()
         nodes = self.cluster.state.nodes
@@ -176,7 +176,7 @@ class NodeSupervisor:
             if isinstance(result, Exception) and not isinstance(result, RuntimeUnavailable):
                 log.warning("stopping node %s failed: %s", node_id, result)
 
-    def _mark_unavailable(self, message: str) -> None:
+    def mark_unavailable(self, message: str) -> None:
         if self.runtime_available:
             self.runtime_available = False
             self.runtime_problem = message
@@ -186,7 +186,7 @@ class NodeSupervisor:
                 data={"available": False},
             )
 
-    def _mark_available(self) -> None:
+    def mark_available(self) -> None:
         if not self.runtime_available:
             self.runtime_available = True
             self.runtime_problem = ""

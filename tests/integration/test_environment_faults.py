@@ -3,7 +3,6 @@ away and coming back. The engine says so clearly, keeps serving, and loses nothi
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import subprocess
@@ -189,4 +188,3 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
         client = connect_or_skip()
         remove_clusters(client, lambda c: c == cluster)
         client.close()
-    assert asyncio.get_running_loop() is not None

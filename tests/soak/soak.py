@@ -18,7 +18,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
@@ -190,7 +189,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def as_dict(report: Report) -> dict[str, Any]:
-    return asdict(report)
