@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
+from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
+
 
 class NodeType(StrEnum):
     WORKER = "worker"
@@ -41,14 +44,9 @@ class FaultMode(StrEnum):
     COMPONENT = "component"
 
 
-WORKER_COMPONENTS: tuple[str, ...] = ("kubelet", "container_runtime", "kube_proxy", "node_agent")
-MASTER_COMPONENTS: tuple[str, ...] = (
-    *WORKER_COMPONENTS,
-    "api_server",
-    "scheduler",
-    "controller_manager",
-    "etcd",
-)
+# Component names are wire vocabulary: the agent (which ships alone) owns them.
+WORKER_COMPONENTS = AGENT_WORKER_COMPONENTS
+MASTER_COMPONENTS = AGENT_MASTER_COMPONENTS
 # A node whose kubelet or container runtime is down cannot run pods (it is NotReady).
 REQUIRED_COMPONENTS: tuple[str, ...] = ("kubelet", "container_runtime")
 COMPONENT_RUNNING = "running"
