@@ -61,7 +61,7 @@ async def measure(sizes: Sizes, data_dir: Path) -> Figures:
         heartbeat_interval=sizes.detect_interval,
     )  # fmt: skip
     engine = Engine(settings)
-    await engine.start(serve_api=False)
+    await engine.start()
     try:
         nodes = []
         for i in range(sizes.detect_nodes):

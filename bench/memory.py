@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.common import Figure, Figures, Sizes, median, process_tree, quiet_logging, rnd, rss_kb
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeSpec, NodeStatus, NodeType, Resources
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
 WARMUP_NODES = 100
@@ -46,7 +47,7 @@ async def add_nodes(engine: Engine, first: int, count: int) -> None:
 
 async def virtual_kb(count: int, data_dir: Path) -> float:
     engine = Engine(Settings(data_dir=data_dir, runtime="virtual", api_token="bench"))
-    await engine.start(serve_api=False)
+    await engine.start()
     try:
         await add_nodes(engine, 0, WARMUP_NODES)
         await asyncio.sleep(2.5)  # a couple of heartbeats and a WAL checkpoint
@@ -68,7 +69,7 @@ async def one_real_node(runtime: str, data_dir: Path, read_mb: Callable[[Engine,
         cluster_name=f"bench-{os.getpid()}",
     )  # fmt: skip
     engine = Engine(settings)
-    await engine.start()
+    await start_engine(engine)
     node_id = None
     try:
         created = await engine.create_node(NodeSpec("mem-1", NodeType.WORKER, Resources(1000, 512)))

@@ -35,7 +35,7 @@ def vm_kb(field: str) -> int:
 async def measure(sizes: Sizes, data_dir: Path) -> Figures:
     settings = Settings(data_dir=data_dir, runtime="virtual", api_token="bench")
     engine = Engine(settings)
-    await engine.start(serve_api=False)
+    await engine.start()
     detections: list[Event] = []
     engine.bus.subscribe(
         lambda ev: detections.append(ev) if ev.kind is EventKind.NODE_DETECTED else None

@@ -29,6 +29,7 @@ from kube9_desktop.engine.runtime.base import (  # noqa: E402
     NodeLaunch,
     RuntimeState,
 )
+from kube9_desktop.serve import start_engine  # noqa: E402
 from kube9_desktop.settings import Settings  # noqa: E402
 
 
@@ -81,7 +82,7 @@ async def serve(data_dir: Path, heartbeat_interval: float) -> int:
         data_dir=data_dir, port=0, runtime="virtual", heartbeat_interval=heartbeat_interval
     )
     engine = Engine(settings, runtime=ExternalRuntime(), runtime_reason="benchmark agents")
-    await engine.start()
+    await start_engine(engine)
     print(f"READY {engine.api_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

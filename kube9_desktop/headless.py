@@ -9,13 +9,14 @@ import sys
 from kube9_desktop import __version__
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
 
 async def serve(settings: Settings) -> int:
     engine = Engine(settings)
     try:
-        await engine.start()
+        await start_engine(engine)
     except Kube9Error as exc:
         print(f"kube9-desktop: {exc.message}", file=sys.stderr)
         await engine.stop()

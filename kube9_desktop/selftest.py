@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kube9_desktop import __version__
+from kube9_desktop.serve import start_engine
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ class Scenario:
                 heartbeat_flush_interval=1.0,
             )
             self.engine = engine = Engine(settings)
-            await engine.start()
+            await start_engine(engine)
             if engine.runtime.name != "process":
                 raise StepFailed(f"runtime is {engine.runtime.name}, expected process")
             await self._check_healthz(engine.api_url)

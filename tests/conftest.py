@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.serve import start_engine
 from tests.helpers import Api, fast_settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -51,7 +52,7 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 async def engine(tmp_path: Path, db_url: str | None) -> AsyncIterator[Engine]:
     """A started engine on the virtual runtime, serving its API on a free loopback port."""
     eng = Engine(fast_settings(tmp_path / "data", db_url=db_url))
-    await eng.start()
+    await start_engine(eng)
     try:
         yield eng
     finally:

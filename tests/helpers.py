@@ -161,7 +161,11 @@ class Api:
 
 
 def assert_invariants(engine: Engine, *, evictions_settled: bool = False) -> None:
-    problems = check_invariants(engine.cluster.state, evictions_settled=evictions_settled)
+    problems = check_invariants(
+        engine.cluster.state,
+        evictions_settled=evictions_settled,
+        eviction_scheduled=lambda node_id: engine.health.evict_at(node_id) is not None,
+    )
     assert not problems, "invariants broken:\n" + "\n".join(problems)
 
 

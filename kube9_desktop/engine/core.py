@@ -1,8 +1,9 @@
-"""The Engine: store, cluster, runtime, controllers and the API, started and stopped together.
+"""The Engine: store, cluster, runtime and controllers, started and stopped together.
 
-Both the GUI and headless mode build exactly this object; the API routes and the UI bridge
-call its operations, which return results or raise ``Kube9Error``s with a message a person
-can act on.
+It serves nothing itself: the composition root (``kube9_desktop/serve.py``) opens the engine,
+starts the HTTP API over it, then runs it. The API routes and the UI bridge both call its
+operations (results, or ``Kube9Error``s with a message a person can act on) and its typed
+reads (``reads.py``); neither reaches into its state or store.
 """
 
 from __future__ import annotations
@@ -11,47 +12,56 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kube9_desktop import __version__
-from kube9_desktop.engine.api.auth import Authenticator, load_or_create_admin_token
-from kube9_desktop.engine.api.schemas import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.clock import Clock, SystemClock
-from kube9_desktop.engine.cluster import Cluster, ClusterConfig, CreatedNode, CreatedPod
+from kube9_desktop.engine.cluster import (
+    Cluster,
+    ClusterConfig,
+    CreatedNode,
+    CreatedPod,
+    DeletedNode,
+    DeletedPod,
+    NamespaceOutcome,
+    incidents,
+    namespaces,
+)
+from kube9_desktop.engine.cluster.nodes import delete_refusal
 from kube9_desktop.engine.errors import (
     Conflict,
     EnvironmentProblem,
     Kube9Error,
     NotFound,
     RuntimeUnavailable,
+    UserError,
 )
 from kube9_desktop.engine.events import EventBus, EventKind
 from kube9_desktop.engine.faults import FaultInjector, Injected
 from kube9_desktop.engine.health import HealthConfig, HealthMonitor
-from kube9_desktop.engine.heartbeat import process_heartbeat
+from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
+from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, PodSpec
+from kube9_desktop.engine.reads import EngineReads
 from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
-from kube9_desktop.engine.runtime.base import NodeRuntime
+from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
+from kube9_desktop.engine.tokens import Authenticator, Principal, load_or_create_admin_token
 from kube9_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
 FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core machine
+Stopper = Callable[[], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class DeletedNode:
-    name: str
-    rebound: tuple[tuple[str, str], ...]
-    pending: tuple[str, ...]
-
-
-class Engine:
+class Engine(EngineReads):
     def __init__(
         self,
         settings: Settings,
@@ -69,14 +79,21 @@ class Engine:
         self.admin_token = ""
         self.token_path: Path = settings.data_dir / "api-token"
         self.heartbeat_rate = 0.0
+        self.opened = False
         self.started = False
-        self._api: Any = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stoppers: list[Stopper] = []
         self.demo_task: asyncio.Task[None] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
-    async def start(self, *, serve_api: bool = True) -> None:
+    async def start(self) -> None:
+        """Open and run without serving anything (benchmarks, tests of the engine alone)."""
+        await self.open()
+        await self.run()
+
+    async def open(self) -> None:
+        """Store, runtime, the working copy and the controllers: ready to serve requests."""
         s = self.settings
         try:
             s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,17 +112,16 @@ class Engine:
             self.store,
             self.clock,
             self.bus,
-            ClusterConfig(
-                scheduler=s.scheduler, eviction_delay=s.eviction_delay, runtime=self.runtime.name
-            ),
+            ClusterConfig(scheduler=s.scheduler, runtime=self.runtime.name),
         )
         await asyncio.to_thread(self.cluster.load)
+        with self.cluster.transaction() as t:
+            namespaces.ensure_system_namespaces(t)
+            closed = incidents.close_all(t, "interrupted")  # their engine is gone
+        if closed:
+            log.info("closed %d incident(s) left open by the previous engine", closed)
         self.admin_token, self.token_path = load_or_create_admin_token(s.data_dir, s.api_token)
         self.auth = Authenticator(self.admin_token, self._node_token_hash)
-        self.faults = FaultInjector(self.cluster, self.runtime)
-        self.supervisor = NodeSupervisor(
-            self.cluster, self.runtime, lambda: self.api_url, s.heartbeat_interval, s.cluster_name
-        )
         grace = s.effective_grace_period
         self.health = HealthMonitor(
             self.cluster,
@@ -113,12 +129,24 @@ class Engine:
             HealthConfig(
                 grace_period=grace,
                 tick=s.monitor_tick,
+                eviction_delay=s.eviction_delay,
                 startup_timeout=s.startup_timeout,
                 restart_timeout=s.effective_restart_timeout,
                 stall_threshold=max(1.0, s.heartbeat_interval),
                 fresh_window=1.5 * s.heartbeat_interval + s.monitor_tick,
             ),
         )
+        self.faults = FaultInjector(
+            self.cluster, self.runtime, self.clock, tick=s.monitor_tick,
+            on_healed=self.health.restart_watch,
+        )  # fmt: skip
+        self.heartbeats = Heartbeats(
+            self.cluster, interval=s.heartbeat_interval, fault_active=self.faults.active
+        )
+        self.supervisor = NodeSupervisor(
+            self.cluster, self.runtime, lambda: self.api_url, s.heartbeat_interval, s.cluster_name,
+            on_adopted_paused=lambda node_id: self.faults.set_hung(node_id, True),
+        )  # fmt: skip
         self.recovery = RecoveryController(
             self.cluster,
             self.clock,
@@ -131,17 +159,21 @@ class Engine:
             ),
             self.supervisor.restart,
             lambda: self.supervisor.runtime_available,
+            partitioned=self.faults.partitioned,
+            on_restart=self.faults.clear_for_restart,
         )
         if isinstance(self.runtime, VirtualRuntime):
-            self.runtime.bind(self.node_heartbeat)
-        if serve_api:
-            from kube9_desktop.engine.api.server import ApiServer
+            self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
+        self.opened = True
 
-            self._api = ApiServer(self, s)
-            self.api_url = await self._api.start()
+    async def run(self) -> None:
+        """Bring the nodes up (adopt, relaunch) and start the controllers."""
+        if not self.opened:
+            await self.open()
         counts = await self.supervisor.reconcile()
         self.health.start()
         self.recovery.start()
+        self.faults.start()
         self._tasks = [
             asyncio.create_task(self._flush_loop(), name="flush"),
             asyncio.create_task(self._meter_loop(), name="heartbeat-meter"),
@@ -157,19 +189,25 @@ class Engine:
             + (f", {counts['adopted']} adopted" if counts["adopted"] else ""),
             data={"runtime": self.runtime.name, **counts},
         )
-        if s.demo and not self.cluster.state.nodes:
-            from kube9_desktop.engine.demo import create_demo_cluster
 
-            await create_demo_cluster(self)
+    def on_stop(self, stopper: Stopper) -> None:
+        """Have ``stopper`` awaited first when the engine stops (the API server, say)."""
+        self._stoppers.append(stopper)
 
     async def stop(self) -> None:
         """Stop whatever was started (also after a start that failed half-way)."""
         self.started = False
+        for stopper in reversed(self._stoppers):
+            try:
+                await stopper()
+            except Exception:
+                log.exception("stopping a service failed")
+        self._stoppers = []
         for task in [*self._tasks, *([self.demo_task] if self.demo_task else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for name in ("health", "recovery"):
+        for name in ("health", "recovery", "faults"):
             controller = getattr(self, name, None)
             if controller is not None:
                 await controller.stop()
@@ -180,12 +218,10 @@ class Engine:
                 log.exception("stopping nodes failed")
         if getattr(self, "runtime", None) is not None:
             await self.runtime.close()
-        if self._api is not None:
-            await self._api.stop()
-            self._api = None
         if getattr(self, "cluster", None) is not None:
             try:
                 self.cluster.flush()
+                self.store.save_resource_version(self.cluster.resource_version)
             except Kube9Error:
                 log.exception("final flush failed")
         if getattr(self, "store", None) is not None:
@@ -209,10 +245,10 @@ class Engine:
             await asyncio.to_thread(self.store.checkpoint)
 
     async def _meter_loop(self) -> None:
-        last = self.cluster.heartbeats_received
+        last = self.heartbeats.received
         while True:
             await asyncio.sleep(1.0)
-            now = self.cluster.heartbeats_received
+            now = self.heartbeats.received
             self.heartbeat_rate = 0.7 * self.heartbeat_rate + 0.3 * (now - last)
             last = now
 
@@ -252,7 +288,9 @@ class Engine:
         # Answer promptly: wait a moment for a fast runtime, never for an image build.
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(task), timeout=0.5)
-        return CreatedNode(self.cluster.node_view(node), created.token)
+        if node.id not in self.cluster.state.nodes:
+            return created
+        return replace(created, view=self.cluster.node_view(node))
 
     async def create_node_from_json(self, body: Any) -> CreatedNode:
         """Validate an API-shaped body (the forms and tests use this too) and create the node."""
@@ -264,7 +302,8 @@ class Engine:
     async def delete_node(self, node_id: int, *, force: bool = False) -> DeletedNode:
         node = self.cluster.node(node_id)
         name = node.name
-        moved = self.cluster.delete_node(node_id, force=force)
+        deleted = self.cluster.delete_node(node_id, force=force)
+        self.heartbeats.forget(node_id)
         try:
             await self.supervisor.remove(node_id)
         except Kube9Error as exc:
@@ -272,13 +311,35 @@ class Engine:
                 EventKind.RUNTIME,
                 f"Node {name} deleted, but its instance was not removed: {exc.message}",
             )
-        return DeletedNode(name, moved.rebound, moved.pending)
+        return deleted
+
+    def delete_node_refusal(self, node_id: int, *, force: bool = False) -> str | None:
+        """Why deleting this node would be refused now (the window asks before it offers)."""
+        node = self.cluster.state.nodes.get(node_id)
+        if node is None:
+            return f"Node {node_id} not found"
+        refusal = delete_refusal(self.cluster.state, node, force)
+        return refusal.message if refusal else None
 
     async def create_pod(self, spec: PodSpec) -> CreatedPod:
         return self.cluster.create_pod(spec)
 
-    async def delete_pod(self, pod_id: int) -> str:
-        return self.cluster.delete_pod(pod_id).name
+    async def create_pods(self, specs: list[PodSpec]) -> list[CreatedPod]:
+        """Several pods in one commit: all are created, or none (the first refusal says why)."""
+        return self.cluster.create_pods(specs)
+
+    async def delete_pod(self, pod_id: int) -> DeletedPod:
+        return self.cluster.delete_pod(pod_id)
+
+    async def create_namespace(
+        self, name: str, labels: Any = None, annotations: Any = None
+    ) -> NamespaceOutcome:
+        return self.cluster.create_namespace(
+            name, validate_labels(labels), validate_annotations(annotations)
+        )
+
+    async def delete_namespace(self, name: str) -> NamespaceOutcome:
+        return self.cluster.delete_namespace(name)
 
     async def inject_fault(
         self, node_id: int, mode: str = "crash", *, component: str | None = None,
@@ -287,12 +348,42 @@ class Engine:
         node = self.cluster.node(node_id)
         return await self.faults.inject(node, mode, component=component, duration_s=duration_s)
 
+    def fault_refusal(
+        self, node_id: int, mode: str = "crash", *, component: str | None = None
+    ) -> str | None:
+        """Why this fault cannot be injected now (None: it can); the window shows this."""
+        node = self.cluster.state.nodes.get(node_id)
+        if node is None:
+            return f"Node {node_id} not found"
+        refusal = self.faults.refusal(node, mode, component=component)
+        return refusal.message if refusal else None
+
     async def kill_pod(self, pod_id: int, container: str | None = None) -> str:
         return self.faults.kill_pod(pod_id, container)
+
+    def kill_refusal(self, pod_id: int, container: str | None = None) -> str | None:
+        pod = self.cluster.state.pods.get(pod_id)
+        if pod is None:
+            return f"Pod {pod_id} not found"
+        refusal = self.faults.kill_refusal(pod, container)
+        return refusal.message if refusal else None
+
+    def recover_refusal(self, node_id: int) -> str | None:
+        """Why Recover has nothing to do for this node now (None: it would act)."""
+        node = self.cluster.state.nodes.get(node_id)
+        if node is None:
+            return f"Node {node_id} not found"
+        if node.status is NodeStatus.RECOVERING:
+            return f"Node {node.name} is already being restarted"
+        if node.status in (NodeStatus.FAILED, NodeStatus.UNHEALTHY) or self.faults.active(node.id):
+            return None
+        return f"Node {node.name} is {node.status}: nothing to recover"
 
     async def recover_node(self, node_id: int) -> str:
         """Heal injected faults; restart a failed or unhealthy node with a fresh budget."""
         node = self.cluster.node(node_id)
+        if node.status is NodeStatus.RECOVERING:
+            raise Conflict(f"Node {node.name} is already being restarted")
         healed = await self.faults.heal(node)
         if node.status in (NodeStatus.FAILED, NodeStatus.UNHEALTHY):
             self.cluster.set_recovery_attempts(node, 0)
@@ -300,11 +391,17 @@ class Engine:
             return f"Node '{node.name}' is being restarted" + (
                 f" (healed: {', '.join(healed)})" if healed else ""
             )
-        if node.status is NodeStatus.RECOVERING:
-            raise Conflict(f"Node {node.name} is already being restarted")
         if healed:
             return f"Node '{node.name}': healed {', '.join(healed)}"
         return f"Node '{node.name}' is {node.status}: nothing to recover"
+
+    def identify(self, token: str | None) -> Principal:
+        """The caller behind a bearer token (raises Unauthorized); the HTTP layer asks first."""
+        return self.auth.identify(token)
+
+    def heartbeat_body_limit(self, node_id: int) -> int:
+        """How large a heartbeat body this node may send (grows with the pods it holds)."""
+        return self.heartbeats.body_limit(node_id)
 
     async def node_heartbeat(
         self, node_id: int, token: str | None, payload: Any
@@ -314,14 +411,40 @@ class Engine:
             principal = self.auth.identify(token)
             self.auth.require_node(principal, node_id)
             body = parse_body(HeartbeatIn, payload)
-            reply = process_heartbeat(
-                self.cluster, node_id, body.to_report(), interval=self.settings.heartbeat_interval
-            )
+            node = self.cluster.node(node_id)
+            if self.faults.partitioned(node_id):
+                raise Partitioned("partitioned", node=node.name)
+            if principal.admin:
+                # By hand: it may report, never revive a node whose instance is not running.
+                state = await self.runtime.status(node_id)
+                if state is not RuntimeState.RUNNING:
+                    raise Conflict(
+                        f"Node {node.name}'s {self.runtime.name} instance is {state}: a "
+                        "heartbeat sent by hand cannot bring it back (use Recover)"
+                    )
+            reply = self.heartbeats.process(node_id, body.to_report(), manual=principal.admin)
+            self.health.heard(node_id)
+            reply["component_faults"] = self.faults.component_faults(node_id)
+            kills = self.faults.take_kills(node_id)
+            if kills:
+                reply["kill"] = kills
             return 200, reply
         except NotFound as exc:
             return 404, {**exc.to_json(), "should_stop_heartbeat": True}
         except Kube9Error as exc:
             return exc.status, exc.to_json()
+
+    async def desired_pods_page(
+        self, node_id: int, token: str | None, generation: int, offset: int, limit: int
+    ) -> dict[str, Any]:
+        """A page of a node's desired pods, for its agent (or the admin: secrets masked)."""
+        principal = self.auth.identify(token)
+        self.auth.require_node(principal, node_id)
+        if offset < 0:
+            raise UserError("offset: must be 0 or more", field="offset")
+        return self.heartbeats.desired_page(
+            node_id, generation, offset, limit, manual=principal.admin
+        )
 
     def summary(self) -> ClusterSummary:
         return replace(

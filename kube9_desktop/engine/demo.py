@@ -69,9 +69,7 @@ async def create_demo_cluster(engine: Engine, ready_timeout: float = 30.0) -> No
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ready_timeout
         while loop.time() < deadline:
-            workers = [
-                n for n in engine.cluster.state.nodes.values() if n.node_type is NodeType.WORKER
-            ]
+            workers = [n for n in engine.nodes() if n.node_type is NodeType.WORKER]
             if workers and all(n.status is NodeStatus.HEALTHY for n in workers):
                 break
             await asyncio.sleep(0.05)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.meta import ObjectRef
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class EventKind(StrEnum):
     POD_RESTARTED = "pod_restarted"  # a container restarted inside its pod
     POD_KILLED = "pod_killed"  # a pod process was killed on purpose
     DRIFT = "drift"  # an agent's report disagreed with the books
+    NAMESPACE_CREATED = "namespace_created"
+    NAMESPACE_DELETED = "namespace_deleted"
     RUNTIME = "runtime"  # runtime availability, image builds, progress
     ENGINE = "engine"  # engine start/stop, stalls
 
@@ -52,16 +55,45 @@ NOISY_KINDS = frozenset({EventKind.DRIFT, EventKind.POD_PHASE, EventKind.POD_RES
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One thing that happened, about ``object`` (by kind, id and uid), maybe with a ``related``
+    object (a pod's event names its node there). ``node_*``/``pod_*`` read either side."""
+
     id: int
     at: datetime
     kind: EventKind
     message: str
-    node_id: int | None = None
-    node_name: str | None = None
-    pod_id: int | None = None
-    pod_name: str | None = None
+    object: ObjectRef | None = None
+    related: ObjectRef | None = None
     incident_id: int | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    resource_version: int = 0
+
+    def _ref(self, kind: str) -> ObjectRef | None:
+        if self.object is not None and self.object.kind == kind:
+            return self.object
+        if self.related is not None and self.related.kind == kind:
+            return self.related
+        return None
+
+    @property
+    def node_id(self) -> int | None:
+        ref = self._ref("Node")
+        return ref.id if ref else None
+
+    @property
+    def node_name(self) -> str | None:
+        ref = self._ref("Node")
+        return ref.name if ref else None
+
+    @property
+    def pod_id(self) -> int | None:
+        ref = self._ref("Pod")
+        return ref.id if ref else None
+
+    @property
+    def pod_name(self) -> str | None:
+        ref = self._ref("Pod")
+        return ref.name if ref else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,11 +101,14 @@ class Event:
             "timestamp": utc_iso(self.at),
             "kind": str(self.kind),
             "message": self.message,
+            "involved_object": self.object.to_json() if self.object else None,
+            "related": self.related.to_json() if self.related else None,
             "node_id": self.node_id,
             "node_name": self.node_name,
             "pod_id": self.pod_id,
             "pod_name": self.pod_name,
             "incident_id": self.incident_id,
+            "resource_version": self.resource_version,
             "data": dict(self.data),
         }
 
@@ -82,19 +117,19 @@ Subscriber = Callable[[Event], None]
 
 
 class EventBus:
-    """Delivers each event to every subscriber, in order; one failing subscriber harms no other."""
+    """Delivers each event, and each commit's change set, to every subscriber, in order; one
+    failing subscriber harms no other. Both are published only after their commit."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._change_subscribers: list[Callable[[Any], None]] = []
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        self._subscribers.append(fn)
+        return _add(self._subscribers, fn)
 
-        def unsubscribe() -> None:
-            if fn in self._subscribers:
-                self._subscribers.remove(fn)
-
-        return unsubscribe
+    def subscribe_changes(self, fn: Callable[[Any], None]) -> Callable[[], None]:
+        """``fn(changes)`` after every commit that changed something (a ``Changes``)."""
+        return _add(self._change_subscribers, fn)
 
     def publish(self, event: Event) -> None:
         for fn in list(self._subscribers):
@@ -102,3 +137,20 @@ class EventBus:
                 fn(event)
             except Exception:
                 log.exception("event subscriber %r failed on %s", fn, event.kind)
+
+    def publish_changes(self, changes: Any) -> None:
+        for fn in list(self._change_subscribers):
+            try:
+                fn(changes)
+            except Exception:
+                log.exception("change subscriber %r failed", fn)
+
+
+def _add(subscribers: list[Any], fn: Any) -> Callable[[], None]:
+    subscribers.append(fn)
+
+    def unsubscribe() -> None:
+        if fn in subscribers:
+            subscribers.remove(fn)
+
+    return unsubscribe

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, tick_forever
-from kube9_desktop.engine.cluster import Cluster
+from kube9_desktop.engine.cluster import Cluster, placement
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus, NodeType
 from kube9_desktop.engine.state import NodeState
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 class HealthConfig:
     grace_period: float = 3.0
     tick: float = 0.25
+    eviction_delay: float = 0.0  # an unhealthy node keeps its pods this long
     startup_timeout: float = 60.0
     restart_timeout: float = 15.0
     stall_threshold: float = 1.0  # extra tick lag that counts as the engine having stalled
@@ -95,8 +97,24 @@ def any_fresh(silences: Iterable[float], window: float) -> bool:
 # ---- the monitor -----------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class NodeWatch:
+    """The monitor's own books for one node (monotonic seconds); never stored.
+
+    Re-derived at start from the stored statuses: every deadline starts when watching does,
+    an unhealthy node's pods are evicted if it does not come back within a grace period, and
+    a failed node's pods are evicted at once (so they move as soon as there is room).
+    """
+
+    watch_since: float
+    last_heard: float | None = None
+    status: NodeStatus | None = None  # the status last seen, to notice transitions
+    unhealthy_since: float | None = None
+    evict_at: float | None = None
+
+
 class HealthMonitor:
-    """Marks silent nodes unhealthy, heals expired partitions, evicts pods of unhealthy nodes."""
+    """Marks silent nodes unhealthy and evicts pods of unhealthy nodes."""
 
     def __init__(self, cluster: Cluster, clock: Clock, config: HealthConfig) -> None:
         self.cluster = cluster
@@ -105,14 +123,76 @@ class HealthMonitor:
         self.evictions_paused = False
         self.last_tick: float | None = None
         self.max_lag = 0.0
+        self.watches: dict[int, NodeWatch] = {}
         self._task: asyncio.Task[None] | None = None
+        cluster.bus.subscribe_changes(self._on_changes)
+
+    # ---- books -------------------------------------------------------------------------
+
+    def watch(self, node_id: int) -> NodeWatch:
+        found = self.watches.get(node_id)
+        if found is None:
+            found = self.watches[node_id] = NodeWatch(watch_since=self.clock.monotonic())
+        return found
+
+    def heard(self, node_id: int) -> None:
+        """An accepted heartbeat from the node's agent."""
+        self.watch(node_id).last_heard = self.clock.monotonic()
+
+    def restart_watch(self, node_id: int) -> None:
+        """Start the node's deadline window again (a restart, a healed partition or hang)."""
+        self.watch(node_id).watch_since = self.clock.monotonic()
+
+    def silence(self, node_id: int) -> float:
+        w = self.watch(node_id)
+        return silence(w.last_heard, w.watch_since, self.clock.monotonic())
+
+    def evict_at(self, node_id: int) -> float | None:
+        found = self.watches.get(node_id)
+        return found.evict_at if found is not None else None
+
+    def _on_changes(self, changes: Changes) -> None:
+        """Status transitions, as committed, move the monitor's own deadlines."""
+        for node_id in changes.removed.get(Kind.NODE, {}):
+            self.watches.pop(node_id, None)
+        now = self.clock.monotonic()
+        nodes = self.cluster.state.nodes
+        for node_id in changes.ids(Kind.NODE):
+            node = nodes.get(node_id)
+            if node is None:
+                continue
+            w = self.watch(node_id)
+            if node.status is w.status:
+                continue
+            previous, w.status = w.status, node.status
+            if node.status is NodeStatus.HEALTHY:
+                w.unhealthy_since = None
+                w.evict_at = None
+            elif node.status is NodeStatus.UNHEALTHY and previous is not NodeStatus.UNHEALTHY:
+                w.unhealthy_since = now
+                if w.evict_at is None:
+                    w.evict_at = now + self.config.eviction_delay
+            elif node.status in (NodeStatus.RECOVERING, NodeStatus.INITIALIZING):
+                w.watch_since = now  # a (re)started instance gets its start-up time
+            elif node.status is NodeStatus.FAILED and w.evict_at is None:
+                w.evict_at = now + self.config.eviction_delay
+
+    # ---- running -----------------------------------------------------------------------
 
     def start(self) -> None:
         if self._task is None:
             now = self.clock.monotonic()
             self.last_tick = now
+            cfg = self.config
             for node in self.cluster.state.nodes.values():
-                node.watch_since = max(node.watch_since, now)  # deadlines start with watching
+                w = self.watch(node.id)
+                w.watch_since = max(w.watch_since, now)  # deadlines start with watching
+                w.status = node.status
+                if node.status is NodeStatus.UNHEALTHY and w.evict_at is None:
+                    w.unhealthy_since = now
+                    w.evict_at = now + cfg.grace_period + cfg.eviction_delay
+                elif node.status is NodeStatus.FAILED and w.evict_at is None:
+                    w.evict_at = now + cfg.eviction_delay
             self._task = asyncio.create_task(
                 tick_forever(self.tick, self.config.tick, "health monitor"), name="health-monitor"
             )
@@ -145,47 +225,39 @@ class HealthMonitor:
                 if (
                     node.pod_ids
                     and node.status
-                    in (
-                        NodeStatus.UNHEALTHY,
-                        NodeStatus.RECOVERING,
-                        NodeStatus.FAILED,
-                    )
-                    and eviction_due(node.evict_at, now, self.evictions_paused)
+                    in (NodeStatus.UNHEALTHY, NodeStatus.RECOVERING, NodeStatus.FAILED)
+                    and eviction_due(self.evict_at(node.id), now, self.evictions_paused)
                 ):
-                    self._evict(node)
+                    try:
+                        self._evict(node)
+                    except Exception:
+                        log.exception("evicting the pods of node %s failed", node.name)
 
     def _check(self, node: NodeState, now: float) -> None:
         cfg = self.config
-        if node.partition_until is not None and now >= node.partition_until:
-            node.partition_until = None
-            node.watch_since = now
-            self.cluster.record_event(
-                EventKind.FAULT_HEALED,
-                f"Partition of node {node.name} healed: its heartbeats get through again",
-                node=node,
-            )
+        w = self.watch(node.id)
         if node.status is NodeStatus.HEALTHY:
-            if heartbeat_overdue(node.last_heartbeat_mono, node.watch_since, now, cfg.grace_period):
-                quiet = silence(node.last_heartbeat_mono, node.watch_since, now)
+            if heartbeat_overdue(w.last_heard, w.watch_since, now, cfg.grace_period):
+                quiet = silence(w.last_heard, w.watch_since, now)
                 self.cluster.set_status(
                     node,
                     NodeStatus.UNHEALTHY,
                     f"no heartbeat for {quiet:.1f} s (grace period {cfg.grace_period:g} s)",
                     EventKind.NODE_DETECTED,
-                    open_incident="detected",
+                    detected="detected",
                     data={"silence_s": round(quiet, 3), "grace_period_s": cfg.grace_period},
                 )
         elif node.status is NodeStatus.INITIALIZING:
-            if start_overdue(node.watch_since, now, cfg.startup_timeout):
+            if start_overdue(w.watch_since, now, cfg.startup_timeout):
                 self.cluster.set_status(
                     node,
                     NodeStatus.UNHEALTHY,
                     f"did not heartbeat within {cfg.startup_timeout:g} s of starting",
                     EventKind.NODE_DETECTED,
-                    open_incident="start",
+                    detected="start",
                 )
         elif node.status is NodeStatus.RECOVERING and start_overdue(
-            node.watch_since, now, cfg.restart_timeout
+            w.watch_since, now, cfg.restart_timeout
         ):
             self.cluster.set_status(
                 node,
@@ -197,7 +269,7 @@ class HealthMonitor:
     def _some_worker_fresh(self, now: float) -> bool:
         return any_fresh(
             (
-                silence(n.last_heartbeat_mono, n.watch_since, now)
+                silence(self.watch(n.id).last_heard, self.watch(n.id).watch_since, now)
                 for n in self.cluster.state.nodes.values()
                 if n.node_type is NodeType.WORKER and n.status is NodeStatus.HEALTHY
             ),
@@ -218,8 +290,9 @@ class HealthMonitor:
             self.evictions_paused = False
             restarted = 0
             for n in workers:
-                if n.status is not NodeStatus.HEALTHY and n.evict_at is not None:
-                    n.evict_at = max(n.evict_at, now + self.config.grace_period)
+                w = self.watch(n.id)
+                if n.status is not NodeStatus.HEALTHY and w.evict_at is not None:
+                    w.evict_at = max(w.evict_at, now + self.config.grace_period)
                     restarted += 1
             self.cluster.record_event(
                 EventKind.EVICTIONS_RESUMED,
@@ -229,9 +302,10 @@ class HealthMonitor:
 
     def _restart_deadlines(self, now: float, lag: float) -> None:
         for node in self.cluster.state.nodes.values():
-            node.watch_since = now
-            if node.evict_at is not None:
-                node.evict_at = max(node.evict_at, now + self.config.grace_period)
+            w = self.watch(node.id)
+            w.watch_since = now
+            if w.evict_at is not None:
+                w.evict_at = max(w.evict_at, now + self.config.grace_period)
         self.cluster.record_event(
             EventKind.EVICTIONS_PAUSED,
             f"The engine stalled for {lag:.1f} s (sleep or a blocked loop): heartbeat deadlines "
@@ -241,11 +315,12 @@ class HealthMonitor:
 
     def _evict(self, node: NodeState) -> None:
         count = len(node.pod_ids)
-        self.cluster.record_event(
-            EventKind.EVICTION_STARTED,
-            f"Evicting {count} pod(s) from {node.name} ({node.status_reason or node.status})",
-            node=node,
-            data={"pods": count},
-        )
-        self.cluster.evict(node, reason=f"{node.name} is {node.status}")
-        node.evict_at = None
+        with self.cluster.transaction() as t:
+            t.event(
+                EventKind.EVICTION_STARTED,
+                f"Evicting {count} pod(s) from {node.name} ({node.status_reason or node.status})",
+                obj=node.ref(),
+                data={"pods": count},
+            )
+            placement.evict(t, node, reason=f"{node.name} is {node.status}")
+        self.watch(node.id).evict_at = None

@@ -1,33 +1,70 @@
-"""What a heartbeat does: refresh the node's deadline, move its status, read its pod reports,
-and answer with the desired pods when they changed. It never rewrites the books: a report
-that disagrees with them is recorded as drift and corrected by the desired set.
+"""What a heartbeat does: move the node's status, read its pod reports, and answer with the
+desired pods when they changed. It never rewrites the books: a report that disagrees with
+them is recorded as drift and corrected by the desired set.
+
+Everything a heartbeat changes is committed in one transaction (status, the components it
+was decided on, pod phases and container statuses, events); a heartbeat that changes nothing
+writes nothing. Only the last-heartbeat time is batched (``Cluster.flush``).
+
+Scale: the agent reports only pods whose status changed, and its pod set as a count and a
+digest instead of a list; the reply says how large the next report may be (it grows with the
+pods the node holds) and carries the desired pods inline up to ``DESIRED_INLINE_BYTES``, else
+in pages the agent fetches from ``GET /nodes/{id}/desired`` (docs/protocol.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kube9_desktop.engine.cluster import Cluster
-from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.changes import Changes, Kind
+from kube9_desktop.engine.cluster import Cluster, Txn, incidents
+from kube9_desktop.engine.cluster import nodes as node_ops
+from kube9_desktop.engine.cluster import pods as pod_ops
+from kube9_desktop.engine.errors import Conflict, Kube9Error, UserError
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import (
     COMPONENT_RUNNING,
     REQUIRED_COMPONENTS,
+    SECRET_MASK,
     ContainerStatus,
     NodeStatus,
     PodPhase,
+    components_for,
     cores,
     format_cpu,
 )
 from kube9_desktop.engine.state import NodeState, PodState
+
+REPORT_BASE_BYTES = 16 * 1024
+REPORT_BYTES_PER_POD = 1024
+REPORT_MAX_BYTES = 32 * 1024 * 1024
+DESIRED_INLINE_BYTES = 1024 * 1024
+DESIRED_PAGE_PODS_MAX = 2000
 
 
 class Partitioned(Kube9Error):
     """The node is cut off by an injected partition: its heartbeat is dropped."""
 
     status = 503
+
+
+def report_limit(pod_count: int) -> int:
+    """The largest heartbeat body a node holding ``pod_count`` pods may send.
+
+    16 KiB plus 1 KiB per pod (a full report of every container of every pod fits), at most
+    32 MiB: a node with 10,000 pods may send 10,256 KiB; its agent sends far less (changes).
+    """
+    return min(REPORT_MAX_BYTES, REPORT_BASE_BYTES + REPORT_BYTES_PER_POD * pod_count)
+
+
+def pod_digest(pod_ids: Sequence[int] | set[int]) -> str:
+    """A short digest of a pod set, as the agent computes it (sorted ids, comma-joined)."""
+    text = ",".join(str(i) for i in sorted(pod_ids))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +86,8 @@ class PodReport:
 @dataclass(frozen=True, slots=True)
 class HeartbeatReport:
     pod_ids: tuple[int, ...] | None = None
+    pod_count: int | None = None
+    pod_digest: str | None = None
     cpu_m_avail: int | None = None
     health_status: str | None = None
     components: Mapping[str, str] | None = None
@@ -58,12 +97,23 @@ class HeartbeatReport:
     version: str | None = None
 
 
-def desired_pod(pod: PodState) -> dict[str, Any]:
-    """Everything an agent needs to run one pod (secrets included: only agents get this)."""
+@dataclass(slots=True)
+class AgentSession:
+    """What the engine remembers of one node's agent between heartbeats (never stored)."""
+
+    acked_generation: int | None = None
+    seq: int | None = None
+    drift_signature: tuple[object, ...] | None = None
+    count: int = 0
+
+
+def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
+    """Everything an agent needs to run one pod (secrets in clear only for the node's agent)."""
     spec = pod.spec
     return {
         "id": pod.id,
         "name": spec.name,
+        "namespace": spec.namespace,
         "cpu_req": cores(spec.request.cpu_m),
         "memory_req": spec.request.mem_mi,
         "containers": [
@@ -77,7 +127,14 @@ def desired_pod(pod: PodState) -> dict[str, Any]:
             }
             for c in spec.containers
         ],
-        "env": [{"name": i.key, "value": i.value, "secret": i.is_secret} for i in spec.config],
+        "env": [
+            {
+                "name": i.key,
+                "value": SECRET_MASK if mask_secrets and i.is_secret else i.value,
+                "secret": i.is_secret,
+            }
+            for i in spec.config
+        ],
         "volumes": [
             {"name": v.name, "type": v.type, "size": v.size, "path": v.path} for v in spec.volumes
         ],
@@ -95,154 +152,270 @@ def _phase_from_report(pod: PodState, reported: str) -> PodPhase:
     return PodPhase.RUNNING if pod.phase is PodPhase.RUNNING else PodPhase.SCHEDULED
 
 
-def _apply_components(node: NodeState, components: Mapping[str, str] | None) -> None:
-    if components is None:
-        if all(v == "unknown" for v in node.components.values()):
-            # A hand-written heartbeat without components: an agent that does not report them.
-            node.components = {c: COMPONENT_RUNNING for c in node.components}
-        return
-    current = node.components
-    if not components.items() <= current.items():  # something changed
-        node.components = {**current, **components}  # a new dict: flushes hold the old one
+class Heartbeats:
+    """Applies heartbeats to the cluster; keeps each agent's session (acks, drift, sequence)."""
 
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        interval: float,
+        fault_active: Callable[[int], bool] = lambda _node_id: False,
+    ) -> None:
+        self.cluster = cluster
+        self.interval = interval
+        self._fault_active = fault_active
+        self.sessions: dict[int, AgentSession] = {}
+        self.received = 0
+        # A pod's spec never changes: its desired entry and encoded size are made once.
+        self._desired: dict[int, tuple[dict[str, Any], int]] = {}
+        cluster.bus.subscribe_changes(self._on_changes)
 
-def _update_status(cluster: Cluster, node: NodeState) -> None:
-    down = [c for c in REQUIRED_COMPONENTS if node.components.get(c) != COMPONENT_RUNNING]
-    if node.status is NodeStatus.FAILED:
-        return  # stays failed until the user asks for recovery
-    if not down and node.status is not NodeStatus.HEALTHY:
-        was_incident = node.incident_id is not None or node.status in (
-            NodeStatus.UNHEALTHY,
-            NodeStatus.RECOVERING,
-        )
-        cluster.set_status(
-            node,
-            NodeStatus.HEALTHY,
-            "",
-            EventKind.NODE_RECOVERED if was_incident else EventKind.NODE_READY,
-            message=(
-                f"Node {node.name} recovered: heartbeating again"
-                if was_incident
-                else f"Node {node.name} is ready (first heartbeat)"
-            ),
-            close_incident="recovered" if node.incident_id is not None else None,
-        )
-    elif down and node.status in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING):
-        reason = ", ".join(f"{c} {node.components.get(c, 'missing')}" for c in down)
-        cluster.set_status(
-            node,
-            NodeStatus.UNHEALTHY,
-            reason,
-            EventKind.NODE_DETECTED,
-            message=f"Node {node.name} is unhealthy: {reason}",
-            open_incident="component",
-        )
+    def _on_changes(self, changes: Changes) -> None:
+        for pod_id in changes.removed.get(Kind.POD, {}):
+            self._desired.pop(pod_id, None)
+        for node_id in changes.removed.get(Kind.NODE, {}):
+            self.sessions.pop(node_id, None)
 
+    def _desired_entry(self, pod: PodState, manual: bool) -> tuple[dict[str, Any], int]:
+        if manual:
+            entry = desired_pod(pod, mask_secrets=True)
+            return entry, len(json.dumps(entry))
+        found = self._desired.get(pod.id)
+        if found is None:
+            entry = desired_pod(pod)
+            found = self._desired[pod.id] = (entry, len(json.dumps(entry)))
+        return found
 
-def _apply_pod_reports(cluster: Cluster, node: NodeState, pods: tuple[PodReport, ...]) -> None:
-    state = cluster.state
-    at = cluster.clock.now()
-    phases: list[tuple[PodState, PodPhase, str]] = []
-    for report in pods:
-        pod = state.pods.get(report.id)
-        if pod is None or pod.node_id != node.id:
-            continue  # not ours (any more): the desired set tells the agent to stop it
-        previous = pod.containers
-        pod.containers = {
-            c.name: ContainerStatus(c.name, c.state, c.exit_code, c.restarts, c.reason)
-            for c in report.containers
+    def session(self, node_id: int) -> AgentSession:
+        session = self.sessions.get(node_id)
+        if session is None:
+            session = self.sessions[node_id] = AgentSession()
+        return session
+
+    def forget(self, node_id: int) -> None:
+        self.sessions.pop(node_id, None)
+
+    def body_limit(self, node_id: int) -> int:
+        node = self.cluster.state.nodes.get(node_id)
+        return report_limit(len(node.pod_ids) if node is not None else 0)
+
+    # ---- the heartbeat -----------------------------------------------------------------
+
+    def process(
+        self, node_id: int, report: HeartbeatReport, *, manual: bool = False
+    ) -> dict[str, Any]:
+        """Apply one heartbeat and build the reply the agent acts on.
+
+        ``manual`` (the admin token, not the node's own agent): the report is applied the same
+        way, but the reply masks secrets.
+        """
+        cluster = self.cluster
+        node = cluster.node(node_id)
+        components = self._checked_components(node, report.components)
+        now = cluster.clock.now()
+        node.last_heartbeat_at = now
+        cluster.dirty_heartbeats[node.id] = now
+        session = self.session(node.id)
+        session.count += 1
+        session.seq = report.seq
+        self.received += 1
+        with cluster.transaction() as t:
+            if components is not None:
+                node_ops.set_components(t, node, components)  # stored with any status change
+            self._update_status(t, node)
+            if report.pods:
+                self._apply_pod_reports(t, node, report.pods)
+            self._check_drift(t, node, report, session)
+        if report.generation == node.generation and session.acked_generation != node.generation:
+            session.acked_generation = node.generation
+        reply: dict[str, Any] = {
+            "message": "Heartbeat received",
+            "node_status": str(node.status),
+            "should_stop_heartbeat": False,
+            "heartbeat_interval_s": self.interval,
+            "generation": node.generation,
+            "max_report_bytes": report_limit(len(node.pod_ids)),
         }
-        pod.last_report = at
-        cluster.dirty_reports[pod.id] = (
-            [
-                {"name": c.name, "state": c.state, "exit_code": c.exit_code,
-                 "restarts": c.restarts}
+        if session.count == 1:
+            reply["report_all"] = True  # a new session (or a restarted engine): send everything
+        if report.generation != node.generation or session.acked_generation is None:
+            entries = [self._desired_entry(p, manual) for p in cluster.state.pods_of(node)]
+            if sum(size for _, size in entries) + len(entries) > DESIRED_INLINE_BYTES:
+                # Too large for one reply: the agent fetches it in pages, then applies it whole.
+                reply["desired_pods_url"] = f"/nodes/{node.id}/desired?generation={node.generation}"
+                reply["desired_pods_count"] = len(entries)
+            else:
+                reply["desired_pods"] = [entry for entry, _ in entries]
+        return reply
+
+    def desired_page(
+        self, node_id: int, generation: int, offset: int, limit: int, *, manual: bool = False
+    ) -> dict[str, Any]:
+        """One page of a node's desired pods (for sets too large to ride in a reply)."""
+        node = self.cluster.node(node_id)
+        if generation != node.generation:
+            raise Conflict(
+                f"generation {generation} is stale (the node's desired pods are at "
+                f"{node.generation}): take the set from the next heartbeat",
+                field="generation",
+                generation=node.generation,
+            )
+        pods = sorted(self.cluster.state.pods_of(node), key=lambda p: p.id)
+        limit = max(1, min(limit, DESIRED_PAGE_PODS_MAX))
+        page = pods[offset : offset + limit]
+        end = offset + len(page)
+        return {
+            "generation": node.generation,
+            "total": len(pods),
+            "offset": offset,
+            "pods": [self._desired_entry(p, manual)[0] for p in page],
+            "next_offset": end if end < len(pods) else None,
+        }
+
+    # ---- parts -------------------------------------------------------------------------
+
+    @staticmethod
+    def _checked_components(
+        node: NodeState, reported: Mapping[str, str] | None
+    ) -> dict[str, str] | None:
+        """The node's components after this report; names must be this node type's own."""
+        known = components_for(node.node_type)
+        if reported is None:
+            if all(v == "unknown" for v in node.components.values()):
+                # A hand-written heartbeat without components: an agent that does not report them.
+                return {c: COMPONENT_RUNNING for c in known}
+            return None
+        unknown = sorted(set(reported) - set(known))
+        if unknown:
+            raise UserError(
+                f"components: {unknown[0][:40]!r} is not a component of a {node.node_type} "
+                f"node (it has {', '.join(known)})",
+                field="components",
+            )
+        if reported.items() <= node.components.items():
+            return None
+        return {**node.components, **reported}
+
+    def _update_status(self, t: Txn, node: NodeState) -> None:
+        down = [c for c in REQUIRED_COMPONENTS if node.components.get(c) != COMPONENT_RUNNING]
+        if node.status is NodeStatus.FAILED:
+            return  # stays failed until the user asks for recovery
+        if not down and node.status is not NodeStatus.HEALTHY:
+            was_incident = node.id in t.state.open_incidents or node.status in (
+                NodeStatus.UNHEALTHY,
+                NodeStatus.RECOVERING,
+            )
+            node_ops.set_status(
+                t,
+                node,
+                NodeStatus.HEALTHY,
+                "",
+                EventKind.NODE_RECOVERED if was_incident else EventKind.NODE_READY,
+                message=(
+                    f"Node {node.name} recovered: heartbeating again"
+                    if was_incident
+                    else f"Node {node.name} is ready (first heartbeat)"
+                ),
+            )
+            if not self._fault_active(node.id):
+                incidents.close_incident(t, node, "recovered")
+        elif down and node.status in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING):
+            reason = ", ".join(f"{c} {node.components.get(c, 'missing')}" for c in down)
+            incidents.detected(t, node, "component")
+            node_ops.set_status(
+                t,
+                node,
+                NodeStatus.UNHEALTHY,
+                reason,
+                EventKind.NODE_DETECTED,
+                message=f"Node {node.name} is unhealthy: {reason}",
+            )
+
+    def _apply_pod_reports(self, t: Txn, node: NodeState, pods: tuple[PodReport, ...]) -> None:
+        state = t.state
+        updates: list[tuple[PodState, PodPhase, str, dict[str, ContainerStatus] | None]] = []
+        for report in pods:
+            pod = state.pods.get(report.id)
+            if pod is None or pod.node_id != node.id:
+                continue  # not ours (any more): the desired set tells the agent to stop it
+            pod.last_report = t.now
+            previous = pod.containers
+            containers = {
+                c.name: ContainerStatus(c.name, c.state, c.exit_code, c.restarts, c.reason)
                 for c in report.containers
-            ],
-            at,
+            }
+            for c in report.containers:
+                before = previous.get(c.name)
+                if before is not None and c.restarts > before.restarts:
+                    t.event(
+                        EventKind.POD_RESTARTED,
+                        f"Container {c.name} of pod {pod.name} restarted (restart #{c.restarts}"
+                        + (f", last exit code {c.exit_code}" if c.exit_code is not None else "")
+                        + ")",
+                        obj=pod.ref(),
+                        related=node.ref(),
+                        data={"container": c.name, "restarts": c.restarts,
+                              "exit_code": c.exit_code},
+                    )  # fmt: skip
+            phase = _phase_from_report(pod, report.phase)
+            reason = "; ".join(f"{c.name}: {c.reason}" for c in report.containers if c.reason)
+            reason = reason if phase is PodPhase.FAILED else ""
+            updates.append((pod, phase, reason, containers if containers != previous else None))
+        pod_ops.set_pod_status(t, updates)  # one write for the whole report, not one per pod
+
+    def _check_drift(
+        self, t: Txn, node: NodeState, report: HeartbeatReport, session: AgentSession
+    ) -> None:
+        if report.generation is not None and report.generation != node.generation:
+            return  # the agent has not applied the current desired set yet: not drift, just lag
+        free_cpu = node.free.cpu_m
+        ids = report.pod_ids
+        if ids is not None:
+            # Same length and same set: no duplicates either (the books are a set).
+            ids_differ = len(ids) != len(node.pod_ids) or set(ids) != node.pod_ids
+        elif report.pod_count is not None:
+            ids_differ = report.pod_count != len(node.pod_ids) or (
+                report.pod_digest is not None and report.pod_digest != pod_digest(node.pod_ids)
+            )
+        else:
+            ids_differ = False
+        if not ids_differ and (report.cpu_m_avail is None or report.cpu_m_avail == free_cpu):
+            session.drift_signature = None
+            return  # the common case, decided without sorting anything
+        books_ids = tuple(sorted(node.pod_ids))
+        reported: tuple[int, ...] | str | None = (
+            tuple(sorted(ids)) if ids is not None else
+            (f"{report.pod_count} pods" if report.pod_count is not None else None)
         )  # fmt: skip
-        for c in report.containers:
-            before = previous.get(c.name)
-            if before is not None and c.restarts > before.restarts:
-                cluster.record_event(
-                    EventKind.POD_RESTARTED,
-                    f"Container {c.name} of pod {pod.name} restarted (restart #{c.restarts}"
-                    + (f", last exit code {c.exit_code}" if c.exit_code is not None else "")
-                    + ")",
-                    node=node,
-                    pod=pod,
-                    data={"container": c.name, "restarts": c.restarts, "exit_code": c.exit_code},
-                )
-        phase = _phase_from_report(pod, report.phase)
-        reason = "; ".join(f"{c.name}: {c.reason}" for c in report.containers if c.reason)
-        if phase is not pod.phase or (phase is PodPhase.FAILED and reason != pod.reason):
-            phases.append((pod, phase, reason if phase is PodPhase.FAILED else ""))
-    cluster.set_pod_phases(phases)  # one commit for the whole report, not one per pod
+        signature = (reported, report.pod_digest, report.cpu_m_avail, books_ids, free_cpu)
+        if signature == session.drift_signature:
+            return
+        session.drift_signature = signature
+        parts = []
+        if isinstance(reported, tuple) and reported != books_ids:
+            parts.append(f"pods {_ids_text(reported)} (books: {_ids_text(books_ids)})")
+        elif isinstance(reported, str) and ids_differ:
+            parts.append(f"{reported} (books: {len(books_ids)}, or other pods)")
+        if report.cpu_m_avail is not None and report.cpu_m_avail != free_cpu:
+            parts.append(
+                f"{format_cpu(report.cpu_m_avail)} CPU free (books: {format_cpu(free_cpu)})"
+            )
+        if not parts:
+            return
+        t.event(
+            EventKind.DRIFT,
+            f"Node {node.name} reports {' and '.join(parts)}; the books stand and the node "
+            "is sent its desired pods",
+            obj=node.ref(),
+            data={
+                "reported_pod_ids": list(reported) if isinstance(reported, tuple) else None,
+                "books_pod_count": len(books_ids),
+            },
+        )
+        node.generation += 1  # a new generation makes the reply carry the desired set again
 
 
-def _check_drift(cluster: Cluster, node: NodeState, report: HeartbeatReport) -> None:
-    if report.generation is not None and report.generation != node.generation:
-        return  # the agent has not applied the current desired set yet: not drift, just lag
-    free_cpu = node.free.cpu_m
-    ids = report.pod_ids
-    # Same length and same set: no duplicates either (the books are a set).
-    ids_differ = ids is not None and (len(ids) != len(node.pod_ids) or set(ids) != node.pod_ids)
-    if not ids_differ and (report.cpu_m_avail is None or report.cpu_m_avail == free_cpu):
-        node.drift_signature = None
-        return  # the common case, decided without sorting anything
-    books_ids = tuple(sorted(node.pod_ids))
-    reported_ids = tuple(sorted(ids)) if ids is not None else None
-    signature = (reported_ids, report.cpu_m_avail, books_ids, free_cpu)
-    if signature == node.drift_signature:
-        return
-    node.drift_signature = signature
-    parts = []
-    if reported_ids is not None and reported_ids != books_ids:
-        parts.append(f"pods {list(reported_ids)} (books: {list(books_ids)})")
-    if report.cpu_m_avail is not None and report.cpu_m_avail != free_cpu:
-        parts.append(f"{format_cpu(report.cpu_m_avail)} CPU free (books: {format_cpu(free_cpu)})")
-    cluster.record_event(
-        EventKind.DRIFT,
-        f"Node {node.name} reports {' and '.join(parts)}; the books stand and the node "
-        "is sent its desired pods",
-        node=node,
-        data={"reported_pod_ids": list(reported_ids or ()), "books_pod_ids": list(books_ids)},
-    )
-    node.generation += 1  # a new generation makes the reply carry the desired set again
-
-
-def process_heartbeat(
-    cluster: Cluster, node_id: int, report: HeartbeatReport, *, interval: float
-) -> dict[str, Any]:
-    """Apply one heartbeat and build the reply the agent acts on."""
-    node = cluster.node(node_id)
-    now = cluster.clock.monotonic()
-    if node.partition_until is not None and now < node.partition_until:
-        raise Partitioned("partitioned", node=node.name)
-    node.last_heartbeat_mono = now
-    node.last_heartbeat_at = cluster.clock.now()
-    node.heartbeat_count += 1
-    node.agent_seq = report.seq
-    cluster.heartbeats_received += 1
-    cluster.dirty_heartbeats[node.id] = (node.last_heartbeat_at, node.components)
-    _apply_components(node, report.components)
-    _update_status(cluster, node)
-    if report.pods:
-        _apply_pod_reports(cluster, node, report.pods)
-    _check_drift(cluster, node, report)
-    if report.generation == node.generation and node.acked_generation != node.generation:
-        node.acked_generation = node.generation
-    reply: dict[str, Any] = {
-        "message": "Heartbeat received",
-        "node_status": str(node.status),
-        "should_stop_heartbeat": False,
-        "heartbeat_interval_s": interval,
-        "generation": node.generation,
-        "component_faults": dict(node.component_faults),
-    }
-    if report.generation != node.generation or node.acked_generation is None:
-        reply["desired_pods"] = [desired_pod(p) for p in cluster.state.pods_of(node)]
-    if node.pending_kills:
-        reply["kill"] = node.pending_kills
-        node.pending_kills = []
-    return reply
+def _ids_text(ids: tuple[int, ...], limit: int = 20) -> str:
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return f"[{shown}{', …' if len(ids) > limit else ''}] ({len(ids)})"

@@ -8,12 +8,20 @@ consistent with the pods.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kube9_desktop.engine.model import NodeStatus, PodPhase, Resources
 from kube9_desktop.engine.scheduler import is_eligible
 from kube9_desktop.engine.state import ClusterState
 
 
-def check_invariants(state: ClusterState, *, evictions_settled: bool = False) -> list[str]:
+def check_invariants(
+    state: ClusterState,
+    *,
+    evictions_settled: bool = False,
+    eviction_scheduled: Callable[[int], bool] = lambda _node_id: False,
+) -> list[str]:
+    """``eviction_scheduled(node_id)``: the health monitor still has an eviction due there."""
     problems: list[str] = []
     bound_to: dict[int, int] = {}
     for node in state.nodes.values():
@@ -44,7 +52,7 @@ def check_invariants(state: ClusterState, *, evictions_settled: bool = False) ->
             evictions_settled
             and node.pod_ids
             and node.status in (NodeStatus.UNHEALTHY, NodeStatus.FAILED)
-            and node.evict_at is None
+            and not eviction_scheduled(node.id)
         ):
             problems.append(f"node {node.name} is {node.status} but still holds pods")
     ips: dict[str, str] = {}
@@ -61,6 +69,10 @@ def check_invariants(state: ClusterState, *, evictions_settled: bool = False) ->
                 problems.append(f"pod {pod.name} is unbound but not pending")
             if pod.phase is not PodPhase.PENDING:
                 problems.append(f"pod {pod.name} is unbound but {pod.phase}")
+        if state.pod_ids.get((pod.namespace, pod.name)) != pod.id:
+            problems.append(f"pod {pod.namespace}/{pod.name} is not indexed by its name")
+        if pod.namespace not in state.namespaces:
+            problems.append(f"pod {pod.name} is in a missing namespace {pod.namespace}")
         if pod.ip in ips:
             problems.append(f"pods {ips[pod.ip]} and {pod.name} share IP {pod.ip}")
         ips[pod.ip] = pod.name

@@ -13,6 +13,7 @@ from typing import Any
 
 from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
 from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
 
 
 class NodeType(StrEnum):
@@ -35,13 +36,6 @@ class PodPhase(StrEnum):
     FAILED = "failed"
     SUCCEEDED = "succeeded"
     TERMINATING = "terminating"
-
-
-class FaultMode(StrEnum):
-    CRASH = "crash"
-    HANG = "hang"
-    PARTITION = "partition"
-    COMPONENT = "component"
 
 
 # Component names are wire vocabulary: the agent (which ships alone) owns them.
@@ -152,6 +146,8 @@ class NodeSpec:
     name: str
     node_type: NodeType
     capacity: Resources
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +157,9 @@ class PodSpec:
     containers: tuple[ContainerSpec, ...]
     volumes: tuple[VolumeSpec, ...] = ()
     config: tuple[ConfigItem, ...] = ()
+    namespace: str = DEFAULT_NAMESPACE
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -259,6 +258,7 @@ class Decision:
 @dataclass(frozen=True, slots=True)
 class NodeView:
     id: int
+    uid: str
     name: str
     node_type: NodeType
     capacity: Resources
@@ -275,7 +275,10 @@ class NodeView:
     faults: tuple[str, ...]
     created_at: datetime
     schedulable: bool = False
-    cordoned: bool = False
+    cordoned: bool = False  # spec.unschedulable: no new pods (being deleted or drained)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    resource_version: int = 0
 
     @property
     def free(self) -> Resources:
@@ -285,6 +288,7 @@ class NodeView:
 @dataclass(frozen=True, slots=True)
 class PodView:
     id: int
+    uid: str
     name: str
     spec: PodSpec
     node_id: int | None
@@ -296,10 +300,35 @@ class PodView:
     created_at: datetime
     reason: str = ""
     last_report: datetime | None = None
+    resource_version: int = 0
 
     @property
     def request(self) -> Resources:
         return self.spec.request
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self.spec.labels
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return self.spec.annotations
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceView:
+    id: int
+    uid: str
+    name: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    created_at: datetime
+    resource_version: int
+    pod_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,4 +344,5 @@ class ClusterSummary:
     scheduler: str = "best-fit"
     heartbeats_per_s: float = 0.0
     evictions_paused: bool = False
+    resource_version: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.errors import RuntimeUnavailable
@@ -85,8 +86,20 @@ async def finish_or_cancel(tasks: list[asyncio.Task[None]], grace: float) -> Non
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+@dataclass(slots=True)
+class RecoveryBooks:
+    """The controller's own books for one node (monotonic seconds); never stored."""
+
+    next_at: float | None = None
+    healthy_since: float | None = None
+
+
 class RecoveryController:
-    """Applies ``decide`` to every node on a timer; restarts run as tasks, one per node."""
+    """Applies ``decide`` to every node on a timer; restarts run as tasks, one per node.
+
+    ``partitioned(node_id)`` comes from the fault injector; ``on_restart(node_id)`` lets the
+    engine clear what a restart clears (a frozen process, component faults) before it runs.
+    """
 
     def __init__(
         self,
@@ -95,17 +108,48 @@ class RecoveryController:
         config: RecoveryConfig,
         restart: RestartFn,
         runtime_available: Callable[[], bool] = lambda: True,
+        partitioned: Callable[[int], bool] = lambda _node_id: False,
+        on_restart: Callable[[int], None] = lambda _node_id: None,
     ) -> None:
         self.cluster = cluster
         self.clock = clock
         self.config = config
         self._restart = restart
         self._runtime_available = runtime_available
+        self._partitioned = partitioned
+        self._on_restart = on_restart
         self._task: asyncio.Task[None] | None = None
         self._restarts: dict[int, asyncio.Task[None]] = {}
+        self.books: dict[int, RecoveryBooks] = {}
+        cluster.bus.subscribe_changes(self._on_changes)
+
+    def _books(self, node_id: int) -> RecoveryBooks:
+        found = self.books.get(node_id)
+        if found is None:
+            found = self.books[node_id] = RecoveryBooks()
+        return found
+
+    def _on_changes(self, changes: Changes) -> None:
+        for node_id in changes.removed.get(Kind.NODE, {}):
+            self.books.pop(node_id, None)
+        now = self.clock.monotonic()
+        for node_id in changes.ids(Kind.NODE):
+            node = self.cluster.state.nodes.get(node_id)
+            if node is None:
+                continue
+            books = self._books(node_id)
+            if node.status is NodeStatus.HEALTHY:
+                if books.healthy_since is None:
+                    books.healthy_since = now
+            else:
+                books.healthy_since = None
 
     def start(self) -> None:
         if self._task is None:
+            now = self.clock.monotonic()
+            for node in self.cluster.state.nodes.values():
+                if node.status is NodeStatus.HEALTHY:
+                    self._books(node.id).healthy_since = now
             self._task = asyncio.create_task(
                 tick_forever(self.tick, self.config.tick, "recovery"), name="recovery"
             )
@@ -123,32 +167,37 @@ class RecoveryController:
         await finish_or_cancel(list(self._restarts.values()), grace)
         self._restarts.clear()
 
+    def next_attempt_at(self, node_id: int) -> float | None:
+        found = self.books.get(node_id)
+        return found.next_at if found is not None else None
+
     def tick(self) -> None:
         now = self.clock.monotonic()
         available = self._runtime_available()
         for node in list(self.cluster.state.nodes.values()):
             if node.id in self._restarts:
                 continue
+            books = self._books(node.id)
             action = decide(
                 status=node.status,
                 attempts=node.recovery_attempts,
-                next_at=node.next_recovery_at,
-                healthy_since=node.healthy_since,
-                partitioned=node.partition_until is not None,
+                next_at=books.next_at,
+                healthy_since=books.healthy_since,
+                partitioned=self._partitioned(node.id),
                 runtime_available=available,
                 now=now,
                 config=self.config,
             )
             try:
-                self._apply(node, action, now)
+                self._apply(node, books, action, now)
             except Exception:
                 log.exception("recovery of node %s failed", node.name)
 
-    def _apply(self, node: NodeState, action: Action, now: float) -> None:
+    def _apply(self, node: NodeState, books: RecoveryBooks, action: Action, now: float) -> None:
         cfg = self.config
         if action is Action.SCHEDULE:
             delay = backoff_delay(node.recovery_attempts + 1, cfg.backoff, cfg.backoff_cap)
-            node.next_recovery_at = now + delay
+            books.next_at = now + delay
         elif action is Action.RESET:
             self.cluster.set_recovery_attempts(node, 0)
         elif action is Action.FAIL:
@@ -160,7 +209,7 @@ class RecoveryController:
                 EventKind.NODE_FAILED,
                 close_incident="failed",
             )
-            node.next_recovery_at = None
+            books.next_at = None
         elif action is Action.RESTART:
             attempt = node.recovery_attempts + 1
             wait = backoff_delay(attempt, cfg.backoff, cfg.backoff_cap)
@@ -172,9 +221,8 @@ class RecoveryController:
 
     def begin_restart(self, node: NodeState, reason: str, attempt: int) -> None:
         """Mark the node recovering, then restart it through the runtime in a task."""
-        node.next_recovery_at = None
-        node.hung = False
-        node.component_faults.clear()
+        self._books(node.id).next_at = None
+        self._on_restart(node.id)
         self.cluster.set_status(
             node,
             NodeStatus.RECOVERING,
@@ -184,7 +232,6 @@ class RecoveryController:
             recovery_attempts=attempt,
             data={"attempt": attempt},
         )
-        node.watch_since = self.clock.monotonic()
         task = asyncio.create_task(self._restart_one(node), name=f"restart-{node.name}")
         self._restarts[node.id] = task
 

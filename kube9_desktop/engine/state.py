@@ -6,13 +6,16 @@ handed out is a frozen view.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerStatus,
     Decision,
+    NamespaceView,
     NodeStatus,
     NodeType,
     NodeView,
@@ -22,6 +25,9 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.cluster.incidents import OpenIncident
 
 # 10.244.0.0/14: 262,142 pod IPs. A /16 (65,534) is short of the 100,000 pods a KWOK-sized
 # cluster holds.
@@ -79,7 +85,14 @@ class IpPool:
 
 @dataclass(slots=True, eq=False)
 class NodeState:
+    """A node as stored, plus the books the scheduler reads (allocation, bound pods).
+
+    Controllers keep their own bookkeeping (deadlines, back-off, faults, agent sessions); only
+    the cluster's transaction steps change this record.
+    """
+
     id: int
+    uid: str
     name: str
     node_type: NodeType
     capacity: Resources
@@ -90,51 +103,31 @@ class NodeState:
     status_reason: str = ""
     components: dict[str, str] = field(default_factory=dict)
     runtime_handle: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
     allocated: Resources = field(default_factory=Resources)
     pod_ids: set[int] = field(default_factory=set)
-    cordoned: bool = False  # being deleted/drained: no new pods
+    cordoned: bool = False  # spec.unschedulable: no new pods (being deleted or drained)
     recovery_attempts: int = 0
-    # Desired-pods generation: bumped whenever the bound set changes; the agent echoes it.
+    resource_version: int = 0
+    # The bound set's version: bumped whenever it changes; agents echo the one they applied.
     generation: int = 1
-    acked_generation: int | None = None
-    last_heartbeat_mono: float | None = None
     last_heartbeat_at: datetime | None = None
-    # Health bookkeeping (monotonic seconds).
-    watch_since: float = 0.0  # start of the current deadline window (launch, restart, reset)
-    healthy_since: float | None = None
-    unhealthy_since: float | None = None
-    evict_at: float | None = None
-    next_recovery_at: float | None = None
-    # Faults.
-    partition_until: float | None = None
-    hung: bool = False
-    component_faults: dict[str, str] = field(default_factory=dict)
-    pending_kills: list[dict[str, object]] = field(default_factory=list)
-    incident_id: int | None = None
-    # What the agent last said.
-    agent_seq: int | None = None
-    reported_pod_ids: tuple[int, ...] | None = None
-    drift_signature: tuple[object, ...] | None = None
-    heartbeat_count: int = 0
 
     @property
     def free(self) -> Resources:
         return self.capacity - self.allocated
 
-    @property
-    def fault_labels(self) -> tuple[str, ...]:
-        labels = []
-        if self.partition_until is not None:
-            labels.append("partitioned")
-        if self.hung:
-            labels.append("hung")
-        labels.extend(f"{c} {s}" for c, s in sorted(self.component_faults.items()))
-        return tuple(labels)
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Node", self.id, self.uid, self.name)
 
-    def view(self, now_mono: float) -> NodeView:
-        since = None if self.last_heartbeat_mono is None else now_mono - self.last_heartbeat_mono
+    def view(self, now: datetime, faults: tuple[str, ...] = ()) -> NodeView:
+        since = None
+        if self.last_heartbeat_at is not None:
+            since = round(max(0.0, (now - self.last_heartbeat_at).total_seconds()), 3)
         return NodeView(
             id=self.id,
+            uid=self.uid,
             name=self.name,
             node_type=self.node_type,
             capacity=self.capacity,
@@ -144,20 +137,24 @@ class NodeState:
             components=dict(self.components),
             pod_ids=tuple(sorted(self.pod_ids)),
             last_heartbeat=self.last_heartbeat_at,
-            seconds_since_heartbeat=None if since is None else round(max(0.0, since), 3),
+            seconds_since_heartbeat=since,
             recovery_attempts=self.recovery_attempts,
             runtime=self.runtime,
             runtime_handle=self.runtime_handle,
-            faults=self.fault_labels,
+            faults=faults,
             created_at=self.created_at,
             schedulable=is_eligible(self),
             cordoned=self.cordoned,
+            labels=dict(self.labels),
+            annotations=dict(self.annotations),
+            resource_version=self.resource_version,
         )
 
 
 @dataclass(slots=True, eq=False)
 class PodState:
     id: int
+    uid: str
     spec: PodSpec
     ip: str
     phase: PodPhase
@@ -167,14 +164,26 @@ class PodState:
     reason: str = ""
     containers: dict[str, ContainerStatus] = field(default_factory=dict)
     last_report: datetime | None = None
+    resource_version: int = 0
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self.spec.labels
+
+    @property
     def request(self) -> Resources:
         return self.spec.request
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Pod", self.id, self.uid, self.spec.name, self.spec.namespace)
 
     def view(self, node_name: str | None) -> PodView:
         statuses = tuple(
@@ -182,6 +191,7 @@ class PodState:
         )
         return PodView(
             id=self.id,
+            uid=self.uid,
             name=self.spec.name,
             spec=self.spec,
             node_id=self.node_id,
@@ -193,7 +203,28 @@ class PodState:
             created_at=self.created_at,
             reason=self.reason,
             last_report=self.last_report,
+            resource_version=self.resource_version,
         )
+
+
+@dataclass(slots=True, eq=False)
+class NamespaceState:
+    id: int
+    uid: str
+    name: str
+    created_at: datetime
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    resource_version: int = 0
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Namespace", self.id, self.uid, self.name)
+
+    def view(self, pod_count: int) -> NamespaceView:
+        return NamespaceView(
+            self.id, self.uid, self.name, dict(self.labels), dict(self.annotations),
+            self.created_at, self.resource_version, pod_count,
+        )  # fmt: skip
 
 
 class ClusterState:
@@ -203,7 +234,10 @@ class ClusterState:
         self.nodes: dict[int, NodeState] = {}
         self.node_ids: dict[str, int] = {}
         self.pods: dict[int, PodState] = {}
-        self.pod_ids: dict[str, int] = {}
+        self.pod_ids: dict[tuple[str, str], int] = {}  # (namespace, name) -> id
+        self.namespaces: dict[str, NamespaceState] = {}
+        self.namespace_pods: dict[str, set[int]] = {}
+        self.open_incidents: dict[int, OpenIncident] = {}  # node id -> its open incident
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
         self.index = SchedulingIndex()
         self.ips = IpPool()
@@ -237,7 +271,8 @@ class ClusterState:
 
     def add_pod(self, pod: PodState) -> None:
         self.pods[pod.id] = pod
-        self.pod_ids[pod.spec.name] = pod.id
+        self.pod_ids[(pod.spec.namespace, pod.spec.name)] = pod.id
+        self.namespace_pods.setdefault(pod.spec.namespace, set()).add(pod.id)
         self.ips.reserve(pod.ip)
         if pod.node_id is not None:
             self._attach(pod, self.nodes[pod.node_id])
@@ -249,7 +284,8 @@ class ClusterState:
             self.unbind(pod)
         self.pending.pop(pod.id, None)
         del self.pods[pod.id]
-        del self.pod_ids[pod.spec.name]
+        del self.pod_ids[(pod.spec.namespace, pod.spec.name)]
+        self.namespace_pods.get(pod.spec.namespace, set()).discard(pod.id)
         self.ips.release(pod.ip)
 
     def bind(self, pod: PodState, node: NodeState) -> None:
@@ -293,3 +329,10 @@ class ClusterState:
 
     def pending_pods(self) -> Iterable[PodState]:
         return (self.pods[p] for p in self.pending)
+
+    def pod_by_name(self, namespace: str, name: str) -> PodState | None:
+        pod_id = self.pod_ids.get((namespace, name))
+        return None if pod_id is None else self.pods[pod_id]
+
+    def pods_in(self, namespace: str) -> list[PodState]:
+        return [self.pods[p] for p in sorted(self.namespace_pods.get(namespace, ()))]

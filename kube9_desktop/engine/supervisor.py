@@ -30,12 +30,14 @@ class NodeSupervisor:
         api_url: Callable[[], str],
         heartbeat_interval: float,
         cluster_name: str = "default",
+        on_adopted_paused: Callable[[int], None] = lambda _node_id: None,
     ) -> None:
         self.cluster = cluster
         self.runtime = runtime
         self._api_url = api_url
         self.heartbeat_interval = heartbeat_interval
         self.cluster_name = cluster_name
+        self._on_adopted_paused = on_adopted_paused  # the fault injector notes it as hung
         self.runtime_available = True
         self.runtime_problem = ""
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -145,8 +147,12 @@ class NodeSupervisor:
                     log.exception("adopting node %s failed; it will be restarted", f.name)
                     continue
                 adopted.add(node.id)
-                node.runtime_handle = handle.handle
-                node.hung = f.state is RuntimeState.PAUSED
+                if handle.handle != node.runtime_handle:
+                    self.cluster.set_runtime_handle(
+                        node, handle.handle, f"Node {node.name} adopted ({handle.handle[:12]})"
+                    )
+                if f.state is RuntimeState.PAUSED:
+                    self._on_adopted_paused(node.id)
                 counts["adopted"] += 1
             elif node is None or node.name != f.name:
                 try:

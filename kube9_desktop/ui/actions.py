@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox, QStyle, QWidget
 
-from kube9_desktop.engine.model import NodeStatus, NodeView, PodPhase, PodView
+from kube9_desktop.engine.changes import Kind
+from kube9_desktop.engine.model import NodeView, PodView
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.dialogs.about import AboutDialog
@@ -192,51 +193,42 @@ class ClusterActions(QObject):
         return self.bridge.pod(self.item.id)
 
     def update_enabled(self) -> None:
+        """Enable what the engine would accept for the selection, saying why not otherwise.
+
+        The rules are the engine's own (``fault_refusal``, ``recover_refusal``,
+        ``kill_refusal``), so the window never refuses what the API accepts, or the reverse.
+        """
         attached = self.bridge.attached
         node, pod = self.selected_node(), self.selected_pod()
         self.add_node.setEnabled(attached)
         self.create_pod.setEnabled(attached)
-        injectable = node is not None and node.status is NodeStatus.HEALTHY and not node.faults
-        why_not = (
-            "Select a node in the tree first"
-            if node is None
-            else f"{node.name} is {node.status}"
-            + (f" ({', '.join(node.faults)})" if node.faults else "")
-            + ": faults go into healthy nodes (Recover first)"
-        )
-        for action in (
-            self.simulate_failure,
-            self.crash,
-            self.hang,
-            self.partition,
-            self.component,
+        if node is None:
+            why_not: str | None = "Select a node in the tree first"
+            per_mode = {m: why_not for m in ("crash", "hang", "partition", "component")}
+        else:
+            per_mode = {
+                m: self.bridge.fault_refusal(node.id, m)
+                for m in ("crash", "hang", "partition", "component")
+            }
+            why_not = per_mode["crash"]
+        for action, mode in (
+            (self.simulate_failure, "crash"),
+            (self.crash, "crash"),
+            (self.hang, "hang"),
+            (self.partition, "partition"),
+            (self.component, "component"),
         ):
-            self._enable(action, injectable, why_not)
-        self.failure_menu.setEnabled(injectable)
-        killable = (
-            pod is not None
-            and pod.node_id is not None
-            and pod.phase in (PodPhase.RUNNING, PodPhase.SCHEDULED)
-        )
-        self._enable(
-            self.kill_pod,
-            killable,
-            "Select a running pod first"
-            if pod is None
-            else f"{pod.name} is {pod.phase}: it has no process to kill",
-        )
-        recoverable = (
-            node is not None
-            and node.status is not NodeStatus.RECOVERING
-            and (node.status in (NodeStatus.FAILED, NodeStatus.UNHEALTHY) or bool(node.faults))
-        )
-        self._enable(
-            self.recover,
-            recoverable,
+            refusal = per_mode[mode]
+            self._enable(action, refusal is None, refusal or "")
+        self.failure_menu.setEnabled(any(r is None for r in per_mode.values()))
+        kill_why = "Select a running pod first" if pod is None else self.bridge.kill_refusal(pod.id)
+        self._enable(self.kill_pod, kill_why is None, kill_why or "")
+        recover_why = (
             "Select an unhealthy, failed or faulty node first"
             if node is None
-            else f"{node.name} is {node.status}: nothing to recover",
+            else self.bridge.recover_refusal(node.id)
         )
+        self._enable(self.recover, recover_why is None, recover_why or "")
         self._enable(
             self.delete, node is not None or pod is not None, "Select a node or a pod first"
         )
@@ -246,9 +238,10 @@ class ClusterActions(QObject):
         action.setToolTip(str(action.data()) if enabled else f"{action.data()} — {why_not}")
 
     def _on_bridge_cluster_changed(self, changes: ChangeSet) -> None:
-        if self.item is not None and (
-            self.item.id in changes.nodes or self.item.id in changes.pods
-        ):
+        if self.item is None:
+            return
+        kind = Kind.NODE if self.item.kind is ItemKind.NODE else Kind.POD
+        if self.item.id in changes.ids(kind):
             self.update_enabled()
 
     # ---- dialogs ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.logs import log_path
 from kube9_desktop.resources import icon_path
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.preferences import Preferences
@@ -64,7 +65,7 @@ async def run_window(app: QApplication, settings: Settings, prefs: Preferences) 
         signal.signal(sig, lambda _signum, _frame: quit_requested.set())
 
     engine = Engine(settings)
-    engine_task = asyncio.ensure_future(engine.start())
+    engine_task = asyncio.ensure_future(start_engine(engine))
     engine_task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
     quitting = asyncio.ensure_future(quit_requested.wait())
     done, _ = await asyncio.wait({engine_task, quitting}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,9 +1,12 @@
 """EngineBridge: the only door between the widgets and the engine.
 
-Engine events become Qt signals (coalesced: one ``cluster_changed`` per burst, naming the
-node and pod ids that changed); engine operations become tasks whose outcome comes back
-through callbacks on the GUI thread. Widgets read snapshots (frozen views) from here and never
-touch the engine's internals, the store or Docker.
+Every commit's change set (``Changes``: ids added, changed and removed, per kind of object)
+is merged into one pending set and emitted as ``cluster_changed`` once per burst; views
+refresh exactly those rows. Events go out as they are published, for the timeline and the
+charts' markers. One clock (``ticked``, once a second) drives every widget that polls what
+has no event (heartbeat ages, rates). Engine operations become tasks whose outcome comes back
+through callbacks on the GUI thread. Widgets read frozen views from here, through the engine's
+typed reads, and never touch its state, its store or Docker.
 """
 
 from __future__ import annotations
@@ -11,51 +14,54 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import ClusterSummary, NodeView, PodView
-from kube9_desktop.engine.timeline import Timeline, incident_timeline
+from kube9_desktop.engine.timeline import Timeline
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+ChangeSet = Changes  # what ``cluster_changed`` carries: per kind, the ids a burst touched
 
-@dataclass
-class ChangeSet:
-    """Ids touched by a burst of events; views re-read exactly these from the bridge."""
 
-    nodes: set[int] = field(default_factory=set)
-    pods: set[int] = field(default_factory=set)
-
-    def __bool__(self) -> bool:
-        return bool(self.nodes or self.pods)
+def everything(nodes: list[int], pods: list[int]) -> Changes:
+    """A change set naming every object (a freshly attached engine)."""
+    changes = Changes()
+    changes.added = {Kind.NODE: set(nodes), Kind.POD: set(pods)}
+    return changes
 
 
 class EngineBridge(QObject):
     # Past-tense names: what happened.
     engine_attached = Signal()
-    cluster_changed = Signal(object)  # ChangeSet
+    cluster_changed = Signal(object)  # Changes (merged over a burst)
     event_published = Signal(object)  # Event, for the timeline and charts' markers
     operation_failed = Signal(str, str)  # (what was attempted, a message for a person)
     progress_reported = Signal(str)  # runtime start-up / image build progress
+    ticked = Signal()  # once a second while attached: polling widgets refresh on it
 
     COALESCE_MS = 50
+    TICK_MS = 1000
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine: Engine | None = None
-        self._pending = ChangeSet()
+        self._pending = Changes()
         self._flush = QTimer(self)
         self._flush.setSingleShot(True)
         self._flush.setInterval(self.COALESCE_MS)
         self._flush.timeout.connect(self._on_flush_timeout)
-        self._unsubscribe: Callable[[], None] | None = None
+        self._clock = QTimer(self)
+        self._clock.setInterval(self.TICK_MS)
+        self._clock.timeout.connect(self.ticked.emit)
+        self._unsubscribe: list[Callable[[], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- wiring ----------------------------------------------------------------------
@@ -63,18 +69,23 @@ class EngineBridge(QObject):
     def attach(self, engine: Engine) -> None:
         """Start listening to a started engine."""
         self.engine = engine
-        self._unsubscribe = engine.bus.subscribe(self._on_engine_event)
+        self._unsubscribe = [
+            engine.bus.subscribe(self._on_engine_event),
+            engine.bus.subscribe_changes(self._on_engine_changes),
+        ]
+        self._clock.start()
         self.engine_attached.emit()
         self.cluster_changed.emit(
-            ChangeSet(set(engine.cluster.state.nodes), set(engine.cluster.state.pods))
+            everything([n.id for n in engine.nodes()], [p.id for p in engine.pods()])
         )
 
     def detach(self) -> None:
         self._flush.stop()
-        self._pending = ChangeSet()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._clock.stop()
+        self._pending = Changes()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
         for task in list(self._tasks):
             task.cancel()
         self.engine = None
@@ -83,22 +94,23 @@ class EngineBridge(QObject):
     def attached(self) -> bool:
         return self.engine is not None
 
+    def set_tick_interval(self, ms: int) -> None:
+        """How often ``ticked`` fires (tests speed it up; the window keeps one second)."""
+        self._clock.setInterval(ms)
+
     def _on_engine_event(self, event: Event) -> None:
-        if event.node_id is not None:
-            self._pending.nodes.add(event.node_id)
-        if event.pod_id is not None:
-            self._pending.pods.add(event.pod_id)
-        moved_from = event.data.get("from_id") if event.data else None
-        if isinstance(moved_from, int):
-            self._pending.nodes.add(moved_from)
         if event.kind is EventKind.RUNTIME:
             self.progress_reported.emit(event.message)
         self.event_published.emit(event)
+
+    def _on_engine_changes(self, changes: Changes) -> None:
+        self._pending.merge(changes)
+        self._pending.events = []  # events went out one by one already
         if not self._flush.isActive():
             self._flush.start()
 
     def _on_flush_timeout(self) -> None:
-        changes, self._pending = self._pending, ChangeSet()
+        changes, self._pending = self._pending, Changes()
         if changes:
             self.cluster_changed.emit(changes)
 
@@ -110,43 +122,56 @@ class EngineBridge(QObject):
         return self.engine
 
     def nodes(self) -> list[NodeView]:
-        return self._engine().cluster.node_views() if self.engine else []
+        return self.engine.nodes() if self.engine else []
 
     def pods(self) -> list[PodView]:
-        return self._engine().cluster.pod_views() if self.engine else []
+        return self.engine.pods() if self.engine else []
 
     def node(self, node_id: int) -> NodeView | None:
-        if self.engine is None:
-            return None
-        node = self.engine.cluster.state.nodes.get(node_id)
-        return self.engine.cluster.node_view(node) if node else None
+        return self.engine.find_node(node_id) if self.engine else None
 
     def pod(self, pod_id: int) -> PodView | None:
-        if self.engine is None:
-            return None
-        pod = self.engine.cluster.state.pods.get(pod_id)
-        return self.engine.cluster.state.pod_view(pod) if pod else None
+        return self.engine.find_pod(pod_id) if self.engine else None
 
     def pod_ids_of(self, node_id: int) -> list[int]:
-        if self.engine is None:
-            return []
-        node = self.engine.cluster.state.nodes.get(node_id)
-        return sorted(node.pod_ids) if node else []
+        view = self.node(node_id)
+        return list(view.pod_ids) if view is not None else []
 
     def pending_pod_ids(self) -> list[int]:
-        return list(self.engine.cluster.state.pending) if self.engine else []
+        return self.engine.pending_pod_ids() if self.engine else []
+
+    def node_name_taken(self, name: str) -> bool:
+        return self.engine.node_name_taken(name) if self.engine else False
+
+    def pod_name_taken(self, name: str, namespace: str = "default") -> bool:
+        return self.engine.pod_name_taken(name, namespace) if self.engine else False
 
     def summary(self) -> ClusterSummary | None:
         return self.engine.summary() if self.engine else None
 
     def events(self, *, since: int = 0, limit: int = 500, **filters: Any) -> list[Event]:
-        return self.engine.store.events(since=since, limit=limit, **filters) if self.engine else []
+        return self.engine.events(since=since, limit=limit, **filters) if self.engine else []
 
     def timeline(self, incident_id: int) -> Timeline | None:
+        return self.engine.find_incident(incident_id) if self.engine else None
+
+    # ---- the engine's rules (one rule: the engine's) ---------------------------------
+
+    def fault_refusal(self, node_id: int, mode: str = "crash") -> str | None:
+        """Why this fault cannot go into this node now (None: it can)."""
         if self.engine is None:
-            return None
-        incident = self.engine.store.incident(incident_id)
-        return incident_timeline(self.engine.store, incident) if incident else None
+            return "The engine is not running yet"
+        return self.engine.fault_refusal(node_id, mode)
+
+    def recover_refusal(self, node_id: int) -> str | None:
+        if self.engine is None:
+            return "The engine is not running yet"
+        return self.engine.recover_refusal(node_id)
+
+    def kill_refusal(self, pod_id: int) -> str | None:
+        if self.engine is None:
+            return "The engine is not running yet"
+        return self.engine.kill_refusal(pod_id)
 
     def set_scheduler(self, strategy: str) -> None:
         """Switch the scheduling strategy at once (new and displaced pods use it)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.events import Event
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.details_pages import NodePage, PodPage
@@ -66,9 +67,7 @@ class DetailsPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
 
-        self._timer = QTimer(self)  # heartbeat age and container states have no events
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._on_timer_timeout)
+        bridge.ticked.connect(self._on_bridge_ticked)  # heartbeat age: no event says it
         bridge.cluster_changed.connect(self._on_bridge_cluster_changed)
         bridge.engine_attached.connect(self.refresh)
         self.show_item(None)
@@ -93,7 +92,6 @@ class DetailsPanel(QWidget):
                 self.node_page.show_node(node, pods, self._events)
                 self._set_title(node.name, f"{node.node_type} node", str(node.status))
                 self.pages.setCurrentWidget(self.node_page)
-                self._timer.start()
                 return
             self._gone(f"Node {item.id} no longer exists.")
             return
@@ -105,11 +103,9 @@ class DetailsPanel(QWidget):
                 where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
                 self._set_title(pod.name, f"pod {where}", str(pod.phase))
                 self.pages.setCurrentWidget(self.pod_page)
-                self._timer.start()
                 return
             self._gone(f"Pod {item.id} no longer exists.")
             return
-        self._timer.stop()
         self.title.setText("Details")
         self.subtitle.setText("")
         self.pages.setCurrentWidget(self.empty)
@@ -120,7 +116,6 @@ class DetailsPanel(QWidget):
         self.subtitle.setText(f"{what} · <b style='color:{color}'>{status}</b>")
 
     def _gone(self, message: str) -> None:
-        self._timer.stop()
         self.title.setText("Details")
         self.subtitle.setText("")
         self.empty.setText(f"{message}\n\n{EMPTY_TEXT}")
@@ -130,11 +125,11 @@ class DetailsPanel(QWidget):
         item = self.item
         if item is None:
             return
-        if item.kind is ItemKind.NODE and item.id in changes.nodes:
+        if item.kind is ItemKind.NODE and item.id in changes.ids(Kind.NODE):
             self.refresh(with_events=True)
-        elif item.kind is not ItemKind.NODE and item.id in changes.pods:
+        elif item.kind is not ItemKind.NODE and item.id in changes.ids(Kind.POD):
             self.refresh(with_events=False)
 
-    def _on_timer_timeout(self) -> None:
-        if self.isVisible():
+    def _on_bridge_ticked(self) -> None:
+        if self.item is not None and self.isVisible():
             self.refresh(with_events=False)

@@ -9,8 +9,6 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolButton, QWid
 
 from kube9_desktop.ui.bridge import EngineBridge
 
-REFRESH_MS = 1000
-
 
 def _label(name: str, text: str = "") -> QLabel:
     label = QLabel(text)
@@ -46,9 +44,7 @@ class ClusterStatusBar(QStatusBar):
         self.addWidget(self.runtime, 1)
         for widget in (self.paused, self.counts, self.rate, self.api, self.copy_token):
             self.addPermanentWidget(widget)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        bridge.ticked.connect(self.refresh)  # the heartbeat rate has no event
         self._soon = QTimer(self)  # counts follow changes without re-reading on every burst
         self._soon.setSingleShot(True)
         self._soon.setInterval(200)
@@ -59,7 +55,6 @@ class ClusterStatusBar(QStatusBar):
             self._on_bridge_engine_attached()
 
     def _on_bridge_engine_attached(self) -> None:
-        self._timer.start()
         self.refresh()
 
     def _on_bridge_cluster_changed(self, _changes: object) -> None:

@@ -160,9 +160,8 @@ async def test_heartbeat_never_rewrites_the_books(engine: Engine, api: Api) -> N
 
 def test_a_remembered_node_token_stops_working_when_the_token_rotates() -> None:
     """Verified node tokens skip the hash on later heartbeats, never past a rotation."""
-    from kube9_desktop.engine.api.auth import Authenticator
-    from kube9_desktop.engine.cluster import hash_token, new_node_token
     from kube9_desktop.engine.errors import Unauthorized
+    from kube9_desktop.engine.tokens import Authenticator, hash_token, new_node_token
 
     old, new = new_node_token(7), new_node_token(7)
     stored = {7: hash_token(old)}

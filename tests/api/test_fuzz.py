@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from kube9_desktop.engine.api.routes import ROUTES, Route
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.serve import start_engine
 from tests.helpers import POSTMAN_HEARTBEAT, POSTMAN_NODES, POSTMAN_PODS, fast_settings
 
 EXAMPLES = int(os.environ.get("KUBE9_FUZZ_EXAMPLES", "3000"))
@@ -60,6 +61,7 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     + [{"mode": "partition", "duration_s": 1}, {"mode": "component", "component": "kubelet"}],
     "HeartbeatIn": [POSTMAN_HEARTBEAT, {"generation": 1, "pods": [{"id": 1, "phase": "running"}]}],
     "PodFaultIn": [{}, {"container": "nginx"}],
+    "NamespaceCreate": [{"name": "team-a"}, {"name": "team-b", "labels": {"tier": "web"}}],
 }
 
 
@@ -111,6 +113,9 @@ def request_case(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str
         ident = draw(st.one_of(st.integers(0, 12).map(str), st.integers(0, 10**30).map(str),
                                st.just("abc"), st.just("-1"), st.just("1.5")))  # fmt: skip
         path = path.split("{id")[0] + ident + path.split("}", 1)[1]
+    if "{name" in path:
+        ident = draw(st.sampled_from(["default", "team-a", "kube-system", "NoSuch", "x" * 70]))
+        path = path.split("{name")[0] + ident + path.split("}", 1)[1]
     if route.query or draw(st.integers(0, 5)) == 0:
         names = [q[0] for q in route.query] + ["force", "bogus"]
         pairs = draw(st.dictionaries(st.sampled_from(names), st.text(max_size=8), max_size=3))
@@ -150,7 +155,7 @@ class EngineThread:
         self.engine = Engine(fast_settings(data, heartbeat_interval=0.2))
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.engine.start(), self.loop).result(30)
+        asyncio.run_coroutine_threadsafe(start_engine(self.engine), self.loop).result(30)
         port = int(self.engine.api_url.rsplit(":", 1)[1])
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from kube9_desktop.engine.api.app import create_app
 from kube9_desktop.engine.api.routes import ROUTES
-from kube9_desktop.engine.api.schemas import FaultIn, HeartbeatIn, NodeCreate, PodCreate
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.specs import FaultIn, HeartbeatIn, NodeCreate, PodCreate
 from tests.helpers import Api
 
 
@@ -15,7 +16,7 @@ async def test_every_served_route_is_documented_and_vice_versa(engine: Engine, a
     assert status == 200
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     served = set()
-    for resource in engine._api._runner.app.router.resources():
+    for resource in create_app(engine).router.resources():
         info = resource.get_info()
         path = info.get("path") or re.sub(r"\{(\w+):[^}]+\}", r"{\1}", info.get("formatter", ""))
         for route in resource:

@@ -11,7 +11,7 @@ from kube9_desktop.engine.clock import FakeClock
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.errors import Conflict, Unschedulable
 from kube9_desktop.engine.events import Event, EventBus, EventKind
-from kube9_desktop.engine.heartbeat import HeartbeatReport, process_heartbeat
+from kube9_desktop.engine.heartbeat import HeartbeatReport, Heartbeats
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import (
     ContainerSpec,
@@ -33,14 +33,21 @@ def pod(name: str, cpu_m: int, mem_mi: int = 0) -> PodSpec:
     return PodSpec(name, Resources(cpu_m, mem_mi), (ContainerSpec("c", "img", cpu_m, mem_mi),))
 
 
+def open_cluster(url: str) -> Cluster:
+    cluster = Cluster(Store.open(url), FakeClock(), EventBus())
+    cluster.load()
+    cluster.ensure_system_namespaces()
+    return cluster
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Cluster:
-    return Cluster(Store.open(f"sqlite:///{tmp_path}/c.db"), FakeClock(), EventBus())
+    return open_cluster(f"sqlite:///{tmp_path}/c.db")
 
 
 def ready_node(cluster: Cluster, name: str, cpu_m: int, mem_mi: int = 8192) -> int:
     created = cluster.create_node(NodeSpec(name, NodeType.WORKER, Resources(cpu_m, mem_mi)))
-    process_heartbeat(cluster, created.view.id, HeartbeatReport(components=READY), interval=1)
+    Heartbeats(cluster, interval=1).process(created.view.id, HeartbeatReport(components=READY))
     return created.view.id
 
 
@@ -137,12 +144,11 @@ def test_state_survives_reload(cluster: Cluster, tmp_path: Path) -> None:
     ready_node(cluster, "n1", 4000)
     cluster.create_pod(pod("a", 1000, 64))
     cluster.create_pod(pod("b", 500))
-    again = Cluster(Store.open(f"sqlite:///{tmp_path}/c.db"), FakeClock(), EventBus())
-    again.load()
+    again = open_cluster(f"sqlite:///{tmp_path}/c.db")
     assert {p.name for p in again.state.pods.values()} == {"a", "b"}
     node = next(iter(again.state.nodes.values()))
     assert node.allocated == Resources(1500, 64) and node.status is NodeStatus.HEALTHY
-    assert again.state.pods[1].decision is not None
+    assert all(p.decision is not None for p in again.state.pods.values())
     assert check_invariants(again.state) == []
     # New IPs never collide with reloaded ones.
     again.create_pod(pod("c", 100))
@@ -172,11 +178,11 @@ def test_ip_pool_holds_more_than_a_slash_16() -> None:
 
 def test_flush_in_chunks_writes_everything_and_keeps_newer_beats(cluster: Cluster) -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    cluster.dirty_heartbeats.update({i: (at, {"kubelet": "running"}) for i in range(1, 6)})
+    cluster.dirty_heartbeats.update({i: at for i in range(1, 6)})
     written: list[list[int]] = []
     cluster.store.flush_heartbeats = lambda beats: written.append(sorted(beats))  # type: ignore[method-assign]
     assert cluster.flush(limit=2) is False
-    cluster.dirty_heartbeats[1] = (at, {"kubelet": "failed"})  # a newer beat of a flushed node
+    cluster.dirty_heartbeats[1] = at  # a newer beat of a flushed node
     assert cluster.flush(limit=2) is False
     assert cluster.flush(limit=2) is True
     assert written == [[1, 2], [3, 4], [1, 5]] and not cluster.dirty_heartbeats

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import ConfigItem, ContainerSpec, PodSpec, Resources, VolumeSpec
 from kube9_desktop.engine.store import migrations
 from kube9_desktop.engine.store.migrations import SCHEMA_VERSION, current_version, migrate
@@ -40,11 +41,21 @@ def test_round_trip_of_nodes_pods_and_events(tmp_path: Path) -> None:
     )
     with store.tx(NOW) as tx:
         nid = tx.insert_node(
-            name="n", node_type="worker", cpu_m=1000, mem_mi=2048, status="healthy",
+            uid="u-n", name="n", node_type="worker", cpu_m=1000, mem_mi=2048, status="healthy",
             token_hash="h", components={"kubelet": "running"},
         )  # fmt: skip
-        pid = tx.insert_pod(spec, ip="10.244.0.1", node_id=nid, phase="scheduled", decision=None)
-        tx.add_event(EventKind.POD_CREATED, "made", pod_id=pid, data={"k": 1})
+        pid = tx.insert_pod(
+            spec,
+            uid="u-1",
+            resource_version=1,
+            ip="10.244.0.1",
+            node_id=nid,
+            phase="scheduled",
+            decision=None,
+        )
+        tx.add_event(
+            EventKind.POD_CREATED, "made", obj=ObjectRef("Pod", pid, "u-p", "p"), data={"k": 1}
+        )
     store.close()
     loaded = Store.open(f"sqlite:///{tmp_path}/c.db").load()
     assert loaded.nodes[0].components == {"kubelet": "running"}
@@ -58,7 +69,7 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
 
     def write_then_fail() -> None:
         with store.tx(NOW) as tx:
-            tx.insert_node(name="n", node_type="worker", cpu_m=1, mem_mi=1, status="x",
+            tx.insert_node(uid="u-n", name="n", node_type="worker", cpu_m=1, mem_mi=1, status="x",
                            token_hash="h")  # fmt: skip
             raise RuntimeError("boom")
 
@@ -118,15 +129,16 @@ def test_fast_sqlite_inserts_store_exactly_what_core_stores(
         if not fast:
             monkeypatch.setattr(store, "_raw", {})
         with store.tx(at) as tx:
-            nid = tx.insert_node(name="n", node_type="worker", cpu_m=1000, mem_mi=2048,
+            nid = tx.insert_node(uid="u-n", name="n", node_type="worker", cpu_m=1000, mem_mi=2048,
                                  status="healthy", token_hash="h")  # fmt: skip
             pid = tx.insert_pod(
-                spec, ip="10.244.0.9", node_id=nid, phase="scheduled",
+                spec, uid="u-2", resource_version=1, ip="10.244.0.9", node_id=nid, phase="scheduled",
                 decision={"strategy": "best-fit", "candidates": [{"node": "n", "fits": True}]},
             )  # fmt: skip
             tx.insert_pod(PodSpec("q", Resources(1, 1), (ContainerSpec("c", "i"),)),
-                          ip="10.244.0.10", node_id=None, phase="pending", decision=None)  # fmt: skip
-            tx.add_event(EventKind.POD_CREATED, "made ✓", node_id=nid, pod_id=pid,
+                          uid="u-q", resource_version=1, ip="10.244.0.10", node_id=None, phase="pending", decision=None)  # fmt: skip
+            tx.add_event(EventKind.POD_CREATED, "made ✓", obj=ObjectRef("Pod", pid, "u-2", "p"),
+                         related=ObjectRef("Node", nid, "u-n", "n"),
                          data={"k": [1, 2.5, None], "s": "ü"})  # fmt: skip
             tx.add_event(EventKind.ENGINE, "bare", at=NOW)
         stores.append(store)
@@ -145,14 +157,38 @@ def test_fast_insert_failure_rolls_back_and_is_a_clear_error(tmp_path: Path) -> 
     def write_twice() -> None:
         with store.tx(NOW) as tx:
             tx.add_event(EventKind.ENGINE, "first")
-            tx.insert_pod(spec, ip="10.244.0.1", node_id=None, phase="pending", decision=None)
-            tx.insert_pod(spec, ip="10.244.0.2", node_id=None, phase="pending", decision=None)
+            tx.insert_pod(
+                spec,
+                uid="u-3",
+                resource_version=1,
+                ip="10.244.0.1",
+                node_id=None,
+                phase="pending",
+                decision=None,
+            )
+            tx.insert_pod(
+                spec,
+                uid="u-4",
+                resource_version=1,
+                ip="10.244.0.2",
+                node_id=None,
+                phase="pending",
+                decision=None,
+            )
 
     with pytest.raises(StoreUnavailable, match="not saved"):
         write_twice()
     assert store.load().pods == () and store.events() == []
     with store.tx(NOW) as tx:  # the kept-open writer is usable again
-        tx.insert_pod(spec, ip="10.244.0.1", node_id=None, phase="pending", decision=None)
+        tx.insert_pod(
+            spec,
+            uid="u-5",
+            resource_version=1,
+            ip="10.244.0.1",
+            node_id=None,
+            phase="pending",
+            decision=None,
+        )
     assert [p.spec.name for p in store.load().pods] == ["p"]
 
 

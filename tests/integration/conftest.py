@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.serve import start_engine
 from tests.helpers import fast_settings, wait_for
 
 EngineFactory = Callable[..., Awaitable[Engine]]
@@ -21,7 +22,7 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
     async def make(**overrides: Any) -> Engine:
         settings = fast_settings(tmp_path / f"data{len(started)}", **overrides)
         eng = Engine(settings)
-        await eng.start()
+        await start_engine(eng)
         started.append(eng)
         return eng
 

@@ -17,6 +17,7 @@ import pytest
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.serve import start_engine
 from tests.engine.docker_helpers import connect_or_skip, ensure_offline_base, remove_clusters
 from tests.helpers import Api, fast_settings, wait_for
 
@@ -38,7 +39,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 async def full_disk_engine(small_disk: Path) -> AsyncIterator[tuple[Engine, Path]]:
     engine = Engine(fast_settings(small_disk / "data"))
-    await engine.start()
+    await start_engine(engine)
     try:
         yield engine, small_disk
     finally:
@@ -146,7 +147,7 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
     cluster = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     engine = Engine(fast_settings(tmp_path / "data", runtime="docker", cluster_name=cluster,
                                   heartbeat_interval=0.25, grace_period=1.5))  # fmt: skip
-    await engine.start()
+    await start_engine(engine)
     try:
         async with aiohttp.ClientSession() as session:
             api = Api(engine.api_url, engine.admin_token, session)

@@ -137,7 +137,7 @@ async def test_component_fault_makes_node_not_ready_until_restarted(
     other = ids["a"] if holder == ids["b"] else ids["b"]
     await wait_for(lambda: engine.cluster.state.pods[p].node_id == other, what="evicted")
     await wait_for(lambda: status(engine, holder) is NodeStatus.HEALTHY, what="restarted")
-    assert engine.cluster.state.nodes[holder].component_faults == {}
+    assert engine.faults.component_faults(holder) == {}
 
 
 async def test_hang_is_detected_and_the_node_restarted(make_engine: EngineFactory) -> None:
@@ -147,7 +147,7 @@ async def test_hang_is_detected_and_the_node_restarted(make_engine: EngineFactor
     assert "hung" in engine.cluster.node_views()[0].faults
     await wait_for(lambda: status(engine, ids["a"]) is not NodeStatus.HEALTHY, what="detected")
     await wait_for(lambda: status(engine, ids["a"]) is NodeStatus.HEALTHY, what="restarted")
-    assert not engine.cluster.state.nodes[ids["a"]].hung
+    assert not engine.faults.hung(ids["a"])
 
 
 async def test_partition_split_brain_then_heal(make_engine: EngineFactory) -> None:

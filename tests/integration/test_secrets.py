@@ -12,6 +12,7 @@ import aiohttp
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.logs import setup_logging
+from kube9_desktop.serve import start_engine
 from tests.helpers import Api, fast_settings, wait_for
 from tests.procs import environ_of, marker, pids_with, sleeper_pod
 
@@ -24,7 +25,7 @@ async def test_secret_reaches_the_pod_and_nothing_else(tmp_path: Path) -> None:
     assert log_file is not None
     engine = Engine(fast_settings(data, runtime="process", heartbeat_interval=0.25,
                                   grace_period=1.5, recovery_backoff=0.2))  # fmt: skip
-    await engine.start()
+    await start_engine(engine)
     try:
         async with aiohttp.ClientSession() as session:
             api = Api(engine.api_url, engine.admin_token, session)
@@ -72,7 +73,7 @@ async def test_secret_reaches_the_pod_and_nothing_else(tmp_path: Path) -> None:
 async def test_token_and_database_files_are_private(tmp_path: Path) -> None:
     data = tmp_path / "data"
     engine = Engine(fast_settings(data, api_token=None))
-    await engine.start()
+    await start_engine(engine)
     try:
         token_file = data / "api-token"
         assert token_file.read_text().strip() == engine.admin_token

@@ -24,6 +24,7 @@ from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
 MODES = ("crash", "hang", "partition", "component")
@@ -75,7 +76,7 @@ async def soak(
                         heartbeat_interval=interval, recovery_backoff=interval,
                         heartbeat_flush_interval=2.0)  # fmt: skip
     engine = Engine(settings)
-    await engine.start()
+    await start_engine(engine)
     report = Report(runtime=runtime, nodes=nodes, pods=pods, duration_s=duration)
     try:
         for i in range(nodes):
@@ -103,7 +104,7 @@ async def soak(
         while time.monotonic() < end:
             await asyncio.sleep(rng.uniform(0.3, 1.0) * interval * 4)
             faulty = [n for n in state.nodes.values() if n.status is not NodeStatus.HEALTHY
-                      or n.partition_until is not None or n.hung or n.component_faults]  # fmt: skip
+                      or engine.faults.active(n.id)]  # fmt: skip
             healthy = [n for n in state.nodes.values() if n.status is NodeStatus.HEALTHY
                        and n not in faulty]  # fmt: skip
             if len(faulty) < max_faulty and healthy:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.preferences import Preferences
@@ -105,7 +106,7 @@ def ui_settings(tmp_path: Path) -> Settings:
 def ui_engine(ui_settings: Settings, run_async: Callable[..., Any]) -> Iterator[Engine]:
     """A started engine (virtual runtime, fast heartbeats) on the qasync loop."""
     engine = Engine(ui_settings)
-    run_async(engine.start())
+    run_async(start_engine(engine))
     try:
         yield engine
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.model import (
     WORKER_COMPONENTS,
     ContainerSpec,
@@ -74,6 +75,7 @@ class FakeBridge(EngineBridge):
         )
         return NodeView(
             id=n["id"],
+            uid=f"uid-node-{n['id']}",
             name=n["name"],
             node_type=n["type"],
             capacity=n["capacity"],
@@ -96,6 +98,7 @@ class FakeBridge(EngineBridge):
         node = self._nodes.get(p["node"]) if p["node"] is not None else None
         return PodView(
             id=p["id"],
+            uid=f"uid-pod-{p['id']}",
             name=spec.name,
             spec=spec,
             node_id=p["node"],
@@ -171,7 +174,9 @@ class FakeBridge(EngineBridge):
         self._pods[pod_id]["phase"] = phase
 
     def changed(self, nodes: set[int] | None = None, pods: set[int] | None = None) -> None:
-        self.cluster_changed.emit(ChangeSet(set(nodes or ()), set(pods or ())))
+        changes = ChangeSet()
+        changes.changed = {Kind.NODE: set(nodes or ()), Kind.POD: set(pods or ())}
+        self.cluster_changed.emit(changes)
 
     def _new_id(self) -> int:
         self._next_id += 1

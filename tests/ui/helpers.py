@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeType, PodPhase
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.main_window import MainWindow
@@ -46,7 +47,7 @@ def demo_settings(tmp_path: Path, **overrides: Any) -> Settings:
 def running_engine(settings: Settings, run_async: Callable[..., Any]) -> Iterator[Engine]:
     """A started engine on the test's qasync loop, stopped afterwards."""
     engine = Engine(settings)
-    run_async(engine.start())
+    run_async(start_engine(engine))
     try:
         yield engine
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
@@ -24,7 +25,7 @@ def test_operations_report_results_and_changes(
         )
     assert results and results[0].view.name == "w1"
     change = changed.args[0]
-    assert isinstance(change, ChangeSet) and results[0].view.id in change.nodes
+    assert isinstance(change, ChangeSet) and results[0].view.id in change.added[Kind.NODE]
     qtbot.waitUntil(lambda: bridge.nodes()[0].status == "healthy", timeout=5000)
 
 

@@ -88,10 +88,11 @@ def test_series_reflect_allocation(
     assert curve.xData.dtype == np.float64 and curve.yData[-1] == 2.0
 
 
-def test_timers_sample_and_redraw_by_themselves(
+def test_the_bridge_clock_samples_and_a_timer_redraws(
     bridge: EngineBridge, cluster: Engine, ui_settings: Settings, qtbot: QtBot
 ) -> None:
-    panel = ChartsPanel(bridge, ui_settings, sample_ms=20, redraw_ms=20)
+    bridge.set_tick_interval(20)
+    panel = ChartsPanel(bridge, ui_settings, redraw_ms=20)
     qtbot.addWidget(panel)
     panel.show()
     qtbot.waitUntil(lambda: panel.series("t").size >= 3, timeout=5000)
@@ -151,7 +152,7 @@ class ScaleBridge(EngineBridge):
 def test_a_thousand_nodes_are_one_bar_item_each_chart(ui_settings: Settings, qtbot: QtBot) -> None:
     statuses = list(NodeStatus)
     template = NodeView(
-        id=0, name="", node_type=NodeType.WORKER, capacity=Resources(4000, 8192),
+        id=0, uid="", name="", node_type=NodeType.WORKER, capacity=Resources(4000, 8192),
         allocated=Resources(1000, 1024), status=NodeStatus.HEALTHY, status_reason="",
         components={}, pod_ids=(), last_heartbeat=None, seconds_since_heartbeat=0.05,
         recovery_attempts=0, runtime="virtual", runtime_handle=None, faults=(),

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import ClusterSummary, Resources
+from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.settings_dialog import SettingsDialog
@@ -53,7 +54,7 @@ def test_the_window_says_it_is_starting_then_shows_the_demo_cluster(
     assert child(window, QLabel, "StartupProgress").text() == "Building the node image: step 3/7"
 
     engine = Engine(settings)  # what app.py does: the window first, the engine behind it
-    run_async(engine.start())
+    run_async(start_engine(engine))
     try:
         bridge.attach(engine)
         assert window.pages.currentWidget() is window.splitter

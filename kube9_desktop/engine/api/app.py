@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kube9_desktop.engine.api.auth import Authenticator, bearer, host_allowed
+from kube9_desktop.engine.api.auth import bearer, host_allowed
 from kube9_desktop.engine.errors import Kube9Error, UserError
+from kube9_desktop.engine.tokens import Authenticator
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -124,15 +125,23 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
+def auth_middleware(engine: Engine, levels: dict[Any, str]) -> Any:
+    """Authenticate before anything reads the body: the route's level decides who may call.
+
+    ``none``: anyone; ``node-or-admin``: the admin, or the token of the node in the path;
+    otherwise (and for paths that match no route) the admin only.
+    """
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == "/healthz":
+        level = levels.get(getattr(request.match_info, "handler", None), "admin")
+        if level == "none":
             return await handler(request)
-        if request.method == "POST" and request.path.endswith("/heartbeat"):
-            return await handler(request)  # authorised per node by Engine.node_heartbeat
-        who = auth().identify(bearer(request.headers.get("Authorization")))
-        Authenticator.require_admin(who)
+        who = engine.identify(bearer(request.headers.get("Authorization")))
+        if level == "node-or-admin" and "id" in request.match_info:
+            Authenticator.require_node(who, int(request.match_info["id"][:18] or 0))
+        else:
+            Authenticator.require_admin(who)
         return await handler(request)
 
     return middleware
@@ -142,7 +151,11 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     from kube9_desktop.engine.api.routes import ROUTES
 
     app = web.Application(
-        middlewares=[errors_middleware, host_middleware, auth_middleware(lambda: engine.auth)],
+        middlewares=[
+            errors_middleware,
+            host_middleware,
+            auth_middleware(engine, {r.handler: r.auth for r in ROUTES}),
+        ],
         client_max_size=API_BODY_LIMIT,
     )
     app[ENGINE] = engine

@@ -18,25 +18,29 @@ from kube9_desktop.engine.api.app import (
     read_json,
 )
 from kube9_desktop.engine.api.auth import bearer
-from kube9_desktop.engine.api.schemas import (
-    FaultIn,
-    HeartbeatIn,
-    NodeCreate,
-    PodCreate,
-    PodFaultIn,
-    parse_body,
-)
 from kube9_desktop.engine.api.serialize import (
+    namespace_json,
     node_health_json,
     node_json,
     pod_health_json,
     pod_json,
     summary_json,
 )
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.errors import NotFound, StoreUnavailable, UserError
+from kube9_desktop.engine.meta import namespace_problem
 from kube9_desktop.engine.model import cores
-from kube9_desktop.engine.timeline import incident_timeline
+from kube9_desktop.engine.selectors import Selector, parse_selector
+from kube9_desktop.engine.specs import (
+    FaultIn,
+    HeartbeatIn,
+    NamespaceCreate,
+    NodeCreate,
+    PodCreate,
+    PodFaultIn,
+    parse_body,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -78,9 +82,27 @@ def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) 
     return value
 
 
-def _node_type(engine: Any, node_id: int | None) -> str | None:
-    node = engine.cluster.state.nodes.get(node_id) if node_id is not None else None
-    return str(node.node_type) if node else None
+def _bool_query(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "").lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise UserError(f"{name}: must be true or false", field=name)
+
+
+def _selector(request: web.Request) -> Selector:
+    return parse_selector(request.query.get("labelSelector"), "labelSelector")
+
+
+def _namespace_query(request: web.Request) -> str | None:
+    raw = request.query.get("namespace")
+    if raw is None or raw == "":
+        return None
+    problem = namespace_problem(raw)
+    if problem:
+        raise UserError(f"namespace: {problem}", field="namespace")
+    return raw
 
 
 # ---- cluster ---------------------------------------------------------------------------
@@ -97,7 +119,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 async def test_db(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     try:
-        engine.store.ping()
+        engine.ping_store()
     except StoreUnavailable as exc:
         return web.Response(text=f"Database unavailable: {exc.message}", status=503)
     return web.Response(text="Database Connected!")
@@ -120,7 +142,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     node_id = request.query.get("node_id")
     pod_id = request.query.get("pod_id")
     kinds = [k for k in request.query.get("kind", "").split(",") if k]
-    rows = engine.store.events(
+    rows = engine.events(
         since=since,
         limit=limit,
         node_id=_int_query(request, "node_id", 0, 1, 2**62) if node_id else None,
@@ -131,26 +153,59 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 async def incidents(request: web.Request) -> web.StreamResponse:
-    engine = request.app[ENGINE]
     limit = _int_query(request, "limit", 50, 1, 1000)
-    return json_response(
-        [incident_timeline(engine.store, i).to_json() for i in engine.store.incidents(limit=limit)]
-    )
+    return json_response([t.to_json() for t in request.app[ENGINE].incidents(limit)])
 
 
 async def incident(request: web.Request) -> web.StreamResponse:
-    engine = request.app[ENGINE]
-    found = engine.store.incident(_id(request))
-    if found is None:
-        raise NotFound(f"Incident {_id(request)} not found")
-    return json_response(incident_timeline(engine.store, found).to_json(with_events=True))
+    found = request.app[ENGINE].incident(_id(request))
+    return json_response(found.to_json(with_events=True))
+
+
+# ---- namespaces ------------------------------------------------------------------------
+
+
+async def list_namespaces(request: web.Request) -> web.StreamResponse:
+    selector = _selector(request)
+    views = request.app[ENGINE].namespaces()
+    return json_response([namespace_json(v) for v in views if selector.matches(v.labels)])
+
+
+async def create_namespace(request: web.Request) -> web.StreamResponse:
+    body = parse_body(NamespaceCreate, await read_json(request))
+    done = await request.app[ENGINE].create_namespace(body.name, body.labels, body.annotations)
+    return json_response(namespace_json(done.view), 201)
+
+
+def _namespace_name(request: web.Request) -> str:
+    name = request.match_info["name"]
+    problem = namespace_problem(name)
+    if problem:
+        raise NotFound(f"Namespace '{name[:63]}' not found")
+    return name
+
+
+async def get_namespace(request: web.Request) -> web.StreamResponse:
+    return json_response(namespace_json(request.app[ENGINE].namespace(_namespace_name(request))))
+
+
+async def delete_namespace(request: web.Request) -> web.StreamResponse:
+    done = await request.app[ENGINE].delete_namespace(_namespace_name(request))
+    return json_response(
+        {
+            "message": f"Namespace '{done.view.name}' deleted"
+            + (f" with {len(done.pods_deleted)} pod(s)" if done.pods_deleted else ""),
+            "pods_deleted": list(done.pods_deleted),
+        }
+    )
 
 
 # ---- nodes -----------------------------------------------------------------------------
 
 
 async def list_nodes(request: web.Request) -> web.StreamResponse:
-    return json_response([node_json(v) for v in request.app[ENGINE].cluster.node_views()])
+    views = request.app[ENGINE].nodes(_selector(request))
+    return json_response([node_json(v) for v in views])
 
 
 async def create_node(request: web.Request) -> web.StreamResponse:
@@ -161,6 +216,7 @@ async def create_node(request: web.Request) -> web.StreamResponse:
     return json_response(
         {
             "id": v.id,
+            "uid": v.uid,
             "name": v.name,
             "node_type": str(v.node_type),
             "cpu_cores": cores(v.capacity.cpu_m),
@@ -169,6 +225,9 @@ async def create_node(request: web.Request) -> web.StreamResponse:
             "container_id": v.runtime_handle,
             "node_ip": "127.0.0.1",
             "runtime": v.runtime,
+            "labels": dict(v.labels),
+            "annotations": dict(v.annotations),
+            "resource_version": str(created.changes.resource_version),
             "message": f"Node '{v.name}' created; it becomes healthy on its first heartbeat",
         },
         201,
@@ -176,48 +235,63 @@ async def create_node(request: web.Request) -> web.StreamResponse:
 
 
 async def nodes_health(request: web.Request) -> web.StreamResponse:
-    return json_response([node_health_json(v) for v in request.app[ENGINE].cluster.node_views()])
+    views = request.app[ENGINE].nodes(_selector(request))
+    return json_response([node_health_json(v) for v in views])
 
 
 async def get_node(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    node = engine.cluster.node(_id(request))
-    view = engine.cluster.node_view(node)
+    view = engine.node(_id(request))
     data = node_json(view)
     data["container"] = {
         "id": view.runtime_handle,
-        "status": str(await engine.runtime.status(node.id)) if engine.started else "unknown",
+        "status": str(await engine.runtime.status(view.id)) if engine.started else "unknown",
         "ip": "127.0.0.1",
         "port": None,
     }
     data["pods"] = [
-        {"id": p.id, "name": p.name, "health_status": str(p.phase)}
-        for p in sorted(engine.cluster.state.pods_of(node), key=lambda p: p.id)
+        {"id": p.id, "name": p.name, "namespace": p.namespace, "health_status": str(p.phase)}
+        for p in engine.pods_on(view.id)
     ]
-    data["events"] = [e.to_json() for e in engine.store.events(node_id=node.id, limit=50)]
+    data["events"] = [e.to_json() for e in engine.events(node_id=view.id, limit=50)]
     return json_response(data)
 
 
 async def delete_node(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    force = request.query.get("force", "").lower() in ("1", "true", "yes")
+    force = _bool_query(request, "force")
     deleted = await engine.delete_node(_id(request), force=force)
     return json_response(
         {
             "message": f"Node '{deleted.name}' deleted",
             "rescheduled": [{"pod": p, "node": n} for p, n in deleted.rebound],
             "pending": list(deleted.pending),
+            "pods_changed": sorted(deleted.changes.changed.get(Kind.POD, ())),
         }
     )
 
 
 async def heartbeat(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    payload = await read_json(request, HEARTBEAT_BODY_LIMIT)
-    status, reply = await engine.node_heartbeat(
-        _id(request), bearer(request.headers.get("Authorization")), payload
+    node_id = _id(request)
+    token = bearer(request.headers.get("Authorization"))  # checked by the auth middleware
+    payload = await read_json(
+        request, max(HEARTBEAT_BODY_LIMIT, engine.heartbeat_body_limit(node_id))
     )
+    status, reply = await engine.node_heartbeat(node_id, token, payload)
     return json_response(reply, status)
+
+
+async def desired_pods(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    page = await engine.desired_pods_page(
+        _id(request),
+        bearer(request.headers.get("Authorization")),
+        _int_query(request, "generation", 0, 0, 2**62),
+        _int_query(request, "offset", 0, 0, 2**31),
+        _int_query(request, "limit", 500, 1, 2000),
+    )
+    return json_response(page)
 
 
 async def simulate_node_failure(request: web.Request) -> web.StreamResponse:
@@ -247,9 +321,8 @@ async def recover_node(request: web.Request) -> web.StreamResponse:
 
 async def list_pods(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    return json_response(
-        [pod_json(v, _node_type(engine, v.node_id)) for v in engine.cluster.pod_views()]
-    )
+    views = engine.pods(_namespace_query(request), _selector(request))
+    return json_response([pod_json(v, engine.node_type_of(v.node_id)) for v in views])
 
 
 async def create_pod(request: web.Request) -> web.StreamResponse:
@@ -261,13 +334,17 @@ async def create_pod(request: web.Request) -> web.StreamResponse:
         "message": f"Pod '{v.name}' assigned to node '{v.node_name}' successfully!",
         "pod_details": {
             "id": v.id,
+            "uid": v.uid,
             "name": v.name,
+            "namespace": v.namespace,
             "node": v.node_name,
             "node_id": v.node_id,
             "status": str(v.phase),
             "type": v.spec.kind,
             "containers_count": len(v.spec.containers),
             "ip_address": v.ip,
+            "labels": dict(v.labels),
+            "resource_version": str(created.changes.resource_version),
         },
     }
     if created.decision_text is not None:  # the stored encoding, not a second one
@@ -277,21 +354,19 @@ async def create_pod(request: web.Request) -> web.StreamResponse:
 
 async def get_pod(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    pod = engine.cluster.pod(_id(request))
-    data = pod_json(engine.cluster.state.pod_view(pod), _node_type(engine, pod.node_id))
-    data["scheduling"] = pod.decision.to_json() if pod.decision else None
+    view = engine.pod(_id(request))
+    data = pod_json(view, engine.node_type_of(view.node_id))
+    data["scheduling"] = view.decision.to_json() if view.decision else None
     return json_response(data)
 
 
 async def pod_health(request: web.Request) -> web.StreamResponse:
-    engine = request.app[ENGINE]
-    pod = engine.cluster.pod(_id(request))
-    return json_response(pod_health_json(engine.cluster.state.pod_view(pod)))
+    return json_response(pod_health_json(request.app[ENGINE].pod(_id(request))))
 
 
 async def delete_pod(request: web.Request) -> web.StreamResponse:
-    name = await request.app[ENGINE].delete_pod(_id(request))
-    return json_response({"message": f"Pod '{name}' deleted; its resources are free"})
+    deleted = await request.app[ENGINE].delete_pod(_id(request))
+    return json_response({"message": f"Pod '{deleted.view.name}' deleted; its resources are free"})
 
 
 async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
@@ -301,7 +376,9 @@ async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
 
 
 R = Route
-ID = r"{id:\d+}"
+ID = r"{id:[0-9]+}"
+NS = r"{name:[^/]+}"
+SELECTOR = ("labelSelector", "string", "Kubernetes label selector, e.g. app=web,tier!=db")
 ROUTES: tuple[Route, ...] = (
     R("GET", ("/",), root, "Liveness text kept from the original API", text=True),
     R("GET", ("/healthz",), healthz, "Liveness probe (no auth)", auth="none"),
@@ -312,18 +389,27 @@ ROUTES: tuple[Route, ...] = (
     R("GET", ("/events",), events, "The event log, newest last",
       query=(("since", "integer", "only events with a larger id"),
              ("limit", "integer", "at most this many (1-5000, default 200)"),
-             ("node_id", "integer", "only this node's events"),
+             ("node_id", "integer", "only events about this node or its pods"),
              ("pod_id", "integer", "only this pod's events"),
              ("kind", "string", "comma-separated event kinds"))),
     R("GET", ("/incidents",), incidents, "Failure timelines, newest first",
       query=(("limit", "integer", "at most this many (default 50)"),)),
     R("GET", (f"/incidents/{ID}",), incident, "One failure's timeline with its events",
       responses={404: "unknown incident"}),
-    R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes"),
+    R("GET", ("/namespaces/", "/namespaces"), list_namespaces, "List namespaces",
+      query=(SELECTOR,)),
+    R("POST", ("/namespaces/", "/namespaces"), create_namespace, "Create a namespace",
+      body=NamespaceCreate, responses={201: "created", 409: "name taken"}),
+    R("GET", (f"/namespaces/{NS}",), get_namespace, "One namespace",
+      responses={404: "unknown namespace"}),
+    R("DELETE", (f"/namespaces/{NS}",), delete_namespace,
+      "Delete a namespace and every pod in it (system namespaces stay)",
+      responses={404: "unknown namespace", 409: "a system namespace"}),
+    R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes", query=(SELECTOR,)),
     R("POST", ("/nodes/", "/nodes"), create_node, "Create a node", body=NodeCreate,
       responses={201: "created", 400: "validation error", 409: "name taken",
                  503: "runtime unavailable"}),
-    R("GET", ("/nodes/health",), nodes_health, "Health of every node"),
+    R("GET", ("/nodes/health",), nodes_health, "Health of every node", query=(SELECTOR,)),
     R("GET", (f"/nodes/{ID}",), get_node, "One node with its container, pods and events",
       responses={404: "unknown node"}),
     R("DELETE", (f"/nodes/{ID}",), delete_node, "Delete a node (?force=true evicts its pods)",
@@ -332,14 +418,25 @@ ROUTES: tuple[Route, ...] = (
     R("POST", (f"/nodes/{ID}/heartbeat",), heartbeat, "Heartbeat from the node's agent",
       body=HeartbeatIn, auth="node-or-admin",
       responses={403: "token of another node", 404: "unknown node (stop heartbeating)",
+                 409: "by hand, for a node whose instance is not running",
                  503: "node partitioned"}),
+    R("GET", (f"/nodes/{ID}/desired",), desired_pods,
+      "A page of the node's desired pods (for sets too large for a heartbeat reply)",
+      auth="node-or-admin",
+      query=(("generation", "integer", "the generation the heartbeat reply named"),
+             ("offset", "integer", "first pod of the page (default 0)"),
+             ("limit", "integer", "pods per page (1-2000, default 500)")),
+      responses={403: "token of another node", 404: "unknown node",
+                 409: "stale generation"}),
     R("POST", (f"/nodes/{ID}/simulate/failure",), simulate_node_failure, "Inject a fault",
       body=FaultIn, responses={404: "unknown node", 409: "node not running"}),
     R("POST", (f"/nodes/{ID}/recover",), recover_node, "Heal faults and restart now",
       responses={404: "unknown node", 409: "already restarting"}),
-    R("GET", ("/pods/", "/pods"), list_pods, "List pods"),
+    R("GET", ("/pods/", "/pods"), list_pods, "List pods",
+      query=(("namespace", "string", "only pods of this namespace (default: all)"), SELECTOR)),
     R("POST", ("/pods/", "/pods"), create_pod, "Create and schedule a pod", body=PodCreate,
-      responses={201: "created", 400: "validation error or no node fits", 409: "name taken"}),
+      responses={201: "created", 400: "validation error or no node fits",
+                 404: "unknown namespace", 409: "name taken"}),
     R("GET", (f"/pods/{ID}",), get_pod, "One pod with its scheduling decision",
       responses={404: "unknown pod"}),
     R("GET", (f"/pods/{ID}/health",), pod_health, "What the node's agent last reported",

@@ -7,6 +7,7 @@ from typing import Any
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.model import (
     ClusterSummary,
+    NamespaceView,
     NodeView,
     PodView,
     cores,
@@ -35,6 +36,12 @@ def node_json(n: NodeView) -> dict[str, Any]:
         "container_id": n.runtime_handle,
         "faults": list(n.faults),
         "schedulable": n.schedulable,
+        "unschedulable": n.cordoned,
+        "uid": n.uid,
+        "labels": dict(n.labels),
+        "annotations": dict(n.annotations),
+        "creation_timestamp": utc_iso(n.created_at),
+        "resource_version": str(n.resource_version),
     }
 
 
@@ -57,7 +64,12 @@ def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
     statuses = {c.name: c for c in p.containers}
     return {
         "id": p.id,
+        "uid": p.uid,
         "name": p.name,
+        "namespace": p.namespace,
+        "labels": dict(p.labels),
+        "annotations": dict(p.annotations),
+        "resource_version": str(p.resource_version),
         "node": None
         if p.node_id is None
         else {"id": p.node_id, "name": p.node_name, "type": node_type or "worker"},
@@ -90,6 +102,7 @@ def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
             for c in p.spec.config
         ],
         "created_at": utc_iso(p.created_at),
+        "creation_timestamp": utc_iso(p.created_at),
     }
 
 
@@ -119,5 +132,20 @@ def summary_json(s: ClusterSummary) -> dict[str, Any]:
         "scheduler": s.scheduler,
         "heartbeats_per_s": round(s.heartbeats_per_s, 1),
         "evictions_paused": s.evictions_paused,
+        "resource_version": str(s.resource_version),
         **dict(s.extra),
+    }
+
+
+def namespace_json(ns: NamespaceView) -> dict[str, Any]:
+    return {
+        "id": ns.id,
+        "uid": ns.uid,
+        "name": ns.name,
+        "labels": dict(ns.labels),
+        "annotations": dict(ns.annotations),
+        "creation_timestamp": utc_iso(ns.created_at),
+        "resource_version": str(ns.resource_version),
+        "pods": ns.pod_count,
+        "status": "Active",
     }

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # (node id, bearer token, JSON body) -> (HTTP status, JSON reply)
 HeartbeatSink = Callable[[int, str, dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
+# (node id, bearer token, generation, offset, limit) -> one page of the node's desired pods
+PageSource = Callable[[int, str, int, int, int], Awaitable[dict[str, Any]]]
 
 
 class VirtualNode:
@@ -34,6 +36,7 @@ class VirtualNode:
         "faults",
         "generation",
         "launch",
+        "pages",
         "paused",
         "pods",
         "seq",
@@ -42,9 +45,12 @@ class VirtualNode:
         "unreported",
     )
 
-    def __init__(self, launch: NodeLaunch, sink: HeartbeatSink) -> None:
+    def __init__(
+        self, launch: NodeLaunch, sink: HeartbeatSink, pages: PageSource | None = None
+    ) -> None:
         self.launch = launch
         self.sink = sink
+        self.pages = pages
         self.components = MASTER_COMPONENTS if launch.node_type == "master" else WORKER_COMPONENTS
         self.generation: int | None = None
         self.pods: dict[int, dict[str, Any]] = {}  # pod id -> {"cpu_m": int, "restarts": {...}}
@@ -111,6 +117,24 @@ class VirtualNode:
                     pod["containers"][name] = (restarts + 1, 137)  # SIGKILL, restarted at once
             self.unreported.add(int(kill.get("pod_id", 0)))
 
+    async def _fetch_desired(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """A desired set too large for a reply, fetched page by page like an agent does."""
+        if self.pages is None:
+            return {k: v for k, v in reply.items() if k != "generation"}
+        generation = int(reply["generation"])
+        pods: list[dict[str, Any]] = []
+        offset: int | None = 0
+        try:
+            while offset is not None:
+                page = await self.pages(
+                    self.launch.node_id, self.launch.token, generation, offset, 2000
+                )
+                pods += page["pods"]
+                offset = page["next_offset"]
+        except Exception:  # the set moved on meanwhile: take it from the next heartbeat
+            return {k: v for k, v in reply.items() if k != "generation"}
+        return {**reply, "desired_pods": pods}
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.launch.heartbeat_interval
@@ -131,6 +155,8 @@ class VirtualNode:
                 self.dirty = True
                 continue
             if status == 200:
+                if "desired_pods_url" in reply:
+                    reply = await self._fetch_desired(reply)
                 self.apply(reply)
             elif status == 404 and reply.get("should_stop_heartbeat"):
                 return
@@ -143,12 +169,14 @@ class VirtualRuntime:
 
     def __init__(self, sink: HeartbeatSink | None = None) -> None:
         self._sink = sink
+        self._pages: PageSource | None = None
         self._nodes: dict[int, VirtualNode] = {}
         self._broken: dict[int, int] = {}  # node id -> restarts that come up dead (tests, demos)
 
-    def bind(self, sink: HeartbeatSink) -> None:
-        """Connect the heartbeat handler (the engine does this once its API exists)."""
+    def bind(self, sink: HeartbeatSink, pages: PageSource | None = None) -> None:
+        """Connect the heartbeat handler and the desired-pods pages (the engine does this)."""
         self._sink = sink
+        self._pages = pages
 
     def break_node(self, node_id: int, starts: int = 1_000_000) -> None:
         """The next ``starts`` starts of this node come up dead (a node that will not boot)."""
@@ -160,7 +188,7 @@ class VirtualRuntime:
         old = self._nodes.pop(launch.node_id, None)
         if old is not None and old.task is not None:
             old.task.cancel()
-        node = VirtualNode(launch, self._sink)
+        node = VirtualNode(launch, self._sink, self._pages)
         self._nodes[launch.node_id] = node
         if self._broken.get(launch.node_id, 0) > 0:
             self._broken[launch.node_id] -= 1  # comes up dead: no task, no heartbeats

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -45,12 +55,21 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+# Ids are never reused (a retried DELETE /pods/1 must not hit a newer pod): SQLite tables use
+# AUTOINCREMENT, PostgreSQL sequences never hand out a number twice.
+_NO_REUSE = {"sqlite_autoincrement": True}
+
+
 class NodeRow(Base):
     __tablename__ = "nodes"
+    __table_args__ = (_NO_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
     node_type: Mapped[str] = mapped_column(String(16))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     cpu_m: Mapped[int]
     mem_mi: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
@@ -60,15 +79,35 @@ class NodeRow(Base):
     runtime: Mapped[str] = mapped_column(String(16), default="")
     runtime_handle: Mapped[str | None] = mapped_column(String(128), default=None)
     token_hash: Mapped[str] = mapped_column(String(64))
+    unschedulable: Mapped[bool] = mapped_column(default=False)
     last_heartbeat: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class NamespaceRow(Base):
+    __tablename__ = "namespaces"
+    __table_args__ = (_NO_REUSE,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PodRow(Base):
     __tablename__ = "pods"
+    __table_args__ = (UniqueConstraint("namespace", "name"), _NO_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    namespace: Mapped[str] = mapped_column(String(63), default="default")
+    name: Mapped[str] = mapped_column(String(63))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     cpu_m: Mapped[int]
     mem_mi: Mapped[int]
     node_id: Mapped[int | None] = mapped_column(
@@ -81,11 +120,12 @@ class PodRow(Base):
     report: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     last_report: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ContainerRow(Base):
     __tablename__ = "containers"
-    __table_args__ = (UniqueConstraint("pod_id", "name"),)
+    __table_args__ = (UniqueConstraint("pod_id", "name"), _NO_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pod_id: Mapped[int] = mapped_column(ForeignKey("pods.id", ondelete="CASCADE"), index=True)
@@ -100,7 +140,7 @@ class ContainerRow(Base):
 
 class VolumeRow(Base):
     __tablename__ = "volumes"
-    __table_args__ = (UniqueConstraint("pod_id", "name"),)
+    __table_args__ = (UniqueConstraint("pod_id", "name"), _NO_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pod_id: Mapped[int] = mapped_column(ForeignKey("pods.id", ondelete="CASCADE"), index=True)
@@ -113,6 +153,7 @@ class VolumeRow(Base):
 
 class ConfigRow(Base):
     __tablename__ = "config_items"
+    __table_args__ = (_NO_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pod_id: Mapped[int] = mapped_column(ForeignKey("pods.id", ondelete="CASCADE"), index=True)
@@ -124,33 +165,47 @@ class ConfigRow(Base):
 
 
 class EventRow(Base):
+    """An event names the object it is about by kind, id and uid (and maybe a related one),
+    so a new kind of object needs no schema change to have events."""
+
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_node", "node_id"),
+        Index("ix_events_object", "object_id", "object_kind"),
+        Index("ix_events_related", "related_id", "related_kind"),
         Index("ix_events_incident", "incident_id"),
+        _NO_REUSE,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
-    node_id: Mapped[int | None] = mapped_column(default=None)
-    node_name: Mapped[str | None] = mapped_column(String(63), default=None)
-    pod_id: Mapped[int | None] = mapped_column(default=None)
-    pod_name: Mapped[str | None] = mapped_column(String(63), default=None)
+    object_kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    object_id: Mapped[int | None] = mapped_column(default=None)
+    object_uid: Mapped[str | None] = mapped_column(String(36), default=None)
+    object_name: Mapped[str | None] = mapped_column(String(63), default=None)
+    object_namespace: Mapped[str | None] = mapped_column(String(63), default=None)
+    related_kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    related_id: Mapped[int | None] = mapped_column(default=None)
+    related_uid: Mapped[str | None] = mapped_column(String(36), default=None)
+    related_name: Mapped[str | None] = mapped_column(String(63), default=None)
     incident_id: Mapped[int | None] = mapped_column(default=None)
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class IncidentRow(Base):
-    """One failure of one node, from injection (or detection) to recovery, failure or deletion."""
+    """One failure of one node, from injection (or detection) to its end: recovered, healed,
+    failed, deleted, superseded by a later fault, or interrupted by an engine restart."""
 
     __tablename__ = "incidents"
+    __table_args__ = (_NO_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     node_id: Mapped[int]
+    node_uid: Mapped[str] = mapped_column(String(36), default="")
     node_name: Mapped[str] = mapped_column(String(63))
-    mode: Mapped[str] = mapped_column(String(16))  # crash|hang|partition|component|detected
+    mode: Mapped[str] = mapped_column(String(16))  # crash|hang|partition|component|detected|start
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str] = mapped_column(String(16), default="open")

@@ -21,11 +21,14 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    and_,
     bindparam,
     create_engine,
     delete,
     event,
+    func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -35,6 +38,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import ConfigItem, ContainerSpec, PodSpec, Resources, VolumeSpec
 from kube9_desktop.engine.store.migrations import migrate
 from kube9_desktop.engine.store.models import (
@@ -42,6 +46,8 @@ from kube9_desktop.engine.store.models import (
     ContainerRow,
     EventRow,
     IncidentRow,
+    Meta,
+    NamespaceRow,
     NodeRow,
     PodRow,
     VolumeRow,
@@ -56,25 +62,32 @@ _volumes = cast(Table, VolumeRow.__table__)
 _config = cast(Table, ConfigRow.__table__)
 _events = cast(Table, EventRow.__table__)
 _incidents = cast(Table, IncidentRow.__table__)
+_namespaces = cast(Table, NamespaceRow.__table__)
+_meta = cast(Table, Meta.__table__)
 
 WAL_BACKSTOP_PAGES = 50_000  # ~200 MB: reached only if nobody calls Store.checkpoint()
 
 # Statements built once: executed with parameter dicts they hit SQLAlchemy's compiled cache,
 # instead of building (and cache-keying) a new statement with inline values per write.
 _INSERT = {
-    t.name: insert(t) for t in (_nodes, _pods, _containers, _volumes, _config, _events, _incidents)
+    t.name: insert(t)
+    for t in (_nodes, _pods, _containers, _volumes, _config, _events, _incidents, _namespaces)
 }
 _HOT_TABLES = (_pods, _containers, _volumes, _config, _events)  # written by every pod and event
 _UPDATE_NODE = update(_nodes).where(_nodes.c.id == bindparam("b_id"))
 _UPDATE_POD = update(_pods).where(_pods.c.id == bindparam("b_id"))
 _UPDATE_INCIDENT = update(_incidents).where(_incidents.c.id == bindparam("b_id"))
+_UPDATE_NAMESPACE = update(_namespaces).where(_namespaces.c.id == bindparam("b_id"))
 
 
 @dataclass(frozen=True, slots=True)
 class StoredNode:
     id: int
+    uid: str
     name: str
     node_type: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
     cpu_m: int
     mem_mi: int
     status: str
@@ -84,13 +97,16 @@ class StoredNode:
     runtime: str
     runtime_handle: str | None
     token_hash: str
+    unschedulable: bool
     last_heartbeat: datetime | None
     created_at: datetime
+    resource_version: int
 
 
 @dataclass(frozen=True, slots=True)
 class StoredPod:
     id: int
+    uid: str
     spec: PodSpec
     node_id: int | None
     phase: str
@@ -100,12 +116,25 @@ class StoredPod:
     report: Sequence[Mapping[str, Any]] | None
     last_report: datetime | None
     created_at: datetime
+    resource_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNamespace:
+    id: int
+    uid: str
+    name: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    created_at: datetime
+    resource_version: int
 
 
 @dataclass(frozen=True, slots=True)
 class Incident:
     id: int
     node_id: int
+    node_uid: str
     node_name: str
     mode: str
     opened_at: datetime
@@ -117,7 +146,16 @@ class Incident:
 class Loaded:
     nodes: tuple[StoredNode, ...]
     pods: tuple[StoredPod, ...]
+    namespaces: tuple[StoredNamespace, ...]
     open_incidents: tuple[Incident, ...]
+    resource_version: int  # the newest resource version any stored row carries
+
+
+def _ref(kind: str | None, id_: int | None, uid: str | None, name: str | None,
+         namespace: str | None = None) -> ObjectRef | None:  # fmt: skip
+    if kind is None or id_ is None:
+        return None
+    return ObjectRef(kind, id_, uid or "", name or "", namespace)
 
 
 def _event(row: Any) -> Event:
@@ -126,19 +164,20 @@ def _event(row: Any) -> Event:
         at=row.at,
         kind=EventKind(row.kind),
         message=row.message,
-        node_id=row.node_id,
-        node_name=row.node_name,
-        pod_id=row.pod_id,
-        pod_name=row.pod_name,
+        object=_ref(row.object_kind, row.object_id, row.object_uid, row.object_name,
+                    row.object_namespace),
+        related=_ref(row.related_kind, row.related_id, row.related_uid, row.related_name),
         incident_id=row.incident_id,
         data=row.data or {},
-    )
+        resource_version=row.resource_version or 0,
+    )  # fmt: skip
 
 
 def _incident(row: Any) -> Incident:
     return Incident(
-        row.id, row.node_id, row.node_name, row.mode, row.opened_at, row.closed_at, row.outcome
-    )
+        row.id, row.node_id, row.node_uid, row.node_name, row.mode, row.opened_at,
+        row.closed_at, row.outcome,
+    )  # fmt: skip
 
 
 def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
@@ -254,14 +293,26 @@ class Tx:
     def delete_node(self, node_id: int) -> None:
         self._c.execute(delete(_nodes).where(_nodes.c.id == node_id))
 
+    def insert_namespace(self, **cols: Any) -> int:
+        result = self._c.execute(_INSERT["namespaces"], {"created_at": self.now, **cols})
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def update_namespace(self, namespace_id: int, **cols: Any) -> None:
+        self._c.execute(_UPDATE_NAMESPACE, {"b_id": namespace_id, **cols})
+
+    def delete_namespace(self, namespace_id: int) -> None:
+        self._c.execute(delete(_namespaces).where(_namespaces.c.id == namespace_id))
+
     def insert_pod(
         self,
         spec: PodSpec,
         *,
+        uid: str,
         ip: str,
         node_id: int | None,
         phase: str,
         decision: Mapping[str, Any] | None,
+        resource_version: int,
         reason: str = "",
         decision_text: str | None = None,
     ) -> int:
@@ -270,7 +321,11 @@ class Tx:
         pod_id = self._insert(
             "pods",
             {
+                "uid": uid,
+                "namespace": spec.namespace,
                 "name": spec.name,
+                "labels": dict(spec.labels),
+                "annotations": dict(spec.annotations),
                 "cpu_m": spec.request.cpu_m,
                 "mem_mi": spec.request.mem_mi,
                 "node_id": node_id,
@@ -281,6 +336,7 @@ class Tx:
                 "created_at": self.now,
                 "report": None,
                 "last_report": None,
+                "resource_version": resource_version,
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -339,12 +395,11 @@ class Tx:
         kind: EventKind,
         message: str,
         *,
-        node_id: int | None = None,
-        node_name: str | None = None,
-        pod_id: int | None = None,
-        pod_name: str | None = None,
+        obj: ObjectRef | None = None,
+        related: ObjectRef | None = None,
         incident_id: int | None = None,
         data: Mapping[str, Any] | None = None,
+        resource_version: int = 0,
         at: datetime | None = None,
     ) -> Event:
         at = at or self.now
@@ -353,11 +408,17 @@ class Tx:
             "at": at,
             "kind": str(kind),
             "message": message,
-            "node_id": node_id,
-            "node_name": node_name,
-            "pod_id": pod_id,
-            "pod_name": pod_name,
+            "object_kind": obj.kind if obj else None,
+            "object_id": obj.id if obj else None,
+            "object_uid": obj.uid if obj else None,
+            "object_name": obj.name if obj else None,
+            "object_namespace": obj.namespace if obj else None,
+            "related_kind": related.kind if related else None,
+            "related_id": related.id if related else None,
+            "related_uid": related.uid if related else None,
+            "related_name": related.name if related else None,
             "incident_id": incident_id,
+            "resource_version": resource_version,
             "data": payload,
         }
         ev = Event(
@@ -365,21 +426,20 @@ class Tx:
             at=at,
             kind=kind,
             message=message,
-            node_id=node_id,
-            node_name=node_name,
-            pod_id=pod_id,
-            pod_name=pod_name,
+            object=obj,
+            related=related,
             incident_id=incident_id,
             data=payload,
+            resource_version=resource_version,
         )
         self.events.append(ev)
         return ev
 
-    def open_incident(self, node_id: int, node_name: str, mode: str) -> int:
+    def open_incident(self, node: ObjectRef, mode: str) -> int:
         result = self._c.execute(
             _INSERT["incidents"],
-            {"node_id": node_id, "node_name": node_name, "mode": mode, "opened_at": self.now,
-             "closed_at": None, "outcome": "open"},
+            {"node_id": node.id, "node_uid": node.uid, "node_name": node.name, "mode": mode,
+             "opened_at": self.now, "closed_at": None, "outcome": "open"},
         )  # fmt: skip
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
@@ -387,6 +447,15 @@ class Tx:
         self._c.execute(
             _UPDATE_INCIDENT, {"b_id": incident_id, "closed_at": self.now, "outcome": outcome}
         )
+
+    def close_open_incidents(self, outcome: str) -> int:
+        """Close every open incident (at start: the engine that watched them is gone)."""
+        result = self._c.execute(
+            update(_incidents)
+            .where(_incidents.c.closed_at.is_(None))
+            .values(closed_at=self.now, outcome=outcome)
+        )
+        return int(result.rowcount or 0)
 
 
 class Store:
@@ -472,8 +541,11 @@ class Store:
             nodes = tuple(
                 StoredNode(
                     id=r.id,
+                    uid=r.uid,
                     name=r.name,
                     node_type=r.node_type,
+                    labels=dict(r.labels or {}),
+                    annotations=dict(r.annotations or {}),
                     cpu_m=r.cpu_m,
                     mem_mi=r.mem_mi,
                     status=r.status,
@@ -483,11 +555,20 @@ class Store:
                     runtime=r.runtime or "",
                     runtime_handle=r.runtime_handle,
                     token_hash=r.token_hash,
+                    unschedulable=bool(r.unschedulable),
                     last_heartbeat=r.last_heartbeat,
                     created_at=r.created_at,
+                    resource_version=r.resource_version or 0,
                 )
                 for r in conn.execute(select(_nodes).order_by(_nodes.c.id))
             )
+            namespaces = tuple(
+                StoredNamespace(
+                    r.id, r.uid, r.name, dict(r.labels or {}), dict(r.annotations or {}),
+                    r.created_at, r.resource_version or 0,
+                )
+                for r in conn.execute(select(_namespaces).order_by(_namespaces.c.id))
+            )  # fmt: skip
             containers: dict[int, list[ContainerSpec]] = {}
             for r in conn.execute(select(_containers).order_by(_containers.c.pod_id, "position")):
                 containers.setdefault(r.pod_id, []).append(
@@ -505,12 +586,16 @@ class Store:
             pods = tuple(
                 StoredPod(
                     id=r.id,
+                    uid=r.uid,
                     spec=PodSpec(
                         name=r.name,
                         request=Resources(r.cpu_m, r.mem_mi),
                         containers=tuple(containers.get(r.id, ())),
                         volumes=tuple(volumes.get(r.id, ())),
                         config=tuple(config.get(r.id, ())),
+                        namespace=r.namespace,
+                        labels=dict(r.labels or {}),
+                        annotations=dict(r.annotations or {}),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
@@ -520,6 +605,7 @@ class Store:
                     report=r.report,
                     last_report=r.last_report,
                     created_at=r.created_at,
+                    resource_version=r.resource_version or 0,
                 )
                 for r in conn.execute(select(_pods).order_by(_pods.c.id))
             )
@@ -527,7 +613,20 @@ class Store:
                 _incident(r)
                 for r in conn.execute(select(_incidents).where(_incidents.c.closed_at.is_(None)))
             )
-        return Loaded(nodes, pods, incidents)
+            stored_rv = conn.execute(
+                select(_meta.c.value).where(_meta.c.key == "resource_version")
+            ).scalar()
+            rvs = [int(stored_rv or 0)]
+            for table in (_nodes, _pods, _namespaces, _events):
+                rvs.append(int(conn.execute(select(func.max(table.c.resource_version))).scalar()
+                               or 0))  # fmt: skip
+        return Loaded(nodes, pods, namespaces, incidents, max(rvs))
+
+    def save_resource_version(self, resource_version: int) -> None:
+        """Record the newest resource version (deletes leave no row that carries theirs)."""
+        with self._engine.begin() as conn:
+            conn.execute(_meta.delete().where(_meta.c.key == "resource_version"))
+            conn.execute(_meta.insert().values(key="resource_version", value=str(resource_version)))
 
     def events(
         self,
@@ -536,17 +635,28 @@ class Store:
         limit: int = 500,
         node_id: int | None = None,
         pod_id: int | None = None,
+        about: tuple[str, int] | None = None,
         incident_id: int | None = None,
         kinds: Sequence[str] = (),
     ) -> list[Event]:
-        """Events with id > since, oldest first (the newest ``limit`` when since is 0)."""
+        """Events with id > since, oldest first (the newest ``limit`` when since is 0).
+
+        ``about=(kind, id)`` (or ``node_id``/``pod_id``) keeps events whose object or related
+        object is that one: a node's events include those of the pods on it.
+        """
         q = select(_events)
         if since:
             q = q.where(_events.c.id > since)
-        if node_id is not None:
-            q = q.where(_events.c.node_id == node_id)
-        if pod_id is not None:
-            q = q.where(_events.c.pod_id == pod_id)
+        for kind, obj_id in (
+            ("Node", node_id), ("Pod", pod_id), *([about] if about else [])
+        ):  # fmt: skip
+            if obj_id is not None:
+                q = q.where(
+                    or_(
+                        and_(_events.c.object_id == obj_id, _events.c.object_kind == kind),
+                        and_(_events.c.related_id == obj_id, _events.c.related_kind == kind),
+                    )
+                )
         if incident_id is not None:
             q = q.where(_events.c.incident_id == incident_id)
         if kinds:
@@ -571,37 +681,17 @@ class Store:
             row = conn.execute(select(_incidents).where(_incidents.c.id == incident_id)).first()
         return _incident(row) if row else None
 
-    def flush_heartbeats(self, beats: Mapping[int, tuple[datetime, Mapping[str, str]]]) -> None:
-        """Write a batch of last-heartbeat times and components in one executemany."""
+    def flush_heartbeats(self, beats: Mapping[int, datetime]) -> None:
+        """Write a batch of last-heartbeat times in one executemany (they never commit singly:
+        everything else a heartbeat changes is committed by its operation)."""
         if not beats:
             return
         with self._engine.begin() as conn:
             conn.execute(
                 update(_nodes)
                 .where(_nodes.c.id == bindparam("b_id"))
-                .values(
-                    last_heartbeat=bindparam("b_at"),
-                    components=bindparam("b_components", type_=_nodes.c.components.type),
-                ),
-                [
-                    {"b_id": k, "b_at": at, "b_components": dict(comps)}
-                    for k, (at, comps) in beats.items()
-                ],
-            )
-
-    def flush_reports(self, reports: Mapping[int, tuple[list[Any], datetime]]) -> None:
-        """Write a batch of pods' last agent reports."""
-        if not reports:
-            return
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(_pods)
-                .where(_pods.c.id == bindparam("b_id"))
-                .values(
-                    report=bindparam("b_report", type_=_pods.c.report.type),
-                    last_report=bindparam("b_at"),
-                ),
-                [{"b_id": k, "b_report": r, "b_at": at} for k, (r, at) in reports.items()],
+                .values(last_heartbeat=bindparam("b_at")),
+                [{"b_id": k, "b_at": at} for k, at in beats.items()],
             )
 
     def checkpoint(self) -> None:

@@ -38,7 +38,6 @@ TIME_SERIES = (
     *(f"pods_{p}" for p in PHASES),
 )
 HISTORY_S = 600.0
-SAMPLE_MS = 500
 REDRAW_MS = 250
 MAX_MARKERS = 60
 NAMED_TICKS_MAX = 40  # beyond this many nodes the bar axes show indexes, not names
@@ -96,14 +95,13 @@ class ChartsPanel(QWidget):
         parent: QWidget | None = None,
         *,
         history_s: float = HISTORY_S,
-        sample_ms: int = SAMPLE_MS,
         redraw_ms: int = REDRAW_MS,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ChartsPanel")
         self.bridge = bridge
         self.settings = settings
-        self._ring = RingBuffer(("t", *TIME_SERIES), max(2, int(history_s * 1000 / sample_ms)))
+        self._ring = RingBuffer(("t", *TIME_SERIES), max(2, int(history_s * 1000 / bridge.TICK_MS)))
         self._nodes: list[NodeBar] = []
         self._drawn_nodes: list[NodeBar] = []
         self._grace = settings.effective_grace_period
@@ -120,13 +118,10 @@ class ChartsPanel(QWidget):
         self._build_plots()
         self._apply_palette()
 
-        self._sample_timer = QTimer(self)
-        self._sample_timer.setInterval(sample_ms)
-        self._sample_timer.timeout.connect(self._on_sample_timer_timeout)
+        bridge.ticked.connect(self._on_bridge_ticked)  # one sample per bridge tick
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(redraw_ms)
         self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
-        self._sample_timer.start()
         self._redraw_timer.start()
         bridge.event_published.connect(self._on_bridge_event_published)
 
@@ -256,7 +251,7 @@ class ChartsPanel(QWidget):
             node.seconds_since_heartbeat,
         )
 
-    def _on_sample_timer_timeout(self) -> None:
+    def _on_bridge_ticked(self) -> None:
         self.sample()
 
     def _on_redraw_timer_timeout(self) -> None:

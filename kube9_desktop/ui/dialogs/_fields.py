@@ -14,9 +14,9 @@ import shiboken6
 from pydantic import BaseModel
 from PySide6.QtWidgets import QDialog, QLabel, QWidget
 
-from kube9_desktop.engine.api.schemas import parse_body
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, UserError
+from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.ui.bridge import EngineBridge
 
 NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.engine.api.schemas import NodeCreate
 from kube9_desktop.engine.cluster import CreatedNode
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.model import MIB_PER_CORE_DEFAULT
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
+from kube9_desktop.engine.specs import NodeCreate
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs._fields import (
     EngineForm,

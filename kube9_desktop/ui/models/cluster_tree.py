@@ -7,8 +7,8 @@ ranges; only attaching an engine resets the model. Values that change without an
 (heartbeat age, container states) are refreshed by a 1 Hz timer with one ``dataChanged`` per
 parent that a view has expanded.
 
-Index encoding: ``internalId = payload << 3 | kind``, where the payload is the node id, the
-pod id, or ``pod_id << 8 | container_position`` (pods have at most a few containers).
+Index encoding: ``internalId`` is the row key of ``tree_cells.row_key`` (kind in the low
+bits, then the node or pod id, and a container's position), the one place keys are made.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.models.tree_cells import (
     HEADER_TIPS,
@@ -39,9 +40,12 @@ from kube9_desktop.ui.models.tree_cells import (
     ItemKind,
     TreeItem,
     container_cell,
+    key_id,
+    key_kind,
     node_cell,
     pending_cell,
     pod_cell,
+    row_key,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -71,9 +75,7 @@ class ClusterTreeModel(QAbstractItemModel):
         self._forget_views.setSingleShot(True)
         self._forget_views.setInterval(0)
         self._forget_views.timeout.connect(self._views.clear)
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self.refresh_volatile)
+        bridge.ticked.connect(self.refresh_volatile)  # heartbeat ages have no events
         bridge.engine_attached.connect(self.reload)
         bridge.cluster_changed.connect(self.apply_changes)
         if bridge.attached:
@@ -119,7 +121,7 @@ class ClusterTreeModel(QAbstractItemModel):
     def _parent_index(self, parent_id: int) -> QModelIndex:
         if parent_id == PENDING:
             return self.createIndex(len(self._node_ids), 0, PENDING_KEY)
-        return self.createIndex(self._node_row(parent_id), 0, parent_id << 3 | _NODE)
+        return self.createIndex(self._node_row(parent_id), 0, row_key(ItemKind.NODE, parent_id))
 
     def _containers(self, pod_id: int) -> int:
         count = self._container_counts.get(pod_id)
@@ -136,40 +138,40 @@ class ClusterTreeModel(QAbstractItemModel):
             return QModelIndex()
         if not parent.isValid():
             if row < len(self._node_ids):
-                return self.createIndex(row, column, self._node_ids[row] << 3 | _NODE)
+                return self.createIndex(row, column, row_key(ItemKind.NODE, self._node_ids[row]))
             if row == len(self._node_ids):
                 return self.createIndex(row, column, PENDING_KEY)
             return QModelIndex()
         if parent.column() != 0:
             return QModelIndex()
         key = parent.internalId()
-        kind = key & 7
+        kind = key_kind(key)
         if kind == _POD:
-            if row >= self._containers(key >> 3):
+            if row >= self._containers(key_id(key)):
                 return QModelIndex()
-            return self.createIndex(row, column, ((key >> 3) << 8 | row) << 3 | _CONTAINER)
+            return self.createIndex(row, column, row_key(ItemKind.CONTAINER, key_id(key), row))
         if kind == _CONTAINER:
             return QModelIndex()
-        pods = self._children.get(PENDING if kind == _GROUP else key >> 3, [])
+        pods = self._children.get(PENDING if kind == _GROUP else key_id(key), [])
         if row >= len(pods):
             return QModelIndex()
-        return self.createIndex(row, column, pods[row] << 3 | _POD)
+        return self.createIndex(row, column, row_key(ItemKind.POD, pods[row]))
 
     def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid():
             return QModelIndex()
         key = index.internalId()
-        kind = key & 7
+        kind = key_kind(key)
         if kind == _POD:
-            where = self._where.get(key >> 3)
+            where = self._where.get(key_id(key))
             return QModelIndex() if where is None else self._parent_index(where)
         if kind == _CONTAINER:
-            pod_id = key >> 11
+            pod_id = key_id(key)
             where = self._where.get(pod_id)
             if where is None:
                 return QModelIndex()
             row = bisect_left(self._children[where], pod_id)
-            return self.createIndex(row, 0, pod_id << 3 | _POD)
+            return self.createIndex(row, 0, row_key(ItemKind.POD, pod_id))
         return QModelIndex()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -178,13 +180,13 @@ class ClusterTreeModel(QAbstractItemModel):
         if parent.column() != 0:
             return 0
         key = parent.internalId()
-        kind = key & 7
+        kind = key_kind(key)
         if kind == _NODE:
-            return len(self._children.get(key >> 3, ()))
+            return len(self._children.get(key_id(key), ()))
         if kind == _GROUP:
             return len(self._children[PENDING])
         if kind == _POD:
-            return self._containers(key >> 3)
+            return self._containers(key_id(key))
         return 0
 
     def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
@@ -215,12 +217,12 @@ class ClusterTreeModel(QAbstractItemModel):
         """A row's name, from a cache (names never change), for sorting and filtering."""
         name = self._names.get(key)
         if name is None:
-            kind = key & 7
+            kind = key_kind(key)
             if kind == _NODE:
-                node = self.bridge.node(key >> 3)
+                node = self.bridge.node(key_id(key))
                 name = node.name if node else ""
             elif kind == _POD:
-                pod = self.bridge.pod(key >> 3)
+                pod = self.bridge.pod(key_id(key))
                 name = pod.name if pod else ""
             else:
                 return "" if kind == _CONTAINER else "\uffff"
@@ -241,7 +243,11 @@ class ClusterTreeModel(QAbstractItemModel):
             pass
         if not self._views:
             self._forget_views.start()
-        view = self.bridge.node(key >> 3) if key & 7 == _NODE else self.bridge.pod(key >> 3)
+        view = (
+            self.bridge.node(key_id(key))
+            if key_kind(key) == _NODE
+            else self.bridge.pod(key_id(key))
+        )
         self._views[key] = view
         return view
 
@@ -249,7 +255,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if not index.isValid():
             return None
         key = index.internalId()
-        kind = key & 7
+        kind = key_kind(key)
         if role == ITEM_ROLE:
             return TreeItem.from_key(key)
         column = index.column()
@@ -258,12 +264,12 @@ class ClusterTreeModel(QAbstractItemModel):
             return None if node is None else node_cell(node, column, role)
         if kind == _GROUP:
             return pending_cell(len(self._children[PENDING]), column, role)
-        pod = self._view((key >> 11) << 3 | _POD if kind == _CONTAINER else key)
+        pod = self._view(row_key(ItemKind.POD, key_id(key)) if kind == _CONTAINER else key)
         if pod is None:
             return None
         if kind == _POD:
             return pod_cell(pod, column, role)
-        position = (key >> 3) & 255
+        position = TreeItem.from_key(key).container
         if position >= len(pod.containers):
             return None
         return container_cell(pod, position, column, role)
@@ -280,11 +286,9 @@ class ClusterTreeModel(QAbstractItemModel):
         self._children[PENDING] = sorted(self.bridge.pending_pod_ids())
         self._where = {p: nid for nid, pods in self._children.items() for p in pods}
         self._container_counts.clear()
-        self._names = {n.id << 3 | _NODE: n.name for n in nodes}
+        self._names = {row_key(ItemKind.NODE, n.id): n.name for n in nodes}
         self._expanded.clear()
         self.endResetModel()
-        if self.bridge.attached:
-            self._timer.start()
 
     def apply_changes(self, changes: ChangeSet) -> None:
         """Turn a ChangeSet into row-level updates: inserts, removes, dataChanged."""
@@ -297,18 +301,18 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def _apply(self, changes: ChangeSet) -> None:
         self._views.clear()
-        pods = set(changes.pods)
+        pods = changes.ids(Kind.POD)
         gone_nodes: list[int] = []
         changed_nodes: set[int] = set()
         pending_before = len(self._children[PENDING])
-        for node_id in sorted(changes.nodes):
+        for node_id in sorted(changes.ids(Kind.NODE)):
             view = self.bridge.node(node_id)
             if view is None:
                 if node_id in self._children and node_id != PENDING:
                     gone_nodes.append(node_id)
                     pods.update(self._children[node_id])
                 continue
-            self._names[node_id << 3 | _NODE] = view.name
+            self._names[row_key(ItemKind.NODE, node_id)] = view.name
             if node_id not in self._children:
                 self._insert_node(node_id)
             else:
@@ -350,7 +354,7 @@ class ClusterTreeModel(QAbstractItemModel):
         elif current != target:
             self._move_pod(pod_id, current, target)
             nodes.add(current)
-            self._names[pod_id << 3 | _POD] = view.name
+            self._names[row_key(ItemKind.POD, pod_id)] = view.name
         else:
             touched.setdefault(target, []).append(bisect_left(self._children[target], pod_id))
             pod_item = TreeItem(ItemKind.POD, pod_id)
@@ -371,8 +375,8 @@ class ClusterTreeModel(QAbstractItemModel):
         del self._node_ids[row]
         for pod_id in self._children.pop(node_id):
             self._forget_pod(pod_id)
-        self._expanded.discard(node_id << 3 | _NODE)
-        self._names.pop(node_id << 3 | _NODE, None)
+        self._expanded.discard(row_key(ItemKind.NODE, node_id))
+        self._names.pop(row_key(ItemKind.NODE, node_id), None)
         self.endRemoveRows()
 
     def _insert_pod(self, pod_id: int, parent_id: int) -> None:
@@ -394,8 +398,8 @@ class ClusterTreeModel(QAbstractItemModel):
     def _forget_pod(self, pod_id: int) -> None:
         self._where.pop(pod_id, None)
         self._container_counts.pop(pod_id, None)
-        self._names.pop(pod_id << 3 | _POD, None)
-        self._expanded.discard(pod_id << 3 | _POD)
+        self._names.pop(row_key(ItemKind.POD, pod_id), None)
+        self._expanded.discard(row_key(ItemKind.POD, pod_id))
 
     def _move_pod(self, pod_id: int, source: int, target: int) -> None:
         """A pod changed parents: remove + insert. (A row move makes QSortFilterProxyModel

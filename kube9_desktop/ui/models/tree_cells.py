@@ -23,6 +23,29 @@ class ItemKind(IntEnum):
     CONTAINER = 4
 
 
+# Row keys, for every kind of row, are made here and only here: ``payload << 3 | kind``,
+# where a container's payload is ``pod id << 8 | its position`` (at most 256 containers).
+KIND_BITS = 3
+CONTAINER_BITS = 8
+
+
+def row_key(kind: ItemKind, obj_id: int, container: int = 0) -> int:
+    if kind is ItemKind.CONTAINER:
+        return ((obj_id << CONTAINER_BITS | container) << KIND_BITS) | kind
+    return (obj_id << KIND_BITS) | kind
+
+
+def key_kind(key: int) -> int:
+    return key & 7
+
+
+def key_id(key: int) -> int:
+    """The node or pod id of a row key (a container's: its pod's)."""
+    if key & 7 == ItemKind.CONTAINER:
+        return key >> (KIND_BITS + CONTAINER_BITS)
+    return key >> KIND_BITS
+
+
 @dataclass(frozen=True, slots=True)
 class TreeItem:
     """What a row stands for: a node, the pending group, a pod, or one container of a pod."""
@@ -33,17 +56,14 @@ class TreeItem:
 
     @property
     def key(self) -> int:
-        if self.kind is ItemKind.CONTAINER:
-            return ((self.id << 8 | self.container) << 3) | self.kind
-        return (self.id << 3) | self.kind
+        return row_key(self.kind, self.id, self.container)
 
     @staticmethod
     def from_key(key: int) -> TreeItem:
-        kind = ItemKind(key & 7)
-        payload = key >> 3
+        kind = ItemKind(key_kind(key))
         if kind is ItemKind.CONTAINER:
-            return TreeItem(kind, payload >> 8, payload & 255)
-        return TreeItem(kind, payload)
+            return TreeItem(kind, key_id(key), (key >> KIND_BITS) & ((1 << CONTAINER_BITS) - 1))
+        return TreeItem(kind, key_id(key))
 
 
 class Column(IntEnum):

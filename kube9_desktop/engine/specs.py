@@ -1,4 +1,7 @@
-"""Request bodies: one pydantic model per body, strict, turned into engine specs.
+"""Request specs: one pydantic model per request body, strict, turned into engine specs.
+
+They belong to the engine (the window's forms validate with them too); the HTTP layer only
+hands them the decoded JSON.
 
 Unknown fields are refused so typos surface; numbers accept cores/MB (the original API) and
 Kubernetes quantity strings. The same models validate the desktop forms, and generate the
@@ -16,6 +19,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
+from kube9_desktop.engine.meta import (
+    DEFAULT_NAMESPACE,
+    namespace_problem,
+    validate_annotations,
+    validate_labels,
+)
 from kube9_desktop.engine.model import (
     ConfigItem,
     ContainerSpec,
@@ -105,6 +114,59 @@ Argv = Annotated[
 ]
 
 
+def _labels(value: object) -> dict[str, str]:
+    try:
+        return validate_labels(value, "")
+    except UserError as exc:  # "['-bad']: key name must …" (parse_body puts the key in place)
+        raise ValueError(exc.message.removeprefix(": ")) from None
+
+
+def _annotations(value: object) -> dict[str, str]:
+    try:
+        return validate_annotations(value, "")
+    except UserError as exc:
+        raise ValueError(exc.message.removeprefix(": ")) from None
+
+
+def _namespace(value: object) -> str:
+    problem = namespace_problem(value)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+_STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+Labels = Annotated[
+    dict[str, str],
+    BeforeValidator(_labels),
+    Field(
+        json_schema_extra={
+            **_STR_MAP,
+            "maxProperties": 64,
+            "description": "Kubernetes labels: qualified-name keys, values of at most 63 "
+            "alphanumerics, '-', '_' or '.'",
+        }
+    ),
+]
+Annotations = Annotated[
+    dict[str, str],
+    BeforeValidator(_annotations),
+    Field(json_schema_extra={**_STR_MAP, "description": "Kubernetes annotations"}),
+]
+Namespace = Annotated[
+    str,
+    BeforeValidator(_namespace),
+    Field(
+        json_schema_extra={
+            "type": "string",
+            "maxLength": 63,
+            "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        }
+    ),
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
 
@@ -116,6 +178,8 @@ class NodeCreate(Strict):
     memory_mb: Mem | None = Field(
         default=None, description="Memory capacity in MB or a quantity; default 2048 per core."
     )
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -127,6 +191,8 @@ class NodeCreate(Strict):
             self.name,
             NodeType(self.node_type),
             Resources(self.cpu_cores_avail, self.memory_mb or 0),
+            labels=dict(self.labels),
+            annotations=dict(self.annotations),
         )
 
 
@@ -201,6 +267,9 @@ class PodCreate(Strict):
     containers: list[ContainerIn] = Field(min_length=1, max_length=32)
     volumes: list[VolumeIn] = Field(default_factory=list, max_length=32)
     config: list[ConfigIn] = Field(default_factory=list, max_length=64)
+    namespace: Namespace = DEFAULT_NAMESPACE
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -254,6 +323,9 @@ class PodCreate(Strict):
             ),
             volumes=tuple(VolumeSpec(v.name, v.type, v.size, v.path) for v in self.volumes),
             config=tuple(ConfigItem(c.name, c.type, c.key, c.value) for c in self.config),
+            namespace=self.namespace,
+            labels=dict(self.labels),
+            annotations=dict(self.annotations),
         )
 
 
@@ -278,14 +350,29 @@ class AgentInfo(Strict):
     seq: int | None = Field(default=None, ge=0)
 
 
+# Lists in a heartbeat are bounded by its body, whose cap grows with the pods the node holds
+# (heartbeat.report_limit): a node with 10,000 pods may report all of them.
+HEARTBEAT_LIST_MAX = 200_000
+
+
 class HeartbeatIn(Strict):
-    pod_ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=2000)
+    pod_ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
+        default=None, max_length=HEARTBEAT_LIST_MAX
+    )
+    pod_count: Annotated[int, Field(ge=0, le=2**31)] | None = Field(
+        default=None, description="How many pods the agent runs (instead of pod_ids)."
+    )
+    pod_digest: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{16}$",
+        description="sha256 of the sorted pod ids joined by ',', first 16 hex digits.",
+    )
     cpu_cores_avail: Annotated[float, Field(ge=0, le=1_024_000)] | None = None
     health_status: str | None = Field(default=None, max_length=32)
     components: dict[str, Annotated[str, Field(max_length=32)]] | None = Field(
         default=None, max_length=16
     )
-    pods: list[PodReportIn] | None = Field(default=None, max_length=2000)
+    pods: list[PodReportIn] | None = Field(default=None, max_length=HEARTBEAT_LIST_MAX)
     generation: int | None = None
     agent: AgentInfo | None = None
 
@@ -301,6 +388,8 @@ class HeartbeatIn(Strict):
     def to_report(self) -> HeartbeatReport:
         return HeartbeatReport(
             pod_ids=tuple(self.pod_ids) if self.pod_ids is not None else None,
+            pod_count=self.pod_count,
+            pod_digest=self.pod_digest,
             cpu_m_avail=round(self.cpu_cores_avail * 1000)
             if self.cpu_cores_avail is not None
             else None,
@@ -333,6 +422,12 @@ class FaultIn(Strict):
     duration_s: Annotated[float, Field(gt=0, le=3600)] | None = Field(
         default=None, description="For mode partition: seconds until it heals (default 30)."
     )
+
+
+class NamespaceCreate(Strict):
+    name: Namespace
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
 
 class PodFaultIn(Strict):
@@ -381,7 +476,11 @@ def parse_body(model: type[M], data: Any) -> M:
         errors = []
         for err in exc.errors():
             path = field_path(tuple(err.get("loc", ()))) or "(body)"
-            errors.append({"field": path, "message": _message(err)})
+            message = _message(err)
+            if message.startswith("["):  # a keyed problem: labels['-bad']: key name must …
+                key, _, message = message.partition("]: ")
+                path += key + "]"
+            errors.append({"field": path, "message": message})
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise UserError(

@@ -1,0 +1,215 @@
+"""The cluster's shared parts: the working copy, the store, the scheduler's choice, views, load.
+
+Operations live beside this file, one file per kind of object (``nodes.py``, ``pods.py``,
+``namespaces.py``) plus ``placement.py`` for moving pods; each is a function of an open
+``Txn`` so that operations compose into one commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.cluster.incidents import OpenIncident
+from kube9_desktop.engine.cluster.txn import Txn, run_transaction
+from kube9_desktop.engine.errors import NotFound
+from kube9_desktop.engine.events import EventBus
+from kube9_desktop.engine.model import (
+    ContainerStatus,
+    Decision,
+    NodeStatus,
+    NodeType,
+    NodeView,
+    PodPhase,
+    PodView,
+    Resources,
+)
+from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
+from kube9_desktop.engine.state import ClusterState, NamespaceState, NodeState, PodState
+from kube9_desktop.engine.store.store import Loaded, Store
+
+log = logging.getLogger(__name__)
+
+
+def epoch_generation() -> int:
+    """Generations start from the clock so they never repeat across engine restarts."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    scheduler: str = "best-fit"
+    explain_limit: int = 64  # explain every node in clusters up to this size
+    runtime: str = "virtual"
+
+
+class ClusterBase:
+    def __init__(
+        self, store: Store, clock: Clock, bus: EventBus, config: ClusterConfig | None = None
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.bus = bus
+        self.config = config or ClusterConfig()
+        self.state = ClusterState()
+        self.resource_version = 0
+        self.open_txn: Txn | None = None
+        self.tokens: dict[int, str] = {}  # plaintext node tokens issued by this process
+        self.deleted_token_hashes: dict[int, str] = {}  # so deleted nodes' agents hear "stop"
+        # Heartbeat times, written in batches by flush(); everything else commits at once.
+        self.dirty_heartbeats: dict[int, datetime] = {}
+        # Wired by the engine to the fault injector's own books (shown on node views).
+        self.fault_labels: Callable[[int], tuple[str, ...]] = lambda _node_id: ()
+
+    def transaction(self) -> AbstractContextManager[Txn]:
+        """Open (or join) the transaction an operation's steps run in; commits once at the end."""
+        return run_transaction(self)
+
+    # ---- lookups -----------------------------------------------------------------------
+
+    def node(self, node_id: int) -> NodeState:
+        node = self.state.nodes.get(node_id)
+        if node is None:
+            raise NotFound(f"Node {node_id} not found", node_id=node_id)
+        return node
+
+    def pod(self, pod_id: int) -> PodState:
+        pod = self.state.pods.get(pod_id)
+        if pod is None:
+            raise NotFound(f"Pod {pod_id} not found", pod_id=pod_id)
+        return pod
+
+    def namespace(self, name: str) -> NamespaceState:
+        ns = self.state.namespaces.get(name)
+        if ns is None:
+            raise NotFound(
+                f"Namespace '{name}' not found: create it first (POST /namespaces/)",
+                field="namespace",
+            )
+        return ns
+
+    # ---- views -------------------------------------------------------------------------
+
+    def node_view(self, node: NodeState) -> NodeView:
+        return node.view(self.clock.now(), self.fault_labels(node.id))
+
+    def node_views(self) -> list[NodeView]:
+        now = self.clock.now()
+        labels = self.fault_labels
+        return [n.view(now, labels(n.id)) for n in self.state.nodes.values()]
+
+    def pod_view(self, pod: PodState) -> PodView:
+        return self.state.pod_view(pod)
+
+    def pod_views(self) -> list[PodView]:
+        return [self.state.pod_view(p) for p in self.state.pods.values()]
+
+    # ---- scheduling --------------------------------------------------------------------
+
+    def decide(self, request: Resources) -> Decision:
+        """The strategy's choice from the index, explained by a scan in small clusters."""
+        strategy = self.config.scheduler
+        at = self.clock.now()
+        chosen = STRATEGIES[strategy].pick(self.state.index, request)
+        nodes = list(self.state.nodes.values())
+        if chosen is None or len(nodes) <= self.config.explain_limit:
+            decision = schedule(request, nodes, strategy, at=at)
+            if chosen is not None and decision.node_id != chosen:
+                log.error("index chose %s but the scan chose %s", chosen, decision.node_id)
+            return decision
+        node = self.state.nodes[chosen]
+        return Decision(
+            strategy=strategy,
+            node_id=chosen,
+            node_name=node.name,
+            candidates=(candidate(node, request),),
+            omitted=len(nodes) - 1,
+            at=at,
+        )
+
+    def set_scheduler(self, strategy: str) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown scheduler {strategy!r}")
+        self.config = replace(self.config, scheduler=strategy)
+
+    # ---- loading -----------------------------------------------------------------------
+
+    def load(self) -> Loaded:
+        """Fill memory from the store (once, at start): every object comes back."""
+        loaded = self.store.load()
+        gen = epoch_generation()
+        for ns in loaded.namespaces:
+            self.state.namespaces[ns.name] = NamespaceState(
+                ns.id, ns.uid, ns.name, ns.created_at, dict(ns.labels), dict(ns.annotations),
+                ns.resource_version,
+            )  # fmt: skip
+        for row in loaded.nodes:
+            status = NodeStatus(row.status)
+            if status is NodeStatus.RECOVERING:
+                status = NodeStatus.UNHEALTHY  # the restart under way died with the old engine
+            self.state.add_node(
+                NodeState(
+                    id=row.id,
+                    uid=row.uid,
+                    name=row.name,
+                    node_type=NodeType(row.node_type),
+                    capacity=Resources(row.cpu_m, row.mem_mi),
+                    status=status,
+                    token_hash=row.token_hash,
+                    created_at=row.created_at,
+                    runtime=row.runtime,
+                    status_reason=row.status_reason,
+                    components=dict(row.components),
+                    runtime_handle=row.runtime_handle,
+                    labels=dict(row.labels),
+                    annotations=dict(row.annotations),
+                    cordoned=row.unschedulable,
+                    recovery_attempts=row.recovery_attempts,
+                    resource_version=row.resource_version,
+                    generation=gen,
+                    last_heartbeat_at=row.last_heartbeat,
+                )
+            )
+        for prow in loaded.pods:
+            pod = PodState(
+                id=prow.id,
+                uid=prow.uid,
+                spec=prow.spec,
+                ip=prow.ip,
+                phase=PodPhase(prow.phase),
+                created_at=prow.created_at,
+                node_id=prow.node_id if prow.node_id in self.state.nodes else None,
+                decision=Decision.from_json(prow.decision) if prow.decision else None,
+                reason=prow.reason,
+                last_report=prow.last_report,
+                resource_version=prow.resource_version,
+            )
+            if pod.node_id is None and pod.phase is not PodPhase.PENDING:
+                pod.phase = PodPhase.PENDING  # its node is gone: it waits for room
+            for c in prow.report or ():
+                container = container_status(c)
+                pod.containers[container.name] = container
+            self.state.add_pod(pod)
+        for inc in loaded.open_incidents:
+            if inc.node_id in self.state.nodes:
+                self.state.open_incidents[inc.node_id] = OpenIncident(inc.id, inc.mode)
+        self.resource_version = loaded.resource_version
+        return loaded
+
+
+def container_status(c: object) -> ContainerStatus:
+    """A stored or reported container status (a JSON object) as a ContainerStatus."""
+    get = c.get if isinstance(c, dict) else (lambda _k, d=None: d)
+    exit_code = get("exit_code")
+    return ContainerStatus(
+        name=str(get("name", "")),
+        state=str(get("state", "unknown")),
+        exit_code=exit_code if isinstance(exit_code, int) else None,
+        restarts=int(get("restarts", 0) or 0),
+        reason=str(get("reason", "") or ""),
+    )

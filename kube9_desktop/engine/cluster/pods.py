@@ -1,0 +1,177 @@
+"""Pod steps and operations, each a function of an open transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kube9_desktop.engine.changes import Changes, Kind
+from kube9_desktop.engine.cluster import placement
+from kube9_desktop.engine.cluster.txn import Txn
+from kube9_desktop.engine.errors import Conflict, Unschedulable
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.meta import new_uid
+from kube9_desktop.engine.model import (
+    ContainerStatus,
+    Decision,
+    PodPhase,
+    PodSpec,
+    PodView,
+    format_cpu,
+    format_mem,
+)
+from kube9_desktop.engine.state import PodState
+
+
+@dataclass(frozen=True)
+class CreatedPod:
+    view: PodView
+    decision: Decision
+    changes: Changes
+    decision_text: str | None = None  # json.dumps(decision.to_json()): stored, and sent back as is
+
+
+@dataclass(frozen=True)
+class DeletedPod:
+    view: PodView
+    changes: Changes
+
+
+def report_json(containers: Iterable[ContainerStatus]) -> list[dict[str, Any]]:
+    """Container statuses as stored with the pod (reasons included, so restarts keep them)."""
+    return [
+        {"name": c.name, "state": c.state, "exit_code": c.exit_code, "restarts": c.restarts,
+         "reason": c.reason}
+        for c in containers
+    ]  # fmt: skip
+
+
+def create_pod(t: Txn, spec: PodSpec) -> CreatedPod:
+    """Validate against the books, schedule, insert and bind one pod."""
+    t.cluster.namespace(spec.namespace)  # NotFound names it
+    if (spec.namespace, spec.name) in t.state.pod_ids:
+        where = f" in namespace '{spec.namespace}'" if spec.namespace != "default" else ""
+        raise Conflict(f"A pod named '{spec.name}' already exists{where}", field="name")
+    decision = t.cluster.decide(spec.request)
+    if decision.node_id is None:
+        raise Unschedulable(
+            f"No available worker node can fit pod '{spec.name}' (requests "
+            f"{format_cpu(spec.request.cpu_m)} CPU, {format_mem(spec.request.mem_mi)})",
+            reasons=decision.reasons or {"(cluster)": ["no worker nodes: add a worker node first"]},
+        )
+    node = t.state.nodes[decision.node_id]
+    state = t.state
+    ip = state.ips.allocate()
+    t.undo(lambda: state.ips.release(ip))
+    # Built and encoded once: stored with the pod and sent back to the caller as is.
+    decision_json = decision.to_json()
+    decision_text = json.dumps(decision_json)
+    uid = new_uid()
+    pod_id = t.store.insert_pod(
+        spec, uid=uid, ip=ip, node_id=node.id, phase=str(PodPhase.SCHEDULED),
+        decision=decision_json, decision_text=decision_text, resource_version=t.rv,
+    )  # fmt: skip
+    pod = PodState(
+        id=pod_id,
+        uid=uid,
+        spec=spec,
+        ip=ip,
+        phase=PodPhase.SCHEDULED,
+        created_at=t.now,
+        node_id=node.id,
+        decision=decision,
+        resource_version=t.rv,
+    )
+    state.add_pod(pod)
+    t.undo(lambda: state.remove_pod(pod))
+    t.added(Kind.POD, pod_id)
+    t.changed(Kind.NODE, node.id)
+    t.event(
+        EventKind.POD_CREATED,
+        f"Pod {spec.name} created and assigned to {node.name} ({decision.strategy})",
+        obj=pod.ref(),
+        related=node.ref(),
+        data={"cpu_m": spec.request.cpu_m, "mem_mi": spec.request.mem_mi, "ip": ip},
+    )
+    return CreatedPod(state.pod_view(pod), decision, t.changes, decision_text)
+
+
+def create_pods(t: Txn, specs: Sequence[PodSpec]) -> list[CreatedPod]:
+    """Several pods in one commit: all of them, or (one refused) none of them."""
+    names: set[tuple[str, str]] = set()
+    for i, spec in enumerate(specs):
+        key = (spec.namespace, spec.name)
+        if key in names:
+            raise Conflict(f"[{i}].name: '{spec.name}' is given twice", field=f"[{i}].name")
+        names.add(key)
+    return [create_pod(t, spec) for spec in specs]
+
+
+def delete_pod(t: Txn, pod: PodState) -> DeletedPod:
+    """Delete a pod (its node's agent stops it on its next heartbeat); room goes to pending."""
+    state = t.state
+    node = state.nodes.get(pod.node_id) if pod.node_id is not None else None
+    view = state.pod_view(pod)
+    t.store.delete_pod(pod.id)
+    t.event(
+        EventKind.POD_DELETED,
+        f"Pod {pod.name} deleted" + (f" from {node.name}" if node else ""),
+        obj=pod.ref(),
+        related=node.ref() if node else None,
+    )
+    state.remove_pod(pod)
+
+    def restore() -> None:
+        state.add_pod(pod)
+
+    t.undo(restore)
+    t.removed(Kind.POD, pod.id, view)
+    if node is not None:
+        t.changed(Kind.NODE, node.id)
+    placement.place_pending(t)
+    return DeletedPod(view, t.changes)
+
+
+def set_pod_status(
+    t: Txn, changes: Iterable[tuple[PodState, PodPhase, str, dict[str, ContainerStatus] | None]]
+) -> None:
+    """Phase and container status changes of several pods (one agent report) as one write.
+
+    Each entry is (pod, phase, reason, containers or None for unchanged containers); a phase
+    change gets an event, a container-only change (a restart counted) is stored quietly.
+    """
+    rows: list[dict[str, Any]] = []
+    for pod, phase, reason, containers in changes:
+        phase_changed = not (pod.phase is phase and pod.reason == reason)
+        if not phase_changed and containers is None:
+            continue
+        saved = (pod.phase, pod.reason, pod.containers, pod.resource_version)
+
+        def restore(p: PodState = pod, s: tuple[Any, ...] = saved) -> None:
+            p.phase, p.reason, p.containers, p.resource_version = s
+
+        t.undo(restore)
+        previous = pod.phase
+        pod.phase, pod.reason = phase, reason
+        if containers is not None:
+            pod.containers = containers
+        pod.resource_version = t.rv
+        rows.append({
+            "b_id": pod.id, "phase": str(phase), "reason": reason,
+            "report": report_json(pod.containers.values()), "last_report": t.now,
+            "resource_version": t.rv,
+        })  # fmt: skip
+        t.changed(Kind.POD, pod.id)
+        if phase_changed:
+            node = t.state.nodes.get(pod.node_id) if pod.node_id is not None else None
+            t.event(
+                EventKind.POD_PHASE,
+                f"Pod {pod.name} is {phase}" + (f": {reason}" if reason else ""),
+                obj=pod.ref(),
+                related=node.ref() if node else None,
+                data={"phase": str(phase), "previous": str(previous)},
+            )
+    if rows:
+        t.store.update_pods(rows)

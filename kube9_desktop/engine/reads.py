@@ -1,0 +1,123 @@
+"""The engine's typed reads: what the API and the window may know, as frozen views.
+
+Neither reaches into the engine's working copy or its store; they ask these. Every list is a
+fresh snapshot; every "one object" read raises ``NotFound`` naming the id (``find_*`` returns
+None instead).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kube9_desktop.engine.errors import NotFound
+from kube9_desktop.engine.events import Event
+from kube9_desktop.engine.model import NamespaceView, NodeView, PodView
+from kube9_desktop.engine.selectors import Selector
+from kube9_desktop.engine.timeline import Timeline, incident_timeline
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.cluster import Cluster
+    from kube9_desktop.engine.store.store import Store
+
+
+class EngineReads:
+    cluster: Cluster
+    store: Store
+
+    # ---- nodes -------------------------------------------------------------------------
+
+    def nodes(self, selector: Selector | None = None) -> list[NodeView]:
+        views = self.cluster.node_views()
+        if selector is None or selector.empty:
+            return views
+        return [v for v in views if selector.matches(v.labels)]
+
+    def find_node(self, node_id: int) -> NodeView | None:
+        node = self.cluster.state.nodes.get(node_id)
+        return self.cluster.node_view(node) if node is not None else None
+
+    def node(self, node_id: int) -> NodeView:
+        return self.cluster.node_view(self.cluster.node(node_id))
+
+    def node_name_taken(self, name: str) -> bool:
+        return name in self.cluster.state.node_ids
+
+    # ---- pods --------------------------------------------------------------------------
+
+    def pods(self, namespace: str | None = None, selector: Selector | None = None) -> list[PodView]:
+        state = self.cluster.state
+        pods = state.pods_in(namespace) if namespace is not None else state.pods.values()
+        if selector is not None and not selector.empty:
+            pods = [p for p in pods if selector.matches(p.spec.labels)]
+        return [state.pod_view(p) for p in pods]
+
+    def find_pod(self, pod_id: int) -> PodView | None:
+        pod = self.cluster.state.pods.get(pod_id)
+        return self.cluster.state.pod_view(pod) if pod is not None else None
+
+    def pod(self, pod_id: int) -> PodView:
+        return self.cluster.state.pod_view(self.cluster.pod(pod_id))
+
+    def pods_on(self, node_id: int) -> list[PodView]:
+        """The pods bound to a node, by id."""
+        state = self.cluster.state
+        node = self.cluster.node(node_id)
+        return [state.pod_view(state.pods[p]) for p in sorted(node.pod_ids)]
+
+    def pending_pod_ids(self) -> list[int]:
+        return list(self.cluster.state.pending)
+
+    def pod_name_taken(self, name: str, namespace: str = "default") -> bool:
+        """One lookup, not a scan: the pod form asks on every keystroke."""
+        return (namespace, name) in self.cluster.state.pod_ids
+
+    def node_type_of(self, node_id: int | None) -> str | None:
+        node = self.cluster.state.nodes.get(node_id) if node_id is not None else None
+        return str(node.node_type) if node is not None else None
+
+    # ---- namespaces --------------------------------------------------------------------
+
+    def namespaces(self) -> list[NamespaceView]:
+        state = self.cluster.state
+        return [
+            ns.view(len(state.namespace_pods.get(ns.name, ())))
+            for ns in sorted(state.namespaces.values(), key=lambda n: n.id)
+        ]
+
+    def namespace(self, name: str) -> NamespaceView:
+        ns = self.cluster.namespace(name)
+        return ns.view(len(self.cluster.state.namespace_pods.get(name, ())))
+
+    # ---- history -----------------------------------------------------------------------
+
+    def events(
+        self,
+        *,
+        since: int = 0,
+        limit: int = 500,
+        node_id: int | None = None,
+        pod_id: int | None = None,
+        incident_id: int | None = None,
+        kinds: tuple[str, ...] | list[str] = (),
+    ) -> list[Event]:
+        return self.store.events(
+            since=since, limit=limit, node_id=node_id, pod_id=pod_id, incident_id=incident_id,
+            kinds=kinds,
+        )  # fmt: skip
+
+    def incidents(self, limit: int = 50) -> list[Timeline]:
+        return [incident_timeline(self.store, i) for i in self.store.incidents(limit=limit)]
+
+    def incident(self, incident_id: int) -> Timeline:
+        found = self.store.incident(incident_id)
+        if found is None:
+            raise NotFound(f"Incident {incident_id} not found")
+        return incident_timeline(self.store, found)
+
+    def find_incident(self, incident_id: int) -> Timeline | None:
+        found = self.store.incident(incident_id)
+        return incident_timeline(self.store, found) if found is not None else None
+
+    def ping_store(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+        self.store.ping()

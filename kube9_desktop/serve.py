@@ -1,0 +1,35 @@
+"""The composition root's engine half: open the engine, serve its API, run it, add the demo.
+
+Headless mode, the window, the self-test and the tests all start an engine this way; the
+engine itself imports nothing from its HTTP layer.
+"""
+
+from __future__ import annotations
+
+from kube9_desktop.engine.api.server import ApiServer
+from kube9_desktop.engine.core import Engine
+
+
+async def start_engine(
+    engine: Engine, *, serve_api: bool = True, demo: bool | None = None
+) -> Engine:
+    """Open ``engine``, serve its API (unless told not to), run it; the demo if asked and empty.
+
+    On failure whatever was started is stopped again before the error propagates.
+    """
+    try:
+        await engine.open()
+        if serve_api:
+            api = ApiServer(engine, engine.settings)
+            engine.api_url = await api.start()
+            engine.on_stop(api.stop)
+        await engine.run()
+        wants_demo = engine.settings.demo if demo is None else demo
+        if wants_demo and not engine.nodes():
+            from kube9_desktop.engine.demo import create_demo_cluster
+
+            await create_demo_cluster(engine)
+    except BaseException:
+        await engine.stop()
+        raise
+    return engine
