@@ -1,0 +1,147 @@
+"""An old data directory opens and keeps every node and pod: schema v1 -> v2.
+
+``data/v1-cluster.sql`` is a real first-wave cluster.db (made by commit a3ea160: three nodes,
+two pods with containers, volumes and config, a deleted node and a deleted pod, an open crash
+incident), dumped as SQL so no binary database is kept in git.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.store import migrations
+from kube9_desktop.engine.store.migrations import SCHEMA_VERSION, current_version
+from kube9_desktop.engine.store.store import Store
+from tests.helpers import fast_settings, wait_for
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+V1_DUMP = Path(__file__).parent / "data" / "v1-cluster.sql"
+
+
+def v1_data_dir(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = sqlite3.connect(data / "cluster.db")
+    conn.executescript(V1_DUMP.read_text())
+    conn.close()
+    return data
+
+
+def test_the_v1_fixture_is_what_it_claims(tmp_path: Path) -> None:
+    data = v1_data_dir(tmp_path)
+    with create_engine(f"sqlite:///{data}/cluster.db").connect() as conn:
+        assert current_version(conn) == 1
+
+
+def test_a_v1_database_is_carried_forward_with_every_node_pod_and_event(tmp_path: Path) -> None:
+    data = v1_data_dir(tmp_path)
+    old = sqlite3.connect(data / "cluster.db")
+    old_events = old.execute("SELECT id, node_id, pod_id, message FROM events").fetchall()
+    old.close()
+    store = Store.open(f"sqlite:///{data}/cluster.db")
+    loaded = store.load()
+    assert {n.name for n in loaded.nodes} == {"worker-1", "worker-2", "master-1"}
+    assert {p.spec.name for p in loaded.pods} == {"web", "db"}
+    web = next(p for p in loaded.pods if p.spec.name == "web")
+    assert web.spec.namespace == "default" and web.spec.labels == {}
+    assert [c.key for c in web.spec.config] == ["MODE", "API_KEY"]
+    assert web.spec.containers[0].args == ("-m", "http.server", "8080")
+    assert web.spec.volumes[0].path == "/data"
+    assert len({n.uid for n in loaded.nodes} | {p.uid for p in loaded.pods}) == 5
+    assert all(n.token_hash for n in loaded.nodes)
+    # Every event came along and now names its object by kind, id and (when alive) uid.
+    events = {e.id: e for e in store.events(limit=1000)}
+    assert set(events) == {e[0] for e in old_events}
+    uids = {n.id: n.uid for n in loaded.nodes} | {-p.id: p.uid for p in loaded.pods}
+    for eid, node_id, pod_id, message in old_events:
+        ev = events[eid]
+        assert ev.message == message and ev.node_id == node_id and ev.pod_id == pod_id
+        if pod_id is not None and -pod_id in uids:
+            assert ev.object is not None and ev.object.uid == uids[-pod_id]
+    assert store.incidents()[0].node_name == "worker-2"
+    store.close()
+    with create_engine(f"sqlite:///{data}/cluster.db").connect() as conn:
+        assert current_version(conn) == SCHEMA_VERSION
+
+
+async def test_ids_handed_out_before_the_migration_are_never_handed_out_again(
+    tmp_path: Path,
+) -> None:
+    """The v1 cluster deleted its newest node (4) and pod (3): v2 never reuses those ids."""
+    data = v1_data_dir(tmp_path)
+    store = Store.open(f"sqlite:///{data}/cluster.db")
+    assert {e.node_id for e in store.events(kinds=["node_deleted"])} == {4}
+    assert 3 in {e.pod_id for e in store.events(kinds=["pod_deleted"])}
+    store.close()
+    engine = Engine(fast_settings(data))
+    await engine.start()
+    try:
+        node = await engine.create_node_from_json({"name": "worker-9", "cpu_cores_avail": 2})
+        assert node.view.id > 4
+        await wait_for(lambda: engine.node(node.view.id).status is NodeStatus.HEALTHY)
+        pod = await engine.create_pod_from_json(
+            {"name": "new", "cpu_cores_req": 0.1, "containers": [{"name": "c", "image": "x"}]}
+        )
+        assert pod.view.id > 3
+    finally:
+        await engine.stop()
+
+
+async def test_an_old_data_directory_opens_in_the_engine(tmp_path: Path) -> None:
+    data = v1_data_dir(tmp_path)
+    engine = Engine(fast_settings(data))
+    await engine.start()
+    try:
+        assert {n.name for n in engine.nodes()} == {"worker-1", "worker-2", "master-1"}
+        assert {p.name for p in engine.pods()} == {"web", "db"}
+        assert {ns.name for ns in engine.namespaces()} >= {"default", "kube-system"}
+        # The crash incident the old engine left open is closed as interrupted.
+        assert [t.incident.outcome for t in engine.incidents()] == ["interrupted"]
+        assert engine.events(kinds=[str(EventKind.ENGINE)])
+    finally:
+        await engine.stop()
+
+
+def test_a_v1_database_made_by_the_frozen_schema_is_carried_forward(
+    db_url: str | None, tmp_path: Path
+) -> None:
+    """The same migration on SQLite and PostgreSQL: the frozen v1 schema, rows in it."""
+    db_url = db_url or f"sqlite:///{tmp_path}/v1.db"
+    eng = create_engine(db_url)
+    with eng.begin() as conn:
+        migrations.migrate(conn, {1: migrations.create_v1}, target=1)
+        conn.execute(migrations.V1_NODES.insert(), [
+            {"id": 1, "name": "w1", "node_type": "worker", "cpu_m": 2000, "mem_mi": 4096,
+             "status": "healthy", "status_reason": "", "components": {}, "recovery_attempts": 0,
+             "runtime": "virtual", "runtime_handle": None, "token_hash": "h",
+             "last_heartbeat": None, "created_at": NOW},
+        ])  # fmt: skip
+        conn.execute(migrations.V1_PODS.insert(), [
+            {"id": 7, "name": "p", "cpu_m": 100, "mem_mi": 0, "node_id": 1, "phase": "running",
+             "ip": "10.244.0.1", "decision": None, "reason": "", "report": None,
+             "last_report": None, "created_at": NOW},
+        ])  # fmt: skip
+        conn.execute(migrations.V1_CONTAINERS.insert(), [
+            {"id": 1, "pod_id": 7, "position": 0, "name": "c", "image": "x", "cpu_m": 100,
+             "mem_mi": 0, "command": [], "args": []},
+        ])  # fmt: skip
+        conn.execute(migrations.V1_EVENTS.insert(), [
+            {"id": 1, "at": NOW, "kind": "pod_deleted", "message": "gone",
+             "node_id": 1, "node_name": "w1", "pod_id": 9, "pod_name": "old", "incident_id": None,
+             "data": {}},
+        ])  # fmt: skip
+    eng.dispose()
+    store = Store.open(db_url)
+    loaded = store.load()
+    assert [p.spec.name for p in loaded.pods] == ["p"] and loaded.pods[0].id == 7
+    assert loaded.nodes[0].uid and loaded.pods[0].uid
+    ev = store.events()[0]
+    assert ev.pod_id == 9 and ev.node_id == 1 and ev.related is not None
+    store.close()
