@@ -55,12 +55,35 @@ def load_or_create_admin_token(data_dir: Path, override: str | None) -> tuple[st
 
 
 def bearer(header: str | None) -> str | None:
-    if not header:
+    """The token of an ``Authorization: Bearer <token>`` header; None when there is no header.
+
+    Another scheme (``Basic ...``) or a bare ``Bearer`` is refused here with a message saying
+    what to send, rather than reported as a missing token.
+    """
+    if not header or not header.strip():
         return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        plain = scheme.isascii() and scheme.isalnum() and len(scheme) <= 20
+        shown = f" (got scheme {scheme!r})" if plain else ""
+        raise Unauthorized(
+            f"Malformed Authorization header{shown}: send 'Authorization: Bearer <token>'"
+        )
+    if not value.strip():
+        raise Unauthorized(
+            "Malformed Authorization header: no token after 'Bearer'; "
+            "send 'Authorization: Bearer <token>'"
+        )
     return value.strip()
+
+
+NODE_ID_DIGITS = 16  # node ids stay below 2**53; a longer number names no node
+
+
+def _token_bytes(token: str) -> bytes:
+    """A token as bytes to compare, for any string: header bytes that are not UTF-8 reach us
+    as surrogates (aiohttp decodes with surrogateescape), which plain .encode() refuses."""
+    return token.encode("utf-8", "surrogatepass")
 
 
 class Authenticator:
@@ -74,7 +97,7 @@ class Authenticator:
     VERIFIED_MAX = 100_000
 
     def __init__(self, admin_token: str, node_hash: Callable[[int], str | None]) -> None:
-        self._admin = admin_token.encode()
+        self._admin = _token_bytes(admin_token)
         self._node_hash = node_hash
         self._verified: dict[int, tuple[bytes, str, Principal]] = {}
 
@@ -84,12 +107,14 @@ class Authenticator:
                 "Missing bearer token: send 'Authorization: Bearer <token>' (the token is in "
                 "the api-token file of the data directory, or in the app's status bar)"
             )
-        raw = token.encode()
+        raw = _token_bytes(token)
         if hmac.compare_digest(raw, self._admin):
             return ADMIN
+        if not token.isascii():  # node tokens are ASCII; this one is no token of ours
+            raise Unauthorized("Invalid bearer token")
         prefix, _, rest = token.partition(".")
         node_part, _, _ = rest.partition(".")
-        if prefix == TOKEN_PREFIX and node_part.isdigit():
+        if prefix == TOKEN_PREFIX and node_part.isdigit() and len(node_part) <= NODE_ID_DIGITS:
             node_id = int(node_part)
             expected = self._node_hash(node_id)
             if expected is None:
