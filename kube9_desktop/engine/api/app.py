@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kube9_desktop.engine.api.auth import Authenticator, bearer, host_allowed
-from kube9_desktop.engine.errors import Kube9Error, UserError
+from kube9_desktop.engine.api.auth import (
+    NODE_ID_DIGITS,
+    Authenticator,
+    Principal,
+    bearer,
+    host_allowed,
+)
+from kube9_desktop.engine.errors import Forbidden, Kube9Error, UserError
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -26,6 +32,8 @@ HEARTBEAT_BODY_LIMIT = 16 * 1024
 
 ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("allowed_hosts")
+# Who may call each registered route: "admin", "node-or-admin" or "none" (Route.auth).
+ROUTE_AUTH: web.AppKey[dict[web.AbstractRoute, str]] = web.AppKey("route_auth")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -125,17 +133,34 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
+    """Decide who may call before any handler runs, so no body is read for a stranger.
+
+    Each route's rule comes from the route table (ROUTE_AUTH); a heartbeat also takes the
+    token of the node in its path. Unknown routes need the admin token (no route probing).
+    """
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == "/healthz":
+        rule = request.app[ROUTE_AUTH].get(request.match_info.route, "admin")
+        if rule == "none":
             return await handler(request)
-        if request.method == "POST" and request.path.endswith("/heartbeat"):
-            return await handler(request)  # authorised per node by Engine.node_heartbeat
         who = auth().identify(bearer(request.headers.get("Authorization")))
-        Authenticator.require_admin(who)
+        if rule == "node-or-admin":
+            _require_own_node(who, request.match_info.get("id", ""))
+        else:
+            Authenticator.require_admin(who)
         return await handler(request)
 
     return middleware
+
+
+def _require_own_node(who: Principal, raw_id: str) -> None:
+    """The admin, or the node whose id is in the path (ASCII digits, by the route pattern)."""
+    if who.admin:
+        return
+    if len(raw_id) > NODE_ID_DIGITS or not raw_id.isdigit():
+        raise Forbidden(f"This node token is not valid for node {raw_id[:NODE_ID_DIGITS]}…")
+    Authenticator.require_node(who, int(raw_id))
 
 
 def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> web.Application:
@@ -147,7 +172,9 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     )
     app[ENGINE] = engine
     app[ALLOWED_HOSTS] = allowed_hosts
+    route_auth: dict[web.AbstractRoute, str] = {}
     for route in ROUTES:
         for path in route.paths:
-            app.router.add_route(route.method, path, route.handler)
+            route_auth[app.router.add_route(route.method, path, route.handler)] = route.auth
+    app[ROUTE_AUTH] = route_auth
     return app
