@@ -108,12 +108,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        allow = exc.headers.get("Allow")
         message = {
             404: f"No route {request.method} {request.path}",
-            405: f"Method {request.method} is not allowed on {request.path}",
+            405: f"Method {request.method} is not allowed on {request.path}"
+            + (f" (allowed: {allow.replace(',', ', ')})" if allow else ""),
             413: "Request body too large",
         }.get(exc.status, exc.reason)
-        return error_response(exc.status, message)
+        response = error_response(exc.status, message)
+        if allow is not None:
+            response.headers["Allow"] = allow
+        return response
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(
