@@ -46,7 +46,11 @@ class ApiServer:
             extra.add(s.host.lower())
         extra.add("host.docker.internal")  # agents in Docker Desktop's bridge network
         app = create_app(self.engine, frozenset(extra))
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # auto_decompress off: read_json inflates bodies itself, within the body limit, and
+        # answers a bad or unknown Content-Encoding in JSON (aiohttp's parser would log it).
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, auto_decompress=False
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, s.host, s.port, reuse_address=True)
         try:
