@@ -4,6 +4,11 @@ CPU becomes integer millicores, memory integer MiB. Examples::
 
     parse_cpu(2) == 2000           parse_cpu("500m") == 500       parse_cpu("0.25") == 250
     parse_memory(256) == 256       parse_memory("1Gi") == 1024    parse_memory("1G") == 954
+    parse_memory("2048") == 2048   (a string without a unit means MB, like the number)
+
+Only ASCII digits are digits ("２" is refused), exponents stay within the suffixes' range
+(1e-9 to 1e18) and a quantity is at most 64 characters, so no input can overflow Decimal or
+take long to read.
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from __future__ import annotations
 import re
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
-_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|([a-zA-Z]{0,2}))$")
+_QUANTITY = re.compile(
+    r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]{0,2}))", re.ASCII
+)
+_EXPONENTS = range(-9, 19)  # the span of the decimal suffixes, n (1e-9) to E (1e18)
+QUANTITY_MAX_LEN = 64
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
     "n": Decimal("1e-9"),
@@ -35,22 +44,41 @@ class QuantityError(ValueError):
 
 def parse_quantity(text: str) -> Decimal:
     """A Kubernetes quantity string as an exact Decimal in base units ("1Ki" -> 1024)."""
-    m = _QUANTITY.match(text.strip())
-    if not m:
-        raise QuantityError(f"{text!r} is not a quantity (examples: 2, 0.5, 500m, 256Mi, 1Gi)")
-    number, exponent, suffix = m.groups()
-    try:
-        value = Decimal(number)
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
-        raise QuantityError(f"{text!r} is not a number") from exc
-    if exponent:
-        return value * (Decimal(10) ** int(exponent[1:]))
-    suffix = suffix or ""
+    number, exponent, suffix = _split(text)
+    value = _decimal(number, text)
+    if exponent is not None:
+        return value.scaleb(exponent)
     if suffix in _BINARY:
         return value * _BINARY[suffix]
     if suffix in _DECIMAL:
         return value * _DECIMAL[suffix]
     raise QuantityError(f"{text!r} has an unknown suffix {suffix!r} (use m, k, M, G, Ki, Mi, Gi…)")
+
+
+def _split(text: str) -> tuple[str, int | None, str]:
+    """("1.5", None, "Gi") from "1.5Gi"; ("2", 3, "") from "2e3"; QuantityError otherwise."""
+    if len(text) > QUANTITY_MAX_LEN:
+        raise QuantityError(
+            f"is not a quantity: {len(text)} characters (at most {QUANTITY_MAX_LEN})"
+        )
+    m = _QUANTITY.fullmatch(text.strip(" "))
+    if not m:
+        raise QuantityError(
+            f"{text!r} is not a quantity (examples: 2, 0.5, 500m, 256Mi, 1Gi; ASCII digits only)"
+        )
+    number, exponent, suffix = m.groups()
+    if exponent is None:
+        return number, None, suffix or ""
+    if len(exponent) > 4 or int(exponent) not in _EXPONENTS:
+        raise QuantityError(f"{text!r}: the exponent is out of range (1e-9 to 1e18)")
+    return number, int(exponent), ""
+
+
+def _decimal(number: str, text: str) -> Decimal:
+    try:
+        return Decimal(number)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
+        raise QuantityError(f"{text!r} is not a number") from exc
 
 
 def _number(value: object) -> Decimal | None:
@@ -81,12 +109,20 @@ def parse_cpu(value: object) -> int:
 
 
 def parse_memory(value: object, *, allow_zero: bool = False) -> int:
-    """MB (number, read as MiB like the original API) or a quantity string to MiB, rounded up."""
+    """MB (number, read as MiB like the original API) or a quantity string to MiB, rounded up.
+
+    A string without a unit is the number it spells, in MB: "2048" is 2048 like 2048 is,
+    not 2048 bytes (which Kubernetes would read, and round up to 1 MiB without a word).
+    """
     amount = _number(value)
     if amount is None:
         if not isinstance(value, str):
             raise QuantityError("must be a number of MB or a quantity like '256Mi'")
-        amount = parse_quantity(value) / _BINARY["Mi"]
+        number, exponent, suffix = _split(value)
+        if suffix:
+            amount = parse_quantity(value) / _BINARY["Mi"]
+        else:
+            amount = _decimal(number, value).scaleb(exponent or 0)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise QuantityError("must be greater than 0")
     mebis = amount.to_integral_value(rounding=ROUND_CEILING)

@@ -43,6 +43,9 @@ IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 NODE_NAME_MAX = 40
 M = TypeVar("M", bound="BaseModel")
 POD_NAME_MAX = 63
+ID_MAX = 2**53  # as the API's path ids: no object gets a larger id
+INT64_MAX = 2**63 - 1  # counters the store may keep
+INT32_MAX = 2**31 - 1  # a PostgreSQL integer column
 
 
 def dns_label(value: object, max_len: int = POD_NAME_MAX) -> str:
@@ -79,6 +82,40 @@ def _mem_or_zero(value: object) -> int:
         return parse_memory(value, allow_zero=True)
     except QuantityError as exc:
         raise ValueError(str(exc)) from None
+
+
+def check_text(value: str) -> str:
+    """A string a process, an environment and the database can all carry: no NUL, and only
+    real characters (a JSON "\\udcff" escape decodes to a lone surrogate, which UTF-8 cannot
+    encode, so neither exec nor the store could take it)."""
+    if "\x00" in value:
+        raise ValueError(
+            "must not contain NUL characters (no process argument, environment value or "
+            "database text can hold one)"
+        )
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(
+            "must be valid Unicode text (it holds a lone surrogate such as \\udcff)"
+        ) from None
+    return value
+
+
+def _texts(value: Any) -> Any:
+    """check_text for every string a validated field holds directly (lists, dict keys and
+    values); nested models check their own fields."""
+    if isinstance(value, str):
+        return check_text(value)
+    items: list[Any] = []
+    if isinstance(value, list | tuple):
+        items = list(value)
+    elif isinstance(value, dict):
+        items = [*value, *value.values()]
+    for item in items:
+        if isinstance(item, str):
+            check_text(item)
+    return value
 
 
 def _argv(value: object) -> tuple[str, ...]:
@@ -169,6 +206,11 @@ Namespace = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+
+    @field_validator("*")
+    @classmethod
+    def _no_unrunnable_text(cls, v: Any) -> Any:
+        return _texts(v)
 
 
 class NodeCreate(Strict):
@@ -333,13 +375,13 @@ class ContainerReportIn(Strict):
     name: str = Field(max_length=63)
     state: str = Field(default="unknown", max_length=32)
     exit_code: int | None = Field(default=None, ge=-255, le=255)
-    restarts: int = Field(default=0, ge=0, le=2**31)
+    restarts: int = Field(default=0, ge=0, le=INT32_MAX)
     reason: str = Field(default="", max_length=300)
-    pid: int | None = None
+    pid: int | None = Field(default=None, ge=0, le=2**32)
 
 
 class PodReportIn(Strict):
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=ID_MAX)
     phase: str = Field(default="running", max_length=32)
     containers: list[ContainerReportIn] = Field(default_factory=list, max_length=32)
 
@@ -347,7 +389,7 @@ class PodReportIn(Strict):
 class AgentInfo(Strict):
     version: str | None = Field(default=None, max_length=64)
     started_at: str | None = Field(default=None, max_length=64)
-    seq: int | None = Field(default=None, ge=0)
+    seq: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
 # Lists in a heartbeat are bounded by its body, whose cap grows with the pods the node holds
@@ -356,7 +398,7 @@ HEARTBEAT_LIST_MAX = 200_000
 
 
 class HeartbeatIn(Strict):
-    pod_ids: list[Annotated[int, Field(ge=1, le=2**53)]] | None = Field(
+    pod_ids: list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None = Field(
         default=None, max_length=HEARTBEAT_LIST_MAX
     )
     pod_count: Annotated[int, Field(ge=0, le=2**31)] | None = Field(
@@ -373,7 +415,7 @@ class HeartbeatIn(Strict):
         default=None, max_length=16
     )
     pods: list[PodReportIn] | None = Field(default=None, max_length=HEARTBEAT_LIST_MAX)
-    generation: int | None = None
+    generation: int | None = Field(default=None, ge=0, le=INT64_MAX)
     agent: AgentInfo | None = None
 
     @field_validator("components")

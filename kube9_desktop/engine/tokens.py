@@ -18,7 +18,7 @@ from pathlib import Path
 from kube9_desktop.engine.errors import EnvironmentProblem, Forbidden, Unauthorized
 
 TOKEN_PREFIX = "k9n"
-TOKEN_MAX = 512  # longer than any token we issue; longer ones are refused unread
+NODE_ID_DIGITS = 16  # node ids stay below 2**53; a longer number names no node
 
 
 def hash_token(token: str) -> str:
@@ -64,6 +64,12 @@ def load_or_create_admin_token(data_dir: Path, override: str | None) -> tuple[st
         ) from exc
 
 
+def _token_bytes(token: str) -> bytes:
+    """A token as bytes to compare, for any string: header bytes that are not UTF-8 reach us
+    as surrogates (aiohttp decodes with surrogateescape), which plain .encode() refuses."""
+    return token.encode("utf-8", "surrogatepass")
+
+
 class Authenticator:
     """Maps a bearer token to a Principal; ``node_hash`` looks up a node's stored token hash.
 
@@ -75,7 +81,7 @@ class Authenticator:
     VERIFIED_MAX = 100_000
 
     def __init__(self, admin_token: str, node_hash: Callable[[int], str | None]) -> None:
-        self._admin = admin_token.encode()
+        self._admin = _token_bytes(admin_token)
         self._node_hash = node_hash
         self._verified: dict[int, tuple[bytes, str, Principal]] = {}
 
@@ -85,14 +91,14 @@ class Authenticator:
                 "Missing bearer token: send 'Authorization: Bearer <token>' (the token is in "
                 "the api-token file of the data directory, or in the app's status bar)"
             )
-        if len(token) > TOKEN_MAX or not token.isascii() or not token.isprintable():
-            raise Unauthorized("Invalid bearer token")
-        raw = token.encode()
+        raw = _token_bytes(token)
         if hmac.compare_digest(raw, self._admin):
             return ADMIN
+        if not token.isascii():  # node tokens are ASCII; this one is no token of ours
+            raise Unauthorized("Invalid bearer token")
         prefix, _, rest = token.partition(".")
         node_part, _, _ = rest.partition(".")
-        if prefix == TOKEN_PREFIX and node_part.isdigit() and len(node_part) <= 18:
+        if prefix == TOKEN_PREFIX and node_part.isdigit() and len(node_part) <= NODE_ID_DIGITS:
             node_id = int(node_part)
             expected = self._node_hash(node_id)
             if expected is None:

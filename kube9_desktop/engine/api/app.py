@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from kube9_desktop.engine.api.auth import bearer, host_allowed
-from kube9_desktop.engine.errors import Kube9Error, UserError
-from kube9_desktop.engine.tokens import Authenticator
+from kube9_desktop.engine.errors import Forbidden, Kube9Error, UserError
+from kube9_desktop.engine.tokens import NODE_ID_DIGITS, Authenticator, Principal
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -27,6 +29,9 @@ HEARTBEAT_BODY_LIMIT = 16 * 1024
 
 ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("allowed_hosts")
+# Who may call each registered route: "admin", "node-or-admin" or "none" (Route.auth).
+ROUTE_AUTH: web.AppKey[dict[web.AbstractRoute, str]] = web.AppKey("route_auth")
+JSON_MAX_INT_DIGITS = 4300  # Python's own limit for int(str); no field takes more than 19
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,6 +41,10 @@ class PayloadTooLarge(Kube9Error):
 
 
 class NotJson(Kube9Error):
+    status = 415
+
+
+class UnsupportedEncoding(Kube9Error):
     status = 415
 
 
@@ -51,7 +60,9 @@ def json_response(
         extra = ",".join(f"{_ENCODER.encode(k)}:{v}" for k, v in encoded.items())
         text = f"{text[:-1]},{extra}}}" if text != "{}" else f"{{{extra}}}"
     return web.Response(
-        body=text.encode(),
+        # A string from a client may hold lone surrogates (JSON "\\udcff", undecodable header
+        # bytes); they go out as the JSON escapes they came in as, never as an encoding error.
+        body=text.encode("utf-8", "backslashreplace"),
         status=status,
         content_type="application/json",
     )
@@ -62,21 +73,30 @@ def error_response(status: int, message: str, **extra: Any) -> web.Response:
 
 
 async def read_json(request: web.Request, limit: int = API_BODY_LIMIT) -> Any:
-    """The request's JSON body (None when empty), refusing oversized bodies before reading them."""
+    """The request's JSON body (None when empty), refusing oversized bodies before reading them.
+
+    Compressed bodies (Content-Encoding gzip or deflate) are inflated here, at most ``limit``
+    bytes of them, so a small zip bomb is a 413 too; the server itself does not inflate.
+    """
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(
             f"Request body too large: {request.content_length} bytes (limit {limit // 1024} KiB)"
         )
     chunks: list[bytes] = []
     size = 0
-    while True:
-        chunk = await request.content.read(min(65536, limit + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body too large (limit {limit // 1024} KiB)")
+    try:
+        while True:
+            chunk = await request.content.read(min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Request body too large (limit {limit // 1024} KiB)")
+    except RequestPayloadError as exc:
+        raise UserError(f"The body could not be read: {exc}", field="(body)") from None
+    except ConnectionResetError:  # the client left mid-body: nobody to answer, nothing broke
+        raise UserError("The client closed the connection before the body ended") from None
     raw = b"".join(chunks)
     if not raw.strip():
         return None
@@ -86,9 +106,80 @@ async def read_json(request: web.Request, limit: int = API_BODY_LIMIT) -> Any:
             f"Content-Type must be application/json (got {ctype}); "
             "with curl add -H 'Content-Type: application/json'"
         )
+    raw = _decode(raw, request.headers.get("Content-Encoding", ""), limit)
+    if not raw.strip():
+        return None
+    return parse_json(raw)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A client's header value fit to quote in a message: short printable ASCII, or nothing."""
+    return repr(text) if len(text) <= limit and text.isascii() and text.isprintable() else ""
+
+
+def _decode(raw: bytes, header: str, limit: int) -> bytes:
+    """The body as the client meant it: inflated per its Content-Encoding, at most ``limit``."""
+    encoding = header.strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == "deflate":  # zlib-wrapped as the RFC says, or raw as some clients send
+        wbits = zlib.MAX_WBITS if raw[0] & 0x0F == 8 else -zlib.MAX_WBITS
+    else:
+        raise UnsupportedEncoding(
+            f"Content-Encoding {_shown(header) or '(unreadable)'} is not supported: send the "
+            "body uncompressed, or with Content-Encoding gzip or deflate"
+        )
+    inflater = zlib.decompressobj(wbits)
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise UserError(
+            f"The body is not {encoding} data, though its Content-Encoding says so",
+            field="(body)",
+        ) from None
+    if len(body) > limit:
+        raise PayloadTooLarge(
+            f"Request body too large once inflated ({encoding}; limit {limit // 1024} KiB)"
+        )
+    if not inflater.eof or inflater.unused_data:
+        raise UserError(
+            f"The {encoding} body is {'cut short' if not inflater.eof else 'followed by junk'}",
+            field="(body)",
+        )
+    return body
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > JSON_MAX_INT_DIGITS:
+        raise UserError(
+            f"The body holds an integer of {len(text.lstrip('-'))} digits; "
+            "no field takes a number that long",
+            field="(body)",
+        )
+    return int(text)
+
+
+def _json_constant(name: str) -> Any:
+    raise UserError(f"The body is not valid JSON: {name} is not a JSON number", field="(body)")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, no integer of thousands of digits, no nesting so deep
+    that Python cannot follow it; each is a 400 naming the problem, never a 500."""
+    try:
+        return json.loads(raw, parse_int=_json_int, parse_constant=_json_constant)
+    except RecursionError:
+        raise UserError(
+            "The body is nested too deeply (hundreds of levels of lists or objects)",
+            field="(body)",
+        ) from None
+    except UnicodeDecodeError:
+        raise UserError(
+            "The body is not valid JSON: it is not UTF-8 text", field="(body)"
+        ) from None
+    except json.JSONDecodeError as exc:
         raise UserError(f"The body is not valid JSON: {exc}", field="(body)") from None
 
 
@@ -101,12 +192,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        allow = exc.headers.get("Allow")
         message = {
             404: f"No route {request.method} {request.path}",
-            405: f"Method {request.method} is not allowed on {request.path}",
+            405: f"Method {request.method} is not allowed on {request.path}"
+            + (f" (allowed: {allow.replace(',', ', ')})" if allow else ""),
             413: "Request body too large",
         }.get(exc.status, exc.reason)
-        return error_response(exc.status, message)
+        response = error_response(exc.status, message)
+        if allow is not None:
+            response.headers["Allow"] = allow
+        return response
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(
@@ -125,21 +221,21 @@ async def host_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-def auth_middleware(engine: Engine, levels: dict[Any, str]) -> Any:
-    """Authenticate before anything reads the body: the route's level decides who may call.
+def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
+    """Decide who may call before any handler runs, so no body is read for a stranger.
 
-    ``none``: anyone; ``node-or-admin``: the admin, or the token of the node in the path;
-    otherwise (and for paths that match no route) the admin only.
+    Each route's rule comes from the route table (ROUTE_AUTH); a heartbeat also takes the
+    token of the node in its path. Unknown routes need the admin token (no route probing).
     """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        level = levels.get(getattr(request.match_info, "handler", None), "admin")
-        if level == "none":
+        rule = request.app[ROUTE_AUTH].get(request.match_info.route, "admin")
+        if rule == "none":
             return await handler(request)
-        who = engine.identify(bearer(request.headers.get("Authorization")))
-        if level == "node-or-admin" and "id" in request.match_info:
-            Authenticator.require_node(who, int(request.match_info["id"][:18] or 0))
+        who = auth().identify(bearer(request.headers.get("Authorization")))
+        if rule == "node-or-admin":
+            _require_own_node(who, request.match_info.get("id", ""))
         else:
             Authenticator.require_admin(who)
         return await handler(request)
@@ -147,20 +243,27 @@ def auth_middleware(engine: Engine, levels: dict[Any, str]) -> Any:
     return middleware
 
 
+def _require_own_node(who: Principal, raw_id: str) -> None:
+    """The admin, or the node whose id is in the path (ASCII digits, by the route pattern)."""
+    if who.admin:
+        return
+    if len(raw_id) > NODE_ID_DIGITS or not raw_id.isdigit():
+        raise Forbidden(f"This node token is not valid for node {raw_id[:NODE_ID_DIGITS]}…")
+    Authenticator.require_node(who, int(raw_id))
+
+
 def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> web.Application:
     from kube9_desktop.engine.api.routes import ROUTES
 
     app = web.Application(
-        middlewares=[
-            errors_middleware,
-            host_middleware,
-            auth_middleware(engine, {r.handler: r.auth for r in ROUTES}),
-        ],
+        middlewares=[errors_middleware, host_middleware, auth_middleware(lambda: engine.auth)],
         client_max_size=API_BODY_LIMIT,
     )
     app[ENGINE] = engine
     app[ALLOWED_HOSTS] = allowed_hosts
+    route_auth: dict[web.AbstractRoute, str] = {}
     for route in ROUTES:
         for path in route.paths:
-            app.router.add_route(route.method, path, route.handler)
+            route_auth[app.router.add_route(route.method, path, route.handler)] = route.auth
+    app[ROUTE_AUTH] = route_auth
     return app

@@ -5,15 +5,31 @@ Who a token belongs to is the engine's business (``engine/tokens.py``).
 
 from __future__ import annotations
 
+from kube9_desktop.engine.errors import Unauthorized
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def bearer(header: str | None) -> str | None:
-    if not header:
+    """The token of an ``Authorization: Bearer <token>`` header; None when there is no header.
+
+    Another scheme (``Basic ...``) or a bare ``Bearer`` is refused here with a message saying
+    what to send, rather than reported as a missing token.
+    """
+    if not header or not header.strip():
         return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        plain = scheme.isascii() and scheme.isalnum() and len(scheme) <= 20
+        shown = f" (got scheme {scheme!r})" if plain else ""
+        raise Unauthorized(
+            f"Malformed Authorization header{shown}: send 'Authorization: Bearer <token>'"
+        )
+    if not value.strip():
+        raise Unauthorized(
+            "Malformed Authorization header: no token after 'Bearer'; "
+            "send 'Authorization: Bearer <token>'"
+        )
     return value.strip()
 
 

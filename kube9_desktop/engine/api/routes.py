@@ -4,6 +4,7 @@ is generated from the same table, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from kube9_desktop.engine.api.serialize import (
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.errors import NotFound, StoreUnavailable, UserError
+from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import namespace_problem
 from kube9_desktop.engine.model import cores
 from kube9_desktop.engine.selectors import Selector, parse_selector
@@ -59,36 +61,56 @@ class Route:
 
 
 MAX_ID = 2**53  # ids never get near this; larger ones cannot exist (and overflow SQL integers)
+_ASCII_INT = re.compile(r"[0-9]{1,19}", re.ASCII)  # 19 digits: anything longer is out of range
+_TRUE, _FALSE = ("1", "true", "yes"), ("", "0", "false", "no")
 
 
 def _id(request: web.Request, name: str = "id") -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
+    """The path's id (ASCII digits by the route pattern); one too long to exist is a 404."""
+    raw = request.match_info[name]
+    if len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
         what = request.path.strip("/").split("/")[0].rstrip("s").capitalize() or "Object"
-        raise NotFound(f"{what} {request.match_info[name]} not found")
-    return value
+        shown = raw if len(raw) <= 24 else f"{raw[:20]}… ({len(raw)} digits)"
+        raise NotFound(f"{what} {shown} not found: no id is that large")
+    return int(raw)
 
 
 def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    """?name= as a whole number in ASCII digits within lo..hi; absent or empty: the default."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise UserError(f"{name}: must be an integer", field=name) from None
+    if not _ASCII_INT.fullmatch(raw):
+        raise UserError(
+            f"{name}: must be a whole number in ASCII digits, between {lo} and {hi}", field=name
+        )
+    value = int(raw)
     if not lo <= value <= hi:
         raise UserError(f"{name}: must be between {lo} and {hi}", field=name)
     return value
 
 
 def _bool_query(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name, "").lower()
-    if raw in ("", "0", "false", "no"):
-        return False
-    if raw in ("1", "true", "yes"):
+    """?name=true|false (also 1/0, yes/no); anything else is refused, never read as false."""
+    raw = request.query.get(name, "")
+    if raw.lower() in _TRUE and raw.isascii():
         return True
+    if raw.lower() in _FALSE and raw.isascii():
+        return False
     raise UserError(f"{name}: must be true or false", field=name)
+
+
+def _kinds_query(request: web.Request) -> list[str]:
+    """?kind=a,b as event kinds; an unknown one is refused so that a typo does not read as
+    'no such events'."""
+    kinds = [k for k in request.query.get("kind", "").split(",") if k]
+    known = {str(k) for k in EventKind}
+    for kind in kinds:
+        if kind not in known:
+            raise UserError(
+                f"kind: unknown event kind (known: {', '.join(sorted(known))})", field="kind"
+            )
+    return kinds
 
 
 def _selector(request: web.Request) -> Selector:
@@ -141,13 +163,12 @@ async def events(request: web.Request) -> web.StreamResponse:
     limit = _int_query(request, "limit", 200, 1, 5000)
     node_id = request.query.get("node_id")
     pod_id = request.query.get("pod_id")
-    kinds = [k for k in request.query.get("kind", "").split(",") if k]
     rows = engine.events(
         since=since,
         limit=limit,
-        node_id=_int_query(request, "node_id", 0, 1, 2**62) if node_id else None,
-        pod_id=_int_query(request, "pod_id", 0, 1, 2**62) if pod_id else None,
-        kinds=kinds,
+        node_id=_int_query(request, "node_id", 0, 1, MAX_ID) if node_id else None,
+        pod_id=_int_query(request, "pod_id", 0, 1, MAX_ID) if pod_id else None,
+        kinds=_kinds_query(request),
     )
     return json_response([e.to_json() for e in rows])
 
@@ -376,7 +397,7 @@ async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
 
 
 R = Route
-ID = r"{id:[0-9]+}"
+ID = r"{id:[0-9]+}"  # not \d, which matches "١" and "２" too
 NS = r"{name:[^/]+}"
 SELECTOR = ("labelSelector", "string", "Kubernetes label selector, e.g. app=web,tier!=db")
 ROUTES: tuple[Route, ...] = (

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import logging
 import socket
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from kube9_desktop.engine.api.app import create_app
 from kube9_desktop.engine.errors import EnvironmentProblem, UserError
@@ -24,6 +27,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class ProtocolLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, where HTTP a client got wrong (a raw byte in the request line, a
+    bad chunk size) is one warning line, not an ERROR with a traceback: it is no bug of ours."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kw: Any) -> None:
+        exc = exc_info if isinstance(exc_info, BaseException) else sys.exc_info()[1]
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            reason = (exc.message or type(exc).__name__).strip().splitlines()[0]
+            self.warning("%s: %s %s", str(msg) % args, exc.code, reason[:200], **kw)
+        else:
+            self.logger.exception(msg, *args, exc_info=exc_info, **kw)
 
 
 class ApiServer:
@@ -46,7 +62,15 @@ class ApiServer:
             extra.add(s.host.lower())
         extra.add("host.docker.internal")  # agents in Docker Desktop's bridge network
         app = create_app(self.engine, frozenset(extra))
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # auto_decompress off: read_json inflates bodies itself, within the body limit, and
+        # answers a bad or unknown Content-Encoding in JSON (aiohttp's parser would log it).
+        self._runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            auto_decompress=False,
+            logger=ProtocolLog(logging.getLogger("aiohttp.server")),
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, s.host, s.port, reuse_address=True)
         try:

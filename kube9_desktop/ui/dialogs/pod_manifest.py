@@ -222,6 +222,8 @@ class _Reader:
         self.ignore(data, {"name", *VOLUME_TYPES}, key)
 
     def _size_gb(self, value: Any, key: str) -> str:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{math.ceil(value / 1024)}Ki"  # a bare number is bytes in a manifest
         try:
             mib = parse_memory(value if isinstance(value, str) else f"{value}")
         except QuantityError as exc:
