@@ -36,6 +36,7 @@ from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
 from kube9_desktop.settings import Settings
@@ -73,6 +74,7 @@ class Engine:
         self._api: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self.demo_task: asyncio.Task[None] | None = None
+        self.store_lock: StoreLock | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -86,6 +88,8 @@ class Engine:
                 f"The data directory {s.data_dir} cannot be used ({exc.strerror}): choose a "
                 "writable --data-dir."
             ) from exc
+        # One engine per store and data dir: a second one is refused here, before any change.
+        self.store_lock = await asyncio.to_thread(acquire_store_lock, s.database_url, s.data_dir)
         self.store = await asyncio.to_thread(Store.open, s.database_url)
         if self._runtime_override is not None:
             self.runtime: NodeRuntime = self._runtime_override
@@ -139,6 +143,7 @@ class Engine:
 
             self._api = ApiServer(self, s)
             self.api_url = await self._api.start()
+            await asyncio.to_thread(self.store_lock.update, api_url=self.api_url)
         counts = await self.supervisor.reconcile()
         self.health.start()
         self.recovery.start()
@@ -190,6 +195,9 @@ class Engine:
                 log.exception("final flush failed")
         if getattr(self, "store", None) is not None:
             self.store.close()
+        if self.store_lock is not None:
+            await asyncio.to_thread(self.store_lock.release)
+            self.store_lock = None
 
     async def _flush_loop(self) -> None:
         while True:
