@@ -51,6 +51,7 @@ from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
 from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
+from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
 from kube9_desktop.engine.tokens import Authenticator, Principal, load_or_create_admin_token
@@ -84,6 +85,7 @@ class Engine(EngineReads):
         self._tasks: list[asyncio.Task[None]] = []
         self._stoppers: list[Stopper] = []
         self.demo_task: asyncio.Task[None] | None = None
+        self.store_lock: StoreLock | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -103,6 +105,8 @@ class Engine(EngineReads):
                 f"The data directory {s.data_dir} cannot be used ({exc.strerror}): choose a "
                 "writable --data-dir."
             ) from exc
+        # One engine per store and data dir: a second one is refused here, before any change.
+        self.store_lock = await asyncio.to_thread(acquire_store_lock, s.database_url, s.data_dir)
         self.store = await asyncio.to_thread(Store.open, s.database_url)
         if self._runtime_override is not None:
             self.runtime: NodeRuntime = self._runtime_override
@@ -170,6 +174,8 @@ class Engine(EngineReads):
         """Bring the nodes up (adopt, relaunch) and start the controllers."""
         if not self.opened:
             await self.open()
+        if self.api_url and self.store_lock is not None:
+            await asyncio.to_thread(self.store_lock.update, api_url=self.api_url)
         counts = await self.supervisor.reconcile()
         self.health.start()
         self.recovery.start()
@@ -226,6 +232,9 @@ class Engine(EngineReads):
                 log.exception("final flush failed")
         if getattr(self, "store", None) is not None:
             self.store.close()
+        if self.store_lock is not None:
+            await asyncio.to_thread(self.store_lock.release)
+            self.store_lock = None
 
     async def _flush_loop(self) -> None:
         while True:

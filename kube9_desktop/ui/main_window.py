@@ -188,6 +188,24 @@ class MainWindow(QMainWindow):
         self.startup.show_error(message)
         self.status.runtime.setText("The engine is not running")
 
+    def show_store_locked(self, message: str) -> None:
+        """Another engine holds this cluster: name it in a dialog; closing the dialog quits."""
+        self.show_startup_error(message)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Kube-9 Desktop is already running", message, parent=self
+        )
+        box.setObjectName("StoreLockedDialog")
+        box.setInformativeText(
+            "Only one engine may run a cluster at a time. Closing this message quits; the other "
+            "instance and its cluster are left as they are."
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.finished.connect(self._on_store_locked_dialog_finished)
+        box.open()
+
+    def _on_store_locked_dialog_finished(self, _result: int) -> None:
+        self.quit_requested.emit()
+
     def show_crash(self, summary: str, log_path: str) -> None:
         """A bug: say so, point at the log, and keep the window usable."""
         box = self.crash_dialog
