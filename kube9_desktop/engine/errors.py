@@ -73,3 +73,7 @@ class RuntimeUnavailable(EnvironmentProblem):
 
 class StoreUnavailable(EnvironmentProblem):
     """The database cannot be written or read (disk full, read-only, server gone)."""
+
+
+class StoreInUse(EnvironmentProblem):
+    """Another engine runs on this store or data directory (see store/lock.py for who)."""

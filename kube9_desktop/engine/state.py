@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
@@ -25,9 +24,6 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
-
-if TYPE_CHECKING:
-    from kube9_desktop.engine.cluster.incidents import OpenIncident
 
 # 10.244.0.0/14: 262,142 pod IPs. A /16 (65,534) is short of the 100,000 pods a KWOK-sized
 # cluster holds.
@@ -225,6 +221,15 @@ class NamespaceState:
             self.id, self.uid, self.name, dict(self.labels), dict(self.annotations),
             self.created_at, self.resource_version, pod_count,
         )  # fmt: skip
+
+
+@dataclass(slots=True)
+class OpenIncident:
+    """A node's incident that has not ended yet (the record is stored; see cluster/incidents)."""
+
+    id: int
+    mode: str
+    awaiting_detection: bool = False
 
 
 class ClusterState:

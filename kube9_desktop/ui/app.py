@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from kube9_desktop import __version__
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.errors import Kube9Error
-from kube9_desktop.engine.store.lock import StoreLocked
+from kube9_desktop.engine.errors import Kube9Error, StoreInUse
 from kube9_desktop.logs import log_path
 from kube9_desktop.resources import icon_path
 from kube9_desktop.serve import start_engine
@@ -79,7 +78,7 @@ async def run_window(app: QApplication, settings: Settings, prefs: Preferences) 
         message = exc.message if isinstance(exc, Kube9Error) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, Kube9Error):
             log.error("engine failed to start", exc_info=exc)
-        if isinstance(exc, StoreLocked):  # another engine runs this cluster: say so, then quit
+        if isinstance(exc, StoreInUse):  # another engine runs this cluster: say so, then quit
             window.show_store_locked(message)
         else:
             window.show_startup_error(message)

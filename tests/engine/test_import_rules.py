@@ -1,4 +1,6 @@
-"""engine/ and agent/ never import Qt; agent/ imports only the standard library (DESIGN 1-2)."""
+"""The layers hold: engine/ and agent/ never import Qt; agent/ imports only the standard library
+(DESIGN 1-2); the import-linter contracts in pyproject.toml (the picture in
+docs/architecture.md) are kept."""
 
 from __future__ import annotations
 
@@ -63,3 +65,15 @@ def test_engine_imports_without_qt_installed() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_the_import_linter_contracts_are_kept() -> None:
+    """ui -> engine, api -> engine (never the reverse), no reaching into state or store,
+    scheduler and store below the cluster's operations, the agent alone."""
+    root = PKG.parent
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        capture_output=True, text=True, cwd=root, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout

@@ -19,10 +19,7 @@ from typing import Any, TypeVar
 
 from kube9_desktop.engine.cluster import incidents, namespaces, nodes, placement, pods
 from kube9_desktop.engine.cluster.base import ClusterBase, ClusterConfig, epoch_generation
-from kube9_desktop.engine.cluster.namespaces import NamespaceOutcome
-from kube9_desktop.engine.cluster.nodes import CreatedNode, DeletedNode
 from kube9_desktop.engine.cluster.placement import EvictionResult, largest_first
-from kube9_desktop.engine.cluster.pods import CreatedPod, DeletedPod
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import (
@@ -34,6 +31,13 @@ from kube9_desktop.engine.model import (
     PodPhase,
     PodSpec,
     Resources,
+)
+from kube9_desktop.engine.outcomes import (
+    CreatedNode,
+    CreatedPod,
+    DeletedNode,
+    DeletedPod,
+    NamespaceOutcome,
 )
 from kube9_desktop.engine.state import NodeState, PodState
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from kube9_desktop.engine.clock import Clock
-from kube9_desktop.engine.cluster.incidents import OpenIncident
 from kube9_desktop.engine.cluster.txn import Txn, run_transaction
 from kube9_desktop.engine.errors import NotFound
 from kube9_desktop.engine.events import EventBus
@@ -30,7 +29,13 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
-from kube9_desktop.engine.state import ClusterState, NamespaceState, NodeState, PodState
+from kube9_desktop.engine.state import (
+    ClusterState,
+    NamespaceState,
+    NodeState,
+    OpenIncident,
+    PodState,
+)
 from kube9_desktop.engine.store.store import Loaded, Store
 
 log = logging.getLogger(__name__)

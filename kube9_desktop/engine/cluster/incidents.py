@@ -11,17 +11,8 @@ a new one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kube9_desktop.engine.cluster.txn import Txn
-from kube9_desktop.engine.state import NodeState
-
-
-@dataclass(slots=True)
-class OpenIncident:
-    id: int
-    mode: str
-    awaiting_detection: bool = False
+from kube9_desktop.engine.state import NodeState, OpenIncident
 
 
 def open_incident(t: Txn, node: NodeState, mode: str, *, awaiting_detection: bool = False) -> int:

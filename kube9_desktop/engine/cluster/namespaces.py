@@ -7,23 +7,15 @@ namespace's contents, then the namespace); the system namespaces cannot be delet
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from kube9_desktop.engine.changes import Changes, Kind
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import pods as pod_ops
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.errors import Conflict
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import SYSTEM_NAMESPACES, new_uid
-from kube9_desktop.engine.model import NamespaceView
+from kube9_desktop.engine.outcomes import NamespaceOutcome
 from kube9_desktop.engine.state import NamespaceState
-
-
-@dataclass(frozen=True)
-class NamespaceOutcome:
-    view: NamespaceView
-    changes: Changes
-    pods_deleted: tuple[str, ...] = ()
 
 
 def _insert(

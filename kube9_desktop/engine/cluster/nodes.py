@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from kube9_desktop.engine.changes import Changes, Kind
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import incidents, placement
 from kube9_desktop.engine.cluster.base import epoch_generation
 from kube9_desktop.engine.cluster.txn import Txn
@@ -22,12 +21,12 @@ from kube9_desktop.engine.model import (
     MIB_PER_CORE_DEFAULT,
     NodeSpec,
     NodeStatus,
-    NodeView,
     Resources,
     components_for,
     format_cpu,
     format_mem,
 )
+from kube9_desktop.engine.outcomes import DeletedNode
 from kube9_desktop.engine.state import ClusterState, NodeState
 from kube9_desktop.engine.tokens import hash_token, new_node_token
 
@@ -44,21 +43,6 @@ _COLUMNS: dict[str, tuple[str, Any]] = {
     "labels": ("labels", dict),
     "annotations": ("annotations", dict),
 }
-
-
-@dataclass(frozen=True)
-class CreatedNode:
-    view: NodeView
-    token: str
-    changes: Changes
-
-
-@dataclass(frozen=True)
-class DeletedNode:
-    name: str
-    rebound: tuple[tuple[str, str], ...]  # (pod, new node)
-    pending: tuple[str, ...]
-    changes: Changes
 
 
 # ---- steps -----------------------------------------------------------------------------

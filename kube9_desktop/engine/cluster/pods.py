@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from kube9_desktop.engine.changes import Changes, Kind
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import placement
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.errors import Conflict, Unschedulable
@@ -15,28 +14,13 @@ from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import new_uid
 from kube9_desktop.engine.model import (
     ContainerStatus,
-    Decision,
     PodPhase,
     PodSpec,
-    PodView,
     format_cpu,
     format_mem,
 )
+from kube9_desktop.engine.outcomes import CreatedPod, DeletedPod
 from kube9_desktop.engine.state import PodState
-
-
-@dataclass(frozen=True)
-class CreatedPod:
-    view: PodView
-    decision: Decision
-    changes: Changes
-    decision_text: str | None = None  # json.dumps(decision.to_json()): stored, and sent back as is
-
-
-@dataclass(frozen=True)
-class DeletedPod:
-    view: PodView
-    changes: Changes
 
 
 def report_json(containers: Iterable[ContainerStatus]) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ from sqlalchemy import Engine as SaEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from kube9_desktop.engine.errors import EnvironmentProblem, StoreUnavailable
+from kube9_desktop.engine.errors import EnvironmentProblem, StoreInUse, StoreUnavailable
 from kube9_desktop.engine.store.store import _explain
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Holder:
         return f"pid {self.pid} on host {self.host}, {api}, started {started}"
 
 
-class StoreLocked(EnvironmentProblem):
+class StoreLocked(StoreInUse):
     """Another engine holds this store or data directory; ``holder`` says which, if known."""
 
     def __init__(self, what: str, holder: Holder | None, advice: str) -> None:

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.engine.cluster import CreatedNode
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.model import MIB_PER_CORE_DEFAULT
+from kube9_desktop.engine.outcomes import CreatedNode
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.engine.specs import NodeCreate
 from kube9_desktop.ui.bridge import EngineBridge

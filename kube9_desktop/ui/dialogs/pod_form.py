@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kube9_desktop.engine.cluster import CreatedPod
 from kube9_desktop.engine.errors import Kube9Error, Unschedulable
 from kube9_desktop.engine.model import format_cpu
+from kube9_desktop.engine.outcomes import CreatedPod
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.engine.specs import PodCreate
 from kube9_desktop.ui.bridge import EngineBridge
