@@ -18,6 +18,8 @@ class Kind(StrEnum):
     NODE = "Node"
     POD = "Pod"
     NAMESPACE = "Namespace"
+    REPLICASET = "ReplicaSet"
+    DEPLOYMENT = "Deployment"
 
 
 @dataclass

@@ -55,6 +55,8 @@ from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
 from kube9_desktop.engine.tokens import Authenticator, Principal, load_or_create_admin_token
+from kube9_desktop.engine.workload_controller import WorkloadConfig, WorkloadController
+from kube9_desktop.engine.workload_ops import EngineWorkloads
 from kube9_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core ma
 Stopper = Callable[[], Awaitable[None]]
 
 
-class Engine(EngineReads):
+class Engine(EngineReads, EngineWorkloads):
     def __init__(
         self,
         settings: Settings,
@@ -166,6 +168,9 @@ class Engine(EngineReads):
             partitioned=self.faults.partitioned,
             on_restart=self.faults.clear_for_restart,
         )
+        self.workloads = WorkloadController(
+            self.cluster, self.clock, WorkloadConfig(tick=s.monitor_tick)
+        )
         if isinstance(self.runtime, VirtualRuntime):
             self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
         self.opened = True
@@ -180,6 +185,7 @@ class Engine(EngineReads):
         self.health.start()
         self.recovery.start()
         self.faults.start()
+        self.workloads.start()
         self._tasks = [
             asyncio.create_task(self._flush_loop(), name="flush"),
             asyncio.create_task(self._meter_loop(), name="heartbeat-meter"),
@@ -213,7 +219,7 @@ class Engine(EngineReads):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for name in ("health", "recovery", "faults"):
+        for name in ("workloads", "health", "recovery", "faults"):
             controller = getattr(self, name, None)
             if controller is not None:
                 await controller.stop()

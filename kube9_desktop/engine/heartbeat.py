@@ -74,6 +74,7 @@ class ContainerReport:
     exit_code: int | None = None
     restarts: int = 0
     reason: str = ""
+    ready: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
                 "args": list(c.args),
                 "cpu_req": cores(c.cpu_m),
                 "memory_req": c.mem_mi,
+                **(c.extra_json() or {}),
             }
             for c in spec.containers
         ],
@@ -342,7 +344,7 @@ class Heartbeats:
             pod.last_report = t.now
             previous = pod.containers
             containers = {
-                c.name: ContainerStatus(c.name, c.state, c.exit_code, c.restarts, c.reason)
+                c.name: ContainerStatus(c.name, c.state, c.exit_code, c.restarts, c.reason, c.ready)
                 for c in report.containers
             }
             for c in report.containers:

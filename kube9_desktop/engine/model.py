@@ -6,14 +6,14 @@ Units inside the engine: CPU in integer millicores (``cpu_m``), memory in intege
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
 from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
-from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 
 
 class NodeType(StrEnum):
@@ -107,6 +107,69 @@ def format_mem(mem_mi: int) -> str:
 # ---- specs: what a user asked for (validated) ----------------------------------------------
 
 
+PROBE_KINDS: tuple[str, ...] = ("exec", "tcp_socket", "http_get")
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A readiness or liveness check the node's agent runs, with Kubernetes' defaults.
+
+    ``exec``: the command exits 0; ``tcp_socket``: a connection to the pod's address and
+    ``port`` opens; ``http_get``: GET ``path`` on ``port`` answers 200-399. Checked every
+    ``period_s`` after ``initial_delay_s``; ``failure_threshold`` failures in a row fail it,
+    ``success_threshold`` successes pass it again.
+    """
+
+    kind: str
+    command: tuple[str, ...] = ()
+    port: int | str | None = None  # a number, or the name of a container port
+    path: str = "/"
+    initial_delay_s: float = 0.0
+    period_s: float = 10.0
+    timeout_s: float = 1.0
+    failure_threshold: int = 3
+    success_threshold: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "initial_delay_s": self.initial_delay_s,
+            "period_s": self.period_s,
+            "timeout_s": self.timeout_s,
+            "failure_threshold": self.failure_threshold,
+            "success_threshold": self.success_threshold,
+        }
+        if self.kind == "exec":
+            out["exec"] = {"command": list(self.command)}
+        elif self.kind == "tcp_socket":
+            out["tcp_socket"] = {"port": self.port}
+        else:
+            out["http_get"] = {"path": self.path, "port": self.port}
+        return out
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Probe:
+        kind = next(k for k in PROBE_KINDS if k in data)
+        body = data[kind] or {}
+        return Probe(
+            kind=kind,
+            command=tuple(body.get("command", ())),
+            port=body.get("port"),
+            path=str(body.get("path", "/")),
+            initial_delay_s=float(data.get("initial_delay_s", 0.0)),
+            period_s=float(data.get("period_s", 10.0)),
+            timeout_s=float(data.get("timeout_s", 1.0)),
+            failure_threshold=int(data.get("failure_threshold", 3)),
+            success_threshold=int(data.get("success_threshold", 1)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    container_port: int
+    name: str = ""
+    protocol: str = "TCP"
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerSpec:
     name: str
@@ -115,6 +178,37 @@ class ContainerSpec:
     mem_mi: int = 0
     command: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+    ports: tuple[ContainerPort, ...] = ()
+
+    def extra_json(self) -> dict[str, Any] | None:
+        """Probes and ports as stored beside the container (None when it has none)."""
+        if self.readiness is None and self.liveness is None and not self.ports:
+            return None
+        return {
+            "readiness": self.readiness.to_json() if self.readiness else None,
+            "liveness": self.liveness.to_json() if self.liveness else None,
+            "ports": [
+                {"name": p.name, "container_port": p.container_port, "protocol": p.protocol}
+                for p in self.ports
+            ],
+        }
+
+    def with_extra(self, extra: Mapping[str, Any] | None) -> ContainerSpec:
+        """This container with the probes and ports of a stored ``extra_json``."""
+        if not extra:
+            return self
+        return replace(
+            self,
+            readiness=Probe.from_json(extra["readiness"]) if extra.get("readiness") else None,
+            liveness=Probe.from_json(extra["liveness"]) if extra.get("liveness") else None,
+            ports=tuple(
+                ContainerPort(int(p["container_port"]), str(p.get("name", "")),
+                              str(p.get("protocol", "TCP")))
+                for p in extra.get("ports") or ()
+            ),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +254,7 @@ class PodSpec:
     namespace: str = DEFAULT_NAMESPACE
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    owner: ObjectRef | None = None  # the ReplicaSet that keeps it, if any
 
     @property
     def kind(self) -> str:
@@ -178,6 +273,11 @@ class ContainerStatus:
     exit_code: int | None = None
     restarts: int = 0
     reason: str = ""
+    ready: bool | None = None  # the readiness probe's verdict; None: no probe (running = ready)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == "running" and self.ready is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,10 +401,19 @@ class PodView:
     reason: str = ""
     last_report: datetime | None = None
     resource_version: int = 0
+    ready_since: datetime | None = None  # when the pod last became ready (None: not ready)
 
     @property
     def request(self) -> Resources:
         return self.spec.request
+
+    @property
+    def ready(self) -> bool:
+        return self.ready_since is not None
+
+    @property
+    def owner(self) -> ObjectRef | None:
+        return self.spec.owner
 
     @property
     def namespace(self) -> str:

@@ -15,7 +15,15 @@ import shlex
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
@@ -27,10 +35,12 @@ from kube9_desktop.engine.meta import (
 )
 from kube9_desktop.engine.model import (
     ConfigItem,
+    ContainerPort,
     ContainerSpec,
     NodeSpec,
     NodeType,
     PodSpec,
+    Probe,
     Resources,
     VolumeSpec,
 )
@@ -238,6 +248,101 @@ class NodeCreate(Strict):
         )
 
 
+IANA_SVC_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _port_ref(value: object) -> int | str:
+    """A port number (1-65535) or the name of a container port (an IANA service name)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a port number or a port name")
+    if isinstance(value, int):
+        if not 1 <= value <= 65535:
+            raise ValueError("must be between 1 and 65535")
+        return value
+    if isinstance(value, str) and IANA_SVC_NAME.match(value) and "--" not in value:
+        return value
+    raise ValueError("must be a port number (1-65535) or a port name like 'http'")
+
+
+PortRef = Annotated[
+    int | str,
+    BeforeValidator(_port_ref),
+    Field(json_schema_extra={"anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": 65535},
+        {"type": "string", "pattern": IANA_SVC_NAME.pattern, "maxLength": 15},
+    ]}),
+]  # fmt: skip
+
+
+class ExecIn(Strict):
+    command: Argv = Field(description="Run in the pod's directory with its environment.")
+
+    @field_validator("command")
+    @classmethod
+    def _some(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("must name a program to run")
+        return v
+
+
+class TcpSocketIn(Strict):
+    port: PortRef
+
+
+class HttpGetIn(Strict):
+    path: str = Field(default="/", max_length=1024, pattern=r"^/[^\s]*$")
+    port: PortRef
+
+
+class ProbeIn(Strict):
+    """One of exec, tcp_socket or http_get, with Kubernetes' timing defaults."""
+
+    exec: ExecIn | None = None
+    tcp_socket: TcpSocketIn | None = None
+    http_get: HttpGetIn | None = None
+    initial_delay_s: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    period_s: Annotated[float, Field(ge=0.1, le=3600)] = 10.0
+    timeout_s: Annotated[float, Field(ge=0.1, le=600)] = 1.0
+    failure_threshold: Annotated[int, Field(ge=1, le=1000)] = 3
+    success_threshold: Annotated[int, Field(ge=1, le=1000)] = 1
+
+    @model_validator(mode="after")
+    def _one_handler(self) -> ProbeIn:
+        given = [k for k in ("exec", "tcp_socket", "http_get") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of exec, tcp_socket or http_get")
+        return self
+
+    def to_probe(self) -> Probe:
+        if self.exec is not None:
+            kind, command, port, path = "exec", self.exec.command, None, "/"
+        elif self.tcp_socket is not None:
+            kind, command, port, path = "tcp_socket", (), self.tcp_socket.port, "/"
+        else:
+            assert self.http_get is not None
+            kind, command, port, path = "http_get", (), self.http_get.port, self.http_get.path
+        return Probe(
+            kind, command, port, path, self.initial_delay_s, self.period_s, self.timeout_s,
+            self.failure_threshold, self.success_threshold,
+        )  # fmt: skip
+
+
+class PortIn(Strict):
+    container_port: PortNumber
+    name: str = Field(default="", max_length=15)
+    protocol: Literal["TCP"] = "TCP"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v and (not IANA_SVC_NAME.match(v) or "--" in v):
+            raise ValueError(
+                "must be a port name: lowercase letters, digits and '-', at most 15, with a letter"
+            )
+        return v
+
+
 class ContainerIn(Strict):
     name: str
     image: str = Field(max_length=255)
@@ -245,6 +350,9 @@ class ContainerIn(Strict):
     memory_req: MemOrZero | None = None
     command: Argv = ()
     args: Argv = ()
+    ports: list[PortIn] = Field(default_factory=list, max_length=32)
+    readiness_probe: ProbeIn | None = None
+    liveness_probe: ProbeIn | None = None
 
     @field_validator("name", mode="before")
     @classmethod
@@ -257,6 +365,35 @@ class ContainerIn(Strict):
         if not IMAGE.match(v):
             raise ValueError("must be an image reference like 'nginx:latest' (no spaces)")
         return v
+
+    @model_validator(mode="after")
+    def _ports_known(self) -> ContainerIn:
+        names = [p.name for p in self.ports if p.name]
+        if len(names) != len(set(names)):
+            raise ValueError("ports: a port name is used twice")
+        numbers = [p.container_port for p in self.ports]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("ports: a container_port is given twice")
+        for which in ("readiness_probe", "liveness_probe"):
+            probe = getattr(self, which)
+            handler = probe and (probe.tcp_socket or probe.http_get)
+            if handler is not None and isinstance(handler.port, str) and handler.port not in names:
+                raise ValueError(
+                    f"{which}: port '{handler.port}' is not a port this container declares"
+                    + (f" (it has {', '.join(names)})" if names else " (it declares none)")
+                )
+        if self.liveness_probe is not None and self.liveness_probe.success_threshold != 1:
+            raise ValueError("liveness_probe.success_threshold: must be 1 (as in Kubernetes)")
+        return self
+
+    def to_spec(self) -> ContainerSpec:
+        return ContainerSpec(
+            self.name, self.image, self.cpu_req or 0, self.memory_req or 0, self.command,
+            self.args,
+            readiness=self.readiness_probe.to_probe() if self.readiness_probe else None,
+            liveness=self.liveness_probe.to_probe() if self.liveness_probe else None,
+            ports=tuple(ContainerPort(p.container_port, p.name, p.protocol) for p in self.ports),
+        )  # fmt: skip
 
 
 class VolumeIn(Strict):
@@ -301,24 +438,24 @@ class ConfigIn(Strict):
         return v
 
 
-class PodCreate(Strict):
-    name: str
+class PodFields(Strict):
+    """What a pod and a pod template share: request, containers, volumes, config, metadata."""
+
     cpu_cores_req: Cpu | None = Field(
         default=None, description="Pod CPU request; default: the sum of the containers' cpu_req."
     )
     containers: list[ContainerIn] = Field(min_length=1, max_length=32)
     volumes: list[VolumeIn] = Field(default_factory=list, max_length=32)
     config: list[ConfigIn] = Field(default_factory=list, max_length=64)
-    namespace: Namespace = DEFAULT_NAMESPACE
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v)
-
-    def to_spec(self) -> PodSpec:
+    def parts(
+        self, where: str = ""
+    ) -> tuple[
+        Resources, tuple[ContainerSpec, ...], tuple[VolumeSpec, ...], tuple[ConfigItem, ...]
+    ]:
+        """The checked request and parts; ``where`` prefixes field names ("template.")."""
         groups: tuple[tuple[str, Sequence[ContainerIn | VolumeIn | ConfigIn]], ...] = (
             ("containers", self.containers),
             ("volumes", self.volumes),
@@ -329,15 +466,16 @@ class PodCreate(Strict):
             for i, item in enumerate(items):
                 if item.name in seen:
                     raise UserError(
-                        f"{what}[{i}].name: '{item.name}' is used twice in this pod",
-                        field=f"{what}[{i}].name",
+                        f"{where}{what}[{i}].name: '{item.name}' is used twice in this pod",
+                        field=f"{where}{what}[{i}].name",
                     )
                 seen.add(item.name)
         keys: set[str] = set()
         for i, c in enumerate(self.config):
             if c.key in keys:
                 raise UserError(
-                    f"config[{i}].key: '{c.key}' is set twice", field=f"config[{i}].key"
+                    f"{where}config[{i}].key: '{c.key}' is set twice",
+                    field=f"{where}config[{i}].key",
                 )
             keys.add(c.key)
         containers_cpu = sum(c.cpu_req or 0 for c in self.containers)
@@ -345,26 +483,42 @@ class PodCreate(Strict):
         if cpu is None:
             if containers_cpu <= 0:
                 raise UserError(
-                    "cpu_cores_req: required unless the containers carry cpu_req",
-                    field="cpu_cores_req",
+                    f"{where}cpu_cores_req: required unless the containers carry cpu_req",
+                    field=f"{where}cpu_cores_req",
                 )
             cpu = containers_cpu
         elif containers_cpu > cpu:
             raise UserError(
-                f"cpu_cores_req: the containers request {containers_cpu / 1000:g} CPU in total, "
-                f"more than the pod's {cpu / 1000:g}",
-                field="cpu_cores_req",
+                f"{where}cpu_cores_req: the containers request {containers_cpu / 1000:g} CPU in "
+                f"total, more than the pod's {cpu / 1000:g}",
+                field=f"{where}cpu_cores_req",
             )
         mem = sum(c.memory_req or 0 for c in self.containers)
+        return (
+            Resources(cpu, mem),
+            tuple(c.to_spec() for c in self.containers),
+            tuple(VolumeSpec(v.name, v.type, v.size, v.path) for v in self.volumes),
+            tuple(ConfigItem(c.name, c.type, c.key, c.value) for c in self.config),
+        )
+
+
+class PodCreate(PodFields):
+    name: str
+    namespace: Namespace = DEFAULT_NAMESPACE
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> str:
+        return dns_label(v)
+
+    def to_spec(self) -> PodSpec:
+        request, containers, volumes, config = self.parts()
         return PodSpec(
             name=self.name,
-            request=Resources(cpu, mem),
-            containers=tuple(
-                ContainerSpec(c.name, c.image, c.cpu_req or 0, c.memory_req or 0, c.command, c.args)
-                for c in self.containers
-            ),
-            volumes=tuple(VolumeSpec(v.name, v.type, v.size, v.path) for v in self.volumes),
-            config=tuple(ConfigItem(c.name, c.type, c.key, c.value) for c in self.config),
+            request=request,
+            containers=containers,
+            volumes=volumes,
+            config=config,
             namespace=self.namespace,
             labels=dict(self.labels),
             annotations=dict(self.annotations),
@@ -378,6 +532,7 @@ class ContainerReportIn(Strict):
     restarts: int = Field(default=0, ge=0, le=INT32_MAX)
     reason: str = Field(default="", max_length=300)
     pid: int | None = Field(default=None, ge=0, le=2**32)
+    ready: bool | None = Field(default=None, description="Its readiness probe passes.")
 
 
 class PodReportIn(Strict):
@@ -442,7 +597,7 @@ class HeartbeatIn(Strict):
                     p.id,
                     p.phase,
                     tuple(
-                        ContainerReport(c.name, c.state, c.exit_code, c.restarts, c.reason)
+                        ContainerReport(c.name, c.state, c.exit_code, c.restarts, c.reason, c.ready)
                         for c in p.containers
                     ),
                 )

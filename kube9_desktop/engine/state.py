@@ -24,6 +24,7 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
 # 10.244.0.0/14: 262,142 pod IPs. A /16 (65,534) is short of the 100,000 pods a KWOK-sized
 # cluster holds.
@@ -161,10 +162,21 @@ class PodState:
     containers: dict[str, ContainerStatus] = field(default_factory=dict)
     last_report: datetime | None = None
     resource_version: int = 0
+    ready_since: datetime | None = None  # stored: availability (minReadySeconds) counts from it
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def reported_ready(self) -> bool:
+        """Running, and every container of its spec running and passing its readiness probe."""
+        if self.phase is not PodPhase.RUNNING or self.node_id is None:
+            return False
+        for c in self.spec.containers:
+            status = self.containers.get(c.name)
+            if status is None or not status.is_ready:
+                return False
+        return True
 
     @property
     def namespace(self) -> str:
@@ -200,6 +212,7 @@ class PodState:
             reason=self.reason,
             last_report=self.last_report,
             resource_version=self.resource_version,
+            ready_since=self.ready_since,
         )
 
 
@@ -223,6 +236,56 @@ class NamespaceState:
         )  # fmt: skip
 
 
+@dataclass(slots=True, eq=False)
+class ReplicaSetState:
+    id: int
+    uid: str
+    spec: ReplicaSetSpec
+    created_at: datetime
+    owner: ObjectRef | None = None  # its Deployment, if any
+    revision: int = 0
+    template_hash: str = ""
+    generation: int = 1
+    resource_version: int = 0
+    pod_ids: set[int] = field(default_factory=set)  # the pods it owns (derived from theirs)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("ReplicaSet", self.id, self.uid, self.spec.name, self.spec.namespace)
+
+
+@dataclass(slots=True, eq=False)
+class DeploymentState:
+    id: int
+    uid: str
+    spec: DeploymentSpec
+    created_at: datetime
+    status: DeploymentStatus = field(default_factory=DeploymentStatus)
+    revision: int = 0
+    generation: int = 1
+    collision_count: int = 0
+    resource_version: int = 0
+    replicaset_ids: set[int] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Deployment", self.id, self.uid, self.spec.name, self.spec.namespace)
+
+
 @dataclass(slots=True)
 class OpenIncident:
     """A node's incident that has not ended yet (the record is stored; see cluster/incidents)."""
@@ -243,6 +306,10 @@ class ClusterState:
         self.namespaces: dict[str, NamespaceState] = {}
         self.namespace_pods: dict[str, set[int]] = {}
         self.open_incidents: dict[int, OpenIncident] = {}  # node id -> its open incident
+        self.replicasets: dict[int, ReplicaSetState] = {}
+        self.replicaset_ids: dict[tuple[str, str], int] = {}
+        self.deployments: dict[int, DeploymentState] = {}
+        self.deployment_ids: dict[tuple[str, str], int] = {}
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
         self.index = SchedulingIndex()
         self.ips = IpPool()
@@ -278,6 +345,9 @@ class ClusterState:
         self.pods[pod.id] = pod
         self.pod_ids[(pod.spec.namespace, pod.spec.name)] = pod.id
         self.namespace_pods.setdefault(pod.spec.namespace, set()).add(pod.id)
+        owner = self.owner_of(pod)
+        if owner is not None:
+            owner.pod_ids.add(pod.id)
         self.ips.reserve(pod.ip)
         if pod.node_id is not None:
             self._attach(pod, self.nodes[pod.node_id])
@@ -291,6 +361,9 @@ class ClusterState:
         del self.pods[pod.id]
         del self.pod_ids[(pod.spec.namespace, pod.spec.name)]
         self.namespace_pods.get(pod.spec.namespace, set()).discard(pod.id)
+        owner = self.owner_of(pod)
+        if owner is not None:
+            owner.pod_ids.discard(pod.id)
         self.ips.release(pod.ip)
 
     def bind(self, pod: PodState, node: NodeState) -> None:
@@ -338,6 +411,38 @@ class ClusterState:
     def pod_by_name(self, namespace: str, name: str) -> PodState | None:
         pod_id = self.pod_ids.get((namespace, name))
         return None if pod_id is None else self.pods[pod_id]
+
+    def owner_of(self, pod: PodState) -> ReplicaSetState | None:
+        owner = pod.spec.owner
+        if owner is None or owner.kind != "ReplicaSet":
+            return None
+        return self.replicasets.get(owner.id)
+
+    # ---- workloads ---------------------------------------------------------------------
+
+    def add_replicaset(self, rs: ReplicaSetState) -> None:
+        self.replicasets[rs.id] = rs
+        self.replicaset_ids[(rs.namespace, rs.name)] = rs.id
+        if rs.owner is not None and rs.owner.id in self.deployments:
+            self.deployments[rs.owner.id].replicaset_ids.add(rs.id)
+
+    def remove_replicaset(self, rs: ReplicaSetState) -> None:
+        if rs.pod_ids:
+            raise RuntimeError(f"replicaset {rs.name} still owns pods")  # a bug, never input
+        del self.replicasets[rs.id]
+        del self.replicaset_ids[(rs.namespace, rs.name)]
+        if rs.owner is not None and rs.owner.id in self.deployments:
+            self.deployments[rs.owner.id].replicaset_ids.discard(rs.id)
+
+    def add_deployment(self, d: DeploymentState) -> None:
+        self.deployments[d.id] = d
+        self.deployment_ids[(d.namespace, d.name)] = d.id
+
+    def remove_deployment(self, d: DeploymentState) -> None:
+        if d.replicaset_ids:
+            raise RuntimeError(f"deployment {d.name} still owns replicasets")
+        del self.deployments[d.id]
+        del self.deployment_ids[(d.namespace, d.name)]
 
     def pods_in(self, namespace: str) -> list[PodState]:
         return [self.pods[p] for p in sorted(self.namespace_pods.get(namespace, ()))]

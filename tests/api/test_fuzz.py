@@ -62,6 +62,41 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     "HeartbeatIn": [POSTMAN_HEARTBEAT, {"generation": 1, "pods": [{"id": 1, "phase": "running"}]}],
     "PodFaultIn": [{}, {"container": "nginx"}],
     "NamespaceCreate": [{"name": "team-a"}, {"name": "team-b", "labels": {"tier": "web"}}],
+    "DeploymentCreate": [
+        {
+            "name": "web",
+            "replicas": 2,
+            "template": {
+                "labels": {"app": "web"},
+                "cpu_cores_req": 0.1,
+                "containers": [{"name": "c", "image": "nginx:1"}],
+            },
+        },
+        {
+            "name": "api",
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "template": {
+                "labels": {"app": "api"},
+                "cpu_cores_req": 0.2,
+                "containers": [{"name": "c", "image": "python:3.12"}],
+            },
+        },
+    ],
+    "DeploymentPatch": [{"replicas": 3}, {"paused": True}, {"strategy": {"max_surge": 1}}],
+    "ScaleIn": [{"replicas": 0}, {"replicas": 4}],
+    "RollbackIn": [{}, {"revision": 1}],
+    "ReplicaSetCreate": [
+        {
+            "name": "rs",
+            "replicas": 2,
+            "template": {
+                "labels": {"app": "rs"},
+                "cpu_cores_req": 0.1,
+                "containers": [{"name": "c", "image": "busybox"}],
+            },
+        },
+    ],
 }
 
 

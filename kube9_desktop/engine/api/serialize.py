@@ -7,6 +7,7 @@ from typing import Any
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.model import (
     ClusterSummary,
+    ContainerSpec,
     NamespaceView,
     NodeView,
     PodView,
@@ -91,6 +92,8 @@ def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
                 "status": statuses[c.name].state if c.name in statuses else "waiting",
                 "restarts": statuses[c.name].restarts if c.name in statuses else 0,
                 "exit_code": statuses[c.name].exit_code if c.name in statuses else None,
+                "ready": statuses[c.name].is_ready if c.name in statuses else False,
+                **container_extra_json(c),
             }
             for i, c in enumerate(p.spec.containers)
         ],
@@ -103,7 +106,25 @@ def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
         ],
         "created_at": utc_iso(p.created_at),
         "creation_timestamp": utc_iso(p.created_at),
+        "owner": p.owner.to_json() if p.owner else None,
+        "ready": p.ready,
+        "ready_since": utc_iso(p.ready_since),
     }
+
+
+def container_extra_json(c: ContainerSpec) -> dict[str, Any]:
+    """Ports and probes in the request's field names (absent when the container has none)."""
+    out: dict[str, Any] = {}
+    if c.ports:
+        out["ports"] = [
+            {"name": p.name, "container_port": p.container_port, "protocol": p.protocol}
+            for p in c.ports
+        ]
+    if c.readiness is not None:
+        out["readiness_probe"] = c.readiness.to_json()
+    if c.liveness is not None:
+        out["liveness_probe"] = c.liveness.to_json()
+    return out
 
 
 def pod_health_json(p: PodView) -> dict[str, Any]:

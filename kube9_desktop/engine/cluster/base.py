@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster.txn import Txn, run_transaction
 from kube9_desktop.engine.errors import NotFound
 from kube9_desktop.engine.events import EventBus
+from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerStatus,
     Decision,
@@ -31,12 +33,22 @@ from kube9_desktop.engine.model import (
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
 from kube9_desktop.engine.state import (
     ClusterState,
+    DeploymentState,
     NamespaceState,
     NodeState,
     OpenIncident,
     PodState,
+    ReplicaSetState,
 )
 from kube9_desktop.engine.store.store import Loaded, Store
+from kube9_desktop.engine.workloads import (
+    DeploymentSpec,
+    DeploymentStatus,
+    LabelSelector,
+    PodTemplate,
+    ReplicaSetSpec,
+    Strategy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +192,10 @@ class ClusterBase:
                     last_heartbeat_at=row.last_heartbeat,
                 )
             )
+        for drow in loaded.deployments:
+            self.state.add_deployment(deployment_record(drow))
+        for rsrow in loaded.replicasets:
+            self.state.add_replicaset(replicaset_record(rsrow))
         for prow in loaded.pods:
             pod = PodState(
                 id=prow.id,
@@ -193,6 +209,7 @@ class ClusterBase:
                 reason=prow.reason,
                 last_report=prow.last_report,
                 resource_version=prow.resource_version,
+                ready_since=prow.ready_since,
             )
             if pod.node_id is None and pod.phase is not PodPhase.PENDING:
                 pod.phase = PodPhase.PENDING  # its node is gone: it waits for room
@@ -217,4 +234,60 @@ def container_status(c: object) -> ContainerStatus:
         exit_code=exit_code if isinstance(exit_code, int) else None,
         restarts=int(get("restarts", 0) or 0),
         reason=str(get("reason", "") or ""),
+        ready=get("ready") if isinstance(get("ready"), bool) else None,
+    )
+
+
+def replicaset_record(row: Mapping[str, Any]) -> ReplicaSetState:
+    owner = (
+        ObjectRef("Deployment", row["owner_id"], row["owner_uid"] or "", row["owner_name"] or "",
+                  row["namespace"])
+        if row["owner_id"] is not None else None
+    )  # fmt: skip
+    return ReplicaSetState(
+        id=row["id"],
+        uid=row["uid"],
+        spec=ReplicaSetSpec(
+            name=row["name"],
+            namespace=row["namespace"],
+            replicas=row["replicas"],
+            selector=LabelSelector.from_json(row["selector"]),
+            template=PodTemplate.from_json(row["template"]),
+            min_ready_seconds=row["min_ready_seconds"],
+            labels=dict(row["labels"] or {}),
+            annotations=dict(row["annotations"] or {}),
+        ),
+        created_at=row["created_at"],
+        owner=owner,
+        revision=row["revision"],
+        template_hash=row["template_hash"],
+        generation=row["generation"],
+        resource_version=row["resource_version"] or 0,
+    )
+
+
+def deployment_record(row: Mapping[str, Any]) -> DeploymentState:
+    return DeploymentState(
+        id=row["id"],
+        uid=row["uid"],
+        spec=DeploymentSpec(
+            name=row["name"],
+            namespace=row["namespace"],
+            replicas=row["replicas"],
+            selector=LabelSelector.from_json(row["selector"]),
+            template=PodTemplate.from_json(row["template"]),
+            strategy=Strategy.from_json(row["strategy"]),
+            min_ready_seconds=row["min_ready_seconds"],
+            progress_deadline_seconds=row["progress_deadline_seconds"],
+            revision_history_limit=row["revision_history_limit"],
+            paused=bool(row["paused"]),
+            labels=dict(row["labels"] or {}),
+            annotations=dict(row["annotations"] or {}),
+        ),
+        created_at=row["created_at"],
+        status=DeploymentStatus.from_json(row["status"] or {}),
+        revision=row["revision"],
+        generation=row["generation"],
+        collision_count=row["collision_count"],
+        resource_version=row["resource_version"] or 0,
     )

@@ -20,6 +20,7 @@ from kube9_desktop.engine.state import NodeState, PodState
 class EvictionResult:
     rebound: tuple[tuple[str, str], ...]  # (pod, new node)
     pending: tuple[str, ...]
+    replaced: tuple[str, ...] = ()  # pods of ReplicaSets: deleted, their ReplicaSet replaces them
 
 
 def largest_first(pods: Iterable[PodState]) -> list[PodState]:
@@ -30,14 +31,17 @@ def _remember(t: Txn, pod: PodState) -> None:
     """Undo for a move: the pod back on its old node with its old phase, report and decision."""
     state = t.state
     old_node = state.nodes.get(pod.node_id) if pod.node_id is not None else None
-    saved = (pod.phase, pod.reason, pod.decision, dict(pod.containers), pod.resource_version)
+    saved = (pod.phase, pod.reason, pod.decision, dict(pod.containers), pod.resource_version,
+             pod.ready_since)  # fmt: skip
 
     def restore() -> None:
         if old_node is not None:
             state.bind(pod, old_node)
         elif pod.node_id is not None:
             state.unbind(pod)
-        pod.phase, pod.reason, pod.decision, containers, pod.resource_version = saved
+        pod.phase, pod.reason, pod.decision, containers, pod.resource_version, pod.ready_since = (
+            saved
+        )
         pod.containers = containers
 
     t.undo(restore)
@@ -57,7 +61,7 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
     if target is not None:
         t.store.update_pod(
             pod.id, node_id=target.id, phase=str(PodPhase.SCHEDULED), reason="",
-            decision=decision_json, report=None, resource_version=t.rv,
+            decision=decision_json, report=None, resource_version=t.rv, ready_since=None,
         )  # fmt: skip
         state.bind(pod, target)
         pod.phase, pod.reason = PodPhase.SCHEDULED, ""
@@ -76,7 +80,7 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
         why = "; ".join(f"{n}: {', '.join(r)}" for n, r in decision.reasons.items())
         t.store.update_pod(
             pod.id, node_id=None, phase=str(PodPhase.PENDING), reason="no node fits",
-            decision=decision_json, report=None, resource_version=t.rv,
+            decision=decision_json, report=None, resource_version=t.rv, ready_since=None,
         )  # fmt: skip
         state.unbind(pod)
         pod.phase, pod.reason = PodPhase.PENDING, "no node fits"
@@ -87,6 +91,7 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
         )  # fmt: skip
     pod.decision = decision
     pod.containers = {}
+    pod.ready_since = None
     pod.resource_version = t.rv
     t.changed(Kind.POD, pod.id)
     for node in (old, target):
@@ -96,18 +101,29 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
 
 
 def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
-    """Move every pod off ``node`` (largest request first): rebind, or leave pending."""
+    """Move every pod off ``node`` (largest request first): rebind, or leave pending.
+
+    A pod a ReplicaSet keeps is deleted instead, and its ReplicaSet makes a new one that the
+    scheduler places (what Kubernetes does after an eviction); bare pods move as they are.
+    """
+    from kube9_desktop.engine.cluster import pods as pod_ops  # pods.py imports this module
+
     rebound: list[tuple[str, str]] = []
     pending: list[str] = []
+    replaced: list[str] = []
     current = t.state.open_incidents.get(node.id)
     incident = current.id if current is not None else None
     for pod in largest_first(t.state.pods_of(node)):
+        if t.state.owner_of(pod) is not None:
+            pod_ops.delete_pod(t, pod, why=f"evicted ({reason}); its ReplicaSet replaces it")
+            replaced.append(pod.name)
+            continue
         target = move(t, pod, reason=reason, incident_id=incident)
         if target is None:
             pending.append(pod.name)
         else:
             rebound.append((pod.name, target.name))
-    return EvictionResult(tuple(rebound), tuple(pending))
+    return EvictionResult(tuple(rebound), tuple(pending), tuple(replaced))
 
 
 def place_pending(t: Txn) -> int:

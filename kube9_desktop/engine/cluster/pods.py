@@ -27,25 +27,29 @@ def report_json(containers: Iterable[ContainerStatus]) -> list[dict[str, Any]]:
     """Container statuses as stored with the pod (reasons included, so restarts keep them)."""
     return [
         {"name": c.name, "state": c.state, "exit_code": c.exit_code, "restarts": c.restarts,
-         "reason": c.reason}
+         "reason": c.reason, "ready": c.ready}
         for c in containers
     ]  # fmt: skip
 
 
-def create_pod(t: Txn, spec: PodSpec) -> CreatedPod:
-    """Validate against the books, schedule, insert and bind one pod."""
+def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> CreatedPod:
+    """Validate against the books, schedule, insert and bind one pod.
+
+    A pod that fits nowhere is refused with every node's reasons, unless ``allow_pending``
+    (a controller's replica): then it waits as pending, its decision saying why.
+    """
     t.cluster.namespace(spec.namespace)  # NotFound names it
     if (spec.namespace, spec.name) in t.state.pod_ids:
         where = f" in namespace '{spec.namespace}'" if spec.namespace != "default" else ""
         raise Conflict(f"A pod named '{spec.name}' already exists{where}", field="name")
     decision = t.cluster.decide(spec.request)
-    if decision.node_id is None:
+    if decision.node_id is None and not allow_pending:
         raise Unschedulable(
             f"No available worker node can fit pod '{spec.name}' (requests "
             f"{format_cpu(spec.request.cpu_m)} CPU, {format_mem(spec.request.mem_mi)})",
             reasons=decision.reasons or {"(cluster)": ["no worker nodes: add a worker node first"]},
         )
-    node = t.state.nodes[decision.node_id]
+    node = t.state.nodes[decision.node_id] if decision.node_id is not None else None
     state = t.state
     ip = state.ips.allocate()
     t.undo(lambda: state.ips.release(ip))
@@ -53,32 +57,47 @@ def create_pod(t: Txn, spec: PodSpec) -> CreatedPod:
     decision_json = decision.to_json()
     decision_text = json.dumps(decision_json)
     uid = new_uid()
+    phase = PodPhase.SCHEDULED if node is not None else PodPhase.PENDING
+    reason = "" if node is not None else "no node fits"
     pod_id = t.store.insert_pod(
-        spec, uid=uid, ip=ip, node_id=node.id, phase=str(PodPhase.SCHEDULED),
+        spec, uid=uid, ip=ip, node_id=node.id if node else None, phase=str(phase),
         decision=decision_json, decision_text=decision_text, resource_version=t.rv,
+        reason=reason,
     )  # fmt: skip
     pod = PodState(
         id=pod_id,
         uid=uid,
         spec=spec,
         ip=ip,
-        phase=PodPhase.SCHEDULED,
+        phase=phase,
         created_at=t.now,
-        node_id=node.id,
+        node_id=node.id if node else None,
         decision=decision,
+        reason=reason,
         resource_version=t.rv,
     )
     state.add_pod(pod)
     t.undo(lambda: state.remove_pod(pod))
     t.added(Kind.POD, pod_id)
-    t.changed(Kind.NODE, node.id)
-    t.event(
-        EventKind.POD_CREATED,
-        f"Pod {spec.name} created and assigned to {node.name} ({decision.strategy})",
-        obj=pod.ref(),
-        related=node.ref(),
-        data={"cpu_m": spec.request.cpu_m, "mem_mi": spec.request.mem_mi, "ip": ip},
-    )
+    owner = state.owner_of(pod)
+    if owner is not None:
+        t.changed(Kind.REPLICASET, owner.id)
+    data = {"cpu_m": spec.request.cpu_m, "mem_mi": spec.request.mem_mi, "ip": ip}
+    if node is not None:
+        t.changed(Kind.NODE, node.id)
+        t.event(
+            EventKind.POD_CREATED,
+            f"Pod {spec.name} created and assigned to {node.name} ({decision.strategy})",
+            obj=pod.ref(), related=node.ref(), data=data,
+        )  # fmt: skip
+    else:
+        why = "; ".join(f"{n}: {', '.join(r)}" for n, r in decision.reasons.items())
+        t.event(
+            EventKind.POD_PENDING,
+            f"Pod {spec.name} created, pending: no node fits"
+            + (f" ({why})" if why else " (no worker nodes)"),
+            obj=pod.ref(), data={**data, "reasons": decision.reasons},
+        )  # fmt: skip
     return CreatedPod(state.pod_view(pod), decision, t.changes, decision_text)
 
 
@@ -93,18 +112,23 @@ def create_pods(t: Txn, specs: Sequence[PodSpec]) -> list[CreatedPod]:
     return [create_pod(t, spec) for spec in specs]
 
 
-def delete_pod(t: Txn, pod: PodState) -> DeletedPod:
+def delete_pod(t: Txn, pod: PodState, *, why: str = "") -> DeletedPod:
     """Delete a pod (its node's agent stops it on its next heartbeat); room goes to pending."""
     state = t.state
     node = state.nodes.get(pod.node_id) if pod.node_id is not None else None
     view = state.pod_view(pod)
+    owner = state.owner_of(pod)
     t.store.delete_pod(pod.id)
     t.event(
         EventKind.POD_DELETED,
-        f"Pod {pod.name} deleted" + (f" from {node.name}" if node else ""),
+        f"Pod {pod.name} deleted"
+        + (f" from {node.name}" if node else "")
+        + (f": {why}" if why else ""),
         obj=pod.ref(),
         related=node.ref() if node else None,
     )
+    if owner is not None:
+        t.changed(Kind.REPLICASET, owner.id)
     state.remove_pod(pod)
 
     def restore() -> None:
@@ -131,21 +155,26 @@ def set_pod_status(
         phase_changed = not (pod.phase is phase and pod.reason == reason)
         if not phase_changed and containers is None:
             continue
-        saved = (pod.phase, pod.reason, pod.containers, pod.resource_version)
+        saved = (pod.phase, pod.reason, pod.containers, pod.resource_version, pod.ready_since)
 
         def restore(p: PodState = pod, s: tuple[Any, ...] = saved) -> None:
-            p.phase, p.reason, p.containers, p.resource_version = s
+            p.phase, p.reason, p.containers, p.resource_version, p.ready_since = s
 
         t.undo(restore)
         previous = pod.phase
         pod.phase, pod.reason = phase, reason
         if containers is not None:
             pod.containers = containers
+        ready = pod.reported_ready()
+        if ready and pod.ready_since is None:
+            pod.ready_since = t.now
+        elif not ready:
+            pod.ready_since = None
         pod.resource_version = t.rv
         rows.append({
             "b_id": pod.id, "phase": str(phase), "reason": reason,
             "report": report_json(pod.containers.values()), "last_report": t.now,
-            "resource_version": t.rv,
+            "resource_version": t.rv, "ready_since": pod.ready_since,
         })  # fmt: skip
         t.changed(Kind.POD, pod.id)
         if phase_changed:

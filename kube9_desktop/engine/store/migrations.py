@@ -7,6 +7,11 @@ migration leaves the old database as it was. A database newer than this code is 
 Version 1: the first wave (nodes, pods with global names, events with node/pod columns).
 Version 2: object metadata (uid, labels, annotations, resource_version), namespaces (pod names
 unique per namespace), events naming any kind of object, ids never reused (AUTOINCREMENT).
+Version 3: workloads: ReplicaSets and Deployments, pods' owner and ready time, containers'
+probes and ports.
+
+Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
+models, so a database that came from v1 already has the later columns).
 """
 
 from __future__ import annotations
@@ -35,16 +40,18 @@ from kube9_desktop.engine.store.models import (
     Base,
     ConfigRow,
     ContainerRow,
+    DeploymentRow,
     EventRow,
     IncidentRow,
     Meta,
     NodeRow,
     PodRow,
+    ReplicaSetRow,
     UtcDateTime,
     VolumeRow,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _meta = cast(Table, Meta.__table__)
 
 
@@ -204,8 +211,35 @@ def set_id_floors(conn: Connection, floors: dict[str, int]) -> None:
             )
 
 
+def add_missing_columns(conn: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """ALTER TABLE ... ADD COLUMN for each of ``names`` the table lacks (any backend)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in have:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {ddl}'))
+    indexes = {i["name"] for i in inspect(conn).get_indexes(table.name)}
+    for index in table.indexes:
+        if index.name not in indexes and all(c.name in names for c in index.columns):
+            index.create(conn)
+
+
+def _v2_to_v3(conn: Connection) -> None:
+    pods = cast(Table, PodRow.__table__)
+    containers = cast(Table, ContainerRow.__table__)
+    add_missing_columns(
+        conn, pods, ("owner_kind", "owner_id", "owner_uid", "owner_name", "ready_since")
+    )
+    add_missing_columns(conn, containers, ("extra",))
+    Base.metadata.create_all(
+        conn, tables=[cast(Table, ReplicaSetRow.__table__), cast(Table, DeploymentRow.__table__)]
+    )
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
-STEPS: dict[int, Callable[[Connection], None]] = {1: create_v1, 2: _v1_to_v2}
+STEPS: dict[int, Callable[[Connection], None]] = {1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3}
 
 
 def current_version(conn: Connection) -> int:

@@ -121,6 +121,62 @@ class PodRow(Base):
     last_report: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
     resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # v3: the ReplicaSet that keeps it, and since when it is ready.
+    owner_kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    owner_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    owner_uid: Mapped[str | None] = mapped_column(String(36), default=None)
+    owner_name: Mapped[str | None] = mapped_column(String(63), default=None)
+    ready_since: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReplicaSetRow(Base):
+    __tablename__ = "replicasets"
+    __table_args__ = (UniqueConstraint("namespace", "name"), _NO_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(63))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    replicas: Mapped[int]
+    selector: Mapped[dict[str, Any]] = mapped_column(JSON)
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    min_ready_seconds: Mapped[int] = mapped_column(default=0)
+    owner_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    owner_uid: Mapped[str | None] = mapped_column(String(36), default=None)
+    owner_name: Mapped[str | None] = mapped_column(String(63), default=None)
+    revision: Mapped[int] = mapped_column(default=0)
+    template_hash: Mapped[str] = mapped_column(String(16), default="")
+    generation: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DeploymentRow(Base):
+    __tablename__ = "deployments"
+    __table_args__ = (UniqueConstraint("namespace", "name"), _NO_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(63))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    replicas: Mapped[int]
+    selector: Mapped[dict[str, Any]] = mapped_column(JSON)
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    strategy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    min_ready_seconds: Mapped[int] = mapped_column(default=0)
+    progress_deadline_seconds: Mapped[int] = mapped_column(default=600)
+    revision_history_limit: Mapped[int] = mapped_column(default=10)
+    paused: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(default=0)
+    generation: Mapped[int] = mapped_column(default=1)
+    collision_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ContainerRow(Base):
@@ -136,6 +192,7 @@ class ContainerRow(Base):
     mem_mi: Mapped[int]
     command: Mapped[list[Any]] = mapped_column(JSON, default=list)
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # v3: probes, ports
 
 
 class VolumeRow(Base):

@@ -44,12 +44,14 @@ from kube9_desktop.engine.store.migrations import migrate
 from kube9_desktop.engine.store.models import (
     ConfigRow,
     ContainerRow,
+    DeploymentRow,
     EventRow,
     IncidentRow,
     Meta,
     NamespaceRow,
     NodeRow,
     PodRow,
+    ReplicaSetRow,
     VolumeRow,
 )
 
@@ -63,6 +65,8 @@ _config = cast(Table, ConfigRow.__table__)
 _events = cast(Table, EventRow.__table__)
 _incidents = cast(Table, IncidentRow.__table__)
 _namespaces = cast(Table, NamespaceRow.__table__)
+_replicasets = cast(Table, ReplicaSetRow.__table__)
+_deployments = cast(Table, DeploymentRow.__table__)
 _meta = cast(Table, Meta.__table__)
 
 WAL_BACKSTOP_PAGES = 50_000  # ~200 MB: reached only if nobody calls Store.checkpoint()
@@ -71,13 +75,18 @@ WAL_BACKSTOP_PAGES = 50_000  # ~200 MB: reached only if nobody calls Store.check
 # instead of building (and cache-keying) a new statement with inline values per write.
 _INSERT = {
     t.name: insert(t)
-    for t in (_nodes, _pods, _containers, _volumes, _config, _events, _incidents, _namespaces)
-}
+    for t in (
+        _nodes, _pods, _containers, _volumes, _config, _events, _incidents, _namespaces,
+        _replicasets, _deployments,
+    )
+}  # fmt: skip
 _HOT_TABLES = (_pods, _containers, _volumes, _config, _events)  # written by every pod and event
 _UPDATE_NODE = update(_nodes).where(_nodes.c.id == bindparam("b_id"))
 _UPDATE_POD = update(_pods).where(_pods.c.id == bindparam("b_id"))
 _UPDATE_INCIDENT = update(_incidents).where(_incidents.c.id == bindparam("b_id"))
 _UPDATE_NAMESPACE = update(_namespaces).where(_namespaces.c.id == bindparam("b_id"))
+_UPDATE_REPLICASET = update(_replicasets).where(_replicasets.c.id == bindparam("b_id"))
+_UPDATE_DEPLOYMENT = update(_deployments).where(_deployments.c.id == bindparam("b_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,7 @@ class StoredPod:
     last_report: datetime | None
     created_at: datetime
     resource_version: int
+    ready_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +159,8 @@ class Loaded:
     namespaces: tuple[StoredNamespace, ...]
     open_incidents: tuple[Incident, ...]
     resource_version: int  # the newest resource version any stored row carries
+    replicasets: tuple[Mapping[str, Any], ...] = ()
+    deployments: tuple[Mapping[str, Any], ...] = ()
 
 
 def _ref(kind: str | None, id_: int | None, uid: str | None, name: str | None,
@@ -337,6 +349,11 @@ class Tx:
                 "report": None,
                 "last_report": None,
                 "resource_version": resource_version,
+                "owner_kind": spec.owner.kind if spec.owner else None,
+                "owner_id": spec.owner.id if spec.owner else None,
+                "owner_uid": spec.owner.uid if spec.owner else None,
+                "owner_name": spec.owner.name if spec.owner else None,
+                "ready_since": None,
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -352,6 +369,7 @@ class Tx:
                     "mem_mi": c.mem_mi,
                     "command": list(c.command),
                     "args": list(c.args),
+                    "extra": c.extra_json(),
                 }
                 for i, c in enumerate(spec.containers)
             ],
@@ -389,6 +407,26 @@ class Tx:
         for table in (_containers, _volumes, _config):
             self._c.execute(delete(table).where(table.c.pod_id == pod_id))
         self._c.execute(delete(_pods).where(_pods.c.id == pod_id))
+
+    def insert_replicaset(self, **cols: Any) -> int:
+        result = self._c.execute(_INSERT["replicasets"], {"created_at": self.now, **cols})
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def update_replicaset(self, rs_id: int, **cols: Any) -> None:
+        self._c.execute(_UPDATE_REPLICASET, {"b_id": rs_id, **cols})
+
+    def delete_replicaset(self, rs_id: int) -> None:
+        self._c.execute(delete(_replicasets).where(_replicasets.c.id == rs_id))
+
+    def insert_deployment(self, **cols: Any) -> int:
+        result = self._c.execute(_INSERT["deployments"], {"created_at": self.now, **cols})
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def update_deployment(self, deployment_id: int, **cols: Any) -> None:
+        self._c.execute(_UPDATE_DEPLOYMENT, {"b_id": deployment_id, **cols})
+
+    def delete_deployment(self, deployment_id: int) -> None:
+        self._c.execute(delete(_deployments).where(_deployments.c.id == deployment_id))
 
     def add_event(
         self,
@@ -575,7 +613,7 @@ class Store:
                     ContainerSpec(
                         r.name, r.image, r.cpu_m, r.mem_mi, tuple(r.command or ()),
                         tuple(r.args or ()),
-                    )
+                    ).with_extra(r.extra)
                 )  # fmt: skip
             volumes: dict[int, list[VolumeSpec]] = {}
             for r in conn.execute(select(_volumes).order_by(_volumes.c.pod_id, "position")):
@@ -596,6 +634,9 @@ class Store:
                         namespace=r.namespace,
                         labels=dict(r.labels or {}),
                         annotations=dict(r.annotations or {}),
+                        owner=_ref(
+                            r.owner_kind, r.owner_id, r.owner_uid, r.owner_name, r.namespace
+                        ),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
@@ -606,8 +647,17 @@ class Store:
                     last_report=r.last_report,
                     created_at=r.created_at,
                     resource_version=r.resource_version or 0,
+                    ready_since=r.ready_since,
                 )
                 for r in conn.execute(select(_pods).order_by(_pods.c.id))
+            )
+            replicasets = tuple(
+                dict(r._mapping)
+                for r in conn.execute(select(_replicasets).order_by(_replicasets.c.id))
+            )
+            deployments = tuple(
+                dict(r._mapping)
+                for r in conn.execute(select(_deployments).order_by(_deployments.c.id))
             )
             incidents = tuple(
                 _incident(r)
@@ -617,10 +667,10 @@ class Store:
                 select(_meta.c.value).where(_meta.c.key == "resource_version")
             ).scalar()
             rvs = [int(stored_rv or 0)]
-            for table in (_nodes, _pods, _namespaces, _events):
+            for table in (_nodes, _pods, _namespaces, _events, _replicasets, _deployments):
                 rvs.append(int(conn.execute(select(func.max(table.c.resource_version))).scalar()
                                or 0))  # fmt: skip
-        return Loaded(nodes, pods, namespaces, incidents, max(rvs))
+        return Loaded(nodes, pods, namespaces, incidents, max(rvs), replicasets, deployments)
 
     def save_resource_version(self, resource_version: int) -> None:
         """Record the newest resource version (deletes leave no row that carries theirs)."""
