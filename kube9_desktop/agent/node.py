@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from kube9_desktop.agent import AGENT_VERSION
-from kube9_desktop.agent.client import HeartbeatClient, HeartbeatReply, HeartbeatSender
+from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
 from kube9_desktop.agent.pods import PodSupervisor
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
@@ -49,13 +49,13 @@ class NodeAgent:
         self,
         config: AgentConfig,
         supervisor: PodSupervisor | None = None,
-        client: HeartbeatSender | None = None,
+        client: EngineClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.interval = config.heartbeat_interval
-        self.client: HeartbeatSender = client or HeartbeatClient(
+        self.client: EngineClient = client or HeartbeatClient(
             config.api_url, config.node_id, config.token, request_timeout(self.interval)
         )
         self.supervisor = supervisor or PodSupervisor(config.work_dir, clock=clock)

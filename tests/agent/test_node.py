@@ -288,6 +288,9 @@ class ScriptedClient:
         self._clock[0] += self._latency
         return self._reply
 
+    def get(self, path: str, max_bytes: int = 0) -> HeartbeatReply:
+        raise AssertionError(f"no desired pods to page through, yet asked for {path}")
+
 
 def run_with_fake_clock(
     work_dir: Path, reply: HeartbeatReply, latency: float, beats: int
