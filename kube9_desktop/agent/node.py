@@ -1,8 +1,10 @@
-"""The heartbeat loop: report the node, apply the engine's reply, keep a monotonic schedule."""
+"""The heartbeat loop: report the node, apply the engine's reply, keep a monotonic schedule.
+
+Reports carry only pods whose status changed (``report.PodReportBook``).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -14,11 +16,11 @@ from kube9_desktop.agent import AGENT_VERSION
 from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
 from kube9_desktop.agent.pods import PodSupervisor
+from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
 
 log = logging.getLogger("kube9.agent")
 
-REPORT_LIMIT_BYTES = 16 * 1024
 TICK_S = 0.1
 FIRST_RETRY_S = 0.25
 REQUIRED_COMPONENTS = ("kubelet", "container_runtime")
@@ -64,6 +66,7 @@ class NodeAgent:
         self.component_faults: dict[str, str] = {}
         self.node_status: str | None = None
         self.deleted = False
+        self.reports = PodReportBook()
         self._clock = clock
         self._sleep = sleep
         self._stop_requested = False
@@ -93,7 +96,8 @@ class NodeAgent:
                 next_beat = self._step(next_beat)
                 if self.deleted:
                     break
-                self._sleep(max(0.0, min(TICK_S, next_beat - self._clock())))
+                if not self.supervisor.starts_waiting:
+                    self._sleep(max(0.0, min(TICK_S, next_beat - self._clock())))
         finally:
             log.info("stopping %d pod(s) before exit", len(self.supervisor.active))
             self.supervisor.stop_all(self._sleep)
@@ -118,39 +122,44 @@ class NodeAgent:
     def heartbeat(self) -> HeartbeatReply:
         """Send one report and act on the reply."""
         self.seq += 1
-        reply = self.client.send(self.encode_report())
+        report = self.compose_report()
+        reply = self.client.send(report.body)
+        self._account(report, reply)
         self.handle_reply(reply)
         return reply
 
-    def build_report(self) -> dict[str, Any]:
-        """The heartbeat body of protocol.md."""
+    def envelope(self) -> dict[str, Any]:
+        """Everything of the heartbeat body of protocol.md except the pod reports."""
         components = {
             name: self.component_faults.get(name, "running") for name in self.config.components
         }
         healthy = all(components[name] == "running" for name in REQUIRED_COMPONENTS)
         cpu_avail = self.config.cpu_m / 1000 - self.supervisor.cpu_requested()
+        pod_ids = self.supervisor.pod_ids()
         return {
             "health_status": "healthy" if healthy else "unhealthy",
             "components": components,
-            "pod_ids": self.supervisor.pod_ids(),
+            "pod_count": len(pod_ids),
+            "pod_digest": pod_digest(pod_ids),
             "cpu_cores_avail": round(max(cpu_avail, 0.0), 3),
-            "pods": self.supervisor.report(),
             "generation": self.generation,
             "agent": {"version": AGENT_VERSION, "started_at": self._started_at, "seq": self.seq},
         }
 
-    def encode_report(self) -> bytes:
-        """Encode the report, dropping per-container detail if it would exceed 16 KiB."""
-        report = self.build_report()
-        body = json.dumps(report, separators=(",", ":")).encode()
-        if len(body) <= REPORT_LIMIT_BYTES:
-            return body
-        report["pods"] = [{"id": p["id"], "phase": p["phase"]} for p in report["pods"]]
-        body = json.dumps(report, separators=(",", ":")).encode()
-        if len(body) <= REPORT_LIMIT_BYTES:
-            return body
-        report["pods"] = []
-        return json.dumps(report, separators=(",", ":")).encode()
+    def compose_report(self) -> ComposedReport:
+        """The next heartbeat body: the envelope and the changed pods that fit the engine's cap."""
+        return self.reports.compose(self.envelope(), self.supervisor.report())
+
+    def _account(self, report: ComposedReport, reply: HeartbeatReply) -> None:
+        """A 200 with a readable body acknowledges the pods sent; anything else resends them."""
+        if reply.status == 200 and reply.payload is not None:
+            payload = reply.payload
+            self.reports.acknowledged(
+                report, self.seq, report_all=payload.get("report_all") is True
+            )
+            self.reports.set_limit(payload.get("max_report_bytes"))
+        else:
+            self.reports.reset_limit()
 
     def handle_reply(self, reply: HeartbeatReply) -> None:
         """Act on one reply; any bad answer is logged and the loop carries on."""
@@ -171,7 +180,8 @@ class NodeAgent:
             self._problem(f"engine answered HTTP {status}{_error_detail(payload)}; retrying")
             return
         if payload is None:
-            self._problem(f"bad heartbeat reply ({reply.error}); ignoring it")
+            level = logging.ERROR if reply.too_large else logging.WARNING
+            self._problem(f"bad heartbeat reply ({reply.error}); ignoring it", level)
             return
         if self._last_problem is not None:
             log.info("engine answers again")
@@ -245,14 +255,14 @@ class NodeAgent:
             killed = self.supervisor.kill(pod_id, container)
             log.info("engine asked to kill pod %d: killed %s", pod_id, ", ".join(killed) or "none")
 
-    def _problem(self, message: str) -> None:
+    def _problem(self, message: str, level: int = logging.WARNING) -> None:
         """Log a failing heartbeat once, then every REPEAT_PROBLEM_EVERY repeats."""
         repeated = message == self._last_problem
         self._problem_count = self._problem_count + 1 if repeated else 1
         self._last_problem = message
         if not repeated or self._problem_count % REPEAT_PROBLEM_EVERY == 0:
             suffix = f" (x{self._problem_count})" if repeated else ""
-            log.warning("heartbeat %d: %s%s", self.seq, message, suffix)
+            log.log(level, "heartbeat %d: %s%s", self.seq, message, suffix)
 
 
 def _error_detail(payload: Mapping[str, Any] | None) -> str:
