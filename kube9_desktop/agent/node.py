@@ -1,6 +1,7 @@
 """The heartbeat loop: report the node, apply the engine's reply, keep a monotonic schedule.
 
-Reports carry only pods whose status changed (``report.PodReportBook``).
+Reports carry only pods whose status changed (``report.PodReportBook``) and desired sets too
+large for a reply are fetched in pages between heartbeats (``desired.DesiredDownload``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeGuard
 from kube9_desktop.agent import AGENT_VERSION
 from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
+from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desired_url
 from kube9_desktop.agent.pods import PodSupervisor
 from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
@@ -67,6 +69,8 @@ class NodeAgent:
         self.node_status: str | None = None
         self.deleted = False
         self.reports = PodReportBook()
+        self.download: DesiredDownload | None = None
+        self._download_problem: str | None = None
         self._clock = clock
         self._sleep = sleep
         self._stop_requested = False
@@ -96,7 +100,7 @@ class NodeAgent:
                 next_beat = self._step(next_beat)
                 if self.deleted:
                     break
-                if not self.supervisor.starts_waiting:
+                if self.download is None and not self.supervisor.starts_waiting:
                     self._sleep(max(0.0, min(TICK_S, next_beat - self._clock())))
         finally:
             log.info("stopping %d pod(s) before exit", len(self.supervisor.active))
@@ -105,14 +109,18 @@ class NodeAgent:
         return 0
 
     def _step(self, next_beat: float) -> float:
-        """Supervise pods, heartbeat if due; return when the next heartbeat is due."""
+        """Supervise pods, heartbeat if due, else fetch a desired page if one is pending; return
+        when the next heartbeat is due."""
         try:
             self.supervisor.tick()
             if self._clock() < next_beat:
+                if self.download is not None:
+                    self.continue_download()
                 return next_beat
             reply = self.heartbeat()
         except Exception as exc:
             log.error("agent loop error (%s); carrying on", type(exc).__name__, exc_info=True)
+            self.download = None  # a download that broke the loop starts afresh
             return self._clock() + self.interval
         if not reply.reached:
             retry_s = min(self.interval, FIRST_RETRY_S * 2.0 ** min(self._failures - 1, 16))
@@ -196,7 +204,10 @@ class NodeAgent:
         self._apply_interval(payload.get("heartbeat_interval_s"))
         self._apply_faults(payload.get("component_faults"))
         if payload.get("desired_pods") is not None:
+            self.download = None
             self._apply_desired(payload["desired_pods"], payload.get("generation"))
+        elif payload.get("desired_pods_url") is not None:
+            self._start_download(payload["desired_pods_url"], payload.get("generation"))
         self._apply_kills(payload.get("kill"))
         status = payload.get("node_status")
         if isinstance(status, str) and status != self.node_status:
@@ -239,6 +250,46 @@ class NodeAgent:
         self.supervisor.reconcile(desired.pods, keep)
         if isinstance(generation, int) and not isinstance(generation, bool):
             self.generation = generation
+
+    def _start_download(self, url: object, generation: object) -> None:
+        """Begin (or carry on with) fetching the desired set the reply points to."""
+        if not valid_desired_url(url) or type(generation) is not int:
+            self._download_failed("the reply's desired_pods_url or generation is malformed")
+            return
+        current = self.download
+        if current is not None and (current.url, current.generation) == (url, generation):
+            return  # the same set: the download in progress carries on
+        self.download = DesiredDownload(url, generation, clock=self._clock)
+
+    def continue_download(self) -> None:
+        """Fetch the next page; once the set is complete, apply it like an inline one."""
+        download = self.download
+        if download is None:
+            return
+        try:
+            download.fetch_next(self.client)
+        except PageError as exc:
+            self.download = None
+            self._download_failed(str(exc))
+            return
+        if not download.done:
+            return
+        self.download = None
+        log.info(
+            "desired pods of generation %d: %d pods in %d pages (%.2fs)",
+            download.generation,
+            len(download.pods),
+            download.pages,
+            download.elapsed_s,
+        )
+        self._download_problem = None
+        self._apply_desired(download.pods, download.generation)
+
+    def _download_failed(self, reason: str) -> None:
+        """Log a failed download once per distinct reason; the next heartbeat retries."""
+        if reason != self._download_problem:
+            log.error("desired pods not applied: %s; keeping the current pods, retrying", reason)
+            self._download_problem = reason
 
     def _apply_kills(self, raw: object) -> None:
         if raw is None:
