@@ -204,7 +204,7 @@ class NodeAgent:
         self._apply_interval(payload.get("heartbeat_interval_s"))
         self._apply_faults(payload.get("component_faults"))
         if payload.get("desired_pods") is not None:
-            self.download = None
+            self.download, self._download_problem = None, None
             self._apply_desired(payload["desired_pods"], payload.get("generation"))
         elif payload.get("desired_pods_url") is not None:
             self._start_download(payload["desired_pods_url"], payload.get("generation"))
