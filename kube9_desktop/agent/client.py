@@ -1,4 +1,4 @@
-"""One heartbeat over HTTP: POST the report, return the status and the decoded JSON reply."""
+"""The agent's HTTP to the engine: POST a heartbeat, GET a page of desired pods; never raises."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+# A heartbeat reply carries desired pods inline only up to 1 MiB (larger sets come in pages),
+# so 4 MiB leaves room for everything else; a page is asked for with a pod count that fits.
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
 
@@ -19,62 +21,73 @@ class HeartbeatReply:
 
     ``status`` is None when no HTTP answer arrived (refused, timed out, reset); ``payload`` is
     None when the body was not a JSON object. ``error`` says what went wrong, never the body.
+    ``too_large`` marks a body over the caller's cap (not read to its end).
     """
 
     status: int | None
     payload: dict[str, Any] | None
     error: str | None = None
+    too_large: bool = False
 
     @property
     def reached(self) -> bool:
         return self.status is not None
 
 
-class HeartbeatSender(Protocol):
-    """Anything that can deliver an encoded heartbeat (the HTTP client, or a test double)."""
+class EngineClient(Protocol):
+    """Anything that can talk to the engine for one node (the HTTP client, or a test double)."""
 
     timeout: float
 
     def send(self, report: bytes) -> HeartbeatReply: ...
 
+    def get(self, path: str, max_bytes: int = MAX_REPLY_BYTES) -> HeartbeatReply: ...
+
 
 class HeartbeatClient:
-    """Posts heartbeats for one node with its bearer token; never raises on a bad answer."""
+    """Talks to the engine for one node with its bearer token; never raises on a bad answer."""
 
     def __init__(self, api_url: str, node_id: int, token: str, timeout: float) -> None:
         parts = urlsplit(api_url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port
-        self._path = f"{parts.path.rstrip('/')}/nodes/{node_id}/heartbeat"
+        self._base = parts.path.rstrip("/")
+        self._path = f"{self._base}/nodes/{node_id}/heartbeat"
         self._token = token
         self.timeout = timeout
 
     def send(self, report: bytes) -> HeartbeatReply:
         """POST one encoded report and read the reply within ``timeout`` seconds."""
+        return self._request("POST", self._path, report, MAX_REPLY_BYTES)
+
+    def get(self, path: str, max_bytes: int = MAX_REPLY_BYTES) -> HeartbeatReply:
+        """GET ``path`` (relative to the API URL, e.g. ``/nodes/7/desired?…``) as this node."""
+        return self._request("GET", self._base + path, None, max_bytes)
+
+    def _request(
+        self, method: str, path: str, body: bytes | None, max_bytes: int
+    ) -> HeartbeatReply:
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": "application/json",
+            "Connection": "close",
+        }
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         connection = self._connect()
         try:
-            connection.request(
-                "POST",
-                self._path,
-                body=report,
-                headers={
-                    "Authorization": f"Bearer {self._token}",
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "Connection": "close",
-                },
-            )
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            body = response.read(MAX_REPLY_BYTES + 1)
+            raw = response.read(max_bytes + 1)
             status = response.status
         except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
             return HeartbeatReply(None, None, describe_transport_error(exc))
         finally:
             connection.close()
-        if len(body) > MAX_REPLY_BYTES:
-            return HeartbeatReply(status, None, f"reply larger than {MAX_REPLY_BYTES} bytes")
-        return decode_reply(status, body)
+        if len(raw) > max_bytes:
+            return HeartbeatReply(status, None, f"reply larger than {max_bytes} bytes", True)
+        return decode_reply(status, raw)
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._https:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kube9_desktop.agent.processes import (
     ProcessIdentity,
+    ProcessTable,
     descendants,
     die_with_parent_hook,
     exit_code_of,
@@ -147,19 +148,19 @@ class SupervisedContainer:
         signal_identities(tree, signal.SIGKILL)
         return True
 
-    def terminate(self) -> None:
+    def terminate(self, table: ProcessTable | None = None) -> None:
         """Ask the process to stop (SIGTERM), remembering its descendants for the final kill."""
         self._next_start = None
         if not self.alive or self.process is None:
             return
-        self._tree = descendants(self.process.pid)
+        self._tree = descendants(self.process.pid, table)
         with contextlib.suppress(OSError):
             self.process.send_signal(signal.SIGTERM)
 
-    def force_kill(self) -> None:
+    def force_kill(self, table: ProcessTable | None = None) -> None:
         """SIGKILL whatever is left of the process tree recorded at ``terminate``."""
         if self.alive and self.process is not None:
-            self._tree += descendants(self.process.pid)
+            self._tree += descendants(self.process.pid, table)
             with contextlib.suppress(OSError):
                 self.process.send_signal(signal.SIGKILL)
         signal_identities(self._tree, signal.SIGKILL)

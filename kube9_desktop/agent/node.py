@@ -1,8 +1,11 @@
-"""The heartbeat loop: report the node, apply the engine's reply, keep a monotonic schedule."""
+"""The heartbeat loop: report the node, apply the engine's reply, keep a monotonic schedule.
+
+Reports carry only pods whose status changed (``report.PodReportBook``) and desired sets too
+large for a reply are fetched in pages between heartbeats (``desired.DesiredDownload``).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -11,14 +14,15 @@ from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from kube9_desktop.agent import AGENT_VERSION
-from kube9_desktop.agent.client import HeartbeatClient, HeartbeatReply, HeartbeatSender
+from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
+from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desired_url
 from kube9_desktop.agent.pods import PodSupervisor
+from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
 
 log = logging.getLogger("kube9.agent")
 
-REPORT_LIMIT_BYTES = 16 * 1024
 TICK_S = 0.1
 FIRST_RETRY_S = 0.25
 REQUIRED_COMPONENTS = ("kubelet", "container_runtime")
@@ -49,13 +53,13 @@ class NodeAgent:
         self,
         config: AgentConfig,
         supervisor: PodSupervisor | None = None,
-        client: HeartbeatSender | None = None,
+        client: EngineClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.interval = config.heartbeat_interval
-        self.client: HeartbeatSender = client or HeartbeatClient(
+        self.client: EngineClient = client or HeartbeatClient(
             config.api_url, config.node_id, config.token, request_timeout(self.interval)
         )
         self.supervisor = supervisor or PodSupervisor(config.work_dir, clock=clock)
@@ -64,6 +68,9 @@ class NodeAgent:
         self.component_faults: dict[str, str] = {}
         self.node_status: str | None = None
         self.deleted = False
+        self.reports = PodReportBook()
+        self.download: DesiredDownload | None = None
+        self._download_problem: str | None = None
         self._clock = clock
         self._sleep = sleep
         self._stop_requested = False
@@ -93,7 +100,8 @@ class NodeAgent:
                 next_beat = self._step(next_beat)
                 if self.deleted:
                     break
-                self._sleep(max(0.0, min(TICK_S, next_beat - self._clock())))
+                if self.download is None and not self.supervisor.starts_waiting:
+                    self._sleep(max(0.0, min(TICK_S, next_beat - self._clock())))
         finally:
             log.info("stopping %d pod(s) before exit", len(self.supervisor.active))
             self.supervisor.stop_all(self._sleep)
@@ -101,14 +109,18 @@ class NodeAgent:
         return 0
 
     def _step(self, next_beat: float) -> float:
-        """Supervise pods, heartbeat if due; return when the next heartbeat is due."""
+        """Supervise pods, heartbeat if due, else fetch a desired page if one is pending; return
+        when the next heartbeat is due."""
         try:
             self.supervisor.tick()
             if self._clock() < next_beat:
+                if self.download is not None:
+                    self.continue_download()
                 return next_beat
             reply = self.heartbeat()
         except Exception as exc:
             log.error("agent loop error (%s); carrying on", type(exc).__name__, exc_info=True)
+            self.download = None  # a download that broke the loop starts afresh
             return self._clock() + self.interval
         if not reply.reached:
             retry_s = min(self.interval, FIRST_RETRY_S * 2.0 ** min(self._failures - 1, 16))
@@ -118,39 +130,44 @@ class NodeAgent:
     def heartbeat(self) -> HeartbeatReply:
         """Send one report and act on the reply."""
         self.seq += 1
-        reply = self.client.send(self.encode_report())
+        report = self.compose_report()
+        reply = self.client.send(report.body)
+        self._account(report, reply)
         self.handle_reply(reply)
         return reply
 
-    def build_report(self) -> dict[str, Any]:
-        """The heartbeat body of protocol.md."""
+    def envelope(self) -> dict[str, Any]:
+        """Everything of the heartbeat body of protocol.md except the pod reports."""
         components = {
             name: self.component_faults.get(name, "running") for name in self.config.components
         }
         healthy = all(components[name] == "running" for name in REQUIRED_COMPONENTS)
         cpu_avail = self.config.cpu_m / 1000 - self.supervisor.cpu_requested()
+        pod_ids = self.supervisor.pod_ids()
         return {
             "health_status": "healthy" if healthy else "unhealthy",
             "components": components,
-            "pod_ids": self.supervisor.pod_ids(),
+            "pod_count": len(pod_ids),
+            "pod_digest": pod_digest(pod_ids),
             "cpu_cores_avail": round(max(cpu_avail, 0.0), 3),
-            "pods": self.supervisor.report(),
             "generation": self.generation,
             "agent": {"version": AGENT_VERSION, "started_at": self._started_at, "seq": self.seq},
         }
 
-    def encode_report(self) -> bytes:
-        """Encode the report, dropping per-container detail if it would exceed 16 KiB."""
-        report = self.build_report()
-        body = json.dumps(report, separators=(",", ":")).encode()
-        if len(body) <= REPORT_LIMIT_BYTES:
-            return body
-        report["pods"] = [{"id": p["id"], "phase": p["phase"]} for p in report["pods"]]
-        body = json.dumps(report, separators=(",", ":")).encode()
-        if len(body) <= REPORT_LIMIT_BYTES:
-            return body
-        report["pods"] = []
-        return json.dumps(report, separators=(",", ":")).encode()
+    def compose_report(self) -> ComposedReport:
+        """The next heartbeat body: the envelope and the changed pods that fit the engine's cap."""
+        return self.reports.compose(self.envelope(), self.supervisor.report())
+
+    def _account(self, report: ComposedReport, reply: HeartbeatReply) -> None:
+        """A 200 with a readable body acknowledges the pods sent; anything else resends them."""
+        if reply.status == 200 and reply.payload is not None:
+            payload = reply.payload
+            self.reports.acknowledged(
+                report, self.seq, report_all=payload.get("report_all") is True
+            )
+            self.reports.set_limit(payload.get("max_report_bytes"))
+        else:
+            self.reports.reset_limit()
 
     def handle_reply(self, reply: HeartbeatReply) -> None:
         """Act on one reply; any bad answer is logged and the loop carries on."""
@@ -171,7 +188,8 @@ class NodeAgent:
             self._problem(f"engine answered HTTP {status}{_error_detail(payload)}; retrying")
             return
         if payload is None:
-            self._problem(f"bad heartbeat reply ({reply.error}); ignoring it")
+            level = logging.ERROR if reply.too_large else logging.WARNING
+            self._problem(f"bad heartbeat reply ({reply.error}); ignoring it", level)
             return
         if self._last_problem is not None:
             log.info("engine answers again")
@@ -186,7 +204,10 @@ class NodeAgent:
         self._apply_interval(payload.get("heartbeat_interval_s"))
         self._apply_faults(payload.get("component_faults"))
         if payload.get("desired_pods") is not None:
+            self.download, self._download_problem = None, None
             self._apply_desired(payload["desired_pods"], payload.get("generation"))
+        elif payload.get("desired_pods_url") is not None:
+            self._start_download(payload["desired_pods_url"], payload.get("generation"))
         self._apply_kills(payload.get("kill"))
         status = payload.get("node_status")
         if isinstance(status, str) and status != self.node_status:
@@ -230,6 +251,46 @@ class NodeAgent:
         if isinstance(generation, int) and not isinstance(generation, bool):
             self.generation = generation
 
+    def _start_download(self, url: object, generation: object) -> None:
+        """Begin (or carry on with) fetching the desired set the reply points to."""
+        if not valid_desired_url(url) or type(generation) is not int:
+            self._download_failed("the reply's desired_pods_url or generation is malformed")
+            return
+        current = self.download
+        if current is not None and (current.url, current.generation) == (url, generation):
+            return  # the same set: the download in progress carries on
+        self.download = DesiredDownload(url, generation, clock=self._clock)
+
+    def continue_download(self) -> None:
+        """Fetch the next page; once the set is complete, apply it like an inline one."""
+        download = self.download
+        if download is None:
+            return
+        try:
+            download.fetch_next(self.client)
+        except PageError as exc:
+            self.download = None
+            self._download_failed(str(exc))
+            return
+        if not download.done:
+            return
+        self.download = None
+        log.info(
+            "desired pods of generation %d: %d pods in %d pages (%.2fs)",
+            download.generation,
+            len(download.pods),
+            download.pages,
+            download.elapsed_s,
+        )
+        self._download_problem = None
+        self._apply_desired(download.pods, download.generation)
+
+    def _download_failed(self, reason: str) -> None:
+        """Log a failed download once per distinct reason; the next heartbeat retries."""
+        if reason != self._download_problem:
+            log.error("desired pods not applied: %s; keeping the current pods, retrying", reason)
+            self._download_problem = reason
+
     def _apply_kills(self, raw: object) -> None:
         if raw is None:
             return
@@ -245,14 +306,14 @@ class NodeAgent:
             killed = self.supervisor.kill(pod_id, container)
             log.info("engine asked to kill pod %d: killed %s", pod_id, ", ".join(killed) or "none")
 
-    def _problem(self, message: str) -> None:
+    def _problem(self, message: str, level: int = logging.WARNING) -> None:
         """Log a failing heartbeat once, then every REPEAT_PROBLEM_EVERY repeats."""
         repeated = message == self._last_problem
         self._problem_count = self._problem_count + 1 if repeated else 1
         self._last_problem = message
         if not repeated or self._problem_count % REPEAT_PROBLEM_EVERY == 0:
             suffix = f" (x{self._problem_count})" if repeated else ""
-            log.warning("heartbeat %d: %s%s", self.seq, message, suffix)
+            log.log(level, "heartbeat %d: %s%s", self.seq, message, suffix)
 
 
 def _error_detail(payload: Mapping[str, Any] | None) -> str:

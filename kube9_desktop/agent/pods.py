@@ -10,11 +10,34 @@ from pathlib import Path
 from typing import Any
 
 from kube9_desktop.agent.containers import RestartPolicy, SupervisedContainer
+from kube9_desktop.agent.processes import ProcessTable
 from kube9_desktop.agent.spec import PodSpec, is_safe_segment
 
 log = logging.getLogger("kube9.agent.pods")
 
 STOP_GRACE_S = 2.0
+# A process start costs ~7 ms here (fork with PR_SET_PDEATHSIG): a thousand new pods would hold
+# the loop for seconds, past the engine's grace period. Each tick starts what fits in this much
+# time and leaves the rest for the next tick, so heartbeats keep going out in between.
+START_BUDGET_S = 0.1
+
+
+class StartBudget:
+    """The time one tick may spend starting processes; the first start always fits (progress)."""
+
+    def __init__(self, clock: Callable[[], float], seconds: float) -> None:
+        self._clock = clock
+        self._deadline = clock() + seconds
+        self._first = True
+        self.exhausted = False  # a due start was refused: more work waits for the next tick
+
+    def take(self) -> bool:
+        """May one more start begin now?"""
+        if self._first or self._clock() < self._deadline:
+            self._first = False
+            return True
+        self.exhausted = True
+        return False
 
 
 class PodDirectoryError(ValueError):
@@ -39,22 +62,22 @@ class Pod:
         self._prepared = False
         self.stop_deadline: float | None = None
 
-    def start_due(self) -> None:
-        """Create the pod directory once, then start containers whose back-off has passed."""
-        if not self._prepared:
-            due = [c for c in self.containers.values() if c.due()]
-            if not due:
-                return
-            try:
-                self._prepare()
-            except (OSError, PodDirectoryError) as exc:
-                for container in due:
-                    container.fail_start(f"CreateContainerError: {exc}", 126)
-                log.warning("pod %s: cannot create its directory: %s", self.spec.name, exc)
-                return
-            self._prepared = True
+    def start_due(self, budget: StartBudget) -> None:
+        """Start containers whose back-off has passed, as long as the tick's ``budget`` allows;
+        the pod directory is created just before its first start."""
         for container in self.containers.values():
             container.poll()
+            if not container.due() or container.alive or not budget.take():
+                continue
+            if not self._prepared:
+                try:
+                    self._prepare()
+                except (OSError, PodDirectoryError) as exc:
+                    for due in (c for c in self.containers.values() if c.due()):
+                        due.fail_start(f"CreateContainerError: {exc}", 126)
+                    log.warning("pod %s: cannot create its directory: %s", self.spec.name, exc)
+                    return
+                self._prepared = True
             container.start_if_due()
 
     def phase(self) -> str:
@@ -73,10 +96,10 @@ class Pod:
             "containers": [c.report() for c in self.containers.values()],
         }
 
-    def terminate(self, deadline: float) -> None:
+    def terminate(self, deadline: float, table: ProcessTable | None = None) -> None:
         self.stop_deadline = deadline
         for container in self.containers.values():
-            container.terminate()
+            container.terminate(table)
 
     def _prepare(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -96,17 +119,21 @@ class PodSupervisor:
         policy: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         stop_grace_s: float = STOP_GRACE_S,
+        start_budget_s: float = START_BUDGET_S,
     ) -> None:
         self.pods_root = work_dir / "pods"
         self._policy = policy or RestartPolicy()
         self._clock = clock
         self._stop_grace_s = stop_grace_s
+        self._start_budget_s = start_budget_s
         self.active: dict[int, Pod] = {}
         self.terminating: list[Pod] = []
+        self.starts_waiting = False  # due starts left for the next tick (out of time budget)
 
     def reconcile(self, desired: Sequence[PodSpec], keep_ids: Collection[int] = ()) -> None:
         """Start new pods, restart changed ones, stop the rest (except ``keep_ids``)."""
         wanted = {spec.id: spec for spec in desired}
+        table: ProcessTable | None = None
         for pod_id, pod in list(self.active.items()):
             spec = wanted.get(pod_id)
             if spec is None and pod_id in keep_ids:
@@ -114,7 +141,8 @@ class PodSupervisor:
             if spec != pod.spec:
                 reason = "removed" if spec is None else "spec changed"
                 log.info("stopping pod %s (id %d): %s", pod.spec.name, pod_id, reason)
-                self._stop(self.active.pop(pod_id))
+                table = table or ProcessTable()
+                self._stop(self.active.pop(pod_id), table)
         for spec in desired:
             if spec.id not in self.active:
                 try:
@@ -132,17 +160,23 @@ class PodSupervisor:
         self.tick()
 
     def tick(self) -> None:
-        """Reap exits, start what is due, escalate slow stops, delete finished pods' directories."""
+        """Reap exits, start what is due (within the time budget), escalate slow stops, delete
+        finished pods' directories."""
         busy = {p.directory for p in self.terminating}
+        budget = StartBudget(self._clock, self._start_budget_s)
         for pod in self.active.values():
             if pod.directory not in busy:
-                pod.start_due()
+                pod.start_due(budget)
+        self.starts_waiting = budget.exhausted
         now = self._clock()
         still: list[Pod] = []
+        table: ProcessTable | None = None
         for pod in self.terminating:
             if pod.stop_deadline is not None and now >= pod.stop_deadline:
                 for container in pod.containers.values():
-                    container.force_kill()
+                    if container.alive:
+                        table = table or ProcessTable()
+                    container.force_kill(table)
             if all(c.finished() for c in list(pod.containers.values())):
                 self._remove_directory(pod)
                 log.info("pod %s (id %d) stopped", pod.spec.name, pod.spec.id)
@@ -169,16 +203,17 @@ class PodSupervisor:
 
     def stop_all(self, sleep: Callable[[float], None] = time.sleep) -> None:
         """Stop every pod gracefully (SIGTERM, SIGKILL after the grace) and wait for them."""
+        table = ProcessTable() if self.active else None
         for pod_id in list(self.active):
-            self._stop(self.active.pop(pod_id))
+            self._stop(self.active.pop(pod_id), table)
         deadline = self._clock() + self._stop_grace_s + 3.0
         self.tick()
         while self.terminating and self._clock() < deadline:
             sleep(0.02)
             self.tick()
 
-    def _stop(self, pod: Pod) -> None:
-        pod.terminate(self._clock() + self._stop_grace_s)
+    def _stop(self, pod: Pod, table: ProcessTable | None = None) -> None:
+        pod.terminate(self._clock() + self._stop_grace_s, table)
         self.terminating.append(pod)
 
     def _remove_directory(self, pod: Pod) -> None:

@@ -89,19 +89,33 @@ def _all_stats() -> Iterable[ProcStat]:
             yield stat
 
 
-def descendants(pid: int) -> list[ProcessIdentity]:
-    """Every live process below ``pid`` (children, grandchildren…), from one /proc snapshot."""
-    children: dict[int, list[ProcStat]] = {}
-    for stat in _all_stats():
-        children.setdefault(stat.ppid, []).append(stat)
-    found: list[ProcessIdentity] = []
-    stack = [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child.state != "Z":
-                found.append(ProcessIdentity(child.pid, child.start_time))
-            stack.append(child.pid)
-    return found
+class ProcessTable:
+    """One /proc snapshot of who is whose child.
+
+    Reading /proc takes ~50 ms with a thousand processes, so stopping many pods at once shares
+    one table instead of reading /proc once per container (a thousand pods: 50 s).
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[int, list[ProcStat]] = {}
+        for stat in _all_stats():
+            self._children.setdefault(stat.ppid, []).append(stat)
+
+    def descendants(self, pid: int) -> list[ProcessIdentity]:
+        """Every live process below ``pid`` (children, grandchildren…) in this snapshot."""
+        found: list[ProcessIdentity] = []
+        stack = [pid]
+        while stack:
+            for child in self._children.get(stack.pop(), []):
+                if child.state != "Z":
+                    found.append(ProcessIdentity(child.pid, child.start_time))
+                stack.append(child.pid)
+        return found
+
+
+def descendants(pid: int, table: ProcessTable | None = None) -> list[ProcessIdentity]:
+    """Every live process below ``pid``, from ``table`` or from a fresh /proc snapshot."""
+    return (table or ProcessTable()).descendants(pid)
 
 
 def is_alive(identity: ProcessIdentity) -> bool:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.helpers import AgentProcess, FakeEngine, agent_env
+from kube9_desktop.agent.node import NodeAgent
+from tests.agent.helpers import AgentProcess, FakeEngine, agent_env, make_agent
 
 
 @pytest.fixture
@@ -22,6 +23,14 @@ def work_dir(tmp_path: Path) -> Path:
     path = tmp_path / "node"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def agent(fake_engine: FakeEngine, work_dir: Path) -> Iterator[NodeAgent]:
+    """An in-process agent of node 7 heartbeating to ``fake_engine``; its pods stop after."""
+    node = make_agent(fake_engine.url, work_dir)
+    yield node
+    node.supervisor.stop_all()
 
 
 @pytest.fixture

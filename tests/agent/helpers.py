@@ -16,15 +16,23 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from kube9_desktop.agent.config import AgentConfig
+from kube9_desktop.agent.containers import RestartPolicy
+from kube9_desktop.agent.node import NodeAgent
+from kube9_desktop.agent.pods import PodSupervisor
 
+FAST = RestartPolicy(base_s=0.05, cap_s=0.2)
 TOKEN = "node-token-s3cr3t"
 SECRET = "secret123-do-not-log"
 NODE_ID = 7
 INTERVAL = 0.2
+REPORT_BASE_BYTES = 16 * 1024  # the engine's heartbeat.report_limit: 16 KiB + 1 KiB per pod
+REPORT_BYTES_PER_POD = 1024
+DESIRED_INLINE_BYTES = 1024 * 1024  # the engine's: larger sets come in pages
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
@@ -86,17 +94,28 @@ class Recorded:
 class FakeEngine:
     """A real HTTP server on 127.0.0.1 that answers heartbeats like the engine, or as scripted.
 
-    By default it replies like protocol.md (``desired_pods`` only while the agent's generation
-    differs); ``script`` queues raw one-shot replies (status, body) that take precedence.
+    By default it replies like protocol.md: ``report_all`` on its first heartbeat,
+    ``max_report_bytes`` (16 KiB + 1 KiB per desired pod, or ``report_cap`` when set; a larger
+    body gets a 413), ``desired_pods`` only while the agent's generation differs, and as
+    ``desired_pods_url`` pages (``GET /nodes/7/desired``, 409 when stale) once the set exceeds
+    ``inline_limit`` bytes. ``script`` and ``script_page`` queue raw one-shot replies (status,
+    body) that take precedence. ``pods`` holds each pod's latest report, as the engine does.
     """
 
     def __init__(self, port: int = 0) -> None:
         self.requests: list[Recorded] = []
+        self.pages: list[Recorded] = []
         self.generation = 1
         self.desired: list[dict[str, Any]] = []
         self.component_faults: dict[str, str] = {}
         self.kills: list[dict[str, Any]] = []
+        self.pods: dict[int, dict[str, Any]] = {}
+        self.report_cap: int | None = None
+        self.inline_limit = DESIRED_INLINE_BYTES
+        self.report_all_next = True
+        self.too_large: list[int] = []  # sizes of heartbeat bodies refused with a 413
         self._scripted: deque[tuple[int, bytes]] = deque()
+        self._scripted_pages: deque[tuple[int, bytes]] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
@@ -128,6 +147,17 @@ class FakeEngine:
         with self._lock:
             self._scripted.append((status, raw))
 
+    def script_page(self, status: int, body: bytes | dict[str, Any] | list[Any]) -> None:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        with self._lock:
+            self._scripted_pages.append((status, raw))
+
+    @property
+    def max_report_bytes(self) -> int:
+        if self.report_cap is not None:
+            return self.report_cap
+        return REPORT_BASE_BYTES + REPORT_BYTES_PER_POD * len(self.desired)
+
     def kill(self, pod_id: int, container_name: str | None) -> None:
         with self._lock:
             self.kills.append({"pod_id": pod_id, "container": container_name})
@@ -140,14 +170,17 @@ class FakeEngine:
         reports = self.reports()
         return reports[-1] if reports else None
 
+    def pod_report(self, pod_id: int) -> dict[str, Any] | None:
+        """The latest report of one pod the engine accepted, or None."""
+        with self._lock:
+            found = self.pods.get(pod_id)
+            return json.loads(json.dumps(found)) if found is not None else None
+
     def container_report(self, pod_id: int, name: str) -> dict[str, Any] | None:
-        """The latest reported state of one container, or None."""
-        report = self.last_report()
-        for reported in (report or {}).get("pods", []):
-            if reported["id"] == pod_id:
-                for entry in reported["containers"]:
-                    if entry["name"] == name:
-                        return dict(entry)
+        """The latest accepted state of one container, or None."""
+        for entry in (self.pod_report(pod_id) or {}).get("containers", []):
+            if entry["name"] == name:
+                return dict(entry)
         return None
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
@@ -159,18 +192,60 @@ class FakeEngine:
             self.requests.append(Recorded(path, headers, body, report))
             if self._scripted:
                 return self._scripted.popleft()
+            if len(body) > max(REPORT_BASE_BYTES, self.max_report_bytes):
+                self.too_large.append(len(body))
+                return 413, json.dumps({"error": "Request body too large"}).encode()
+            if isinstance(report, dict):
+                self.pods.update((p["id"], p) for p in report.get("pods") or ())
             reply: dict[str, Any] = {
                 "message": "Heartbeat received",
                 "node_status": "healthy",
                 "should_stop_heartbeat": False,
                 "heartbeat_interval_s": INTERVAL,
                 "generation": self.generation,
+                "max_report_bytes": self.max_report_bytes,
                 "component_faults": dict(self.component_faults),
             }
+            if self.report_all_next:
+                reply["report_all"], self.report_all_next = True, False
             if not isinstance(report, dict) or report.get("generation") != self.generation:
-                reply["desired_pods"] = self.desired
+                if len(json.dumps(self.desired)) > self.inline_limit:
+                    reply["desired_pods_url"] = (
+                        f"/nodes/{NODE_ID}/desired?generation={self.generation}"
+                    )
+                    reply["desired_pods_count"] = len(self.desired)
+                else:
+                    reply["desired_pods"] = self.desired
             if self.kills:
                 reply["kill"], self.kills = self.kills, []
+        return 200, json.dumps(reply).encode()
+
+    def page(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """``GET /nodes/7/desired?generation=&offset=&limit=``, like the engine's route."""
+        parts = urlsplit(path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self._lock:
+            self.pages.append(Recorded(path, headers, b"", query))
+            if self._scripted_pages:
+                return self._scripted_pages.popleft()
+            if parts.path != f"/nodes/{NODE_ID}/desired" or headers.get("Authorization") != (
+                f"Bearer {TOKEN}"
+            ):
+                return 403, json.dumps({"error": "forbidden"}).encode()
+            if int(query.get("generation", 0)) != self.generation:
+                return 409, json.dumps({"error": "stale generation"}).encode()
+            offset = int(query.get("offset", 0))
+            limit = max(1, min(int(query.get("limit", 500)), 2000))
+            pods = sorted(self.desired, key=lambda p: int(p["id"]))
+            chunk = pods[offset : offset + limit]
+            end = offset + len(chunk)
+            reply = {
+                "generation": self.generation,
+                "total": len(pods),
+                "offset": offset,
+                "pods": chunk,
+                "next_offset": end if end < len(pods) else None,
+            }
         return 200, json.dumps(reply).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -181,11 +256,19 @@ class FakeEngine:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status, raw = engine.answer(self.path, dict(self.headers.items()), body)
+                self._reply(status, raw)
+
+            def do_GET(self) -> None:
+                status, raw = engine.page(self.path, dict(self.headers.items()))
+                self._reply(status, raw)
+
+            def _reply(self, status: int, raw: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
-                self.wfile.write(raw)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(raw)  # an agent stops reading a reply over its cap
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -222,6 +305,23 @@ def agent_config(engine_url: str, work_dir: Path, node_type: str = "worker") -> 
         cpu_m=2000,
         mem_mi=4096,
     )
+
+
+def make_agent(url: str, work_dir: Path, node_type: str = "worker") -> NodeAgent:
+    """An in-process agent for node 7 with fast restarts and a short stop grace."""
+    supervisor = PodSupervisor(work_dir, policy=FAST, stop_grace_s=0.5)
+    return NodeAgent(agent_config(url, work_dir, node_type), supervisor=supervisor)
+
+
+def container_pid(agent: NodeAgent, pod_id: int, name: str) -> int:
+    """Tick the agent's pods until the container runs; return its pid."""
+
+    def pid() -> int | None:
+        agent.supervisor.tick()
+        c = agent.supervisor.active[pod_id].containers[name]
+        return c.process.pid if c.alive and c.process is not None else None
+
+    return int(wait_for(pid, what=f"{name} running"))
 
 
 class AgentProcess:

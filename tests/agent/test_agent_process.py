@@ -103,8 +103,7 @@ def test_exec_failure_is_reported_as_waiting(
     start_agent()
 
     def failed() -> bool:
-        report = fake_engine.last_report()
-        return bool(report and report["pods"] and report["pods"][0]["phase"] == "failed")
+        return (fake_engine.pod_report(3) or {}).get("phase") == "failed"
 
     wait_for(failed, what="failed pod")
     entry = fake_engine.container_report(3, "bad")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from kube9_desktop.agent import AGENT_VERSION
-from kube9_desktop.agent.client import HeartbeatReply
+from kube9_desktop.agent.client import MAX_REPLY_BYTES, HeartbeatReply
 from kube9_desktop.agent.config import MASTER_COMPONENTS, WORKER_COMPONENTS
-from kube9_desktop.agent.containers import RestartPolicy
-from kube9_desktop.agent.node import REPORT_LIMIT_BYTES, NodeAgent, next_beat_time
+from kube9_desktop.agent.node import NodeAgent, next_beat_time
 from kube9_desktop.agent.pods import PodSupervisor
+from kube9_desktop.agent.report import pod_digest
 from tests.agent.helpers import (
     NODE_ID,
     SECRET,
@@ -24,34 +24,13 @@ from tests.agent.helpers import (
     FakeEngine,
     agent_config,
     container,
+    container_pid,
+    make_agent,
     pid_alive,
     pod,
     sleeper,
     wait_for,
 )
-
-FAST = RestartPolicy(base_s=0.05, cap_s=0.2)
-
-
-def make_agent(url: str, work_dir: Path, node_type: str = "worker") -> NodeAgent:
-    supervisor = PodSupervisor(work_dir, policy=FAST, stop_grace_s=0.5)
-    return NodeAgent(agent_config(url, work_dir, node_type), supervisor=supervisor)
-
-
-@pytest.fixture
-def agent(fake_engine: FakeEngine, work_dir: Path) -> Iterator[NodeAgent]:
-    node = make_agent(fake_engine.url, work_dir)
-    yield node
-    node.supervisor.stop_all()
-
-
-def container_pid(agent: NodeAgent, pod_id: int, name: str) -> int:
-    def pid() -> int | None:
-        agent.supervisor.tick()
-        c = agent.supervisor.active[pod_id].containers[name]
-        return c.process.pid if c.alive and c.process is not None else None
-
-    return int(wait_for(pid, what=f"{name} running"))
 
 
 def test_heartbeat_carries_token_node_id_and_report(
@@ -66,7 +45,9 @@ def test_heartbeat_carries_token_node_id_and_report(
     assert report["health_status"] == "healthy"
     assert tuple(report["components"]) == WORKER_COMPONENTS
     assert set(report["components"].values()) == {"running"}
-    assert (report["pod_ids"], report["pods"], report["generation"]) == ([], [], None)
+    assert (report["pod_count"], report["pod_digest"]) == (0, pod_digest([]))
+    assert (report["pods"], report["generation"]) == ([], None)
+    assert "pod_ids" not in report
     assert report["cpu_cores_avail"] == 2.0
     assert report["agent"]["version"] == AGENT_VERSION
     assert report["agent"]["seq"] == 1
@@ -88,9 +69,9 @@ def test_desired_pods_are_applied_and_the_generation_acknowledged(
     agent.heartbeat()
     report = fake_engine.reports()[-1]
     assert report["generation"] == fake_engine.generation
-    assert report["pod_ids"] == [3]
+    assert (report["pod_count"], report["pod_digest"]) == (1, pod_digest([3]))
     assert report["cpu_cores_avail"] == 1.5
-    assert report["pods"][0]["containers"][0]["pid"] == pid
+    assert (fake_engine.container_report(3, "main") or {})["pid"] == pid
     fake_engine.set_desired()
     agent.heartbeat()
 
@@ -100,7 +81,7 @@ def test_desired_pods_are_applied_and_the_generation_acknowledged(
 
     wait_for(stopped, what="pod stopped")
     agent.heartbeat()
-    assert fake_engine.reports()[-1]["pod_ids"] == []
+    assert fake_engine.reports()[-1]["pod_count"] == 0
 
 
 def test_component_faults_are_reported_until_cleared(
@@ -195,7 +176,7 @@ def test_bad_replies_never_crash_or_disturb_pods(
     assert not agent.deleted
     assert agent.generation in (generation, 98, 99)
     agent.heartbeat()
-    assert fake_engine.reports()[-1]["pod_ids"] == [3]
+    assert fake_engine.reports()[-1]["pod_count"] == 1
 
 
 def test_unreachable_engine_keeps_pods_and_retries_soon(work_dir: Path) -> None:
@@ -239,24 +220,107 @@ def test_reply_interval_is_adopted(agent: NodeAgent, fake_engine: FakeEngine) ->
     assert agent.client.timeout == 1.0
 
 
-def test_report_stays_under_the_body_limit(
-    agent: NodeAgent, monkeypatch: pytest.MonkeyPatch
+def fat_pods(count: int, containers: int = 8) -> list[dict[str, Any]]:
+    """Pod reports of ~650 bytes each (8 containers), as the supervisor would give them."""
+    return [
+        {"id": i, "phase": "running",
+         "containers": [{"name": f"c{j}", "state": "running", "exit_code": None,
+                         "restarts": 0, "pid": 10_000 + i} for j in range(containers)]}
+        for i in range(1, count + 1)
+    ]  # fmt: skip
+
+
+def test_steady_heartbeats_carry_only_what_changed(
+    agent: NodeAgent, fake_engine: FakeEngine
 ) -> None:
-    fat = [
-        {
-            "id": i,
-            "phase": "running",
-            "containers": [
-                {"name": f"c{j}", "state": "running", "exit_code": None, "restarts": 0}
-                for j in range(8)
-            ],
-        }
-        for i in range(1, 400)
-    ]
+    fake_engine.set_desired(pod(3, "web", sleeper("web")), pod(4, "db", sleeper("db")))
+    agent.heartbeat()
+    old = container_pid(agent, 3, "web")
+    container_pid(agent, 4, "db")
+    agent.heartbeat()
+    assert {(fake_engine.pod_report(i) or {}).get("phase") for i in (3, 4)} == {"running"}
+    agent.heartbeat()
+    assert fake_engine.reports()[-1]["pods"] == []
+    fake_engine.kill(3, "web")
+    agent.heartbeat()
+    wait_for(lambda: container_pid(agent, 3, "web") != old, what="web restarted")
+    agent.heartbeat()
+    assert [p["id"] for p in fake_engine.reports()[-1]["pods"]] == [3]
+    assert (fake_engine.container_report(3, "web") or {})["restarts"] == 1
+
+
+def test_reports_honour_the_engines_cap_and_lose_nothing(
+    agent: NodeAgent, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """400 pods of ~650 bytes (~260 KB): 16 KiB until the engine names its cap, then chunks of
+    at most that cap, every pod exactly as reported, nothing refused."""
+    fat = fat_pods(400)
     monkeypatch.setattr(agent.supervisor, "report", lambda: fat)
-    body = agent.encode_report()
-    assert len(body) <= REPORT_LIMIT_BYTES
-    assert json.loads(body)["health_status"] == "healthy"
+    fake_engine.report_cap = 40 * 1024
+    for _ in range(40):
+        agent.heartbeat()
+        if len(fake_engine.pods) == len(fat):
+            break
+    sizes = [len(r.body) for r in fake_engine.requests]
+    assert sizes[0] <= 16 * 1024
+    assert all(size <= 40 * 1024 for size in sizes)
+    assert max(sizes) > 32 * 1024  # the cap was used, not just the 16 KiB floor
+    assert fake_engine.too_large == []
+    assert fake_engine.pods == {p["id"]: p for p in fat}
+    agent.heartbeat()
+    assert fake_engine.reports()[-1]["pods"] == []
+
+
+def test_a_refused_heartbeat_falls_back_to_16_kib_and_resends_its_pods(
+    agent: NodeAgent, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fat = fat_pods(400)
+    monkeypatch.setattr(agent.supervisor, "report", lambda: fat)
+    fake_engine.report_cap = 1024 * 1024
+    agent.heartbeat()  # 16 KiB: the cap is not known yet
+    fake_engine.report_cap = 20 * 1024  # the node lost pods meanwhile: its cap shrank
+    agent.heartbeat()
+    assert fake_engine.too_large == [len(fake_engine.requests[-1].body)]
+    refused = {p["id"] for p in fake_engine.requests[-1].report["pods"]}
+    assert not refused & set(fake_engine.pods)
+    agent.heartbeat()
+    assert len(fake_engine.requests[-1].body) <= 16 * 1024
+    for _ in range(40):
+        agent.heartbeat()
+        if len(fake_engine.pods) == len(fat):
+            break
+    assert fake_engine.pods == {p["id"]: p for p in fat}
+    assert len(fake_engine.too_large) == 1
+
+
+def test_report_all_makes_the_agent_report_every_pod_again(
+    agent: NodeAgent, fake_engine: FakeEngine
+) -> None:
+    fake_engine.set_desired(pod(3, "web", sleeper("web")), pod(4, "db", sleeper("db")))
+    agent.heartbeat()
+    container_pid(agent, 3, "web")
+    container_pid(agent, 4, "db")
+    agent.heartbeat()
+    agent.heartbeat()
+    assert fake_engine.reports()[-1]["pods"] == []
+    with fake_engine._lock:
+        fake_engine.pods.clear()  # a restarted engine: it holds no report
+        fake_engine.report_all_next = True
+    agent.heartbeat()
+    agent.heartbeat()
+    assert set(fake_engine.pods) == {3, 4}
+    assert (fake_engine.pod_report(3) or {}).get("phase") == "running"
+
+
+def test_too_large_a_heartbeat_reply_is_an_error_in_the_log(
+    agent: NodeAgent, fake_engine: FakeEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_engine.script(200, b"[" + b" " * MAX_REPLY_BYTES + b"]")
+    with caplog.at_level(logging.WARNING, logger="kube9.agent"):
+        reply = agent.heartbeat()
+    assert reply.too_large
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "larger than" in errors[0].message
 
 
 @pytest.mark.parametrize(
@@ -287,6 +351,9 @@ class ScriptedClient:
         self.sent_at.append(round(self._clock[0], 6))
         self._clock[0] += self._latency
         return self._reply
+
+    def get(self, path: str, max_bytes: int = 0) -> HeartbeatReply:
+        raise AssertionError(f"no desired pods to page through, yet asked for {path}")
 
 
 def run_with_fake_clock(
