@@ -14,12 +14,12 @@ in pages the agent fetches from ``GET /nodes/{id}/desired`` (docs/protocol.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kube9_desktop.agent.report import pod_digest  # wire vocabulary: the agent owns it
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.cluster import Cluster, Txn, incidents
 from kube9_desktop.engine.cluster import nodes as node_ops
@@ -59,12 +59,6 @@ def report_limit(pod_count: int) -> int:
     32 MiB: a node with 10,000 pods may send 10,256 KiB; its agent sends far less (changes).
     """
     return min(REPORT_MAX_BYTES, REPORT_BASE_BYTES + REPORT_BYTES_PER_POD * pod_count)
-
-
-def pod_digest(pod_ids: Sequence[int] | set[int]) -> str:
-    """A short digest of a pod set, as the agent computes it (sorted ids, comma-joined)."""
-    text = ",".join(str(i) for i in sorted(pod_ids))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ consistent with the pods.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from kube9_desktop.engine.model import NodeStatus, PodPhase, Resources
 from kube9_desktop.engine.scheduler import is_eligible
 from kube9_desktop.engine.state import ClusterState
+from kube9_desktop.engine.workloads import ROLLING_UPDATE, available, max_surge, max_unavailable
 
 
 def check_invariants(
@@ -76,4 +78,58 @@ def check_invariants(
         if pod.ip in ips:
             problems.append(f"pods {ips[pod.ip]} and {pod.name} share IP {pod.ip}")
         ips[pod.ip] = pod.name
+    return problems
+
+
+def check_workload_invariants(
+    state: ClusterState, now: datetime, *, nodes_failing: bool = False
+) -> list[str]:
+    """Workloads: owners exist, ReplicaSets own only pods they select, and a Deployment in a
+    rollout stays within ``replicas + max_surge`` pods and (unless nodes are failing, when the
+    rollout may only not make it worse) keeps ``replicas - max_unavailable`` available."""
+    problems: list[str] = []
+    for pod in state.pods.values():
+        owner = pod.spec.owner
+        if owner is not None and owner.kind == "ReplicaSet":
+            rs = state.replicasets.get(owner.id)
+            if rs is None:
+                problems.append(f"pod {pod.name}'s owner ReplicaSet {owner.name} does not exist")
+            elif pod.id not in rs.pod_ids:
+                problems.append(f"pod {pod.name} is not in its ReplicaSet {rs.name}'s books")
+    for rs in state.replicasets.values():
+        selector = rs.spec.selector.selector()
+        for pod_id in rs.pod_ids:
+            pod = state.pods.get(pod_id)
+            if pod is None:
+                problems.append(f"ReplicaSet {rs.name} lists a missing pod {pod_id}")
+            elif not selector.matches(pod.spec.labels):
+                problems.append(
+                    f"ReplicaSet {rs.name} owns pod {pod.name}, which it does not select"
+                )
+        if rs.owner is not None and rs.owner.id not in state.deployments:
+            problems.append(f"ReplicaSet {rs.name}'s owner Deployment {rs.owner.name} is gone")
+    for d in state.deployments.values():
+        rss = [state.replicasets[i] for i in d.replicaset_ids if i in state.replicasets]
+        if sum(1 for rs in rss if rs.spec.replicas > 0 or rs.pod_ids) < 2:
+            continue  # not in a rollout
+        spec = d.spec
+        pods = [state.pods[p] for rs in rss for p in rs.pod_ids]
+        active = [p for p in pods if p.phase not in (PodPhase.FAILED, PodPhase.SUCCEEDED)]
+        limit = spec.replicas + max_surge(spec.strategy, spec.replicas)
+        if len(active) > limit:
+            problems.append(
+                f"Deployment {d.name}: {len(active)} pods in a rollout, more than replicas + "
+                f"max_surge = {limit}"
+            )
+        if not nodes_failing and spec.strategy.type == ROLLING_UPDATE and not spec.paused:
+            floor = spec.replicas - max_unavailable(spec.strategy, spec.replicas)
+            up = sum(
+                1 for rs in rss for p in rs.pod_ids
+                if available(state.pods[p].ready_since, rs.spec.min_ready_seconds, now)
+            )  # fmt: skip
+            if up < floor and d.status.available >= floor:
+                problems.append(
+                    f"Deployment {d.name}: {up} available in a rollout, fewer than replicas - "
+                    f"max_unavailable = {floor}"
+                )
     return problems

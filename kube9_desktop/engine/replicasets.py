@@ -23,7 +23,7 @@ import secrets
 from collections import Counter
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from kube9_desktop.engine.cluster import Txn
 from kube9_desktop.engine.cluster import pods as pod_ops
@@ -36,6 +36,7 @@ from kube9_desktop.engine.workloads import (
     POD_TEMPLATE_HASH,
     SAFE_ALPHABET,
     ReplicaSetStatus,
+    available,
 )
 
 TERMINAL = (PodPhase.FAILED, PodPhase.SUCCEEDED)
@@ -65,19 +66,6 @@ def facts(pod: PodState, labels_match: bool = True) -> PodFacts:
         pod.id, pod.phase, pod.node_id, pod.ready_since,
         sum(c.restarts for c in pod.containers.values()), pod.created_at, labels_match,
     )  # fmt: skip
-
-
-def available(ready_since: datetime | None, min_ready_seconds: int, now: datetime) -> bool:
-    """Ready for at least ``min_ready_seconds`` (0: ready is available)."""
-    if ready_since is None:
-        return False
-    return min_ready_seconds <= 0 or ready_since + timedelta(seconds=min_ready_seconds) <= now
-
-
-def available_at(ready_since: datetime | None, min_ready_seconds: int) -> datetime | None:
-    if ready_since is None or min_ready_seconds <= 0:
-        return None
-    return ready_since + timedelta(seconds=min_ready_seconds)
 
 
 def status_of(pods: Sequence[PodFacts], min_ready_seconds: int, now: datetime) -> ReplicaSetStatus:

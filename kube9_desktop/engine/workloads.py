@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kube9_desktop.engine.clock import utc_iso
@@ -229,6 +229,13 @@ def max_surge(strategy: Strategy, replicas: int) -> int:
     if strategy.type != ROLLING_UPDATE:
         return 0
     return surge_and_unavailable(strategy, replicas)[0]
+
+
+def available(ready_since: datetime | None, min_ready_seconds: int, now: datetime) -> bool:
+    """Ready for at least ``min_ready_seconds`` (0: ready is available)."""
+    if ready_since is None:
+        return False
+    return min_ready_seconds <= 0 or ready_since + timedelta(seconds=min_ready_seconds) <= now
 
 
 # ---- specs (what a user asks for) --------------------------------------------------------

@@ -11,6 +11,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kube9_desktop.agent.report import pod_digest
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
 from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
@@ -71,7 +72,8 @@ class VirtualNode:
         }
         if self.dirty or self.changed or self.unreported:
             used = sum(p["cpu_m"] for p in self.pods.values())
-            body["pod_ids"] = sorted(self.pods)
+            body["pod_count"] = len(self.pods)
+            body["pod_digest"] = pod_digest(self.pods)
             body["cpu_cores_avail"] = (self.launch.cpu_m - used) / 1000
             body["pods"] = [
                 {
