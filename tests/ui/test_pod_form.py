@@ -29,6 +29,7 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.pod_form import PodForm
 from tests.helpers import fast_settings
+from tests.ui import helpers
 
 SECRET = "s3cr3t-Value-42"
 COLUMNS = {
@@ -85,28 +86,8 @@ def click(qtbot: QtBot, form: PodForm, name: str) -> None:
 
 
 def edit_cell(qtbot: QtBot, form: PodForm, name: str, row: int, key: str, text: str) -> None:
-    """Type into one cell the way a user does: open its editor, type, press Enter."""
-    t = table(form, name)
-    col = COLUMNS[name].index(key)
-    widget = t.cellWidget(row, col)
-    if isinstance(widget, QComboBox):
-        qtbot.keyClick(widget, Qt.Key.Key_Home)
-        for _ in range(widget.findText(text)):
-            qtbot.keyClick(widget, Qt.Key.Key_Down)
-        assert widget.currentText() == text
-        return
-    if isinstance(widget, QLineEdit):
-        qtbot.keyClicks(widget, text)
-        return
-    item = t.item(row, col)
-    assert item is not None
-    t.setCurrentCell(row, col)
-    t.editItem(item)
-    editor = QApplication.focusWidget()
-    assert isinstance(editor, QLineEdit) and editor.parent() is t.viewport()
-    qtbot.keyClicks(editor, text)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: item.text() == text, timeout=2000)
+    """Type into one cell the way a user does."""
+    helpers.edit_cell(qtbot, table(form, name), row, COLUMNS[name].index(key), text)
 
 
 def fill_row(qtbot: QtBot, form: PodForm, table_name: str, row: int, **values: str) -> None:
