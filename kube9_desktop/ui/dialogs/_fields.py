@@ -1,5 +1,5 @@
-"""Shared plumbing of the forms: inline error labels, labelled field rows, quantity fields
-and validation by the engine's own request models.
+"""Shared plumbing of the forms: inline error labels, labelled field rows, quantity and
+"key=value" fields, and validation by the engine's own request models.
 
 The forms validate with those models (``parse_body``), so a value the form accepts is exactly
 a value the API accepts, and every message names the field it is about.
@@ -23,6 +23,7 @@ FORM = "(form)"  # the path of a problem that names no field
 ERROR_STYLE = "color: #d9534f;"
 BAD_FIELD_STYLE = "border: 1px solid #d9534f;"
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_KEYED = re.compile(r"^(labels|annotations)\[(.*)\]$")
 W = TypeVar("W", bound=QWidget)
 
 
@@ -98,6 +99,45 @@ def error_map(exc: Kube9Error) -> dict[str, str]:
         prefix = f"{field}: "
         return {field: message[len(prefix) :] if message.startswith(prefix) else message}
     return {FORM: message}
+
+
+def keyed_error(path: str, message: str) -> tuple[str, str]:
+    """A problem with one label or annotation, moved onto its field with the key in front.
+
+    ("labels['-bad']", "key name must …") -> ("labels", "'-bad': key name must …").
+    """
+    m = _KEYED.match(path)
+    if m is None:
+        return path, message
+    return m.group(1), f"{m.group(2)}: {message}"
+
+
+def parse_pairs(text: str) -> tuple[dict[str, str], str]:
+    """Labels typed as "app=web, tier=front": {"app": "web", "tier": "front"}, and what is
+    wrong with the text ("" when nothing).
+
+    Only the shape is checked here (each item is key=value, no key twice); the keys and values
+    themselves are the engine's to judge (``parse_body``). Blank items are skipped, so a
+    trailing comma is fine; "k=" is the empty value.
+    """
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, eq, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq:
+            return pairs, f"'{item}' has no '=': write key=value pairs separated by commas"
+        if key in pairs:
+            return pairs, f"'{key}' is given twice"
+        pairs[key] = value
+    return pairs, ""
+
+
+def format_pairs(pairs: Mapping[str, str]) -> str:
+    """The text ``parse_pairs`` reads back: {"app": "web"} -> "app=web"."""
+    return ", ".join(f"{k}={v}" for k, v in pairs.items())
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from kube9_desktop.ui.dialogs._fields import (
     FieldRows,
     body_errors,
     error_map,
+    keyed_error,
+    parse_pairs,
     quantity_value,
 )
 from kube9_desktop.ui.dialogs.engine_form import EngineForm, Operation
@@ -26,13 +28,15 @@ FIELD_OF = {
     "node_type": "node_type",
     "cpu_cores_avail": "cpu",
     "memory_mb": "memory",
+    "labels": "labels",
 }
 
 
 def form_errors(raw: dict[str, str]) -> dict[str, str]:
-    """Request paths ("cpu_cores_avail") as the form's fields."""
+    """Request paths ("cpu_cores_avail", "labels['x']") as the form's fields."""
     out: dict[str, str] = {}
     for path, message in raw.items():
+        path, message = keyed_error(path, message)
         out.setdefault(FIELD_OF.get(path.split(".")[0].split("[")[0], FORM), message)
     return out
 
@@ -52,6 +56,9 @@ class NodeForm(EngineForm):
             "cpu", "&CPU cores", QLineEdit(placeholderText="cores: 4, 0.5 or 500m")
         )
         self.memory = self.rows.add("memory", "&Memory", QLineEdit())
+        self.labels = self.rows.add(
+            "labels", "&Labels", QLineEdit(placeholderText="optional: zone=a, disk=ssd")
+        )
         self.content.addWidget(self.rows)
         self.content.addStretch(1)
         self.rows.edited.connect(lambda _key: self.on_edited())
@@ -68,11 +75,17 @@ class NodeForm(EngineForm):
         memory = quantity_value(self.memory.text())
         if memory is not None:
             body["memory_mb"] = memory
+        labels, _problem = parse_pairs(self.labels.text())
+        if labels:
+            body["labels"] = labels
         return body
 
     def validation_errors(self) -> dict[str, str]:
         body = self.body()
         out: dict[str, str] = {}
+        _labels, problem = parse_pairs(self.labels.text())
+        if problem:
+            out["labels"] = problem
         for field, message in form_errors(body_errors(NodeCreate, body)).items():
             out.setdefault(field, message)
         if body["cpu_cores_avail"] is None:

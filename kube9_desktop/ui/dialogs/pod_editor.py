@@ -6,10 +6,11 @@ or cell that is wrong, and tells its host through signals: ``edited`` after a us
 is the dialog skeleton (``EngineForm``) around one editor.
 
 A Deployment form embeds it as its pod template with ``PodEditor(bridge, template=True)``:
-the name row is hidden (a Deployment names its pods), ``body()`` then carries no "name" and
-is exactly the template's spec, which the Deployment form puts under ``spec.template``;
-``validation_errors()`` checks it by the same pod rules (with a stand-in name), and a
-manifest's metadata.name is listed as not used.
+the name and namespace rows are hidden (a Deployment names its pods and they live in its
+namespace), ``body()`` then carries no "name" or "namespace" and is exactly the template's
+spec plus labels, which the Deployment form puts under ``spec.template`` and matches against
+its selector; ``validation_errors()`` checks the rest by the same pod rules (with a stand-in
+name), and a manifest's metadata.name/namespace are listed as not used.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
 from kube9_desktop.engine.model import format_cpu
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.engine.specs import PodCreate
@@ -41,7 +44,10 @@ from kube9_desktop.ui.dialogs._fields import (
     body_errors,
     error_label,
     error_map,
+    format_pairs,
+    keyed_error,
     named,
+    parse_pairs,
     quantity_value,
     show_error,
 )
@@ -65,6 +71,8 @@ EXAMPLE = """apiVersion: v1
 kind: Pod
 metadata:
   name: web
+  namespace: default
+  labels: {app: web}
 spec:
   containers:
   - name: nginx
@@ -90,6 +98,7 @@ class PodEditor(QWidget):
         self.setObjectName("PodEditor")
         self.bridge = bridge
         self.template = template
+        self.annotations: dict[str, str] = {}  # from a manifest; no field edits them
         self._touched_tables: set[str] = set()
         self.tabs = named(QTabWidget(), "tabs")
         self.tabs.addTab(self._build_form_tab(), "Form")
@@ -106,9 +115,19 @@ class PodEditor(QWidget):
         page = QWidget()
         self.rows = FieldRows(columns=2, parent=page)
         self.name = self.rows.add("name", "&Name", QLineEdit(placeholderText="e.g. web-app"))
+        self.namespace = self.rows.add("namespace", "Names&pace", self._namespace_combo())
         self.cpu = self.rows.add("cpu", "Pod &CPU", QLineEdit())
+        self.labels = self.rows.add(
+            "labels", "&Labels", QLineEdit(placeholderText="optional: app=web, tier=front")
+        )
+        self.annotations_field = self.rows.add("annotations", "Annotations", QLabel())
+        self.annotations_field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.annotations_field.setTextFormat(Qt.TextFormat.PlainText)
+        self.annotations_field.setContentsMargins(2, 4, 0, 0)  # level with its caption
+        self.rows.set_field_visible("annotations", False)
         if self.template:
             self.rows.set_field_visible("name", False)
+            self.rows.set_field_visible("namespace", False)
         self.rows.edited.connect(lambda _key: self._on_user_edited())
 
         self.containers = RowTable("containers", CONTAINER_COLUMNS)
@@ -146,6 +165,16 @@ class PodEditor(QWidget):
         layout.addLayout(side_by_side, 2)
         return page
 
+    def _namespace_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        names = [ns.name for ns in self.bridge.namespaces()] or [DEFAULT_NAMESPACE]
+        combo.addItems(names)
+        combo.setCurrentText(DEFAULT_NAMESPACE)
+        combo.setToolTip("An existing namespace; the list shows the cluster's")
+        return combo
+
     def _build_yaml_tab(self) -> QWidget:
         page = QWidget()
         self.yaml = named(QPlainTextEdit(), "yaml")
@@ -174,14 +203,23 @@ class PodEditor(QWidget):
     def _rows(self) -> dict[str, list[int]]:
         return {name: self.table(name).filled_rows() for name in TABLES}
 
+    def namespace_name(self) -> str:
+        return self.namespace.currentText().strip()
+
     def body(self) -> dict[str, Any]:
         """The request body the editor describes (API field names; blank rows left out)."""
         body: dict[str, Any] = {}
         if not self.template:
             body["name"] = self.name.text().strip()
+            body["namespace"] = self.namespace_name()
         cpu = quantity_value(self.cpu.text())
         if cpu is not None:
             body["cpu_cores_req"] = cpu
+        labels, _problem = parse_pairs(self.labels.text())
+        if labels:
+            body["labels"] = labels
+        if self.annotations:
+            body["annotations"] = dict(self.annotations)
         rows = self._rows()
         body["containers"] = [self._container(r) for r in rows["containers"]]
         if rows["volumes"]:
@@ -211,10 +249,11 @@ class PodEditor(QWidget):
         return out
 
     def form_errors(self, raw: dict[str, str]) -> dict[str, str]:
-        """Request paths as form paths: table rows and column keys."""
+        """Request paths as form paths: table rows, column keys, a label's problem at labels."""
         rows = self._rows()
         out: dict[str, str] = {}
         for path, message in raw.items():
+            path, message = keyed_error(path, message)
             out.setdefault(to_form_path(path, rows), message)
         return out
 
@@ -224,12 +263,21 @@ class PodEditor(QWidget):
         probe = {**body, "name": STAND_IN_NAME} if self.template else body
         raw = body_errors(PodCreate, probe)
         raw.update({k: v for k, v in duplicate_errors(body).items() if k not in raw})
-        out = self.form_errors(raw)
+        out: dict[str, str] = {}
+        _labels, problem = parse_pairs(self.labels.text())
+        if problem:
+            out["labels"] = problem
+        for path, message in self.form_errors(raw).items():
+            out.setdefault(path, message)
         if self.template:
             return out
-        name = body["name"]
-        if "name" not in out and self.bridge.pod_name_taken(name):
-            out["name"] = f"a pod named '{name}' already exists; choose another name"
+        name, namespace = body["name"], body["namespace"]
+        if "namespace" not in out and self.bridge.attached and not self.bridge.namespace(namespace):
+            out["namespace"] = f"there is no namespace '{namespace}'; pick one from the list"
+        taken = "name" not in out and "namespace" not in out
+        if taken and self.bridge.pod_name_taken(name, namespace):
+            where = f" in namespace '{namespace}'" if namespace != DEFAULT_NAMESPACE else ""
+            out["name"] = f"a pod named '{name}' already exists{where}; choose another name"
         return out
 
     def refusal_errors(self, exc: Kube9Error) -> dict[str, str]:
@@ -315,10 +363,21 @@ class PodEditor(QWidget):
     # ---- filling ----------------------------------------------------------------------
 
     def fill(self, draft: PodDraft) -> None:
-        """Replace the editor's contents with ``draft`` (every field counts as touched)."""
+        """Replace the editor's contents with ``draft`` (every field counts as touched).
+
+        A draft without a namespace keeps the one chosen, as kubectl keeps its context's.
+        """
         if not self.template:
             self.name.setText(draft.name)
+            if draft.namespace:
+                self.namespace.setCurrentText(draft.namespace)
         self.cpu.setText(draft.cpu)
+        self.labels.setText(format_pairs(draft.labels))
+        self.annotations = dict(draft.annotations)
+        shown = format_pairs(self.annotations)
+        self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
+        self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")
+        self.rows.set_field_visible("annotations", bool(self.annotations))
         for name in TABLES:
             table = self.table(name)
             table.clear_rows()
@@ -365,7 +424,7 @@ class PodEditor(QWidget):
         show_error(self.yaml_error, "\n".join(f"{k}: {m}" for k, m in problems))
         ignored = list(draft.ignored)
         if self.template:
-            ignored += ["metadata.name"] if draft.name else []
+            ignored += [f"metadata.{k}" for k in ("name", "namespace") if getattr(draft, k)]
         note = f"Not modelled, ignored: {', '.join(ignored)}" if ignored else ""
         self.yaml_note.setText(note)
         if not problems:
