@@ -145,12 +145,3 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
-
-
-def describe() -> list[tuple[str, str, Any]]:
-    """(name, description, default) of every setting, for --help and the settings dialog."""
-    out = []
-    for f in fields(Settings):
-        default = f.default_factory() if callable(f.default_factory) else f.default
-        out.append((f.name, str(f.metadata.get("doc", "")), default))
-    return out

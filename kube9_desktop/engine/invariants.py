@@ -99,13 +99,11 @@ def check_workload_invariants(
     for rs in state.replicasets.values():
         selector = rs.spec.selector.selector()
         for pod_id in rs.pod_ids:
-            pod = state.pods.get(pod_id)
-            if pod is None:
+            owned = state.pods.get(pod_id)
+            if owned is None:
                 problems.append(f"ReplicaSet {rs.name} lists a missing pod {pod_id}")
-            elif not selector.matches(pod.spec.labels):
-                problems.append(
-                    f"ReplicaSet {rs.name} owns pod {pod.name}, which it does not select"
-                )
+            elif not selector.matches(owned.spec.labels):
+                problems.append(f"ReplicaSet {rs.name} owns pod {owned.name}, not selected by it")
         if rs.owner is not None and rs.owner.id not in state.deployments:
             problems.append(f"ReplicaSet {rs.name}'s owner Deployment {rs.owner.name} is gone")
     for d in state.deployments.values():

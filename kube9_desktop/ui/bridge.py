@@ -20,9 +20,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
-from kube9_desktop.engine.model import ClusterSummary, NodeView, PodView
+from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView
 from kube9_desktop.engine.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,18 @@ class EngineBridge(QObject):
 
     def pod_name_taken(self, name: str, namespace: str = "default") -> bool:
         return self.engine.pod_name_taken(name, namespace) if self.engine else False
+
+    def namespaces(self) -> list[NamespaceView]:
+        return self.engine.namespaces() if self.engine else []
+
+    def namespace(self, name: str) -> NamespaceView | None:
+        """The namespace named ``name``; None when there is none (or no engine yet)."""
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.namespace(name)
+        except NotFound:
+            return None
 
     def summary(self) -> ClusterSummary | None:
         return self.engine.summary() if self.engine else None

@@ -198,9 +198,14 @@ async def test_engine_stall_restarts_deadlines_instead_of_evicting(
     time.sleep(engine.settings.effective_grace_period + 1.5)
     await wait_for(lambda: bool(events_of(engine, EventKind.EVICTIONS_PAUSED)), what="stall")
     assert "stalled" in events_of(engine, EventKind.EVICTIONS_PAUSED)[0].message
-    for _ in range(20):  # let a few heartbeat rounds pass
-        await wait_for(lambda: True)
-    assert all(status(engine, i) is NodeStatus.HEALTHY for i in ids.values())
+    nodes = engine.cluster.state.nodes
+    for _ in range(3):  # three heartbeat rounds from every node, each seen to arrive
+        seen = {i: nodes[i].last_heartbeat_at for i in ids.values()}
+        await wait_for(
+            lambda seen=seen: all(nodes[i].last_heartbeat_at != at for i, at in seen.items()),
+            what="a heartbeat from every node",
+        )
+        assert all(status(engine, i) is NodeStatus.HEALTHY for i in ids.values())
     assert engine.cluster.state.pods[p].node_id == holder
     assert events_of(engine, EventKind.NODE_DETECTED) == []
 

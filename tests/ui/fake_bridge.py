@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop.engine.changes import Kind
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
 from kube9_desktop.engine.model import (
     WORKER_COMPONENTS,
     ContainerSpec,
     ContainerStatus,
+    NamespaceView,
     NodeStatus,
     NodeType,
     NodeView,
@@ -35,6 +37,10 @@ class FakeBridge(EngineBridge):
         self._nodes: dict[int, dict[str, Any]] = {}
         self._pods: dict[int, dict[str, Any]] = {}
         self._waiting: dict[int, None] = {}
+        self._namespaces: dict[str, int] = {DEFAULT_NAMESPACE: 1}
+        # The engine's name indexes: a name check is one lookup, as there.
+        self._node_names: dict[str, int] = {}
+        self._pod_names: dict[tuple[str, str], int] = {}
         self._next_id = 1
 
     @property
@@ -67,6 +73,31 @@ class FakeBridge(EngineBridge):
 
     def pending_pod_ids(self) -> list[int]:
         return list(self._waiting)
+
+    def node_name_taken(self, name: str) -> bool:
+        return name in self._node_names
+
+    def pod_name_taken(self, name: str, namespace: str = DEFAULT_NAMESPACE) -> bool:
+        return (namespace, name) in self._pod_names
+
+    def namespaces(self) -> list[NamespaceView]:
+        return [self._namespace_view(name) for name in self._namespaces]
+
+    def namespace(self, name: str) -> NamespaceView | None:
+        return self._namespace_view(name) if name in self._namespaces else None
+
+    def _namespace_view(self, name: str) -> NamespaceView:
+        pods = sum(1 for p in self._pods.values() if p["spec"].namespace == name)
+        return NamespaceView(
+            id=self._namespaces[name],
+            uid=f"uid-namespace-{name}",
+            name=name,
+            labels={},
+            annotations={},
+            created_at=EPOCH,
+            resource_version=1,
+            pod_count=pods,
+        )
 
     def _node_view(self, n: dict[str, Any]) -> NodeView:
         allocated = Resources(
@@ -122,15 +153,29 @@ class FakeBridge(EngineBridge):
             "type": kw.get("node_type", NodeType.WORKER),
             "status": kw.get("status", NodeStatus.HEALTHY),
         }
+        self._node_names[name] = node_id
         return node_id
 
-    def add_pod(self, name: str, node_id: int | None, cpu_m: int = 100, containers: int = 1) -> int:
+    def add_namespace(self, name: str) -> None:
+        self._namespaces.setdefault(name, len(self._namespaces) + 1)
+
+    def add_pod(
+        self,
+        name: str,
+        node_id: int | None,
+        cpu_m: int = 100,
+        containers: int = 1,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> int:
         pod_id = self._new_id()
         spec = PodSpec(
             name,
             Resources(cpu_m, 64),
             tuple(ContainerSpec(f"c{i}", "nginx:latest", cpu_m, 64) for i in range(containers)),
+            namespace=namespace,
         )
+        self.add_namespace(namespace)
+        self._pod_names[(namespace, name)] = pod_id
         self._pods[pod_id] = {
             "id": pod_id,
             "spec": spec,
@@ -157,14 +202,15 @@ class FakeBridge(EngineBridge):
     def delete_pod(self, pod_id: int) -> None:
         self.move_pod(pod_id, None)
         self._waiting.pop(pod_id, None)
-        del self._pods[pod_id]
+        spec = self._pods.pop(pod_id)["spec"]
+        del self._pod_names[(spec.namespace, spec.name)]
 
     def delete_node(self, node_id: int) -> list[int]:
         """Remove a node; its pods become pending (returned)."""
         pods = sorted(self._nodes[node_id]["pods"])
         for pod_id in pods:
             self.move_pod(pod_id, None)
-        del self._nodes[node_id]
+        del self._node_names[self._nodes.pop(node_id)["name"]]
         return pods
 
     def set_node_status(self, node_id: int, status: NodeStatus) -> None:

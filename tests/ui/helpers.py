@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pytest
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPoint, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
@@ -126,6 +126,30 @@ def double_click(qtbot: QtBot, widget: QWidget, pos: QPoint) -> None:
 
 def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
     qtbot.keyClicks(widget, text)  # type: ignore[no-untyped-call]
+
+
+def edit_cell(qtbot: QtBot, table: QTableWidget, row: int, col: int, text: str) -> None:
+    """Type into one cell the way a user does: pick a choice with the keys, type into a
+    cell's own field, or open the item's editor, type and press Enter."""
+    widget = table.cellWidget(row, col)
+    if isinstance(widget, QComboBox):
+        qtbot.keyClick(widget, Qt.Key.Key_Home)  # type: ignore[no-untyped-call]
+        for _ in range(widget.findText(text)):
+            qtbot.keyClick(widget, Qt.Key.Key_Down)  # type: ignore[no-untyped-call]
+        assert widget.currentText() == text
+        return
+    if isinstance(widget, QLineEdit):
+        type_text(qtbot, widget, text)
+        return
+    item = table.item(row, col)
+    assert item is not None
+    table.setCurrentCell(row, col)
+    table.editItem(item)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.parent() is table.viewport()
+    type_text(qtbot, editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    qtbot.waitUntil(lambda: item.text() == text, timeout=2000)
 
 
 def press(qtbot: QtBot, window: MainWindow, key: str) -> None:

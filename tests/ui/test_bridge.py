@@ -43,3 +43,26 @@ def test_unhandled_errors_become_operation_failed(bridge: EngineBridge, qtbot: Q
     with qtbot.waitSignal(bridge.operation_failed, timeout=5000) as failed:
         bridge.run("Explode", boom)
     assert failed.args[0] == "Explode" and "bug" in failed.args[1]
+
+
+def test_namespaces_and_name_checks_are_the_engines_reads(
+    bridge: EngineBridge, ui_engine: Engine, run_async: Callable[..., Any], qtbot: QtBot
+) -> None:
+    run_async(ui_engine.create_namespace("team-a"))
+    names = [ns.name for ns in bridge.namespaces()]
+    assert "default" in names and "team-a" in names
+    team = bridge.namespace("team-a")
+    assert team is not None and team.pod_count == 0
+    assert bridge.namespace("nowhere") is None
+    run_async(ui_engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 2}))
+    qtbot.waitUntil(lambda: bridge.nodes()[0].status == "healthy", timeout=5000)
+    body = {"name": "p", "namespace": "team-a", "containers": [{"name": "c", "image": "x"}]}
+    run_async(ui_engine.create_pod_from_json({**body, "cpu_cores_req": 1}))
+    assert bridge.node_name_taken("w1") and not bridge.node_name_taken("w2")
+    assert bridge.pod_name_taken("p", "team-a") and not bridge.pod_name_taken("p")
+
+
+def test_a_detached_bridge_reads_nothing(qtbot: QtBot) -> None:
+    bridge = EngineBridge()
+    assert bridge.namespaces() == [] and bridge.namespace("default") is None
+    assert not bridge.pod_name_taken("p") and not bridge.node_name_taken("w1")

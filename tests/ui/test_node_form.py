@@ -120,3 +120,22 @@ def test_nothing_is_sent_before_the_engine_runs(qtbot: QtBot) -> None:
     qtbot.mouseClick(submit_button(form), Qt.MouseButton.LeftButton)
     assert "not running yet" in error_text(form, "form")
     assert form.isVisible() and submit_button(form).isEnabled()
+
+
+def test_labels_on_a_node_checked_by_the_engines_rules(bridge: EngineBridge, qtbot: QtBot) -> None:
+    form = open_form(qtbot, bridge)
+    qtbot.keyClicks(field(form, "name"), "w5")
+    qtbot.keyClicks(field(form, "cpu"), "1")
+    qtbot.keyClicks(field(form, "labels"), "zone=a, disk")
+    assert "'disk' has no '='" in error_text(form, "labels")
+    assert not submit_button(form).isEnabled()
+    field(form, "labels").clear()
+    qtbot.keyClicks(field(form, "labels"), "zone=a, disk=solid state")
+    assert "'disk': value must be empty or alphanumerics" in error_text(form, "labels")
+    field(form, "labels").clear()
+    qtbot.keyClicks(field(form, "labels"), "zone=a, disk=ssd")
+    assert error_text(form, "labels") == ""
+    qtbot.mouseClick(submit_button(form), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    (node,) = bridge.nodes()
+    assert dict(node.labels) == {"zone": "a", "disk": "ssd"}

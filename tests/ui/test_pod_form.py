@@ -29,6 +29,7 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs.pod_form import PodForm
 from tests.helpers import fast_settings
+from tests.ui import helpers
 
 SECRET = "s3cr3t-Value-42"
 COLUMNS = {
@@ -85,28 +86,8 @@ def click(qtbot: QtBot, form: PodForm, name: str) -> None:
 
 
 def edit_cell(qtbot: QtBot, form: PodForm, name: str, row: int, key: str, text: str) -> None:
-    """Type into one cell the way a user does: open its editor, type, press Enter."""
-    t = table(form, name)
-    col = COLUMNS[name].index(key)
-    widget = t.cellWidget(row, col)
-    if isinstance(widget, QComboBox):
-        qtbot.keyClick(widget, Qt.Key.Key_Home)
-        for _ in range(widget.findText(text)):
-            qtbot.keyClick(widget, Qt.Key.Key_Down)
-        assert widget.currentText() == text
-        return
-    if isinstance(widget, QLineEdit):
-        qtbot.keyClicks(widget, text)
-        return
-    item = t.item(row, col)
-    assert item is not None
-    t.setCurrentCell(row, col)
-    t.editItem(item)
-    editor = QApplication.focusWidget()
-    assert isinstance(editor, QLineEdit) and editor.parent() is t.viewport()
-    qtbot.keyClicks(editor, text)
-    qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: item.text() == text, timeout=2000)
+    """Type into one cell the way a user does."""
+    helpers.edit_cell(qtbot, table(form, name), row, COLUMNS[name].index(key), text)
 
 
 def fill_row(qtbot: QtBot, form: PodForm, table_name: str, row: int, **values: str) -> None:
@@ -318,6 +299,7 @@ spec:
   volumes:
   - name: cache
     emptyDir: {sizeLimit: 1Gi}
+  restartPolicy: Always
 ---
 apiVersion: v1
 kind: Pod
@@ -343,11 +325,13 @@ def test_yaml_tab_fills_the_form_and_creates_the_pod(
     assert [t.item(0, c).text() for c in range(6)] == [
         "web", "nginx:1.25", "500m", "256Mi", "/bin/sh -c", "'echo hello && sleep 3600'"
     ]  # fmt: skip
-    assert "metadata.labels" in child(form, QLabel, "yaml_note").text()
+    assert child(form, QLineEdit, "labels").text() == "app=web"
+    assert "spec.restartPolicy" in child(form, QLabel, "yaml_note").text()
     qtbot.mouseClick(child(form, QPushButton, "submit"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
     (pod,) = bridge.pods()
-    assert pod.name == "yaml-pod"
+    assert pod.name == "yaml-pod" and pod.namespace == "default"
+    assert pod.labels == {"app": "web"}
     assert pod.request.cpu_m == 500 and pod.request.mem_mi == 256
     assert pod.spec.containers[0].command == ("/bin/sh", "-c")
     assert pod.spec.containers[0].args == ("echo hello && sleep 3600",)
@@ -386,5 +370,149 @@ def test_broken_manifest_names_the_wrong_key(
     child(form, QPlainTextEdit, "yaml").setPlainText(manifest)
     click(qtbot, form, "apply_yaml")
     assert expected in visible_error(form, "yaml")
+    assert tabs.currentIndex() == 1
+    assert not child(form, QPushButton, "submit").isEnabled()
+
+
+def namespace_combo(form: QWidget) -> QComboBox:
+    combo: QComboBox = child(form, QComboBox, "namespace")
+    return combo
+
+
+def choose_namespace(qtbot: QtBot, form: QWidget, name: str) -> None:
+    """Pick ``name`` from the namespace list with the arrow keys, as a user would."""
+    combo = namespace_combo(form)
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Home)
+    for _ in range(combo.findText(name)):
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert combo.currentText() == name
+
+
+def test_a_pod_in_another_namespace_with_labels(
+    bridge: EngineBridge,
+    workers: list[str],
+    ui_engine: Engine,
+    qtbot: QtBot,
+    run_async: Callable[..., Any],
+) -> None:
+    run_async(ui_engine.create_namespace("team-a"))
+    web = {"name": "web", "containers": [{"name": "c", "image": "busybox", "cpu_req": 0.1}]}
+    run_async(ui_engine.create_pod_from_json(web))  # "web" is taken in default only
+    form = open_form(qtbot, bridge)
+    combo = namespace_combo(form)
+    assert combo.currentText() == "default"
+    assert {"default", "kube-system", "team-a"} <= {combo.itemText(i) for i in range(combo.count())}
+    qtbot.keyClicks(child(form, QLineEdit, "name"), "web")
+    assert "a pod named 'web' already exists; choose another" in visible_error(form, "name")
+    choose_namespace(qtbot, form, "team-a")
+    assert visible_error(form, "name") == ""
+    qtbot.keyClicks(child(form, QLineEdit, "labels"), "app=web, tier=front")
+    fill_row(qtbot, form, "containers", 0, name="nginx", image="nginx:latest", cpu="0.5")
+    submit: QPushButton = child(form, QPushButton, "submit")
+    assert submit.isEnabled(), form.validation_errors()
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    (pod,) = [p for p in bridge.pods() if p.namespace == "team-a"]
+    assert pod.name == "web" and pod.labels == {"app": "web", "tier": "front"}
+    assert pod.node_name in ("w1", "w2")
+
+
+def test_a_namespace_typed_in_must_exist(
+    bridge: EngineBridge, qtbot: QtBot, run_async: Callable[..., Any], ui_engine: Engine
+) -> None:
+    form = open_form(qtbot, bridge)
+    line = namespace_combo(form).lineEdit()
+    assert line is not None
+    line.selectAll()
+    qtbot.keyClicks(line, "nowhere")
+    assert "there is no namespace 'nowhere'" in visible_error(form, "namespace")
+    line.selectAll()
+    qtbot.keyClicks(line, "Team_A")
+    assert "must be a DNS label" in visible_error(form, "namespace")
+    run_async(ui_engine.create_namespace("later"))
+    line.selectAll()
+    qtbot.keyClicks(line, "later")
+    assert visible_error(form, "namespace") == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("app", "'app' has no '=': write key=value pairs separated by commas"),
+        ("app=web, app=db", "'app' is given twice"),
+        ("-bad=x", "'-bad': key name must be alphanumerics"),
+        ("app=two words", "'app': value must be empty or alphanumerics"),
+        ("Example.COM/tier=x", "'Example.COM/tier': key prefix must be a DNS subdomain"),
+    ],
+)
+def test_label_problems_show_under_the_field(
+    bridge: EngineBridge, ui_engine: Engine, qtbot: QtBot, typed: str, expected: str
+) -> None:
+    form = open_form(qtbot, bridge)
+    qtbot.keyClicks(child(form, QLineEdit, "name"), "p1")
+    fill_row(qtbot, form, "containers", 0, name="c", image="busybox", cpu="1")
+    labels: QLineEdit = child(form, QLineEdit, "labels")
+    qtbot.keyClicks(labels, typed)
+    assert expected in visible_error(form, "labels")
+    assert expected in labels.toolTip()
+    submit: QPushButton = child(form, QPushButton, "submit")
+    assert not submit.isEnabled()
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    assert form.isVisible() and not ui_engine.cluster.state.pods
+    labels.selectAll()
+    qtbot.keyClicks(labels, "app=web,")  # a trailing comma is fine
+    assert visible_error(form, "labels") == "" and submit.isEnabled()
+
+
+NAMESPACED = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  namespace: team-a
+  labels: {app: api, tier: back}
+  annotations: {owner: "ops team, room 4"}
+spec:
+  containers:
+  - {name: api, image: "python:3.12", resources: {requests: {cpu: 250m}}}
+"""
+
+
+def test_yaml_metadata_picks_the_namespace_and_labels(
+    bridge: EngineBridge,
+    workers: list[str],
+    ui_engine: Engine,
+    qtbot: QtBot,
+    run_async: Callable[..., Any],
+) -> None:
+    run_async(ui_engine.create_namespace("team-a"))
+    form = open_form(qtbot, bridge)
+    child(form, QTabWidget, "tabs").setCurrentIndex(1)
+    child(form, QPlainTextEdit, "yaml").setPlainText(NAMESPACED)
+    click(qtbot, form, "apply_yaml")
+    assert visible_error(form, "yaml") == ""
+    assert child(form, QLabel, "yaml_note").text() == ""  # all of it is used
+    assert namespace_combo(form).currentText() == "team-a"
+    assert child(form, QLineEdit, "labels").text() == "app=api, tier=back"
+    annotations: QLabel = child(form, QLabel, "annotations")
+    assert annotations.isVisible() and annotations.text() == "owner=ops team, room 4"
+    qtbot.mouseClick(child(form, QPushButton, "submit"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    (pod,) = bridge.pods()
+    assert (pod.namespace, pod.name) == ("team-a", "api")
+    assert pod.labels == {"app": "api", "tier": "back"}
+    assert pod.annotations == {"owner": "ops team, room 4"}
+
+
+def test_yaml_label_problems_name_the_manifest_key(bridge: EngineBridge, qtbot: QtBot) -> None:
+    form = open_form(qtbot, bridge)
+    tabs: QTabWidget = child(form, QTabWidget, "tabs")
+    tabs.setCurrentIndex(1)
+    child(form, QPlainTextEdit, "yaml").setPlainText(
+        NAMESPACED.replace("tier: back", "-tier: back").replace("team-a", "default")
+    )
+    click(qtbot, form, "apply_yaml")
+    assert "metadata.labels: '-tier': key name must be" in visible_error(form, "yaml")
     assert tabs.currentIndex() == 1
     assert not child(form, QPushButton, "submit").isEnabled()

@@ -1,31 +1,30 @@
-"""Shared plumbing of the forms: inline error labels, quantity fields and engine validation.
+"""Shared plumbing of the forms: inline error labels, labelled field rows, quantity and
+"key=value" fields, and validation by the engine's own request models.
 
-The forms validate with the engine's own request models (``parse_body``), so a value the form
-accepts is exactly a value the API accepts, and every message names the field it is about.
+The forms validate with those models (``parse_body``), so a value the form accepts is exactly
+a value the API accepts, and every message names the field it is about.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import shiboken6
 from pydantic import BaseModel
-from PySide6.QtWidgets import QDialog, QLabel, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, UserError
 from kube9_desktop.engine.specs import parse_body
-from kube9_desktop.ui.bridge import EngineBridge
 
-NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."
-INTERRUPTED = "{what} did not finish (the engine stopped or failed; details are in the log)."
+FORM = "(form)"  # the path of a problem that names no field
 ERROR_STYLE = "color: #d9534f;"
 BAD_FIELD_STYLE = "border: 1px solid #d9534f;"
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+_KEYED = re.compile(r"^(labels|annotations)\[(.*)\]$")
 W = TypeVar("W", bound=QWidget)
-T = TypeVar("T")
 
 
 def named(widget: W, name: str) -> W:
@@ -99,38 +98,139 @@ def error_map(exc: Kube9Error) -> dict[str, str]:
     if isinstance(field, str) and field:
         prefix = f"{field}: "
         return {field: message[len(prefix) :] if message.startswith(prefix) else message}
-    return {"(form)": message}
+    return {FORM: message}
 
 
-class EngineForm(QDialog):
-    """A dialog that sends one operation to the engine and stays usable whatever happens:
-    busy while it runs, the outcome shown inline, and never stuck if the engine goes away."""
+def keyed_error(path: str, message: str) -> tuple[str, str]:
+    """A problem with one label or annotation, moved onto its field with the key in front.
 
-    bridge: EngineBridge
-    form_error: QLabel
-    _busy: bool = False
+    ("labels['-bad']", "key name must …") -> ("labels", "'-bad': key name must …").
+    """
+    m = _KEYED.match(path)
+    if m is None:
+        return path, message
+    return m.group(1), f"{m.group(2)}: {message}"
 
-    def _set_busy(self, busy: bool, message: str = "") -> None:
-        raise NotImplementedError
 
-    def _send(
-        self,
-        what: str,
-        doing: str,
-        op: Callable[[Engine], Awaitable[T]],
-        on_done: Callable[[T], None],
-        on_error: Callable[[Kube9Error], None],
-    ) -> None:
-        """Run ``op`` through the bridge; ``doing`` names it for people ("Adding node w1")."""
-        if not self.bridge.attached:
-            show_error(self.form_error, NOT_RUNNING)
-            return
-        self._set_busy(True, f"{doing}…")
-        task = self.bridge.run(what, op, on_done, on_error)
-        task.add_done_callback(lambda _t: self._on_operation_finished(doing))
+def parse_pairs(text: str) -> tuple[dict[str, str], str]:
+    """Labels typed as "app=web, tier=front": {"app": "web", "tier": "front"}, and what is
+    wrong with the text ("" when nothing).
 
-    def _on_operation_finished(self, doing: str) -> None:
-        """Neither done nor refused (a bug or the engine stopping): let the user retry."""
-        if shiboken6.isValid(self) and self._busy:
-            self._set_busy(False)
-            show_error(self.form_error, INTERRUPTED.format(what=doing))
+    Only the shape is checked here (each item is key=value, no key twice); the keys and values
+    themselves are the engine's to judge (``parse_body``). Blank items are skipped, so a
+    trailing comma is fine; "k=" is the empty value.
+    """
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, eq, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq:
+            return pairs, f"'{item}' has no '=': write key=value pairs separated by commas"
+        if key in pairs:
+            return pairs, f"'{key}' is given twice"
+        pairs[key] = value
+    return pairs, ""
+
+
+def format_pairs(pairs: Mapping[str, str]) -> str:
+    """The text ``parse_pairs`` reads back: {"app": "web"} -> "app=web"."""
+    return ", ".join(f"{k}={v}" for k, v in pairs.items())
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One validation: everything wrong now ({field path: message}) and what is on screen
+    (the touched fields' share, or everything once the user tried to submit)."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+
+
+class FieldRows(QWidget):
+    """Captioned fields, each with its red error label underneath and a touched flag.
+
+    A field's message shows once the user has edited it (or tried to submit), never while
+    the form is still untouched. ``edited(key)`` fires on every user edit of a field.
+    """
+
+    edited = Signal(str)
+
+    def __init__(self, columns: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.fields: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.touched: set[str] = set()
+        self._parts: dict[str, tuple[QLabel, QWidget]] = {}
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        for col in range(columns):
+            self.grid.setColumnStretch(col * 2 + 1, 1)
+
+    def add(self, key: str, caption: str, widget: W) -> W:
+        """Add ``widget`` (named ``key``) under ``caption``; returns the widget."""
+        widget.setObjectName(key)
+        error = error_label(key, self)
+        label = QLabel(caption, self)
+        label.setBuddy(widget)
+        box = QWidget(self)
+        stack = QVBoxLayout(box)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(2)
+        stack.addWidget(widget)
+        stack.addWidget(error)
+        index = len(self.fields)
+        row, col = divmod(index, self.columns)
+        # Both at the top of their cell: a neighbour's error below must not shift them.
+        self.grid.addWidget(label, row, col * 2, Qt.AlignmentFlag.AlignTop)
+        self.grid.addWidget(box, row, col * 2 + 1, Qt.AlignmentFlag.AlignTop)
+        label.setContentsMargins(12 if col else 0, 4, 0, 0)  # level with the field's text
+        self.fields[key] = widget
+        self.errors[key] = error
+        self._parts[key] = (label, box)
+        self._connect(key, widget)
+        return widget
+
+    def set_field_visible(self, key: str, visible: bool) -> None:
+        for part in self._parts[key]:
+            part.setVisible(visible)
+
+    def touch_all(self) -> None:
+        self.touched.update(self.fields)
+
+    def show_errors(self, errors: Mapping[str, str], *, everything: bool) -> dict[str, str]:
+        """Show each field's message (touched fields only unless ``everything``); returns
+        the messages now on screen."""
+        shown: dict[str, str] = {}
+        for key, widget in self.fields.items():
+            message = errors.get(key, "") if everything or key in self.touched else ""
+            show_error(self.errors[key], message)
+            mark_bad(widget, bool(message), message)
+            if message:
+                shown[key] = message
+        return shown
+
+    def focus(self, key: str) -> bool:
+        widget = self.fields.get(key)
+        if widget is None or not widget.isVisible():
+            return False
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def _connect(self, key: str, widget: QWidget) -> None:
+        def edited() -> None:
+            self.touched.add(key)
+            self.edited.emit(key)
+
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(lambda _t: edited())
+        elif isinstance(widget, QComboBox) and widget.isEditable():
+            line = widget.lineEdit()
+            assert line is not None
+            line.textEdited.connect(lambda _t: edited())
+            widget.activated.connect(lambda _i: edited())
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(lambda _i: edited())

@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.model import MIB_PER_CORE_DEFAULT
-from kube9_desktop.engine.outcomes import CreatedNode
 from kube9_desktop.engine.quantity import QuantityError, parse_cpu
 from kube9_desktop.engine.specs import NodeCreate
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.dialogs._fields import (
-    EngineForm,
+    FORM,
+    FieldRows,
     body_errors,
-    error_label,
     error_map,
-    mark_bad,
-    named,
+    keyed_error,
+    parse_pairs,
     quantity_value,
-    show_error,
 )
+from kube9_desktop.ui.dialogs.engine_form import EngineForm, Operation
 
 # Request field -> the form field that edits it.
 FIELD_OF = {
@@ -40,75 +28,45 @@ FIELD_OF = {
     "node_type": "node_type",
     "cpu_cores_avail": "cpu",
     "memory_mb": "memory",
+    "labels": "labels",
 }
-FIELDS = ("name", "node_type", "cpu", "memory")
+
+
+def form_errors(raw: dict[str, str]) -> dict[str, str]:
+    """Request paths ("cpu_cores_avail", "labels['x']") as the form's fields."""
+    out: dict[str, str] = {}
+    for path, message in raw.items():
+        path, message = keyed_error(path, message)
+        out.setdefault(FIELD_OF.get(path.split(".")[0].split("[")[0], FORM), message)
+    return out
 
 
 class NodeForm(EngineForm):
     """Dialog that adds one node; errors appear under the field they concern."""
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("NodeForm")
-        self.setWindowTitle("Add node")
-        self.bridge = bridge
-        self.created: CreatedNode | None = None
-        self._touched: set[str] = set()
-        self._busy = False
-
-        self.name = named(QLineEdit(placeholderText="e.g. worker-4"), "name")
-        self.node_type = named(QComboBox(), "node_type")
-        self.node_type.addItem("worker — runs pods", "worker")
-        self.node_type.addItem("master — control plane only", "master")
-        self.cpu = named(QLineEdit(placeholderText="cores: 4, 0.5 or 500m"), "cpu")
-        self.memory = named(QLineEdit(), "memory")
-        self.errors = {f: error_label(f, self) for f in FIELDS}
-        self.form_error = error_label("form", self)
-        self.status = named(QLabel(), "status")
-
-        form = QFormLayout()
-        for label, widget, key in (
-            ("&Name", self.name, "name"),
-            ("&Type", self.node_type, "node_type"),
-            ("&CPU cores", self.cpu, "cpu"),
-            ("&Memory", self.memory, "memory"),
-        ):
-            box = QVBoxLayout()
-            box.setSpacing(2)
-            box.addWidget(widget)
-            box.addWidget(self.errors[key])
-            form.addRow(label, box)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        super().__init__(bridge, parent, name="NodeForm", title="Add node", submit_text="Add node")
+        self.rows = FieldRows(parent=self)
+        self.name = self.rows.add("name", "&Name", QLineEdit(placeholderText="e.g. worker-4"))
+        node_type = QComboBox()
+        node_type.addItem("worker — runs pods", "worker")
+        node_type.addItem("master — control plane only", "master")
+        self.node_type = self.rows.add("node_type", "&Type", node_type)
+        self.cpu = self.rows.add(
+            "cpu", "&CPU cores", QLineEdit(placeholderText="cores: 4, 0.5 or 500m")
         )
-        self.submit = self._ok_button()
-        self.submit.setText("Add node")
-        self.buttons.accepted.connect(self._on_submit_clicked)
-        self.buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.status)
-        layout.addWidget(self.buttons)
-
-        self.name.textEdited.connect(lambda _t: self._on_field_edited("name"))
-        self.cpu.textEdited.connect(lambda _t: self._on_field_edited("cpu"))
-        self.memory.textEdited.connect(lambda _t: self._on_field_edited("memory"))
-        self.node_type.currentIndexChanged.connect(lambda _i: self._on_field_edited("node_type"))
-        self._refresh()
-
-    def _ok_button(self) -> QPushButton:
-        button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        assert button is not None
-        button.setObjectName("submit")
-        return button
-
-    # ---- state ------------------------------------------------------------------------
+        self.memory = self.rows.add("memory", "&Memory", QLineEdit())
+        self.labels = self.rows.add(
+            "labels", "&Labels", QLineEdit(placeholderText="optional: zone=a, disk=ssd")
+        )
+        self.content.addWidget(self.rows)
+        self.content.addStretch(1)
+        self.rows.edited.connect(lambda _key: self.on_edited())
+        self.cpu.textChanged.connect(lambda _t: self._update_memory_hint())
+        self._update_memory_hint()
+        self.refresh()
 
     def body(self) -> dict[str, Any]:
-        """The request body the form describes (API field names and units)."""
         body: dict[str, Any] = {
             "name": self.name.text().strip(),
             "node_type": self.node_type.currentData(),
@@ -117,44 +75,43 @@ class NodeForm(EngineForm):
         memory = quantity_value(self.memory.text())
         if memory is not None:
             body["memory_mb"] = memory
+        labels, _problem = parse_pairs(self.labels.text())
+        if labels:
+            body["labels"] = labels
         return body
 
     def validation_errors(self) -> dict[str, str]:
-        """{form field: message} for everything wrong with the form right now."""
         body = self.body()
         out: dict[str, str] = {}
-        for path, message in body_errors(NodeCreate, body).items():
-            out.setdefault(FIELD_OF.get(path.split(".")[0].split("[")[0], "form"), message)
+        _labels, problem = parse_pairs(self.labels.text())
+        if problem:
+            out["labels"] = problem
+        for field, message in form_errors(body_errors(NodeCreate, body)).items():
+            out.setdefault(field, message)
         if body["cpu_cores_avail"] is None:
             out["cpu"] = "is required (cores: 4, 0.5 or 500m)"
         name = body["name"]
-        if "name" not in out and any(n.name == name for n in self.bridge.nodes()):
+        if "name" not in out and self.bridge.node_name_taken(name):
             out["name"] = f"a node named '{name}' already exists; choose another name"
         return out
 
-    def _on_field_edited(self, field: str) -> None:
-        self._touched.add(field)
-        show_error(self.form_error, "")
-        self._refresh()
+    def display(self, errors: dict[str, str], *, everything: bool) -> dict[str, str]:
+        if everything:
+            self.rows.touch_all()
+        return self.rows.show_errors(errors, everything=everything)
 
-    def _refresh(self) -> None:
-        errors = self.validation_errors()
-        self._show(errors, only_touched=True)
-        self.submit.setEnabled(not errors and not self._busy)
-        self.submit.setToolTip(next(iter(errors.values()), "") if errors else "")
-        self._update_memory_hint()
+    def operation(self, body: dict[str, Any]) -> Operation:
+        return Operation(
+            "Add node",
+            f"Adding node {body['name']}",
+            lambda engine: engine.create_node_from_json(body),
+        )
 
-    def _show(self, errors: dict[str, str], *, only_touched: bool) -> None:
-        for field, label in self.errors.items():
-            message = errors.get(field, "")
-            if only_touched and field not in self._touched:
-                message = ""
-            show_error(label, message)
-            widget = getattr(self, field)
-            if isinstance(widget, QWidget):
-                mark_bad(widget, bool(message), message)
-        if "form" in errors:
-            show_error(self.form_error, errors["form"])
+    def refusal_errors(self, exc: Kube9Error) -> dict[str, str]:
+        return form_errors(error_map(exc))
+
+    def focus_field(self, path: str) -> None:
+        self.rows.focus(path)
 
     def _update_memory_hint(self) -> None:
         try:
@@ -168,51 +125,3 @@ class NodeForm(EngineForm):
         else:
             hint = f"default {per_core}; or 8192 (MB), 2Gi"
         self.memory.setPlaceholderText(hint)
-
-    # ---- submit -----------------------------------------------------------------------
-
-    def _on_submit_clicked(self) -> None:
-        if self._busy:
-            return
-        self._touched.update(FIELDS)
-        errors = self.validation_errors()
-        if errors:
-            self._show(errors, only_touched=False)
-            self.submit.setEnabled(False)
-            return
-        body = self.body()
-        self._send(
-            "Add node",
-            f"Adding node {body['name']}",
-            lambda engine: engine.create_node_from_json(body),
-            self._on_node_created,
-            self._on_node_refused,
-        )
-
-    def _set_busy(self, busy: bool, message: str = "") -> None:
-        self._busy = busy
-        self.status.setText(message)
-        for field in FIELDS:
-            getattr(self, field).setEnabled(not busy)
-        self.submit.setEnabled(not busy and not self.validation_errors())
-
-    def _on_node_created(self, created: CreatedNode) -> None:
-        if not shiboken6.isValid(self):
-            return
-        self.created = created
-        self._set_busy(False)
-        self.accept()
-
-    def _on_node_refused(self, exc: Kube9Error) -> None:
-        if not shiboken6.isValid(self):
-            return
-        errors: dict[str, str] = {}
-        for path, message in error_map(exc).items():
-            errors.setdefault(FIELD_OF.get(path.split("[")[0], "form"), message)
-        self._set_busy(False)
-        self._touched.update(FIELDS)
-        self._show(errors, only_touched=False)
-        self.submit.setEnabled(False)
-        focus = next((f for f in FIELDS if f in errors), None)
-        if focus is not None:
-            getattr(self, focus).setFocus(Qt.FocusReason.OtherFocusReason)

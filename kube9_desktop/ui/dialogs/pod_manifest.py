@@ -1,9 +1,9 @@
 """Kubernetes Pod manifests (YAML) read into the pod form's rows; no Qt here.
 
-Only what the cluster models is read: metadata.name, each container's name, image,
-command, args, resources.requests (or limits) cpu/memory, env name/value and volumeMounts,
-and spec.volumes of type emptyDir, configMap, hostPath or secret. Every problem names the
-manifest key it is about (``spec.containers[0].resources.requests.cpu``).
+Only what the cluster models is read: metadata.name, namespace, labels and annotations, each
+container's name, image, command, args, resources.requests (or limits) cpu/memory, env
+name/value and volumeMounts, and spec.volumes of type emptyDir, configMap, hostPath or secret.
+Every problem names the manifest key it is about (``spec.containers[0].resources.requests.cpu``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ class PodDraft:
     """The form's contents as text, row by row, plus where each row came from."""
 
     name: str = ""
+    namespace: str = ""  # "" when the manifest names none: the form keeps its choice
     cpu: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
     containers: list[Row] = field(default_factory=list)
     volumes: list[Row] = field(default_factory=list)
     config: list[Row] = field(default_factory=list)
@@ -86,6 +89,16 @@ class _Reader:
             return ""
         return str(value)
 
+    def strings(self, value: Any, key: str) -> dict[str, str]:
+        """A map of strings (labels, annotations); the engine judges the keys and values."""
+        out: dict[str, str] = {}
+        for k, v in self.mapping(value, key, required=False).items():
+            if not isinstance(k, str):
+                self.bad(f"{key}.{k}", "key must be a string")
+                continue
+            out[k] = self.text(v, f"{key}.{k}")
+        return out
+
     def argv(self, value: Any, key: str) -> str:
         if value is None:
             return ""
@@ -110,8 +123,12 @@ class _Reader:
         self.ignore(doc, {"apiVersion", "kind", "metadata", "spec", "status"}, "")
         meta = self.mapping(doc.get("metadata"), "metadata")
         self.draft.name = self.text(meta.get("name"), "metadata.name", required=bool(meta))
-        self.draft.origins["name"] = "metadata.name"
-        self.ignore(meta, {"name"}, "metadata")
+        self.draft.namespace = self.text(meta.get("namespace"), "metadata.namespace")
+        self.draft.labels = self.strings(meta.get("labels"), "metadata.labels")
+        self.draft.annotations = self.strings(meta.get("annotations"), "metadata.annotations")
+        for part in ("name", "namespace", "labels", "annotations"):
+            self.draft.origins[part] = f"metadata.{part}"
+        self.ignore(meta, {"name", "namespace", "labels", "annotations"}, "metadata")
         spec = self.mapping(doc.get("spec"), "spec")
         mounts: dict[str, str] = {}
         containers = self.sequence(spec.get("containers"), "spec.containers")

@@ -2,7 +2,8 @@
 
 Request paths name body indexes ("containers[1].cpu_req"); the form skips blank rows, so
 body index 1 may be table row 3, and the table calls the field "cpu". Form paths use table
-rows and column keys ("containers[3].cpu").
+rows and column keys ("containers[3].cpu"). Metadata keeps its field names ("namespace",
+"labels"); a problem with one label is moved onto the labels field by ``keyed_error``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ TABLES = ("containers", "volumes", "config")
 COLUMN_OF = {"cpu_req": "cpu", "memory_req": "memory"}
 FIELD_OF = {"cpu": "cpu_req", "memory": "memory_req"}
 PATH = re.compile(r"^(containers|volumes|config)(?:\[(\d+)\])?(?:\.(\w+))?")
+METADATA = ("name", "namespace", "labels", "annotations")
 TITLES = {"containers": "Containers", "volumes": "Volumes", "config": "Config"}
 
 
@@ -29,8 +31,9 @@ def to_form_path(path: str, rows: dict[str, list[int]]) -> str:
     """
     if path == "cpu_cores_req":
         return "cpu"
-    if path.startswith("name"):
-        return "name"
+    head = path.split(".")[0].split("[")[0]
+    if head in METADATA:
+        return head
     m = PATH.match(path)
     if m is None:
         return "(form)"

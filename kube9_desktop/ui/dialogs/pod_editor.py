@@ -1,0 +1,431 @@
+"""PodEditor: a pod's fields, tables and YAML tab as one widget any dialog can embed.
+
+It validates itself with the engine's request model as the user types, marks the exact field
+or cell that is wrong, and tells its host through signals: ``edited`` after a user edit and
+``validated(Checked)`` after every check, so the host only decides what OK does. ``PodForm``
+is the dialog skeleton (``EngineForm``) around one editor.
+
+A Deployment form embeds it as its pod template with ``PodEditor(bridge, template=True)``:
+the name and namespace rows are hidden (a Deployment names its pods and they live in its
+namespace), ``body()`` then carries no "name" or "namespace" and is exactly the template's
+spec plus labels, which the Deployment form puts under ``spec.template`` and matches against
+its selector; ``validation_errors()`` checks the rest by the same pod rules (with a stand-in
+name), and a manifest's metadata.name/namespace are listed as not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
+from kube9_desktop.engine.model import format_cpu
+from kube9_desktop.engine.quantity import QuantityError, parse_cpu
+from kube9_desktop.engine.specs import PodCreate
+from kube9_desktop.ui.bridge import EngineBridge
+from kube9_desktop.ui.dialogs._fields import (
+    FORM,
+    Checked,
+    FieldRows,
+    body_errors,
+    error_label,
+    error_map,
+    format_pairs,
+    keyed_error,
+    named,
+    parse_pairs,
+    quantity_value,
+    show_error,
+)
+from kube9_desktop.ui.dialogs.pod_manifest import ManifestError, PodDraft, read_manifest
+from kube9_desktop.ui.dialogs.pod_paths import (
+    FIELD_OF,
+    PATH,
+    TABLES,
+    duplicate_errors,
+    table_title,
+    to_form_path,
+)
+from kube9_desktop.ui.dialogs.pod_tables import (
+    CONFIG_COLUMNS,
+    CONTAINER_COLUMNS,
+    VOLUME_COLUMNS,
+    RowTable,
+)
+
+EXAMPLE = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:latest
+    resources:
+      requests: {cpu: 500m, memory: 256Mi}
+    env:
+    - {name: MODE, value: production}
+"""
+STAND_IN_NAME = "template"  # validates a template, which has no name of its own
+
+
+class PodEditor(QWidget):
+    """A pod's name, namespace, labels, CPU, containers, volumes and config, and a YAML tab."""
+
+    edited = Signal()  # a user edit (or a manifest applied)
+    validated = Signal(object)  # Checked, after every check
+
+    def __init__(
+        self, bridge: EngineBridge, parent: QWidget | None = None, *, template: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("PodEditor")
+        self.bridge = bridge
+        self.template = template
+        self.annotations: dict[str, str] = {}  # from a manifest; no field edits them
+        self._touched_tables: set[str] = set()
+        self.tabs = named(QTabWidget(), "tabs")
+        self.tabs.addTab(self._build_form_tab(), "Form")
+        self.tabs.addTab(self._build_yaml_tab(), "YAML")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self.containers.add_row()
+        self._recheck()
+
+    # ---- building ---------------------------------------------------------------------
+
+    def _build_form_tab(self) -> QWidget:
+        page = QWidget()
+        self.rows = FieldRows(columns=2, parent=page)
+        self.name = self.rows.add("name", "&Name", QLineEdit(placeholderText="e.g. web-app"))
+        self.namespace = self.rows.add("namespace", "Names&pace", self._namespace_combo())
+        self.cpu = self.rows.add("cpu", "Pod &CPU", QLineEdit())
+        self.labels = self.rows.add(
+            "labels", "&Labels", QLineEdit(placeholderText="optional: app=web, tier=front")
+        )
+        self.annotations_field = self.rows.add("annotations", "Annotations", QLabel())
+        self.annotations_field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.annotations_field.setTextFormat(Qt.TextFormat.PlainText)
+        self.annotations_field.setContentsMargins(2, 4, 0, 0)  # level with its caption
+        self.rows.set_field_visible("annotations", False)
+        if self.template:
+            self.rows.set_field_visible("name", False)
+            self.rows.set_field_visible("namespace", False)
+        self.rows.edited.connect(lambda _key: self._on_user_edited())
+
+        self.containers = RowTable("containers", CONTAINER_COLUMNS)
+        self.volumes = RowTable("volumes", VOLUME_COLUMNS)
+        self.config = RowTable("config", CONFIG_COLUMNS)
+        self.table_errors = {t: error_label(t, page) for t in TABLES}
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.rows)
+        side_by_side = QHBoxLayout()  # volumes | config: the containers get the height
+        for name, title, noun, key in (
+            ("containers", "Containers", "container", "container"),
+            ("volumes", "Volumes", "volume", "volume"),
+            ("config", "Config (env and secrets)", "config item", "config"),
+        ):
+            table = self.table(name)
+            table.row_edited.connect(lambda _row, n=name: self._on_table_edited(n))
+            add = named(QPushButton(f"Add {noun}"), f"add_{key}")
+            remove = named(QPushButton(f"Remove {noun}"), f"remove_{key}")
+            add.clicked.connect(lambda _c=False, t=table: self._on_add_row_clicked(t))
+            remove.clicked.connect(lambda _c=False, t=table: t.remove_current_row())
+            buttons = QHBoxLayout()
+            buttons.addWidget(add)
+            buttons.addWidget(remove)
+            buttons.addStretch(1)
+            box = QVBoxLayout()
+            box.addWidget(table)
+            box.addLayout(buttons)
+            box.addWidget(self.table_errors[name])
+            group = QGroupBox(title)
+            group.setLayout(box)
+            if name == "containers":
+                layout.addWidget(group, 3)
+            else:
+                side_by_side.addWidget(group, 1)
+        layout.addLayout(side_by_side, 2)
+        return page
+
+    def _namespace_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        names = [ns.name for ns in self.bridge.namespaces()] or [DEFAULT_NAMESPACE]
+        combo.addItems(names)
+        combo.setCurrentText(DEFAULT_NAMESPACE)
+        combo.setToolTip("An existing namespace; the list shows the cluster's")
+        return combo
+
+    def _build_yaml_tab(self) -> QWidget:
+        page = QWidget()
+        self.yaml = named(QPlainTextEdit(), "yaml")
+        self.yaml.setPlaceholderText(EXAMPLE)
+        self.apply_yaml = named(QPushButton("Fill the form from this manifest"), "apply_yaml")
+        self.apply_yaml.clicked.connect(self._on_apply_yaml_clicked)
+        self.yaml_error = error_label("yaml", page)
+        self.yaml_note = named(QLabel(), "yaml_note")
+        self.yaml_note.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.addWidget(QLabel("Paste a Kubernetes Pod manifest (the first Pod is used):"))
+        layout.addWidget(self.yaml, 1)
+        layout.addWidget(self.yaml_error)
+        layout.addWidget(self.yaml_note)
+        layout.addWidget(self.apply_yaml)
+        return page
+
+    def table(self, name: str) -> RowTable:
+        """The containers, volumes or config table."""
+        table = getattr(self, name)
+        assert isinstance(table, RowTable)
+        return table
+
+    # ---- the body and its errors -------------------------------------------------------
+
+    def _rows(self) -> dict[str, list[int]]:
+        return {name: self.table(name).filled_rows() for name in TABLES}
+
+    def namespace_name(self) -> str:
+        return self.namespace.currentText().strip()
+
+    def body(self) -> dict[str, Any]:
+        """The request body the editor describes (API field names; blank rows left out)."""
+        body: dict[str, Any] = {}
+        if not self.template:
+            body["name"] = self.name.text().strip()
+            body["namespace"] = self.namespace_name()
+        cpu = quantity_value(self.cpu.text())
+        if cpu is not None:
+            body["cpu_cores_req"] = cpu
+        labels, _problem = parse_pairs(self.labels.text())
+        if labels:
+            body["labels"] = labels
+        if self.annotations:
+            body["annotations"] = dict(self.annotations)
+        rows = self._rows()
+        body["containers"] = [self._container(r) for r in rows["containers"]]
+        if rows["volumes"]:
+            body["volumes"] = [self._volume(r) for r in rows["volumes"]]
+        if rows["config"]:
+            body["config"] = [self.config.values(r) for r in rows["config"]]
+        return body
+
+    def _container(self, row: int) -> dict[str, Any]:
+        values = self.containers.values(row)
+        out: dict[str, Any] = {}
+        for key in ("name", "image", "command", "args"):
+            if values[key].strip():
+                out[key] = values[key].strip()
+        for key in ("cpu", "memory"):
+            amount = quantity_value(values[key])
+            if amount is not None:
+                out[FIELD_OF[key]] = amount
+        return out
+
+    def _volume(self, row: int) -> dict[str, Any]:
+        values = self.volumes.values(row)
+        out: dict[str, Any] = {"type": values["type"]}
+        for key in ("name", "size", "path"):
+            if values[key].strip():
+                out[key] = values[key].strip()
+        return out
+
+    def form_errors(self, raw: dict[str, str]) -> dict[str, str]:
+        """Request paths as form paths: table rows, column keys, a label's problem at labels."""
+        rows = self._rows()
+        out: dict[str, str] = {}
+        for path, message in raw.items():
+            path, message = keyed_error(path, message)
+            out.setdefault(to_form_path(path, rows), message)
+        return out
+
+    def validation_errors(self) -> dict[str, str]:
+        """{form path: message}; form paths use table rows ("containers[2].cpu")."""
+        body = self.body()
+        probe = {**body, "name": STAND_IN_NAME} if self.template else body
+        raw = body_errors(PodCreate, probe)
+        raw.update({k: v for k, v in duplicate_errors(body).items() if k not in raw})
+        out: dict[str, str] = {}
+        _labels, problem = parse_pairs(self.labels.text())
+        if problem:
+            out["labels"] = problem
+        for path, message in self.form_errors(raw).items():
+            out.setdefault(path, message)
+        if self.template:
+            return out
+        name, namespace = body["name"], body["namespace"]
+        if "namespace" not in out and self.bridge.attached and not self.bridge.namespace(namespace):
+            out["namespace"] = f"there is no namespace '{namespace}'; pick one from the list"
+        taken = "name" not in out and "namespace" not in out
+        if taken and self.bridge.pod_name_taken(name, namespace):
+            where = f" in namespace '{namespace}'" if namespace != DEFAULT_NAMESPACE else ""
+            out["name"] = f"a pod named '{name}' already exists{where}; choose another name"
+        return out
+
+    def refusal_errors(self, exc: Kube9Error) -> dict[str, str]:
+        """The engine's refusal of this editor's body, at the editor's fields."""
+        return self.form_errors(error_map(exc))
+
+    # ---- showing errors ---------------------------------------------------------------
+
+    def touch_all(self) -> None:
+        self.rows.touch_all()
+        self._touched_tables.update(TABLES)
+        for name in TABLES:
+            self.table(name).touch_all()
+
+    def _table_shown(self, path: str) -> bool:
+        m = PATH.match(path)
+        assert m is not None
+        table = self.table(m.group(1))
+        if m.group(2) is None:
+            return m.group(1) in self._touched_tables and table.any_touched()
+        row = int(m.group(2))
+        return row < table.rowCount() and table.is_touched(row)
+
+    def display(self, errors: dict[str, str], *, everything: bool = False) -> dict[str, str]:
+        """Show ``errors`` at their fields and cells (the touched ones only, unless
+        ``everything``: then every field counts as touched); returns what is on screen.
+        Problems that name no field ("(form)") are the host's to show."""
+        if everything:
+            self.touch_all()
+        shown = self.rows.show_errors(errors, everything=everything)
+        for name in TABLES:
+            cells: dict[tuple[int, str], str] = {}
+            lines: list[str] = []
+            table = self.table(name)
+            for path, message in errors.items():
+                m = PATH.match(path)
+                if m is None or m.group(1) != name or not (everything or self._table_shown(path)):
+                    continue
+                shown[path] = message
+                if m.group(2) is None:
+                    lines.append(f"{table_title(name)}: {message}")
+                    continue
+                row, key = int(m.group(2)), m.group(3) or "name"
+                cells[(row, key if key in table.keys else "name")] = message
+                lines.append(f"Row {row + 1}, {table.title_of(key)}: {message}")
+            table.show_errors(cells)
+            show_error(self.table_errors[name], "\n".join(lines))
+        return shown
+
+    def check(self, *, everything: bool = False) -> Checked:
+        """Validate and show the result."""
+        errors = self.validation_errors()
+        shown = self.display(errors, everything=everything)
+        if FORM in errors:
+            shown[FORM] = errors[FORM]
+        self._update_cpu_hint()
+        return Checked(errors, shown)
+
+    def focus(self, path: str) -> None:
+        """Put the cursor on the field or cell ``path`` names."""
+        m = PATH.match(path)
+        self.tabs.setCurrentIndex(0)
+        if m is None:
+            self.rows.focus(path)
+            return
+        table = self.table(m.group(1))
+        row = int(m.group(2) or 0)
+        key = m.group(3) or "name"
+        if row < table.rowCount():
+            table.setCurrentCell(row, table.keys.index(key) if key in table.keys else 0)
+        table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _update_cpu_hint(self) -> None:
+        total = 0
+        for row in self.containers.filled_rows():
+            try:
+                total += parse_cpu(quantity_value(self.containers.values(row)["cpu"]))
+            except (QuantityError, ValueError):
+                continue
+        hint = f"default: the containers' sum ({format_cpu(total)})" if total else "e.g. 1 or 500m"
+        self.cpu.setPlaceholderText(hint)
+
+    # ---- filling ----------------------------------------------------------------------
+
+    def fill(self, draft: PodDraft) -> None:
+        """Replace the editor's contents with ``draft`` (every field counts as touched).
+
+        A draft without a namespace keeps the one chosen, as kubectl keeps its context's.
+        """
+        if not self.template:
+            self.name.setText(draft.name)
+            if draft.namespace:
+                self.namespace.setCurrentText(draft.namespace)
+        self.cpu.setText(draft.cpu)
+        self.labels.setText(format_pairs(draft.labels))
+        self.annotations = dict(draft.annotations)
+        shown = format_pairs(self.annotations)
+        self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
+        self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")
+        self.rows.set_field_visible("annotations", bool(self.annotations))
+        for name in TABLES:
+            table = self.table(name)
+            table.clear_rows()
+            for values in getattr(draft, name):
+                table.add_row(values, touched=True)
+        self.rows.touch_all()
+        self._touched_tables.update(TABLES)
+        self.edited.emit()
+        self._recheck()
+
+    def wipe_secrets(self) -> None:
+        """Forget every secret value typed in (once the pod is created)."""
+        self.config.wipe_secrets()
+
+    # ---- slots ------------------------------------------------------------------------
+
+    def _recheck(self) -> None:
+        self.validated.emit(self.check())
+
+    def _on_user_edited(self) -> None:
+        self.edited.emit()
+        self._recheck()
+
+    def _on_table_edited(self, name: str) -> None:
+        self._touched_tables.add(name)
+        self._on_user_edited()
+
+    def _on_add_row_clicked(self, table: RowTable) -> None:
+        row = table.add_row()
+        table.setCurrentCell(row, 0)
+        table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._recheck()
+
+    def _on_apply_yaml_clicked(self) -> None:
+        try:
+            draft = read_manifest(self.yaml.toPlainText())
+        except ManifestError as exc:
+            show_error(self.yaml_error, "\n".join(f"{k}: {m}" for k, m in exc.problems))
+            self.yaml_note.setText("")
+            return
+        self.fill(draft)
+        errors = self.validation_errors()
+        problems = [(draft.manifest_key(p), m) for p, m in errors.items() if not p.startswith("(")]
+        show_error(self.yaml_error, "\n".join(f"{k}: {m}" for k, m in problems))
+        ignored = list(draft.ignored)
+        if self.template:
+            ignored += [f"metadata.{k}" for k in ("name", "namespace") if getattr(draft, k)]
+        note = f"Not modelled, ignored: {', '.join(ignored)}" if ignored else ""
+        self.yaml_note.setText(note)
+        if not problems:
+            self.tabs.setCurrentIndex(0)
