@@ -26,9 +26,10 @@ from kube9_desktop.engine.model import (
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
 from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
-# 10.244.0.0/14: 262,142 pod IPs. A /16 (65,534) is short of the 100,000 pods a KWOK-sized
-# cluster holds.
-POD_NETWORK = (10 << 24) | (244 << 16)
+# 127.244.0.0/14: 262,142 pod addresses. Loopback, so a pod's processes can bind their own
+# address without root and everything on this machine reaches it (the node agent gives it to
+# them as POD_IP); a /16 (65,534) is short of the 100,000 pods a KWOK-sized cluster holds.
+POD_NETWORK = (127 << 24) | (244 << 16)
 POD_NETWORK_SIZE = 1 << 18
 
 
@@ -52,6 +53,8 @@ class IpPool:
 
     def reserve(self, ip: str) -> None:
         off = _offset(ip)
+        if not 0 < off < POD_NETWORK_SIZE:
+            return  # an address from before the network moved (10.244/14): it stays unique
         self._used.add(off)
         self._next = max(self._next, off + 1)
 

@@ -83,7 +83,7 @@ def container_summary(status: ContainerStatus) -> str:
 
 
 def pod_summary(view: PodView) -> str:
-    """IP, readiness of its containers and restarts: "10.244.0.3 · 1/2 running · restarts 3"."""
+    """IP, readiness of its containers and restarts: "127.244.0.3 · 1/2 running · restarts 3"."""
     running = sum(1 for c in view.containers if c.state == "running")
     restarts = sum(c.restarts for c in view.containers)
     parts = [view.ip] if view.node_id is not None else [view.reason or "waiting for capacity"]

@@ -62,7 +62,7 @@ async def test_original_postman_flow(engine: Engine, api: Api) -> None:
         )
         assert details["node"] in ("worker-1", "worker-2")
         assert details["containers_count"] == len(body["containers"])
-        assert details["ip_address"].startswith("10.244.")
+        assert details["ip_address"].startswith("127.244.")
         assert created["scheduling"]["strategy"] == "best-fit"
         assert created["scheduling"]["node"] == details["node"]
         # The reply carries the very decision that was stored with the pod.

@@ -158,22 +158,22 @@ def test_state_survives_reload(cluster: Cluster, tmp_path: Path) -> None:
 def test_ip_pool_is_unique_and_reuses_released_addresses() -> None:
     pool = IpPool()
     ips = [pool.allocate() for _ in range(300)]
-    assert len(set(ips)) == 300 and ips[0] == "10.244.0.1" and ips[255] == "10.244.1.0"
+    assert len(set(ips)) == 300 and ips[0] == "127.244.0.1" and ips[255] == "127.244.1.0"
     pool.release(ips[10])
     assert pool.allocate() == ips[10]
     reloaded = IpPool()
-    reloaded.reserve("10.244.3.7")
-    assert reloaded.allocate() == "10.244.3.8"
+    reloaded.reserve("127.244.3.7")
+    assert reloaded.allocate() == "127.244.3.8"
 
 
 def test_ip_pool_holds_more_than_a_slash_16() -> None:
     """100,000 pods (a KWOK-sized cluster) need more than the 65,534 addresses of a /16."""
     pool = IpPool()
-    pool.reserve("10.244.255.254")
-    assert [pool.allocate() for _ in range(3)] == ["10.244.255.255", "10.245.0.0", "10.245.0.1"]
-    pool.reserve("10.247.255.253")
-    assert pool.allocate() == "10.247.255.254"
-    assert pool.allocate() not in ("10.247.255.255", "10.248.0.0")  # recycles the gaps instead
+    pool.reserve("127.244.255.254")
+    assert [pool.allocate() for _ in range(3)] == ["127.244.255.255", "127.245.0.0", "127.245.0.1"]
+    pool.reserve("127.247.255.253")
+    assert pool.allocate() == "127.247.255.254"
+    assert pool.allocate() not in ("127.247.255.255", "127.248.0.0")  # recycles the gaps instead
 
 
 def test_flush_in_chunks_writes_everything_and_keeps_newer_beats(cluster: Cluster) -> None:

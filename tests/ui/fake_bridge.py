@@ -135,7 +135,7 @@ class FakeBridge(EngineBridge):
             node_id=p["node"],
             node_name=node["name"] if node else None,
             phase=p["phase"],
-            ip=f"10.244.{p['id'] // 250}.{p['id'] % 250 + 1}",
+            ip=f"127.244.{p['id'] // 250}.{p['id'] % 250 + 1}",
             containers=tuple(ContainerStatus(c.name, p["state"]) for c in spec.containers),
             decision=None,
             created_at=EPOCH,
