@@ -371,8 +371,9 @@ def plan(d: DeploymentFacts, rss: Sequence[RSFacts], now: datetime) -> Plan:
     if revisions and new is not None:
         again = f"ReplicaSet {new.name} is the new one again: revision {revision}"
         events.append((EventKind.DEPLOYMENT_SCALED, again))
-        conditions = set_condition(conditions, PROGRESSING, "True", FOUND_NEW_RS,
-                                   f"Found new replica set \"{new.name}\"", now)  # fmt: skip
+        if DeploymentStatus(conditions=conditions).condition(PROGRESSING) is None:
+            conditions = set_condition(conditions, PROGRESSING, "True", FOUND_NEW_RS,
+                                       f'Found new replica set "{new.name}"', now)  # fmt: skip
 
     # The status after this step: specs as planned, pods as they are.
     after = [replace(r, replicas=scales.get(r.id, r.replicas)) for r in rss]
@@ -404,7 +405,7 @@ def plan(d: DeploymentFacts, rss: Sequence[RSFacts], now: datetime) -> Plan:
                 events.append((EventKind.DEPLOYMENT_COMPLETE,
                                f"Rollout complete: {name} has {spec.replicas} available "
                                "replica(s)"))  # fmt: skip
-            elif progressing(d.status, status) or create is not None:
+            elif progressing(d.status, status):
                 conditions = set_condition(conditions, PROGRESSING, "True", RS_UPDATED,
                                            f"{name} is progressing.", now, touch=True)  # fmt: skip
             elif timed_out(d, replace(status, conditions=conditions), now):

@@ -661,6 +661,9 @@ def _message(err: Any) -> str:
     return msg or "invalid"
 
 
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*): (.+)$", re.S)
+
+
 def parse_body(model: type[M], data: Any) -> M:
     """Validate ``data`` against ``model``; raise one UserError naming every bad field."""
     if data is None:
@@ -677,6 +680,10 @@ def parse_body(model: type[M], data: Any) -> M:
             if message.startswith("["):  # a keyed problem: labels['-bad']: key name must …
                 key, _, message = message.partition("]: ")
                 path += key + "]"
+            elif err.get("type") == "value_error" and (named := _NAMED.match(message)):
+                # A model-level check that names its field ("progress_deadline_seconds: …").
+                head, message = named.group(1), named.group(2)
+                path = head if path == "(body)" else f"{path}.{head}"
             errors.append({"field": path, "message": message})
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
