@@ -39,6 +39,12 @@ class Sizes:
     scale_hold: float
     ui_nodes: int
     ui_pods: int
+    deploy_count: int = 20  # Deployments (3 replicas each) created for the ready rate
+    deploy_nodes: int = 100
+    heal_nodes: int = 10
+    heal_deployments: int = 20
+    heal_crashes: int = 2
+    rollout_replicas: int = 20
 
 
 SIZES = {
@@ -47,21 +53,24 @@ SIZES = {
         api_repeats=1, api_pods=200, api_nodes=4, hb_nodes=20, hb_seconds=0.5,
         detect_nodes=20, detect_crashes=3, detect_interval=0.2, detect_spacing=0.3,
         virtual_nodes=200, scale_nodes=50, scale_pods=500, scale_hold=3.0,
-        ui_nodes=50, ui_pods=500,
+        ui_nodes=50, ui_pods=500, deploy_count=30, deploy_nodes=10, heal_nodes=6,
+        heal_deployments=10, heal_crashes=1, rollout_replicas=10,
     ),
     "quick": Sizes(
         repeats=3, sched_decisions_per_node=10, scan_decisions=100,
         api_repeats=5, api_pods=2000, api_nodes=10, hb_nodes=200, hb_seconds=2.0,
         detect_nodes=200, detect_crashes=20, detect_interval=1.0, detect_spacing=1.0,
         virtual_nodes=1000, scale_nodes=1000, scale_pods=20_000, scale_hold=60.0,
-        ui_nodes=1000, ui_pods=20_000,
+        ui_nodes=1000, ui_pods=20_000, deploy_count=1000, deploy_nodes=100, heal_nodes=20,
+        heal_deployments=100, heal_crashes=5, rollout_replicas=100,
     ),
     "full": Sizes(
         repeats=5, sched_decisions_per_node=20, scan_decisions=300,
         api_repeats=7, api_pods=5000, api_nodes=10, hb_nodes=1000, hb_seconds=5.0,
         detect_nodes=200, detect_crashes=20, detect_interval=1.0, detect_spacing=1.0,
         virtual_nodes=5000, scale_nodes=5000, scale_pods=100_000, scale_hold=60.0,
-        ui_nodes=1000, ui_pods=20_000,
+        ui_nodes=1000, ui_pods=20_000, deploy_count=1000, deploy_nodes=100, heal_nodes=20,
+        heal_deployments=100, heal_crashes=10, rollout_replicas=100,
     ),
 }  # fmt: skip
 

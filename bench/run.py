@@ -38,6 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "ui": ("ui_tree_build_ms_1k_20k", "ui_apply_1000_changes_ms"),
     "memory": ("virtual_node_kb", "process_node_mb", "docker_node_mb"),
     "scale": ("scale_nodes", "scale_pods", "scale_rss_mb", "scale_false_detections"),
+    "workloads": ("deploy_ready_per_s", "selfheal_p99_s", "rollout_s", "rollout_violations"),
 }
 KEYS = tuple(k for keys in SECTIONS.values() for k in keys)
 SECTION_TIMEOUT_S = {"smoke": 300.0, "quick": 600.0, "full": 1800.0}
@@ -59,6 +60,9 @@ FLOORS: dict[str, Floor] = {
     "virtual_node_kb": (lambda v, _: v <= 20, "<= 20"),
     "scale_false_detections": (lambda v, _: v == 0, "= 0"),
     "scale_rss_mb": (lambda v, _: v <= 2048, "<= 2,048 (full size)"),
+    "deploy_ready_per_s": (lambda v, _: v >= 300, ">= 300"),
+    "selfheal_p99_s": (lambda v, _: v <= 4.0, "<= grace (3 s) + 1 s"),
+    "rollout_violations": (lambda v, _: v == 0, "= 0"),
 }
 
 
@@ -89,6 +93,10 @@ def run_section(name: str, mode: str) -> Figures:
         from bench import ui
 
         return ui.run(sizes)
+    if name == "workloads":
+        from bench import workloads
+
+        return workloads.run(sizes)
     raise ValueError(f"unknown section {name}")
 
 

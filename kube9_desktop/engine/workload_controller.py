@@ -18,6 +18,7 @@ from kube9_desktop.engine import deployments, replicasets
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster import Cluster, Txn
+from kube9_desktop.engine.cluster.base import ClusterBase
 from kube9_desktop.engine.cluster import workloads as ops
 from kube9_desktop.engine.model import PodView
 from kube9_desktop.engine.state import DeploymentState, ReplicaSetState
@@ -40,7 +41,7 @@ class WorkloadConfig:
     tick: float = 0.25
 
 
-def rs_facts(rs: ReplicaSetState, cluster: Cluster, now: datetime) -> deployments.RSFacts:
+def rs_facts(rs: ReplicaSetState, cluster: ClusterBase, now: datetime) -> deployments.RSFacts:
     state = cluster.state
     pods = [replicasets.facts(state.pods[p]) for p in rs.pod_ids]
     notes = rs.spec.annotations
@@ -68,16 +69,18 @@ def deployment_facts(d: DeploymentState) -> deployments.DeploymentFacts:
     )
 
 
-def plan_for(d: DeploymentState, cluster: Cluster, now: datetime) -> deployments.Plan:
+def plan_for(d: DeploymentState, cluster: ClusterBase, now: datetime) -> deployments.Plan:
     rss = [rs_facts(cluster.state.replicasets[i], cluster, now) for i in sorted(d.replicaset_ids)]
     return deployments.plan(deployment_facts(d), rss, now)
 
 
-def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan) -> None:
-    """Apply one Deployment step in the open transaction."""
+def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime) -> None:
+    """Apply one Deployment step in the open transaction: the ReplicaSets it creates or
+    scales get their pods in the same commit, and the status is the one after them."""
     state = t.state
     spec = d.spec
     surge = max_surge(spec.strategy, spec.replicas)
+    touched: list[int] = []
     for rs_id, revision in step.revisions:
         rs = state.replicasets[rs_id]
         ops.update_replicaset(
@@ -102,7 +105,7 @@ def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan) -> None:
         }
         if "kubernetes.io/change-cause" in spec.annotations:
             notes["kubernetes.io/change-cause"] = spec.annotations["kubernetes.io/change-cause"]
-        ops.create_replicaset(
+        created = ops.create_replicaset(
             t,
             ReplicaSetSpec(
                 name=name,
@@ -118,16 +121,20 @@ def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan) -> None:
             revision=step.create.revision,
             template_hash=template_hash,
         )
+        touched.append(created.id)
     for rs_id, replicas in step.scales:
         ops.scale_replicaset(
             t, state.replicasets[rs_id], replicas, desired=spec.replicas,
             max_total=spec.replicas + surge,
         )  # fmt: skip
+        touched.append(rs_id)
     for rs_id in step.delete:
         ops.delete_replicaset(t, state.replicasets[rs_id])
+    for rs_id in touched:
+        replicasets.manage(t, state.replicasets[rs_id], now)
     for kind, message in step.events:
         t.event(kind, f"Deployment {d.name}: {message}", obj=d.ref())
-    status = step.status
+    status = plan_for(d, t.cluster, now).status if touched else step.status
     if (
         status != d.status
         or step.revision != d.revision
@@ -152,6 +159,7 @@ class WorkloadController:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._reconciling = False
+        self._stepping = False
         cluster.bus.subscribe_changes(self._on_changes)
 
     # ---- what needs a look -------------------------------------------------------------
@@ -168,7 +176,8 @@ class WorkloadController:
             if owner is not None and owner.kind == "ReplicaSet":
                 self.dirty_replicasets.add(owner.id)
         self.dirty_replicasets |= changes.ids(Kind.REPLICASET)
-        self.dirty_deployments |= changes.ids(Kind.DEPLOYMENT)
+        if not self._stepping:  # a Deployment's own step has already planned what it wrote
+            self.dirty_deployments |= changes.ids(Kind.DEPLOYMENT)
         if self.dirty_replicasets or self.dirty_deployments:
             self._wake.set()
 
@@ -225,8 +234,12 @@ class WorkloadController:
             step = plan_for(d, self.cluster, now)
             if not step.acts and step.status == d.status and step.revision == d.revision:
                 return False
-            with self.cluster.transaction() as t:
-                carry_out(t, d, step)
+            self._stepping = True
+            try:
+                with self.cluster.transaction() as t:
+                    carry_out(t, d, step, now)
+            finally:
+                self._stepping = False
             return step.acts
         except Exception:
             log.exception("deployment %s: step failed; will retry", d.name)
@@ -264,8 +277,13 @@ class WorkloadController:
 
     async def _loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.tick)
+            # asyncio.wait, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the event is set, and stop() would wait forever.
+            waiter = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self.config.tick)
+            finally:
+                waiter.cancel()
             self._wake.clear()
             try:
                 self._timed()

@@ -219,18 +219,24 @@ def update_deployment(
     status: DeploymentStatus | None = None, revision: int | None = None,
     collision_count: int | None = None,
 ) -> None:  # fmt: skip
-    """Write a Deployment's spec (a change bumps its generation), status or revision."""
+    """Write a Deployment's spec (a change bumps its generation), status or revision; only
+    the columns that changed are written (status updates come at every rollout step)."""
+    cols: dict[str, Any] = {}
     if spec is not None and spec != d.spec:
         t.set(d, "spec", spec)
         t.set(d, "generation", d.generation + 1)
-    if status is not None:
+        cols.update(_deployment_cols(d))
+    if status is not None and status != d.status:
         t.set(d, "status", status)
-    if revision is not None:
+        cols["status"] = status.to_json()
+    if revision is not None and revision != d.revision:
         t.set(d, "revision", revision)
-    if collision_count is not None:
+        cols["revision"] = revision
+    if collision_count is not None and collision_count != d.collision_count:
         t.set(d, "collision_count", collision_count)
+        cols["collision_count"] = collision_count
     t.set(d, "resource_version", t.rv)
-    t.store.update_deployment(d.id, **_deployment_cols(d), resource_version=t.rv)
+    t.store.update_deployment(d.id, **cols, resource_version=t.rv)
     t.changed(Kind.DEPLOYMENT, d.id)
 
 

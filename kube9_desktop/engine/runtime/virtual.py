@@ -24,6 +24,9 @@ HeartbeatSink = Callable[[int, str, dict[str, Any]], Awaitable[tuple[int, dict[s
 PageSource = Callable[[int, str, int, int, int], Awaitable[dict[str, Any]]]
 
 
+STATUS_SYNC_S = 0.05  # how soon a started pod's status follows the reply that started it
+
+
 class VirtualNode:
     """One simulated node agent. Reports pods only when something changed, like a lazy kubelet:
     everything after a start or a refused heartbeat (``dirty``), else only the pods that are new
@@ -160,6 +163,10 @@ class VirtualNode:
                 if "desired_pods_url" in reply:
                     reply = await self._fetch_desired(reply)
                 self.apply(reply)
+                if self.unreported:
+                    # Pods just started: say so soon, as a kubelet's status sync does, not a
+                    # whole interval later (the next beat keeps the interval from there).
+                    next_at = min(next_at, loop.time() + STATUS_SYNC_S)
             elif status == 404 and reply.get("should_stop_heartbeat"):
                 return
             else:
