@@ -18,8 +18,8 @@ from kube9_desktop.engine import deployments, replicasets
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster import Cluster, Txn
-from kube9_desktop.engine.cluster.base import ClusterBase
 from kube9_desktop.engine.cluster import workloads as ops
+from kube9_desktop.engine.cluster.base import ClusterBase
 from kube9_desktop.engine.model import PodView
 from kube9_desktop.engine.state import DeploymentState, ReplicaSetState
 from kube9_desktop.engine.workloads import (
