@@ -2,8 +2,10 @@
 
     python -m tests.soak.soak --nodes 50 --pods 3000 --duration 600 --runtime virtual
 
-Reports faults injected (and survived), pods rescheduled, false detections (a node declared
-dead without a fault: must be 0), invariant violations (must be 0) and memory at start and end.
+Deployments run through it too: rollouts, scales and rollbacks are started while nodes are
+failing. Reports faults injected (and survived), pods rescheduled, rollouts completed, false
+detections (a node declared dead without a fault: must be 0), invariant violations (cluster
+and workload invariants, checked every 50 ms: must be 0) and memory at start and end.
 Exit code 0 only when both counts are zero. ``tests/soak/test_soak.py`` runs a short version.
 """
 
@@ -22,8 +24,10 @@ from pathlib import Path
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.events import EventKind
-from kube9_desktop.engine.invariants import check_invariants
+from kube9_desktop.engine.invariants import check_invariants, check_workload_invariants
 from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
 from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
@@ -53,6 +57,12 @@ class Report:
     invariant_examples: list[str] = field(default_factory=list)
     churn_creates: int = 0
     churn_deletes: int = 0
+    deployments: int = 0
+    rollouts_started: int = 0
+    rollouts_during_faults: int = 0
+    rollouts_completed: int = 0
+    scales: int = 0
+    rollbacks: int = 0
     rss_start_mb: float = 0.0
     rss_end_mb: float = 0.0
     rss_samples_mb: list[float] = field(default_factory=list)  # every tenth of the run
@@ -67,9 +77,14 @@ class Report:
         return "\n".join(f"  {k:<22} {v}" for k, v in rows)
 
 
+def template(name: str, version: int) -> dict[str, object]:
+    return {"labels": {"app": name}, "cpu_cores_req": 0.1,
+            "containers": [{"name": "c", "image": f"nginx:{version}", "memory_req": 16}]}  # fmt: skip
+
+
 async def soak(
     *, nodes: int, pods: int, duration: float, runtime: str, seed: int, interval: float,
-    max_faulty: int, data_dir: Path, cores: int = 16,
+    max_faulty: int, data_dir: Path, cores: int = 16, deployments: int = 8,
 ) -> Report:  # fmt: skip
     rng = random.Random(seed)
     settings = Settings(data_dir=data_dir, runtime=runtime, port=0, api_token="soak",
@@ -94,6 +109,16 @@ async def soak(
                 {"name": f"p{i}", "cpu_cores_req": rng.choice([0.1, 0.2, 0.25, 0.5]),
                  "containers": [{"name": "c", "image": "busybox", "memory_req": 16}]}
             )  # fmt: skip
+        versions: dict[int, int] = {}
+        for i in range(deployments):
+            done = await engine.create_deployment(parse_body(DeploymentCreate, {
+                "name": f"d{i}", "replicas": rng.randint(2, 6), "template": template(f"d{i}", 1),
+                "strategy": rng.choice([{"max_surge": 1, "max_unavailable": 0},
+                                        {"max_surge": "25%", "max_unavailable": "25%"},
+                                        {"type": "Recreate"}]),
+            }).to_spec())  # fmt: skip
+            versions[done.view.id] = 1
+        report.deployments = deployments
         report.rss_start_mb = round(rss_mb(), 1)
         engine.health.max_lag = 0.0  # measure the loop during the faults, not the set-up
         first_event = engine.store.events(limit=1)[-1].id
@@ -101,6 +126,21 @@ async def soak(
         end = start + duration
         next_sample = 0.1
         next_pod = pods
+        stop_watch = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop_watch.is_set():
+                failing = any(n.status is not NodeStatus.HEALTHY or engine.faults.active(n.id)
+                              for n in state.nodes.values())  # fmt: skip
+                problems = check_invariants(state) + check_workload_invariants(
+                    state, engine.clock.now(), nodes_failing=failing
+                )
+                if problems:
+                    report.invariant_violations += len(problems)
+                    report.invariant_examples.extend(problems[:3])
+                await asyncio.sleep(0.05)
+
+        watcher = asyncio.create_task(watch())
         while time.monotonic() < end:
             await asyncio.sleep(rng.uniform(0.3, 1.0) * interval * 4)
             faulty = [n for n in state.nodes.values() if n.status is not NodeStatus.HEALTHY
@@ -137,17 +177,38 @@ async def soak(
                     except Kube9Error:
                         pass
                     next_pod += 1
+            if versions and rng.random() < 0.35:  # workloads change while nodes break
+                d_id = rng.choice(sorted(versions))
+                failing = any(n.status is not NodeStatus.HEALTHY for n in state.nodes.values())
+                choice = rng.random()
+                try:
+                    if choice < 0.5:
+                        versions[d_id] += 1
+                        patch = {"template": template(engine.deployment(d_id).name,
+                                                      versions[d_id])}  # fmt: skip
+                        await engine.update_deployment(d_id, parse_body(DeploymentPatch, patch))
+                        report.rollouts_started += 1
+                        report.rollouts_during_faults += failing
+                    elif choice < 0.85:
+                        await engine.scale_deployment(d_id, rng.randint(1, 8))
+                        report.scales += 1
+                    else:
+                        await engine.rollback_deployment(d_id)
+                        report.rollbacks += 1
+                except Kube9Error:
+                    pass
             if time.monotonic() - start >= next_sample * duration:
                 report.rss_samples_mb.append(round(rss_mb(), 1))
                 next_sample += 0.1
-            problems = check_invariants(state)
-            if problems:
-                report.invariant_violations += len(problems)
-                report.invariant_examples.extend(problems[:3])
+        stop_watch.set()
+        await watcher
         report.rss_end_mb = round(rss_mb(), 1)  # before reading the whole event log back
         events = engine.store.events(since=first_event, limit=1_000_000)
         report.pods_rescheduled = sum(1 for e in events if e.kind is EventKind.POD_REBOUND)
         report.nodes_recovered = sum(1 for e in events if e.kind is EventKind.NODE_RECOVERED)
+        report.rollouts_completed = sum(
+            1 for e in events if e.kind is EventKind.DEPLOYMENT_COMPLETE
+        )
         detected_incidents = {
             i.id for i in engine.store.incidents(limit=100_000) if i.mode == "detected"
         }
@@ -171,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runtime", choices=("virtual", "process"), default="virtual")
     p.add_argument("--interval", type=float, default=1.0, help="heartbeat interval")
     p.add_argument("--max-faulty", type=int, default=3, help="nodes broken at once, at most")
+    p.add_argument("--deployments", type=int, default=8, help="Deployments rolled out under faults")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
@@ -178,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(soak(
             nodes=args.nodes, pods=args.pods, duration=args.duration, runtime=args.runtime,
             seed=args.seed, interval=args.interval, max_faulty=args.max_faulty,
-            data_dir=Path(tmp) / "data",
+            data_dir=Path(tmp) / "data", deployments=args.deployments,
         ))  # fmt: skip
     print("soak report:\n" + report.table())
     if report.invariant_examples:

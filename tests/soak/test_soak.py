@@ -1,4 +1,4 @@
-"""The soak in its short mode: 50 virtual nodes, 2,000 pods, random faults for 20 s."""
+"""The soak in its short mode: 50 virtual nodes, 2,000 pods, 8 Deployments rolled out and\nscaled, random faults for 20 s."""
 
 from __future__ import annotations
 
@@ -15,3 +15,5 @@ async def test_short_soak_survives_every_fault_without_false_alarms(tmp_path: Pa
     assert report.pods_rescheduled > 0 and report.nodes_recovered > 0
     assert report.false_detections == 0
     assert report.invariant_violations == 0, report.invariant_examples
+    assert report.rollouts_started >= 3 and report.rollouts_during_faults >= 1
+    assert report.rollouts_completed >= 1
