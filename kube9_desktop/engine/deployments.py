@@ -360,6 +360,13 @@ def plan(d: DeploymentFacts, rss: Sequence[RSFacts], now: datetime) -> Plan:
         else:
             scales = rolling_scale_down(spec, rss, new)
 
+    if revisions and new is not None:
+        again = f"ReplicaSet {new.name} is the new one again: revision {revision}"
+        events.append((EventKind.DEPLOYMENT_SCALED, again))
+        if DeploymentStatus(conditions=conditions).condition(PROGRESSING) is None:
+            conditions = set_condition(conditions, PROGRESSING, "True", FOUND_NEW_RS,
+                                       f'Found new replica set "{new.name}"', now)  # fmt: skip
+
     if create is not None:
         events.append((EventKind.DEPLOYMENT_SCALED,
                        f"Created a new ReplicaSet with {create.replicas} replica(s) "
@@ -368,13 +375,6 @@ def plan(d: DeploymentFacts, rss: Sequence[RSFacts], now: datetime) -> Plan:
                                    "Created new replica set", now)  # fmt: skip
     elif scales:
         events.append((EventKind.DEPLOYMENT_SCALED, _describe_scales(scales, rss, new)))
-    if revisions and new is not None:
-        again = f"ReplicaSet {new.name} is the new one again: revision {revision}"
-        events.append((EventKind.DEPLOYMENT_SCALED, again))
-        if DeploymentStatus(conditions=conditions).condition(PROGRESSING) is None:
-            conditions = set_condition(conditions, PROGRESSING, "True", FOUND_NEW_RS,
-                                       f'Found new replica set "{new.name}"', now)  # fmt: skip
-
     # The status after this step: specs as planned, pods as they are.
     after = [replace(r, replicas=scales.get(r.id, r.replicas)) for r in rss]
     after_new = next((r for r in after if new is not None and r.id == new.id), None)
