@@ -64,3 +64,17 @@ async def tick_forever(tick: Callable[[], None], interval: float, what: str) -> 
             tick()
         except Exception:
             log.exception("%s tick failed; continuing", what)
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait until ``event`` is set or ``timeout`` passes; True if it was set.
+
+    Not asyncio.wait_for: on Python 3.11 that can swallow a cancellation arriving as the event
+    is set, and a task meant to stop would carry on.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return bool(done)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kube9_desktop import __version__
+from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, SystemClock
 from kube9_desktop.engine.cluster import (
     Cluster,
@@ -173,6 +174,7 @@ class Engine(EngineReads, EngineWorkloads):
         )
         if isinstance(self.runtime, VirtualRuntime):
             self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
+            self.bus.subscribe_changes(self._wake_virtual_nodes)
         self.opened = True
 
     async def run(self) -> None:
@@ -277,6 +279,21 @@ class Engine(EngineReads, EngineWorkloads):
                 except Exception:
                     continue
                 self.supervisor.mark_available()
+
+    def _wake_virtual_nodes(self, changes: Changes) -> None:
+        """A node whose desired pods moved on hears of it at once (virtual nodes only: real
+        agents learn it at their next heartbeat)."""
+        runtime = self.runtime
+        assert isinstance(runtime, VirtualRuntime)
+        nodes = self.cluster.state.nodes
+        for node_id in changes.changed.get(Kind.NODE, ()):
+            node = nodes.get(node_id)
+            session = self.heartbeats.sessions.get(node_id)
+            behind = node is not None and (
+                session is None or session.acked_generation != node.generation
+            )
+            if behind:
+                runtime.wake(node_id)
 
     def _runtime_progress(self, message: str) -> None:
         if getattr(self, "cluster", None) is not None and self.started:

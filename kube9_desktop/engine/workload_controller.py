@@ -16,7 +16,7 @@ from datetime import datetime
 
 from kube9_desktop.engine import deployments, replicasets
 from kube9_desktop.engine.changes import Changes, Kind
-from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.clock import Clock, wait_event
 from kube9_desktop.engine.cluster import Cluster, Txn
 from kube9_desktop.engine.cluster import workloads as ops
 from kube9_desktop.engine.cluster.base import ClusterBase
@@ -277,13 +277,7 @@ class WorkloadController:
 
     async def _loop(self) -> None:
         while True:
-            # asyncio.wait, not wait_for: on 3.11 wait_for can swallow a cancellation that
-            # arrives as the event is set, and stop() would wait forever.
-            waiter = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({waiter}, timeout=self.config.tick)
-            finally:
-                waiter.cancel()
+            await wait_event(self._wake, self.config.tick)
             self._wake.clear()
             try:
                 self._timed()

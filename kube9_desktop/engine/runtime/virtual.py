@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kube9_desktop.agent.report import pod_digest
+from kube9_desktop.engine.clock import wait_event
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
 from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
@@ -47,6 +48,7 @@ class VirtualNode:
         "sink",
         "task",
         "unreported",
+        "woken",
     )
 
     def __init__(
@@ -65,6 +67,7 @@ class VirtualNode:
         self.unreported: set[int] = set()
         self.seq = 0
         self.task: asyncio.Task[None] | None = None
+        self.woken = asyncio.Event()  # the engine has news for it (a kubelet's watch)
 
     def report(self) -> dict[str, Any]:
         self.seq += 1
@@ -145,8 +148,14 @@ class VirtualNode:
         interval = self.launch.heartbeat_interval
         next_at = loop.time() + random.uniform(0, interval)  # spread nodes over the interval
         while True:
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
-            next_at = max(next_at + interval, loop.time())
+            delay = max(0.0, next_at - loop.time())
+            if delay > 0 and not self.woken.is_set():
+                await wait_event(self.woken, delay)
+            if self.woken.is_set():
+                self.woken.clear()
+                await asyncio.sleep(STATUS_SYNC_S)  # gather what else changes meanwhile
+            else:
+                next_at = max(next_at + interval, loop.time())
             if self.paused:
                 continue
             try:
@@ -212,6 +221,13 @@ class VirtualRuntime:
             node.task = None
             node.pods.clear()
         return node
+
+    def wake(self, node_id: int) -> None:
+        """The node's desired pods changed: it hears of them now, as a kubelet's watch would,
+        not at its next heartbeat."""
+        node = self._nodes.get(node_id)
+        if node is not None and node.task is not None:
+            node.woken.set()
 
     async def stop(self, node_id: int) -> None:
         self._halt(node_id)

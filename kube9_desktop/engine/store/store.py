@@ -80,7 +80,8 @@ _INSERT = {
         _replicasets, _deployments,
     )
 }  # fmt: skip
-_HOT_TABLES = (_pods, _containers, _volumes, _config, _events)  # written by every pod and event
+# Written by every pod, event and workload step: inserted through RawInsert on SQLite.
+_HOT_TABLES = (_pods, _containers, _volumes, _config, _events, _replicasets, _deployments)
 _UPDATE_NODE = update(_nodes).where(_nodes.c.id == bindparam("b_id"))
 _UPDATE_POD = update(_pods).where(_pods.c.id == bindparam("b_id"))
 _UPDATE_INCIDENT = update(_incidents).where(_incidents.c.id == bindparam("b_id"))
@@ -409,8 +410,7 @@ class Tx:
         self._c.execute(delete(_pods).where(_pods.c.id == pod_id))
 
     def insert_replicaset(self, **cols: Any) -> int:
-        result = self._c.execute(_INSERT["replicasets"], {"created_at": self.now, **cols})
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return self._insert("replicasets", {"created_at": self.now, **cols})
 
     def update_replicaset(self, rs_id: int, **cols: Any) -> None:
         self._c.execute(_UPDATE_REPLICASET, {"b_id": rs_id, **cols})
@@ -419,8 +419,7 @@ class Tx:
         self._c.execute(delete(_replicasets).where(_replicasets.c.id == rs_id))
 
     def insert_deployment(self, **cols: Any) -> int:
-        result = self._c.execute(_INSERT["deployments"], {"created_at": self.now, **cols})
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return self._insert("deployments", {"created_at": self.now, **cols})
 
     def update_deployment(self, deployment_id: int, **cols: Any) -> None:
         self._c.execute(_UPDATE_DEPLOYMENT, {"b_id": deployment_id, **cols})
