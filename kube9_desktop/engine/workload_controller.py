@@ -20,6 +20,7 @@ from kube9_desktop.engine.clock import Clock, wait_event
 from kube9_desktop.engine.cluster import Cluster, Txn
 from kube9_desktop.engine.cluster import workloads as ops
 from kube9_desktop.engine.cluster.base import ClusterBase
+from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import PodView
 from kube9_desktop.engine.state import DeploymentState, ReplicaSetState
 from kube9_desktop.engine.workloads import (
@@ -27,12 +28,14 @@ from kube9_desktop.engine.workloads import (
     MAX_REPLICAS,
     POD_TEMPLATE_HASH,
     REVISION,
+    DeploymentStatus,
     LabelSelector,
     ReplicaSetSpec,
     max_surge,
 )
 
 log = logging.getLogger(__name__)
+_VERDICTS = (EventKind.DEPLOYMENT_COMPLETE, EventKind.DEPLOYMENT_STALLED)
 STEPS_MAX = 200  # per reconcile: a plan that never settles is a bug, not a hang
 
 
@@ -63,15 +66,22 @@ def rs_facts(rs: ReplicaSetState, cluster: ClusterBase, now: datetime) -> deploy
     )
 
 
-def deployment_facts(d: DeploymentState) -> deployments.DeploymentFacts:
+def deployment_facts(
+    d: DeploymentState, status: DeploymentStatus | None = None
+) -> deployments.DeploymentFacts:
     return deployments.DeploymentFacts(
-        d.name, d.spec, d.generation, d.status, d.revision, d.collision_count
-    )
+        d.name, d.spec, d.generation, d.status if status is None else status, d.revision,
+        d.collision_count,
+    )  # fmt: skip
 
 
-def plan_for(d: DeploymentState, cluster: ClusterBase, now: datetime) -> deployments.Plan:
+def plan_for(
+    d: DeploymentState, cluster: ClusterBase, now: datetime,
+    status: DeploymentStatus | None = None,
+) -> deployments.Plan:  # fmt: skip
+    """The next step; ``status``: as if this status were already stored (within a step)."""
     rss = [rs_facts(cluster.state.replicasets[i], cluster, now) for i in sorted(d.replicaset_ids)]
-    return deployments.plan(deployment_facts(d), rss, now)
+    return deployments.plan(deployment_facts(d, status), rss, now)
 
 
 def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime) -> None:
@@ -132,9 +142,16 @@ def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime)
         ops.delete_replicaset(t, state.replicasets[rs_id])
     for rs_id in touched:
         replicasets.manage(t, state.replicasets[rs_id], now)
-    for kind, message in step.events:
+    events = list(step.events)
+    status = step.status
+    if touched:
+        # The status after the pods of this step exist, judged against the step's own
+        # status (its conditions, e.g. NewReplicaSetCreated, start the progress deadline).
+        after = plan_for(d, t.cluster, now, step.status)
+        status = after.status
+        events += [(k, m) for k, m in after.events if k in _VERDICTS]
+    for kind, message in events:
         t.event(kind, f"Deployment {d.name}: {message}", obj=d.ref())
-    status = plan_for(d, t.cluster, now).status if touched else step.status
     if (
         status != d.status
         or step.revision != d.revision
