@@ -18,21 +18,24 @@ from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import NodeStatus
 from tests.engine.docker_helpers import connect_or_skip, ensure_offline_base, remove_clusters
-from tests.helpers import Api, fast_settings, wait_for
+from tests.helpers import Api, as_root, fast_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a disk that really fills up (the tests run as root in CI)."""
+    """A 4 MiB tmpfs owned by us: a disk that really fills up (mounted as root, or with sudo)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    options = f"size=4m,mode=0755,uid={os.getuid()},gid={os.getgid()}"
+    subprocess.run(
+        as_root(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)]), check=True
+    )
     try:
         yield mount
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+        subprocess.run(as_root(["umount", "-l", str(mount)]), check=False)
 
 
 @pytest.fixture
@@ -113,7 +116,7 @@ async def test_disk_full_is_a_clear_error_and_nothing_is_corrupted(
 def test_read_only_data_dir_is_a_clear_error(small_disk: Path) -> None:
     data = small_disk / "data"
     data.mkdir()
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    subprocess.run(as_root(["mount", "-o", "remount,ro", str(small_disk)]), check=True)
     out = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--headless", "--port", "0", "--runtime",
          "virtual", "--data-dir", str(data)],
@@ -159,7 +162,7 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
 
             pid = dockerd_pid()
             assert pid is not None, "no dockerd process to stop"
-            os.kill(pid, 15)
+            subprocess.run(as_root(["kill", "-TERM", str(pid)]), check=True)
             await wait_for(lambda: not docker_answers(), timeout=60, what="dockerd gone")
             await wait_for(lambda: not engine.supervisor.runtime_available, timeout=60,
                            what="runtime marked unavailable")  # fmt: skip
@@ -173,7 +176,7 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
 
             # Started detached, as scripts/test does: the daemon outlives this test.
             subprocess.run(
-                ["sh", "-c", "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"], check=True
+                as_root(["sh", "-c", "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"]), check=True
             )
             await wait_for(docker_answers, timeout=60, what="dockerd back")
             await wait_for(lambda: engine.supervisor.runtime_available, timeout=60,
