@@ -374,6 +374,13 @@ async def test_docker_available(
     assert not ok
     assert "sudo systemctl start docker" in why
 
+    # No socket and no Docker program on PATH: "not running" would send the user looking for
+    # a service that is not there.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    ok, why = await docker_available(timeout=1.0)
+    assert not ok
+    assert why == "Docker is not installed (`sudo apt-get install docker.io`)"
+
 
 async def test_agent_heartbeats_reach_the_hosts_loopback(runtime: DockerRuntime) -> None:
     beats: list[dict[str, Any]] = []
