@@ -98,7 +98,8 @@ def inspect(client: docker.DockerClient, launch: NodeLaunch) -> dict[str, Any]:
 def agent_running(client: docker.DockerClient, launch: NodeLaunch) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         name = container_name(CLUSTER, launch.name)
-        top = await asyncio.to_thread(client.api.top, name)
+        # -ww: dockerd's ps cuts commands to $COLUMNS otherwise (80 if the daemon has one).
+        top = await asyncio.to_thread(client.api.top, name, "-ef -ww")
         commands = [row[-1] for row in top.get("Processes") or []]
         return any(c.startswith("python3 -m kube9_desktop.agent") for c in commands)
 

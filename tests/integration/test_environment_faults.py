@@ -21,6 +21,7 @@ from tests.engine.docker_helpers import connect_or_skip, ensure_offline_base, re
 from tests.helpers import Api, as_root, fast_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @pytest.fixture
@@ -174,10 +175,11 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
             _, summary = await api.get("/cluster/summary")
             assert summary["runtime_available"] is False
 
-            # Started detached, as scripts/test does: the daemon outlives this test.
-            subprocess.run(
-                as_root(["sh", "-c", "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"]), check=True
-            )
+            # Started detached, as scripts/test does: the daemon outlives this test, so not with
+            # this test's environment (its COLUMNS=80 cut the commands of every later docker top).
+            restart = "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"
+            subprocess.run(as_root(["env", "-i", f"PATH={SYSTEM_PATH}", "sh", "-c", restart]),
+                           check=True)  # fmt: skip
             await wait_for(docker_answers, timeout=60, what="dockerd back")
             await wait_for(lambda: engine.supervisor.runtime_available, timeout=60,
                            what="runtime available again")  # fmt: skip
