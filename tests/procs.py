@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.helpers import as_root
 
 
 def marker() -> str:
@@ -30,7 +33,13 @@ def pids_with(mark: str) -> list[int]:
 
 
 def environ_of(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    """The environment ``pid`` started with; through sudo for another user's process (a pod in
+    a container runs as root)."""
+    path = f"/proc/{pid}/environ"
+    try:
+        raw = Path(path).read_bytes()
+    except PermissionError:
+        raw = subprocess.run(as_root(["cat", path]), capture_output=True, check=True).stdout
     return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
 
 
