@@ -48,9 +48,13 @@ fi
 command -v mmdebstrap >/dev/null 2>&1 \
     || die "mmdebstrap is missing: install it with \`sudo apt-get install mmdebstrap\`, then run this script again"
 
-# On Ubuntu the Debian suite's signatures need Debian's keyring (not installed there by default).
-if [[ -z "$mirror" && "$suite" =~ ^(bullseye|bookworm|trixie|forky|sid|unstable|testing|stable)$ ]] \
-    && [ ! -e /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+# On Ubuntu the Debian suite's signatures need Debian's keyring, named explicitly: apt there
+# trusts only Ubuntu's keys (and mmdebstrap needs gpg to find the keyring by itself).
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+keyring_args=()
+if [ -e "$keyring" ]; then
+    keyring_args=(--keyring="$keyring")
+elif [[ -z "$mirror" && "$suite" =~ ^(bullseye|bookworm|trixie|forky|sid|unstable|testing|stable)$ ]]; then
     die "Debian's archive keyring is missing: install it with \`sudo apt-get install debian-archive-keyring\`"
 fi
 
@@ -71,7 +75,7 @@ tarball="$workdir/base.tar"
 
 say "bootstrapping Debian $suite with python3 into $tarball (about 20 s on a fast link)"
 started=$SECONDS
-mmdebstrap "${mode_args[@]}" --variant=essential --include=python3,ca-certificates \
+mmdebstrap "${mode_args[@]}" "${keyring_args[@]}" --variant=essential --include=python3,ca-certificates \
     "$suite" "$tarball" ${mirror:+"$mirror"} \
     || die "mmdebstrap failed (see above): check that a Debian mirror is reachable${mode_args:+, or run this script with sudo}"
 
