@@ -9,10 +9,10 @@
 #   KUBE9_DEBIAN_SUITE    Debian suite to bootstrap (default: bookworm)
 #   KUBE9_DEBIAN_MIRROR   Debian mirror URL (default: mmdebstrap's, deb.debian.org)
 #
-# Needs mmdebstrap (`sudo apt-get install mmdebstrap`), a reachable Debian mirror and a
-# running Docker engine. As root it runs mmdebstrap directly; as another user it tries
-# `mmdebstrap --mode=unshare` (needs unprivileged user namespaces) — if that fails, run
-# this script with sudo.
+# Needs mmdebstrap (`sudo apt-get install mmdebstrap`), a reachable Debian mirror (and on
+# Ubuntu debian-archive-keyring) and a running Docker engine. As root it runs mmdebstrap
+# directly; as another user it tries `mmdebstrap --mode=unshare` (needs uidmap, subordinate
+# ids and unprivileged user namespaces, which Ubuntu 24.04 restricts) — else run it with sudo.
 set -euo pipefail
 
 image="${KUBE9_OFFLINE_BASE:-kube9-base:bookworm}"
@@ -48,8 +48,23 @@ fi
 command -v mmdebstrap >/dev/null 2>&1 \
     || die "mmdebstrap is missing: install it with \`sudo apt-get install mmdebstrap\`, then run this script again"
 
+# On Ubuntu the Debian suite's signatures need Debian's keyring, named explicitly: apt there
+# trusts only Ubuntu's keys (and mmdebstrap needs gpg to find the keyring by itself).
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+keyring_args=()
+if [ -e "$keyring" ]; then
+    keyring_args=(--keyring="$keyring")
+elif [[ -z "$mirror" && "$suite" =~ ^(bullseye|bookworm|trixie|forky|sid|unstable|testing|stable)$ ]]; then
+    die "Debian's archive keyring is missing: install it with \`sudo apt-get install debian-archive-keyring\`"
+fi
+
 mode_args=()
 if ((EUID != 0)); then
+    user="$(id -un)"
+    command -v newuidmap >/dev/null 2>&1 \
+        || die "not root, and mmdebstrap's rootless mode needs newuidmap: run this script with sudo, or install uidmap (\`sudo apt-get install uidmap\`)"
+    grep -qs "^$user:" /etc/subuid \
+        || die "not root, and $user has no subordinate ids in /etc/subuid for mmdebstrap's rootless mode: run this script with sudo"
     say "not running as root: trying mmdebstrap --mode=unshare (if it fails, run this script with sudo)"
     mode_args=(--mode=unshare)
 fi
@@ -60,7 +75,7 @@ tarball="$workdir/base.tar"
 
 say "bootstrapping Debian $suite with python3 into $tarball (about 20 s on a fast link)"
 started=$SECONDS
-mmdebstrap "${mode_args[@]}" --variant=essential --include=python3,ca-certificates \
+mmdebstrap "${mode_args[@]}" "${keyring_args[@]}" --variant=essential --include=python3,ca-certificates \
     "$suite" "$tarball" ${mirror:+"$mirror"} \
     || die "mmdebstrap failed (see above): check that a Debian mirror is reachable${mode_args:+, or run this script with sudo}"
 

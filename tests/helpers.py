@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.invariants import check_invariants
@@ -173,3 +177,14 @@ def node_named(engine: Engine, name: str) -> Any:
     node = engine.cluster.state.node_by_name(name)
     assert node is not None, f"no node {name}"
     return node
+
+
+def as_root(argv: list[str]) -> list[str]:
+    """``argv`` to run as root: itself when we are, else through sudo without a password
+    (``scripts/test`` as a sudo user); skips the test when neither is to be had."""
+    if os.geteuid() == 0:
+        return argv
+    sudo = shutil.which("sudo")
+    if sudo is None or subprocess.run([sudo, "-n", "true"], capture_output=True).returncode:
+        pytest.skip("needs root, or sudo without a password prompt")
+    return [sudo, "-n", *argv]

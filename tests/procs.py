@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.helpers import as_root
 
 
 def marker() -> str:
@@ -31,7 +33,13 @@ def pids_with(mark: str) -> list[int]:
 
 
 def environ_of(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    """The environment ``pid`` started with; through sudo for another user's process (a pod in
+    a container runs as root)."""
+    path = f"/proc/{pid}/environ"
+    try:
+        raw = Path(path).read_bytes()
+    except PermissionError:
+        raw = subprocess.run(as_root(["cat", path]), capture_output=True, check=True).stdout
     return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
 
 
@@ -49,11 +57,13 @@ def sleeper_pod(name: str, mark: str, cpu: float = 0.5, **extra: object) -> dict
 
 
 def alive(pid: int) -> bool:
+    """``pid`` exists and is not a zombie: an orphan that died stays one where PID 1 does not
+    reap (a container without an init), and is gone for every purpose of these tests."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    return True
+    return stat[stat.rfind(")") + 2 :].split(" ", 1)[0] not in ("Z", "X")
 
 
 def wait_sync(cond: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from kube9_desktop.engine.runtime.docker_support import release_frames
 from kube9_desktop.engine.runtime.images import OFFLINE_BASE_IMAGE
+from tests.procs import alive as pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,22 +46,12 @@ def ensure_offline_base(client: docker.DockerClient) -> None:
         subprocess.run([str(script)], check=True, timeout=300)
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether the test session that named a resource ``…-<pid>-…`` still runs."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def leftover(cluster: str) -> bool:
     """A test cluster from an earlier session: ``test-<pid>-…`` whose pytest has ended."""
     if not cluster.startswith("test-"):
         return False
     match = re.match(r"test-(\d+)-", cluster)
+    # Whether the test session that named it ``test-<pid>-…`` still runs.
     return match is None or not pid_alive(int(match.group(1)))
 
 

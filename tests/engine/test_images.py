@@ -179,9 +179,10 @@ def fake_mmdebstrap(bin_dir: Path, rootfs: Path, exit_code: int = 0) -> None:
     script = bin_dir / "mmdebstrap"
     script.write_text(
         "#!/bin/sh\n"
-        'echo "I: pretending to bootstrap $3"\n'
+        "for arg; do suite=$last; last=$arg; done\n"
+        'echo "I: pretending to bootstrap $suite"\n'
         f"[ {exit_code} -eq 0 ] || {{ echo 'E: no mirror'; exit {exit_code}; }}\n"
-        'for last; do :; done\ntar -cf "$last" -C ' + str(rootfs) + " .\n"
+        'tar -cf "$last" -C ' + str(rootfs) + " .\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
 

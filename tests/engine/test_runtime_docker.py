@@ -98,7 +98,8 @@ def inspect(client: docker.DockerClient, launch: NodeLaunch) -> dict[str, Any]:
 def agent_running(client: docker.DockerClient, launch: NodeLaunch) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
         name = container_name(CLUSTER, launch.name)
-        top = await asyncio.to_thread(client.api.top, name)
+        # -ww: dockerd's ps cuts commands to $COLUMNS otherwise (80 if the daemon has one).
+        top = await asyncio.to_thread(client.api.top, name, "-ef -ww")
         commands = [row[-1] for row in top.get("Processes") or []]
         return any(c.startswith("python3 -m kube9_desktop.agent") for c in commands)
 
@@ -373,6 +374,13 @@ async def test_docker_available(
     ok, why = await docker_available(timeout=1.0)
     assert not ok
     assert "sudo systemctl start docker" in why
+
+    # No socket and no Docker program on PATH: "not running" would send the user looking for
+    # a service that is not there.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    ok, why = await docker_available(timeout=1.0)
+    assert not ok
+    assert why == "Docker is not installed (`sudo apt-get install docker.io`)"
 
 
 async def test_agent_heartbeats_reach_the_hosts_loopback(runtime: DockerRuntime) -> None:

@@ -19,21 +19,25 @@ from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.serve import start_engine
 from tests.engine.docker_helpers import connect_or_skip, ensure_offline_base, remove_clusters
-from tests.helpers import Api, fast_settings, wait_for
+from tests.helpers import Api, as_root, fast_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a disk that really fills up (the tests run as root in CI)."""
+    """A 4 MiB tmpfs owned by us: a disk that really fills up (mounted as root, or with sudo)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    options = f"size=4m,mode=0755,uid={os.getuid()},gid={os.getgid()}"
+    subprocess.run(
+        as_root(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)]), check=True
+    )
     try:
         yield mount
     finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+        subprocess.run(as_root(["umount", "-l", str(mount)]), check=False)
 
 
 @pytest.fixture
@@ -114,7 +118,7 @@ async def test_disk_full_is_a_clear_error_and_nothing_is_corrupted(
 def test_read_only_data_dir_is_a_clear_error(small_disk: Path) -> None:
     data = small_disk / "data"
     data.mkdir()
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    subprocess.run(as_root(["mount", "-o", "remount,ro", str(small_disk)]), check=True)
     out = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--headless", "--port", "0", "--runtime",
          "virtual", "--data-dir", str(data)],
@@ -160,7 +164,7 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
 
             pid = dockerd_pid()
             assert pid is not None, "no dockerd process to stop"
-            os.kill(pid, 15)
+            subprocess.run(as_root(["kill", "-TERM", str(pid)]), check=True)
             await wait_for(lambda: not docker_answers(), timeout=60, what="dockerd gone")
             await wait_for(lambda: not engine.supervisor.runtime_available, timeout=60,
                            what="runtime marked unavailable")  # fmt: skip
@@ -172,10 +176,11 @@ async def test_docker_daemon_stops_and_comes_back(tmp_path: Path) -> None:
             _, summary = await api.get("/cluster/summary")
             assert summary["runtime_available"] is False
 
-            # Started detached, as scripts/test does: the daemon outlives this test.
-            subprocess.run(
-                ["sh", "-c", "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"], check=True
-            )
+            # Started detached, as scripts/test does: the daemon outlives this test, so not with
+            # this test's environment (its COLUMNS=80 cut the commands of every later docker top).
+            restart = "nohup dockerd >>/tmp/kube9-dockerd.log 2>&1 &"
+            subprocess.run(as_root(["env", "-i", f"PATH={SYSTEM_PATH}", "sh", "-c", restart]),
+                           check=True)  # fmt: skip
             await wait_for(docker_answers, timeout=60, what="dockerd back")
             await wait_for(lambda: engine.supervisor.runtime_available, timeout=60,
                            what="runtime available again")  # fmt: skip

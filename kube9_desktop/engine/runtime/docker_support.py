@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import traceback
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -86,8 +87,18 @@ def _short_reason(exc: BaseException) -> str:
     if "Permission denied" in str(exc) or isinstance(exc, PermissionError):
         return "this user may not use Docker (`sudo usermod -aG docker $USER`, then log in again)"
     host = os.environ.get("DOCKER_HOST")
+    if _not_installed(host):
+        return "Docker is not installed (`sudo apt-get install docker.io`)"
     where = f" at {host}" if host else ""
     return f"Docker is not running{where} (start it with `sudo systemctl start docker`)"
+
+
+def _not_installed(host: str | None) -> bool:
+    """No daemon socket where the client looks and no Docker program: it was never installed."""
+    if host and not host.startswith("unix://"):
+        return False
+    socket = host.removeprefix("unix://") if host else "/var/run/docker.sock"
+    return not os.path.exists(socket) and not any(map(shutil.which, ("docker", "dockerd")))
 
 
 def container_name(cluster: str, node: str) -> str:

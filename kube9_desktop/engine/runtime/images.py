@@ -33,6 +33,7 @@ NODE_IMAGE_REPO = "kube9-node-agent"
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 OFFLINE_BASE_IMAGE = "kube9-base:bookworm"
 OFFLINE_BASE_SUITE = "bookworm"
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 WORK_DIR = "/var/lib/kube9"
 
 LABEL_AGENT_HASH = "kube9.agent_hash"
@@ -177,6 +178,8 @@ def build_offline_base(
     with tempfile.TemporaryDirectory(prefix="kube9-base-") as tmp:
         tarball = Path(tmp) / "base.tar"
         argv = [mmdebstrap, "--variant=essential", "--include=python3,ca-certificates"]
+        if Path(DEBIAN_KEYRING).exists():  # Ubuntu trusts no Debian key unless told
+            argv.append(f"--keyring={DEBIAN_KEYRING}")
         tail = _run_logged([*argv, suite, str(tarball)], progress, prefix="offline base: ")
         if tail is not None:
             raise RuntimeUnavailable(
