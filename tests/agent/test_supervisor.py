@@ -146,6 +146,8 @@ def test_pod_sees_only_its_own_environment(
     assert seen == {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(work_dir / "pods" / "3-web"),
+        "POD_NAME": "web",
+        "POD_NAMESPACE": "default",
         "ENV_TYPE": "production",
         "API_KEY": SECRET,
     }
