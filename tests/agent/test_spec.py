@@ -196,7 +196,7 @@ def test_tcp_probe_by_number_and_no_probes_at_all() -> None:
 def test_probes_connect_to_the_pod_address_when_this_machine_has_it(
     ip: str | None, host: str
 ) -> None:
-    extra = {} if ip is None else {"ip": ip}
+    extra: dict[str, Any] = {} if ip is None else {"ip": ip}
     assert parse_pod(pod(3, "web", sleeper(), **extra)).probe_host == host
 
 

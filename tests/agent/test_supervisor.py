@@ -93,7 +93,14 @@ def test_reconcile_starts_pod_with_directory_volumes_and_log(
             "id": 3,
             "phase": "running",
             "containers": [
-                {"name": "web", "state": "running", "exit_code": None, "restarts": 0, "pid": pid}
+                {
+                    "name": "web",
+                    "state": "running",
+                    "exit_code": None,
+                    "restarts": 0,
+                    "pid": pid,
+                    "ready": True,
+                }
             ],
         }
     ]
