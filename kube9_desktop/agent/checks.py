@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kube9_desktop.agent import AGENT_VERSION
-from kube9_desktop.agent.processes import die_with_parent_hook
+from kube9_desktop.agent.processes import die_with_parent_hook, exit_code_of
 
 MAX_OUTPUT_BYTES = 10 * 1024  # what the kubelet keeps of a probe's output or response body
 MAX_HEAD_BYTES = 64 * 1024
@@ -100,7 +100,7 @@ class ExecCheck:
         if code == 0:
             self._done = Outcome(True, text)
         else:
-            self._done = Outcome(False, text or f"command exited with code {_exit_code(code)}")
+            self._done = Outcome(False, text or f"command exited with code {exit_code_of(code)}")
         return self._done
 
     def cancel(self) -> None:
@@ -136,10 +136,6 @@ class ExecCheck:
     def _close(self) -> None:
         if self._process is not None and self._process.stdout is not None:
             self._process.stdout.close()
-
-
-def _exit_code(returncode: int) -> int:
-    return 128 - returncode if returncode < 0 else returncode
 
 
 class _SocketCheck:
