@@ -1,20 +1,29 @@
-"""One container of a pod: its process, restarts with back-off, and the state it reports."""
+"""One container of a pod: its process, restarts with back-off, its probes, and the state it
+reports.
+
+A liveness verdict of failure stops the process as a pod stop would (SIGTERM, SIGKILL after the
+grace) and its exit goes through the same restart back-off as a crash, counted as a restart,
+with the reason ``Liveness probe failed: …`` while it waits.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import logging
+import math
 import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from kube9_desktop.agent.expansion import expand_all
+from kube9_desktop.agent.probes import ProbeKind, ProbeTarget, ProbeWorker
 from kube9_desktop.agent.processes import (
     ProcessIdentity,
     ProcessTable,
@@ -30,6 +39,7 @@ log = logging.getLogger("kube9.agent.containers")
 MAX_CONTAINER_LOG_BYTES = 8 * 1024 * 1024
 PLACEHOLDER_ARGS = ("infinity",)
 MAX_REASON_CHARS = 300
+KILL_GRACE_S = 2.0  # SIGTERM to SIGKILL for a container that failed its liveness probe
 
 
 class ContainerState(StrEnum):
@@ -54,7 +64,8 @@ class RestartPolicy:
 
 
 class SupervisedContainer:
-    """Runs one container's argv as a child process and restarts it when it exits."""
+    """Runs one container's argv as a child process, restarts it when it exits or fails its
+    liveness probe, and knows whether it is ready."""
 
     def __init__(
         self,
@@ -64,13 +75,27 @@ class SupervisedContainer:
         policy: RestartPolicy,
         clock: Callable[[], float],
         label: str = "",
+        variables: Mapping[str, str] | None = None,
+        probe_host: str = "127.0.0.1",
+        kill_grace_s: float = KILL_GRACE_S,
     ) -> None:
         self.spec = spec
         self.label = label or spec.name
         self._pod_dir = pod_dir
         self._env = env
+        self._variables = dict(variables or {})  # what $(VAR) in argv and exec probes may name
         self._policy = policy
         self._clock = clock
+        self._kill_grace_s = kill_grace_s
+        target = ProbeTarget(probe_host, pod_dir, env, self._variables)
+        self.readiness = (
+            ProbeWorker(spec.readiness, ProbeKind.READINESS, target) if spec.readiness else None
+        )
+        self.liveness = (
+            ProbeWorker(spec.liveness, ProbeKind.LIVENESS, target) if spec.liveness else None
+        )
+        self._unhealthy: str | None = None  # "Liveness probe failed: …" while it is stopped
+        self._unhealthy_kill_at = 0.0
         self.process: subprocess.Popen[bytes] | None = None
         self.state = ContainerState.WAITING
         self.reason: str | None = "ContainerCreating"
@@ -107,6 +132,8 @@ class SupervisedContainer:
             return
         self._started_at = self._clock()
         self.state, self.reason, self.start_failed = ContainerState.RUNNING, None, False
+        for worker in self._probes():
+            worker.container_started(self._started_at)
 
     def fail_start(self, reason: str, exit_code: int) -> None:
         """Record a due start that could not happen (pod directory unusable) and back off."""
@@ -121,15 +148,26 @@ class SupervisedContainer:
         self._attempts += 1
 
     def poll(self) -> None:
-        """Notice an exit and schedule the restart (restart policy Always)."""
+        """Notice an exit and schedule the restart (restart policy Always); finish the stop of
+        a container that failed its liveness probe."""
         if self.process is None or self.state is not ContainerState.RUNNING:
             return
         returncode = self.process.poll()
         if returncode is None:
+            if self._unhealthy is not None and self._clock() >= self._unhealthy_kill_at:
+                self._unhealthy_kill_at = math.inf  # once: the exit is noticed next
+                self._kill_tree()
             return
         self.process = None
         code = exit_code_of(returncode)
-        self._back_off("CrashLoopBackOff", code, ran_s=self._clock() - self._started_at)
+        for worker in self._probes():
+            worker.container_stopped()
+        reason = "CrashLoopBackOff"
+        if self._unhealthy is not None:
+            reason, self._unhealthy = self._unhealthy, None
+            signal_identities(self._tree, signal.SIGKILL)  # what the SIGTERM left behind
+            self._tree = []
+        self._back_off(reason, code, ran_s=self._clock() - self._started_at)
         log.info(
             "container %s exited with code %d; restart %d in %.1fs",
             self.label,
@@ -137,6 +175,49 @@ class SupervisedContainer:
             self.restarts + 1,
             (self._next_start or 0.0) - self._clock(),
         )
+
+    def probe(self, may_start: Callable[[], bool] = lambda: True) -> None:
+        """Step the probes of a running container (``may_start`` rations new exec attempts);
+        a liveness verdict of failure begins the container's restart."""
+        if self.state is not ContainerState.RUNNING or self._unhealthy is not None:
+            return
+        now = self._clock()
+        if self.readiness is not None:
+            self.readiness.step(now, may_start)
+        liveness = self.liveness
+        if liveness is not None and liveness.step(now, may_start) and not liveness.passing:
+            self._stop_unhealthy(liveness.failure_text())
+
+    @property
+    def ready(self) -> bool:
+        """Running, not being restarted, and its readiness probe (if any) passing."""
+        if self.state is not ContainerState.RUNNING or self._unhealthy is not None:
+            return False
+        return self.readiness is None or self.readiness.passing
+
+    def _stop_unhealthy(self, reason: str) -> None:
+        """SIGTERM a container whose liveness probe failed; SIGKILL follows after the grace."""
+        self._unhealthy = reason
+        self._unhealthy_kill_at = self._clock() + self._kill_grace_s
+        if self.readiness is not None:
+            self.readiness.container_stopped()
+        # The probe's message may quote its output: it goes to the engine, never to the log.
+        log.info("container %s failed its liveness probe; restarting it", self.label)
+        if self.process is None:
+            return
+        self._tree = descendants(self.process.pid)
+        with contextlib.suppress(OSError):
+            self.process.send_signal(signal.SIGTERM)
+
+    def _kill_tree(self) -> None:
+        if self.process is not None:
+            self._tree += descendants(self.process.pid)
+            with contextlib.suppress(OSError):
+                self.process.send_signal(signal.SIGKILL)
+        signal_identities(self._tree, signal.SIGKILL)
+
+    def _probes(self) -> list[ProbeWorker]:
+        return [w for w in (self.readiness, self.liveness) if w is not None]
 
     def kill(self) -> bool:
         """SIGKILL the process and its descendants now (a simulated crash); True if it ran."""
@@ -151,6 +232,9 @@ class SupervisedContainer:
     def terminate(self, table: ProcessTable | None = None) -> None:
         """Ask the process to stop (SIGTERM), remembering its descendants for the final kill."""
         self._next_start = None
+        self._unhealthy = None
+        for worker in self._probes():
+            worker.container_stopped()
         if not self.alive or self.process is None:
             return
         self._tree = descendants(self.process.pid, table)
@@ -185,10 +269,21 @@ class SupervisedContainer:
             "exit_code": self.exit_code,
             "restarts": self.restarts,
             "pid": self.process.pid if self.alive and self.process is not None else None,
+            "ready": self.ready,
         }
-        if self.reason is not None:
-            entry["reason"] = self.reason[:MAX_REASON_CHARS]
+        reason = self.reason
+        if self.state is ContainerState.RUNNING:
+            reason = self._unhealthy or self._readiness_reason()
+        if reason is not None:
+            entry["reason"] = reason[:MAX_REASON_CHARS]
         return entry
+
+    def _readiness_reason(self) -> str | None:
+        """Why a running container is not ready: its probe's last failure, if one failed."""
+        worker = self.readiness
+        if worker is None or worker.passing or worker.message is None:
+            return None
+        return worker.failure_text()
 
     def _back_off(
         self, reason: str, exit_code: int, ran_s: float, start_failed: bool = False
@@ -230,7 +325,7 @@ class SupervisedContainer:
 
     def _command(self) -> tuple[list[str], str | None]:
         if self.spec.argv:
-            return list(self.spec.argv), None
+            return expand_all(self.spec.argv, self._variables), None
         sleep = shutil.which("sleep", path=FIXED_PATH) or "/bin/sleep"
         return [self.spec.process_name, *PLACEHOLDER_ARGS], sleep
 

@@ -48,14 +48,29 @@ class Pod:
     """One running pod: its directory (volumes, logs) and its supervised containers."""
 
     def __init__(
-        self, spec: PodSpec, pods_root: Path, policy: RestartPolicy, clock: Callable[[], float]
+        self,
+        spec: PodSpec,
+        pods_root: Path,
+        policy: RestartPolicy,
+        clock: Callable[[], float],
+        kill_grace_s: float = STOP_GRACE_S,
     ) -> None:
         self.spec = spec
         self.directory = contained_path(pods_root, spec.dir_name)
         env = spec.environment(self.directory)
+        variables = spec.variables()
+        host = spec.probe_host
         self.containers = {
             c.name: SupervisedContainer(
-                c, self.directory, env, policy, clock, label=f"{spec.name}/{c.name}"
+                c,
+                self.directory,
+                env,
+                policy,
+                clock,
+                label=f"{spec.name}/{c.name}",
+                variables=variables,
+                probe_host=host,
+                kill_grace_s=kill_grace_s,
             )
             for c in spec.containers
         }
@@ -63,10 +78,12 @@ class Pod:
         self.stop_deadline: float | None = None
 
     def start_due(self, budget: StartBudget) -> None:
-        """Start containers whose back-off has passed, as long as the tick's ``budget`` allows;
-        the pod directory is created just before its first start."""
+        """Start containers whose back-off has passed and step their probes, as long as the
+        tick's ``budget`` allows (exec probes are process starts too); the pod directory is
+        created just before its first start."""
         for container in self.containers.values():
             container.poll()
+            container.probe(budget.take)
             if not container.due() or container.alive or not budget.take():
                 continue
             if not self._prepared:
@@ -146,7 +163,9 @@ class PodSupervisor:
         for spec in desired:
             if spec.id not in self.active:
                 try:
-                    self.active[spec.id] = Pod(spec, self.pods_root, self._policy, self._clock)
+                    self.active[spec.id] = Pod(
+                        spec, self.pods_root, self._policy, self._clock, self._stop_grace_s
+                    )
                 except PodDirectoryError as exc:
                     log.error("refusing pod id %d: %s", spec.id, exc)
                     continue

@@ -35,9 +35,10 @@ def pod_digest(pod_ids: Iterable[int]) -> str:
 
 
 def trimmed_forms(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Smaller forms of one pod's report: without pids and reasons, then id and phase only."""
+    """Smaller forms of one pod's report: without pids and reasons (``ready`` stays: without it
+    the engine would read a container as ready), then id and phase only."""
     containers = [
-        {k: c.get(k) for k in ("name", "state", "exit_code", "restarts")}
+        {k: c.get(k) for k in ("name", "state", "exit_code", "restarts", "ready")}
         for c in report.get("containers", [])
     ]
     return [

@@ -7,20 +7,56 @@ escape the work directory.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
+from urllib.parse import quote
 
 FIXED_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PLACEHOLDER_NAME = "pause"
 MAX_SEGMENT_LENGTH = 200
+DEFAULT_NAMESPACE = "default"
+PROBE_KINDS = ("exec", "tcp_socket", "http_get")
+MAX_PROBE_PATH = 1024
+MIN_PROBE_PERIOD_S = 0.1  # the engine's own floor: a faster probe would busy the loop
+MAX_PROBE_SECONDS = 86_400.0
+MAX_THRESHOLD = 1000
 
 
 class SpecError(ValueError):
     """A desired pod the agent refuses to run; the message names the field, never its value."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """A port the container declares; probes may name it instead of giving the number."""
+
+    container_port: int
+    name: str = ""
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSpec:
+    """A readiness or liveness probe with Kubernetes' defaults; ``port`` is already a number.
+
+    ``kind`` is ``exec`` (run ``command``, pass on exit 0), ``tcp_socket`` (a connection to
+    the pod's address and ``port`` opens) or ``http_get`` (GET ``path`` answers 200-399).
+    """
+
+    kind: str
+    command: tuple[str, ...] = ()
+    port: int = 0
+    path: str = "/"
+    initial_delay_s: float = 0.0
+    period_s: float = 10.0
+    timeout_s: float = 1.0
+    failure_threshold: int = 3
+    success_threshold: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +67,9 @@ class ContainerSpec:
     image: str
     argv: tuple[str, ...]
     cpu_req: float = 0.0
+    readiness: ProbeSpec | None = None
+    liveness: ProbeSpec | None = None
+    ports: tuple[PortSpec, ...] = ()
 
     @property
     def process_name(self) -> str:
@@ -64,6 +103,8 @@ class PodSpec:
     env: tuple[EnvItem, ...] = ()
     volumes: tuple[VolumeSpec, ...] = ()
     pod_cpu_req: float | None = None  # the pod's whole request, what the engine's books charge
+    namespace: str = DEFAULT_NAMESPACE
+    ip: str | None = None  # the pod's address (None from an engine that does not send it)
 
     @property
     def dir_name(self) -> str:
@@ -75,11 +116,27 @@ class PodSpec:
             return self.pod_cpu_req
         return sum(container.cpu_req for container in self.containers)
 
+    def variables(self) -> dict[str, str]:
+        """What ``$(VAR)`` may name: POD_NAME, POD_NAMESPACE, POD_IP, then the pod's own items
+        (which win over the three, as a variable the pod defines itself would in Kubernetes)."""
+        found = {"POD_NAME": self.name, "POD_NAMESPACE": self.namespace}
+        if self.ip is not None:
+            found["POD_IP"] = self.ip
+        found.update((item.name, item.value) for item in self.env)
+        return found
+
     def environment(self, home: Path) -> dict[str, str]:
-        """The whole environment of the pod's processes: a fixed PATH, HOME, its own items."""
-        env = {"PATH": FIXED_PATH, "HOME": str(home)}
-        env.update((item.name, item.value) for item in self.env)
-        return env
+        """The whole environment of the pod's processes: a fixed PATH, HOME, its variables."""
+        return {"PATH": FIXED_PATH, "HOME": str(home), **self.variables()}
+
+    @property
+    def probe_host(self) -> str:
+        """Where tcp and http probes connect: the pod's address when this machine has it
+        (loopback, 127.244.0.0/14), else 127.0.0.1 (an engine without addresses, or an old
+        10.244 address nothing can bind)."""
+        if self.ip is not None and ipaddress.IPv4Address(self.ip).is_loopback:
+            return self.ip
+        return "127.0.0.1"
 
 
 @dataclass(slots=True)
@@ -172,9 +229,30 @@ def parse_pod(raw: object) -> PodSpec:
     volumes = tuple(_parse_volume(item, i) for i, item in enumerate(_list_or_empty(raw, "volumes")))
     _require_unique([v.name for v in volumes], "volume name")
     pod_cpu = raw.get("cpu_req")
+    namespace = raw.get("namespace") or DEFAULT_NAMESPACE
+    if not isinstance(namespace, str) or not namespace.isprintable():
+        raise SpecError("namespace must be a string")
     return PodSpec(
-        pod_id, name, containers, env, volumes, None if pod_cpu is None else _non_negative(pod_cpu)
+        pod_id,
+        name,
+        containers,
+        env,
+        volumes,
+        None if pod_cpu is None else _non_negative(pod_cpu),
+        namespace,
+        _parse_ip(raw.get("ip")),
     )
+
+
+def _parse_ip(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            pass
+    raise SpecError("ip must be an IPv4 address")
 
 
 def _named_object(raw: object, where: str) -> tuple[Mapping[str, Any], str]:
@@ -196,7 +274,117 @@ def _parse_container(item: object, index: int) -> ContainerSpec:
     argv = split_argv(raw.get("command"), f"{where}: command") + split_argv(
         raw.get("args"), f"{where}: args"
     )
-    return ContainerSpec(name, image, tuple(argv), _non_negative(raw.get("cpu_req")))
+    ports = tuple(
+        _parse_port(p, f"{where}: port #{i}")
+        for i, p in enumerate(_list_or_empty(raw, "ports", where))
+    )
+    _require_unique([p.name for p in ports if p.name], f"{where}: port name")
+    readiness = _parse_probe(raw.get("readiness"), ports, f"{where}: readiness")
+    liveness = _parse_probe(raw.get("liveness"), ports, f"{where}: liveness")
+    if liveness is not None and liveness.success_threshold != 1:
+        raise SpecError(f"{where}: liveness: success_threshold must be 1 (as in Kubernetes)")
+    return ContainerSpec(
+        name, image, tuple(argv), _non_negative(raw.get("cpu_req")), readiness, liveness, ports
+    )
+
+
+def _parse_port(raw: object, where: str) -> PortSpec:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{where} must be an object")
+    number = raw.get("container_port")
+    if not _is_port(number):
+        raise SpecError(f"{where}: container_port must be a port number (1-65535)")
+    name = raw.get("name") or ""
+    protocol = raw.get("protocol") or "TCP"
+    if not isinstance(name, str) or not isinstance(protocol, str) or not name.isprintable():
+        raise SpecError(f"{where}: name and protocol must be strings")
+    return PortSpec(number, name, protocol)
+
+
+def _parse_probe(raw: object, ports: tuple[PortSpec, ...], where: str) -> ProbeSpec | None:
+    """One probe as protocol.md gives it: exactly one of exec, tcp_socket, http_get, plus
+    timing fields (Kubernetes' defaults when absent); a named port becomes its number."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{where} must be an object")
+    given = [k for k in PROBE_KINDS if raw.get(k) is not None]
+    if len(given) != 1:
+        raise SpecError(f"{where} must have exactly one of exec, tcp_socket or http_get")
+    kind = given[0]
+    handler = raw[kind]
+    if not isinstance(handler, Mapping):
+        raise SpecError(f"{where}: {kind} must be an object")
+    command: tuple[str, ...] = ()
+    port, path = 0, "/"
+    if kind == "exec":
+        command = tuple(split_argv(handler.get("command"), f"{where}: exec command"))
+        if not command:
+            raise SpecError(f"{where}: exec command must name a program")
+    else:
+        port = _resolve_port(handler.get("port"), ports, f"{where}: {kind} port")
+    if kind == "http_get":
+        path = _probe_path(handler.get("path", "/"), f"{where}: http_get path")
+    return ProbeSpec(
+        kind,
+        command,
+        port,
+        path,
+        initial_delay_s=_seconds(raw, "initial_delay_s", 0.0, 0.0, where),
+        period_s=_seconds(raw, "period_s", 10.0, MIN_PROBE_PERIOD_S, where),
+        timeout_s=_seconds(raw, "timeout_s", 1.0, MIN_PROBE_PERIOD_S, where),
+        failure_threshold=_threshold(raw, "failure_threshold", 3, where),
+        success_threshold=_threshold(raw, "success_threshold", 1, where),
+    )
+
+
+def _resolve_port(value: object, ports: tuple[PortSpec, ...], where: str) -> int:
+    if _is_port(value):
+        return value
+    if isinstance(value, str) and value:
+        for port in ports:
+            if port.name == value:
+                return port.container_port
+        raise SpecError(f"{where} names a port the container does not declare")
+    raise SpecError(f"{where} must be a port number (1-65535) or a declared port's name")
+
+
+def _probe_path(value: object, where: str) -> str:
+    """An absolute path for the request line: no whitespace or control characters (they would
+    end the line), non-ASCII percent-encoded, a ``#fragment`` dropped as a URL client does."""
+    if value is None or value == "":
+        return "/"
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_PROBE_PATH:
+        raise SpecError(f"{where} must be an absolute path of at most {MAX_PROBE_PATH} characters")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise SpecError(f"{where} must not contain whitespace or control characters")
+    path = value.split("#", 1)[0] or "/"
+    return "".join(ch if ord(ch) < 128 else quote(ch) for ch in path)
+
+
+def _seconds(raw: Mapping[str, Any], key: str, default: float, least: float, where: str) -> float:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and least <= value <= MAX_PROBE_SECONDS
+    ):
+        return float(value)
+    raise SpecError(
+        f"{where}: {key} must be a number of seconds from {least:g} to {MAX_PROBE_SECONDS:g}"
+    )
+
+
+def _threshold(raw: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if _is_int(value) and 1 <= value <= MAX_THRESHOLD:
+        return value
+    raise SpecError(f"{where}: {key} must be an integer from 1 to {MAX_THRESHOLD}")
 
 
 def _parse_env(raw: object, index: int) -> EnvItem:
@@ -226,12 +414,12 @@ def _parse_volume(item: object, index: int) -> VolumeSpec:
     return VolumeSpec(name, kind, path)
 
 
-def _list_or_empty(raw: Mapping[str, Any], key: str) -> list[Any]:
+def _list_or_empty(raw: Mapping[str, Any], key: str, where: str = "") -> list[Any]:
     value = raw.get(key)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise SpecError(f"{key} must be a list")
+        raise SpecError(f"{where}: {key} must be a list" if where else f"{key} must be a list")
     return value
 
 
@@ -250,3 +438,7 @@ def _non_negative(value: object) -> float:
 
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_port(value: object) -> TypeGuard[int]:
+    return _is_int(value) and 1 <= value <= 65535

@@ -109,6 +109,7 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
         "id": pod.id,
         "name": spec.name,
         "namespace": spec.namespace,
+        "ip": pod.ip,
         "cpu_req": cores(spec.request.cpu_m),
         "memory_req": spec.request.mem_mi,
         "containers": [

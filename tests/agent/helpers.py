@@ -62,14 +62,16 @@ def pod(
     *containers: dict[str, Any],
     env: list[dict[str, Any]] | None = None,
     volumes: list[dict[str, Any]] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """A desired pod as the engine sends it."""
+    """A desired pod as the engine sends it (``extra``: ``ip``, ``namespace``)."""
     return {
         "id": pod_id,
         "name": name,
         "containers": list(containers),
         "env": env or [],
         "volumes": volumes or [],
+        **extra,
     }
 
 

@@ -66,6 +66,8 @@ def test_pods_run_with_their_own_environment_and_literal_args(
             container("argv", [sys.executable, "-c", dump], ["$HOME; rm -rf /", "*"]),
             env=SECRET_ENV,
             volumes=[{"name": "data-volume", "type": "emptyDir", "size": 1, "path": "/data"}],
+            ip="127.244.0.9",
+            namespace="shop",
         )
     )
     start_agent()
@@ -73,8 +75,13 @@ def test_pods_run_with_their_own_environment_and_literal_args(
     log = pod_dir / "logs" / "env.log"
     wait_for(lambda: log.exists() and "API_KEY" in log.read_text(), what="env output")
     variables = dict(line.split("=", 1) for line in log.read_text().splitlines() if "=" in line)
-    assert set(variables) == {"PATH", "HOME", "ENV_TYPE", "API_KEY"}
+    assert set(variables) == {
+        "PATH", "HOME", "ENV_TYPE", "API_KEY", "POD_NAME", "POD_NAMESPACE", "POD_IP"
+    }  # fmt: skip
     assert variables["HOME"] == str(pod_dir)
+    assert (variables["POD_NAME"], variables["POD_NAMESPACE"], variables["POD_IP"]) == (
+        "web-app", "shop", "127.244.0.9"
+    )  # fmt: skip
     assert TOKEN not in log.read_text()
     argv = pod_dir / "argv.json"
     wait_for(lambda: argv.exists() and argv.read_text(), what="argv.json")

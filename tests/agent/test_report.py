@@ -26,10 +26,12 @@ ENVELOPE: dict[str, Any] = {
 }
 
 
-def pod(pod_id: int, restarts: int = 0, containers: int = 1, reason: str = "") -> dict[str, Any]:
+def pod(
+    pod_id: int, restarts: int = 0, containers: int = 1, reason: str = "", ready: bool = True
+) -> dict[str, Any]:
     entries = [
         {"name": f"c{i}", "state": "running", "exit_code": None, "restarts": restarts,
-         "pid": 1000 + pod_id, **({"reason": reason} if reason else {})}
+         "pid": 1000 + pod_id, "ready": ready, **({"reason": reason} if reason else {})}
         for i in range(containers)
     ]  # fmt: skip
     return {"id": pod_id, "phase": "running", "containers": entries}
@@ -57,6 +59,29 @@ def test_only_changes_since_the_last_acknowledged_report_are_sent() -> None:
     pods[1] = pod(2, restarts=1)
     assert beat(book, pods, 3) == [2]
     assert beat(book, pods, 4) == []
+
+
+def test_a_readiness_flip_is_a_change() -> None:
+    book = PodReportBook()
+    pods = [pod(1), pod(2)]
+    beat(book, pods, 1)
+    pods[0] = pod(
+        1, ready=False, reason="Readiness probe failed: HTTP probe failed with statuscode: 500"
+    )
+    assert beat(book, pods, 2) == [1]
+    pods[0] = pod(1)
+    assert beat(book, pods, 3) == [1]
+    assert beat(book, pods, 4) == []
+
+
+def test_a_trimmed_report_keeps_readiness() -> None:
+    """Without ``ready`` the engine would read a not-ready container as ready."""
+    book = PodReportBook()
+    big = pod(5, containers=32, reason="Readiness probe failed: " + "é" * 280, ready=False)
+    report = book.compose(ENVELOPE, [big])
+    (carried,) = json.loads(report.body)["pods"]
+    assert "reason" not in json.dumps(carried)
+    assert [c["ready"] for c in carried["containers"]] == [False] * 32
 
 
 def test_a_report_the_engine_did_not_acknowledge_is_sent_again() -> None:

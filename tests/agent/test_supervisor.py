@@ -93,7 +93,14 @@ def test_reconcile_starts_pod_with_directory_volumes_and_log(
             "id": 3,
             "phase": "running",
             "containers": [
-                {"name": "web", "state": "running", "exit_code": None, "restarts": 0, "pid": pid}
+                {
+                    "name": "web",
+                    "state": "running",
+                    "exit_code": None,
+                    "restarts": 0,
+                    "pid": pid,
+                    "ready": True,
+                }
             ],
         }
     ]
@@ -146,6 +153,8 @@ def test_pod_sees_only_its_own_environment(
     assert seen == {
         "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(work_dir / "pods" / "3-web"),
+        "POD_NAME": "web",
+        "POD_NAMESPACE": "default",
         "ENV_TYPE": "production",
         "API_KEY": SECRET,
     }

@@ -1,13 +1,19 @@
 """Virtual nodes: an asyncio task per node, heartbeating through the very handler the HTTP
 route uses (same validation, same auth decision) without a socket. Pods are records reported
 as running. Thousands fit in one process.
+
+Readiness comes from the spec: a container with a readiness probe is ready ``initial_delay_s``
+after the node started it (or restarted it after a kill), one without at once. Nothing runs,
+so no probe can fail and there is no liveness.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +42,7 @@ class VirtualNode:
 
     __slots__ = (
         "changed",
+        "clock",
         "components",
         "dirty",
         "faults",
@@ -44,6 +51,7 @@ class VirtualNode:
         "pages",
         "paused",
         "pods",
+        "readiness_due",
         "seq",
         "sink",
         "task",
@@ -52,14 +60,22 @@ class VirtualNode:
     )
 
     def __init__(
-        self, launch: NodeLaunch, sink: HeartbeatSink, pages: PageSource | None = None
+        self,
+        launch: NodeLaunch,
+        sink: HeartbeatSink,
+        pages: PageSource | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.launch = launch
+        self.clock = clock  # the event loop's time (monotonic)
         self.sink = sink
         self.pages = pages
         self.components = MASTER_COMPONENTS if launch.node_type == "master" else WORKER_COMPONENTS
         self.generation: int | None = None
-        self.pods: dict[int, dict[str, Any]] = {}  # pod id -> {"cpu_m": int, "restarts": {...}}
+        # pod id -> {"cpu_m": int, "containers": {name: (restarts, exit code)},
+        #            "ready_at": {name: loop time it becomes ready}} (no entry: ready at once)
+        self.pods: dict[int, dict[str, Any]] = {}
+        self.readiness_due: list[tuple[float, int]] = []  # heap of (ready_at, pod id)
         self.faults: dict[str, str] = {}
         self.paused = False
         self.dirty = True
@@ -76,6 +92,11 @@ class VirtualNode:
             "generation": self.generation,
             "agent": {"version": "virtual", "seq": self.seq},
         }
+        now = self.clock()
+        while self.readiness_due and self.readiness_due[0][0] <= now:
+            _, pod_id = heapq.heappop(self.readiness_due)
+            if pod_id in self.pods:
+                self.unreported.add(pod_id)  # a container became ready: report the pod
         if self.dirty or self.changed or self.unreported:
             used = sum(p["cpu_m"] for p in self.pods.values())
             body["pod_count"] = len(self.pods)
@@ -86,7 +107,13 @@ class VirtualNode:
                     "id": pod_id,
                     "phase": "running",
                     "containers": [
-                        {"name": name, "state": "running", "exit_code": code, "restarts": n}
+                        {
+                            "name": name,
+                            "state": "running",
+                            "exit_code": code,
+                            "restarts": n,
+                            "ready": p["ready_at"].get(name, now) <= now,
+                        }
                         for name, (n, code) in p["containers"].items()
                     ],
                 }
@@ -103,12 +130,7 @@ class VirtualNode:
             wanted = {int(p["id"]): p for p in desired}
             self.unreported.update(pid for pid in wanted if pid not in self.pods)
             self.pods = {
-                pid: self.pods.get(pid)
-                or {
-                    "cpu_m": round(float(p.get("cpu_req") or 0) * 1000),
-                    "containers": {c["name"]: (0, None) for c in p["containers"]},
-                }
-                for pid, p in wanted.items()
+                pid: self.pods.get(pid) or self._started(pid, p) for pid, p in wanted.items()
             }
             self.changed = True
         self.generation = reply.get("generation", self.generation)
@@ -123,7 +145,31 @@ class VirtualNode:
             for name, (restarts, _) in list(pod["containers"].items()):
                 if target in (None, name):
                     pod["containers"][name] = (restarts + 1, 137)  # SIGKILL, restarted at once
+                    if name in pod["delays"]:  # a new container: not ready until its delay
+                        self._ready_after(int(kill["pod_id"]), pod, name)
             self.unreported.add(int(kill.get("pod_id", 0)))
+
+    def _started(self, pod_id: int, desired: dict[str, Any]) -> dict[str, Any]:
+        """The record of a pod this node starts now, readiness timed from this moment."""
+        delays = {
+            c["name"]: max(0.0, float(c["readiness"].get("initial_delay_s") or 0.0))
+            for c in desired["containers"]
+            if isinstance(c.get("readiness"), dict)
+        }
+        pod: dict[str, Any] = {
+            "cpu_m": round(float(desired.get("cpu_req") or 0) * 1000),
+            "containers": {c["name"]: (0, None) for c in desired["containers"]},
+            "delays": delays,
+            "ready_at": {},
+        }
+        for name in delays:
+            self._ready_after(pod_id, pod, name)
+        return pod
+
+    def _ready_after(self, pod_id: int, pod: dict[str, Any], name: str) -> None:
+        ready_at = self.clock() + pod["delays"][name]
+        pod["ready_at"][name] = ready_at
+        heapq.heappush(self.readiness_due, (ready_at, pod_id))
 
     async def _fetch_desired(self, reply: dict[str, Any]) -> dict[str, Any]:
         """A desired set too large for a reply, fetched page by page like an agent does."""
@@ -206,7 +252,7 @@ class VirtualRuntime:
         old = self._nodes.pop(launch.node_id, None)
         if old is not None and old.task is not None:
             old.task.cancel()
-        node = VirtualNode(launch, self._sink, self._pages)
+        node = VirtualNode(launch, self._sink, self._pages, asyncio.get_running_loop().time)
         self._nodes[launch.node_id] = node
         if self._broken.get(launch.node_id, 0) > 0:
             self._broken[launch.node_id] -= 1  # comes up dead: no task, no heartbeats
@@ -220,6 +266,7 @@ class VirtualRuntime:
             node.task.cancel()
             node.task = None
             node.pods.clear()
+            node.readiness_due.clear()
         return node
 
     def wake(self, node_id: int) -> None:

@@ -1,0 +1,71 @@
+"""Virtual nodes' pod reports: readiness from the spec on the node's clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kube9_desktop.engine.runtime.base import NodeLaunch
+from kube9_desktop.engine.runtime.virtual import VirtualNode
+
+LAUNCH = NodeLaunch(1, "v1", "worker", 4000, 4096, "token", "virtual", 1.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def never_called(
+    node_id: int, token: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    raise AssertionError("no heartbeat in these tests")
+
+
+def desired(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"generation": 2, "desired_pods": [
+        {"id": 7, "name": "p", "cpu_req": 0.5, "containers": list(containers)}
+    ]}  # fmt: skip
+
+
+def ready_of(body: dict[str, Any]) -> dict[str, bool] | None:
+    """Each container's reported readiness, or None when the pod is not in the report."""
+    for pod in body.get("pods", []):
+        if pod["id"] == 7:
+            return {c["name"]: c["ready"] for c in pod["containers"]}
+    return None
+
+
+def test_readiness_waits_out_the_initial_delay_and_restarts_reset_it() -> None:
+    clock = Clock()
+    node = VirtualNode(LAUNCH, never_called, clock=clock)
+    node.apply(desired(
+        {"name": "probed", "readiness": {"http_get": {"path": "/", "port": 80},
+                                         "initial_delay_s": 2.0, "period_s": 10.0}},
+        {"name": "plain", "readiness": None},
+    ))  # fmt: skip
+    assert ready_of(node.report()) == {"probed": False, "plain": True}
+    clock.now += 1.9
+    assert ready_of(node.report()) is None  # nothing changed: not reported
+    clock.now += 0.1  # exactly the delay: ready
+    assert ready_of(node.report()) == {"probed": True, "plain": True}
+    assert ready_of(node.report()) is None
+    node.apply({"kill": [{"pod_id": 7, "container": "probed"}]})
+    assert ready_of(node.report()) == {"probed": False, "plain": True}  # a new container
+    clock.now += 2.0
+    assert ready_of(node.report()) == {"probed": True, "plain": True}
+
+
+def test_a_pod_that_stays_in_the_desired_set_keeps_its_readiness_clock() -> None:
+    clock = Clock()
+    node = VirtualNode(LAUNCH, never_called, clock=clock)
+    spec = desired({"name": "c", "readiness": {"exec": {"command": ["true"]},
+                                               "initial_delay_s": 5.0}})  # fmt: skip
+    node.apply(spec)
+    node.report()
+    clock.now += 3.0
+    node.apply(spec)  # the same pod in a later set: not started again
+    clock.now += 2.0
+    assert ready_of(node.report()) == {"c": True}
