@@ -149,6 +149,10 @@ class EngineWorkloads:
         rs = self.cluster.state.replicasets.get(rs_id)
         return self.replicaset_view(rs) if rs is not None else None
 
+    def deployment_name_taken(self, name: str, namespace: str = "default") -> bool:
+        """One lookup, not a scan: the Deployment form asks on every keystroke."""
+        return (namespace, name) in self.cluster.state.deployment_ids
+
     def deployment_history(self, deployment_id: int) -> list[Revision]:
         """Every kept revision, oldest first (what rollback can go back to)."""
         d = self._deployment(deployment_id)
