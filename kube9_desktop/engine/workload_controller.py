@@ -264,8 +264,12 @@ class WorkloadController:
 
     async def _loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the inner result
+            # when the cancel arrives just as the event is set, swallowing the cancellation,
+            # and stop() then waits for this loop forever (often, as commits set it often).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.config.tick)
+                async with asyncio.timeout(self.config.tick):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 self._timed()
