@@ -227,6 +227,13 @@ class EngineBridge(QObject):
             return "The engine is not running yet"
         return self.engine.kill_refusal(pod_id)
 
+    def rollback_refusal(self, deployment_id: int, revision: int | None = None) -> str | None:
+        """Why rolling this Deployment back (to ``revision``, else the previous one) is
+        refused now; None: it would go ahead."""
+        if self.engine is None:
+            return "The engine is not running yet"
+        return self.engine.rollback_refusal(deployment_id, revision)
+
     def set_scheduler(self, strategy: str) -> None:
         """Switch the scheduling strategy at once (new and displaced pods use it)."""
         self._engine().cluster.set_scheduler(strategy)

@@ -132,6 +132,10 @@ class FakeBridge(EngineBridge):
             d["name"] == name and d["namespace"] == namespace for d in self._deployments.values()
         )
 
+    def rollback_refusal(self, deployment_id: int, revision: int | None = None) -> str | None:
+        history = self.deployment_history(deployment_id)
+        return None if any(not r.current for r in history) else "no earlier revision"
+
     def _owned(self, deployment_id: int) -> list[int]:
         return [r["id"] for r in self._replicasets.values() if r["owner"] == deployment_id]
 
