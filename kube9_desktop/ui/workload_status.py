@@ -71,16 +71,32 @@ def current_replicaset(d: DeploymentView, rss: Iterable[ReplicaSetView]) -> Repl
     return next((r for r in rss if r.revision == d.revision), None)
 
 
+def wait_reason(pod: PodView, nodes: int = 3) -> str:
+    """Why one pod waits, from its scheduling decision: "no node fits (worker-1: insufficient
+    cpu: requested 6, free 0.75; worker-2: …; and 2 more)"; its recorded reason otherwise."""
+    why = pod.reason or "waiting for a node"
+    decision = pod.decision
+    if decision is None or decision.node_id is not None:
+        return why
+    misfits = [c for c in decision.candidates if not c.fits]
+    if not misfits:
+        return why
+    shown = "; ".join(f"{c.node_name}: {', '.join(c.reasons) or 'does not fit'}"
+                      for c in misfits[:nodes])  # fmt: skip
+    more = len(misfits) - nodes + decision.omitted
+    return f"{why} ({shown}{f'; and {more} more' if more > 0 else ''})"
+
+
 def pending_reasons(pods: Iterable[PodView], limit: int = 3) -> list[str]:
     """Why pods wait, most common first: "2 pods: no node fits (w1: insufficient cpu …)".
 
-    The pods' own reasons, as the scheduler recorded them; pods that run are left out.
+    The scheduler's reasons for each pending pod (``wait_reason``); running pods are left out.
     """
     counts: dict[str, int] = {}
     for pod in pods:
         if pod.phase is not PodPhase.PENDING:
             continue
-        why = pod.reason or "waiting for a node"
+        why = wait_reason(pod)
         counts[why] = counts.get(why, 0) + 1
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return [f"{n} pod{'s' if n != 1 else ''}: {why}" for why, n in ranked]

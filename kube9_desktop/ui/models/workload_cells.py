@@ -12,7 +12,7 @@ from kube9_desktop.engine.model import PodView
 from kube9_desktop.engine.workloads import ROLLING_UPDATE, DeploymentView, ReplicaSetView
 from kube9_desktop.ui.icons import status_color, status_icon
 from kube9_desktop.ui.models.tree_cells import FILTER_ROLE, SORT_ROLE, STATUS_ROLE
-from kube9_desktop.ui.workload_status import images, replicaset_word, rollout_state
+from kube9_desktop.ui.workload_status import images, replicaset_word, rollout_state, wait_reason
 
 
 class WColumn(IntEnum):
@@ -141,7 +141,7 @@ def workload_pod_cell(pod: PodView, column: int, role: int) -> Any:
         return phase
     if role == Qt.ItemDataRole.ToolTipRole:
         where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
-        return f"Pod {pod.name} {where}" + (f": {pod.reason}" if pod.reason else "")
+        return f"Pod {pod.name} {where}" + (f": {wait_reason(pod)}" if not pod.node_name else "")
     if role == Qt.ItemDataRole.TextAlignmentRole and column in COUNT_COLUMNS:
         return _RIGHT
     return None
