@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QW
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.models.tree_cells import ITEM_ROLE, ItemKind, TreeItem
 from kube9_desktop.ui.models.workload_cells import HEADERS
-from kube9_desktop.ui.models.workload_tree import WorkloadFilterProxy, WorkloadTreeModel
+from kube9_desktop.ui.models.workload_proxy import WorkloadFilterProxy
+from kube9_desktop.ui.models.workload_tree import WorkloadTreeModel
 
 FILTER_DELAY_MS = 150
 AUTO_EXPAND_ROWS = 50  # up to this many Deployments open by themselves

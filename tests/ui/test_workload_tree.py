@@ -13,7 +13,8 @@ from kube9_desktop.engine.deployments import PROGRESSING, TIMED_OUT
 from kube9_desktop.engine.workloads import Condition
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.models.workload_cells import WColumn
-from kube9_desktop.ui.models.workload_tree import BARE, WorkloadFilterProxy, WorkloadTreeModel
+from kube9_desktop.ui.models.workload_proxy import WorkloadFilterProxy
+from kube9_desktop.ui.models.workload_tree import BARE, WorkloadTreeModel
 from tests.ui.helpers import FakeBridge, cell, check_model, find_row, names_in, parent_name
 
 
