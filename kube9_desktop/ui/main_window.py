@@ -42,6 +42,7 @@ TITLE = "Kube-9 Desktop"
 WORKLOAD_KINDS = (ItemKind.DEPLOYMENT, ItemKind.REPLICASET)
 SPLITTER_KEY = "window/splitter"
 DEFAULT_SIZE = (1400, 900)
+NARROW = 1280  # narrower windows put the charts beside the events, not beside the details
 
 
 def fit_to_screen(size: tuple[int, int]) -> tuple[int, int]:
@@ -128,9 +129,17 @@ class MainWindow(QMainWindow):
         bridge.progress_reported.connect(self._on_bridge_progress_reported)
         bridge.operation_failed.connect(self._on_bridge_operation_failed)
 
-        self.resize(*fit_to_screen(DEFAULT_SIZE))
-        self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.events], [300], Qt.Orientation.Vertical)
+        width, height = fit_to_screen(DEFAULT_SIZE)
+        self.resize(width, height)
+        if width < NARROW:
+            # The charts need ~520 px: on a small screen they share the bottom with the events
+            # (a tab each), and the trees and the details keep the whole width.
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.charts_dock)
+            self.tabifyDockWidget(self.events, self.charts_dock)
+            self.events.raise_()
+        else:
+            self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.events], [min(300, height // 3)], Qt.Orientation.Vertical)
         self._restore_state()
         if bridge.attached:
             self._on_bridge_engine_attached()

@@ -28,7 +28,7 @@ from kube9_desktop.ui.models.workload_tree import WorkloadTreeModel
 
 FILTER_DELAY_MS = 150
 AUTO_EXPAND_ROWS = 50  # up to this many Deployments open by themselves
-WIDTHS = (190, 100, 62, 62, 80, 72, 200)
+WIDTHS = (176, 104, 58, 50, 74, 68, 200)
 
 
 class WorkloadsPanel(QWidget):

@@ -7,6 +7,7 @@ import pytest
 
 from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate, TemplateIn
+from kube9_desktop.ui.dialogs.deployment_fields import field_of
 from kube9_desktop.ui.dialogs.deployment_manifest import (
     read_deployment_manifest,
     template_draft,
@@ -163,3 +164,26 @@ def test_a_template_written_back_as_form_text_is_the_same_template() -> None:
     if draft.cpu:
         again["cpu_cores_req"] = draft.cpu
     assert parse_body(TemplateIn, again).to_template() == template
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "where", "shown"),
+    [
+        ("replicas", "input should be ≥ 0", "replicas", "input should be ≥ 0"),
+        ("strategy.max_surge", "must be …", "max_surge", "must be …"),
+        ("strategy.type", "input should be …", "strategy", "input should be …"),
+        ("strategy", "strategy: max_surge … go with RollingUpdate", "strategy",
+         "max_surge … go with RollingUpdate"),
+        ("template.containers[0].image", "bad", "template:containers[0].image", "bad"),
+        ("selector['-x']", "key name must …", "selector", "'-x': key name must …"),
+        ("labels['-x']", "key name must …", "labels", "'-x': key name must …"),
+        ("(body)", "progress_deadline_seconds: must be longer than min_ready_seconds",
+         "progress_deadline_seconds", "must be longer than min_ready_seconds"),
+        ("(body)", "The body must be a JSON object", "(form)", "The body must be a JSON object"),
+        ("paused", "input should be a valid boolean", "(form)", "input should be a valid boolean"),
+    ],
+)  # fmt: skip
+def test_request_paths_land_on_the_deployment_forms_fields(
+    path: str, message: str, where: str, shown: str
+) -> None:
+    assert field_of(path, message) == (where, shown)

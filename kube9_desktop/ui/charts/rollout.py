@@ -146,6 +146,7 @@ class RolloutChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.setMinimumHeight(170)
+        self.setMaximumHeight(230)  # the details below it stay in view
         self._apply_palette()
         sampler.sampled.connect(self._on_sampler_sampled)
         self._redraw = QTimer(self)
@@ -185,6 +186,7 @@ class RolloutChart(QWidget):
         t = self.sampler.times(d_id)
         current = self.sampler.current_revision(d_id)
         olds = 0
+        top = 0.0
         for rs_id, revision in sorted(
             self.sampler.replicasets(d_id).items(), key=lambda kv: -kv[1]
         ):
@@ -214,6 +216,10 @@ class RolloutChart(QWidget):
                 values = self.sampler.series(d_id, rs_id, what)
                 if len(values) == len(t):
                     curve.setData(t, values, connect="finite")
+                    if len(values) and not np.isnan(values).all():
+                        top = max(top, float(np.nanmax(values)))
+        # Room above the lines for the legend, which sits at the top.
+        self.plot.setYRange(0, max(1.0, top) * 1.6, padding=0)
 
     def _apply_palette(self) -> None:
         palette = self.palette()

@@ -65,8 +65,9 @@ def field_of(path: str, message: str) -> tuple[str, str]:
         return TEMPLATE + path.removeprefix("template."), message
     if path == "template":
         return FORM, f"template: {message}"
-    if path.startswith("strategy."):
-        rest = path.removeprefix("strategy.")
-        return ("strategy" if rest == "type" else rest), message
+    if path == "strategy" or path.startswith("strategy."):
+        rest = path.removeprefix("strategy").removeprefix(".")
+        field = "strategy" if rest in ("", "type") else rest
+        return field, message.removeprefix("strategy: ")  # the engine's own prefix
     head = path.split(".")[0].split("[")[0]
     return (head if head in FIELDS else FORM), message
