@@ -149,6 +149,10 @@ class EngineWorkloads:
         rs = self.cluster.state.replicasets.get(rs_id)
         return self.replicaset_view(rs) if rs is not None else None
 
+    def deployment_name_taken(self, name: str, namespace: str = "default") -> bool:
+        """One lookup, not a scan: the Deployment form asks on every keystroke."""
+        return (namespace, name) in self.cluster.state.deployment_ids
+
     def deployment_history(self, deployment_id: int) -> list[Revision]:
         """Every kept revision, oldest first (what rollback can go back to)."""
         d = self._deployment(deployment_id)
@@ -199,8 +203,10 @@ class EngineWorkloads:
         text = message or f"Deployment {d.name}: " + ("; ".join(parts) or "spec changed")
         with self.cluster.transaction() as t:
             ops.update_deployment(t, d, spec=new)
+            # "rollout": the template changed, so this starts a rollout (the window times it).
             t.event(kind or EventKind.DEPLOYMENT_UPDATED, text, obj=d.ref(),
-                    data={"generation": d.generation})  # fmt: skip
+                    data={"generation": d.generation,
+                          "rollout": new.template != old.template})  # fmt: skip
         self.workloads.dirty_deployments.add(d.id)
         self._settle()
         return WorkloadOutcome(self.deployment_view(d), t.changes, text)
@@ -224,7 +230,16 @@ class EngineWorkloads:
         self, deployment_id: int, revision: int | None = None
     ) -> WorkloadOutcome:
         d = self._deployment(deployment_id)
-        history = self.deployment_history(deployment_id)
+        target = self._rollback_target(d, revision)
+        return self._change(
+            d, replace(d.spec, template=target.template), EventKind.DEPLOYMENT_ROLLED_BACK,
+            f"Deployment {d.name} rolled back to revision {target.revision} "
+            f"({describe_template_change(d.spec.template, target.template)})",
+        )  # fmt: skip
+
+    def _rollback_target(self, d: DeploymentState, revision: int | None) -> Revision:
+        """The kept revision a rollback goes to (None: the previous one), or why there is none."""
+        history = self.deployment_history(d.id)
         if revision is None:
             older = [r for r in history if r.revision < d.revision]
             if not older:
@@ -243,11 +258,16 @@ class EngineWorkloads:
             raise Conflict(
                 f"Deployment {d.name} already runs the template of revision {target.revision}"
             )
-        return self._change(
-            d, replace(d.spec, template=target.template), EventKind.DEPLOYMENT_ROLLED_BACK,
-            f"Deployment {d.name} rolled back to revision {target.revision} "
-            f"({describe_template_change(d.spec.template, target.template)})",
-        )  # fmt: skip
+        return target
+
+    def rollback_refusal(self, deployment_id: int, revision: int | None = None) -> str | None:
+        """Why a rollback would be refused now (None: it would go ahead): the operation's own
+        rule, so the window enables exactly what the engine accepts."""
+        try:
+            self._rollback_target(self._deployment(deployment_id), revision)
+        except UserError as exc:
+            return exc.message
+        return None
 
     async def delete_deployment(
         self, deployment_id: int, *, cascade: bool = True

@@ -8,7 +8,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QMenu,
+    QMessageBox,
+    QStyle,
+    QWidget,
+)
 
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.model import NodeView, PodView
@@ -25,6 +33,38 @@ from kube9_desktop.ui.theme import apply_theme
 PARTITION_S = 30.0
 APPLIES_NOW = ("scheduler", "theme")
 SP = QStyle.StandardPixmap
+# The change-set kind each selectable row of the node tree stands for.
+KIND_OF = {ItemKind.NODE: Kind.NODE, ItemKind.POD: Kind.POD, ItemKind.CONTAINER: Kind.POD}
+
+
+def new_action(
+    owner: QObject,
+    window: QWidget,
+    name: str,
+    text: str,
+    shortcut: str | QKeySequence.StandardKey | None,
+    tip: str,
+    slot: Callable[[], Any],
+    icon: QStyle.StandardPixmap | None = None,
+) -> QAction:
+    """A named action with its shortcut and tip (kept in ``data`` for ``enable``)."""
+    action = QAction(text, owner)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    action.setData(tip)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def enable(action: QAction, enabled: bool, why_not: str) -> None:
+    """Enable ``action``, or disable it with the reason in its tooltip."""
+    action.setEnabled(enabled)
+    action.setToolTip(str(action.data()) if enabled else f"{action.data()} — {why_not}")
 
 
 class ClusterActions(QObject):
@@ -164,17 +204,7 @@ class ClusterActions(QObject):
         slot: Callable[[], Any],
         icon: QStyle.StandardPixmap | None = None,
     ) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.setData(tip)
-        if icon is not None:
-            action.setIcon(self.window.style().standardIcon(icon))
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
+        return new_action(self, self.window, name, text, shortcut, tip, slot, icon)
 
     # ---- state -----------------------------------------------------------------------
 
@@ -234,14 +264,12 @@ class ClusterActions(QObject):
         )
 
     def _enable(self, action: QAction, enabled: bool, why_not: str) -> None:
-        action.setEnabled(enabled)
-        action.setToolTip(str(action.data()) if enabled else f"{action.data()} — {why_not}")
+        enable(action, enabled, why_not)
 
     def _on_bridge_cluster_changed(self, changes: ChangeSet) -> None:
-        if self.item is None:
+        if self.item is None or self.item.kind not in KIND_OF:
             return
-        kind = Kind.NODE if self.item.kind is ItemKind.NODE else Kind.POD
-        if self.item.id in changes.ids(kind):
+        if self.item.id in changes.ids(KIND_OF[self.item.kind]):
             self.update_enabled()
 
     # ---- dialogs ---------------------------------------------------------------------
@@ -362,27 +390,10 @@ class ClusterActions(QObject):
             self._confirm(text, "", lambda: self._delete_pod(pod_id, name))
 
     def _confirm(self, text: str, detail: str, on_yes: Callable[[], None]) -> None:
-        """A non-blocking confirmation whose default is Cancel."""
         if self.confirm is not None:
             self.confirm.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete", text, parent=self.window)
-        box.setObjectName("ConfirmDelete")
-        box.setInformativeText(detail)
-        box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Ok).setText("Delete")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-
-        def finished(_result: int) -> None:
-            confirmed = box.clickedButton() is box.button(QMessageBox.StandardButton.Ok)
-            self.confirm = None
-            box.deleteLater()
-            if confirmed:
-                on_yes()
-
-        box.finished.connect(finished)
-        self.confirm = box
-        box.open()
+        self.confirm = confirm_delete(self.window, text, detail, lambda _keep: on_yes())
+        self.confirm.finished.connect(lambda _r: setattr(self, "confirm", None))
 
     def _delete_node(self, node_id: int, name: str) -> None:
         def done(result: Any) -> None:
@@ -402,3 +413,36 @@ class ClusterActions(QObject):
             lambda e: e.delete_pod(pod_id),
             lambda _name: self.message_posted.emit("info", f"Pod {name} deleted"),
         )
+
+
+def confirm_delete(
+    window: QWidget,
+    text: str,
+    detail: str,
+    on_yes: Callable[[bool], None],
+    keep_option: str = "",
+) -> QMessageBox:
+    """A non-blocking confirmation whose default is Cancel; ``on_yes(checked)`` runs on
+    Delete, ``checked`` being the state of the ``keep_option`` check box (when given)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Delete", text, parent=window)
+    box.setObjectName("ConfirmDelete")
+    box.setInformativeText(detail)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
+    box.button(QMessageBox.StandardButton.Ok).setText("Delete")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    if keep_option:
+        check = QCheckBox(keep_option, box)
+        check.setObjectName("KeepPods")
+        box.setCheckBox(check)
+
+    def finished(_result: int) -> None:
+        confirmed = box.clickedButton() is box.button(QMessageBox.StandardButton.Ok)
+        keep = box.checkBox() is not None and box.checkBox().isChecked()
+        box.deleteLater()
+        if confirmed:
+            on_yes(keep)
+
+    box.finished.connect(finished)
+    box.open()
+    return box

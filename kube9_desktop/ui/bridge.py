@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -24,6 +24,8 @@ from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView
 from kube9_desktop.engine.timeline import Timeline
+from kube9_desktop.engine.workload_ops import Revision
+from kube9_desktop.engine.workloads import DeploymentView, ReplicaSetView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,10 +33,19 @@ T = TypeVar("T")
 ChangeSet = Changes  # what ``cluster_changed`` carries: per kind, the ids a burst touched
 
 
-def everything(nodes: list[int], pods: list[int]) -> Changes:
+def everything(
+    nodes: Collection[int],
+    pods: Collection[int],
+    deployments: Collection[int] = (),
+    replicasets: Collection[int] = (),
+) -> Changes:
     """A change set naming every object (a freshly attached engine)."""
     changes = Changes()
     changes.added = {Kind.NODE: set(nodes), Kind.POD: set(pods)}
+    if deployments:
+        changes.added[Kind.DEPLOYMENT] = set(deployments)
+    if replicasets:
+        changes.added[Kind.REPLICASET] = set(replicasets)
     return changes
 
 
@@ -76,7 +87,12 @@ class EngineBridge(QObject):
         self._clock.start()
         self.engine_attached.emit()
         self.cluster_changed.emit(
-            everything([n.id for n in engine.nodes()], [p.id for p in engine.pods()])
+            everything(
+                [n.id for n in engine.nodes()],
+                [p.id for p in engine.pods()],
+                [d.id for d in engine.deployments()],
+                [r.id for r in engine.replicasets()],
+            )
         )
 
     def detach(self) -> None:
@@ -158,6 +174,32 @@ class EngineBridge(QObject):
         except NotFound:
             return None
 
+    # Workloads: Deployments own ReplicaSets (by id), which own pods (``PodView.owner``).
+
+    def deployments(self) -> list[DeploymentView]:
+        return self.engine.deployments() if self.engine else []
+
+    def replicasets(self) -> list[ReplicaSetView]:
+        return self.engine.replicasets() if self.engine else []
+
+    def deployment(self, deployment_id: int) -> DeploymentView | None:
+        return self.engine.find_deployment(deployment_id) if self.engine else None
+
+    def replicaset(self, rs_id: int) -> ReplicaSetView | None:
+        return self.engine.find_replicaset(rs_id) if self.engine else None
+
+    def deployment_history(self, deployment_id: int) -> list[Revision]:
+        """Every kept revision, oldest first; empty when the Deployment is gone."""
+        if self.engine is None:
+            return []
+        try:
+            return self.engine.deployment_history(deployment_id)
+        except NotFound:
+            return []
+
+    def deployment_name_taken(self, name: str, namespace: str = "default") -> bool:
+        return self.engine.deployment_name_taken(name, namespace) if self.engine else False
+
     def summary(self) -> ClusterSummary | None:
         return self.engine.summary() if self.engine else None
 
@@ -184,6 +226,13 @@ class EngineBridge(QObject):
         if self.engine is None:
             return "The engine is not running yet"
         return self.engine.kill_refusal(pod_id)
+
+    def rollback_refusal(self, deployment_id: int, revision: int | None = None) -> str | None:
+        """Why rolling this Deployment back (to ``revision``, else the previous one) is
+        refused now; None: it would go ahead."""
+        if self.engine is None:
+            return "The engine is not running yet"
+        return self.engine.rollback_refusal(deployment_id, revision)
 
     def set_scheduler(self, strategy: str) -> None:
         """Switch the scheduling strategy at once (new and displaced pods use it)."""

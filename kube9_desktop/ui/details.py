@@ -1,8 +1,9 @@
-"""DetailsPanel: everything about the selected node or pod, kept current while it is shown."""
+"""DetailsPanel: everything about the selected node, pod, Deployment or ReplicaSet, kept
+current while it is shown."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -15,12 +16,15 @@ from PySide6.QtWidgets import (
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.events import Event
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
+from kube9_desktop.ui.charts.rollout import RolloutSampler
 from kube9_desktop.ui.details_pages import NodePage, PodPage
+from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.workload_status import rollout_state
 
 RECENT_EVENTS = 12
-EMPTY_TEXT = "Select a node or a pod in the tree to see its details."
+EMPTY_TEXT = "Select a node, a pod or a Deployment in a tree to see its details."
 
 
 def _label(name: str, text: str = "") -> QLabel:
@@ -30,12 +34,17 @@ def _label(name: str, text: str = "") -> QLabel:
 
 
 class DetailsPanel(QWidget):
+    rollback_requested = Signal(int, int)  # Deployment id, revision (a history row's button)
+
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DetailsPanel")
         self.bridge = bridge
+        self.rollouts = RolloutSampler(bridge, self)  # samples every Deployment, shown or not
         self.item: TreeItem | None = None
         self._events: list[Event] = []
+        # What the shown Deployment or ReplicaSet is made of: changes to these refresh it.
+        self._watched: dict[Kind, set[int]] = {k: set() for k in Kind}
 
         self.title = _label("DetailsTitle")
         font = self.title.font()
@@ -50,8 +59,17 @@ class DetailsPanel(QWidget):
         self.empty.setWordWrap(True)
         self.node_page = NodePage()
         self.pod_page = PodPage()
+        self.deployment_page = DeploymentPage(self.rollouts)
+        self.deployment_page.rollback_requested.connect(self.rollback_requested.emit)
+        self.replicaset_page = ReplicaSetPage()
         self.pages = QStackedWidget()
-        for page in (self.empty, self.node_page, self.pod_page):
+        for page in (
+            self.empty,
+            self.node_page,
+            self.pod_page,
+            self.deployment_page,
+            self.replicaset_page,
+        ):
             self.pages.addWidget(page)
 
         scroll = QScrollArea()
@@ -82,6 +100,12 @@ class DetailsPanel(QWidget):
 
     def refresh(self, with_events: bool = True) -> None:
         item = self.item
+        if item is not None and item.kind is ItemKind.DEPLOYMENT:
+            self._show_deployment(item.id)
+            return
+        if item is not None and item.kind is ItemKind.REPLICASET:
+            self._show_replicaset(item.id)
+            return
         if item is not None and item.kind is ItemKind.NODE:
             node = self.bridge.node(item.id)
             if node is not None:
@@ -110,9 +134,44 @@ class DetailsPanel(QWidget):
         self.subtitle.setText("")
         self.pages.setCurrentWidget(self.empty)
 
-    def _set_title(self, name: str, what: str, status: str) -> None:
+    def _show_deployment(self, deployment_id: int) -> None:
+        d = self.bridge.deployment(deployment_id)
+        if d is None:
+            self._gone(f"Deployment {deployment_id} no longer exists.")
+            return
+        rss = [r for r in map(self.bridge.replicaset, d.replicaset_ids) if r is not None]
+        current = next((r for r in rss if r.revision == d.revision), None)
+        pods = [] if current is None else [p for p in map(self.bridge.pod, current.pod_ids) if p]
+        self._watch({d.id}, {r.id for r in rss}, {p for r in rss for p in r.pod_ids})
+        history = self.bridge.deployment_history(d.id)
+        self.deployment_page.show_deployment(d, rss, history, pods)
+        state = rollout_state(d)
+        self._set_title(d.name, f"Deployment in {d.namespace}", state.word, state.color)
+        self.pages.setCurrentWidget(self.deployment_page)
+
+    def _show_replicaset(self, rs_id: int) -> None:
+        rs = self.bridge.replicaset(rs_id)
+        if rs is None:
+            self._gone(f"ReplicaSet {rs_id} no longer exists.")
+            return
+        owner = self.bridge.deployment(rs.owner.id) if rs.owner is not None else None
+        current = None if owner is None else owner.revision == rs.revision
+        pods = [p for p in map(self.bridge.pod, rs.pod_ids) if p is not None]
+        self._watch({rs.owner.id} if rs.owner else set(), {rs.id}, set(rs.pod_ids))
+        self.replicaset_page.show_replicaset(rs, current, pods)
+        what = f"ReplicaSet of {rs.owner.name}" if rs.owner is not None else "ReplicaSet"
+        word = "current" if current else "old" if current is False else "on its own"
+        self._set_title(rs.name, what, word, "running" if current else "terminating")
+        self.pages.setCurrentWidget(self.replicaset_page)
+
+    def _watch(self, deployments: set[int], replicasets: set[int], pods: set[int]) -> None:
+        self._watched[Kind.DEPLOYMENT] = deployments
+        self._watched[Kind.REPLICASET] = replicasets
+        self._watched[Kind.POD] = pods
+
+    def _set_title(self, name: str, what: str, status: str, color_of: str = "") -> None:
         self.title.setText(name)
-        color = status_color(status).name()
+        color = status_color(color_of or status).name()
         self.subtitle.setText(f"{what} · <b style='color:{color}'>{status}</b>")
 
     def _gone(self, message: str) -> None:
@@ -127,8 +186,14 @@ class DetailsPanel(QWidget):
             return
         if item.kind is ItemKind.NODE and item.id in changes.ids(Kind.NODE):
             self.refresh(with_events=True)
-        elif item.kind is not ItemKind.NODE and item.id in changes.ids(Kind.POD):
+        elif item.kind in (ItemKind.POD, ItemKind.CONTAINER) and item.id in changes.ids(Kind.POD):
             self.refresh(with_events=False)
+        elif item.kind in (ItemKind.DEPLOYMENT, ItemKind.REPLICASET) and (
+            changes.ids(Kind.DEPLOYMENT) & self._watched[Kind.DEPLOYMENT]
+            or changes.ids(Kind.REPLICASET) & self._watched[Kind.REPLICASET]
+            or changes.ids(Kind.POD) & self._watched[Kind.POD]
+        ):
+            self.refresh(with_events=False)  # its counts follow its ReplicaSets and pods
 
     def _on_bridge_ticked(self) -> None:
         if self.item is not None and self.isVisible():

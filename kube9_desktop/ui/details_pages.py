@@ -66,10 +66,11 @@ class Table(QTableWidget):
         self._refit.timeout.connect(self._fit_height)
         self._fit_height()
 
-    def set_rows(self, rows: Sequence[tuple[Cell, ...]]) -> None:
+    def set_rows(self, rows: Sequence[tuple[Cell, ...]]) -> bool:
+        """Show ``rows``; False (and nothing redrawn) when they are what is shown already."""
         rows = list(rows)
         if rows == self._rows:
-            return
+            return False
         self._rows = rows
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
@@ -83,6 +84,7 @@ class Table(QTableWidget):
                 item.setToolTip(text)
                 self.setItem(r, c, item)
         self._fit_height()
+        return True
 
     def _on_section_resized(self, _section: int, _old: int, _new: int) -> None:
         self._fit_height()  # wrapped cells change height with their column
@@ -106,7 +108,7 @@ class Table(QTableWidget):
         ]
 
 
-def _group(title: str, name: str, *widgets: QWidget) -> QGroupBox:
+def group(title: str, name: str, *widgets: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     box.setObjectName(name)
     layout = QVBoxLayout(box)
@@ -115,7 +117,7 @@ def _group(title: str, name: str, *widgets: QWidget) -> QGroupBox:
     return box
 
 
-def _value(name: str) -> QLabel:
+def value_label(name: str) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
@@ -143,13 +145,13 @@ class NodePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("NodeDetails")
-        self.type = _value("NodeType")
-        self.status = _value("NodeStatus")
-        self.faults = _value("NodeFaults")
-        self.heartbeat = _value("NodeHeartbeat")
-        self.recovery = _value("NodeRecovery")
-        self.runtime = _value("NodeRuntime")
-        self.pods = _value("NodePods")
+        self.type = value_label("NodeType")
+        self.status = value_label("NodeStatus")
+        self.faults = value_label("NodeFaults")
+        self.heartbeat = value_label("NodeHeartbeat")
+        self.recovery = value_label("NodeRecovery")
+        self.runtime = value_label("NodeRuntime")
+        self.pods = value_label("NodePods")
         self.cpu = _bar("NodeCpuBar")
         self.memory = _bar("NodeMemoryBar")
         form = QFormLayout()
@@ -174,9 +176,9 @@ class NodePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
-        self.components_group = _group("Components", "NodeComponentsGroup", self.components)
+        self.components_group = group("Components", "NodeComponentsGroup", self.components)
         layout.addWidget(self.components_group)
-        layout.addWidget(_group("Recent events", "NodeEventsGroup", self.events))
+        layout.addWidget(group("Recent events", "NodeEventsGroup", self.events))
         layout.addStretch(1)
 
     def show_node(self, node: NodeView, pod_names: Sequence[str], events: Sequence[Event]) -> None:
@@ -232,11 +234,11 @@ class PodPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PodDetails")
-        self.node = _value("PodNode")
-        self.phase = _value("PodPhase")
-        self.ip = _value("PodIp")
-        self.request = _value("PodRequest")
-        self.created = _value("PodCreated")
+        self.node = value_label("PodNode")
+        self.phase = value_label("PodPhase")
+        self.ip = value_label("PodIp")
+        self.request = value_label("PodRequest")
+        self.created = value_label("PodCreated")
         form = QFormLayout()
         for caption, widget in (
             ("Node", self.node),
@@ -251,18 +253,18 @@ class PodPage(QWidget):
         )
         self.volumes = Table("PodVolumes", ("Volume", "Type", "Size", "Path"))
         self.config = Table("PodConfig", ("Name", "Type", "Key", "Value"))
-        self.decision = _value("SchedulingSummary")
+        self.decision = value_label("SchedulingSummary")
         self.candidates = Table("SchedulingCandidates", ("Node", "Fits", "Free before", "Reasons"))
-        self.omitted = _value("SchedulingOmitted")
+        self.omitted = value_label("SchedulingOmitted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
-        layout.addWidget(_group("Containers", "PodContainersGroup", self.containers))
+        layout.addWidget(group("Containers", "PodContainersGroup", self.containers))
         layout.addWidget(
-            _group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted)
+            group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted)
         )
-        self.volumes_group = _group("Volumes", "PodVolumesGroup", self.volumes)
-        self.config_group = _group("Configuration", "PodConfigGroup", self.config)
+        self.volumes_group = group("Volumes", "PodVolumesGroup", self.volumes)
+        self.config_group = group("Configuration", "PodConfigGroup", self.config)
         layout.addWidget(self.volumes_group)
         layout.addWidget(self.config_group)
         layout.addStretch(1)

@@ -1,5 +1,6 @@
 """The event timeline dock: the event log (newest at the bottom, filterable by node, pod and
-kind) and, for an event that belongs to a failure, that failure's timeline with durations."""
+kind) and, beside it, for an event that belongs to a failure, that failure's timeline with
+durations, and for a Deployment's event, its rollout's steps and duration."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,8 +34,13 @@ from kube9_desktop.ui.models.events import (
     EventLogModel,
 )
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.rollout_panel import RolloutPanel
 
-HINT = "Select an event that belongs to a failure to see its timeline."
+HINT = (
+    "Select an event that belongs to a failure to see its timeline, or a Deployment's event "
+    "to see its rollout."
+)
+OBJECT_ITEMS = {"Deployment": ItemKind.DEPLOYMENT, "ReplicaSet": ItemKind.REPLICASET}
 
 
 def _seconds(value: float | None) -> str:
@@ -156,6 +163,11 @@ class EventDock(QDockWidget):
         self._follow = True
 
         self.timeline = TimelinePanel(bridge)
+        self.rollout = RolloutPanel(bridge)
+        self.side = QStackedWidget()
+        self.side.setObjectName("EventsSide")
+        self.side.addWidget(self.timeline)
+        self.side.addWidget(self.rollout)
         self._refresh_timeline = QTimer(self)
         self._refresh_timeline.setSingleShot(True)
         self._refresh_timeline.setInterval(150)
@@ -168,7 +180,7 @@ class EventDock(QDockWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("EventsSplitter")
         splitter.addWidget(self.table)
-        splitter.addWidget(self.timeline)
+        splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         body = QWidget()
@@ -189,12 +201,21 @@ class EventDock(QDockWidget):
 
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         event = self.selected_event()
+        obj = event.object if event is not None else None
+        if event is not None and obj is not None and obj.kind == "Deployment":
+            self.rollout.show_rollout(obj.id, event.id)
+            self.side.setCurrentWidget(self.rollout)
+            return
         self.timeline.show_incident(event.incident_id if event else None)
+        self.side.setCurrentWidget(self.timeline)
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         event = index.data(EVENT_ROLE)
         if isinstance(event, Event):
-            if event.pod_id is not None:
+            obj = event.object
+            if obj is not None and obj.kind in OBJECT_ITEMS:
+                self.item_requested.emit(TreeItem(OBJECT_ITEMS[obj.kind], obj.id))
+            elif event.pod_id is not None:
                 self.item_requested.emit(TreeItem(ItemKind.POD, event.pod_id))
             elif event.node_id is not None:
                 self.item_requested.emit(TreeItem(ItemKind.NODE, event.node_id))

@@ -1,4 +1,5 @@
-"""MainWindow: assembles the tree, the details, the docks, the toolbar, menus and status bar.
+"""MainWindow: assembles the trees (nodes, workloads), the details, the docks, the toolbar,
+menus and status bar.
 
 It holds no cluster logic: the widgets read the bridge, the actions run operations through
 it, and the window only wires their signals together and keeps its layout in preferences.
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -29,14 +31,18 @@ from kube9_desktop.ui.charts import ChartsPanel
 from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
-from kube9_desktop.ui.models.tree_cells import TreeItem
+from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.status_bar import ClusterStatusBar
+from kube9_desktop.ui.workload_actions import WorkloadActions
+from kube9_desktop.ui.workloads_panel import WorkloadsPanel
 
 TITLE = "Kube-9 Desktop"
+WORKLOAD_KINDS = (ItemKind.DEPLOYMENT, ItemKind.REPLICASET)
 SPLITTER_KEY = "window/splitter"
 DEFAULT_SIZE = (1400, 900)
+NARROW = 1280  # narrower windows put the charts beside the events, not beside the details
 
 
 def fit_to_screen(size: tuple[int, int]) -> tuple[int, int]:
@@ -64,11 +70,18 @@ class MainWindow(QMainWindow):
         self.crash_dialog: QMessageBox | None = None
 
         self.commands = ClusterActions(bridge, prefs, settings, self)
+        self.workload_commands = WorkloadActions(bridge, self.commands, self)
         self.cluster = ClusterPanel(bridge)
+        self.workloads = WorkloadsPanel(bridge)
+        self.trees = QTabWidget()
+        self.trees.setObjectName("TreeTabs")
+        self.trees.setDocumentMode(True)
+        self.trees.addTab(self.cluster, "Nodes")
+        self.trees.addTab(self.workloads, "Workloads")
         self.details = DetailsPanel(bridge)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("MainSplitter")
-        self.splitter.addWidget(self.cluster)
+        self.splitter.addWidget(self.trees)
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -103,17 +116,30 @@ class MainWindow(QMainWindow):
 
         self.cluster.selection_changed.connect(self._on_cluster_selection_changed)
         self.cluster.context_menu_requested.connect(self.commands.context_menu.popup)
+        self.workloads.selection_changed.connect(self._on_workloads_selection_changed)
+        self.workloads.context_menu_requested.connect(self.workload_commands.context_menu.popup)
+        self.trees.currentChanged.connect(self._on_trees_current_changed)
+        self.details.rollback_requested.connect(self.workload_commands.rollback_to)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
+        self.workload_commands.message_posted.connect(self.messages.show_message)
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
         bridge.progress_reported.connect(self._on_bridge_progress_reported)
         bridge.operation_failed.connect(self._on_bridge_operation_failed)
 
-        self.resize(*fit_to_screen(DEFAULT_SIZE))
-        self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.events], [300], Qt.Orientation.Vertical)
+        width, height = fit_to_screen(DEFAULT_SIZE)
+        self.resize(width, height)
+        if width < NARROW:
+            # The charts need ~520 px: on a small screen they share the bottom with the events
+            # (a tab each), and the trees and the details keep the whole width.
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.charts_dock)
+            self.tabifyDockWidget(self.events, self.charts_dock)
+            self.events.raise_()
+        else:
+            self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.events], [min(300, height // 3)], Qt.Orientation.Vertical)
         self._restore_state()
         if bridge.attached:
             self._on_bridge_engine_attached()
@@ -125,7 +151,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Main toolbar", self)
         bar.setObjectName("MainToolBar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.addActions([a.add_node, a.create_pod])
+        bar.addActions([a.add_node, a.create_pod, self.workload_commands.new_deployment])
         bar.addSeparator()
         failure = QToolButton(bar)
         failure.setObjectName("SimulateFailureButton")
@@ -153,6 +179,7 @@ class MainWindow(QMainWindow):
         cluster_menu.addSeparator()
         cluster_menu.addMenu(a.failure_menu)
         cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
+        menu_bar.addMenu(self.workload_commands.menu)
         view_menu = menu_bar.addMenu("&View")
         view_menu.setObjectName("ViewMenu")
         focus_filter = view_menu.addAction("&Filter the tree")
@@ -231,13 +258,37 @@ class MainWindow(QMainWindow):
 
     # ---- wiring ----------------------------------------------------------------------
 
-    def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
+    def _select(self, item: TreeItem | None) -> None:
         self.details.show_item(item)
         self.commands.set_selection(item)
+        self.workload_commands.set_selection(item)
+
+    def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
+        if self.trees.currentWidget() is self.cluster:
+            self._select(item)
+
+    def _on_workloads_selection_changed(self, item: TreeItem | None) -> None:
+        if self.trees.currentWidget() is self.workloads:
+            self._select(item)
+
+    def _on_trees_current_changed(self, _index: int) -> None:
+        """The shown tree's selection is the window's selection."""
+        panel = self.trees.currentWidget()
+        if isinstance(panel, ClusterPanel | WorkloadsPanel):
+            self._select(panel.selected())
 
     def _on_events_item_requested(self, item: TreeItem) -> None:
-        if not self.cluster.select(item):
-            self.details.show_item(item)
+        """Show an event's object in the tree that holds it (the one on screen first)."""
+        panels: list[ClusterPanel | WorkloadsPanel] = [self.cluster, self.workloads]
+        if item.kind in WORKLOAD_KINDS or self.trees.currentWidget() is self.workloads:
+            panels.reverse()
+        for panel in panels:
+            if item.kind in WORKLOAD_KINDS and panel is self.cluster:
+                continue
+            self.trees.setCurrentWidget(panel)
+            if panel.select(item):
+                return
+        self.details.show_item(item)
 
     def _on_commands_settings_applied(self, settings: Settings) -> None:
         self.settings = settings

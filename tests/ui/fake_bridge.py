@@ -4,11 +4,12 @@ the engine does, so the UI pays the same price."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop.engine.changes import Kind
-from kube9_desktop.engine.meta import DEFAULT_NAMESPACE
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 from kube9_desktop.engine.model import (
     WORKER_COMPONENTS,
     ContainerSpec,
@@ -21,6 +22,16 @@ from kube9_desktop.engine.model import (
     PodSpec,
     PodView,
     Resources,
+)
+from kube9_desktop.engine.workload_ops import Revision
+from kube9_desktop.engine.workloads import (
+    DeploymentSpec,
+    DeploymentStatus,
+    DeploymentView,
+    LabelSelector,
+    PodTemplate,
+    ReplicaSetStatus,
+    ReplicaSetView,
 )
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 
@@ -42,6 +53,8 @@ class FakeBridge(EngineBridge):
         self._node_names: dict[str, int] = {}
         self._pod_names: dict[tuple[str, str], int] = {}
         self._next_id = 1
+        self._deployments: dict[int, dict[str, Any]] = {}
+        self._replicasets: dict[int, dict[str, Any]] = {}
 
     @property
     def attached(self) -> bool:
@@ -85,6 +98,82 @@ class FakeBridge(EngineBridge):
 
     def namespace(self, name: str) -> NamespaceView | None:
         return self._namespace_view(name) if name in self._namespaces else None
+
+    def deployments(self) -> list[DeploymentView]:
+        return [self._deployment_view(d) for d in self._deployments.values()]
+
+    def replicasets(self) -> list[ReplicaSetView]:
+        return [self._replicaset_view(r) for r in self._replicasets.values()]
+
+    def deployment(self, deployment_id: int) -> DeploymentView | None:
+        d = self._deployments.get(deployment_id)
+        return self._deployment_view(d) if d else None
+
+    def replicaset(self, rs_id: int) -> ReplicaSetView | None:
+        rs = self._replicasets.get(rs_id)
+        return self._replicaset_view(rs) if rs else None
+
+    def deployment_history(self, deployment_id: int) -> list[Revision]:
+        d = self._deployments.get(deployment_id)
+        if d is None:
+            return []
+        rss = [self._replicasets[r] for r in sorted(self._owned(deployment_id))]
+        return sorted(
+            (
+                Revision(r["revision"], r["name"], r["id"], r["template"], "", EPOCH,
+                         r["replicas"], r["revision"] == d["revision"])
+                for r in rss
+            ),
+            key=lambda r: r.revision,
+        )  # fmt: skip
+
+    def deployment_name_taken(self, name: str, namespace: str = DEFAULT_NAMESPACE) -> bool:
+        return any(
+            d["name"] == name and d["namespace"] == namespace for d in self._deployments.values()
+        )
+
+    def rollback_refusal(self, deployment_id: int, revision: int | None = None) -> str | None:
+        history = self.deployment_history(deployment_id)
+        return None if any(not r.current for r in history) else "no earlier revision"
+
+    def _owned(self, deployment_id: int) -> list[int]:
+        return [r["id"] for r in self._replicasets.values() if r["owner"] == deployment_id]
+
+    def _template(self, image: str) -> PodTemplate:
+        return PodTemplate(
+            Resources(100, 64), (ContainerSpec("app", image, 100, 64),), labels={"app": "x"}
+        )
+
+    def _deployment_view(self, d: dict[str, Any]) -> DeploymentView:
+        rss = [self._replicaset_view(self._replicasets[r]) for r in self._owned(d["id"])]
+        new = next((r for r in rss if r.revision == d["revision"]), None)
+        spec = DeploymentSpec(
+            d["name"], d["namespace"], d["replicas"], LabelSelector({"app": "x"}),
+            self._template(d["image"]), paused=d["paused"],
+        )  # fmt: skip
+        status = DeploymentStatus(
+            replicas=sum(r.status.replicas for r in rss),
+            updated=new.status.replicas if new else 0,
+            ready=sum(r.status.ready for r in rss),
+            available=sum(r.status.available for r in rss),
+            conditions=d["conditions"],
+        )
+        return DeploymentView(
+            d["id"], f"uid-deployment-{d['id']}", d["name"], d["namespace"], spec,
+            d["revision"], 1, status, tuple(sorted(r.id for r in rss)), EPOCH, 1,
+        )  # fmt: skip
+
+    def _replicaset_view(self, r: dict[str, Any]) -> ReplicaSetView:
+        pods = [self._pods[p] for p in sorted(r["pods"])]
+        running = sum(1 for p in pods if p["phase"] is PodPhase.RUNNING)
+        owner = self._deployments.get(r["owner"]) if r["owner"] is not None else None
+        ref = ObjectRef("Deployment", owner["id"], "uid", owner["name"]) if owner else None
+        return ReplicaSetView(
+            r["id"], f"uid-rs-{r['id']}", r["name"], DEFAULT_NAMESPACE, r["replicas"],
+            LabelSelector({"app": "x"}), r["template"], 0, {}, {}, ref, r["revision"], "hash",
+            ReplicaSetStatus(len(pods), len(pods), running, running), tuple(sorted(r["pods"])),
+            EPOCH, 1, 1,
+        )  # fmt: skip
 
     def _namespace_view(self, name: str) -> NamespaceView:
         pods = sum(1 for p in self._pods.values() if p["spec"].namespace == name)
@@ -219,9 +308,77 @@ class FakeBridge(EngineBridge):
     def set_pod_phase(self, pod_id: int, phase: PodPhase) -> None:
         self._pods[pod_id]["phase"] = phase
 
-    def changed(self, nodes: set[int] | None = None, pods: set[int] | None = None) -> None:
+    # workloads (a Deployment's ReplicaSets are found by their owner; pods by theirs)
+
+    def add_deployment(self, name: str, replicas: int = 2, image: str = "nginx:1") -> int:
+        d_id = self._new_id()
+        self._deployments[d_id] = {
+            "id": d_id, "name": name, "namespace": DEFAULT_NAMESPACE, "replicas": replicas,
+            "image": image, "revision": 0, "paused": False, "conditions": (),
+        }  # fmt: skip
+        return d_id
+
+    def add_replicaset(
+        self, name: str, deployment_id: int | None, replicas: int = 2, image: str = "nginx:1"
+    ) -> int:
+        """A ReplicaSet (its Deployment's next revision, which becomes the current one)."""
+        rs_id = self._new_id()
+        revision = 1
+        if deployment_id is not None:
+            d = self._deployments[deployment_id]
+            d["revision"] = revision = d["revision"] + 1
+            d["image"] = image
+        self._replicasets[rs_id] = {
+            "id": rs_id, "name": name, "owner": deployment_id, "replicas": replicas,
+            "revision": revision, "template": self._template(image), "pods": set(),
+        }  # fmt: skip
+        return rs_id
+
+    def add_owned_pod(self, name: str, rs_id: int, node_id: int | None) -> int:
+        """A pod of a ReplicaSet (placed on ``node_id``, or pending)."""
+        rs = self._replicasets[rs_id]
+        pod_id = self.add_pod(name, node_id)
+        pod = self._pods[pod_id]
+        pod["spec"] = replace(pod["spec"], owner=ObjectRef("ReplicaSet", rs_id, "uid", rs["name"]))
+        rs["pods"].add(pod_id)
+        return pod_id
+
+    def set_replicas(self, rs_id: int, replicas: int) -> None:
+        self._replicasets[rs_id]["replicas"] = replicas
+
+    def delete_owned_pod(self, pod_id: int) -> None:
+        for rs in self._replicasets.values():
+            rs["pods"].discard(pod_id)
+        self.delete_pod(pod_id)
+
+    def delete_replicaset(self, rs_id: int) -> list[int]:
+        """Remove a ReplicaSet and its pods (returned)."""
+        pods = sorted(self._replicasets[rs_id]["pods"])
+        for pod_id in pods:
+            self.delete_owned_pod(pod_id)
+        del self._replicasets[rs_id]
+        return pods
+
+    def delete_deployment(self, deployment_id: int) -> tuple[list[int], list[int]]:
+        """Remove a Deployment with its ReplicaSets and pods: (ReplicaSet ids, pod ids)."""
+        rss = self._owned(deployment_id)
+        pods = [p for r in rss for p in self.delete_replicaset(r)]
+        del self._deployments[deployment_id]
+        return rss, pods
+
+    def changed(
+        self,
+        nodes: set[int] | None = None,
+        pods: set[int] | None = None,
+        deployments: set[int] | None = None,
+        replicasets: set[int] | None = None,
+    ) -> None:
         changes = ChangeSet()
         changes.changed = {Kind.NODE: set(nodes or ()), Kind.POD: set(pods or ())}
+        if deployments:
+            changes.changed[Kind.DEPLOYMENT] = set(deployments)
+        if replicasets:
+            changes.changed[Kind.REPLICASET] = set(replicasets)
         self.cluster_changed.emit(changes)
 
     def _new_id(self) -> int:

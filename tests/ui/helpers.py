@@ -228,3 +228,70 @@ def parent_name(model: QAbstractItemModel, name: str) -> str | None:
 def cell(model: QAbstractItemModel, name: str, column: int) -> Any:
     index = find_row(model, name)
     return index.siblingAtColumn(column).data(Qt.ItemDataRole.DisplayRole)
+
+
+# ---- workloads ------------------------------------------------------------------------------
+
+
+def deployment_body(
+    name: str, replicas: int = 2, image: str = "nginx:1.25", **spec: Any
+) -> dict[str, Any]:
+    """A DeploymentCreate body: ``replicas`` pods of one 0.1-core container labelled app=name."""
+    cpu = spec.pop("cpu", "100m")
+    return {
+        "name": name,
+        "replicas": replicas,
+        "template": {
+            "labels": {"app": name},
+            "containers": [{"name": "app", "image": image, "cpu_req": cpu, "memory_req": "64Mi"}],
+        },
+        **spec,
+    }
+
+
+def make_deployment(
+    run_async: Callable[..., Any], engine: Engine, name: str, replicas: int = 2, **spec: Any
+) -> int:
+    """Create a Deployment through the engine (as the API would); returns its id."""
+    from kube9_desktop.engine.specs import parse_body
+    from kube9_desktop.engine.workload_specs import DeploymentCreate
+
+    body = deployment_body(name, replicas, **spec)
+    done = run_async(engine.create_deployment(parse_body(DeploymentCreate, body).to_spec()))
+    return int(done.view.id)
+
+
+def workloads_model(window: MainWindow) -> QAbstractItemModel:
+    return window.workloads.proxy
+
+
+def show_workloads(qtbot: QtBot, window: MainWindow) -> None:
+    """Click the Workloads tab."""
+    bar = window.trees.tabBar()
+    click(qtbot, bar, bar.tabRect(1).center())
+    qtbot.waitUntil(lambda: window.trees.currentWidget() is window.workloads)
+
+
+def select_workload(qtbot: QtBot, window: MainWindow, name: str) -> None:
+    """Click the workloads tree's row named ``name`` as a user would."""
+    show_workloads(qtbot, window)
+    tree = window.workloads.tree
+    qtbot.waitUntil(lambda: find_row(tree.model(), name).isValid(), timeout=5000)
+    index = find_row(tree.model(), name)
+    tree.scrollTo(index)
+    click(qtbot, tree.viewport(), tree.visualRect(index).center())
+    qtbot.waitUntil(lambda: window.details.title.text() == name)
+
+
+def rollout_complete(engine: Engine, deployment_id: int) -> bool:
+    """Every replica updated and available, old ReplicaSets at 0 (and their pods gone)."""
+    d = engine.find_deployment(deployment_id)
+    if d is None:
+        return False
+    s = d.status
+    cond = s.condition("Progressing")
+    return (
+        cond is not None
+        and cond.reason == "NewReplicaSetAvailable"
+        and s.updated == s.replicas == s.available == d.spec.replicas
+    )

@@ -23,6 +23,18 @@ class RingBuffer:
         self._next = 0
         self.size = 0
 
+    def add_series(self, name: str) -> None:
+        """A new column, NaN for every sample so far (a ReplicaSet that appears mid-way)."""
+        if name in self._row:
+            return
+        self._row[name] = len(self.names)
+        self.names = (*self.names, name)
+        blank = np.full((1, self.capacity), np.nan, dtype=np.float64)
+        self._data = np.concatenate((self._data, blank))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._row
+
     def append(self, values: Mapping[str, float]) -> None:
         """Write one sample; series not named in ``values`` get NaN (a gap in the line)."""
         self._data[:, self._next] = np.nan

@@ -51,7 +51,12 @@ from kube9_desktop.ui.dialogs._fields import (
     quantity_value,
     show_error,
 )
-from kube9_desktop.ui.dialogs.pod_manifest import ManifestError, PodDraft, read_manifest
+from kube9_desktop.ui.dialogs.pod_manifest import (
+    ManifestError,
+    PodDraft,
+    describe_extras,
+    read_manifest,
+)
 from kube9_desktop.ui.dialogs.pod_paths import (
     FIELD_OF,
     PATH,
@@ -238,6 +243,7 @@ class PodEditor(QWidget):
             amount = quantity_value(values[key])
             if amount is not None:
                 out[FIELD_OF[key]] = amount
+        out.update(self.containers.extra(row))  # ports and probes, carried as they came
         return out
 
     def _volume(self, row: int) -> dict[str, Any]:
@@ -381,8 +387,12 @@ class PodEditor(QWidget):
         for name in TABLES:
             table = self.table(name)
             table.clear_rows()
-            for values in getattr(draft, name):
-                table.add_row(values, touched=True)
+            extras = draft.container_extras if name == "containers" else []
+            for i, values in enumerate(getattr(draft, name)):
+                extra = extras[i] if i < len(extras) else {}
+                if name == "containers":
+                    values = {**values, "probes": describe_extras(extra)}
+                table.add_row(values, touched=True, extra=extra)
         self.rows.touch_all()
         self._touched_tables.update(TABLES)
         self.edited.emit()

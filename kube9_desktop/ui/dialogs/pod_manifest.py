@@ -2,8 +2,11 @@
 
 Only what the cluster models is read: metadata.name, namespace, labels and annotations, each
 container's name, image, command, args, resources.requests (or limits) cpu/memory, env
-name/value and volumeMounts, and spec.volumes of type emptyDir, configMap, hostPath or secret.
-Every problem names the manifest key it is about (``spec.containers[0].resources.requests.cpu``).
+name/value, volumeMounts, ports and readiness/liveness probes (exec, tcpSocket, httpGet and
+their timings), and spec.volumes of type emptyDir, configMap, hostPath or secret. Every
+problem names the manifest key it is about (``spec.containers[0].resources.requests.cpu``);
+every key not used is listed in ``ignored``. ``Reader.pod_spec`` reads a pod's spec wherever
+it sits, so a Deployment's ``spec.template.spec`` is read by the same code.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from kube9_desktop.engine.model import VOLUME_TYPES
 from kube9_desktop.engine.quantity import QuantityError, parse_memory
 
 Row = dict[str, str]
-CONTAINER_KEYS = frozenset({"name", "image", "command", "args", "resources", "env", "volumeMounts"})
+CONTAINER_KEYS = frozenset(
+    {"name", "image", "command", "args", "resources", "env", "volumeMounts", "ports",
+     "readinessProbe", "livenessProbe"}
+)  # fmt: skip
+PROBE_TIMINGS = {
+    "initialDelaySeconds": "initial_delay_s",
+    "periodSeconds": "period_s",
+    "timeoutSeconds": "timeout_s",
+    "failureThreshold": "failure_threshold",
+    "successThreshold": "success_threshold",
+}
+PROBE_HANDLERS = {"exec": "exec", "tcpSocket": "tcp_socket", "httpGet": "http_get"}
 
 
 @dataclass
@@ -33,6 +47,8 @@ class PodDraft:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     containers: list[Row] = field(default_factory=list)
+    # Per container row: what the form shows but does not edit (ports, probes), as request JSON.
+    container_extras: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[Row] = field(default_factory=list)
     config: list[Row] = field(default_factory=list)
     # Form path ("containers[0].cpu", "config[1]") -> manifest key it was read from.
@@ -55,7 +71,9 @@ class ManifestError(ValueError):
         self.problems = problems
 
 
-class _Reader:
+class Reader:
+    """Reads manifest parts into a ``PodDraft``, collecting every problem and unused key."""
+
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
         self.draft = PodDraft()
@@ -129,16 +147,19 @@ class _Reader:
         for part in ("name", "namespace", "labels", "annotations"):
             self.draft.origins[part] = f"metadata.{part}"
         self.ignore(meta, {"name", "namespace", "labels", "annotations"}, "metadata")
-        spec = self.mapping(doc.get("spec"), "spec")
+        self.pod_spec(self.mapping(doc.get("spec"), "spec"), "spec")
+
+    def pod_spec(self, spec: dict[str, Any], where: str) -> None:
+        """A pod's spec at manifest key ``where`` ("spec", "spec.template.spec")."""
         mounts: dict[str, str] = {}
-        containers = self.sequence(spec.get("containers"), "spec.containers")
+        containers = self.sequence(spec.get("containers"), f"{where}.containers")
         if spec and not containers and isinstance(spec.get("containers", []), list):
-            self.bad("spec.containers", "needs at least one container")
+            self.bad(f"{where}.containers", "needs at least one container")
         for i, item in enumerate(containers):
-            self.container(item, f"spec.containers[{i}]", mounts)
-        for i, item in enumerate(self.sequence(spec.get("volumes"), "spec.volumes")):
-            self.volume(item, f"spec.volumes[{i}]", mounts)
-        self.ignore(spec, {"containers", "volumes"}, "spec")
+            self.container(item, f"{where}.containers[{i}]", mounts)
+        for i, item in enumerate(self.sequence(spec.get("volumes"), f"{where}.volumes")):
+            self.volume(item, f"{where}.volumes[{i}]", mounts)
+        self.ignore(spec, {"containers", "volumes"}, where)
 
     def container(self, item: Any, key: str, mounts: dict[str, str]) -> None:
         data = self.mapping(item, key)
@@ -159,6 +180,8 @@ class _Reader:
                 "args": self.argv(data.get("args"), f"{key}.args"),
             }
         )
+        self.draft.container_extras.append(self.extras(data, key))
+        origins[f"containers[{row}].probes"] = key
         for part in ("name", "image", "command", "args"):
             origins[f"containers[{row}].{part}"] = f"{key}.{part}"
         origins[f"containers[{row}].cpu"] = cpu_key
@@ -172,6 +195,49 @@ class _Reader:
             if name and path:
                 mounts.setdefault(name, path)
         self.ignore(data, CONTAINER_KEYS, key)
+
+    def extras(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        """Ports and probes as the request has them (containerPort -> container_port, …)."""
+        out: dict[str, Any] = {}
+        ports = []
+        for j, item in enumerate(self.sequence(data.get("ports"), f"{key}.ports")):
+            port = self.mapping(item, f"{key}.ports[{j}]")
+            if not port:
+                continue
+            entry: dict[str, Any] = {"container_port": port.get("containerPort")}
+            for source, target in (("name", "name"), ("protocol", "protocol")):
+                if source in port:
+                    entry[target] = port[source]
+            ports.append(entry)
+            self.ignore(port, {"containerPort", "name", "protocol"}, f"{key}.ports[{j}]")
+        if ports:
+            out["ports"] = ports
+        for source, target in (("readinessProbe", "readiness_probe"),
+                               ("livenessProbe", "liveness_probe")):  # fmt: skip
+            if data.get(source) is not None:
+                out[target] = self.probe(data[source], f"{key}.{source}")
+        return out
+
+    def probe(self, value: Any, key: str) -> dict[str, Any]:
+        data = self.mapping(value, key)
+        out: dict[str, Any] = {}
+        for source, target in PROBE_HANDLERS.items():
+            handler = data.get(source)
+            if handler is None:
+                continue
+            body = self.mapping(handler, f"{key}.{source}")
+            if source == "exec":
+                out[target] = {"command": body.get("command")}
+                self.ignore(body, {"command"}, f"{key}.{source}")
+            else:
+                out[target] = {k: body[k] for k in ("port", "path") if k in body}
+                known = {"port", "path"} if source == "httpGet" else {"port"}
+                self.ignore(body, known, f"{key}.{source}")
+        for source, target in PROBE_TIMINGS.items():
+            if source in data:
+                out[target] = data[source]
+        self.ignore(data, {*PROBE_HANDLERS, *PROBE_TIMINGS}, key)
+        return out
 
     def _requests(self, value: Any, key: str) -> dict[str, str]:
         resources = self.mapping(value, key, required=False)
@@ -249,10 +315,35 @@ class _Reader:
         return str(math.ceil(mib / 1024))
 
 
-def read_manifest(text: str) -> PodDraft:
-    """The first Pod of a (multi-document) manifest as form rows; ManifestError if unusable."""
+def describe_extras(extras: dict[str, Any]) -> str:
+    """A container's ports and probes in a few words: "ports 8080/http · readiness http :8080/"."""
+    parts = []
+    ports = [
+        f"{p.get('container_port')}" + (f"/{p['name']}" if p.get("name") else "")
+        for p in extras.get("ports") or ()
+    ]
+    if ports:
+        parts.append("ports " + ", ".join(ports))
+    for which in ("readiness", "liveness"):
+        probe = extras.get(f"{which}_probe")
+        if not isinstance(probe, dict):
+            continue
+        if isinstance(probe.get("http_get"), dict):
+            h = probe["http_get"]
+            parts.append(f"{which} http :{h.get('port')}{h.get('path', '/')}")
+        elif isinstance(probe.get("tcp_socket"), dict):
+            parts.append(f"{which} tcp :{probe['tcp_socket'].get('port')}")
+        elif isinstance(probe.get("exec"), dict):
+            parts.append(f"{which} exec")
+        else:
+            parts.append(which)
+    return " · ".join(parts)
+
+
+def load_documents(text: str, kind: str) -> list[dict[str, Any]]:
+    """The documents of ``kind`` in a (multi-document) manifest; ManifestError if none."""
     if not text.strip():
-        raise ManifestError([("(manifest)", "is empty: paste a Pod manifest (kind: Pod)")])
+        raise ManifestError([("(manifest)", f"is empty: paste a {kind} manifest (kind: {kind})")])
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
@@ -260,15 +351,21 @@ def read_manifest(text: str) -> PodDraft:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(manifest)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestError([(where, f"is not valid YAML: {problem}")]) from None
-    pods = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Pod"]
-    if not pods:
+    found = [d for d in docs if isinstance(d, dict) and d.get("kind") == kind]
+    if not found:
         kinds = [str(d.get("kind")) for d in docs if isinstance(d, dict) and "kind" in d]
         if kinds:
-            message = f"is {', '.join(kinds)}; only kind: Pod can be created here"
+            message = f"is {', '.join(kinds)}; only kind: {kind} can be created here"
         else:
-            message = "is required: kind: Pod"
+            message = f"is required: kind: {kind}"
         raise ManifestError([("kind", message)])
-    reader = _Reader()
+    return found
+
+
+def read_manifest(text: str) -> PodDraft:
+    """The first Pod of a (multi-document) manifest as form rows; ManifestError if unusable."""
+    pods = load_documents(text, "Pod")
+    reader = Reader()
     reader.pod(pods[0])
     if reader.problems:
         raise ManifestError(reader.problems)

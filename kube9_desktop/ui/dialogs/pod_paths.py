@@ -13,7 +13,13 @@ from typing import Any
 
 TABLES = ("containers", "volumes", "config")
 # Request field -> table column key, and back (where they differ).
-COLUMN_OF = {"cpu_req": "cpu", "memory_req": "memory"}
+COLUMN_OF = {
+    "cpu_req": "cpu",
+    "memory_req": "memory",
+    "ports": "probes",
+    "readiness_probe": "probes",
+    "liveness_probe": "probes",
+}
 FIELD_OF = {"cpu": "cpu_req", "memory": "memory_req"}
 PATH = re.compile(r"^(containers|volumes|config)(?:\[(\d+)\])?(?:\.(\w+))?")
 METADATA = ("name", "namespace", "labels", "annotations")

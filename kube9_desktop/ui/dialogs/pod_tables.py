@@ -2,13 +2,16 @@
 
 Text cells are plain items; choice cells are combo boxes; a secret's value is a password
 field (masked while its row's type is ``secret``) and is never stored in an item, so no view,
-tooltip or copy shows it in clear.
+tooltip or copy shows it in clear. A read-only column shows what a row carries without being
+edited here (a container's ports and probes, from a manifest or an existing Deployment); the
+row keeps that as ``extra`` and removing the row removes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -27,6 +30,7 @@ from kube9_desktop.ui.dialogs._fields import mark_bad
 
 BAD_CELL = QColor(217, 83, 79, 70)
 TOUCHED = Qt.ItemDataRole.UserRole + 1
+EXTRA = Qt.ItemDataRole.UserRole + 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Column:
     choices: tuple[str, ...] = ()
     masked_when_secret: bool = False
     hint: str = ""
+    readonly: bool = False
 
 
 CONTAINER_COLUMNS = (
@@ -47,6 +52,12 @@ CONTAINER_COLUMNS = (
     Column("memory", "Memory", hint="MB or a quantity: 256, 256Mi, 1Gi"),
     Column("command", "Command", hint="split like a shell: /bin/sh -c"),
     Column("args", "Args", hint="split like a shell: 'echo hi'"),
+    Column(
+        "probes",
+        "Ports, probes",
+        hint="from a YAML manifest (ports, readinessProbe, livenessProbe); not edited here",
+        readonly=True,
+    ),
 )
 VOLUME_COLUMNS = (
     Column("name", "Name", hint="DNS label, e.g. data"),
@@ -98,8 +109,14 @@ class RowTable(QTableWidget):
 
     # ---- rows -------------------------------------------------------------------------
 
-    def add_row(self, values: Mapping[str, str] | None = None, *, touched: bool = False) -> int:
-        """Append a row (optionally filled); returns its index."""
+    def add_row(
+        self,
+        values: Mapping[str, str] | None = None,
+        *,
+        touched: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Append a row (optionally filled, with what it carries unedited); returns its index."""
         values = values or {}
         row = self.rowCount()
         self._filling = True
@@ -112,8 +129,13 @@ class RowTable(QTableWidget):
                 elif column.masked_when_secret:
                     self.setCellWidget(row, col, self._secret_field(text))
                 else:
-                    self.setItem(row, col, QTableWidgetItem(text))
+                    item = QTableWidgetItem(text)
+                    if column.readonly:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                        item.setToolTip(text or column.hint)
+                    self.setItem(row, col, item)
             self._first(row).setData(TOUCHED, touched)
+            self._first(row).setData(EXTRA, dict(extra or {}))
             self._sync_mask(row)
         finally:
             self._filling = False
@@ -143,9 +165,15 @@ class RowTable(QTableWidget):
                 out[key] = item.text() if item is not None else ""
         return out
 
+    def extra(self, row: int) -> dict[str, Any]:
+        """What the row carries without editing it (a container's ports and probes)."""
+        value = self._first(row).data(EXTRA)
+        return dict(value) if isinstance(value, dict) else {}
+
     def filled_rows(self) -> list[int]:
-        """Rows with any text typed in (choice columns do not count): the rows to send."""
-        free = [c.key for c in self.columns if not c.choices]
+        """Rows with any text typed in (choice and read-only columns do not count): the rows
+        to send."""
+        free = [c.key for c in self.columns if not c.choices and not c.readonly]
         return [r for r in range(self.rowCount()) if any(self.values(r)[k].strip() for k in free)]
 
     def is_touched(self, row: int) -> bool:
@@ -195,7 +223,9 @@ class RowTable(QTableWidget):
                 self._filling = True
                 try:
                     item.setBackground(QBrush(BAD_CELL) if message else QBrush())
-                    item.setToolTip(message or self.columns[col].hint)
+                    column = self.columns[col]
+                    shown = item.text() if column.readonly and item.text() else column.hint
+                    item.setToolTip(message or shown)
                 finally:
                     self._filling = False
 

@@ -49,7 +49,9 @@ from kube9_desktop.ui.models.tree_cells import (
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-_NODE, _GROUP, _POD, _CONTAINER = (int(k) for k in ItemKind)
+_NODE, _GROUP, _POD, _CONTAINER = (
+    int(k) for k in (ItemKind.NODE, ItemKind.PENDING_GROUP, ItemKind.POD, ItemKind.CONTAINER)
+)
 _COLUMNS = len(HEADERS)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DISPLAY = Qt.ItemDataRole.DisplayRole

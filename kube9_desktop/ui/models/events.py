@@ -40,18 +40,29 @@ RECOVERY_KINDS = frozenset({K.NODE_RECOVERED, K.NODE_READY, K.FAULT_HEALED, K.EV
 SCHEDULING_KINDS = frozenset(
     {K.POD_CREATED, K.POD_DELETED, K.POD_BOUND, K.POD_REBOUND, K.POD_PENDING}
 )
+WORKLOAD_KINDS = frozenset(k for k in K if k.value.startswith(("deployment_", "replicaset_")))
+KIND_COLORS = {
+    K.DEPLOYMENT_STALLED: "unhealthy",
+    K.DEPLOYMENT_COMPLETE: "healthy",
+    K.DEPLOYMENT_SCALED: "scheduled",
+    K.DEPLOYMENT_ROLLED_BACK: "recovering",
+    K.DEPLOYMENT_PAUSED: "pending",
+}
 KIND_GROUPS: dict[str, frozenset[EventKind] | None] = {
     "All events": None,
     "Failures and recovery": FAILURE_KINDS | RECOVERY_KINDS | {K.RECOVERY_ATTEMPT, K.POD_RESTARTED},
     "Scheduling": SCHEDULING_KINDS,
     "Nodes": frozenset(k for k in K if k.value.startswith("node_")),
     "Pods": frozenset(k for k in K if k.value.startswith("pod_")),
+    "Workloads (rollouts)": WORKLOAD_KINDS,
     **{f"Only {k.value}": frozenset({k}) for k in K},
 }
 
 
 def kind_status(kind: EventKind) -> str:
     """The status colour an event kind is shown in."""
+    if kind in KIND_COLORS:
+        return KIND_COLORS[kind]
     if kind in FAILURE_KINDS:
         return "unhealthy"
     if kind in RECOVERY_KINDS:

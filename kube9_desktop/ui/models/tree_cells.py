@@ -21,6 +21,8 @@ class ItemKind(IntEnum):
     PENDING_GROUP = 2
     POD = 3
     CONTAINER = 4
+    DEPLOYMENT = 5  # rows of the workloads tree
+    REPLICASET = 6
 
 
 # Row keys, for every kind of row, are made here and only here: ``payload << 3 | kind``,
@@ -48,10 +50,11 @@ def key_id(key: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class TreeItem:
-    """What a row stands for: a node, the pending group, a pod, or one container of a pod."""
+    """What a row stands for: a node, the pending group, a pod, one container of a pod, a
+    Deployment or a ReplicaSet."""
 
     kind: ItemKind
-    id: int = 0  # node id or pod id
+    id: int = 0  # node, pod, Deployment or ReplicaSet id
     container: int = 0  # position of the container in the pod's spec
 
     @property
