@@ -151,6 +151,7 @@ class NodeAgent:
             "pod_digest": pod_digest(pod_ids),
             "cpu_cores_avail": round(max(cpu_avail, 0.0), 3),
             "generation": self.generation,
+            "terminating": len(self.supervisor.terminating),
             "agent": {"version": AGENT_VERSION, "started_at": self._started_at, "seq": self.seq},
         }
 

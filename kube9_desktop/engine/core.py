@@ -55,6 +55,7 @@ from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse
 from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
+from kube9_desktop.engine.terminating import TerminatingPods
 from kube9_desktop.engine.tokens import Authenticator, Principal, load_or_create_admin_token
 from kube9_desktop.engine.workload_controller import WorkloadConfig, WorkloadController
 from kube9_desktop.engine.workload_ops import EngineWorkloads
@@ -147,9 +148,12 @@ class Engine(EngineReads, EngineWorkloads):
             self.cluster, self.runtime, self.clock, tick=s.monitor_tick,
             on_healed=self.health.restart_watch,
         )  # fmt: skip
+        self.terminating = TerminatingPods(self.cluster, self.clock)
         self.heartbeats = Heartbeats(
-            self.cluster, interval=s.heartbeat_interval, fault_active=self.faults.active
-        )
+            self.cluster, interval=s.heartbeat_interval, fault_active=self.faults.active,
+            on_reported=lambda node_id, current, stopping: self.terminating.reported(
+                node_id, current=current, terminating=stopping),
+        )  # fmt: skip
         self.supervisor = NodeSupervisor(
             self.cluster, self.runtime, lambda: self.api_url, s.heartbeat_interval, s.cluster_name,
             on_adopted_paused=lambda node_id: self.faults.set_hung(node_id, True),
@@ -170,8 +174,9 @@ class Engine(EngineReads, EngineWorkloads):
             on_restart=self.faults.clear_for_restart,
         )
         self.workloads = WorkloadController(
-            self.cluster, self.clock, WorkloadConfig(tick=s.monitor_tick)
+            self.cluster, self.clock, WorkloadConfig(tick=s.monitor_tick), self.terminating
         )
+        self.terminating.on_released = self.workloads.replicasets_released
         if isinstance(self.runtime, VirtualRuntime):
             self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
             self.bus.subscribe_changes(self._wake_virtual_nodes)

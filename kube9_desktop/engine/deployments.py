@@ -57,6 +57,7 @@ class RSFacts:
     created_at: datetime
     desired: int | None = None  # deployment.kubernetes.io/desired-replicas
     max_total: int | None = None  # deployment.kubernetes.io/max-replicas
+    terminating: int = 0  # deleted pods still stopping on their nodes (terminatingReplicas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,10 @@ def available_total(rss: Sequence[RSFacts]) -> int:
     return sum(r.status.available for r in rss)
 
 
+def terminating_total(rss: Sequence[RSFacts]) -> int:
+    return sum(r.terminating for r in rss)
+
+
 def active(rss: Sequence[RSFacts]) -> list[RSFacts]:
     return [r for r in rss if r.replicas > 0]
 
@@ -118,6 +123,7 @@ def calculate_status(
         unavailable=max(0, spec_total(rss) - available),
         observed_generation=d.generation,
         conditions=d.status.conditions,
+        terminating=terminating_total(rss),
     )
 
 
@@ -242,11 +248,12 @@ def scaling_event(spec: DeploymentSpec, rss: Sequence[RSFacts]) -> bool:
 
 
 def new_rs_replicas(spec: DeploymentSpec, rss: Sequence[RSFacts], new_replicas: int) -> int:
-    """Kubernetes' NewRSNewReplicas: how large the new ReplicaSet may be now."""
+    """Kubernetes' NewRSNewReplicas: how large the new ReplicaSet may be now. Pods still
+    stopping count against the surge, as with podReplacementPolicy TerminationComplete."""
     if spec.strategy.type == RECREATE:
         return spec.replicas
     surge = max_surge(spec.strategy, spec.replicas)
-    current = spec_total(rss)
+    current = spec_total(rss) + terminating_total(rss)
     max_total = spec.replicas + surge
     if current >= max_total:
         return new_replicas
@@ -341,8 +348,8 @@ def plan(d: DeploymentFacts, rss: Sequence[RSFacts], now: datetime) -> Plan:
         live_olds = active(olds)
         if live_olds:
             scales = {r.id: 0 for r in live_olds}
-        elif any(r.status.replicas > 0 for r in olds):
-            pass  # wait until the old pods are gone
+        elif any(r.status.replicas > 0 or r.terminating > 0 for r in olds):
+            pass  # wait until the old pods are gone, their processes too
         elif new is None:
             create = NewReplicaSet(spec.replicas, revision)
         elif new.replicas != spec.replicas:

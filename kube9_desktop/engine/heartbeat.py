@@ -90,6 +90,7 @@ class HeartbeatReport:
     generation: int | None = None
     seq: int | None = None
     version: str | None = None
+    terminating: int | None = None  # pods the agent is still stopping
 
 
 @dataclass(slots=True)
@@ -158,8 +159,10 @@ class Heartbeats:
         *,
         interval: float,
         fault_active: Callable[[int], bool] = lambda _node_id: False,
+        on_reported: Callable[[int, bool, int | None], None] = lambda _n, _c, _t: None,
     ) -> None:
         self.cluster = cluster
+        self._on_reported = on_reported  # (node id, holds its desired set, still stopping)
         self.interval = interval
         self._fault_active = fault_active
         self.sessions: dict[int, AgentSession] = {}
@@ -226,6 +229,7 @@ class Heartbeats:
             self._check_drift(t, node, report, session)
         if report.generation == node.generation and session.acked_generation != node.generation:
             session.acked_generation = node.generation
+        self._on_reported(node.id, report.generation == node.generation, report.terminating)
         reply: dict[str, Any] = {
             "message": "Heartbeat received",
             "node_status": str(node.status),

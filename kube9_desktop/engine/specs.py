@@ -571,6 +571,12 @@ class HeartbeatIn(Strict):
     )
     pods: list[PodReportIn] | None = Field(default=None, max_length=HEARTBEAT_LIST_MAX)
     generation: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    terminating: int | None = Field(
+        default=None,
+        ge=0,
+        le=HEARTBEAT_LIST_MAX,
+        description="Pods the agent has been told to stop whose processes have not all exited.",
+    )
     agent: AgentInfo | None = None
 
     @field_validator("components")
@@ -608,6 +614,7 @@ class HeartbeatIn(Strict):
             generation=self.generation,
             seq=self.agent.seq if self.agent else None,
             version=self.agent.version if self.agent else None,
+            terminating=self.terminating,
         )
 
 

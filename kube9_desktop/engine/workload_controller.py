@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from kube9_desktop.engine.cluster.base import ClusterBase
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import PodView
 from kube9_desktop.engine.state import DeploymentState, ReplicaSetState
+from kube9_desktop.engine.terminating import TerminatingPods
 from kube9_desktop.engine.workloads import (
     DESIRED_REPLICAS,
     MAX_REPLICAS,
@@ -44,7 +46,14 @@ class WorkloadConfig:
     tick: float = 0.25
 
 
-def rs_facts(rs: ReplicaSetState, cluster: ClusterBase, now: datetime) -> deployments.RSFacts:
+def no_terminating(_replicaset_id: int) -> int:
+    return 0
+
+
+def rs_facts(
+    rs: ReplicaSetState, cluster: ClusterBase, now: datetime,
+    terminating: Callable[[int], int] = no_terminating,
+) -> deployments.RSFacts:  # fmt: skip
     state = cluster.state
     pods = [replicasets.facts(state.pods[p]) for p in rs.pod_ids]
     notes = rs.spec.annotations
@@ -63,6 +72,7 @@ def rs_facts(rs: ReplicaSetState, cluster: ClusterBase, now: datetime) -> deploy
         created_at=rs.created_at,
         desired=number(DESIRED_REPLICAS),
         max_total=number(MAX_REPLICAS),
+        terminating=terminating(rs.id),
     )
 
 
@@ -78,13 +88,21 @@ def deployment_facts(
 def plan_for(
     d: DeploymentState, cluster: ClusterBase, now: datetime,
     status: DeploymentStatus | None = None,
+    terminating: Callable[[int], int] = no_terminating,
 ) -> deployments.Plan:  # fmt: skip
-    """The next step; ``status``: as if this status were already stored (within a step)."""
-    rss = [rs_facts(cluster.state.replicasets[i], cluster, now) for i in sorted(d.replicaset_ids)]
+    """The next step; ``status``: as if this status were already stored (within a step);
+    ``terminating``: a ReplicaSet's deleted pods still stopping on their nodes."""
+    rss = [
+        rs_facts(cluster.state.replicasets[i], cluster, now, terminating)
+        for i in sorted(d.replicaset_ids)
+    ]
     return deployments.plan(deployment_facts(d, status), rss, now)
 
 
-def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime) -> None:
+def carry_out(
+    t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime,
+    terminating: Callable[[int], int] = no_terminating,
+) -> None:  # fmt: skip
     """Apply one Deployment step in the open transaction: the ReplicaSets it creates or
     scales get their pods in the same commit, and the status is the one after them."""
     state = t.state
@@ -147,7 +165,7 @@ def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime)
     if touched:
         # The status after the pods of this step exist, judged against the step's own
         # status (its conditions, e.g. NewReplicaSetCreated, start the progress deadline).
-        after = plan_for(d, t.cluster, now, step.status)
+        after = plan_for(d, t.cluster, now, step.status, terminating)
         status = after.status
         events += [(k, m) for k, m in after.events if k in _VERDICTS]
     for kind, message in events:
@@ -166,8 +184,13 @@ def carry_out(t: Txn, d: DeploymentState, step: deployments.Plan, now: datetime)
 class WorkloadController:
     """Keeps every Deployment and ReplicaSet converging; one instance per engine."""
 
-    def __init__(self, cluster: Cluster, clock: Clock, config: WorkloadConfig | None = None):
+    def __init__(
+        self, cluster: Cluster, clock: Clock, config: WorkloadConfig | None = None,
+        terminating: TerminatingPods | None = None,
+    ) -> None:  # fmt: skip
         self.cluster = cluster
+        self.terminating = terminating
+        self._count_terminating = terminating.count if terminating else no_terminating
         self.clock = clock
         self.config = config or WorkloadConfig()
         self.dirty_deployments: set[int] = set()
@@ -198,8 +221,20 @@ class WorkloadController:
         if self.dirty_replicasets or self.dirty_deployments:
             self._wake.set()
 
+    def replicasets_released(self, rs_ids: set[int]) -> None:
+        """Pods of these ReplicaSets finished stopping: their Deployments may take a step."""
+        state = self.cluster.state
+        for rs_id in rs_ids:
+            rs = state.replicasets.get(rs_id)
+            if rs is not None and rs.owner is not None:
+                self.dirty_deployments.add(rs.owner.id)
+        if self.dirty_deployments:
+            self._wake.set()
+
     def _timed(self) -> None:
         """Mark what only time can move: pods becoming available, deadlines passing."""
+        if self.terminating is not None:
+            self.terminating.sweep()
         state = self.cluster.state
         for d in state.deployments.values():
             cond = d.status.condition(deployments.PROGRESSING)
@@ -248,13 +283,13 @@ class WorkloadController:
             return False
         try:
             now = self.clock.now()
-            step = plan_for(d, self.cluster, now)
+            step = plan_for(d, self.cluster, now, terminating=self._count_terminating)
             if not step.acts and step.status == d.status and step.revision == d.revision:
                 return False
             self._stepping = True
             try:
                 with self.cluster.transaction() as t:
-                    carry_out(t, d, step, now)
+                    carry_out(t, d, step, now, self._count_terminating)
             finally:
                 self._stepping = False
             return step.acts

@@ -316,6 +316,7 @@ class DeploymentStatus:
     unavailable: int = 0  # desired (spec) of all ReplicaSets minus available, at least 0
     observed_generation: int = 0
     conditions: tuple[Condition, ...] = ()
+    terminating: int = 0  # deleted pods whose processes are still stopping (terminatingReplicas)
 
     def condition(self, kind: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == kind), None)
@@ -324,6 +325,7 @@ class DeploymentStatus:
         return {
             "replicas": self.replicas, "updated": self.updated, "ready": self.ready,
             "available": self.available, "unavailable": self.unavailable,
+            "terminating": self.terminating,
             "observed_generation": self.observed_generation,
             "conditions": [c.to_json() for c in self.conditions],
         }  # fmt: skip
@@ -335,6 +337,7 @@ class DeploymentStatus:
             int(data.get("available", 0)), int(data.get("unavailable", 0)),
             int(data.get("observed_generation", 0)),
             tuple(Condition.from_json(c) for c in data.get("conditions", ())),
+            int(data.get("terminating", 0)),
         )  # fmt: skip
 
 

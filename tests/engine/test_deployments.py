@@ -82,13 +82,14 @@ class FakeRS:
     pods: list[int] = field(default_factory=list)  # ages in ticks of its pods
     desired: int | None = None
     max_total: int | None = None
+    terminating: int = 0  # deleted pods whose processes still stop
 
     def facts(self, ready_after: int) -> dp.RSFacts:
         up = sum(1 for a in self.pods if a >= ready_after)
         return dp.RSFacts(
             self.id, self.name, self.revision, self.template, self.replicas,
             ReplicaSetStatus(len(self.pods), len(self.pods), up, up), self.created,
-            self.desired, self.max_total,
+            self.desired, self.max_total, self.terminating,
         )  # fmt: skip
 
 
@@ -219,6 +220,33 @@ def test_recreate_empties_the_old_replicaset_before_making_the_new_one() -> None
     world.converge_pods()
     made = world.step()
     assert made.create == dp.NewReplicaSet(3, 2)
+
+
+def test_pods_still_stopping_count_against_the_surge() -> None:
+    world = fully_rolled_out(3, strategy=Strategy("RollingUpdate", 1, 0))
+    world.spec = spec(3, "v2", Strategy("RollingUpdate", 1, 0))
+    world.generation += 1
+    assert world.step().create == dp.NewReplicaSet(1, 2)  # 4 = 3 + the surge
+    # B's pod became available and A went to 2; A's deleted pod still stops on its node.
+    a, b = world.rss[1], world.rss[2]
+    a.replicas, b.replicas, a.pods, b.pods, a.terminating = 2, 1, [9, 9], [9], 1
+    plan = world.step()
+    assert plan.scales == () and plan.create is None  # 3 pods + 1 stopping: no room
+    assert plan.status.terminating == 1
+    a.terminating = 0
+    assert world.step().scales == ((2, 2),)  # it exited: B grows
+
+
+def test_recreate_waits_for_the_old_processes_to_stop() -> None:
+    world = fully_rolled_out(3, strategy=Strategy(RECREATE))
+    world.spec = spec(3, "v2", Strategy(RECREATE))
+    world.generation += 1
+    assert world.step().scales == ((1, 0),)
+    world.converge_pods()  # the old pods are gone from the store...
+    world.rss[1].terminating = 3  # ...but their processes still stop
+    assert world.step().create is None
+    world.rss[1].terminating = 0
+    assert world.step().create == dp.NewReplicaSet(3, 2)
 
 
 def test_scaling_mid_rollout_is_proportional() -> None:
