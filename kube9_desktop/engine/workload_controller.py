@@ -190,7 +190,7 @@ class WorkloadController:
     ) -> None:  # fmt: skip
         self.cluster = cluster
         self.terminating = terminating
-        self._count_terminating = terminating.count if terminating else no_terminating
+        self._count_terminating = terminating.count if terminating is not None else no_terminating
         self.clock = clock
         self.config = config or WorkloadConfig()
         self.dirty_deployments: set[int] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from kube9_desktop.engine.terminating import TerminatingPods
 from kube9_desktop.engine.workload_controller import WorkloadConfig, WorkloadController
 
 
@@ -27,3 +28,14 @@ async def test_stop_wins_over_a_wake_up_in_the_same_moment() -> None:
         await asyncio.sleep(0)  # the loop is waiting for its wake-up
         controller._wake.set()
         await asyncio.wait_for(controller.stop(), timeout=2.0)
+
+
+def test_an_empty_terminating_book_is_still_the_one_counted() -> None:
+    # TerminatingPods has __len__, so an empty book is falsy: the controller must still count
+    # from it (it fills later), not fall back to counting nothing for ever.
+    cluster = _Cluster()
+    book = TerminatingPods(cluster, clock=None)  # type: ignore[arg-type]
+    assert len(book) == 0
+    controller = WorkloadController(cluster, clock=None, terminating=book)  # type: ignore[arg-type]
+    book._counts[7] = 2  # as after a pod of ReplicaSet 7 was deleted on a real node
+    assert controller._count_terminating(7) == 2
