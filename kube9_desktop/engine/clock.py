@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, overload
 
 
 class Clock(Protocol):
@@ -46,6 +46,12 @@ class FakeClock:
         self._wall += timedelta(seconds=seconds)
 
 
+@overload
+def utc_iso(value: datetime) -> str: ...
+@overload
+def utc_iso(value: None) -> None: ...
+@overload
+def utc_iso(value: datetime | None) -> str | None: ...
 def utc_iso(value: datetime | None) -> str | None:
     """ISO-8601 with an explicit UTC offset, or None."""
     if value is None:

@@ -11,10 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
-from kube9_desktop.engine.meta import ObjectRef
+from kube9_desktop.engine.jsontypes import JsonObject, Timestamp, closed, one_of
+from kube9_desktop.engine.meta import ObjectRef, ObjectRefJson
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ class Event:
         ref = self._ref("Pod")
         return ref.name if ref else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EventJson:
         return {
             "id": self.id,
             "timestamp": utc_iso(self.at),
@@ -123,6 +126,23 @@ class Event:
             "resource_version": self.resource_version,
             "data": dict(self.data),
         }
+
+
+@closed
+class EventJson(TypedDict):
+    id: int
+    timestamp: Timestamp
+    kind: Annotated[str, one_of(EventKind)]
+    message: str
+    involved_object: ObjectRefJson | None
+    related: ObjectRefJson | None
+    node_id: int | None
+    node_name: str | None
+    pod_id: int | None
+    pod_name: str | None
+    incident_id: int | None
+    resource_version: int
+    data: JsonObject
 
 
 Subscriber = Callable[[Event], None]

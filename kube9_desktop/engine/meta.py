@@ -14,10 +14,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from typing_extensions import TypedDict
 
 from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.jsontypes import closed
 
+# Written ^...$ but always used with fullmatch: Python's $ also matches before a final "\n".
 NAME_PART = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -25,6 +28,16 @@ NAME_MAX = 63
 PREFIX_MAX = 253
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 LABELS_MAX = 64  # not a Kubernetes limit: a bound on what one object may carry here
+QUALIFIED_NAME_MAX = PREFIX_MAX + 1 + NAME_MAX
+
+# The same rules as JSON-schema patterns (ECMA syntax), for the OpenAPI document and selectors;
+# the name part's length is in the pattern, the prefix's only in QUALIFIED_NAME_MAX.
+_NAME_PART_BOUNDED = rf"[A-Za-z0-9](?:[-A-Za-z0-9_.]{{0,{NAME_MAX - 2}}}[A-Za-z0-9])?"
+_SUBDOMAIN = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"
+QUALIFIED_NAME_RE = rf"(?:{_SUBDOMAIN}/)?{_NAME_PART_BOUNDED}"
+LABEL_VALUE_RE = _NAME_PART_BOUNDED
+QUALIFIED_NAME_PATTERN = f"^{QUALIFIED_NAME_RE}$"
+LABEL_VALUE_PATTERN = f"^(?:{LABEL_VALUE_RE})?$"
 
 DEFAULT_NAMESPACE = "default"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -44,13 +57,13 @@ def qualified_name_problem(key: object) -> str | None:
             return "key prefix must not be empty"
         if len(prefix) > PREFIX_MAX:
             return f"key prefix must be at most {PREFIX_MAX} characters"
-        if not DNS_SUBDOMAIN.match(prefix):
+        if not DNS_SUBDOMAIN.fullmatch(prefix):
             return "key prefix must be a DNS subdomain (lowercase, e.g. 'example.com')"
     if not name:
         return "key name must not be empty"
     if len(name) > NAME_MAX:
         return f"key name must be at most {NAME_MAX} characters"
-    if not NAME_PART.match(name):
+    if not NAME_PART.fullmatch(name):
         return (
             "key name must be alphanumerics, '-', '_' or '.', starting and ending with an "
             "alphanumeric (e.g. 'app' or 'example.com/tier')"
@@ -65,7 +78,7 @@ def label_value_problem(value: object) -> str | None:
         return None
     if len(value) > NAME_MAX:
         return f"value must be at most {NAME_MAX} characters"
-    if not NAME_PART.match(value):
+    if not NAME_PART.fullmatch(value):
         return (
             "value must be empty or alphanumerics, '-', '_' or '.', starting and ending "
             "with an alphanumeric"
@@ -126,9 +139,18 @@ def namespace_problem(name: object) -> str | None:
         return "must be a non-empty string"
     if len(name) > NAME_MAX:
         return f"must be at most {NAME_MAX} characters"
-    if not DNS_LABEL.match(name):
+    if not DNS_LABEL.fullmatch(name):
         return "must be a DNS label: lowercase letters, digits and '-' (e.g. 'team-a')"
     return None
+
+
+@closed
+class ObjectRefJson(TypedDict):
+    kind: str
+    id: int
+    uid: str
+    name: str
+    namespace: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +163,7 @@ class ObjectRef:
     name: str
     namespace: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ObjectRefJson:
         return {
             "kind": self.kind,
             "id": self.id,

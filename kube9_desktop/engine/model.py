@@ -9,10 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, NotRequired
+
+from typing_extensions import TypedDict
 
 from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
 from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
+from kube9_desktop.engine.jsontypes import Cores, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 
 
@@ -110,6 +113,43 @@ def format_mem(mem_mi: int) -> str:
 PROBE_KINDS: tuple[str, ...] = ("exec", "tcp_socket", "http_get")
 
 
+@closed
+class PortJson(TypedDict):
+    name: str
+    container_port: int
+    protocol: Annotated[str, one_of("TCP")]
+
+
+@closed
+class ExecActionJson(TypedDict):
+    command: list[str]
+
+
+@closed
+class TcpSocketActionJson(TypedDict):
+    port: int | str
+
+
+@closed
+class HttpGetActionJson(TypedDict):
+    path: str
+    port: int | str
+
+
+@closed
+class ProbeJson(TypedDict):
+    """As the request gives it: one of exec, tcp_socket, http_get, with its timing."""
+
+    initial_delay_s: float
+    period_s: float
+    timeout_s: float
+    failure_threshold: int
+    success_threshold: int
+    exec: NotRequired[ExecActionJson]
+    tcp_socket: NotRequired[TcpSocketActionJson]
+    http_get: NotRequired[HttpGetActionJson]
+
+
 @dataclass(frozen=True, slots=True)
 class Probe:
     """A readiness or liveness check the node's agent runs, with Kubernetes' defaults.
@@ -130,8 +170,8 @@ class Probe:
     failure_threshold: int = 3
     success_threshold: int = 1
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> ProbeJson:
+        out: ProbeJson = {
             "initial_delay_s": self.initial_delay_s,
             "period_s": self.period_s,
             "timeout_s": self.timeout_s,
@@ -140,7 +180,9 @@ class Probe:
         }
         if self.kind == "exec":
             out["exec"] = {"command": list(self.command)}
-        elif self.kind == "tcp_socket":
+            return out
+        assert self.port is not None  # tcp_socket and http_get always name a port
+        if self.kind == "tcp_socket":
             out["tcp_socket"] = {"port": self.port}
         else:
             out["http_get"] = {"path": self.path, "port": self.port}
@@ -280,6 +322,26 @@ class ContainerStatus:
         return self.state == "running" and self.ready is not False
 
 
+@closed
+class CandidateJson(TypedDict):
+    node_id: int
+    node: str
+    fits: bool
+    reasons: list[str]
+    cpu_cores_free: Cores
+    memory_mb_free: int
+
+
+@closed
+class DecisionJson(TypedDict):
+    strategy: str
+    node: str | None
+    node_id: int | None
+    candidates: list[CandidateJson]
+    omitted: int
+    at: Timestamp | None
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateResult:
     """One node as the scheduler saw it for one pod."""
@@ -291,7 +353,7 @@ class CandidateResult:
     free_cpu_m: int = 0
     free_mem_mi: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CandidateJson:
         return {
             "node_id": self.node_id,
             "node": self.node_name,
@@ -321,7 +383,7 @@ class Decision:
     def reasons(self) -> dict[str, list[str]]:
         return {c.node_name: list(c.reasons) for c in self.candidates if not c.fits}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> DecisionJson:
         return {
             "strategy": self.strategy,
             "node": self.node_name,

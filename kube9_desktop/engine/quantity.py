@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
-_QUANTITY = re.compile(
-    r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]{0,2}))", re.ASCII
-)
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_QUANTITY = re.compile(rf"({_NUMBER})(?:[eE]([+-]?[0-9]+)|([a-zA-Z]{{0,2}}))", re.ASCII)
 _EXPONENTS = range(-9, 19)  # the span of the decimal suffixes, n (1e-9) to E (1e18)
 QUANTITY_MAX_LEN = 64
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -34,6 +33,11 @@ _DECIMAL = {
     "P": Decimal("1e15"),
     "E": Decimal("1e18"),
 }
+# The strings _split and parse_quantity accept, as a JSON-schema pattern (ECMA syntax): the
+# same number, an exponent of at most 4 characters or a known suffix, spaces around. Only the
+# range (> 0, at most the maximum, exponent -9..18) is left to the parser.
+_SUFFIXES = "|".join(sorted((k for k in (*_BINARY, *_DECIMAL) if k), key=len, reverse=True))
+QUANTITY_PATTERN = rf"^ *{_NUMBER}(?:[eE](?:[+-]?[0-9]{{1,3}}|[0-9]{{4}})|{_SUFFIXES})? *$"
 MAX_CPU_M = 1_024_000  # 1024 cores
 MAX_MEM_MI = 16 * 1024 * 1024  # 16 TiB
 

@@ -13,12 +13,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kube9_desktop.engine.errors import UserError
-from kube9_desktop.engine.meta import label_value_problem, qualified_name_problem
+from kube9_desktop.engine.meta import (
+    LABEL_VALUE_RE,
+    QUALIFIED_NAME_RE,
+    label_value_problem,
+    qualified_name_problem,
+)
 
 IN, NOT_IN, EXISTS, DOES_NOT_EXIST, GT, LT = "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"
 OPERATORS = (IN, NOT_IN, EXISTS, DOES_NOT_EXIST, GT, LT)
 SELECTOR_MAX = 4096
-_INT = re.compile(r"^-?[0-9]{1,18}$")
+_INT = re.compile(r"-?[0-9]{1,18}")  # fullmatch
+
+
+def _selector_pattern() -> str:
+    """What parse_selector accepts, as one JSON-schema pattern (ECMA syntax) for the document.
+
+    Spaces only (other whitespace is refused as a control character); ``k>3`` takes digits
+    (a label value cannot start with '-'); ``in``/``notin`` lists may end in one ','. Only a
+    key prefix longer than 253 characters is left to the parser.
+    """
+    s, key, value = " *", QUALIFIED_NAME_RE, LABEL_VALUE_RE
+    listed = rf"\({s}{value}(?:{s},{s}{value})*(?:{s},)?{s}\)"
+    requirement = (
+        rf"(?:!{s}{key}|{key}(?:{s}(?:==|!=|=)(?:{s}{value})?|{s}[<>]{s}[0-9]{{1,18}}"
+        rf"| +(?:in|notin){s}{listed})?)"
+    )
+    return rf"^{s}(?:{requirement}(?:{s},{s}{requirement})*)?{s}$"
+
+
+SELECTOR_PATTERN = _selector_pattern()
 
 
 class SelectorError(UserError):
@@ -42,7 +66,7 @@ class Requirement:
         if op == DOES_NOT_EXIST:
             return self.key not in labels
         value = labels.get(self.key)
-        if value is None or not _INT.match(value):
+        if value is None or not _INT.fullmatch(value):
             return False
         limit = int(self.values[0])
         return int(value) > limit if op == GT else int(value) < limit
@@ -113,7 +137,7 @@ def _requirement(key: object, op: str, values: Sequence[str], where: str) -> Req
         raise SelectorError(f"{where}: {problem} (got {str(key)[:80]!r})", field=where)
     for v in values:
         vp = label_value_problem(v)
-        if op in (GT, LT) and not _INT.match(v):
+        if op in (GT, LT) and not _INT.fullmatch(v):
             vp = "value must be an integer"
         if vp:
             raise SelectorError(f"{where}: {vp} (got {v[:80]!r})", field=where)
@@ -126,7 +150,7 @@ _TOKEN = re.compile(r"\s*(!=|==|=|>|<|\(|\)|,|!|[^\s!=<>(),]+)")
 
 def parse_selector(text: str | None, what: str = "labelSelector") -> Selector:
     """Parse a selector string; a SelectorError names the parameter and the bad part."""
-    if text is None or not text.strip():
+    if text is None or not text.strip(" "):  # a tab is not blank here: it is refused below
         return Selector()
     if len(text) > SELECTOR_MAX:
         raise SelectorError(f"{what}: longer than {SELECTOR_MAX} characters", field=what)

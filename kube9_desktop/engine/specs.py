@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -21,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -29,6 +31,12 @@ from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
 from kube9_desktop.engine.meta import (
     DEFAULT_NAMESPACE,
+    DNS_LABEL,
+    LABEL_VALUE_PATTERN,
+    LABELS_MAX,
+    NAME_MAX,
+    QUALIFIED_NAME_MAX,
+    QUALIFIED_NAME_PATTERN,
     namespace_problem,
     validate_annotations,
     validate_labels,
@@ -44,15 +52,24 @@ from kube9_desktop.engine.model import (
     Resources,
     VolumeSpec,
 )
-from kube9_desktop.engine.quantity import QuantityError, parse_cpu, parse_memory
+from kube9_desktop.engine.quantity import (
+    MAX_CPU_M,
+    MAX_MEM_MI,
+    QUANTITY_MAX_LEN,
+    QUANTITY_PATTERN,
+    QuantityError,
+    parse_cpu,
+    parse_memory,
+)
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
+# matches before a trailing newline, so .match would let "worker-1\n" through.
 COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 NODE_NAME_MAX = 40
 M = TypeVar("M", bound="BaseModel")
-POD_NAME_MAX = 63
+POD_NAME_MAX = NAME_MAX
 ID_MAX = 2**53  # as the API's path ids: no object gets a larger id
 INT64_MAX = 2**63 - 1  # counters the store may keep
 INT32_MAX = 2**31 - 1  # a PostgreSQL integer column
@@ -65,7 +82,7 @@ def dns_label(value: object, max_len: int = POD_NAME_MAX) -> str:
         raise ValueError("must not be empty")
     if len(value) > max_len:
         raise ValueError(f"must be at most {max_len} characters (got {len(value)})")
-    if not DNS_LABEL.match(value):
+    if not DNS_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS label: lowercase letters, digits and '-', starting and ending "
             "with a letter or digit (e.g. 'worker-1')"
@@ -146,18 +163,102 @@ def _argv(value: object) -> tuple[str, ...]:
     raise ValueError("must be a string or a list of strings")
 
 
-# Schema-visible types: what a client may send; the validators turn them into engine units.
-Cpu = Annotated[int, BeforeValidator(_cpu), Field(json_schema_extra={"type": ["number", "string"]})]
+def _size(value: object) -> object:
+    """A volume size: an integer, or one spelled in ASCII digits (the pod form sends text)."""
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return value  # the strict int check refuses the rest
+
+
+_DIGITS = re.compile(r"[0-9]{1,7}")
+STR_MAX = 4096  # every string a body holds (Strict.str_max_length)
+
+
+def _quantity(number: dict[str, Any], what: str) -> WithJsonSchema:
+    """Schema of a CPU or memory amount: a number in the API's unit, or a quantity string."""
+    string = {"type": "string", "maxLength": QUANTITY_MAX_LEN, "pattern": QUANTITY_PATTERN}
+    return WithJsonSchema({"anyOf": [{"type": "number", **number}, string], "description": what})
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+# Schema-visible types: what a client may send, with the schema of exactly that (the OpenAPI
+# document shows these); the validators turn it into engine units.
+Cpu = Annotated[
+    int,
+    BeforeValidator(_cpu),
+    _quantity(
+        {"exclusiveMinimum": 0, "maximum": MAX_CPU_M // 1000},
+        "Cores (a number) or a Kubernetes quantity string ('500m', '2').",
+    ),
+]
 Mem = Annotated[
-    int, BeforeValidator(_mem), Field(json_schema_extra={"type": ["integer", "string"]})
+    int,
+    BeforeValidator(_mem),
+    _quantity(
+        {"exclusiveMinimum": 0, "maximum": MAX_MEM_MI},
+        "MB (a number; a string without a unit is MB too) or a quantity ('256Mi', '1Gi').",
+    ),
 ]
 MemOrZero = Annotated[
-    int, BeforeValidator(_mem_or_zero), Field(json_schema_extra={"type": ["integer", "string"]})
+    int,
+    BeforeValidator(_mem_or_zero),
+    _quantity(
+        {"minimum": 0, "maximum": MAX_MEM_MI},
+        "MB (a number; a string without a unit is MB too) or a quantity ('256Mi', '1Gi').",
+    ),
 ]
 Argv = Annotated[
     tuple[str, ...],
     BeforeValidator(_argv),
-    Field(json_schema_extra={"anyOf": [{"type": "string"}, {"type": "array"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "description": "split into words as a shell would"},
+                {"type": "array", "items": {"type": "string", "maxLength": STR_MAX}},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+def _dns_label_schema(max_len: int, example: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_len,
+            "pattern": DNS_LABEL.pattern,
+            "description": f"Lowercase DNS label of at most {max_len} characters "
+            f"(e.g. '{example}').",
+        }
+    )
+
+
+NodeName = Annotated[
+    str,
+    BeforeValidator(partial(dns_label, max_len=NODE_NAME_MAX)),
+    _dns_label_schema(NODE_NAME_MAX, "worker-1"),
+]
+ObjectName = Annotated[
+    str, BeforeValidator(partial(dns_label, max_len=POD_NAME_MAX)), _dns_label_schema(63, "web")
+]
+Size = Annotated[
+    int,
+    BeforeValidator(_size),
+    Field(ge=0, le=1_000_000),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+                {"type": "string", "pattern": f"^{_DIGITS.pattern}$"},
+            ],
+            "description": "Size in GB (informational).",
+        }
+    ),
 ]
 
 
@@ -183,39 +284,74 @@ def _namespace(value: object) -> str:
     return value
 
 
-_STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+MountPath = Annotated[
+    str,
+    Field(max_length=255),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 255,
+            "pattern": "^/",
+            "description": "Mount path: absolute, no '..' segment (e.g. '/data').",
+        }
+    ),
+]
+_KEYS = {"maxLength": QUALIFIED_NAME_MAX, "pattern": QUALIFIED_NAME_PATTERN}
 Labels = Annotated[
     dict[str, str],
     BeforeValidator(_labels),
-    Field(
-        json_schema_extra={
-            **_STR_MAP,
-            "maxProperties": 64,
-            "description": "Kubernetes labels: qualified-name keys, values of at most 63 "
-            "alphanumerics, '-', '_' or '.'",
-        }
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "object",
+                "maxProperties": LABELS_MAX,
+                "propertyNames": _KEYS,
+                "additionalProperties": {
+                    "type": "string",
+                    "maxLength": NAME_MAX,
+                    "pattern": LABEL_VALUE_PATTERN,
+                },
+                "description": "Kubernetes labels: qualified-name keys ('app', "
+                "'example.com/tier'), values empty or at most 63 alphanumerics, '-', '_', '.'",
+            }
+        )
     ),
 ]
 Annotations = Annotated[
     dict[str, str],
     BeforeValidator(_annotations),
-    Field(json_schema_extra={**_STR_MAP, "description": "Kubernetes annotations"}),
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "object",
+                "propertyNames": _KEYS,
+                "additionalProperties": {"type": "string", "maxLength": STR_MAX},
+                "description": "Kubernetes annotations: qualified-name keys, any text "
+                "(no NUL), 256 KiB in all",
+            }
+        )
+    ),
 ]
 Namespace = Annotated[
     str,
     BeforeValidator(_namespace),
-    Field(
-        json_schema_extra={
+    WithJsonSchema(
+        {
             "type": "string",
-            "maxLength": 63,
-            "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            "minLength": 1,
+            "maxLength": NAME_MAX,
+            "pattern": DNS_LABEL.pattern,
+            "description": "A namespace: lowercase DNS label (e.g. 'team-a').",
         }
     ),
 ]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=4096)
+    """Unknown fields refused, and no coercion: "2" is not a number, 2.0 not an integer, as
+    the JSON schema says (Cpu, Mem and Size take their strings on purpose)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, str_max_length=STR_MAX)
 
     @field_validator("*")
     @classmethod
@@ -224,7 +360,7 @@ class Strict(BaseModel):
 
 
 class NodeCreate(Strict):
-    name: str = Field(description="Lowercase DNS label, at most 40 characters.")
+    name: NodeName
     cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
     node_type: Literal["worker", "master"] = "worker"
     memory_mb: Mem | None = Field(
@@ -232,11 +368,6 @@ class NodeCreate(Strict):
     )
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v, NODE_NAME_MAX)
 
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
@@ -344,8 +475,8 @@ class PortIn(Strict):
 
 
 class ContainerIn(Strict):
-    name: str
-    image: str = Field(max_length=255)
+    name: ObjectName
+    image: str = Field(max_length=255, json_schema_extra={"pattern": IMAGE.pattern})
     cpu_req: Cpu | None = None
     memory_req: MemOrZero | None = None
     command: Argv = ()
@@ -354,15 +485,10 @@ class ContainerIn(Strict):
     readiness_probe: ProbeIn | None = None
     liveness_probe: ProbeIn | None = None
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v)
-
     @field_validator("image")
     @classmethod
     def _image(cls, v: str) -> str:
-        if not IMAGE.match(v):
+        if not IMAGE.fullmatch(v):
             raise ValueError("must be an image reference like 'nginx:latest' (no spaces)")
         return v
 
@@ -397,17 +523,10 @@ class ContainerIn(Strict):
 
 
 class VolumeIn(Strict):
-    name: str
+    name: ObjectName
     type: Literal["emptyDir", "configMap", "hostPath", "secret"] = "emptyDir"
-    size: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
-        default=None, description="Size in GB (informational)."
-    )
-    path: str | None = Field(default=None, max_length=255, description="Mount path, absolute.")
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v)
+    size: Size | None = None
+    path: MountPath | None = None
 
     @field_validator("path")
     @classmethod
@@ -420,20 +539,15 @@ class VolumeIn(Strict):
 
 
 class ConfigIn(Strict):
-    name: str
+    name: ObjectName
     type: Literal["env", "secret"] = "env"
-    key: str = Field(max_length=255)
+    key: str = Field(max_length=255, json_schema_extra={"pattern": ENV_NAME.pattern})
     value: str
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v)
 
     @field_validator("key")
     @classmethod
     def _key(cls, v: str) -> str:
-        if not ENV_NAME.match(v):
+        if not ENV_NAME.fullmatch(v):
             raise ValueError("must be an environment variable name like 'API_KEY'")
         return v
 
@@ -503,13 +617,8 @@ class PodFields(Strict):
 
 
 class PodCreate(PodFields):
-    name: str
+    name: ObjectName
     namespace: Namespace = DEFAULT_NAMESPACE
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, v: object) -> str:
-        return dns_label(v)
 
     def to_spec(self) -> PodSpec:
         request, containers, volumes, config = self.parts()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
-from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.events import Event, EventJson, EventKind
+from kube9_desktop.engine.jsontypes import Timestamp, closed
 from kube9_desktop.engine.store.store import Incident, Store
 
 
@@ -15,6 +17,47 @@ def _secs(a: datetime | None, b: datetime | None) -> float | None:
     if a is None or b is None:
         return None
     return round((b - a).total_seconds(), 3)
+
+
+@closed
+class MilestonesJson(TypedDict):
+    injected: Timestamp | None
+    detected: Timestamp | None
+    eviction_started: Timestamp | None
+    last_pod_rebound: Timestamp | None
+    recovered: Timestamp | None
+    failed: Timestamp | None
+
+
+@closed
+class DurationsJson(TypedDict):
+    """Seconds between milestones; None where one has not happened."""
+
+    detect_s: float | None
+    rebind_s: float | None
+    recover_s: float | None
+    total_s: float | None
+
+
+@closed
+class IncidentJson(TypedDict):
+    id: int
+    node_id: int
+    node_name: str
+    mode: str
+    outcome: str
+    opened_at: Timestamp
+    closed_at: Timestamp | None
+    milestones: MilestonesJson
+    durations: DurationsJson
+    pods_moved: int
+    pods_pending: int
+    restart_attempts: int
+
+
+@closed
+class IncidentDetailJson(IncidentJson):
+    events: list[EventJson]
 
 
 @dataclass(frozen=True)
@@ -35,7 +78,7 @@ class Timeline:
     def started_at(self) -> datetime:
         return self.injected_at or self.detected_at or self.incident.opened_at
 
-    def durations(self) -> dict[str, float | None]:
+    def durations(self) -> DurationsJson:
         """Seconds between the milestones (None where a milestone has not happened)."""
         return {
             "detect_s": _secs(self.injected_at, self.detected_at),
@@ -44,9 +87,9 @@ class Timeline:
             "total_s": _secs(self.started_at, self.recovered_at or self.failed_at),
         }
 
-    def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
+    def to_json(self) -> IncidentJson:
         inc = self.incident
-        data: dict[str, Any] = {
+        return {
             "id": inc.id,
             "node_id": inc.node_id,
             "node_name": inc.node_name,
@@ -67,9 +110,9 @@ class Timeline:
             "pods_pending": self.pods_pending,
             "restart_attempts": self.restart_attempts,
         }
-        if with_events:
-            data["events"] = [e.to_json() for e in self.events]
-        return data
+
+    def to_json_with_events(self) -> IncidentDetailJson:
+        return {**self.to_json(), "events": [e.to_json() for e in self.events]}
 
 
 def build_timeline(incident: Incident, events: list[Event]) -> Timeline:

@@ -16,9 +16,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.jsontypes import Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ConfigItem,
@@ -281,7 +284,7 @@ class Condition:
     last_update: datetime
     last_transition: datetime
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ConditionJson:
         return {
             "type": self.type, "status": self.status, "reason": self.reason,
             "message": self.message, "last_update_time": utc_iso(self.last_update),
@@ -305,6 +308,30 @@ class ReplicaSetStatus:
     available: int = 0
 
 
+@closed
+class ConditionJson(TypedDict):
+    type: Annotated[str, one_of("Available", "Progressing", "ReplicaFailure")]
+    status: Annotated[str, one_of("True", "False", "Unknown")]
+    reason: str
+    message: str
+    last_update_time: Timestamp
+    last_transition_time: Timestamp
+
+
+@closed
+class DeploymentStatusJson(TypedDict):
+    """Kubernetes' DeploymentStatus counts; ``terminating``: deleted pods still stopping."""
+
+    replicas: int
+    updated: int
+    ready: int
+    available: int
+    unavailable: int
+    terminating: int
+    observed_generation: int
+    conditions: list[ConditionJson]
+
+
 @dataclass(frozen=True, slots=True)
 class DeploymentStatus:
     """The counts exactly as Kubernetes defines them (calculateStatus)."""
@@ -321,7 +348,7 @@ class DeploymentStatus:
     def condition(self, kind: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == kind), None)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> DeploymentStatusJson:
         return {
             "replicas": self.replicas, "updated": self.updated, "ready": self.ready,
             "available": self.available, "unavailable": self.unavailable,

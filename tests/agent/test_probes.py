@@ -26,6 +26,7 @@ from kube9_desktop.agent.probes import (
 )
 from kube9_desktop.agent.spec import ProbeSpec
 from tests.agent.helpers import pid_alive, wait_for
+from tests.helpers import free_port
 
 READY, LIVE = ProbeKind.READINESS, ProbeKind.LIVENESS
 
@@ -284,12 +285,6 @@ def http_server() -> Iterator[tuple[ThreadingHTTPServer, list[str]]]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(

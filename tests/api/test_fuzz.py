@@ -152,7 +152,7 @@ def request_case(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str
         ident = draw(st.sampled_from(["default", "team-a", "kube-system", "NoSuch", "x" * 70]))
         path = path.split("{name")[0] + ident + path.split("}", 1)[1]
     if route.query or draw(st.integers(0, 5)) == 0:
-        names = [q[0] for q in route.query] + ["force", "bogus"]
+        names = [q.name for q in route.query] + ["force", "bogus"]
         pairs = draw(st.dictionaries(st.sampled_from(names), st.text(max_size=8), max_size=3))
         if pairs:
             path += "?" + "&".join(f"{k}={quote(v)}" for k, v in pairs.items())

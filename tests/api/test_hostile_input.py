@@ -186,6 +186,8 @@ BROKEN_JSON = [
     (b'{"name": "w", "cpu_cores_avail": Infinity}', "Infinity is not a JSON number"),
     (b'{"name": "w\xe9", "cpu_cores_avail": 1}', "not UTF-8"),
     (b'{"name": "w", ', "not valid JSON"),
+    (b"null", "not null"),  # no body means the defaults; null is not an object
+    (b" [] ", "must be a JSON object"),
 ]
 
 
@@ -503,6 +505,11 @@ HEARTBEAT_INTEGERS = [
     ({"components": {"kubelet": "running\x00"}}, "components"),
     ({"health_status": "\x00"}, "health_status"),
     ({"cpu_cores_avail": 10**400}, "cpu_cores_avail"),
+    # No coercion: the schema says integer or number, so a string or a bool is refused.
+    ({"generation": "1"}, "generation"),
+    ({"cpu_cores_avail": "2"}, "cpu_cores_avail"),
+    ({"pod_count": 3.0}, "pod_count"),
+    ({"pod_ids": [True]}, "pod_ids[0]"),
 ]  # fmt: skip
 
 

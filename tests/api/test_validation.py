@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from yarl import URL
 
 from kube9_desktop.engine.core import Engine
 from tests.helpers import Api, wait_for
@@ -34,6 +36,9 @@ BAD_NODES = [
     (with_(NODE, name="w" * 41), "name"),
     (with_(NODE, name="wörker"), "name"),
     (with_(NODE, name=7), "name"),
+    (with_(NODE, name="worker-1\n"), "name"),  # Python's $ matches before a final newline
+    (with_(NODE, labels={"app": "web\n"}), "labels['app']"),
+    (with_(NODE, labels={"app\n": "web"}), "labels['app\\n']"),  # the key as repr shows it
     (with_(NODE, node_type="boss"), "node_type"),
     (with_(NODE, memory_mb=-5), "memory_mb"),
     (with_(NODE, memory_mb="lots"), "memory_mb"),
@@ -91,6 +96,12 @@ BAD_PODS = [
                         {"name": "b", "key": "K", "value": "2"}]),
      "config[1].key"),
     (with_(POD, node_id=1), "node_id"),
+    (with_(POD, containers=[{"name": "c", "image": "nginx\n"}]), "containers[0].image"),
+    (with_(POD, containers=[{"name": "c\n", "image": "x"}]), "containers[0].name"),
+    (with_(POD, config=[{"name": "e", "key": "K\n", "value": "x"}]), "config[0].key"),
+    (with_(POD, namespace="default\n"), "namespace"),
+    (with_(POD, volumes=[{"name": "v", "size": 1.0}]), "volumes[0].size"),  # no coercion
+    (with_(POD, volumes=[{"name": "v", "size": True}]), "volumes[0].size"),
 ]  # fmt: skip
 
 
@@ -156,3 +167,42 @@ async def test_bad_query_parameters(api: Api) -> None:
     assert status == 400 and body["field"] == "limit"
     status, body = await api.get("/events?limit=0")
     assert status == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/events?limt=5", "limt"), ("/nodes/?force=true", "force"), ("/cluster/summary?x=1", "x"),
+     ("/events?=1", ""), ("/events?limit=5&limit=6", "limit"), ("/pods/?namespace=a&namespace=b",
+     "namespace"), ("/nodes/?labelSelector=a&labelSelector=b", "labelSelector")],
+)  # fmt: skip
+async def test_unknown_and_repeated_query_parameters_are_400(
+    api: Api, path: str, field: str
+) -> None:
+    """A typo is not a no-op and a repeat is not read as the first or the last: both say so."""
+    status, body = await api.get(path)
+    assert status == 400 and body["field"] == field, body
+    assert (await api.get(path, token=None))[0] == 401  # a stranger learns nothing of them
+
+
+async def test_the_longest_selector_the_document_allows_is_read(api: Api) -> None:
+    """4096 characters, percent-encoded as requests does (every ' ' '(' ',' '!' '='), are past
+    aiohttp's 8 KiB request line: still read, and a bad one is still answered in JSON."""
+    one = "app notin ( " + " , ".join(["w"] * 30) + " )"
+    selector = ",".join([one] * (4096 // (len(one) + 1)))
+    wire = quote(selector, safe="")
+    assert 4000 < len(selector) <= 4096 and len(wire) > 8192
+    for query, expect in ((wire, 200), (wire + "%2C%2C", 400)):
+        url = URL(f"{api.base}/nodes/?labelSelector={query}", encoded=True)  # sent as is
+        async with api.session.get(url, headers=api.headers()) as resp:
+            assert resp.status == expect and resp.content_type == "application/json"
+            assert expect == 200 or (await resp.json())["field"] == "labelSelector"
+
+
+async def test_ids_past_the_databases_integer_columns_find_nothing(api: Api) -> None:
+    """PostgreSQL's 32-bit id columns refuse larger numbers in a comparison: no 500."""
+    for big in (2**31, 2**40, 2**53):
+        assert (await api.get(f"/incidents/{big}"))[0] == 404
+        for name in ("node_id", "pod_id"):
+            assert await api.get(f"/events?{name}={big}") == (200, [])
+    assert await api.get(f"/events?since={2**62}") == (200, [])
+    assert await api.get(f"/events?since={2**31 - 2}") == (200, [])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import uuid
 from pathlib import Path
 
@@ -13,16 +12,10 @@ import pytest
 
 from tests.api.test_headless import start_headless, stop
 from tests.engine.docker_helpers import connect_or_skip, ensure_offline_base, remove_clusters
-from tests.helpers import Api, wait_for
+from tests.helpers import Api, free_port, wait_for
 from tests.procs import marker, pids_with, sleeper_pod
 
 pytestmark = pytest.mark.docker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_restart_adopts_running_containers(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 import urllib.request
 import uuid
@@ -27,18 +26,11 @@ from tests.engine.docker_helpers import (
     leftover,
     remove_clusters,
 )
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 from tests.integration.conftest import EngineFactory, add_nodes
 from tests.procs import wait_sync
 
 FAST = {"heartbeat_interval": 0.25, "grace_period": 1.5, "recovery_backoff": 0.2}
-
-
-def free_port() -> int:
-    """A port nothing on this machine listens on (pod addresses may repeat across engines)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def web_pod(name: str, gate: Path, port: int, **probe: Any) -> dict[str, Any]:

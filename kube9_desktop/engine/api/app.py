@@ -31,6 +31,10 @@ ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("allowed_hosts")
 # Who may call each registered route: "admin", "node-or-admin" or "none" (Route.auth).
 ROUTE_AUTH: web.AppKey[dict[web.AbstractRoute, str]] = web.AppKey("route_auth")
+# Paths whose every route needs no token: a wrong method there is a 405 for anyone too.
+PUBLIC_PATHS: web.AppKey[frozenset[str]] = web.AppKey("public_paths")
+# The query parameters each route takes (Route.query); any other is refused, as a typo.
+ROUTE_QUERY: web.AppKey[dict[web.AbstractRoute, frozenset[str]]] = web.AppKey("route_query")
 JSON_MAX_INT_DIGITS = 4300  # Python's own limit for int(str); no field takes more than 19
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -73,7 +77,8 @@ def error_response(status: int, message: str, **extra: Any) -> web.Response:
 
 
 async def read_json(request: web.Request, limit: int = API_BODY_LIMIT) -> Any:
-    """The request's JSON body (None when empty), refusing oversized bodies before reading them.
+    """The request's JSON body (None when empty, which is not JSON null), refusing oversized
+    bodies before reading them.
 
     Compressed bodies (Content-Encoding gzip or deflate) are inflated here, at most ``limit``
     bytes of them, so a small zip bomb is a 413 too; the server itself does not inflate.
@@ -109,7 +114,10 @@ async def read_json(request: web.Request, limit: int = API_BODY_LIMIT) -> Any:
     raw = _decode(raw, request.headers.get("Content-Encoding", ""), limit)
     if not raw.strip():
         return None
-    return parse_json(raw)
+    data = parse_json(raw)
+    if data is None:  # no body is the defaults; a JSON null is no object
+        raise UserError("The body must be a JSON object, not null", field="(body)")
+    return data
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -225,12 +233,15 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
     """Decide who may call before any handler runs, so no body is read for a stranger.
 
     Each route's rule comes from the route table (ROUTE_AUTH); a heartbeat also takes the
-    token of the node in its path. Unknown routes need the admin token (no route probing).
+    token of the node in its path. Unknown routes need the admin token (no route probing),
+    but for a wrong method on a public path (PUBLIC_PATHS).
     """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         rule = request.app[ROUTE_AUTH].get(request.match_info.route, "admin")
+        if rule == "admin" and request.path in request.app[PUBLIC_PATHS]:
+            rule = "none"  # PUT /healthz: the 405 it is, not a 401
         if rule == "none":
             return await handler(request)
         who = auth().identify(bearer(request.headers.get("Authorization")))
@@ -241,6 +252,23 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
         return await handler(request)
 
     return middleware
+
+
+@web.middleware
+async def query_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse query parameters the route does not take: ``?limt=5`` is a typo, not a no-op.
+
+    Runs after auth, so a stranger learns nothing about the routes' parameters."""
+    known = request.app[ROUTE_QUERY].get(request.match_info.route)
+    if known is not None:
+        for name in request.query:
+            if name not in known:
+                takes = ", ".join(sorted(known)) or "none"
+                shown = _shown(name) or "(unprintable)"
+                raise UserError(
+                    f"{shown}: unknown query parameter (this route takes: {takes})", field=name
+                )
+    return await handler(request)
 
 
 def _require_own_node(who: Principal, raw_id: str) -> None:
@@ -256,14 +284,28 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     from kube9_desktop.engine.api.routes import ROUTES
 
     app = web.Application(
-        middlewares=[errors_middleware, host_middleware, auth_middleware(lambda: engine.auth)],
+        middlewares=[
+            errors_middleware,
+            host_middleware,
+            auth_middleware(lambda: engine.auth),
+            query_middleware,
+        ],
         client_max_size=API_BODY_LIMIT,
     )
     app[ENGINE] = engine
     app[ALLOWED_HOSTS] = allowed_hosts
     route_auth: dict[web.AbstractRoute, str] = {}
+    route_query: dict[web.AbstractRoute, frozenset[str]] = {}
     for route in ROUTES:
         for path in route.paths:
-            route_auth[app.router.add_route(route.method, path, route.handler)] = route.auth
+            added = app.router.add_route(route.method, path, route.handler)
+            route_auth[added] = route.auth
+            route_query[added] = frozenset(q.name for q in route.query)
     app[ROUTE_AUTH] = route_auth
+    app[ROUTE_QUERY] = route_query
+    by_path: dict[str, set[str]] = {}
+    for route in ROUTES:
+        for path in route.paths:
+            by_path.setdefault(path, set()).add(route.auth)
+    app[PUBLIC_PATHS] = frozenset(p for p, rules in by_path.items() if rules == {"none"})
     return app

@@ -1,10 +1,14 @@
 """Route handlers, declared once in ``ROUTES``: the app registers them and the OpenAPI document
 is generated from the same table, so the two cannot drift apart.
+
+Adding a route is one entry: its reply shape (a wire.py TypedDict), its body model, its query
+parameters (params.py), and what the operation itself can refuse (``errors``); openapi.py
+derives every other status (auth, bad input, unknown ids, the store's 503) from those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +23,17 @@ from kube9_desktop.engine.api.app import (
 )
 from kube9_desktop.engine.api.auth import bearer
 from kube9_desktop.engine.api.params import (
+    ID,
     MAX_ID,
-    _bool_query,
-    _id,
-    _int_query,
-    _kinds_query,
-    _namespace_query,
-    _selector,
+    NS,
+    BoolQuery,
+    IntQuery,
+    KindsQuery,
+    NamespaceQuery,
+    Query,
+    SelectorQuery,
+    path_id,
+    path_namespace,
 )
 from kube9_desktop.engine.api.serialize import (
     namespace_json,
@@ -35,10 +43,32 @@ from kube9_desktop.engine.api.serialize import (
     pod_json,
     summary_json,
 )
+from kube9_desktop.engine.api.wire import (
+    DesiredPageJson,
+    FaultInjectedJson,
+    HealthzJson,
+    HeartbeatReplyJson,
+    IncidentDetailJson,
+    IncidentJson,
+    JsonObject,
+    MessageJson,
+    NamespaceDeletedJson,
+    NamespaceJson,
+    NodeCreatedJson,
+    NodeDeletedJson,
+    NodeDetailJson,
+    NodeHealthJson,
+    NodeJson,
+    PodCreatedHeadJson,
+    PodCreatedJson,
+    PodDetailJson,
+    PodHealthJson,
+    PodJson,
+    SummaryJson,
+)
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.clock import utc_iso
-from kube9_desktop.engine.errors import NotFound, StoreUnavailable
-from kube9_desktop.engine.meta import namespace_problem
+from kube9_desktop.engine.events import EventJson
 from kube9_desktop.engine.model import cores
 from kube9_desktop.engine.specs import (
     FaultIn,
@@ -54,16 +84,44 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
+class Link:
+    """From a create reply to the operation that reads what it created (OpenAPI ``links``)."""
+
+    operation: str  # the handler of the GET route
+    parameter: str  # its path parameter
+    pointer: str  # where the reply holds the value: a JSON pointer
+
+
+@dataclass(frozen=True)
 class Route:
+    """One operation, as served and as documented."""
+
     method: str
     paths: tuple[str, ...]
     handler: Handler
     summary: str
-    body: type[BaseModel] | None = None
-    responses: dict[int, str] = field(default_factory=dict)
+    reply: Any  # the success body: a wire.py TypedDict, list[...] of one, or str (text/plain)
+    status: int = 200  # of success
+    body: type[BaseModel] | None = None  # the request body's model
     auth: str = "admin"  # admin | node-or-admin | none
-    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
-    text: bool = False
+    query: tuple[Query, ...] = ()
+    store: str = ""  # "reads" or "writes": a database that fails is a 503
+    errors: Mapping[int, str] = field(default_factory=dict)  # what the operation refuses, why
+    link: Link | None = None
+
+
+SINCE = IntQuery("since", 0, 2**62, 0, "only events with a larger id")
+EVENT_LIMIT = IntQuery("limit", 1, 5000, 200, "at most this many")
+NODE_ID = IntQuery("node_id", 1, MAX_ID, 0, "only events about this node or its pods")
+POD_ID = IntQuery("pod_id", 1, MAX_ID, 0, "only this pod's events")
+KINDS = KindsQuery("kind", "comma-separated event kinds")
+INCIDENT_LIMIT = IntQuery("limit", 1, 1000, 50, "at most this many")
+SELECTOR = SelectorQuery()
+FORCE = BoolQuery("force", "evict the node's pods first (they are rescheduled)")
+GENERATION = IntQuery("generation", 0, 2**62, 0, "the generation the heartbeat reply named")
+OFFSET = IntQuery("offset", 0, 2**31, 0, "first pod of the page")
+PAGE_LIMIT = IntQuery("limit", 1, 2000, 500, "pods per page")
+NAMESPACE = NamespaceQuery("namespace", "only pods of this namespace (default: all)")
 
 
 # ---- cluster ---------------------------------------------------------------------------
@@ -74,15 +132,12 @@ async def root(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
-    return json_response({"status": "ok"})
+    reply: HealthzJson = {"status": "ok"}
+    return json_response(reply)
 
 
 async def test_db(request: web.Request) -> web.StreamResponse:
-    engine = request.app[ENGINE]
-    try:
-        engine.ping_store()
-    except StoreUnavailable as exc:
-        return web.Response(text=f"Database unavailable: {exc.message}", status=503)
+    request.app[ENGINE].ping_store()  # StoreUnavailable: a 503 naming the reason, as JSON
     return web.Response(text="Database Connected!")
 
 
@@ -97,38 +152,36 @@ async def cluster_summary(request: web.Request) -> web.StreamResponse:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    engine = request.app[ENGINE]
-    since = _int_query(request, "since", 0, 0, 2**62)
-    limit = _int_query(request, "limit", 200, 1, 5000)
-    node_id = request.query.get("node_id")
-    pod_id = request.query.get("pod_id")
-    rows = engine.events(
-        since=since,
-        limit=limit,
-        node_id=_int_query(request, "node_id", 0, 1, MAX_ID) if node_id else None,
-        pod_id=_int_query(request, "pod_id", 0, 1, MAX_ID) if pod_id else None,
-        kinds=_kinds_query(request),
+    rows = request.app[ENGINE].events(
+        since=SINCE.read(request),
+        limit=EVENT_LIMIT.read(request),
+        node_id=NODE_ID.read(request) or None,
+        pod_id=POD_ID.read(request) or None,
+        kinds=KINDS.read(request),
     )
-    return json_response([e.to_json() for e in rows])
+    reply: list[EventJson] = [e.to_json() for e in rows]
+    return json_response(reply)
 
 
 async def incidents(request: web.Request) -> web.StreamResponse:
-    limit = _int_query(request, "limit", 50, 1, 1000)
-    return json_response([t.to_json() for t in request.app[ENGINE].incidents(limit)])
+    found = request.app[ENGINE].incidents(INCIDENT_LIMIT.read(request))
+    reply: list[IncidentJson] = [t.to_json() for t in found]
+    return json_response(reply)
 
 
 async def incident(request: web.Request) -> web.StreamResponse:
-    found = request.app[ENGINE].incident(_id(request))
-    return json_response(found.to_json(with_events=True))
+    reply: IncidentDetailJson = request.app[ENGINE].incident(path_id(request)).to_json_with_events()
+    return json_response(reply)
 
 
 # ---- namespaces ------------------------------------------------------------------------
 
 
 async def list_namespaces(request: web.Request) -> web.StreamResponse:
-    selector = _selector(request)
+    selector = SELECTOR.read(request)
     views = request.app[ENGINE].namespaces()
-    return json_response([namespace_json(v) for v in views if selector.matches(v.labels)])
+    reply: list[NamespaceJson] = [namespace_json(v) for v in views if selector.matches(v.labels)]
+    return json_response(reply)
 
 
 async def create_namespace(request: web.Request) -> web.StreamResponse:
@@ -137,35 +190,27 @@ async def create_namespace(request: web.Request) -> web.StreamResponse:
     return json_response(namespace_json(done.view), 201)
 
 
-def _namespace_name(request: web.Request) -> str:
-    name = request.match_info["name"]
-    problem = namespace_problem(name)
-    if problem:
-        raise NotFound(f"Namespace '{name[:63]}' not found")
-    return name
-
-
 async def get_namespace(request: web.Request) -> web.StreamResponse:
-    return json_response(namespace_json(request.app[ENGINE].namespace(_namespace_name(request))))
+    return json_response(namespace_json(request.app[ENGINE].namespace(path_namespace(request))))
 
 
 async def delete_namespace(request: web.Request) -> web.StreamResponse:
-    done = await request.app[ENGINE].delete_namespace(_namespace_name(request))
-    return json_response(
-        {
-            "message": f"Namespace '{done.view.name}' deleted"
-            + (f" with {len(done.pods_deleted)} pod(s)" if done.pods_deleted else ""),
-            "pods_deleted": list(done.pods_deleted),
-        }
-    )
+    done = await request.app[ENGINE].delete_namespace(path_namespace(request))
+    reply: NamespaceDeletedJson = {
+        "message": f"Namespace '{done.view.name}' deleted"
+        + (f" with {len(done.pods_deleted)} pod(s)" if done.pods_deleted else ""),
+        "pods_deleted": list(done.pods_deleted),
+    }
+    return json_response(reply)
 
 
 # ---- nodes -----------------------------------------------------------------------------
 
 
 async def list_nodes(request: web.Request) -> web.StreamResponse:
-    views = request.app[ENGINE].nodes(_selector(request))
-    return json_response([node_json(v) for v in views])
+    views = request.app[ENGINE].nodes(SELECTOR.read(request))
+    reply: list[NodeJson] = [node_json(v) for v in views]
+    return json_response(reply)
 
 
 async def create_node(request: web.Request) -> web.StreamResponse:
@@ -173,67 +218,68 @@ async def create_node(request: web.Request) -> web.StreamResponse:
     body = parse_body(NodeCreate, await read_json(request))
     created = await engine.create_node(body.to_spec())
     v = created.view
-    return json_response(
-        {
-            "id": v.id,
-            "uid": v.uid,
-            "name": v.name,
-            "node_type": str(v.node_type),
-            "cpu_cores": cores(v.capacity.cpu_m),
-            "memory_mb": v.capacity.mem_mi,
-            "status": str(v.status),
-            "container_id": v.runtime_handle,
-            "node_ip": "127.0.0.1",
-            "runtime": v.runtime,
-            "labels": dict(v.labels),
-            "annotations": dict(v.annotations),
-            "resource_version": str(created.changes.resource_version),
-            "message": f"Node '{v.name}' created; it becomes healthy on its first heartbeat",
-        },
-        201,
-    )
+    reply: NodeCreatedJson = {
+        "id": v.id,
+        "uid": v.uid,
+        "name": v.name,
+        "node_type": str(v.node_type),
+        "cpu_cores": cores(v.capacity.cpu_m),
+        "memory_mb": v.capacity.mem_mi,
+        "status": str(v.status),
+        "container_id": v.runtime_handle,
+        "node_ip": "127.0.0.1",
+        "runtime": v.runtime,
+        "labels": dict(v.labels),
+        "annotations": dict(v.annotations),
+        "resource_version": str(created.changes.resource_version),
+        "message": f"Node '{v.name}' created; it becomes healthy on its first heartbeat",
+    }
+    return json_response(reply, 201)
 
 
 async def nodes_health(request: web.Request) -> web.StreamResponse:
-    views = request.app[ENGINE].nodes(_selector(request))
-    return json_response([node_health_json(v) for v in views])
+    views = request.app[ENGINE].nodes(SELECTOR.read(request))
+    reply: list[NodeHealthJson] = [node_health_json(v) for v in views]
+    return json_response(reply)
 
 
 async def get_node(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    view = engine.node(_id(request))
-    data = node_json(view)
-    data["container"] = {
-        "id": view.runtime_handle,
-        "status": str(await engine.runtime.status(view.id)) if engine.started else "unknown",
-        "ip": "127.0.0.1",
-        "port": None,
+    view = engine.node(path_id(request))
+    reply: NodeDetailJson = {
+        **node_json(view),
+        "container": {
+            "id": view.runtime_handle,
+            "status": str(await engine.runtime.status(view.id)) if engine.started else "unknown",
+            "ip": "127.0.0.1",
+            "port": None,
+        },
+        "pods": [
+            {"id": p.id, "name": p.name, "namespace": p.namespace, "health_status": str(p.phase)}
+            for p in engine.pods_on(view.id)
+        ],
+        "events": [e.to_json() for e in engine.events(node_id=view.id, limit=50)],
     }
-    data["pods"] = [
-        {"id": p.id, "name": p.name, "namespace": p.namespace, "health_status": str(p.phase)}
-        for p in engine.pods_on(view.id)
-    ]
-    data["events"] = [e.to_json() for e in engine.events(node_id=view.id, limit=50)]
-    return json_response(data)
+    return json_response(reply)
 
 
 async def delete_node(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    force = _bool_query(request, "force")
-    deleted = await engine.delete_node(_id(request), force=force)
-    return json_response(
-        {
-            "message": f"Node '{deleted.name}' deleted",
-            "rescheduled": [{"pod": p, "node": n} for p, n in deleted.rebound],
-            "pending": list(deleted.pending),
-            "pods_changed": sorted(deleted.changes.changed.get(Kind.POD, ())),
-        }
-    )
+    force = FORCE.read(request)
+    deleted = await engine.delete_node(path_id(request), force=force)
+    reply: NodeDeletedJson = {
+        "message": f"Node '{deleted.name}' deleted",
+        "rescheduled": [{"pod": p, "node": n} for p, n in deleted.rebound],
+        "pending": list(deleted.pending),
+        "pods_changed": sorted(deleted.changes.changed.get(Kind.POD, ())),
+    }
+    return json_response(reply)
 
 
 async def heartbeat(request: web.Request) -> web.StreamResponse:
+    """A HeartbeatReplyJson, or an ErrorJson (the engine answers both as a status and a dict)."""
     engine = request.app[ENGINE]
-    node_id = _id(request)
+    node_id = path_id(request)
     token = bearer(request.headers.get("Authorization"))  # checked by the auth middleware
     payload = await read_json(
         request, max(HEARTBEAT_BODY_LIMIT, engine.heartbeat_body_limit(node_id))
@@ -243,13 +289,14 @@ async def heartbeat(request: web.Request) -> web.StreamResponse:
 
 
 async def desired_pods(request: web.Request) -> web.StreamResponse:
+    """A DesiredPageJson."""
     engine = request.app[ENGINE]
     page = await engine.desired_pods_page(
-        _id(request),
+        path_id(request),
         bearer(request.headers.get("Authorization")),
-        _int_query(request, "generation", 0, 0, 2**62),
-        _int_query(request, "offset", 0, 0, 2**31),
-        _int_query(request, "limit", 500, 1, 2000),
+        GENERATION.read(request),
+        OFFSET.read(request),
+        PAGE_LIMIT.read(request),
     )
     return json_response(page)
 
@@ -258,22 +305,21 @@ async def simulate_node_failure(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     body = parse_body(FaultIn, await read_json(request))
     done = await engine.inject_fault(
-        _id(request), body.mode, component=body.component, duration_s=body.duration_s
+        path_id(request), body.mode, component=body.component, duration_s=body.duration_s
     )
-    return json_response(
-        {
-            "message": done.message,
-            "mode": done.mode,
-            "node": done.node,
-            "injected_at": utc_iso(done.at),
-            "incident_id": done.incident_id,
-        }
-    )
+    reply: FaultInjectedJson = {
+        "message": done.message,
+        "mode": done.mode,
+        "node": done.node,
+        "injected_at": utc_iso(done.at),
+        "incident_id": done.incident_id,
+    }
+    return json_response(reply)
 
 
 async def recover_node(request: web.Request) -> web.StreamResponse:
-    message = await request.app[ENGINE].recover_node(_id(request))
-    return json_response({"message": message})
+    reply: MessageJson = {"message": await request.app[ENGINE].recover_node(path_id(request))}
+    return json_response(reply)
 
 
 # ---- pods ------------------------------------------------------------------------------
@@ -281,8 +327,9 @@ async def recover_node(request: web.Request) -> web.StreamResponse:
 
 async def list_pods(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    views = engine.pods(_namespace_query(request), _selector(request))
-    return json_response([pod_json(v, engine.node_type_of(v.node_id)) for v in views])
+    views = engine.pods(NAMESPACE.read(request), SELECTOR.read(request))
+    reply: list[PodJson] = [pod_json(v, engine.node_type_of(v.node_id)) for v in views]
+    return json_response(reply)
 
 
 async def create_pod(request: web.Request) -> web.StreamResponse:
@@ -290,7 +337,7 @@ async def create_pod(request: web.Request) -> web.StreamResponse:
     body = parse_body(PodCreate, await read_json(request))
     created = await engine.create_pod(body.to_spec())
     v, d = created.view, created.decision
-    reply: dict[str, Any] = {
+    head: PodCreatedHeadJson = {
         "message": f"Pod '{v.name}' assigned to node '{v.node_name}' successfully!",
         "pod_details": {
             "id": v.id,
@@ -308,108 +355,109 @@ async def create_pod(request: web.Request) -> web.StreamResponse:
         },
     }
     if created.decision_text is not None:  # the stored encoding, not a second one
-        return json_response(reply, 201, encoded={"scheduling": created.decision_text})
-    return json_response({**reply, "scheduling": d.to_json()}, 201)
+        return json_response(head, 201, encoded={"scheduling": created.decision_text})
+    reply: PodCreatedJson = {**head, "scheduling": d.to_json()}
+    return json_response(reply, 201)
 
 
 async def get_pod(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    view = engine.pod(_id(request))
-    data = pod_json(view, engine.node_type_of(view.node_id))
-    data["scheduling"] = view.decision.to_json() if view.decision else None
-    return json_response(data)
+    view = engine.pod(path_id(request))
+    reply: PodDetailJson = {
+        **pod_json(view, engine.node_type_of(view.node_id)),
+        "scheduling": view.decision.to_json() if view.decision else None,
+    }
+    return json_response(reply)
 
 
 async def pod_health(request: web.Request) -> web.StreamResponse:
-    return json_response(pod_health_json(request.app[ENGINE].pod(_id(request))))
+    return json_response(pod_health_json(request.app[ENGINE].pod(path_id(request))))
 
 
 async def delete_pod(request: web.Request) -> web.StreamResponse:
-    deleted = await request.app[ENGINE].delete_pod(_id(request))
-    return json_response({"message": f"Pod '{deleted.view.name}' deleted; its resources are free"})
+    deleted = await request.app[ENGINE].delete_pod(path_id(request))
+    reply: MessageJson = {"message": f"Pod '{deleted.view.name}' deleted; its resources are free"}
+    return json_response(reply)
 
 
 async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
     body = parse_body(PodFaultIn, await read_json(request))
-    message = await request.app[ENGINE].kill_pod(_id(request), body.container)
-    return json_response({"message": message})
+    reply: MessageJson = {
+        "message": await request.app[ENGINE].kill_pod(path_id(request), body.container)
+    }
+    return json_response(reply)
 
 
 R = Route
-ID = r"{id:[0-9]+}"  # not \d, which matches "١" and "２" too
-NS = r"{name:[^/]+}"
-SELECTOR = ("labelSelector", "string", "Kubernetes label selector, e.g. app=web,tier!=db")
 ROUTES: tuple[Route, ...] = (
-    R("GET", ("/",), root, "Liveness text kept from the original API", text=True),
-    R("GET", ("/healthz",), healthz, "Liveness probe (no auth)", auth="none"),
-    R("GET", ("/test_db",), test_db, "Check the database answers", text=True,
-      responses={503: "database unavailable"}),
-    R("GET", ("/openapi.json",), openapi, "This document"),
-    R("GET", ("/cluster/summary",), cluster_summary, "Counts, capacity and allocation"),
-    R("GET", ("/events",), events, "The event log, newest last",
-      query=(("since", "integer", "only events with a larger id"),
-             ("limit", "integer", "at most this many (1-5000, default 200)"),
-             ("node_id", "integer", "only events about this node or its pods"),
-             ("pod_id", "integer", "only this pod's events"),
-             ("kind", "string", "comma-separated event kinds"))),
-    R("GET", ("/incidents",), incidents, "Failure timelines, newest first",
-      query=(("limit", "integer", "at most this many (default 50)"),)),
+    R("GET", ("/",), root, "Liveness text kept from the original API", str),
+    R("GET", ("/healthz",), healthz, "Liveness probe (no auth)", HealthzJson, auth="none"),
+    R("GET", ("/test_db",), test_db, "Check the database answers", str, store="reads"),
+    R("GET", ("/openapi.json",), openapi, "This document", JsonObject),
+    R("GET", ("/cluster/summary",), cluster_summary, "Counts, capacity and allocation",
+      SummaryJson),
+    R("GET", ("/events",), events, "The event log, newest last", list[EventJson],
+      query=(SINCE, EVENT_LIMIT, NODE_ID, POD_ID, KINDS), store="reads"),
+    R("GET", ("/incidents",), incidents, "Failure timelines, newest first", list[IncidentJson],
+      query=(INCIDENT_LIMIT,), store="reads"),
     R("GET", (f"/incidents/{ID}",), incident, "One failure's timeline with its events",
-      responses={404: "unknown incident"}),
+      IncidentDetailJson, store="reads"),
     R("GET", ("/namespaces/", "/namespaces"), list_namespaces, "List namespaces",
-      query=(SELECTOR,)),
+      list[NamespaceJson], query=(SELECTOR,)),
     R("POST", ("/namespaces/", "/namespaces"), create_namespace, "Create a namespace",
-      body=NamespaceCreate, responses={201: "created", 409: "name taken"}),
-    R("GET", (f"/namespaces/{NS}",), get_namespace, "One namespace",
-      responses={404: "unknown namespace"}),
+      NamespaceJson, 201, NamespaceCreate, store="writes",
+      errors={409: "a namespace of that name exists"},
+      link=Link("get_namespace", "name", "/name")),
+    R("GET", (f"/namespaces/{NS}",), get_namespace, "One namespace", NamespaceJson),
     R("DELETE", (f"/namespaces/{NS}",), delete_namespace,
-      "Delete a namespace and every pod in it (system namespaces stay)",
-      responses={404: "unknown namespace", 409: "a system namespace"}),
-    R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes", query=(SELECTOR,)),
-    R("POST", ("/nodes/", "/nodes"), create_node, "Create a node", body=NodeCreate,
-      responses={201: "created", 400: "validation error", 409: "name taken",
-                 503: "runtime unavailable"}),
-    R("GET", ("/nodes/health",), nodes_health, "Health of every node", query=(SELECTOR,)),
+      "Delete a namespace and every pod in it (system namespaces stay)", NamespaceDeletedJson,
+      store="writes", errors={409: "a system namespace"}),
+    R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes", list[NodeJson], query=(SELECTOR,)),
+    R("POST", ("/nodes/", "/nodes"), create_node, "Create a node", NodeCreatedJson, 201,
+      NodeCreate, store="writes",
+      errors={409: "a node of that name exists", 503: "the runtime is unavailable"},
+      link=Link("get_node", "id", "/id")),
+    R("GET", ("/nodes/health",), nodes_health, "Health of every node", list[NodeHealthJson],
+      query=(SELECTOR,)),
     R("GET", (f"/nodes/{ID}",), get_node, "One node with its container, pods and events",
-      responses={404: "unknown node"}),
+      NodeDetailJson, store="reads"),
     R("DELETE", (f"/nodes/{ID}",), delete_node, "Delete a node (?force=true evicts its pods)",
-      query=(("force", "boolean", "evict running pods first"),),
-      responses={404: "unknown node", 409: "node has running pods"}),
+      NodeDeletedJson, query=(FORCE,), store="writes",
+      errors={409: "pods are bound to the healthy node (use ?force=true)"}),
     R("POST", (f"/nodes/{ID}/heartbeat",), heartbeat, "Heartbeat from the node's agent",
-      body=HeartbeatIn, auth="node-or-admin",
-      responses={403: "token of another node", 404: "unknown node (stop heartbeating)",
-                 409: "by hand, for a node whose instance is not running",
-                 503: "node partitioned"}),
+      HeartbeatReplyJson, body=HeartbeatIn, auth="node-or-admin", store="writes",
+      errors={404: "unknown node: the agent should stop (should_stop_heartbeat)",
+              409: "sent by hand for a node whose instance is not running",
+              503: "the node is cut off by an injected partition"}),
     R("GET", (f"/nodes/{ID}/desired",), desired_pods,
       "A page of the node's desired pods (for sets too large for a heartbeat reply)",
-      auth="node-or-admin",
-      query=(("generation", "integer", "the generation the heartbeat reply named"),
-             ("offset", "integer", "first pod of the page (default 0)"),
-             ("limit", "integer", "pods per page (1-2000, default 500)")),
-      responses={403: "token of another node", 404: "unknown node",
-                 409: "stale generation"}),
+      DesiredPageJson, auth="node-or-admin", query=(GENERATION, OFFSET, PAGE_LIMIT),
+      errors={409: "the generation is stale: take the set from the next heartbeat"}),
     R("POST", (f"/nodes/{ID}/simulate/failure",), simulate_node_failure, "Inject a fault",
-      body=FaultIn, responses={404: "unknown node", 409: "node not running"}),
+      FaultInjectedJson, body=FaultIn, store="writes",
+      errors={409: "the node is not running, or already has that fault",
+              503: "the runtime is unavailable"}),
     R("POST", (f"/nodes/{ID}/recover",), recover_node, "Heal faults and restart now",
-      responses={404: "unknown node", 409: "already restarting"}),
-    R("GET", ("/pods/", "/pods"), list_pods, "List pods",
-      query=(("namespace", "string", "only pods of this namespace (default: all)"), SELECTOR)),
-    R("POST", ("/pods/", "/pods"), create_pod, "Create and schedule a pod", body=PodCreate,
-      responses={201: "created", 400: "validation error or no node fits",
-                 404: "unknown namespace", 409: "name taken"}),
-    R("GET", (f"/pods/{ID}",), get_pod, "One pod with its scheduling decision",
-      responses={404: "unknown pod"}),
+      MessageJson, store="writes",
+      errors={409: "already being restarted", 503: "the runtime is unavailable"}),
+    R("GET", ("/pods/", "/pods"), list_pods, "List pods", list[PodJson],
+      query=(NAMESPACE, SELECTOR)),
+    R("POST", ("/pods/", "/pods"), create_pod, "Create and schedule a pod", PodCreatedJson, 201,
+      PodCreate, store="writes",
+      errors={400: "no node fits (reasons names every node's)", 404: "unknown namespace",
+              409: "a pod of that name exists in the namespace"},
+      link=Link("get_pod", "id", "/pod_details/id")),
+    R("GET", (f"/pods/{ID}",), get_pod, "One pod with its scheduling decision", PodDetailJson),
     R("GET", (f"/pods/{ID}/health",), pod_health, "What the node's agent last reported",
-      responses={404: "unknown pod"}),
-    R("DELETE", (f"/pods/{ID}",), delete_pod, "Delete a pod", responses={404: "unknown pod"}),
+      PodHealthJson),
+    R("DELETE", (f"/pods/{ID}",), delete_pod, "Delete a pod", MessageJson, store="writes"),
     R("POST", (f"/pods/{ID}/simulate/failure",), simulate_pod_failure,
-      "Kill a pod's process (the agent restarts it)", body=PodFaultIn,
-      responses={404: "unknown pod", 409: "pod not running"}),
+      "Kill a pod's process (the agent restarts it)", MessageJson, body=PodFaultIn,
+      store="writes", errors={409: "the pod has no process to kill"}),
 )  # fmt: skip
 
 
 # Workloads live in their own module; they join the one table here (and so the OpenAPI).
 from kube9_desktop.engine.api.routes_workloads import workload_routes  # noqa: E402
 
-NS_QUERY = ("namespace", "string", "only this namespace (default: all)")
-ROUTES = ROUTES + workload_routes(Route, ID, NS_QUERY, SELECTOR)
+ROUTES = ROUTES + workload_routes(Route, Link, ID)

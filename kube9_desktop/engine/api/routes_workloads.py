@@ -6,18 +6,29 @@ document comes from the same table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from kube9_desktop.engine.api.app import ENGINE, json_response, read_json
-from kube9_desktop.engine.api.params import _id, _namespace_query, _selector
+from kube9_desktop.engine.api.params import (
+    ChoiceQuery,
+    NamespaceQuery,
+    SelectorQuery,
+    path_id,
+)
 from kube9_desktop.engine.api.serialize_workloads import (
     deployment_json,
     replicaset_json,
     revision_json,
 )
-from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.api.wire_workloads import (
+    DeploymentChangedJson,
+    DeploymentJson,
+    ReplicaSetJson,
+    RevisionJson,
+    WorkloadDeletedJson,
+)
 from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.engine.workload_specs import (
     DeploymentCreate,
@@ -29,25 +40,31 @@ from kube9_desktop.engine.workload_specs import (
 from kube9_desktop.engine.workloads import DeploymentView
 
 if TYPE_CHECKING:
-    from kube9_desktop.engine.api.routes import Route
+    from kube9_desktop.engine.api.routes import Link, Route
+
+NAMESPACE = NamespaceQuery("namespace", "only this namespace (default: all)")
+SELECTOR = SelectorQuery()
+CASCADE = ChoiceQuery(
+    "cascade", ("true", "orphan", "foreground", "background"),
+    "orphan: keep the pods (default: delete them too)",
+)  # fmt: skip
 
 
 def _cascade(request: web.Request) -> bool:
-    raw = request.query.get("cascade", "")
-    if raw in ("", "true", "foreground", "background"):
-        return True
-    if raw == "orphan":
-        return False
-    raise UserError("cascade: must be orphan (keep the pods) or true", field="cascade")
+    return CASCADE.read(request) != "orphan"
+
+
+def _changed(request: web.Request, view: DeploymentView, message: str) -> DeploymentChangedJson:
+    return {**_with_replicasets(request, view), "message": message}
 
 
 async def list_deployments(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
-    views = engine.deployments(_namespace_query(request), _selector(request))
+    views = engine.deployments(NAMESPACE.read(request), SELECTOR.read(request))
     return json_response([deployment_json(v) for v in views])
 
 
-def _with_replicasets(request: web.Request, view: DeploymentView) -> dict[str, Any]:
+def _with_replicasets(request: web.Request, view: DeploymentView) -> DeploymentJson:
     engine = request.app[ENGINE]
     return deployment_json(view, [engine.replicaset(i) for i in view.replicaset_ids])
 
@@ -60,56 +77,58 @@ async def create_deployment(request: web.Request) -> web.StreamResponse:
 
 
 async def get_deployment(request: web.Request) -> web.StreamResponse:
-    view = request.app[ENGINE].deployment(_id(request))
+    view = request.app[ENGINE].deployment(path_id(request))
     return json_response(_with_replicasets(request, view))
 
 
 async def patch_deployment(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     patch = parse_body(DeploymentPatch, await read_json(request))
-    done = await engine.update_deployment(_id(request), patch)
-    return json_response({**_with_replicasets(request, done.view), "message": done.message})
+    done = await engine.update_deployment(path_id(request), patch)
+    return json_response(_changed(request, done.view, done.message))
 
 
 async def scale_deployment(request: web.Request) -> web.StreamResponse:
     body = parse_body(ScaleIn, await read_json(request))
-    done = await request.app[ENGINE].scale_deployment(_id(request), body.replicas)
-    return json_response({**_with_replicasets(request, done.view), "message": done.message})
+    done = await request.app[ENGINE].scale_deployment(path_id(request), body.replicas)
+    return json_response(_changed(request, done.view, done.message))
 
 
 async def rollback_deployment(request: web.Request) -> web.StreamResponse:
     body = parse_body(RollbackIn, await read_json(request))
-    done = await request.app[ENGINE].rollback_deployment(_id(request), body.revision)
-    return json_response({**_with_replicasets(request, done.view), "message": done.message})
+    done = await request.app[ENGINE].rollback_deployment(path_id(request), body.revision)
+    return json_response(_changed(request, done.view, done.message))
 
 
 async def pause_deployment(request: web.Request) -> web.StreamResponse:
-    done = await request.app[ENGINE].pause_deployment(_id(request), True)
-    return json_response({**_with_replicasets(request, done.view), "message": done.message})
+    done = await request.app[ENGINE].pause_deployment(path_id(request), True)
+    return json_response(_changed(request, done.view, done.message))
 
 
 async def resume_deployment(request: web.Request) -> web.StreamResponse:
-    done = await request.app[ENGINE].pause_deployment(_id(request), False)
-    return json_response({**_with_replicasets(request, done.view), "message": done.message})
+    done = await request.app[ENGINE].pause_deployment(path_id(request), False)
+    return json_response(_changed(request, done.view, done.message))
 
 
 async def deployment_history(request: web.Request) -> web.StreamResponse:
-    history = request.app[ENGINE].deployment_history(_id(request))
+    history = request.app[ENGINE].deployment_history(path_id(request))
     return json_response([revision_json(r) for r in history])
 
 
 async def delete_deployment(request: web.Request) -> web.StreamResponse:
-    done = await request.app[ENGINE].delete_deployment(_id(request), cascade=_cascade(request))
-    return json_response({
+    done = await request.app[ENGINE].delete_deployment(path_id(request), cascade=_cascade(request))
+    cascade = _cascade(request)
+    reply: WorkloadDeletedJson = {
         "message": f"Deployment '{done.view.name}' deleted"
         + (f" with {done.pods_deleted} pod(s)" if done.pods_deleted else "")
-        + ("" if _cascade(request) else "; its pods were kept"),
+        + ("" if cascade else "; its pods were kept"),
         "pods_deleted": done.pods_deleted,
-    })  # fmt: skip
+    }
+    return json_response(reply)
 
 
 async def list_replicasets(request: web.Request) -> web.StreamResponse:
-    views = request.app[ENGINE].replicasets(_namespace_query(request), _selector(request))
+    views = request.app[ENGINE].replicasets(NAMESPACE.read(request), SELECTOR.read(request))
     return json_response([replicaset_json(v) for v in views])
 
 
@@ -120,63 +139,65 @@ async def create_replicaset(request: web.Request) -> web.StreamResponse:
 
 
 async def get_replicaset(request: web.Request) -> web.StreamResponse:
-    return json_response(replicaset_json(request.app[ENGINE].replicaset(_id(request))))
+    return json_response(replicaset_json(request.app[ENGINE].replicaset(path_id(request))))
 
 
 async def scale_replicaset(request: web.Request) -> web.StreamResponse:
     body = parse_body(ScaleIn, await read_json(request))
-    done = await request.app[ENGINE].scale_replicaset(_id(request), body.replicas)
+    done = await request.app[ENGINE].scale_replicaset(path_id(request), body.replicas)
     return json_response(replicaset_json(done.view))
 
 
 async def delete_replicaset(request: web.Request) -> web.StreamResponse:
-    done = await request.app[ENGINE].delete_replicaset(_id(request), cascade=_cascade(request))
-    return json_response({
+    done = await request.app[ENGINE].delete_replicaset(path_id(request), cascade=_cascade(request))
+    reply: WorkloadDeletedJson = {
         "message": f"ReplicaSet '{done.view.name}' deleted"
         + (f" with {done.pods_deleted} pod(s)" if done.pods_deleted else ""),
         "pods_deleted": done.pods_deleted,
-    })  # fmt: skip
+    }
+    return json_response(reply)
 
 
-def workload_routes(R: type[Route], ID: str, NS_Q: tuple[str, str, str],
-                    SEL: tuple[str, str, str]) -> tuple[Route, ...]:  # fmt: skip
-    cascade = (("cascade", "string", "orphan: keep the pods (default: delete them too)"),)
-    gone = {404: "unknown deployment"}
+def workload_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
+    """The routes' table entries; routes.py passes its Route, Link and id pattern."""
+    taken = {409: "a workload of that name exists in the namespace", 404: "unknown namespace"}
     return (
         R("GET", ("/deployments/", "/deployments"), list_deployments, "List Deployments",
-          query=(NS_Q, SEL)),
+          list[DeploymentJson], query=(NAMESPACE, SELECTOR)),
         R("POST", ("/deployments/", "/deployments"), create_deployment,
-          "Create a Deployment (its ReplicaSet and pods follow)", body=DeploymentCreate,
-          responses={201: "created", 404: "unknown namespace", 409: "name taken"}),
+          "Create a Deployment (its ReplicaSet and pods follow)", DeploymentJson, 201,
+          DeploymentCreate, store="writes", errors=taken,
+          link=L("get_deployment", "id", "/id")),
         R("GET", (f"/deployments/{ID}",), get_deployment,
-          "One Deployment with its counts, conditions and ReplicaSets", responses=gone),
+          "One Deployment with its counts, conditions and ReplicaSets", DeploymentJson),
         R("PATCH", (f"/deployments/{ID}",), patch_deployment,
-          "Change replicas, template (a rollout), strategy…", body=DeploymentPatch,
-          responses=gone),
+          "Change replicas, template (a rollout), strategy…", DeploymentChangedJson,
+          body=DeploymentPatch, store="writes"),
         R("POST", (f"/deployments/{ID}/scale",), scale_deployment, "Scale a Deployment",
-          body=ScaleIn, responses=gone),
+          DeploymentChangedJson, body=ScaleIn, store="writes"),
         R("POST", (f"/deployments/{ID}/rollback",), rollback_deployment,
-          "Roll back to a kept revision (default: the previous one)", body=RollbackIn,
-          responses={**gone, 409: "no earlier revision, or already at it"}),
+          "Roll back to a kept revision (default: the previous one)", DeploymentChangedJson,
+          body=RollbackIn, store="writes",
+          errors={409: "no earlier revision to go back to, or the Deployment is at it"}),
         R("POST", (f"/deployments/{ID}/pause",), pause_deployment, "Pause its rollout",
-          responses={**gone, 409: "already paused"}),
+          DeploymentChangedJson, store="writes", errors={409: "already paused"}),
         R("POST", (f"/deployments/{ID}/resume",), resume_deployment, "Resume its rollout",
-          responses={**gone, 409: "not paused"}),
+          DeploymentChangedJson, store="writes", errors={409: "not paused"}),
         R("GET", (f"/deployments/{ID}/history",), deployment_history,
-          "Its kept revisions, oldest first", responses=gone),
+          "Its kept revisions, oldest first", list[RevisionJson]),
         R("DELETE", (f"/deployments/{ID}",), delete_deployment,
           "Delete a Deployment, its ReplicaSets and (unless ?cascade=orphan) their pods",
-          query=cascade, responses=gone),
+          WorkloadDeletedJson, query=(CASCADE,), store="writes"),
         R("GET", ("/replicasets/", "/replicasets"), list_replicasets, "List ReplicaSets",
-          query=(NS_Q, SEL)),
+          list[ReplicaSetJson], query=(NAMESPACE, SELECTOR)),
         R("POST", ("/replicasets/", "/replicasets"), create_replicaset,
-          "Create a bare ReplicaSet", body=ReplicaSetCreate,
-          responses={201: "created", 404: "unknown namespace", 409: "name taken"}),
-        R("GET", (f"/replicasets/{ID}",), get_replicaset, "One ReplicaSet",
-          responses={404: "unknown replicaset"}),
+          "Create a bare ReplicaSet", ReplicaSetJson, 201, ReplicaSetCreate, store="writes",
+          errors=taken, link=L("get_replicaset", "id", "/id")),
+        R("GET", (f"/replicasets/{ID}",), get_replicaset, "One ReplicaSet", ReplicaSetJson),
         R("POST", (f"/replicasets/{ID}/scale",), scale_replicaset, "Scale a bare ReplicaSet",
-          body=ScaleIn, responses={404: "unknown replicaset", 409: "owned by a Deployment"}),
+          ReplicaSetJson, body=ScaleIn, store="writes",
+          errors={409: "owned by a Deployment: scale the Deployment"}),
         R("DELETE", (f"/replicasets/{ID}",), delete_replicaset,
-          "Delete a ReplicaSet and (unless ?cascade=orphan) its pods", query=cascade,
-          responses={404: "unknown replicaset"}),
+          "Delete a ReplicaSet and (unless ?cascade=orphan) its pods", WorkloadDeletedJson,
+          query=(CASCADE,), store="writes"),
     )  # fmt: skip

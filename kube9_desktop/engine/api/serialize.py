@@ -1,9 +1,20 @@
-"""Views to JSON, in the original Kube-9 field names (cores and MB on the wire)."""
+"""Views to JSON, in the original Kube-9 field names (cores and MB on the wire); the shapes
+are in wire.py, which the OpenAPI document shows."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
+from kube9_desktop.engine.api.wire import (
+    NamespaceJson,
+    NodeHealthJson,
+    NodeJson,
+    PodHealthJson,
+    PodJson,
+    PortJson,
+    ProbeJson,
+    SummaryJson,
+)
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.model import (
     ClusterSummary,
@@ -15,7 +26,7 @@ from kube9_desktop.engine.model import (
 )
 
 
-def node_json(n: NodeView) -> dict[str, Any]:
+def node_json(n: NodeView) -> NodeJson:
     free = n.free
     return {
         "id": n.id,
@@ -46,7 +57,7 @@ def node_json(n: NodeView) -> dict[str, Any]:
     }
 
 
-def node_health_json(n: NodeView) -> dict[str, Any]:
+def node_health_json(n: NodeView) -> NodeHealthJson:
     return {
         "node_id": n.id,
         "node_name": n.name,
@@ -61,7 +72,7 @@ def node_health_json(n: NodeView) -> dict[str, Any]:
     }
 
 
-def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
+def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
     statuses = {c.name: c for c in p.containers}
     return {
         "id": p.id,
@@ -112,9 +123,15 @@ def pod_json(p: PodView, node_type: str | None = None) -> dict[str, Any]:
     }
 
 
-def container_extra_json(c: ContainerSpec) -> dict[str, Any]:
+class _ContainerExtras(TypedDict, total=False):
+    ports: list[PortJson]
+    readiness_probe: ProbeJson
+    liveness_probe: ProbeJson
+
+
+def container_extra_json(c: ContainerSpec) -> _ContainerExtras:
     """Ports and probes in the request's field names (absent when the container has none)."""
-    out: dict[str, Any] = {}
+    out: _ContainerExtras = {}
     if c.ports:
         out["ports"] = [
             {"name": p.name, "container_port": p.container_port, "protocol": p.protocol}
@@ -127,7 +144,7 @@ def container_extra_json(c: ContainerSpec) -> dict[str, Any]:
     return out
 
 
-def pod_health_json(p: PodView) -> dict[str, Any]:
+def pod_health_json(p: PodView) -> PodHealthJson:
     return {
         "pod_id": p.id,
         "pod_name": p.name,
@@ -142,7 +159,7 @@ def pod_health_json(p: PodView) -> dict[str, Any]:
     }
 
 
-def summary_json(s: ClusterSummary) -> dict[str, Any]:
+def summary_json(s: ClusterSummary) -> SummaryJson:
     return {
         "nodes": {"total": s.node_count, "by_status": dict(s.nodes_by_status)},
         "pods": {"total": s.pod_count, "by_phase": dict(s.pods_by_phase)},
@@ -154,11 +171,16 @@ def summary_json(s: ClusterSummary) -> dict[str, Any]:
         "heartbeats_per_s": round(s.heartbeats_per_s, 1),
         "evictions_paused": s.evictions_paused,
         "resource_version": str(s.resource_version),
-        **dict(s.extra),
+        # What the engine adds (Engine.summary); named here so the reply keeps its shape.
+        "api_url": s.extra.get("api_url"),
+        "runtime_available": bool(s.extra.get("runtime_available", True)),
+        "runtime_problem": s.extra.get("runtime_problem"),
+        "grace_period_s": s.extra.get("grace_period_s", 0.0),
+        "heartbeat_interval_s": s.extra.get("heartbeat_interval_s", 0.0),
     }
 
 
-def namespace_json(ns: NamespaceView) -> dict[str, Any]:
+def namespace_json(ns: NamespaceView) -> NamespaceJson:
     return {
         "id": ns.id,
         "uid": ns.uid,

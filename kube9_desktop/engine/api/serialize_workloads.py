@@ -5,9 +5,15 @@ Templates show secrets masked, as pods do.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kube9_desktop.engine.api.serialize import container_extra_json
+from kube9_desktop.engine.api.wire import Labels
+from kube9_desktop.engine.api.wire_workloads import (
+    DeploymentJson,
+    ReplicaSetJson,
+    RevisionJson,
+    StrategyJson,
+    TemplateJson,
+)
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.model import SECRET_MASK, cores
 from kube9_desktop.engine.workload_ops import Revision
@@ -16,12 +22,13 @@ from kube9_desktop.engine.workloads import (
     LabelSelector,
     PodTemplate,
     ReplicaSetView,
+    Strategy,
     max_surge,
     max_unavailable,
 )
 
 
-def template_json(t: PodTemplate) -> dict[str, Any]:
+def template_json(t: PodTemplate) -> TemplateJson:
     return {
         "labels": dict(t.labels),
         "annotations": dict(t.annotations),
@@ -43,12 +50,17 @@ def template_json(t: PodTemplate) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def selector_json(s: LabelSelector) -> dict[str, Any]:
-    out: dict[str, Any] = dict(s.match_labels)
-    return out
+def selector_json(s: LabelSelector) -> Labels:
+    return dict(s.match_labels)
 
 
-def replicaset_json(rs: ReplicaSetView) -> dict[str, Any]:
+def strategy_json(s: Strategy) -> StrategyJson:
+    if s.type == "Recreate":
+        return {"type": s.type}
+    return {"type": s.type, "max_surge": s.max_surge, "max_unavailable": s.max_unavailable}
+
+
+def replicaset_json(rs: ReplicaSetView) -> ReplicaSetJson:
     st = rs.status
     return {
         "id": rs.id,
@@ -80,10 +92,9 @@ def replicaset_json(rs: ReplicaSetView) -> dict[str, Any]:
 
 def deployment_json(
     d: DeploymentView, replicasets: list[ReplicaSetView] | None = None
-) -> dict[str, Any]:
+) -> DeploymentJson:
     spec, st = d.spec, d.status
-    strategy = spec.strategy.to_json()
-    out: dict[str, Any] = {
+    out: DeploymentJson = {
         "id": d.id,
         "uid": d.uid,
         "name": d.name,
@@ -93,7 +104,7 @@ def deployment_json(
         "replicas": spec.replicas,
         "selector": selector_json(spec.selector),
         "template": template_json(spec.template),
-        "strategy": strategy,
+        "strategy": strategy_json(spec.strategy),
         "strategy_resolved": {"max_surge": max_surge(spec.strategy, spec.replicas),
                               "max_unavailable": max_unavailable(spec.strategy, spec.replicas)},
         "min_ready_seconds": spec.min_ready_seconds,
@@ -122,7 +133,7 @@ def deployment_json(
     return out
 
 
-def revision_json(r: Revision) -> dict[str, Any]:
+def revision_json(r: Revision) -> RevisionJson:
     return {
         "revision": r.revision,
         "replicaset": r.replicaset,

@@ -29,6 +29,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Every request the document allows must parse: a 4096-character label selector, each character
+# percent-encoded, is 12 KiB, past aiohttp's 8 KiB default. Longer lines are refused by the
+# HTTP parser itself (a text/plain 400, as the document says).
+MAX_REQUEST_LINE = 64 * 1024
+
+
 class ProtocolLog(logging.LoggerAdapter[logging.Logger]):
     """aiohttp's server log, where HTTP a client got wrong (a raw byte in the request line, a
     bad chunk size) is one warning line, not an ERROR with a traceback: it is no bug of ours."""
@@ -70,6 +76,7 @@ class ApiServer:
             access_log=None,
             auto_decompress=False,
             logger=ProtocolLog(logging.getLogger("aiohttp.server")),
+            max_line_size=MAX_REQUEST_LINE,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, s.host, s.port, reuse_address=True)

@@ -57,6 +57,16 @@ from kube9_desktop.engine.store.models import (
 
 log = logging.getLogger(__name__)
 
+# Row ids are INTEGER columns: PostgreSQL's are 32-bit and refuse a larger number in a
+# comparison ("integer out of range"), so a lookup by a larger id, which no row can have,
+# is answered here instead of failing in the database.
+ID_COLUMN_MAX = 2**31 - 1
+
+
+def _no_row_has(*ids: int | None) -> bool:
+    return any(i is not None and not 0 <= i <= ID_COLUMN_MAX for i in ids)
+
+
 _nodes = cast(Table, NodeRow.__table__)
 _pods = cast(Table, PodRow.__table__)
 _containers = cast(Table, ContainerRow.__table__)
@@ -693,6 +703,9 @@ class Store:
         ``about=(kind, id)`` (or ``node_id``/``pod_id``) keeps events whose object or related
         object is that one: a node's events include those of the pods on it.
         """
+        about_id = about[1] if about else None
+        if since >= ID_COLUMN_MAX or _no_row_has(node_id, pod_id, incident_id, about_id):
+            return []
         q = select(_events)
         if since:
             q = q.where(_events.c.id > since)
@@ -719,6 +732,8 @@ class Store:
         return rows if since else rows[::-1]
 
     def incidents(self, *, limit: int = 100, node_id: int | None = None) -> list[Incident]:
+        if _no_row_has(node_id):
+            return []
         q = select(_incidents).order_by(_incidents.c.id.desc()).limit(limit)
         if node_id is not None:
             q = q.where(_incidents.c.node_id == node_id)
@@ -726,6 +741,8 @@ class Store:
             return [_incident(r) for r in conn.execute(q)]
 
     def incident(self, incident_id: int) -> Incident | None:
+        if _no_row_has(incident_id):
+            return None
         with self._engine.connect() as conn:
             row = conn.execute(select(_incidents).where(_incidents.c.id == incident_id)).first()
         return _incident(row) if row else None
