@@ -6,6 +6,7 @@ handed out is a frozen view.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,12 +45,19 @@ def _offset(ip: str) -> int:
 
 
 class IpPool:
-    """Unique pod IPs in 10.244.0.0/14: a bump pointer plus a free list, never a range scan."""
+    """Unique pod IPs in 10.244.0.0/14: a bump pointer, then the oldest freed first.
+
+    A deleted pod's processes may still hold its address on their node for a moment (the
+    agent's stop grace), so an address is handed out again as late as possible: the pointer
+    runs through the whole network before any freed address is reused, and then the one
+    freed longest ago comes first (Kubernetes' host-local IPAM also allocates round-robin).
+    """
 
     def __init__(self) -> None:
         self._next = 1
-        self._free: list[int] = []
+        self._free: deque[int] = deque()  # freed addresses, oldest first (used after wrapping)
         self._used: set[int] = set()
+        self._wrapped = False
 
     def reserve(self, ip: str) -> None:
         off = _offset(ip)
@@ -59,28 +67,29 @@ class IpPool:
         self._next = max(self._next, off + 1)
 
     def allocate(self) -> str:
+        if self._next < POD_NETWORK_SIZE - 1:
+            off = self._next
+            self._next += 1
+            self._used.add(off)
+            return _ip(off)
+        if not self._wrapped:
+            # The pointer reached the top once: from now on every free address is on the list
+            # (one scan, once; the gaps left by reloads and deletions so far, in order).
+            self._wrapped = True
+            self._free = deque(o for o in range(1, POD_NETWORK_SIZE - 1) if o not in self._used)
         while self._free:
-            off = self._free.pop()
+            off = self._free.popleft()
             if off not in self._used:
                 self._used.add(off)
                 return _ip(off)
-        if self._next >= POD_NETWORK_SIZE - 1:
-            # The pointer reached the top once; recycle the gaps left by reloads (rare, once).
-            self._free = [o for o in range(1, POD_NETWORK_SIZE - 1) if o not in self._used][::-1]
-            self._next = POD_NETWORK_SIZE - 1
-            if not self._free:
-                raise RuntimeError("the pod network 10.244.0.0/14 is full")
-            return self.allocate()
-        off = self._next
-        self._next += 1
-        self._used.add(off)
-        return _ip(off)
+        raise RuntimeError("the pod network 10.244.0.0/14 is full")
 
     def release(self, ip: str) -> None:
         off = _offset(ip)
         if off in self._used:
             self._used.discard(off)
-            self._free.append(off)
+            if self._wrapped:
+                self._free.append(off)
 
 
 @dataclass(slots=True, eq=False)

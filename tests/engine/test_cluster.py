@@ -155,12 +155,17 @@ def test_state_survives_reload(cluster: Cluster, tmp_path: Path) -> None:
     assert len({p.ip for p in again.state.pods.values()}) == 3
 
 
-def test_ip_pool_is_unique_and_reuses_released_addresses() -> None:
+def test_ip_pool_is_unique_and_reuses_released_addresses_last() -> None:
     pool = IpPool()
     ips = [pool.allocate() for _ in range(300)]
     assert len(set(ips)) == 300 and ips[0] == "127.244.0.1" and ips[255] == "127.244.1.0"
+    # A deleted pod's process may still hold its address: the next pod gets a fresh one.
     pool.release(ips[10])
-    assert pool.allocate() == ips[10]
+    assert pool.allocate() == "127.244.1.45"
+    # Once the pointer reached the top, freed addresses come back oldest first.
+    pool.release(ips[20])
+    pool.reserve("127.247.255.254")
+    assert [pool.allocate() for _ in range(3)] == [ips[10], ips[20], "127.244.1.46"]
     reloaded = IpPool()
     reloaded.reserve("127.244.3.7")
     assert reloaded.allocate() == "127.244.3.8"
