@@ -64,12 +64,12 @@ async def measure(sizes: Sizes, data_dir: Path) -> Figures:
                 await asyncio.sleep(0)  # let heartbeats through, as API requests would
         pods_s = time.monotonic() - t1
         gc.collect()
-        beats0 = engine.cluster.heartbeats_received
+        beats0 = engine.heartbeats.received
         engine.health.max_lag = 0.0
         hold0 = time.monotonic()
         await asyncio.sleep(sizes.scale_hold)
         held = time.monotonic() - hold0
-        rate = (engine.cluster.heartbeats_received - beats0) / held
+        rate = (engine.heartbeats.received - beats0) / held
         lag = engine.health.max_lag
         running = sum(p.phase.value == "running" for p in state.pods.values())
         rss_mb = vm_kb("VmRSS") / 1024

@@ -32,7 +32,7 @@ def cluster(n: int, seed: int) -> list[NodeState]:
         cores = rng.choice(CORES)
         nodes.append(
             NodeState(
-                id=i, name=f"w{i}", node_type=NodeType.WORKER,
+                id=i, uid=f"bench-{i}", name=f"w{i}", node_type=NodeType.WORKER,
                 capacity=Resources(cores * 1000, cores * MEM_MI_PER_CORE),
                 status=NodeStatus.HEALTHY, token_hash="", created_at=now, runtime="virtual",
                 components=dict(RUNNING),
