@@ -148,6 +148,13 @@ def fuzz(base: str, token: str, real_ids: dict[str, list[Any]]) -> tuple[list[st
     return findings, seen
 
 
+@pytest.fixture
+def db_url() -> None:
+    """SQLite only: the document and the answers do not depend on the store (the store suites
+    run on both), and one pass over every operation is minutes long."""
+    return None
+
+
 # Schemathesis draws from the random module inside its strategies; Hypothesis 6.170 warns.
 @pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 async def test_schemathesis_finds_nothing_in_the_served_document(engine: Engine, api: Api) -> None:
