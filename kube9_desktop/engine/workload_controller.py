@@ -39,6 +39,10 @@ from kube9_desktop.engine.workloads import (
 log = logging.getLogger(__name__)
 _VERDICTS = (EventKind.DEPLOYMENT_COMPLETE, EventKind.DEPLOYMENT_STALLED)
 STEPS_MAX = 200  # per reconcile: a plan that never settles is a bug, not a hang
+# Work per reconcile call (a step is 1, plus 1 per pod it creates or deletes): scaling to
+# 100,000 replicas is 200 steps of 500 pods, a minute of commits, so a call does about half a
+# second of it and the loop goes on after the event loop had its turn (heartbeats, requests).
+WORK_PER_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -249,25 +253,37 @@ class WorkloadController:
 
     # ---- stepping ----------------------------------------------------------------------
 
-    def reconcile(self) -> int:
-        """Step every dirty workload until all plans are idle; returns the steps taken."""
+    @property
+    def settled(self) -> bool:
+        return not self.dirty_deployments and not self.dirty_replicasets
+
+    def reconcile(self, work: int | None = None) -> int:
+        """Step every dirty workload until all plans are idle or about ``work`` is done (the
+        rest stays dirty and the loop is woken for it); returns the steps taken."""
         if self._reconciling:
             return 0  # a step's own commit re-entered us through the bus
         self._reconciling = True
-        taken = 0
+        work = WORK_PER_SLICE if work is None else work
+        taken = done = 0
         try:
             for _ in range(STEPS_MAX):
                 progressed = False
-                while self.dirty_deployments:
-                    d_id = self.dirty_deployments.pop()
-                    if self._step_deployment(d_id):
+                while self.dirty_deployments and done < work:
+                    units = self._step_deployment(self.dirty_deployments.pop())
+                    if units:
                         progressed = True
                         taken += 1
-                while self.dirty_replicasets:
-                    rs_id = self.dirty_replicasets.pop()
-                    if self._step_replicaset(rs_id):
+                        done += units
+                while self.dirty_replicasets and done < work:
+                    units = self._step_replicaset(self.dirty_replicasets.pop())
+                    if units:
                         progressed = True
                         taken += 1
+                        done += units
+                if done >= work:
+                    if not self.settled:
+                        self._wake.set()  # the loop carries on after others had their turn
+                    break
                 if not progressed and not self.dirty_deployments:
                     break
             else:
@@ -277,39 +293,46 @@ class WorkloadController:
         self.steps += taken
         return taken
 
-    def _step_deployment(self, d_id: int) -> bool:
+    @staticmethod
+    def _work(t: Txn, acted: bool) -> int:
+        pods = len(t.changes.added.get(Kind.POD, ())) + len(t.changes.removed.get(Kind.POD, {}))
+        return 1 + pods if acted or pods else 0
+
+    def _step_deployment(self, d_id: int) -> int:
+        """One step of a Deployment; returns the work it did (0: none)."""
         d = self.cluster.state.deployments.get(d_id)
         if d is None:
-            return False
+            return 0
         try:
             now = self.clock.now()
             step = plan_for(d, self.cluster, now, terminating=self._count_terminating)
             if not step.acts and step.status == d.status and step.revision == d.revision:
-                return False
+                return 0
             self._stepping = True
             try:
                 with self.cluster.transaction() as t:
                     carry_out(t, d, step, now, self._count_terminating)
             finally:
                 self._stepping = False
-            return step.acts
+            return self._work(t, step.acts) if step.acts else 0
         except Exception:
             log.exception("deployment %s: step failed; will retry", d.name)
-            return False
+            return 0
 
-    def _step_replicaset(self, rs_id: int) -> bool:
+    def _step_replicaset(self, rs_id: int) -> int:
+        """One step of a ReplicaSet; returns the work it did (0: none)."""
         rs = self.cluster.state.replicasets.get(rs_id)
         if rs is None:
-            return False
+            return 0
         try:
             with self.cluster.transaction() as t:
                 step = replicasets.manage(t, rs, self.clock.now())
             if rs.owner is not None:
                 self.dirty_deployments.add(rs.owner.id)
-            return not step.idle
+            return self._work(t, True) if not step.idle else 0
         except Exception:
             log.exception("replicaset %s: step failed; will retry", rs.name)
-            return False
+            return 0
 
     # ---- running -----------------------------------------------------------------------
 
@@ -333,6 +356,8 @@ class WorkloadController:
             self._wake.clear()
             try:
                 self._timed()
-                self.reconcile()
+                self.reconcile()  # wakes itself again if it stopped at its slice of work
             except Exception:
                 log.exception("workload reconcile failed; continuing")
+            if not self.settled:
+                await asyncio.sleep(0)  # a set event does not yield: let the others run first

@@ -3,6 +3,7 @@ pause and resume, delete with and without its pods; validation; a stalled rollou
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from kube9_desktop.engine.core import Engine
@@ -196,3 +197,37 @@ async def test_validation_names_the_field(api: Api) -> None:
     assert (await api.post("/deployments/99999/scale", {"replicas": 1}))[0] == 404
     status, err = await api.get("/deployments/", params={"labelSelector": "app in"})
     assert status == 400
+
+
+async def test_a_huge_scale_answers_at_once_and_goes_on_in_slices(
+    engine: Engine, api: Api, monkeypatch: Any
+) -> None:
+    """Scaling to many replicas must not stall the engine until every pod exists (the OpenAPI
+    fuzz's PATCH to 100,000 replicas timed out): the reply comes after one slice of work, the
+    loop does the rest between other tasks, and each slice is whole commits."""
+    from kube9_desktop.engine import workload_controller
+
+    monkeypatch.setattr(workload_controller, "WORK_PER_SLICE", 60)
+    await workers(api, engine, count=2, cpu=200)
+    status, created = await api.post("/deployments/", body(replicas=2))
+    assert status == 201, created
+    await settled(api, engine, created["id"], 2)
+    status, _ = await api.post(f"/deployments/{created['id']}/scale", {"replicas": 1200})
+    assert status == 200
+    owned = len(engine.cluster.state.pods)
+    assert owned < 1200  # answered after a slice, not after every pod
+    seen: set[int] = set()
+
+    async def ticker() -> None:
+        while True:
+            seen.add(len(engine.cluster.state.pods))
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        await wait_for(lambda: len(engine.cluster.state.pods) == 1200, timeout=60,
+                       what="1,200 pods")  # fmt: skip
+    finally:
+        task.cancel()
+    assert any(owned < n < 1200 for n in seen), seen  # others ran between the slices
+    await settled(api, engine, created["id"], 1200, timeout=60)

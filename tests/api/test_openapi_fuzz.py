@@ -119,6 +119,8 @@ def fuzz(base: str, token: str, real_ids: dict[str, list[Any]]) -> tuple[list[st
         key=lambda op: (ORDER[op.method], op.path),
     )
     for op in operations:
+        op_started = time.monotonic()
+        before = len(findings)
         findings += _coverage(op, base, session, seen)
         first = op.path.strip("/").split("/")[0]
         path_names = [p.name for p in op.path_parameters]
@@ -144,6 +146,10 @@ def fuzz(base: str, token: str, real_ids: dict[str, list[Any]]) -> tuple[list[st
                     run()
                 except (Exception, BaseExceptionGroup) as exc:  # FailureGroup: with a curl line
                     findings.append(_finding(op.label, f"{mode}, {path_parameters}", exc))
+        took = time.monotonic() - op_started
+        print(f"{op.label}: {took:.1f} s, {len(findings) - before} finding(s)", flush=True)
+        for finding in findings[before:]:
+            print(finding[:2000], flush=True)
     session.close()
     return findings, seen
 
@@ -157,6 +163,7 @@ def db_url() -> None:
 
 # Schemathesis draws from the random module inside its strategies; Hypothesis 6.170 warns.
 @pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
+@pytest.mark.timeout(1800)  # every operation in turn: minutes, not the suite's 120 s
 async def test_schemathesis_finds_nothing_in_the_served_document(engine: Engine, api: Api) -> None:
     for body in (
         {"name": "worker-1", "cpu_cores_avail": 8},
