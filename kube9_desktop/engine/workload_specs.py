@@ -37,7 +37,7 @@ from kube9_desktop.engine.workloads import (
     surge_and_unavailable,
 )
 
-REPLICAS_MAX = 100_000
+REPLICAS_MAX = 10_000  # per Deployment or ReplicaSet: what one laptop engine makes in seconds
 _INT_OR_PERCENT = re.compile(r"^[0-9]{1,9}%?$")
 
 

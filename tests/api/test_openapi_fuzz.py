@@ -104,6 +104,17 @@ def _coverage(op: Any, base: str, session: requests.Session, seen: Counter[str])
     return list(found.values())
 
 
+def _restore(
+    base: str, session: requests.Session, auth: dict[str, str], real_ids: dict[str, list[Any]]
+) -> None:
+    """Scale the workloads back after an operation: a case that scaled one to the maximum
+    would leave thousands of pods to slow every later case down."""
+    for kind, replicas in (("deployments", 2), ("replicasets", 1)):
+        for obj_id in real_ids.get(kind, [])[:1]:
+            session.post(f"{base}/{kind}/{obj_id}/scale", json={"replicas": replicas},
+                         headers=auth, timeout=30)  # fmt: skip
+
+
 def fuzz(base: str, token: str, real_ids: dict[str, list[Any]]) -> tuple[list[str], Counter[str]]:
     """Every operation: its coverage cases, then generated positive and negative ones;
     returns the findings and the statuses seen."""
@@ -146,6 +157,7 @@ def fuzz(base: str, token: str, real_ids: dict[str, list[Any]]) -> tuple[list[st
                     run()
                 except (Exception, BaseExceptionGroup) as exc:  # FailureGroup: with a curl line
                     findings.append(_finding(op.label, f"{mode}, {path_parameters}", exc))
+        _restore(base, session, auth, real_ids)
         took = time.monotonic() - op_started
         print(f"{op.label}: {took:.1f} s, {len(findings) - before} finding(s)", flush=True)
         for finding in findings[before:]:
