@@ -84,6 +84,16 @@ class IpPool:
                 return _ip(off)
         raise RuntimeError("the pod network 10.244.0.0/14 is full")
 
+    def unallocate(self, ip: str) -> None:
+        """Take back an allocation that was never committed (a transaction's undo, in reverse
+        order): no pod ever had it, so the pointer steps back and the next pod gets it."""
+        off = _offset(ip)
+        if not self._wrapped and off == self._next - 1:  # (remove_pod may have released it)
+            self._used.discard(off)
+            self._next = off
+            return
+        self.release(ip)
+
     def release(self, ip: str) -> None:
         off = _offset(ip)
         if off in self._used:

@@ -52,7 +52,7 @@ def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> Created
     node = t.state.nodes[decision.node_id] if decision.node_id is not None else None
     state = t.state
     ip = state.ips.allocate()
-    t.undo(lambda: state.ips.release(ip))
+    t.undo(lambda: state.ips.unallocate(ip))
     # Built and encoded once: stored with the pod and sent back to the caller as is.
     decision_json = decision.to_json()
     decision_text = json.dumps(decision_json)
@@ -138,7 +138,7 @@ def delete_pod(t: Txn, pod: PodState, *, why: str = "") -> DeletedPod:
     t.removed(Kind.POD, pod.id, view)
     if node is not None:
         t.changed(Kind.NODE, node.id)
-    placement.place_pending(t)
+    t.once_before_commit("place_pending", lambda: placement.place_pending(t))
     return DeletedPod(view, t.changes)
 
 

@@ -45,6 +45,7 @@ class Txn:
         self.changes = Changes()
         self._undo: list[Callable[[], object]] = []
         self._after: list[Callable[[], None]] = []
+        self._before: dict[str, Callable[[], object]] = {}
         self._store_cm: AbstractContextManager[Tx] | None = None
         self._tx: Tx | None = None
         self._rv: int | None = None
@@ -77,6 +78,16 @@ class Txn:
             return
         setattr(obj, attr, value)
         self._undo.append(lambda: setattr(obj, attr, old))
+
+    def once_before_commit(self, key: str, fn: Callable[[], object]) -> None:
+        """Run ``fn`` once at the end of the transaction, however many steps asked for it
+        (500 deletions in one step place the pending pods once, not 500 times)."""
+        self._before.setdefault(key, fn)
+
+    def _run_before_commit(self) -> None:
+        while self._before:
+            key = next(iter(self._before))
+            self._before.pop(key)()
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once the commit succeeded (controllers' own bookkeeping goes here)."""
@@ -171,6 +182,7 @@ def run_transaction(cluster: ClusterBase) -> Iterator[Txn]:
     try:
         try:
             yield txn
+            txn._run_before_commit()
         except BaseException as exc:
             txn._abort(exc)
             raise
