@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -127,6 +128,50 @@ def check_text(value: str) -> str:
             "must be valid Unicode text (it holds a lone surrogate such as \\udcff)"
         ) from None
     return value
+
+
+def _text_ok(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def all_text_ok(data: Any) -> bool:
+    """Whether every string in ``data`` (keys too, at any depth) passes check_text: one walk of
+    the input, so that validation need not call a check per field when nothing is wrong."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind is str:
+            if not _text_ok(value):
+                return False
+        elif kind is dict:
+            for key, item in value.items():
+                if type(key) is str and not _text_ok(key):
+                    return False
+                if type(item) in _NESTED:
+                    stack.append(item)
+                elif type(item) is str and not _text_ok(item):
+                    return False
+        elif kind is list or kind is tuple:
+            for item in value:
+                if type(item) in _NESTED:
+                    stack.append(item)
+                elif type(item) is str and not _text_ok(item):
+                    return False
+    return True
+
+
+_NESTED = frozenset({dict, list, tuple})
+# The validation context that says all_text_ok already passed (the per-field check is skipped).
+_TEXT_CHECKED = {"text_checked": True}
 
 
 def _texts(value: Any) -> Any:
@@ -355,7 +400,9 @@ class Strict(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _no_unrunnable_text(cls, v: Any) -> Any:
+    def _no_unrunnable_text(cls, v: Any, info: ValidationInfo) -> Any:
+        if info.context is _TEXT_CHECKED:
+            return v  # parse_body walked the input and found every string fine
         return _texts(v)
 
 
@@ -787,7 +834,9 @@ def parse_body(model: type[M], data: Any) -> M:
     if not isinstance(data, dict):
         raise UserError("The body must be a JSON object", field="(body)")
     try:
-        return model.model_validate(data)
+        # Text no process can carry is rare: walk the input once, and only where the walk
+        # finds some let every field check its own (which names the field in the error).
+        return model.model_validate(data, context=_TEXT_CHECKED if all_text_ok(data) else None)
     except ValidationError as exc:
         errors = []
         for err in exc.errors():
