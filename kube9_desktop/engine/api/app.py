@@ -17,6 +17,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from kube9_desktop.engine.api.auth import bearer, host_allowed
 from kube9_desktop.engine.errors import Forbidden, Kube9Error, UserError
+from kube9_desktop.engine.specs import TextChecked
 from kube9_desktop.engine.tokens import NODE_ID_DIGITS, Authenticator, Principal
 
 if TYPE_CHECKING:
@@ -117,6 +118,10 @@ async def read_json(request: web.Request, limit: int = API_BODY_LIMIT) -> Any:
     data = parse_json(raw)
     if data is None:  # no body is the defaults; a JSON null is no object
         raise UserError("The body must be a JSON object, not null", field="(body)")
+    if type(data) is dict and b"\\u" not in raw and b"\x00" not in raw:
+        # No escape and no NUL byte (so UTF-8, not UTF-16): no string in it can hold a NUL or
+        # a lone surrogate, and validation need not look for them.
+        return TextChecked(data)
     return data
 
 
@@ -234,7 +239,8 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
 
     Each route's rule comes from the route table (ROUTE_AUTH); a heartbeat also takes the
     token of the node in its path. Unknown routes need the admin token (no route probing),
-    but for a wrong method on a public path (PUBLIC_PATHS).
+    but for a wrong method on a public path (PUBLIC_PATHS). Then query parameters the route
+    does not take are refused.
     """
 
     @web.middleware
@@ -242,23 +248,24 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
         rule = request.app[ROUTE_AUTH].get(request.match_info.route, "admin")
         if rule == "admin" and request.path in request.app[PUBLIC_PATHS]:
             rule = "none"  # PUT /healthz: the 405 it is, not a 401
-        if rule == "none":
-            return await handler(request)
-        who = auth().identify(bearer(request.headers.get("Authorization")))
-        if rule == "node-or-admin":
-            _require_own_node(who, request.match_info.get("id", ""))
-        else:
-            Authenticator.require_admin(who)
+        if rule != "none":
+            who = auth().identify(bearer(request.headers.get("Authorization")))
+            if rule == "node-or-admin":
+                _require_own_node(who, request.match_info.get("id", ""))
+            else:
+                Authenticator.require_admin(who)
+        _check_query(request)  # one middleware for both: each layer costs every request
         return await handler(request)
 
     return middleware
 
 
-@web.middleware
-async def query_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def _check_query(request: web.Request) -> None:
     """Refuse query parameters the route does not take: ``?limt=5`` is a typo, not a no-op.
 
-    Runs after auth, so a stranger learns nothing about the routes' parameters."""
+    Called after auth, so a stranger learns nothing about the routes' parameters."""
+    if not request.query_string:
+        return
     known = request.app[ROUTE_QUERY].get(request.match_info.route)
     if known is not None:
         for name in request.query:
@@ -268,7 +275,6 @@ async def query_middleware(request: web.Request, handler: Handler) -> web.Stream
                 raise UserError(
                     f"{shown}: unknown query parameter (this route takes: {takes})", field=name
                 )
-    return await handler(request)
 
 
 def _require_own_node(who: Principal, raw_id: str) -> None:
@@ -288,7 +294,6 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
             errors_middleware,
             host_middleware,
             auth_middleware(lambda: engine.auth),
-            query_middleware,
         ],
         client_max_size=API_BODY_LIMIT,
     )

@@ -2,7 +2,7 @@
 OpenAPI document shows its ``schema``, built from the same bounds and patterns.
 
 A bad value is a 400 naming the parameter (``?limit=abc``), so is one given twice (and one the
-route does not take: app.query_middleware); a path value that cannot name an object (an id too
+route does not take: app._check_query); a path value that cannot name an object (an id too
 large to exist, a namespace name that is not a DNS label) is a 404.
 An absent or empty parameter takes its default.
 """

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.events import Event, EventKind
@@ -171,22 +171,43 @@ class Txn:
             bus.publish_changes(self.changes)
 
 
-@contextlib.contextmanager
-def run_transaction(cluster: ClusterBase) -> Iterator[Txn]:
-    """The transaction scope; a nested call joins the transaction already open."""
-    if cluster.open_txn is not None:
-        yield cluster.open_txn
-        return
-    txn = Txn(cluster)
-    cluster.open_txn = txn
-    try:
+class run_transaction:  # used as the function it was: with run_transaction(cluster)
+    """The transaction scope; a nested one joins the transaction already open.
+
+    A class rather than a generator context manager: every heartbeat opens one, and the
+    generator's machinery cost more than an empty transaction's own work."""
+
+    __slots__ = ("cluster", "txn")
+
+    def __init__(self, cluster: ClusterBase) -> None:
+        self.cluster = cluster
+        self.txn: Txn | None = None  # None: joined the transaction already open
+
+    def __enter__(self) -> Txn:
+        cluster = self.cluster
+        if cluster.open_txn is not None:
+            return cluster.open_txn
+        txn = self.txn = cluster.open_txn = Txn(cluster)
+        return txn
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> Literal[False]:
+        txn = self.txn
+        if txn is None:
+            return False
         try:
-            yield txn
-            txn._run_before_commit()
-        except BaseException as exc:
-            txn._abort(exc)
-            raise
-        txn._finish()
-    finally:
-        cluster.open_txn = None
-    txn._publish()
+            if exc is None:
+                try:
+                    txn._run_before_commit()
+                except BaseException as failed:
+                    txn._abort(failed)
+                    raise
+                txn._finish()
+            else:
+                txn._abort(exc)
+                return False  # the exception goes on
+        finally:
+            self.cluster.open_txn = None
+        txn._publish()
+        return False
