@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kube9_desktop.engine.runtime.base import NodeLaunch
-from kube9_desktop.engine.runtime.virtual import VirtualNode
+from kube9_desktop.engine.runtime.virtual import (
+    EARLY_BEAT_SHARE,
+    STATUS_SYNC_S,
+    EarlyBeats,
+    VirtualNode,
+)
 
 LAUNCH = NodeLaunch(1, "v1", "worker", 4000, 4096, "token", "virtual", 1.0)
 
@@ -69,3 +76,16 @@ def test_a_pod_that_stays_in_the_desired_set_keeps_its_readiness_clock() -> None
     node.apply(spec)  # the same pod in a later set: not started again
     clock.now += 2.0
     assert ready_of(node.report()) == {"c": True}
+
+
+def test_early_beats_share_one_budget() -> None:
+    """An early beat that cost c seconds puts the next early beat of any node c / share later;
+    without spending, an early beat waits only the status-sync moment."""
+    early = EarlyBeats()
+    assert early.delay(100.0) == STATUS_SYNC_S
+    early.spent(100.0, 0.01)  # one node's beat
+    early.spent(100.0, 0.01)  # another's, at the same moment: the debts add up
+    assert early.delay(100.0) == pytest.approx(0.02 / EARLY_BEAT_SHARE)
+    assert early.delay(100.0 + 0.02 / EARLY_BEAT_SHARE) == STATUS_SYNC_S  # paid off
+    early.spent(500.0, 0.0001)  # a cheap beat long after costs no more than the moment
+    assert early.delay(500.0) == STATUS_SYNC_S
