@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.workloads.context_menu_requested.connect(self.workload_commands.context_menu.popup)
         self.trees.currentChanged.connect(self._on_trees_current_changed)
         self.details.rollback_requested.connect(self.workload_commands.rollback_to)
+        self.details.yaml_requested.connect(self.manifests.open_view)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)

@@ -50,8 +50,18 @@ SERVER_SET = frozenset(
 )  # fmt: skip
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value shared by two keys twice, as kubectl does, never as ``&id001`` anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def to_yaml(manifest: Manifest) -> str:
-    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(
+        manifest, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
+        default_flow_style=False,
+    )  # fmt: skip
 
 
 def manifest_of(bridge: EngineBridge, item: TreeItem | None) -> Manifest | None:

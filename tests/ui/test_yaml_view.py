@@ -86,6 +86,7 @@ def test_pod_yaml_round_trips_through_the_import(
     click(qtbot, view, "copy_yaml")
     shown = text.toPlainText()
     assert QApplication.clipboard().text() == shown
+    assert "&id" not in shown  # the env shared by both containers is written out twice
     doc = yaml.safe_load(shown)
     assert (doc["apiVersion"], doc["kind"]) == ("v1", "Pod")
     assert doc["metadata"]["uid"] == original.uid
@@ -221,3 +222,24 @@ def test_export_writes_one_file_per_object(
     doc = yaml.safe_load((tmp_path / "out" / f"default/pod-{shop_pod.name}.yaml").read_text())
     assert doc["metadata"]["ownerReferences"][0]["kind"] == "ReplicaSet"
     assert doc["metadata"]["ownerReferences"][0]["uid"] == rs.uid
+
+
+def test_details_and_context_menu_open_the_view(
+    qtbot: QtBot, bridge: EngineBridge, prefs: Any, ui_settings: Settings, worker: None
+) -> None:
+    from kube9_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, prefs, ui_settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    (node,) = bridge.nodes()
+    window.details.show_item(TreeItem(ItemKind.NODE, node.id))
+    button = child(window.details, QPushButton, "DetailsYamlButton")
+    assert button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    view = window.manifests.view
+    assert view is not None and view.isVisible()
+    assert yaml.safe_load(child(view, QPlainTextEdit, "yaml_text").toPlainText())["kind"] == "Node"
+    view.close()
+    assert window.manifests.view_yaml in window.commands.context_menu.actions()
