@@ -23,6 +23,7 @@ from kube9_desktop.ui.details_pages import NodePage, PodPage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
 
 RECENT_EVENTS = 12
@@ -90,6 +91,8 @@ class DetailsPanel(QWidget):
         inner_layout.addLayout(header)
         inner_layout.addWidget(self.subtitle)
         inner_layout.addWidget(self.pages, 1)
+        self.object_events = ObjectEvents(bridge)
+        inner_layout.addWidget(self.object_events)
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -106,6 +109,7 @@ class DetailsPanel(QWidget):
             item = None
         self.item = item
         self.yaml_button.setVisible(item is not None)
+        self.object_events.show_item(item)
         self._events = []
         self.refresh(with_events=True)
 

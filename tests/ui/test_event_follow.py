@@ -82,3 +82,36 @@ def test_follow_stops_when_scrolled_back_and_resumes_from_the_toggle(
     qtbot.waitUntil(lambda: dock.model.index(dock.model.rowCount() - 1, 4).data() == "newest")
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
     assert follow.isChecked()
+
+
+def test_details_show_the_objects_own_events(
+    qtbot: QtBot, bridge: EngineBridge, ui_engine: Engine, run_async: Any, w1: Any
+) -> None:
+    from kube9_desktop.ui.details import DetailsPanel
+    from kube9_desktop.ui.details_pages import Table
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+    from tests.ui.helpers import make_deployment
+
+    body = {"name": "solo", "containers": [{"name": "c", "image": "x", "cpu_req": 0.1}]}
+    pod = run_async(ui_engine.create_pod_from_json(body)).view
+    make_deployment(run_async, ui_engine, "shop", replicas=1)
+    panel = DetailsPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(500, 800)
+    panel.show()
+    table = child(panel, Table, "ObjectEventsTable")
+
+    def messages() -> list[str]:
+        return [table.item(r, 2).text() for r in range(table.rowCount())]
+
+    panel.show_item(TreeItem(ItemKind.POD, pod.id))
+    qtbot.waitUntil(lambda: any("solo" in m for m in messages()), timeout=5000)
+    assert all("shop" not in m for m in messages())  # only this pod's
+    ui_engine.cluster.record_event(
+        EventKind.RUNTIME, "solo: a new word", pod=ui_engine.cluster.pod(pod.id)
+    )
+    qtbot.waitUntil(lambda: messages()[:1] == ["solo: a new word"], timeout=5000)  # newest first
+    (deployment,) = bridge.deployments()
+    panel.show_item(TreeItem(ItemKind.DEPLOYMENT, deployment.id))
+    qtbot.waitUntil(lambda: any("shop" in m for m in messages()), timeout=5000)
+    assert all("solo" not in m for m in messages())

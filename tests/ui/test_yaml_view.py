@@ -159,7 +159,7 @@ def test_unused_fields_are_listed_in_the_form(
     child(form, QPlainTextEdit, "yaml").setPlainText(UNUSED)
     qtbot.mouseClick(child(form, QPushButton, "apply_yaml"), Qt.MouseButton.LeftButton)
     assert tabs.currentIndex() == 0  # the form, where the user submits
-    note: QLabel = child(form, QLabel, "manifest_note")
+    note: QLabel = child(form, QLabel, "unused_fields")
     assert note.isVisible()
     for key in (
         "spec.nodeSelector",

@@ -142,7 +142,7 @@ class PodEditor(QWidget):
         self.table_errors = {t: error_label(t, page) for t in TABLES}
         # What the last applied manifest held that the form does not use, shown where the user
         # submits (the YAML tab is left when the form is filled).
-        self.manifest_note = named(QLabel(), "manifest_note")
+        self.manifest_note = named(QLabel(), "unused_fields")
         self.manifest_note.setWordWrap(True)
         self.manifest_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.manifest_note.setVisible(False)
