@@ -164,9 +164,9 @@ class EventDock(QDockWidget):
         # Follow the newest events until the user scrolls away or picks one; this shows it.
         self.follow = QToolButton()
         self.follow.setObjectName("EventFollow")
-        self.follow.setText("Follow")
         self.follow.setCheckable(True)
         self.follow.setChecked(True)
+        self.follow.setText("● Following")
         self.follow.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.follow.setToolTip("Keep the newest event in view (off while you scroll back)")
         self.follow.toggled.connect(self._on_follow_toggled)
@@ -240,6 +240,8 @@ class EventDock(QDockWidget):
         return bar.value() >= bar.maximum() - 2
 
     def _on_follow_toggled(self, on: bool) -> None:
+        # The words say the state too: a checked tool button looks alike in some styles.
+        self.follow.setText("● Following" if on else "Follow")
         if on:
             self.table.clearSelection()
             self.table.scrollToBottom()

@@ -71,8 +71,9 @@ def test_follow_stops_when_scrolled_back_and_resumes_from_the_toggle(
         ui_engine.cluster.record_event(EventKind.RUNTIME, f"line {i}", node=w1)
     bar = dock.table.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 10 and bar.value() == bar.maximum())
+    assert follow.text() == "● Following"
     bar.setValue(0)  # the user scrolls back to read
-    assert not follow.isChecked()
+    assert not follow.isChecked() and follow.text() == "Follow"
     ui_engine.cluster.record_event(EventKind.RUNTIME, "newer", node=w1)
     qtbot.waitUntil(lambda: dock.model.index(dock.model.rowCount() - 1, 4).data() == "newer")
     assert bar.value() == 0 and not follow.isChecked()  # left where the user reads
