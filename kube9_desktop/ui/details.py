@@ -90,9 +90,10 @@ class DetailsPanel(QWidget):
         header.addWidget(self.yaml_button, 0, Qt.AlignmentFlag.AlignTop)
         inner_layout.addLayout(header)
         inner_layout.addWidget(self.subtitle)
-        inner_layout.addWidget(self.pages, 1)
-        self.object_events = ObjectEvents(bridge)
+        inner_layout.addWidget(self.pages)
+        self.object_events = ObjectEvents(bridge)  # under the page, not below a stretch
         inner_layout.addWidget(self.object_events)
+        inner_layout.addStretch(1)
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -252,7 +252,9 @@ class EventDock(QDockWidget):
         self.follow.setChecked(self._at_bottom() and not picked)
 
     def _on_rows_about_to_be_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        if self.following and (not self._at_bottom() or self.table.selectionModel().hasSelection()):
+        # Only the user's own scrolling (valueChanged) or pick stops following: before the
+        # table is laid out it is "not at the bottom" without anyone having scrolled.
+        if self.following and self.table.selectionModel().hasSelection():
             self.follow.setChecked(False)
 
     def _on_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
