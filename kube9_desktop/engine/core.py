@@ -368,6 +368,10 @@ class Engine(EngineReads, EngineWorkloads):
     async def delete_pod(self, pod_id: int) -> DeletedPod:
         return self.cluster.delete_pod(pod_id)
 
+    async def replace_pod_from_json(self, pod_id: int, body: Any) -> CreatedPod:
+        """Validate ``body``, then delete and recreate the pod in one commit (kept if refused)."""
+        return self.cluster.replace_pod(pod_id, parse_body(PodCreate, body).to_spec())
+
     async def create_namespace(
         self, name: str, labels: Any = None, annotations: Any = None
     ) -> NamespaceOutcome:

@@ -99,10 +99,12 @@ class EngineReads:
         pod_id: int | None = None,
         incident_id: int | None = None,
         kinds: tuple[str, ...] | list[str] = (),
+        about: tuple[str, int] | None = None,
     ) -> list[Event]:
+        """Newest last; ``about=("Deployment", id)``: the events of that object (or related)."""
         return self.store.events(
             since=since, limit=limit, node_id=node_id, pod_id=pod_id, incident_id=incident_id,
-            kinds=kinds,
+            kinds=kinds, about=about,
         )  # fmt: skip
 
     def incidents(self, limit: int = 50) -> list[Timeline]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -21,6 +23,7 @@ from kube9_desktop.ui.details_pages import NodePage, PodPage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
 
 RECENT_EVENTS = 12
@@ -35,6 +38,7 @@ def _label(name: str, text: str = "") -> QLabel:
 
 class DetailsPanel(QWidget):
     rollback_requested = Signal(int, int)  # Deployment id, revision (a history row's button)
+    yaml_requested = Signal(object)  # the shown TreeItem ("View YAML")
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,9 +81,19 @@ class DetailsPanel(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
-        inner_layout.addWidget(self.title)
+        self.yaml_button = QPushButton("View YAML")
+        self.yaml_button.setObjectName("DetailsYamlButton")
+        self.yaml_button.setToolTip("Show this object as a Kubernetes manifest (Ctrl+Shift+Y)")
+        self.yaml_button.clicked.connect(lambda _c=False: self.yaml_requested.emit(self.item))
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.yaml_button, 0, Qt.AlignmentFlag.AlignTop)
+        inner_layout.addLayout(header)
         inner_layout.addWidget(self.subtitle)
-        inner_layout.addWidget(self.pages, 1)
+        inner_layout.addWidget(self.pages)
+        self.object_events = ObjectEvents(bridge)  # under the page, not below a stretch
+        inner_layout.addWidget(self.object_events)
+        inner_layout.addStretch(1)
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -95,6 +109,8 @@ class DetailsPanel(QWidget):
         if item is not None and item.kind is ItemKind.PENDING_GROUP:
             item = None
         self.item = item
+        self.yaml_button.setVisible(item is not None)
+        self.object_events.show_item(item)
         self._events = []
         self.refresh(with_events=True)
 

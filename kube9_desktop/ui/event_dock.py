@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -160,7 +161,16 @@ class EventDock(QDockWidget):
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.proxy.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)
         self.proxy.rowsInserted.connect(self._on_rows_inserted)
-        self._follow = True
+        # Follow the newest events until the user scrolls away or picks one; this shows it.
+        self.follow = QToolButton()
+        self.follow.setObjectName("EventFollow")
+        self.follow.setCheckable(True)
+        self.follow.setChecked(True)
+        self.follow.setText("● Following")
+        self.follow.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.follow.setToolTip("Keep the newest event in view (off while you scroll back)")
+        self.follow.toggled.connect(self._on_follow_toggled)
+        self.table.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
 
         self.timeline = TimelinePanel(bridge)
         self.rollout = RolloutPanel(bridge)
@@ -177,6 +187,7 @@ class EventDock(QDockWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.kinds)
+        top.addWidget(self.follow)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("EventsSplitter")
         splitter.addWidget(self.table)
@@ -220,14 +231,34 @@ class EventDock(QDockWidget):
             elif event.node_id is not None:
                 self.item_requested.emit(TreeItem(ItemKind.NODE, event.node_id))
 
-    def _on_rows_about_to_be_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        # Follow new events while the user looks at the newest and has picked none.
+    @property
+    def following(self) -> bool:
+        return self.follow.isChecked()
+
+    def _at_bottom(self) -> bool:
         bar = self.table.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 2
+
+    def _on_follow_toggled(self, on: bool) -> None:
+        # The words say the state too: a checked tool button looks alike in some styles.
+        self.follow.setText("● Following" if on else "Follow")
+        if on:
+            self.table.clearSelection()
+            self.table.scrollToBottom()
+
+    def _on_scroll_value_changed(self, _value: int) -> None:
+        # Scrolling back stops following; scrolling to the end (nothing picked) resumes it.
         picked = self.table.selectionModel().hasSelection()
-        self._follow = bar.value() >= bar.maximum() - 2 and not picked
+        self.follow.setChecked(self._at_bottom() and not picked)
+
+    def _on_rows_about_to_be_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        # Only the user's own scrolling (valueChanged) or pick stops following: before the
+        # table is laid out it is "not at the bottom" without anyone having scrolled.
+        if self.following and self.table.selectionModel().hasSelection():
+            self.follow.setChecked(False)
 
     def _on_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        if self._follow:
+        if self.following:
             self.table.scrollToBottom()
 
     def _on_bridge_event_published(self, event: Event) -> None:

@@ -37,6 +37,7 @@ from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
 from kube9_desktop.ui.workloads_panel import WorkloadsPanel
+from kube9_desktop.ui.yaml_view import ManifestActions
 
 TITLE = "Kube-9 Desktop"
 WORKLOAD_KINDS = (ItemKind.DEPLOYMENT, ItemKind.REPLICASET)
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
 
         self.commands = ClusterActions(bridge, prefs, settings, self)
         self.workload_commands = WorkloadActions(bridge, self.commands, self)
+        self.manifests = ManifestActions(bridge, self)
+        self.manifests.add_to(self.commands.context_menu)
+        self.manifests.add_to(self.workload_commands.context_menu)
         self.cluster = ClusterPanel(bridge)
         self.workloads = WorkloadsPanel(bridge)
         self.trees = QTabWidget()
@@ -120,9 +124,11 @@ class MainWindow(QMainWindow):
         self.workloads.context_menu_requested.connect(self.workload_commands.context_menu.popup)
         self.trees.currentChanged.connect(self._on_trees_current_changed)
         self.details.rollback_requested.connect(self.workload_commands.rollback_to)
+        self.details.yaml_requested.connect(self.manifests.open_view)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
+        self.manifests.message_posted.connect(self.messages.show_message)
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
@@ -170,6 +176,7 @@ class MainWindow(QMainWindow):
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
         file_menu.setObjectName("FileMenu")
+        file_menu.addAction(self.manifests.export)
         file_menu.addAction(a.open_settings)
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
@@ -186,6 +193,7 @@ class MainWindow(QMainWindow):
         focus_filter.setObjectName("FocusFilterAction")
         focus_filter.setShortcut("Ctrl+F")
         focus_filter.triggered.connect(lambda: self.cluster.filter.setFocus())
+        view_menu.addAction(self.manifests.view_yaml)
         view_menu.addSeparator()
         view_menu.addAction(self.charts_dock.toggleViewAction())
         view_menu.addAction(self.events.toggleViewAction())
@@ -262,6 +270,7 @@ class MainWindow(QMainWindow):
         self.details.show_item(item)
         self.commands.set_selection(item)
         self.workload_commands.set_selection(item)
+        self.manifests.set_selection(item)
 
     def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
         if self.trees.currentWidget() is self.cluster:

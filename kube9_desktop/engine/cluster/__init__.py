@@ -163,6 +163,11 @@ class Cluster(ClusterBase):
         with self.transaction() as t:
             return pods.delete_pod(t, self.pod(pod_id))
 
+    def replace_pod(self, pod_id: int, spec: PodSpec) -> CreatedPod:
+        """``kubectl replace --force`` in one commit: the new pod, or (refused) the old one kept."""
+        with self.transaction() as t:
+            return pods.replace_pod(t, self.pod(pod_id), spec)
+
     def set_pod_status(
         self,
         changes: Iterable[tuple[PodState, PodPhase, str, dict[str, ContainerStatus] | None]],

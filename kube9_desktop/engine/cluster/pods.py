@@ -9,7 +9,7 @@ from typing import Any
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import placement
 from kube9_desktop.engine.cluster.txn import Txn
-from kube9_desktop.engine.errors import Conflict, Unschedulable
+from kube9_desktop.engine.errors import Conflict, Unschedulable, UserError
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import new_uid
 from kube9_desktop.engine.model import (
@@ -110,6 +110,28 @@ def create_pods(t: Txn, specs: Sequence[PodSpec]) -> list[CreatedPod]:
             raise Conflict(f"[{i}].name: '{spec.name}' is given twice", field=f"[{i}].name")
         names.add(key)
     return [create_pod(t, spec) for spec in specs]
+
+
+def replace_pod(t: Txn, pod: PodState, spec: PodSpec) -> CreatedPod:
+    """Delete ``pod`` and create ``spec`` in its place, in the caller's transaction.
+
+    The name and namespace stay (a replace is of the same object); a pod a ReplicaSet keeps is
+    refused, since its owner would only stamp another copy from its own template.
+    """
+    owner = t.state.owner_of(pod)
+    if owner is not None:
+        raise UserError(
+            f"Pod {pod.name} is kept by ReplicaSet {owner.name}: edit its template "
+            "(its Deployment) instead of the pod"
+        )
+    if (spec.name, spec.namespace) != (pod.spec.name, pod.spec.namespace):
+        raise UserError(
+            f"metadata.name/namespace: a replace keeps the pod's name ({pod.spec.namespace}/"
+            f"{pod.spec.name}); create a new pod to rename it",
+            field="name",
+        )
+    delete_pod(t, pod, why="replaced by an edited spec")
+    return create_pod(t, spec)
 
 
 def delete_pod(t: Txn, pod: PodState, *, why: str = "") -> DeletedPod:

@@ -104,6 +104,7 @@ class PodEditor(QWidget):
         self.bridge = bridge
         self.template = template
         self.annotations: dict[str, str] = {}  # from a manifest; no field edits them
+        self.replacing: tuple[str, str] | None = None  # (namespace, name) a replace may reuse
         self._touched_tables: set[str] = set()
         self.tabs = named(QTabWidget(), "tabs")
         self.tabs.addTab(self._build_form_tab(), "Form")
@@ -139,7 +140,14 @@ class PodEditor(QWidget):
         self.volumes = RowTable("volumes", VOLUME_COLUMNS)
         self.config = RowTable("config", CONFIG_COLUMNS)
         self.table_errors = {t: error_label(t, page) for t in TABLES}
+        # What the last applied manifest held that the form does not use, shown where the user
+        # submits (the YAML tab is left when the form is filled).
+        self.manifest_note = named(QLabel(), "unused_fields")
+        self.manifest_note.setWordWrap(True)
+        self.manifest_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.manifest_note.setVisible(False)
         layout = QVBoxLayout(page)
+        layout.addWidget(self.manifest_note)
         layout.addWidget(self.rows)
         side_by_side = QHBoxLayout()  # volumes | config: the containers get the height
         for name, title, noun, key in (
@@ -281,7 +289,11 @@ class PodEditor(QWidget):
         if "namespace" not in out and self.bridge.attached and not self.bridge.namespace(namespace):
             out["namespace"] = f"there is no namespace '{namespace}'; pick one from the list"
         taken = "name" not in out and "namespace" not in out
-        if taken and self.bridge.pod_name_taken(name, namespace):
+        if (
+            taken
+            and (namespace, name) != self.replacing
+            and self.bridge.pod_name_taken(name, namespace)
+        ):
             where = f" in namespace '{namespace}'" if namespace != DEFAULT_NAMESPACE else ""
             out["name"] = f"a pod named '{name}' already exists{where}; choose another name"
         return out
@@ -421,6 +433,17 @@ class PodEditor(QWidget):
         table.setFocus(Qt.FocusReason.OtherFocusReason)
         self._recheck()
 
+    def show_manifest_note(self, ignored: list[str], notes: list[str]) -> None:
+        """List, above the form, every manifest field not used and what the user must do."""
+        lines = (
+            [f"From the manifest, not used ({len(ignored)}): {', '.join(ignored)}"]
+            if ignored
+            else []
+        )
+        lines += notes
+        self.manifest_note.setText("\n".join(lines))
+        self.manifest_note.setVisible(bool(lines))
+
     def _on_apply_yaml_clicked(self) -> None:
         try:
             draft = read_manifest(self.yaml.toPlainText())
@@ -436,6 +459,7 @@ class PodEditor(QWidget):
         if self.template:
             ignored += [f"metadata.{k}" for k in ("name", "namespace") if getattr(draft, k)]
         note = f"Not modelled, ignored: {', '.join(ignored)}" if ignored else ""
-        self.yaml_note.setText(note)
+        self.yaml_note.setText("\n".join([note, *draft.notes]).strip())
+        self.show_manifest_note(ignored, draft.notes)
         if not problems:
             self.tabs.setCurrentIndex(0)

@@ -54,6 +54,8 @@ class PodDraft:
     # Form path ("containers[0].cpu", "config[1]") -> manifest key it was read from.
     origins: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    # Read, but the user must act before submitting (a secret's value is never in a manifest).
+    notes: list[str] = field(default_factory=list)
 
     def manifest_key(self, form_path: str) -> str:
         """The manifest key a form path came from ("containers[0].cpu" -> "...requests.cpu")."""
@@ -159,7 +161,18 @@ class Reader:
             self.container(item, f"{where}.containers[{i}]", mounts)
         for i, item in enumerate(self.sequence(spec.get("volumes"), f"{where}.volumes")):
             self.volume(item, f"{where}.volumes[{i}]", mounts)
-        self.ignore(spec, {"containers", "volumes"}, where)
+        self.pod_resources(spec.get("resources"), f"{where}.resources")
+        self.ignore(spec, {"containers", "volumes", "resources"}, where)
+
+    def pod_resources(self, value: Any, key: str) -> None:
+        """Kubernetes 1.32's pod-level ``resources.requests.cpu``: the pod's CPU field."""
+        resources = self.mapping(value, key, required=False)
+        requests = self.mapping(resources.get("requests"), f"{key}.requests", required=False)
+        if "cpu" in requests:
+            self.draft.cpu = self.text(requests["cpu"], f"{key}.requests.cpu")
+            self.draft.origins["cpu"] = f"{key}.requests.cpu"
+        self.ignore(resources, {"requests"}, key)
+        self.ignore(requests, {"cpu"}, f"{key}.requests")
 
     def container(self, item: Any, key: str, mounts: dict[str, str]) -> None:
         data = self.mapping(item, key)
@@ -247,7 +260,10 @@ class Reader:
         mem_key = f"{key}.{which}.memory"
         if isinstance(memory, int) and not isinstance(memory, bool):
             memory = f"{math.ceil(memory / 1024)}Ki"  # a bare number is bytes in a manifest
-        self.ignore(resources, {"requests", "limits"}, key)
+        # Limits are not modelled: read only when there are no requests (Kubernetes then
+        # requests what the limits say), and otherwise listed as not used.
+        self.ignore(resources, {which}, key)
+        self.ignore(amounts, {"cpu", "memory"}, f"{key}.{which}")
         return {
             "cpu": self.text(amounts.get("cpu"), f"{key}.{which}.cpu"),
             "memory": self.text(memory, mem_key),
@@ -260,16 +276,36 @@ class Reader:
         if not data:
             return
         name = self.text(data.get("name"), f"{key}.name", required=True)
+        kind, config_name, value = "env", "", ""
         if "valueFrom" in data:
-            self.bad(f"{key}.valueFrom", "is not supported here; give the value inline")
-            return
-        value = self.text(data.get("value"), f"{key}.value")
+            source = self.mapping(data["valueFrom"], f"{key}.valueFrom")
+            ref = source.get("secretKeyRef")
+            if ref is None:
+                refs = ", ".join(str(k) for k in source) or "nothing"
+                self.bad(
+                    f"{key}.valueFrom",
+                    f"reads {refs}; only secretKeyRef (a secret typed in the Config tab) or an "
+                    "inline value can be used here",
+                )
+                return
+            ref = self.mapping(ref, f"{key}.valueFrom.secretKeyRef")
+            kind, config_name = "secret", self.text(ref.get("name"), f"{key}.valueFrom.name")
+            self.draft.notes.append(
+                f"{key}.valueFrom.secretKeyRef: a manifest never holds a secret's value; type "
+                f"the value of {name} in the Config tab (row of type secret) before creating"
+            )
+            self.ignore(source, {"secretKeyRef"}, f"{key}.valueFrom")
+            self.ignore(ref, {"name", "key"}, f"{key}.valueFrom.secretKeyRef")
+        else:
+            value = self.text(data.get("value"), f"{key}.value")
+        self.ignore(data, {"name", "value", "valueFrom"}, key)
         if any(row["key"] == name for row in self.draft.config):
             return
         row = len(self.draft.config)
-        self.draft.config.append(
-            {"name": self._config_name(name), "type": "env", "key": name, "value": value}
-        )
+        taken = {r["name"] for r in self.draft.config}
+        if not config_name or config_name in taken:
+            config_name = self._config_name(name)
+        self.draft.config.append({"name": config_name, "type": kind, "key": name, "value": value})
         self.draft.origins[f"config[{row}]"] = key
         self.draft.origins[f"config[{row}].key"] = f"{key}.name"
         self.draft.origins[f"config[{row}].value"] = f"{key}.value"

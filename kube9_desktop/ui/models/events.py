@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -23,7 +24,11 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
 HEADERS = ("Time", "Kind", "Node", "Pod", "Message")
 HISTORY = 500  # events read from the store when an engine attaches
-MAX_ROWS = 5000  # the oldest rows leave beyond this
+MAX_ROWS = 20_000  # the oldest rows leave beyond this (repeats count in one row)
+# A repeat of the same object's same event within this window adds to its row ("×N"), as
+# kubectl counts an event; drift varies only in the pod ids it names, so it counts per node.
+COLLAPSE_WINDOW = timedelta(minutes=10)
+COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 K = EventKind
 FAILURE_KINDS = frozenset(
@@ -76,11 +81,23 @@ def kind_status(kind: EventKind) -> str:
     return ""
 
 
+def repeat_key(event: Event) -> Hashable:
+    """What makes two events the same one seen again (same object, kind and message)."""
+    obj = (event.object.kind, event.object.id) if event.object else None
+    related = (event.related.kind, event.related.id) if event.related else None
+    message = "" if event.kind is K.DRIFT else event.message
+    return (event.kind, obj, related, message)
+
+
 class EventLogModel(QAbstractTableModel):
     def __init__(self, bridge: EngineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self._events: list[Event] = []
+        self._counts: list[int] = []  # per row: how many events it stands for
+        self._first_at: list[Any] = []  # per row: when the first of them happened
+        self._base = 0  # rows dropped from the top so far: a row's absolute number - _base
+        self._last_row: dict[Hashable, int] = {}  # repeat key -> absolute row
         self._last_id = 0
         bridge.engine_attached.connect(self.reload)
         bridge.event_published.connect(self.append)
@@ -89,23 +106,51 @@ class EventLogModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._events = sorted(self.bridge.events(limit=HISTORY), key=lambda e: e.id)
+        self._events, self._counts, self._first_at = [], [], []
+        self._base, self._last_row = 0, {}
+        for event in sorted(self.bridge.events(limit=HISTORY), key=lambda e: e.id):
+            if self._repeat_row(event) is None:
+                self._add(event)
         self._last_id = self._events[-1].id if self._events else 0
         self.endResetModel()
+
+    def _repeat_row(self, event: Event) -> int | None:
+        """Count ``event`` into the row of its last repeat (returns that row), if recent."""
+        absolute = self._last_row.get(repeat_key(event))
+        row = None if absolute is None else absolute - self._base
+        if row is None or row < 0 or event.at - self._events[row].at > COLLAPSE_WINDOW:
+            return None
+        self._events[row] = event  # the newest words and time; the count says how many
+        self._counts[row] += 1
+        return row
+
+    def _add(self, event: Event) -> None:
+        self._last_row[repeat_key(event)] = self._base + len(self._events)
+        self._events.append(event)
+        self._counts.append(1)
+        self._first_at.append(event.at)
 
     def append(self, event: Event) -> None:
         if event.id and event.id <= self._last_id:
             return  # already read with the history
+        self._last_id = max(self._last_id, event.id)
+        repeat = self._repeat_row(event)
+        if repeat is not None:
+            self.dataChanged.emit(self.index(repeat, 0), self.index(repeat, len(HEADERS) - 1))
+            return
         row = len(self._events)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._events.append(event)
-        self._last_id = max(self._last_id, event.id)
+        self._add(event)
         self.endInsertRows()
         excess = len(self._events) - MAX_ROWS
         if excess > 0:
             self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self._events[:excess]
+            del self._events[:excess], self._counts[:excess], self._first_at[:excess]
+            self._base += excess
             self.endRemoveRows()
+
+    def count_at(self, row: int) -> int:
+        return self._counts[row] if 0 <= row < len(self._counts) else 0
 
     def event_at(self, row: int) -> Event | None:
         return self._events[row] if 0 <= row < len(self._events) else None
@@ -133,22 +178,28 @@ class EventLogModel(QAbstractTableModel):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            count = self._counts[index.row()]
             values = (
                 fmt.clock(event.at),
                 str(event.kind),
                 event.node_name or "",
                 event.pod_name or "",
-                event.message,
+                event.message if count == 1 else f"×{count}  {event.message}",
             )
             return values[column]
         if role == EVENT_ROLE:
             return event
+        if role == COUNT_ROLE:
+            return self._counts[index.row()]
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
             status = kind_status(event.kind)
             return status_color(status) if status else None
         if role == Qt.ItemDataRole.ToolTipRole:
             incident = f"\n(part of failure #{event.incident_id})" if event.incident_id else ""
-            return f"{event.message}{incident}"
+            count = self._counts[index.row()]
+            first = self._first_at[index.row()]
+            seen = f"\n{count} times since {fmt.clock(first)}" if count > 1 else ""
+            return f"{event.message}{incident}{seen}"
         return None
 
 

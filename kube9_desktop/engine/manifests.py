@@ -1,0 +1,381 @@
+"""Views as Kubernetes-style manifests (plain dicts, ready for a YAML dump); no Qt here.
+
+The spec is written the way ``ui/dialogs/pod_manifest.read_manifest`` reads it back, so a
+pod's manifest imported into the pod form describes the same pod (container requests as
+``resources.requests``, a pod CPU beyond its containers' sum as the pod-level
+``spec.resources.requests.cpu`` of Kubernetes 1.32, a volume's mount path as each
+container's ``volumeMounts``). Secrets never leave as values: a secret config item is an
+``env`` entry with ``valueFrom.secretKeyRef`` naming it. A config item's own name is not in
+a manifest (an ``env`` entry has only the variable's name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from kube9_desktop.engine.meta import ObjectRef
+from kube9_desktop.engine.model import (
+    ContainerSpec,
+    NodeView,
+    PodView,
+    Probe,
+    VolumeSpec,
+)
+from kube9_desktop.engine.workloads import (
+    RECREATE,
+    DeploymentView,
+    LabelSelector,
+    PodTemplate,
+    ReplicaSetView,
+)
+
+Manifest = dict[str, Any]
+API_VERSIONS = {"Node": "v1", "Pod": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+PROBE_KEYS = {"exec": "exec", "tcp_socket": "tcpSocket", "http_get": "httpGet"}
+
+
+def timestamp(at: datetime | None) -> str | None:
+    """RFC 3339 in UTC, seconds precision, as Kubernetes writes ``creationTimestamp``."""
+    if at is None:
+        return None
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cpu_quantity(cpu_m: int) -> str:
+    """1000 -> "1", 250 -> "250m" (the shortest exact Kubernetes quantity)."""
+    return str(cpu_m // 1000) if cpu_m % 1000 == 0 else f"{cpu_m}m"
+
+
+def memory_quantity(mem_mi: int) -> str:
+    return f"{mem_mi // 1024}Gi" if mem_mi and mem_mi % 1024 == 0 else f"{mem_mi}Mi"
+
+
+def metadata(
+    *,
+    name: str,
+    namespace: str | None,
+    uid: str,
+    resource_version: int,
+    created_at: datetime,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    owner: ObjectRef | None = None,
+) -> Manifest:
+    meta: Manifest = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["uid"] = uid
+    meta["resourceVersion"] = str(resource_version)
+    meta["creationTimestamp"] = timestamp(created_at)
+    if labels:
+        meta["labels"] = dict(sorted(labels.items()))
+    if annotations:
+        meta["annotations"] = dict(sorted(annotations.items()))
+    if owner is not None:
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": API_VERSIONS.get(owner.kind, "apps/v1"),
+                "kind": owner.kind,
+                "name": owner.name,
+                "uid": owner.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return meta
+
+
+def probe_manifest(p: Probe) -> Manifest:
+    out: Manifest = {}
+    if p.kind == "exec":
+        out["exec"] = {"command": list(p.command)}
+    elif p.kind == "tcp_socket":
+        out["tcpSocket"] = {"port": p.port}
+    else:
+        out["httpGet"] = {"path": p.path, "port": p.port}
+    out["initialDelaySeconds"] = _number(p.initial_delay_s)
+    out["periodSeconds"] = _number(p.period_s)
+    out["timeoutSeconds"] = _number(p.timeout_s)
+    out["failureThreshold"] = p.failure_threshold
+    out["successThreshold"] = p.success_threshold
+    return out
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def container_manifest(c: ContainerSpec, env: list[Manifest], mounts: list[Manifest]) -> Manifest:
+    out: Manifest = {"name": c.name, "image": c.image}
+    if c.command:
+        out["command"] = list(c.command)
+    if c.args:
+        out["args"] = list(c.args)
+    requests: Manifest = {}
+    if c.cpu_m:
+        requests["cpu"] = cpu_quantity(c.cpu_m)
+    if c.mem_mi:
+        requests["memory"] = memory_quantity(c.mem_mi)
+    if requests:
+        out["resources"] = {"requests": requests}
+    if c.ports:
+        out["ports"] = [
+            {**({"name": p.name} if p.name else {}), "containerPort": p.container_port,
+             "protocol": p.protocol}
+            for p in c.ports
+        ]  # fmt: skip
+    if c.readiness is not None:
+        out["readinessProbe"] = probe_manifest(c.readiness)
+    if c.liveness is not None:
+        out["livenessProbe"] = probe_manifest(c.liveness)
+    if env:
+        out["env"] = env
+    if mounts:
+        out["volumeMounts"] = mounts
+    return out
+
+
+def volume_manifest(v: VolumeSpec) -> Manifest:
+    out: Manifest = {"name": v.name}
+    if v.type == "emptyDir":
+        out["emptyDir"] = {"sizeLimit": f"{v.size}Gi"} if v.size else {}
+    elif v.type == "hostPath":
+        out["hostPath"] = {"path": v.path} if v.path else {}
+    elif v.type == "configMap":
+        out["configMap"] = {"name": v.name}
+    else:
+        out["secret"] = {"secretName": v.name}
+    return out
+
+
+def pod_spec_manifest(t: PodTemplate, node_name: str | None = None) -> Manifest:
+    """A pod's ``spec`` (or a template's ``spec.template.spec``)."""
+    env: list[Manifest] = []
+    for item in t.config:
+        if item.is_secret:
+            ref = {"secretKeyRef": {"name": item.name, "key": item.key}}
+            env.append({"name": item.key, "valueFrom": ref})
+        else:
+            env.append({"name": item.key, "value": item.value})
+    mounts = [{"name": v.name, "mountPath": v.path} for v in t.volumes if v.path]
+    spec: Manifest = {}
+    if node_name:
+        spec["nodeName"] = node_name
+    spec["containers"] = [container_manifest(c, env, mounts) for c in t.containers]
+    containers_cpu = sum(c.cpu_m for c in t.containers)
+    if t.request.cpu_m != containers_cpu:
+        spec["resources"] = {"requests": {"cpu": cpu_quantity(t.request.cpu_m)}}
+    if t.volumes:
+        spec["volumes"] = [volume_manifest(v) for v in t.volumes]
+    return spec
+
+
+def selector_manifest(s: LabelSelector) -> Manifest:
+    out: Manifest = {}
+    if s.match_labels:
+        out["matchLabels"] = dict(sorted(s.match_labels.items()))
+    if s.match_expressions:
+        out["matchExpressions"] = [dict(e) for e in s.match_expressions]
+    return out
+
+
+def template_manifest(t: PodTemplate) -> Manifest:
+    meta: Manifest = {}
+    if t.labels:
+        meta["labels"] = dict(sorted(t.labels.items()))
+    if t.annotations:
+        meta["annotations"] = dict(sorted(t.annotations.items()))
+    return {"metadata": meta, "spec": pod_spec_manifest(t)}
+
+
+def pod_template(p: PodView) -> PodTemplate:
+    s = p.spec
+    return PodTemplate(s.request, s.containers, s.volumes, s.config, s.labels, s.annotations)
+
+
+def pod_manifest(p: PodView) -> Manifest:
+    """A pod as ``kubectl get pod -o yaml`` shows one (the fields this cluster models)."""
+    statuses = {c.name: c for c in p.containers}
+    container_statuses = []
+    for c in p.spec.containers:
+        st = statuses.get(c.name)
+        entry: Manifest = {
+            "name": c.name,
+            "image": c.image,
+            "ready": bool(st and st.is_ready),
+            "restartCount": st.restarts if st else 0,
+            "state": {st.state if st else "waiting": {}},
+        }
+        if st is not None and (st.reason or st.exit_code is not None):
+            detail: Manifest = {}
+            if st.reason:
+                detail["reason"] = st.reason
+            if st.exit_code is not None:
+                detail["exitCode"] = st.exit_code
+            entry["state"] = {st.state: detail}
+        container_statuses.append(entry)
+    status: Manifest = {"phase": str(p.phase)}
+    if p.reason:
+        status["reason"] = p.reason
+    if p.ip:
+        status["podIP"] = p.ip
+    status["conditions"] = [{"type": "Ready", "status": "True" if p.ready else "False"}]
+    status["containerStatuses"] = container_statuses
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata(
+            name=p.name,
+            namespace=p.namespace,
+            uid=p.uid,
+            resource_version=p.resource_version,
+            created_at=p.created_at,
+            labels=p.labels,
+            annotations=p.annotations,
+            owner=p.owner,
+        ),
+        "spec": pod_spec_manifest(pod_template(p), p.node_name),
+        "status": status,
+    }
+
+
+def node_manifest(n: NodeView) -> Manifest:
+    capacity = {
+        "cpu": cpu_quantity(n.capacity.cpu_m),
+        "memory": memory_quantity(n.capacity.mem_mi),
+    }
+    free = n.free
+    ready = "True" if str(n.status) == "healthy" else "False"
+    status: Manifest = {
+        "phase": str(n.status),
+        "capacity": capacity,
+        "allocatable": capacity,
+        "allocated": {
+            "cpu": cpu_quantity(n.allocated.cpu_m),
+            "memory": memory_quantity(n.allocated.mem_mi),
+        },
+        "free": {"cpu": cpu_quantity(free.cpu_m), "memory": memory_quantity(free.mem_mi)},
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": ready,
+                **({"reason": n.status_reason} if n.status_reason else {}),
+                **({"lastHeartbeatTime": timestamp(n.last_heartbeat)} if n.last_heartbeat else {}),
+            }
+        ],
+        "components": dict(sorted(n.components.items())),
+        "nodeInfo": {"nodeType": str(n.node_type), "runtime": n.runtime},
+    }
+    if n.faults:
+        status["faults"] = list(n.faults)
+    spec: Manifest = {"unschedulable": True} if n.cordoned else {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": metadata(
+            name=n.name,
+            namespace=None,
+            uid=n.uid,
+            resource_version=n.resource_version,
+            created_at=n.created_at,
+            labels=n.labels,
+            annotations=n.annotations,
+        ),
+        "spec": spec,
+        "status": status,
+    }
+
+
+def replicaset_manifest(rs: ReplicaSetView) -> Manifest:
+    spec: Manifest = {"replicas": rs.replicas, "selector": selector_manifest(rs.selector)}
+    if rs.min_ready_seconds:
+        spec["minReadySeconds"] = rs.min_ready_seconds
+    spec["template"] = template_manifest(rs.template)
+    st = rs.status
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": metadata(
+            name=rs.name,
+            namespace=rs.namespace,
+            uid=rs.uid,
+            resource_version=rs.resource_version,
+            created_at=rs.created_at,
+            labels=rs.labels,
+            annotations=rs.annotations,
+            owner=rs.owner,
+        ),
+        "spec": spec,
+        "status": {
+            "replicas": st.replicas,
+            "fullyLabeledReplicas": st.fully_labeled,
+            "readyReplicas": st.ready,
+            "availableReplicas": st.available,
+            "observedGeneration": rs.generation,
+        },
+    }
+
+
+def deployment_manifest(d: DeploymentView) -> Manifest:
+    s = d.spec
+    strategy: Manifest = {"type": s.strategy.type}
+    if s.strategy.type != RECREATE:
+        strategy["rollingUpdate"] = {
+            "maxSurge": s.strategy.max_surge,
+            "maxUnavailable": s.strategy.max_unavailable,
+        }
+    spec: Manifest = {
+        "replicas": s.replicas,
+        "selector": selector_manifest(s.selector),
+        "strategy": strategy,
+        "minReadySeconds": s.min_ready_seconds,
+        "progressDeadlineSeconds": s.progress_deadline_seconds,
+        "revisionHistoryLimit": s.revision_history_limit,
+    }
+    if s.paused:
+        spec["paused"] = True
+    spec["template"] = template_manifest(s.template)
+    st = d.status
+    annotations = {**s.annotations, "deployment.kubernetes.io/revision": str(d.revision)}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(
+            name=d.name,
+            namespace=d.namespace,
+            uid=d.uid,
+            resource_version=d.resource_version,
+            created_at=d.created_at,
+            labels=s.labels,
+            annotations=annotations,
+        ),
+        "spec": spec,
+        "status": {
+            "observedGeneration": st.observed_generation,
+            "replicas": st.replicas,
+            "updatedReplicas": st.updated,
+            "readyReplicas": st.ready,
+            "availableReplicas": st.available,
+            "unavailableReplicas": st.unavailable,
+            "conditions": [
+                {
+                    "type": c.type,
+                    "status": c.status,
+                    "reason": c.reason,
+                    "message": c.message,
+                    "lastUpdateTime": timestamp(c.last_update),
+                    "lastTransitionTime": timestamp(c.last_transition),
+                }
+                for c in st.conditions
+            ],
+        },
+    }
+
+
+def manifest_path(m: Manifest) -> str:
+    """Where an export puts a manifest: ``namespace/kind-name.yaml`` (nodes under ``_cluster``)."""
+    meta = m["metadata"]
+    folder = meta.get("namespace") or "_cluster"
+    return f"{folder}/{m['kind'].lower()}-{meta['name']}.yaml"
