@@ -93,11 +93,10 @@ class MainWindow(QMainWindow):
         self.pages.setObjectName("MainPages")
         self.pages.addWidget(self.startup)
         self.pages.addWidget(self.splitter)
-        self.messages = MessageBar()
         central = QWidget()
+        self.messages = MessageBar(central)  # floats over the pages: rows never move under it
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(self.messages)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
