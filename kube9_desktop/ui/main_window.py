@@ -33,7 +33,9 @@ from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
+from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.shortcuts import install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
 from kube9_desktop.ui.workloads_panel import WorkloadsPanel
@@ -192,6 +194,8 @@ class MainWindow(QMainWindow):
         help_menu = menu_bar.addMenu("&Help")
         help_menu.setObjectName("HelpMenu")
         help_menu.addAction(a.about)
+        install_shortcuts(self, help_menu, self.cluster.filter)
+        install_palette(self)
         # Shortcuts of actions that live only in the toolbar still need the window.
         self.addActions([a.simulate_failure])
 

@@ -98,13 +98,13 @@ def test_the_start_error_page_shows_all_of_a_long_message(qtbot: QtBot, tmp_path
     qtbot.waitExposed(page)
     message = "Docker is not reachable: " + "the daemon refused the connection, " * 30
     page.show_error(message)
-    qtbot.waitUntil(page.scroll.isVisible)
+    qtbot.waitUntil(page.error_area.isVisible)
     error = child(page, QLabel, "StartupError")
-    assert error.width() <= page.scroll.viewport().width()
+    assert error.width() <= page.error_area.viewport().width()
     # The label is as tall as its wrapped text needs (nothing is cut); the path is selectable.
     assert error.height() >= error.heightForWidth(error.width())
     path = child(page, QLabel, "StartupLogPath")
     assert path.text() == log
     assert path.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
-    page.scroll.ensureWidgetVisible(path)
+    page.error_area.ensureWidgetVisible(path)
     qtbot.waitUntil(lambda: path.visibleRegion().boundingRect().height() >= path.height() // 2)
