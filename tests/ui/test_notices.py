@@ -108,3 +108,18 @@ def test_the_start_error_page_shows_all_of_a_long_message(qtbot: QtBot, tmp_path
     assert path.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     page.error_area.ensureWidgetVisible(path)
     qtbot.waitUntil(lambda: path.visibleRegion().boundingRect().height() >= path.height() // 2)
+
+
+def test_selecting_a_cell_never_scrolls_the_tree_sideways(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1024, 700)
+    window.splitter.setSizes([260, 700])
+    tree = window.cluster.tree
+    bar = tree.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # the columns do not fit: it could scroll
+    bar.setValue(0)
+    model = tree.model()
+    row = find_row(model, "master-1")
+    last = model.index(row.row(), model.columnCount(row.parent()) - 1, row.parent())
+    tree.setCurrentIndex(last)  # what a click or an arrow key on that cell does
+    qtbot.waitUntil(lambda: window.details.title.text() == "master-1")
+    assert bar.value() == 0
