@@ -81,6 +81,7 @@ class DetailsPanel(QWidget):
         inner_layout.addWidget(self.subtitle)
         inner_layout.addWidget(self.pages, 1)
         scroll.setWidget(inner)
+        self.scroll_area = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
@@ -97,6 +98,9 @@ class DetailsPanel(QWidget):
         self.item = item
         self._events = []
         self.refresh(with_events=True)
+        # Another object starts at its top, not at the previous one's scroll position.
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self.scroll_area.horizontalScrollBar().setValue(0)
 
     def refresh(self, with_events: bool = True) -> None:
         item = self.item

@@ -20,6 +20,7 @@ from tests.ui.helpers import (
     demo_bridge_fixture,  # noqa: F401
     demo_fixture,  # noqa: F401
     find_row,
+    select,
     window_fixture,  # noqa: F401
 )
 
@@ -122,4 +123,14 @@ def test_selecting_a_cell_never_scrolls_the_tree_sideways(qtbot: QtBot, window: 
     last = model.index(row.row(), model.columnCount(row.parent()) - 1, row.parent())
     tree.setCurrentIndex(last)  # what a click or an arrow key on that cell does
     qtbot.waitUntil(lambda: window.details.title.text() == "master-1")
+    assert bar.value() == 0
+
+
+def test_the_details_of_another_object_start_at_the_top(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1024, 700)
+    select(qtbot, window, "master-1")
+    bar = window.details.scroll_area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)  # a node's page is taller than the pane
+    bar.setValue(bar.maximum())
+    select(qtbot, window, "web-1")
     assert bar.value() == 0
