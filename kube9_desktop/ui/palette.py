@@ -87,7 +87,7 @@ class CommandPalette(QDialog):
                 scored.append((score, label.lower(), label, action))
         for _score, _key, label, action in sorted(scored, key=lambda t: t[:2]):
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            item = QListWidgetItem(f"{label}\t{keys}" if keys else label)
+            item = QListWidgetItem(f"{label}  ·  {keys}" if keys else label)
             item.setData(Qt.ItemDataRole.UserRole, action)
             item.setToolTip(action.toolTip())
             if not action.isEnabled():
