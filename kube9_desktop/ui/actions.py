@@ -124,7 +124,7 @@ class ClusterActions(QObject):
         self.partition = self._action(
             "PartitionAction",
             f"&Partition for {PARTITION_S:g} s",
-            "Ctrl+Shift+P",
+            "Ctrl+Shift+I",  # isolate (Ctrl+Shift+P opens the command palette)
             "Drop the node's heartbeats while its pods keep running (split brain)",
             lambda: self._inject("partition"),
         )
@@ -138,7 +138,7 @@ class ClusterActions(QObject):
         self.kill_pod = self._action(
             "KillPodAction",
             "&Kill Pod Process",
-            "Ctrl+K",
+            "Ctrl+Shift+X",  # Ctrl+K opens the command palette
             "Kill the selected pod's process (it restarts with back-off)",
             self._on_kill_pod_triggered,
             SP.SP_MediaStop,
@@ -170,7 +170,7 @@ class ClusterActions(QObject):
         self.about = self._action(
             "AboutAction",
             "&About Kube-9 Desktop",
-            "F1",
+            None,  # F1 opens the keyboard shortcuts
             "Version, runtime and paths",
             self._on_about_triggered,
             SP.SP_MessageBoxInformation,

@@ -16,7 +16,14 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.models.cluster_proxy import ClusterFilterProxy
@@ -27,6 +34,21 @@ AUTO_EXPAND_NODES = 50  # clusters up to this size open fully; bigger ones start
 FILTER_DELAY_MS = 150
 
 
+class SteadyTreeView(QTreeView):
+    """A tree that scrolls rows into view but never sideways: selecting a cell in a right-hand
+    column used to scroll the Name column out of sight."""
+
+    def scrollTo(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
+    ) -> None:
+        bar = self.horizontalScrollBar()
+        kept = bar.value()
+        super().scrollTo(index, hint)
+        bar.setValue(kept)
+
+
 class ClusterPanel(QWidget):
     selection_changed = Signal(object)  # TreeItem | None
     context_menu_requested = Signal(QPoint)  # global position
@@ -35,7 +57,7 @@ class ClusterPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("ClusterPanel")
         # Created view first, model last, so that they are deleted in that order.
-        self.tree = QTreeView(self)
+        self.tree = SteadyTreeView(self)
         self.proxy = ClusterFilterProxy(self)
         self.model = ClusterTreeModel(bridge, self)
         self.proxy.setSourceModel(self.model)

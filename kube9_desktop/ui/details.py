@@ -95,6 +95,7 @@ class DetailsPanel(QWidget):
         inner_layout.addWidget(self.object_events)
         inner_layout.addStretch(1)
         scroll.setWidget(inner)
+        self.scroll_area = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
@@ -113,6 +114,9 @@ class DetailsPanel(QWidget):
         self.object_events.show_item(item)
         self._events = []
         self.refresh(with_events=True)
+        # Another object starts at its top, not at the previous one's scroll position.
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self.scroll_area.horizontalScrollBar().setValue(0)
 
     def refresh(self, with_events: bool = True) -> None:
         item = self.item

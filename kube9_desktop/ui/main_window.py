@@ -33,7 +33,9 @@ from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
+from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.shortcuts import install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
 from kube9_desktop.ui.workloads_panel import WorkloadsPanel
@@ -97,11 +99,10 @@ class MainWindow(QMainWindow):
         self.pages.setObjectName("MainPages")
         self.pages.addWidget(self.startup)
         self.pages.addWidget(self.splitter)
-        self.messages = MessageBar()
         central = QWidget()
+        self.messages = MessageBar(central)  # floats over the pages: rows never move under it
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(self.messages)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -201,6 +202,8 @@ class MainWindow(QMainWindow):
         help_menu = menu_bar.addMenu("&Help")
         help_menu.setObjectName("HelpMenu")
         help_menu.addAction(a.about)
+        install_shortcuts(self, help_menu, self.cluster.filter)
+        install_palette(self)
         # Shortcuts of actions that live only in the toolbar still need the window.
         self.addActions([a.simulate_failure])
 

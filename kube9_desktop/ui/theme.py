@@ -33,12 +33,99 @@ def _dark_palette() -> QPalette:
     p.setColor(QPalette.ColorRole.Text, text)
     p.setColor(QPalette.ColorRole.Button, alt)
     p.setColor(QPalette.ColorRole.ButtonText, text)
-    p.setColor(QPalette.ColorRole.Highlight, QColor(61, 119, 204))
+    p.setColor(QPalette.ColorRole.Highlight, QColor(52, 104, 184))
     p.setColor(QPalette.ColorRole.HighlightedText, Qt.GlobalColor.white)
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(140, 143, 148))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(150, 153, 158))
+    p.setColor(QPalette.ColorRole.Link, QColor(138, 180, 248))
+    p.setColor(QPalette.ColorRole.LinkVisited, QColor(190, 160, 240))
     p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(120, 122, 126))
     p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(120, 122, 126))
     return p
+
+
+def _light_palette(app: QApplication) -> QPalette:
+    """Fusion's own palette, with a selection dark enough for white text (AA: 4.5:1)."""
+    p = app.style().standardPalette()
+    p.setColor(QPalette.ColorRole.Highlight, QColor(38, 110, 168))
+    return p
+
+
+# The message bar's colours per theme and level: (background, text, border).
+BANNER_COLORS = {
+    "light": {
+        "info": ("#e7f1fb", "#123a63", "#9cc1e8"),
+        "error": ("#fbe9e9", "#6b1111", "#e3a1a1"),
+    },
+    "dark": {
+        "info": ("#1d3550", "#e3eefa", "#3f6f9f"),
+        "error": ("#4a1f1f", "#fbe4e4", "#9b4a4a"),
+    },
+}
+# Inline error text on the window background, per theme.
+ERROR_TEXT = {"light": "#b52b27", "dark": "#ff8a80"}
+
+
+def current_theme() -> str:
+    """'dark' when the application's window colour is dark, else 'light'."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return "light"
+    return "dark" if app.palette().color(QPalette.ColorRole.Window).lightness() < 128 else "light"
+
+
+def banner_style(level: str, theme: str | None = None) -> str:
+    """Style sheet of the message bar (the frame and every label and button in it)."""
+    colors = BANNER_COLORS[theme or current_theme()]
+    bg, fg, border = colors.get(level, colors["info"])
+    return (
+        f"#MessageBar {{ background:{bg}; border:1px solid {border}; border-radius:4px; }}"
+        f" #MessageBar QLabel, #MessageBar QToolButton {{ color:{fg}; background:transparent; }}"
+    )
+
+
+def error_color(theme: str | None = None) -> str:
+    return ERROR_TEXT[theme or current_theme()]
+
+
+def palette_for(app: QApplication, theme: str) -> QPalette:
+    return _dark_palette() if theme == "dark" else _light_palette(app)
+
+
+_R = QPalette.ColorRole
+PALETTE_TEXT_PAIRS = [
+    (_R.WindowText, _R.Window),
+    (_R.Text, _R.Base),
+    (_R.Text, _R.AlternateBase),
+    (_R.ButtonText, _R.Button),
+    (_R.HighlightedText, _R.Highlight),
+    (_R.ToolTipText, _R.ToolTipBase),
+    (_R.PlaceholderText, _R.Base),
+    (_R.Link, _R.Base),
+]
+
+
+def text_pairs(app: QApplication, theme: str) -> list[tuple[str, QColor, QColor]]:
+    """Every (what, text colour, background) pair the theme defines, for contrast checks."""
+    p = palette_for(app, theme)
+    out = [(f"{f.name}/{b.name}", p.color(f), p.color(b)) for f, b in PALETTE_TEXT_PAIRS]
+    for level, (bg, fg, _border) in BANNER_COLORS[theme].items():
+        out.append((f"banner {level}", QColor(fg), QColor(bg)))
+    out.append(("error text/Window", QColor(ERROR_TEXT[theme]), p.color(_R.Window)))
+    return out
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21)."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: int) -> float:
+            x = v / 255
+            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def resolve_theme(theme: str) -> str:
@@ -53,5 +140,5 @@ def resolve_theme(theme: str) -> str:
 def apply_theme(app: QApplication, theme: str) -> str:
     resolved = resolve_theme(theme)
     app.setStyle("Fusion")
-    app.setPalette(_dark_palette() if resolved == "dark" else app.style().standardPalette())
+    app.setPalette(palette_for(app, resolved))
     return resolved

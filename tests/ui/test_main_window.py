@@ -133,7 +133,9 @@ def test_startup_errors_say_what_to_do(qtbot: QtBot, prefs: Preferences, tmp_pat
     assert error.isVisible()
     assert "Port 5000 is already in use" in error.text()
     assert "What you can do" in error.text() and "--port 0" in error.text()
-    assert str(tmp_path / "data" / "logs" / "kube9.log") in error.text()
+    log = child(window, QLabel, "StartupLogPath")
+    assert log.text() == str(tmp_path / "data" / "logs" / "kube9.log")
+    assert log.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     quit_button = child(window, QPushButton, "StartupQuit")
     with qtbot.waitSignal(window.quit_requested, timeout=2000):
         click(qtbot, quit_button)

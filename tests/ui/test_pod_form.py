@@ -516,3 +516,13 @@ def test_yaml_label_problems_name_the_manifest_key(bridge: EngineBridge, qtbot: 
     assert "metadata.labels: '-tier': key name must be" in visible_error(form, "yaml")
     assert tabs.currentIndex() == 1
     assert not child(form, QPushButton, "submit").isEnabled()
+
+
+def test_the_form_opens_with_the_keyboard_in_its_first_field(
+    qtbot: QtBot, bridge: EngineBridge
+) -> None:
+    form = open_form(qtbot, bridge)
+    name = child(form, QLineEdit, "name")
+    qtbot.waitUntil(name.hasFocus)
+    qtbot.keyClicks(QApplication.focusWidget(), "web")  # type: ignore[no-untyped-call]
+    assert name.text() == "web"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLa
 
 from kube9_desktop.engine.errors import Kube9Error, UserError
 from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.ui.theme import error_color
 
 FORM = "(form)"  # the path of a problem that names no field
 ERROR_STYLE = "color: #d9534f;"
@@ -37,7 +38,7 @@ def error_label(name: str, parent: QWidget | None = None) -> QLabel:
     """A red, word-wrapped label ``<name>_error`` under a field, hidden while empty."""
     label = QLabel(parent)
     label.setObjectName(f"{name}_error")
-    label.setStyleSheet(ERROR_STYLE)
+    label.setStyleSheet(f"color: {error_color()};")
     label.setWordWrap(True)
     label.setVisible(False)
     return label

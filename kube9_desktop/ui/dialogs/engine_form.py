@@ -24,11 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -111,6 +116,22 @@ class EngineForm(QDialog):
         layout.addWidget(self.refusal)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+
+        self._focused_once = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time it opens, the keyboard is in the first field (not on a button)."""
+        super().showEvent(event)
+        if not self._focused_once:
+            self._focused_once = True
+            for widget in self.fields_area.findChildren(QWidget):
+                if (
+                    isinstance(widget, QLineEdit | QComboBox | QPlainTextEdit)
+                    and widget.isVisibleTo(self)
+                    and widget.isEnabled()
+                ):
+                    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+                    break
 
     # ---- what a form declares ---------------------------------------------------------
 
