@@ -100,10 +100,12 @@ class SupervisedContainer:
         self.state = ContainerState.WAITING
         self.reason: str | None = "ContainerCreating"
         self.exit_code: int | None = None
+        self.last_reason: str | None = None  # how the last run ended: Error, Completed
         self.restarts = 0
         self.start_failed = False
         self._attempts = 0
         self._failures = 0
+        self._last_delay = 0.0
         self._started_at = 0.0
         self._next_start: float | None = clock()
         self._tree: list[ProcessIdentity] = []
@@ -162,6 +164,10 @@ class SupervisedContainer:
         code = exit_code_of(returncode)
         for worker in self._probes():
             worker.container_stopped()
+        # Kubernetes' vocabulary: the run ended as Completed (exit 0) or Error; the wait before
+        # the restart is CrashLoopBackOff. No memory limit is enforced on this runtime, so a
+        # SIGKILL is never claimed to be OOMKilled.
+        self.last_reason = "Completed" if code == 0 else "Error"
         reason = "CrashLoopBackOff"
         if self._unhealthy is not None:
             reason, self._unhealthy = self._unhealthy, None
@@ -271,6 +277,11 @@ class SupervisedContainer:
             "pid": self.process.pid if self.alive and self.process is not None else None,
             "ready": self.ready,
         }
+        if self.last_reason is not None:
+            entry["last_reason"] = self.last_reason
+        waiting = self.state is ContainerState.WAITING and self._next_start is not None
+        if waiting and self._attempts:  # the delay of this back-off (not its countdown)
+            entry["backoff_s"] = round(self._last_delay, 3)
         reason = self.reason
         if self.state is ContainerState.RUNNING:
             reason = self._unhealthy or self._readiness_reason()
@@ -293,7 +304,8 @@ class SupervisedContainer:
         self._failures += 1
         self.exit_code = exit_code
         self.state, self.reason, self.start_failed = ContainerState.WAITING, reason, start_failed
-        self._next_start = self._clock() + self._policy.delay(self._failures)
+        self._last_delay = self._policy.delay(self._failures)
+        self._next_start = self._clock() + self._last_delay
 
     def _start_failed(self, exc: OSError) -> None:
         not_found = isinstance(exc, FileNotFoundError) or exc.errno in (errno.ENOENT, errno.ENOTDIR)

@@ -248,7 +248,7 @@ class NodeAgent:
         for error in desired.errors:
             log.error("refusing %s", error)
         keep = set(self.supervisor.active) if desired.refused_without_id else desired.refused_ids
-        self.supervisor.reconcile(desired.pods, keep)
+        self.supervisor.reconcile(desired.pods, keep, refusals=desired.reasons)
         if isinstance(generation, int) and not isinstance(generation, bool):
             self.generation = generation
 

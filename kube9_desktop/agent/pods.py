@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kube9_desktop.agent.containers import RestartPolicy, SupervisedContainer
+from kube9_desktop.agent.containers import MAX_REASON_CHARS, RestartPolicy, SupervisedContainer
 from kube9_desktop.agent.processes import ProcessTable
 from kube9_desktop.agent.spec import PodSpec, is_safe_segment
 
@@ -146,10 +146,22 @@ class PodSupervisor:
         self.active: dict[int, Pod] = {}
         self.terminating: list[Pod] = []
         self.starts_waiting = False  # due starts left for the next tick (out of time budget)
+        self.refused: dict[int, str] = {}  # pods the agent will not run -> why (reported failed)
 
-    def reconcile(self, desired: Sequence[PodSpec], keep_ids: Collection[int] = ()) -> None:
-        """Start new pods, restart changed ones, stop the rest (except ``keep_ids``)."""
+    def reconcile(
+        self,
+        desired: Sequence[PodSpec],
+        keep_ids: Collection[int] = (),
+        refusals: Mapping[int, str] | None = None,
+    ) -> None:
+        """Start new pods, restart changed ones, stop the rest (except ``keep_ids``).
+
+        ``refusals`` (pod id -> why) are desired pods the agent will not run: each one not
+        already running is reported as failed with that reason until the engine drops it."""
         wanted = {spec.id: spec for spec in desired}
+        self.refused = {
+            i: f"Refused by the node agent: {why}" for i, why in (refusals or {}).items()
+        }
         table: ProcessTable | None = None
         for pod_id, pod in list(self.active.items()):
             spec = wanted.get(pod_id)
@@ -168,6 +180,7 @@ class PodSupervisor:
                     )
                 except PodDirectoryError as exc:
                     log.error("refusing pod id %d: %s", spec.id, exc)
+                    self.refused[spec.id] = f"Refused by the node agent: {exc}"
                     continue
                 log.info(
                     "starting pod %s (id %d): containers %s",
@@ -212,10 +225,17 @@ class PodSupervisor:
         return [c.spec.name for c in targets if c is not None and c.kill()]
 
     def report(self) -> list[dict[str, Any]]:
-        return [pod.report() for pod in self.active.values()]
+        reports = [pod.report() for pod in self.active.values()]
+        reports += [
+            {"id": pod_id, "phase": "failed", "reason": why[:MAX_REASON_CHARS]}
+            for pod_id, why in self.refused.items()
+            if pod_id not in self.active
+        ]
+        return reports
 
     def pod_ids(self) -> list[int]:
-        return sorted(self.active)
+        """The pods this node holds: those it runs and those it refused (reported failed)."""
+        return sorted(self.active.keys() | self.refused.keys())
 
     def cpu_requested(self) -> float:
         return sum(pod.spec.cpu_req for pod in self.active.values())

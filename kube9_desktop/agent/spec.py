@@ -151,6 +151,7 @@ class DesiredPods:
     refused_ids: set[int]
     errors: list[str]
     refused_without_id: bool = False
+    reasons: dict[int, str] = field(default_factory=dict)  # refused id -> why, for its report
 
 
 def is_safe_segment(name: object) -> TypeGuard[str]:
@@ -202,6 +203,7 @@ def parse_desired_pods(raw: object) -> DesiredPods:
             result.errors.append(f"{label}: {exc}")
             if _is_int(pod_id):
                 result.refused_ids.add(pod_id)
+                result.reasons.setdefault(pod_id, str(exc))
             else:
                 result.refused_without_id = True
             continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kube9_desktop.agent.report import pod_digest  # wire vocabulary: the agent owns it
@@ -69,6 +70,8 @@ class ContainerReport:
     restarts: int = 0
     reason: str = ""
     ready: bool | None = None
+    last_reason: str = ""  # how the last run ended: Error, Completed, OOMKilled
+    backoff_s: float | None = None  # waiting out a restart back-off of this many seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class PodReport:
     id: int
     phase: str
     containers: tuple[ContainerReport, ...] = ()
+    reason: str = ""  # the agent's own word on a failed pod (it refused to run it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,25 @@ def _phase_from_report(pod: PodState, reported: str) -> PodPhase:
         return PodPhase.SUCCEEDED
     # Starting or waiting out a restart back-off: a running pod stays running (like Kubernetes).
     return PodPhase.RUNNING if pod.phase is PodPhase.RUNNING else PodPhase.SCHEDULED
+
+
+def _container_status(
+    c: ContainerReport, previous: Mapping[str, ContainerStatus], now: datetime
+) -> ContainerStatus:
+    """A reported container; a back-off keeps the time it was first seen (its restart is due
+    ``backoff_s`` later, give or take a heartbeat)."""
+    since = None
+    if c.backoff_s is not None:
+        before = previous.get(c.name)
+        same = before is not None and (before.restarts, before.backoff_s) == (
+            c.restarts,
+            c.backoff_s,
+        )
+        since = before.backoff_since if same and before is not None else now
+    return ContainerStatus(
+        c.name, c.state, c.exit_code, c.restarts, c.reason, c.ready,
+        c.last_reason, c.backoff_s, since,
+    )  # fmt: skip
 
 
 class Heartbeats:
@@ -342,10 +365,7 @@ class Heartbeats:
                 continue  # not ours (any more): the desired set tells the agent to stop it
             pod.last_report = t.now
             previous = pod.containers
-            containers = {
-                c.name: ContainerStatus(c.name, c.state, c.exit_code, c.restarts, c.reason, c.ready)
-                for c in report.containers
-            }
+            containers = {c.name: _container_status(c, previous, t.now) for c in report.containers}
             for c in report.containers:
                 before = previous.get(c.name)
                 if before is not None and c.restarts > before.restarts:
@@ -360,7 +380,9 @@ class Heartbeats:
                               "exit_code": c.exit_code},
                     )  # fmt: skip
             phase = _phase_from_report(pod, report.phase)
-            reason = "; ".join(f"{c.name}: {c.reason}" for c in report.containers if c.reason)
+            reason = report.reason or "; ".join(
+                f"{c.name}: {c.reason}" for c in report.containers if c.reason
+            )
             reason = reason if phase is PodPhase.FAILED else ""
             updates.append((pod, phase, reason, containers if containers != previous else None))
         pod_ops.set_pod_status(t, updates)  # one write for the whole report, not one per pod

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, NotRequired
 
@@ -316,6 +316,20 @@ class ContainerStatus:
     restarts: int = 0
     reason: str = ""
     ready: bool | None = None  # the readiness probe's verdict; None: no probe (running = ready)
+    last_reason: str = ""  # how its last run ended: Error, Completed, OOMKilled
+    backoff_s: float | None = None  # the restart back-off it waits out (None: not backing off)
+    backoff_since: datetime | None = None  # when the engine first heard of that back-off
+
+    @property
+    def next_restart_at(self) -> datetime | None:
+        if self.backoff_s is None or self.backoff_since is None:
+            return None
+        return self.backoff_since + timedelta(seconds=self.backoff_s)
+
+    @property
+    def crashing(self) -> bool:
+        """Waiting out a restart back-off after its process exited: CrashLoopBackOff."""
+        return self.state == "waiting" and self.backoff_s is not None
 
     @property
     def is_ready(self) -> bool:
@@ -472,6 +486,19 @@ class PodView:
     @property
     def ready(self) -> bool:
         return self.ready_since is not None
+
+    @property
+    def status_reason(self) -> str:
+        """What kubectl's STATUS column would add: the stored reason (a failed pod's), else
+        CrashLoopBackOff while a container waits out its restart back-off."""
+        if self.reason:
+            return self.reason
+        return "CrashLoopBackOff" if any(c.crashing for c in self.containers) else ""
+
+    @property
+    def in_trouble(self) -> bool:
+        """Failed, or a container in a crash loop: shown in the failure colour."""
+        return self.phase is PodPhase.FAILED or any(c.crashing for c in self.containers)
 
     @property
     def owner(self) -> ObjectRef | None:

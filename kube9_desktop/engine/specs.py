@@ -717,6 +717,14 @@ class ContainerReportIn(Strict):
     exit_code: int | None = Field(default=None, ge=-255, le=255)
     restarts: int = Field(default=0, ge=0, le=INT32_MAX)
     reason: str = Field(default="", max_length=300)
+    last_reason: str | None = Field(
+        default=None,
+        max_length=32,
+        description="How its last run ended: Error, Completed, OOMKilled.",
+    )
+    backoff_s: float | None = Field(
+        default=None, ge=0, le=86400, description="The delay of the restart back-off it waits out."
+    )
     pid: int | None = Field(default=None, ge=0, le=2**32)
     ready: bool | None = Field(default=None, description="Its readiness probe passes.")
 
@@ -725,6 +733,9 @@ class PodReportIn(Strict):
     id: int = Field(ge=1, le=ID_MAX)
     phase: str = Field(default="running", max_length=32)
     containers: list[ContainerReportIn] = Field(default_factory=list, max_length=32)
+    reason: str | None = Field(
+        default=None, max_length=300, description="Why the pod is failed (the agent refused it)."
+    )
 
 
 class AgentInfo(Strict):
@@ -789,9 +800,19 @@ class HeartbeatIn(Strict):
                     p.id,
                     p.phase,
                     tuple(
-                        ContainerReport(c.name, c.state, c.exit_code, c.restarts, c.reason, c.ready)
+                        ContainerReport(
+                            c.name,
+                            c.state,
+                            c.exit_code,
+                            c.restarts,
+                            c.reason,
+                            c.ready,
+                            c.last_reason or "",
+                            c.backoff_s,
+                        )
                         for c in p.containers
                     ),
+                    p.reason or "",
                 )
                 for p in self.pods
             )

@@ -249,3 +249,59 @@ def _no_orphans_after_the_engine_stops(tmp_path: Path) -> Iterator[None]:
     """Torn down after the engine: no agent or pod process of this test may survive it."""
     yield
     wait_sync(lambda: processes_of(tmp_path) == [], what="no leftover processes")
+
+
+async def test_crash_loop_reports_exit_code_reason_and_growing_back_off(
+    real_engine: Engine,
+) -> None:
+    """A container that exits 1 over and over: CrashLoopBackOff, Error, exit 1, and a back-off
+    that doubles, all through the real agent and engine (the API's pod JSON says so too)."""
+    from kube9_desktop.engine.api.serialize import pod_json
+
+    engine = real_engine
+    await nodes(engine, "w1")
+    created = await engine.create_pod_from_json({
+        "name": "crasher", "cpu_cores_req": 0.5,
+        "containers": [{"name": "main", "image": "python:3", "command": "python3",
+                        "args": ["-c", "import sys; sys.exit(1)"]}],
+    })  # fmt: skip
+    pod = engine.cluster.state.pods[created.view.id]
+    seen: list[float] = []
+
+    def backing_off_longer() -> bool:
+        status = pod.containers.get("main")
+        if status is not None and status.backoff_s is not None and status.backoff_s not in seen:
+            seen.append(status.backoff_s)
+        return len(seen) >= 2
+
+    await wait_for(backing_off_longer, timeout=30, what="two back-offs reported")
+    assert seen[1] > seen[0] > 0
+    await wait_for(lambda: pod.containers["main"].crashing, timeout=30, what="crash loop")
+    body = pod_json(engine.cluster.state.pod_view(pod))
+    container = body["containers"][0]
+    assert body["reason"] == "CrashLoopBackOff"
+    assert container["reason"] == "CrashLoopBackOff"
+    assert (container["last_reason"], container["exit_code"]) == ("Error", 1)
+    assert container["restarts"] >= 1
+    assert container["backoff_s"] is not None and container["backoff_s"] >= seen[0]
+    assert container["next_restart_at"] is not None
+    assert body["health_status"] in ("running", "scheduled")  # a crash loop is not a failure
+
+
+async def test_container_exiting_zero_is_completed_and_restarted(real_engine: Engine) -> None:
+    """restartPolicy Always, as Kubernetes' default: exit 0 reads Completed and is restarted."""
+    engine = real_engine
+    await nodes(engine, "w1")
+    created = await engine.create_pod_from_json({
+        "name": "oneshot", "cpu_cores_req": 0.5,
+        "containers": [{"name": "main", "image": "python:3", "command": "python3",
+                        "args": ["-c", "print('done')"]}],
+    })  # fmt: skip
+    pod = engine.cluster.state.pods[created.view.id]
+    await wait_for(
+        lambda: "main" in pod.containers and pod.containers["main"].last_reason == "Completed",
+        timeout=30,
+        what="Completed reported",
+    )
+    assert pod.containers["main"].exit_code == 0
+    await wait_for(lambda: pod.containers["main"].restarts >= 1, timeout=30, what="restarted")

@@ -19,6 +19,7 @@ from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.model import (
     ClusterSummary,
     ContainerSpec,
+    ContainerStatus,
     NamespaceView,
     NodeView,
     PodView,
@@ -86,7 +87,7 @@ def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
         if p.node_id is None
         else {"id": p.node_id, "name": p.node_name, "type": node_type or "worker"},
         "health_status": str(p.phase),
-        "reason": p.reason,
+        "reason": p.status_reason,
         "cpu_cores_req": cores(p.request.cpu_m),
         "memory_mb_req": p.request.mem_mi,
         "ip_address": p.ip,
@@ -104,6 +105,7 @@ def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
                 "restarts": statuses[c.name].restarts if c.name in statuses else 0,
                 "exit_code": statuses[c.name].exit_code if c.name in statuses else None,
                 "ready": statuses[c.name].is_ready if c.name in statuses else False,
+                **crash_json(statuses.get(c.name)),
                 **container_extra_json(c),
             }
             for i, c in enumerate(p.spec.containers)
@@ -120,6 +122,25 @@ def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
         "owner": p.owner.to_json() if p.owner else None,
         "ready": p.ready,
         "ready_since": utc_iso(p.ready_since),
+    }
+
+
+class _CrashJson(TypedDict):
+    reason: str
+    last_reason: str | None
+    backoff_s: float | None
+    next_restart_at: str | None
+
+
+def crash_json(status: ContainerStatus | None) -> _CrashJson:
+    """Why a container waits or how its last run ended (Kubernetes' words), and its back-off."""
+    if status is None:
+        return {"reason": "", "last_reason": None, "backoff_s": None, "next_restart_at": None}
+    return {
+        "reason": "CrashLoopBackOff" if status.crashing else status.reason,
+        "last_reason": status.last_reason or None,
+        "backoff_s": status.backoff_s,
+        "next_restart_at": utc_iso(status.next_restart_at),
     }
 
 

@@ -282,6 +282,10 @@ class ContainerJson(TypedDict):
     restarts: int
     exit_code: int | None
     ready: bool  # running and its readiness probe (if any) passes
+    reason: str  # CrashLoopBackOff while it waits out a restart back-off, else the agent's word
+    last_reason: str | None  # how its last run ended: Error, Completed, OOMKilled
+    backoff_s: float | None  # the delay of the back-off it waits out
+    next_restart_at: Timestamp | None  # when that back-off ends (within a heartbeat)
     ports: NotRequired[list[PortJson]]
     readiness_probe: NotRequired[ProbeJson]
     liveness_probe: NotRequired[ProbeJson]

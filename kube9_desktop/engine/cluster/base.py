@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop.engine.clock import Clock
@@ -228,6 +228,12 @@ def container_status(c: object) -> ContainerStatus:
     """A stored or reported container status (a JSON object) as a ContainerStatus."""
     get = c.get if isinstance(c, dict) else (lambda _k, d=None: d)
     exit_code = get("exit_code")
+    backoff, since = get("backoff_s"), get("backoff_since")
+    timed = isinstance(backoff, int | float) and isinstance(since, int | float)
+    backoff_s = float(backoff) if isinstance(backoff, int | float) and timed else None
+    backoff_since = (
+        datetime.fromtimestamp(since, UTC) if isinstance(since, int | float) and timed else None
+    )
     return ContainerStatus(
         name=str(get("name", "")),
         state=str(get("state", "unknown")),
@@ -235,6 +241,9 @@ def container_status(c: object) -> ContainerStatus:
         restarts=int(get("restarts", 0) or 0),
         reason=str(get("reason", "") or ""),
         ready=get("ready") if isinstance(get("ready"), bool) else None,
+        last_reason=str(get("last_reason", "") or ""),
+        backoff_s=backoff_s,
+        backoff_since=backoff_since,
     )
 
 

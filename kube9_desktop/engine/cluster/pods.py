@@ -27,7 +27,10 @@ def report_json(containers: Iterable[ContainerStatus]) -> list[dict[str, Any]]:
     """Container statuses as stored with the pod (reasons included, so restarts keep them)."""
     return [
         {"name": c.name, "state": c.state, "exit_code": c.exit_code, "restarts": c.restarts,
-         "reason": c.reason, "ready": c.ready}
+         "reason": c.reason, "ready": c.ready,
+         **({"last_reason": c.last_reason} if c.last_reason else {}),
+         **({"backoff_s": c.backoff_s, "backoff_since": c.backoff_since.timestamp()}
+            if c.backoff_s is not None and c.backoff_since is not None else {})}
         for c in containers
     ]  # fmt: skip
 
