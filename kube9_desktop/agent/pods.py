@@ -214,6 +214,15 @@ class PodSupervisor:
     def report(self) -> list[dict[str, Any]]:
         return [pod.report() for pod in self.active.values()]
 
+    def roots(self) -> dict[int, list[int]]:
+        """Each pod's running container processes (their trees are its usage)."""
+        return {
+            pod_id: [
+                c.process.pid for c in pod.containers.values() if c.process is not None and c.alive
+            ]
+            for pod_id, pod in self.active.items()
+        }
+
     def pod_ids(self) -> list[int]:
         return sorted(self.active)
 
