@@ -38,7 +38,7 @@ from kube9_desktop.engine.model import (
     format_cpu,
 )
 from kube9_desktop.engine.state import NodeState, PodState
-from kube9_desktop.engine.usage import PodUsage, UsageBook
+from kube9_desktop.engine.usage import PodUsage, UsageBook, declared_usage
 
 REPORT_BASE_BYTES = 16 * 1024
 REPORT_BYTES_PER_POD = 1024
@@ -139,6 +139,7 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
         "volumes": [
             {"name": v.name, "type": v.type, "size": v.size, "path": v.path} for v in spec.volumes
         ],
+        **declared_usage(spec.annotations),
     }
 
 

@@ -10,12 +10,17 @@ stored in the database: usage is gone after a restart, as with Kubernetes' metri
 
 from __future__ import annotations
 
+import contextlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any
 
 from typing_extensions import TypedDict
+
+from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.quantity import parse_cpu, parse_memory
 
 STEP_S = 5.0  # history resolution: one sample per pod per 5 s at most
 SLOTS = 60  # 60 x 5 s = 5 minutes
@@ -146,3 +151,30 @@ class UsageBook:
             "current": _json(ring.current) if ring is not None else None,
             "samples": ring.samples() if ring is not None else [],
         }
+
+
+# A virtual node's pods use what their annotations declare (docs/kubernetes.md), else
+# DEFAULT_FRACTION of their request; ``usage-vary`` makes it swing as a sine of USAGE_PERIOD_S.
+USAGE_CPU = "kube9.io/usage-cpu"  # "200m", "0.5"
+USAGE_MEMORY = "kube9.io/usage-memory"  # "64Mi", "1Gi"
+USAGE_VARY = "kube9.io/usage-vary"  # 0..1: the swing's amplitude as a fraction of the figure
+DEFAULT_FRACTION = 0.5
+USAGE_PERIOD_S = 60.0
+
+
+def declared_usage(annotations: Mapping[str, str]) -> dict[str, Any]:
+    """The ``usage`` entry of a pod's desired record (absent when nothing is declared; an
+    annotation that does not parse is ignored, so a virtual node falls back to the default)."""
+    out: dict[str, float] = {}
+    if USAGE_CPU in annotations:
+        with contextlib.suppress(ValueError, UserError):
+            out["cpu_cores"] = parse_cpu(annotations[USAGE_CPU]) / 1000
+    if USAGE_MEMORY in annotations:
+        with contextlib.suppress(ValueError, UserError):
+            out["memory_mb"] = float(parse_memory(annotations[USAGE_MEMORY], allow_zero=True))
+    if USAGE_VARY in annotations:
+        with contextlib.suppress(ValueError):
+            vary = float(annotations[USAGE_VARY])
+            if 0 <= vary <= 1:
+                out["vary"] = vary
+    return {"usage": out} if out else {}
