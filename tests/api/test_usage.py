@@ -43,7 +43,9 @@ async def test_declared_and_default_usage_in_pod_and_node_json(engine: Engine, a
     )  # fmt: skip
     assert status == 201, created
     declared = created["pod_details"]["id"]
-    status, created = await api.post("/pods/", pod_body("plain", 0.5, 128))
+    status, created = await api.post(
+        "/pods/", pod_body("plain", 0.5, 128, **{"kube9.io/usage-vary": "0"})
+    )
     assert status == 201, created
     plain = created["pod_details"]["id"]
 

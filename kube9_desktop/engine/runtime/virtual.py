@@ -148,8 +148,9 @@ class VirtualNode:
             ]
             self.dirty = self.changed = False
             self.unreported.clear()
-        if self.pods:
-            body["usage"] = {"pods": [modelled_usage(i, p, now) for i, p in self.pods.items()]}
+        modelled = [modelled_usage(i, p, now) for i, p in self.pods.items() if p["usage"]]
+        if modelled:  # only pods that declare usage (see modelled_usage)
+            body["usage"] = {"pods": modelled}
         return body
 
     def apply(self, reply: dict[str, Any]) -> None:
@@ -187,7 +188,9 @@ class VirtualNode:
         declared = desired.get("usage") or {}
         cpu = float(desired.get("cpu_req") or 0)
         pod: dict[str, Any] = {
-            "usage": (
+            "usage": None
+            if not declared
+            else (
                 float(declared.get("cpu_cores", cpu * DEFAULT_FRACTION)),
                 float(
                     declared.get(
