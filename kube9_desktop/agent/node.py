@@ -20,6 +20,7 @@ from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desire
 from kube9_desktop.agent.pods import PodSupervisor
 from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
+from kube9_desktop.agent.usage import UsageMeter, own_cgroup
 
 log = logging.getLogger("kube9.agent")
 
@@ -32,6 +33,15 @@ REPEAT_PROBLEM_EVERY = 30
 def request_timeout(interval: float) -> float:
     """HTTP timeout: two intervals, at least 0.5 s, at most 10 s (shorter than the grace)."""
     return max(0.5, min(2 * interval, 10.0))
+
+
+def fitted_usage(usage: dict[str, Any], room: int) -> dict[str, Any]:
+    """``usage`` within ``room`` bytes (half the report cap): pods beyond it wait for a later
+    beat, when the engine has raised the cap for the pods it holds (at most ~64 bytes a pod)."""
+    pods = usage["pods"]
+    if len(pods) * 64 + 100 <= room:
+        return usage
+    return {**usage, "pods": pods[: max(0, (room - 100) // 64)]}
 
 
 def next_beat_time(scheduled: float, now: float, interval: float) -> float:
@@ -69,6 +79,7 @@ class NodeAgent:
         self.node_status: str | None = None
         self.deleted = False
         self.reports = PodReportBook()
+        self.usage = UsageMeter(cgroup=own_cgroup())
         self.download: DesiredDownload | None = None
         self._download_problem: str | None = None
         self._clock = clock
@@ -157,7 +168,11 @@ class NodeAgent:
 
     def compose_report(self) -> ComposedReport:
         """The next heartbeat body: the envelope and the changed pods that fit the engine's cap."""
-        return self.reports.compose(self.envelope(), self.supervisor.report())
+        envelope = self.envelope()
+        usage = self.usage.sample(self.supervisor.roots())
+        if usage is not None:
+            envelope["usage"] = fitted_usage(usage, self.reports.limit // 2)
+        return self.reports.compose(envelope, self.supervisor.report())
 
     def _account(self, report: ComposedReport, reply: HeartbeatReply) -> None:
         """A 200 with a readable body acknowledges the pods sent; anything else resends them."""

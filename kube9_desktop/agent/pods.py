@@ -233,6 +233,15 @@ class PodSupervisor:
         ]
         return reports
 
+    def roots(self) -> dict[int, list[int]]:
+        """Each pod's running container processes (their trees are its usage)."""
+        return {
+            pod_id: [
+                c.process.pid for c in pod.containers.values() if c.process is not None and c.alive
+            ]
+            for pod_id, pod in self.active.items()
+        }
+
     def pod_ids(self) -> list[int]:
         """The pods this node holds: those it runs and those it refused (reported failed)."""
         return sorted(self.active.keys() | self.refused.keys())

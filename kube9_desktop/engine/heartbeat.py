@@ -39,6 +39,7 @@ from kube9_desktop.engine.model import (
     format_cpu,
 )
 from kube9_desktop.engine.state import NodeState, PodState
+from kube9_desktop.engine.usage import PodUsage, UsageBook, declared_usage
 
 REPORT_BASE_BYTES = 16 * 1024
 REPORT_BYTES_PER_POD = 1024
@@ -95,6 +96,8 @@ class HeartbeatReport:
     seq: int | None = None
     version: str | None = None
     terminating: int | None = None  # pods the agent is still stopping
+    usage: tuple[PodUsage, ...] | None = None  # live usage per pod (engine/usage.py)
+    node_usage: tuple[float, float] | None = None  # (cores, MiB) of the node's own cgroup
 
 
 @dataclass(slots=True)
@@ -140,6 +143,7 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
         "volumes": [
             {"name": v.name, "type": v.type, "size": v.size, "path": v.path} for v in spec.volumes
         ],
+        **declared_usage(spec.annotations),
     }
 
 
@@ -192,13 +196,16 @@ class Heartbeats:
         self.received = 0
         # A pod's spec never changes: its desired entry and encoded size are made once.
         self._desired: dict[int, tuple[dict[str, Any], int]] = {}
+        self.usage = UsageBook()
         cluster.bus.subscribe_changes(self._on_changes)
 
     def _on_changes(self, changes: Changes) -> None:
         for pod_id in changes.removed.get(Kind.POD, {}):
             self._desired.pop(pod_id, None)
+            self.usage.forget_pod(pod_id)
         for node_id in changes.removed.get(Kind.NODE, {}):
             self.sessions.pop(node_id, None)
+            self.usage.forget_node(node_id)
 
     def _desired_entry(self, pod: PodState, manual: bool) -> tuple[dict[str, Any], int]:
         if manual:
@@ -252,6 +259,10 @@ class Heartbeats:
             self._check_drift(t, node, report, session)
         if report.generation == node.generation and session.acked_generation != node.generation:
             session.acked_generation = node.generation
+        if report.usage is not None:
+            self.usage.record(
+                node.id, cluster.clock.monotonic(), report.usage, report.node_usage, node.pod_ids
+            )
         self._on_reported(node.id, report.generation == node.generation, report.terminating)
         reply: dict[str, Any] = {
             "message": "Heartbeat received",

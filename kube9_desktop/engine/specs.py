@@ -63,6 +63,7 @@ from kube9_desktop.engine.quantity import (
     parse_cpu,
     parse_memory,
 )
+from kube9_desktop.engine.usage import PodUsage
 
 # Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
 # matches before a trailing newline, so .match would let "worker-1\n" through.
@@ -744,6 +745,33 @@ class AgentInfo(Strict):
     seq: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
+# Usage figures: at most 100,000 cores and 64 TiB per pod or node; NaN and infinities refused.
+USAGE_CPU_MAX = 100_000.0
+USAGE_MEMORY_MB_MAX = 64 * 1024 * 1024.0
+
+
+class UsageFiguresIn(Strict):
+    cpu_cores: float = Field(
+        ge=0, le=USAGE_CPU_MAX, allow_inf_nan=False,
+        description="CPU used, in cores, averaged over the last heartbeat interval.",
+    )  # fmt: skip
+    memory_mb: float = Field(
+        ge=0, le=USAGE_MEMORY_MB_MAX, allow_inf_nan=False,
+        description="Resident memory (RSS, or the cgroup's memory.current), in MiB.",
+    )  # fmt: skip
+
+
+class PodUsageIn(UsageFiguresIn):
+    id: int = Field(ge=1, le=ID_MAX)
+
+
+class UsageIn(Strict):
+    pods: list[PodUsageIn] = Field(default_factory=list, max_length=200_000)
+    node: UsageFiguresIn | None = Field(
+        default=None, description="The node's own figure (its cgroup); else the pods' sum."
+    )
+
+
 # Lists in a heartbeat are bounded by its body, whose cap grows with the pods the node holds
 # (heartbeat.report_limit): a node with 10,000 pods may report all of them.
 HEARTBEAT_LIST_MAX = 200_000
@@ -775,6 +803,7 @@ class HeartbeatIn(Strict):
         description="Pods the agent has been told to stop whose processes have not all exited.",
     )
     agent: AgentInfo | None = None
+    usage: UsageIn | None = Field(default=None, description="Live usage (docs/protocol.md).")
 
     @field_validator("components")
     @classmethod
@@ -822,6 +851,12 @@ class HeartbeatIn(Strict):
             seq=self.agent.seq if self.agent else None,
             version=self.agent.version if self.agent else None,
             terminating=self.terminating,
+            usage=tuple(PodUsage(u.id, u.cpu_cores, u.memory_mb) for u in self.usage.pods)
+            if self.usage is not None
+            else None,
+            node_usage=(self.usage.node.cpu_cores, self.usage.node.memory_mb)
+            if self.usage is not None and self.usage.node is not None
+            else None,
         )
 
 

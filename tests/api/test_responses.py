@@ -131,9 +131,11 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
         await c.get(path)  # fmt: skip
     for node_id in node_ids:
         await c.get(f"/nodes/{node_id}")
+        await c.get(f"/nodes/{node_id}/usage")
     for pod_id in [*pods, team]:
         await c.get(f"/pods/{pod_id}")
         await c.get(f"/pods/{pod_id}/health")
+        await c.get(f"/pods/{pod_id}/usage")
 
     # Heartbeats by hand and by the agent, with and without a desired-pods set.
     busy = engine.cluster.state.pods[team].node_id

@@ -79,6 +79,7 @@ from kube9_desktop.engine.specs import (
     PodFaultIn,
     parse_body,
 )
+from kube9_desktop.engine.usage import UsageHistoryJson
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -209,7 +210,8 @@ async def delete_namespace(request: web.Request) -> web.StreamResponse:
 
 async def list_nodes(request: web.Request) -> web.StreamResponse:
     views = request.app[ENGINE].nodes(SELECTOR.read(request))
-    reply: list[NodeJson] = [node_json(v) for v in views]
+    usage = request.app[ENGINE].heartbeats.usage
+    reply: list[NodeJson] = [node_json(v, usage.node(v.id)) for v in views]
     return json_response(reply)
 
 
@@ -247,7 +249,7 @@ async def get_node(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     view = engine.node(path_id(request))
     reply: NodeDetailJson = {
-        **node_json(view),
+        **node_json(view, engine.heartbeats.usage.node(view.id)),
         "container": {
             "id": view.runtime_handle,
             "status": str(await engine.runtime.status(view.id)) if engine.started else "unknown",
@@ -328,7 +330,10 @@ async def recover_node(request: web.Request) -> web.StreamResponse:
 async def list_pods(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     views = engine.pods(NAMESPACE.read(request), SELECTOR.read(request))
-    reply: list[PodJson] = [pod_json(v, engine.node_type_of(v.node_id)) for v in views]
+    usage = engine.heartbeats.usage
+    reply: list[PodJson] = [
+        pod_json(v, engine.node_type_of(v.node_id), usage.pod(v.id)) for v in views
+    ]
     return json_response(reply)
 
 
@@ -364,7 +369,7 @@ async def get_pod(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     view = engine.pod(path_id(request))
     reply: PodDetailJson = {
-        **pod_json(view, engine.node_type_of(view.node_id)),
+        **pod_json(view, engine.node_type_of(view.node_id), engine.heartbeats.usage.pod(view.id)),
         "scheduling": view.decision.to_json() if view.decision else None,
     }
     return json_response(reply)
@@ -372,6 +377,22 @@ async def get_pod(request: web.Request) -> web.StreamResponse:
 
 async def pod_health(request: web.Request) -> web.StreamResponse:
     return json_response(pod_health_json(request.app[ENGINE].pod(path_id(request))))
+
+
+async def pod_usage(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    view = engine.pod(path_id(request))  # 404 for an unknown pod
+    usage = engine.heartbeats.usage
+    reply: UsageHistoryJson = usage.history(usage.pods.get(view.id), engine.clock.monotonic())
+    return json_response(reply)
+
+
+async def node_usage(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    view = engine.node(path_id(request))
+    usage = engine.heartbeats.usage
+    reply: UsageHistoryJson = usage.history(usage.nodes.get(view.id), engine.clock.monotonic())
+    return json_response(reply)
 
 
 async def delete_pod(request: web.Request) -> web.StreamResponse:
@@ -433,6 +454,8 @@ ROUTES: tuple[Route, ...] = (
       "A page of the node's desired pods (for sets too large for a heartbeat reply)",
       DesiredPageJson, auth="node-or-admin", query=(GENERATION, OFFSET, PAGE_LIMIT),
       errors={409: "the generation is stale: take the set from the next heartbeat"}),
+    R("GET", (f"/nodes/{ID}/usage",), node_usage,
+      "The node's live usage and its last 5 minutes (one sample per 5 s)", UsageHistoryJson),
     R("POST", (f"/nodes/{ID}/simulate/failure",), simulate_node_failure, "Inject a fault",
       FaultInjectedJson, body=FaultIn, store="writes",
       errors={409: "the node is not running, or already has that fault",
@@ -450,6 +473,8 @@ ROUTES: tuple[Route, ...] = (
     R("GET", (f"/pods/{ID}",), get_pod, "One pod with its scheduling decision", PodDetailJson),
     R("GET", (f"/pods/{ID}/health",), pod_health, "What the node's agent last reported",
       PodHealthJson),
+    R("GET", (f"/pods/{ID}/usage",), pod_usage,
+      "The pod's live usage and its last 5 minutes (one sample per 5 s)", UsageHistoryJson),
     R("DELETE", (f"/pods/{ID}",), delete_pod, "Delete a pod", MessageJson, store="writes"),
     R("POST", (f"/pods/{ID}/simulate/failure",), simulate_pod_failure,
       "Kill a pod's process (the agent restarts it)", MessageJson, body=PodFaultIn,

@@ -25,9 +25,21 @@ from kube9_desktop.engine.model import (
     PodView,
     cores,
 )
+from kube9_desktop.engine.usage import UsageJson
+
+DEFAULT_POD_LIMIT = 110  # as a kubelet's --max-pods
+POD_LIMIT_ANNOTATION = "kube9.io/max-pods"
 
 
-def node_json(n: NodeView) -> NodeJson:
+def pod_limit(n: NodeView) -> int:
+    """The node's pod limit: its ``kube9.io/max-pods`` annotation (1..100000), else 110."""
+    raw = n.annotations.get(POD_LIMIT_ANNOTATION, "")
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100_000:
+        return int(raw)
+    return DEFAULT_POD_LIMIT
+
+
+def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
     free = n.free
     return {
         "id": n.id,
@@ -55,6 +67,8 @@ def node_json(n: NodeView) -> NodeJson:
         "annotations": dict(n.annotations),
         "creation_timestamp": utc_iso(n.created_at),
         "resource_version": str(n.resource_version),
+        "usage": usage,
+        "pod_limit": pod_limit(n),
     }
 
 
@@ -73,7 +87,7 @@ def node_health_json(n: NodeView) -> NodeHealthJson:
     }
 
 
-def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
+def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None = None) -> PodJson:
     statuses = {c.name: c for c in p.containers}
     return {
         "id": p.id,
@@ -122,6 +136,7 @@ def pod_json(p: PodView, node_type: str | None = None) -> PodJson:
         "owner": p.owner.to_json() if p.owner else None,
         "ready": p.ready,
         "ready_since": utc_iso(p.ready_since),
+        "usage": usage,
     }
 
 

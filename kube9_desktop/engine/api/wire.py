@@ -26,6 +26,7 @@ from kube9_desktop.engine.model import (
     ProbeJson,
 )
 from kube9_desktop.engine.timeline import IncidentDetailJson, IncidentJson
+from kube9_desktop.engine.usage import UsageJson
 
 __all__ = [
     "DecisionJson", "EventJson", "IncidentDetailJson", "IncidentJson", "JsonObject", "PortJson",
@@ -103,6 +104,8 @@ class NodeJson(TypedDict):
     annotations: Labels
     creation_timestamp: Timestamp
     resource_version: Digits
+    usage: UsageJson | None  # live usage its agent reports (null until it does)
+    pod_limit: int  # most pods it may hold: kube9.io/max-pods, else 110 as Kubernetes
 
 
 @closed
@@ -323,6 +326,7 @@ class PodJson(TypedDict):
     owner: ObjectRefJson | None  # the ReplicaSet that keeps it, if any
     ready: bool  # every container ready
     ready_since: Timestamp | None
+    usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 
 @closed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from kube9_desktop.engine.clock import wait_event
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
 from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
+from kube9_desktop.engine.usage import DEFAULT_FRACTION, USAGE_PERIOD_S
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,9 @@ class VirtualNode:
             ]
             self.dirty = self.changed = False
             self.unreported.clear()
+        modelled = [modelled_usage(i, p, now) for i, p in self.pods.items() if p["usage"]]
+        if modelled:  # only pods that declare usage (see modelled_usage)
+            body["usage"] = {"pods": modelled}
         return body
 
     def apply(self, reply: dict[str, Any]) -> None:
@@ -180,8 +185,21 @@ class VirtualNode:
             for c in desired["containers"]
             if isinstance(c.get("readiness"), dict)
         }
+        declared = desired.get("usage") or {}
+        cpu = float(desired.get("cpu_req") or 0)
         pod: dict[str, Any] = {
-            "cpu_m": round(float(desired.get("cpu_req") or 0) * 1000),
+            "usage": None
+            if not declared
+            else (
+                float(declared.get("cpu_cores", cpu * DEFAULT_FRACTION)),
+                float(
+                    declared.get(
+                        "memory_mb", float(desired.get("memory_req") or 0) * DEFAULT_FRACTION
+                    )
+                ),
+                float(declared.get("vary", 0.0)),
+            ),
+            "cpu_m": round(cpu * 1000),
             "containers": {c["name"]: (0, None) for c in desired["containers"]},
             "delays": delays,
             "ready_at": {},
@@ -260,6 +278,16 @@ class VirtualNode:
                 return
             else:
                 self.dirty = True  # resend the full report once the engine hears us again
+
+
+def modelled_usage(pod_id: int, pod: dict[str, Any], now: float) -> dict[str, Any]:
+    """A virtual pod's usage: its declared (or default) figures, swung by ``vary`` as a sine
+    whose phase depends on the pod, so pods of one node do not move in step."""
+    cpu, mem, vary = pod["usage"]
+    if vary:
+        swing = 1 + vary * math.sin(2 * math.pi * now / USAGE_PERIOD_S + pod_id)
+        cpu, mem = cpu * swing, mem * (1 + (swing - 1) / 4)  # memory moves less than CPU
+    return {"id": pod_id, "cpu_cores": round(cpu, 4), "memory_mb": round(mem, 2)}
 
 
 class VirtualRuntime:
