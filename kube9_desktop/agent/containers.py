@@ -36,7 +36,8 @@ from kube9_desktop.agent.spec import FIXED_PATH, ContainerSpec
 
 log = logging.getLogger("kube9.agent.containers")
 
-MAX_CONTAINER_LOG_BYTES = 8 * 1024 * 1024
+MAX_CONTAINER_LOG_BYTES = 4 * 1024 * 1024  # per file: <c>.log rotates to <c>.log.1 past it
+LOG_CHECK_S = 1.0  # how often a running container's log size is looked at
 PLACEHOLDER_ARGS = ("infinity",)
 MAX_REASON_CHARS = 300
 KILL_GRACE_S = 2.0  # SIGTERM to SIGKILL for a container that failed its liveness probe
@@ -78,8 +79,11 @@ class SupervisedContainer:
         variables: Mapping[str, str] | None = None,
         probe_host: str = "127.0.0.1",
         kill_grace_s: float = KILL_GRACE_S,
+        log_cap_bytes: int = MAX_CONTAINER_LOG_BYTES,
     ) -> None:
         self.spec = spec
+        self._log_cap = log_cap_bytes
+        self._log_checked_at = 0.0
         self.label = label or spec.name
         self._pod_dir = pod_dir
         self._env = env
@@ -156,6 +160,7 @@ class SupervisedContainer:
             return
         returncode = self.process.poll()
         if returncode is None:
+            self._check_log()
             if self._unhealthy is not None and self._clock() >= self._unhealthy_kill_at:
                 self._unhealthy_kill_at = math.inf  # once: the exit is noticed next
                 self._kill_tree()
@@ -318,10 +323,17 @@ class SupervisedContainer:
     def delay_left(self) -> float:
         return max(0.0, (self._next_start or self._clock()) - self._clock())
 
+    def _check_log(self) -> None:
+        """Rotate the running container's log once a second at most (a stat is cheap)."""
+        now = self._clock()
+        if now - self._log_checked_at >= LOG_CHECK_S:
+            self._log_checked_at = now
+            rotate_log(self.log_path, self._log_cap)
+
     def _spawn(self) -> subprocess.Popen[bytes]:
         argv, executable = self._command()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        _cap_log(self.log_path)
+        keep_previous_run(self.log_path)
         with open(self.log_path, "ab") as output:
             return subprocess.Popen(
                 argv,
@@ -342,8 +354,39 @@ class SupervisedContainer:
         return [self.spec.process_name, *PLACEHOLDER_ARGS], sleep
 
 
-def _cap_log(path: Path) -> None:
-    """Keep one previous log when a container's log outgrows its cap (checked at each start)."""
+def previous_path(path: Path) -> Path:
+    """``<c>.log`` -> ``<c>.previous.log``: the run before the current one."""
+    return path.with_name(path.name.removesuffix(".log") + ".previous.log")
+
+
+def rotated_path(path: Path) -> Path:
+    """``<c>.log`` -> ``<c>.log.1``: the older part of the same run."""
+    return path.with_name(path.name + ".1")
+
+
+def keep_previous_run(path: Path) -> None:
+    """At a (re)start the last run's output (both generations) becomes the previous run's,
+    replacing the one before it, as ``kubectl logs --previous`` shows one run back."""
+    previous = previous_path(path)
     with contextlib.suppress(OSError):
-        if path.stat().st_size > MAX_CONTAINER_LOG_BYTES:
-            os.replace(path, path.with_suffix(".log.1"))
+        if path.exists():
+            os.replace(path, previous)
+            if rotated_path(path).exists():
+                os.replace(rotated_path(path), rotated_path(previous))
+            else:
+                rotated_path(previous).unlink(missing_ok=True)
+
+
+def rotate_log(path: Path, cap_bytes: int) -> bool:
+    """Copy-truncate a log past ``cap_bytes`` to ``<c>.log.1`` (one generation kept); the
+    process writes on with O_APPEND, so its next line lands at the start. A line written
+    between the copy and the truncation is lost, as with logrotate's copytruncate."""
+    try:
+        if path.stat().st_size <= cap_bytes:
+            return False
+        shutil.copyfile(path, rotated_path(path))
+        os.truncate(path, 0)
+    except OSError as exc:
+        log.warning("cannot rotate %s: %s", path.name, exc)
+        return False
+    return True

@@ -46,6 +46,7 @@ from kube9_desktop.engine.health import HealthConfig, HealthMonitor
 from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
 from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, PodSpec
+from kube9_desktop.engine.pod_logs import PodLogs
 from kube9_desktop.engine.reads import EngineReads
 from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
@@ -116,6 +117,7 @@ class Engine(EngineReads, EngineWorkloads):
             self.runtime: NodeRuntime = self._runtime_override
         else:
             self.runtime, self.runtime_reason = await select_runtime(s, self._runtime_progress)
+        self.pod_logs = PodLogs(self.pod, self.runtime)
         self.cluster = Cluster(
             self.store,
             self.clock,

@@ -68,6 +68,50 @@ class IntQuery:
 
 
 @dataclass(frozen=True)
+class OptionalIntQuery:
+    """``?name=`` as a whole number within lo..hi; absent or empty: None (no bound)."""
+
+    name: str
+    lo: int
+    hi: int
+    description: str
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.lo, "maximum": self.hi}
+
+    def read(self, request: web.Request) -> int | None:
+        raw = _one(request, self.name)
+        if raw is None or raw == "":
+            return None
+        return IntQuery(self.name, self.lo, self.hi, self.lo, self.description).read(request)
+
+
+@dataclass(frozen=True)
+class NameQuery:
+    """``?name=`` as an object name (a DNS label, e.g. a container); absent or empty: None."""
+
+    name: str
+    description: str
+
+    def schema(self) -> dict[str, Any]:
+        pattern = DNS_LABEL.pattern.removeprefix("^").removesuffix("$")
+        return {"type": "string", "maxLength": NAME_MAX, "pattern": f"^(?:{pattern})?$"}
+
+    def read(self, request: web.Request) -> str | None:
+        raw = _one(request, self.name)
+        if raw is None or raw == "":
+            return None
+        if len(raw) > NAME_MAX or not DNS_LABEL.fullmatch(raw):
+            shown = raw[:NAME_MAX].encode("ascii", "backslashreplace").decode()
+            raise UserError(
+                f"{self.name}: {shown!r} is not a valid name (lower-case letters, digits and "
+                f"'-', at most {NAME_MAX} characters)",
+                field=self.name,
+            )
+        return raw
+
+
+@dataclass(frozen=True)
 class BoolQuery:
     """``?name=true|false`` (also 1/0, yes/no, any case); anything else is refused, never
     read as false."""
@@ -167,7 +211,16 @@ class ChoiceQuery:
         return raw
 
 
-Query = IntQuery | BoolQuery | KindsQuery | SelectorQuery | NamespaceQuery | ChoiceQuery
+Query = (
+    IntQuery
+    | OptionalIntQuery
+    | NameQuery
+    | BoolQuery
+    | KindsQuery
+    | SelectorQuery
+    | NamespaceQuery
+    | ChoiceQuery
+)
 
 # ---- path parameters -------------------------------------------------------------------
 

@@ -29,7 +29,9 @@ from kube9_desktop.engine.api.params import (
     BoolQuery,
     IntQuery,
     KindsQuery,
+    NameQuery,
     NamespaceQuery,
+    OptionalIntQuery,
     Query,
     SelectorQuery,
     path_id,
@@ -122,6 +124,10 @@ FORCE = BoolQuery("force", "evict the node's pods first (they are rescheduled)")
 GENERATION = IntQuery("generation", 0, 2**62, 0, "the generation the heartbeat reply named")
 OFFSET = IntQuery("offset", 0, 2**31, 0, "first pod of the page")
 PAGE_LIMIT = IntQuery("limit", 1, 2000, 500, "pods per page")
+LOG_CONTAINER = NameQuery("container", "the container (optional when the pod has one)")
+LOG_TAIL = OptionalIntQuery("tail", 0, 100_000, "only the last this many lines (absent: all)")
+LOG_PREVIOUS = BoolQuery("previous", "the run before the current one (after a restart)")
+LOG_FOLLOW = BoolQuery("follow", "keep the response open and stream new output")
 NAMESPACE = NamespaceQuery("namespace", "only pods of this namespace (default: all)")
 
 
@@ -401,6 +407,32 @@ async def delete_pod(request: web.Request) -> web.StreamResponse:
     return json_response(reply)
 
 
+async def pod_logs(request: web.Request) -> web.StreamResponse:
+    """A container's output as text; ``follow`` streams it (chunked) until the client leaves
+    or the pod is deleted. Virtual nodes have none: an empty body and ``X-Kube9-Logs-Note``."""
+    engine = request.app[ENGINE]
+    pod_id = path_id(request)
+    container, tail = LOG_CONTAINER.read(request), LOG_TAIL.read(request)
+    previous, follow = LOG_PREVIOUS.read(request), LOG_FOLLOW.read(request)
+    target = engine.pod_logs.target(pod_id, container, previous)
+    data, offset = await engine.pod_logs.read(target, tail)
+    headers = {"X-Kube9-Logs-Note": target.note} if target.note else {}
+    if not follow:
+        return web.Response(body=data, content_type="text/plain", charset="utf-8", headers=headers)
+    response = web.StreamResponse(headers=headers)
+    response.content_type, response.charset = "text/plain", "utf-8"
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(data)
+    try:
+        async for chunk in engine.pod_logs.follow(target, offset):
+            await response.write(chunk)
+    except (ConnectionResetError, ConnectionError):
+        return response  # the client left
+    await response.write_eof()
+    return response
+
+
 async def simulate_pod_failure(request: web.Request) -> web.StreamResponse:
     body = parse_body(PodFaultIn, await read_json(request))
     reply: MessageJson = {
@@ -475,6 +507,14 @@ ROUTES: tuple[Route, ...] = (
       PodHealthJson),
     R("GET", (f"/pods/{ID}/usage",), pod_usage,
       "The pod's live usage and its last 5 minutes (one sample per 5 s)", UsageHistoryJson),
+    R("GET", (f"/pods/{ID}/logs",), pod_logs,
+      "A container's output (text/plain; follow=true streams it until the pod is gone)", str,
+      query=(LOG_CONTAINER, LOG_TAIL, LOG_PREVIOUS, LOG_FOLLOW),
+      errors={400: "the pod has several containers and none is named, or the one named is "
+                   "not in the pod (the message lists them)",
+              404: "unknown pod; previous=true when the container has no previous run",
+              409: "the pod is not on a node yet",
+              503: "the node cannot be read now (its container is not running)"}),
     R("DELETE", (f"/pods/{ID}",), delete_pod, "Delete a pod", MessageJson, store="writes"),
     R("POST", (f"/pods/{ID}/simulate/failure",), simulate_pod_failure,
       "Kill a pod's process (the agent restarts it)", MessageJson, body=PodFaultIn,

@@ -55,6 +55,10 @@ ClientFactory = Callable[[], docker.DockerClient]
 _MIN_MEMORY_MI = 6
 
 
+# $1 path, $2 first byte (1-based), $3 byte count: prints the size, a newline, then the bytes.
+READ_SLICE_SH = '[ -f "$1" ] || exit 3; stat -c %s "$1" && tail -c +"$2" "$1" | head -c "$3"'
+
+
 class DockerRuntime:
     """Nodes as Docker containers from ``kube9-node-agent:<version>``, one per node."""
 
@@ -392,6 +396,33 @@ class DockerRuntime:
             return self._handle(launch, container, network_mode == "host")
 
         return await self._run(f"adopt node {launch.name}", adopt)
+
+    async def read_node_file(
+        self, node_id: int, relative: str, start: int, limit: int
+    ) -> tuple[bytes, int] | None:
+        """Up to ``limit`` bytes from ``start`` of a file under the node's work directory (its
+        volume) and the file's size, read by ``docker exec`` in the node's container; None if
+        there is no such file. The node must be running (a stopped one cannot exec)."""
+        path = f"{WORK_DIR}/{relative}"
+
+        def read(client: docker.DockerClient) -> tuple[bytes, int] | None:
+            container = self._find(client, node_id)
+            if container is None or container.status != "running":
+                raise RuntimeUnavailable(
+                    f"Node {node_id}'s container is not running: its files cannot be read now."
+                )
+            code, (out, _err) = container.exec_run(
+                ["sh", "-c", READ_SLICE_SH, "sh", path, str(start + 1), str(limit)],
+                demux=True,
+            )
+            if code == 3:
+                return None
+            if code != 0 or out is None or b"\n" not in out:
+                raise RuntimeUnavailable(f"Cannot read {relative} on node {node_id} (exit {code}).")
+            size, _, data = out.partition(b"\n")
+            return data, int(size)
+
+        return await self._run("reading a node's file", read)
 
     async def close(self) -> None:
         """Close the docker client; the containers keep running."""

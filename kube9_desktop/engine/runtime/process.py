@@ -144,6 +144,17 @@ class ProcessRuntime:
         agents = list(self._agents.values())
         await asyncio.gather(*(self._kill_group(agent) for agent in agents))
 
+    async def read_node_file(
+        self, node_id: int, relative: str, start: int, limit: int
+    ) -> tuple[bytes, int] | None:
+        """Up to ``limit`` bytes from ``start`` of a file in the node's work directory and the
+        file's size; None if there is no such file (the agent writes it, the engine reads it)."""
+        agent = self._agents.get(node_id)
+        roots = [agent.work_dir] if agent is not None else self._node_dirs(node_id)
+        if not roots:
+            return None
+        return await asyncio.to_thread(read_slice, roots[0] / relative, start, limit)
+
     def pid(self, node_id: int) -> int | None:
         """The agent's pid (also its process group id), or None if never started."""
         agent = self._agents.get(node_id)
@@ -190,6 +201,19 @@ class ProcessRuntime:
         with contextlib.suppress(OSError):
             return [p for p in (self.data_dir / "nodes").glob(f"{node_id}-*") if p.is_dir()]
         return []
+
+
+def read_slice(path: Path, start: int, limit: int) -> tuple[bytes, int] | None:
+    """``limit`` bytes of ``path`` from ``start`` and its size, or None if it is not a file."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            file.seek(start)
+            return file.read(limit) if limit > 0 else b"", size
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        raise RuntimeUnavailable(f"Cannot read {path.name}: {exc}") from exc
 
 
 def agent_command() -> list[str]:
