@@ -136,6 +136,8 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
         await c.get(f"/pods/{pod_id}")
         await c.get(f"/pods/{pod_id}/health")
         await c.get(f"/pods/{pod_id}/usage")
+        first = engine.cluster.state.pods[pod_id].spec.containers[0].name
+        await c.get(f"/pods/{pod_id}/logs?container={first}&tail=10")  # virtual: empty text
 
     # Heartbeats by hand and by the agent, with and without a desired-pods set.
     busy = engine.cluster.state.pods[team].node_id
