@@ -29,6 +29,7 @@ from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.models.cluster_proxy import ClusterFilterProxy
 from kube9_desktop.ui.models.cluster_tree import ClusterTreeModel
 from kube9_desktop.ui.models.tree_cells import HEADERS, ITEM_ROLE, ItemKind, TreeItem
+from kube9_desktop.ui.onboarding import EmptyClusterHint
 
 AUTO_EXPAND_NODES = 50  # clusters up to this size open fully; bigger ones start collapsed
 FILTER_DELAY_MS = 150
@@ -52,6 +53,7 @@ class SteadyTreeView(QTreeView):
 class ClusterPanel(QWidget):
     selection_changed = Signal(object)  # TreeItem | None
     context_menu_requested = Signal(QPoint)  # global position
+    add_node_requested = Signal()  # the empty cluster's "Add a node"
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,7 +106,12 @@ class ClusterPanel(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree)
+        self.empty_hint = EmptyClusterHint(bridge, self.tree.viewport())
+        self.empty_hint.add_node_requested.connect(self.add_node_requested)
+        for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved):
+            signal.connect(self._update_empty_hint)
         self._on_model_reset()
+        self._update_empty_hint()
 
     # ---- selection -------------------------------------------------------------------
 
@@ -163,6 +170,9 @@ class ClusterPanel(QWidget):
 
     def _on_tree_expanded(self, index: QModelIndex | QPersistentModelIndex, open_: bool) -> None:
         self.model.set_expanded(self.proxy.mapToSource(index), open_)
+
+    def _update_empty_hint(self, *_: object) -> None:
+        self.empty_hint.setVisible(not self.model.node_ids())
 
     def _on_model_reset(self) -> None:
         if len(self.model.node_ids()) <= AUTO_EXPAND_NODES:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -75,6 +76,10 @@ class DetailsPanel(QWidget):
             self.replicaset_page,
         ):
             self.pages.addWidget(page)
+        # The stack takes the height of the page shown, not of its tallest page (else the hint
+        # and a pod's events sat below a gap the node page's height wide).
+        self.pages.currentChanged.connect(self._fit_pages)
+        self._fit_pages()
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -104,6 +109,19 @@ class DetailsPanel(QWidget):
         bridge.cluster_changed.connect(self._on_bridge_cluster_changed)
         bridge.engine_attached.connect(self.refresh)
         self.show_item(None)
+
+    def _fit_pages(self, _index: int = 0) -> None:
+        current = self.pages.currentWidget()
+        for i in range(self.pages.count()):
+            page = self.pages.widget(i)
+            if page is None:
+                continue
+            ignored = QSizePolicy.Policy.Ignored
+            if page is current:
+                page.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            else:
+                page.setSizePolicy(ignored, ignored)
+        self.pages.updateGeometry()
 
     def show_item(self, item: TreeItem | None) -> None:
         """Show a node, a pod (or a pod for one of its containers), or the hint."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer
@@ -271,8 +272,8 @@ class PodPage(QWidget):
 
     def show_pod(self, pod: PodView, container: int | None = None) -> None:
         self.node.setText(pod.node_name or "none — waiting for capacity")
-        color = status_color(str(pod.phase)).name()
-        reason = f" — {pod.reason}" if pod.reason else ""
+        color = status_color("failed" if pod.in_trouble else str(pod.phase)).name()
+        reason = f" — {html.escape(pod.status_reason)}" if pod.status_reason else ""
         self.phase.setText(f"<b style='color:{color}'>{pod.phase}</b>{reason}")
         self.ip.setText(pod.ip)
         self.request.setText(
@@ -287,7 +288,7 @@ class PodPage(QWidget):
             rows.append(
                 (
                     f"{spec.name}\n{image}",
-                    (status.state, fmt.container_color(status)),
+                    (fmt.container_state(status), fmt.container_color(status)),
                     str(status.restarts),
                     "" if status.exit_code is None else str(status.exit_code),
                     f"{format_cpu(spec.cpu_m)} CPU\n{format_mem(spec.mem_mi)}",

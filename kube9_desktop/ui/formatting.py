@@ -65,9 +65,21 @@ def node_heartbeat(view: NodeView) -> str:
 
 
 def container_color(status: ContainerStatus) -> str:
+    if status.crashing:
+        return "failed"
     if status.state == "terminated":
         return "succeeded" if status.exit_code == 0 else "failed"
     return CONTAINER_COLORS.get(status.state, "terminating")
+
+
+def container_state(status: ContainerStatus) -> str:
+    """The state as kubectl shows it: a container waiting out its restart back-off is in
+    CrashLoopBackOff, with how long it waits and how its last run ended."""
+    if not status.crashing:
+        return status.state
+    why = f", last {status.last_reason}" if status.last_reason else ""
+    wait = f"back-off {status.backoff_s:g} s" if status.backoff_s is not None else ""
+    return f"CrashLoopBackOff ({wait}{why})" if wait or why else "CrashLoopBackOff"
 
 
 def container_summary(status: ContainerStatus) -> str:
@@ -77,8 +89,12 @@ def container_summary(status: ContainerStatus) -> str:
         parts.append(f"restarts {status.restarts}")
     if status.exit_code is not None:
         parts.append(f"exit {status.exit_code}")
+    if status.last_reason and status.last_reason != status.reason:
+        parts.append(status.last_reason)
     if status.reason:
         parts.append(status.reason)
+    if status.crashing and status.backoff_s is not None:
+        parts.append(f"back-off {status.backoff_s:g} s")
     return " · ".join(parts)
 
 

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.manifests.add_to(self.commands.context_menu)
         self.manifests.add_to(self.workload_commands.context_menu)
         self.cluster = ClusterPanel(bridge)
+        self.cluster.add_node_requested.connect(self.commands.add_node.trigger)
         self.workloads = WorkloadsPanel(bridge)
         self.trees = QTabWidget()
         self.trees.setObjectName("TreeTabs")

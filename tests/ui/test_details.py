@@ -128,3 +128,21 @@ def test_details_of_a_pending_pod_a_container_and_a_vanished_node(qtbot: QtBot) 
     bridge.delete_node(node.id)
     bridge.changed({node.id})
     assert "no longer exists" in child(panel, QLabel, "DetailsEmpty").text()
+
+
+def test_the_details_are_as_tall_as_the_page_shown_not_its_tallest(qtbot: QtBot) -> None:
+    """The hint and a pod's events sit right under what is shown, with no node-page-high gap."""
+    bridge = fake_cluster(nodes=1, pods_per_node=1)
+    bridge.attach_fake()
+    panel = DetailsPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(440, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    node = bridge.nodes()[0]
+    panel.show_item(TreeItem(ItemKind.NODE, node.id))
+    qtbot.waitUntil(lambda: panel.pages.height() > 300)  # the node page: capacity, components…
+    panel.show_item(None)
+    empty = child(panel, QLabel, "DetailsEmpty")
+    qtbot.waitUntil(lambda: panel.pages.height() <= empty.sizeHint().height() + 20)
+    assert empty.mapTo(panel, empty.rect().topLeft()).y() < 150  # near the top, not mid-panel

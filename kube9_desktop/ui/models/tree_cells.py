@@ -156,30 +156,38 @@ def node_cell(node: NodeView, column: int, role: int) -> Any:
     return None
 
 
+def pod_status(pod: PodView) -> tuple[str, str]:
+    """The Status column's text and colour key: as kubectl's STATUS, a crash loop or a failure
+    shows its reason (CrashLoopBackOff, Refused by the node agent…) in the failure colour."""
+    if pod.in_trouble:
+        return (pod.status_reason or str(pod.phase)), "failed"
+    return str(pod.phase), str(pod.phase)
+
+
 def pod_cell(pod: PodView, column: int, role: int) -> Any:
     if role == _DISPLAY:
         return (
             pod.name,
-            str(pod.phase),
+            pod_status(pod)[0],
             format_cpu(pod.request.cpu_m),
             format_mem(pod.request.mem_mi),
             fmt.pod_summary(pod),
         )[column]
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
-        return status_icon(str(pod.phase))
+        return status_icon(pod_status(pod)[1])
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
-        return status_color(str(pod.phase))
+        return status_color(pod_status(pod)[1])
     if role == SORT_ROLE:
         return (pod.name, str(pod.phase), pod.request.cpu_m, pod.request.mem_mi, pod.ip)[column]
     if role == FILTER_ROLE:
         images = " ".join(c.image for c in pod.spec.containers)
-        return f"{pod.name} {pod.phase} {images}"
+        return f"{pod.name} {pod.phase} {pod.status_reason} {images}"
     if role == STATUS_ROLE:
         return str(pod.phase)
     if role == Qt.ItemDataRole.ToolTipRole:
         where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
         return f"Pod {pod.name} ({pod.spec.kind}) {where}" + (
-            f": {pod.reason}" if pod.reason else ""
+            f": {pod.status_reason}" if pod.status_reason else ""
         )
     if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -190,9 +198,8 @@ def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
     spec, status = pod.spec.containers[position], pod.containers[position]
     if role == _DISPLAY:
         info = " · ".join(p for p in (spec.image, fmt.container_summary(status)) if p)
-        return (spec.name, status.state, format_cpu(spec.cpu_m), format_mem(spec.mem_mi), info)[
-            column
-        ]
+        state = "CrashLoopBackOff" if status.crashing else status.state
+        return (spec.name, state, format_cpu(spec.cpu_m), format_mem(spec.mem_mi), info)[column]
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
         return status_icon(fmt.container_color(status), hollow=True)
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
