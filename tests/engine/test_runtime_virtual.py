@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from kube9_desktop.engine.runtime.virtual import (
     EarlyBeats,
     VirtualNode,
 )
+from tests.helpers import wait_for
 
 LAUNCH = NodeLaunch(1, "v1", "worker", 4000, 4096, "token", "virtual", 1.0)
 
@@ -89,3 +92,28 @@ def test_early_beats_share_one_budget() -> None:
     assert early.delay(100.0 + 0.02 / EARLY_BEAT_SHARE) == STATUS_SYNC_S  # paid off
     early.spent(500.0, 0.0001)  # a cheap beat long after costs no more than the moment
     assert early.delay(500.0) == STATUS_SYNC_S
+
+
+async def test_a_woken_node_still_beats_on_time_when_the_early_budget_is_spent() -> None:
+    """An early beat waits for the shared budget, but never past the node's regular beat: the
+    soak saw nodes woken by every change sleep through their beats and be declared dead."""
+    loop = asyncio.get_running_loop()
+    early = EarlyBeats()
+    early.free_at = loop.time() + 3600.0  # spent for an hour by other nodes' early beats
+    beats: list[float] = []
+
+    async def sink(node_id: int, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        beats.append(loop.time())
+        node.woken.set()  # every reply brings news (a busy cluster)
+        return 200, {"generation": 1}
+
+    launch = NodeLaunch(1, "v1", "worker", 4000, 4096, "token", "virtual", 0.05)
+    node = VirtualNode(launch, sink, clock=loop.time, early=early)
+    node.woken.set()
+    task = asyncio.create_task(node.run())
+    try:
+        await wait_for(lambda: len(beats) >= 5, timeout=10, what="regular beats while woken")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -240,12 +240,21 @@ class VirtualNode:
             delay = max(0.0, next_at - loop.time())
             if delay > 0 and not self.woken.is_set():
                 await wait_event(self.woken, delay)
-            early = pulled_in or self.woken.is_set()
-            if self.woken.is_set():
+            woken = self.woken.is_set()
+            if woken:
                 self.woken.clear()
-                # Gather what else changes meanwhile (and wait for the shared budget).
-                await asyncio.sleep(self.early.delay(loop.time()))
-            else:
+                now = loop.time()
+                wait = self.early.delay(now)
+                if now + wait < next_at:
+                    # Gather what else changes meanwhile (and wait for the shared budget).
+                    await asyncio.sleep(wait)
+                else:
+                    # The regular beat comes first, and brings the news: an early beat must
+                    # never hold back the beat that proves the node alive.
+                    await asyncio.sleep(max(0.0, next_at - now))
+                    woken = False
+            early = woken or pulled_in
+            if not woken:
                 next_at = max(next_at + interval, loop.time())
                 pulled_in = False
             if self.paused:
