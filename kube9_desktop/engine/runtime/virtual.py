@@ -33,6 +33,9 @@ HeartbeatSink = Callable[[int, str, dict[str, Any]], Awaitable[tuple[int, dict[s
 PageSource = Callable[[int, str, int, int, int], Awaitable[dict[str, Any]]]
 
 
+# Its own generator: the global one belongs to callers (a Hypothesis test drawing cases while
+# the engine starts nodes in another thread must not see its state move).
+_SPREAD = random.Random()
 STATUS_SYNC_S = 0.05  # how soon a started pod's status follows the reply that started it
 EARLY_BEAT_SHARE = 0.05  # of the loop's time, at most, that early beats of all nodes take
 
@@ -234,7 +237,7 @@ class VirtualNode:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.launch.heartbeat_interval
-        next_at = loop.time() + random.uniform(0, interval)  # spread nodes over the interval
+        next_at = loop.time() + _SPREAD.uniform(0, interval)  # spread nodes over the interval
         pulled_in = False  # next_at was brought forward: that beat is an early one
         while True:
             delay = max(0.0, next_at - loop.time())
