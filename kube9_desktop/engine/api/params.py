@@ -97,17 +97,22 @@ class NameQuery:
         pattern = DNS_LABEL.pattern.removeprefix("^").removesuffix("$")
         return {"type": "string", "maxLength": NAME_MAX, "pattern": f"^(?:{pattern})?$"}
 
+    def problem(self, raw: str) -> str | None:
+        if len(raw) > NAME_MAX or not DNS_LABEL.fullmatch(raw):
+            shown = raw[:NAME_MAX].encode("ascii", "backslashreplace").decode()
+            return (
+                f"{shown!r} is not a valid name (lower-case letters, digits and '-', at most "
+                f"{NAME_MAX} characters)"
+            )
+        return None
+
     def read(self, request: web.Request) -> str | None:
         raw = _one(request, self.name)
         if raw is None or raw == "":
             return None
-        if len(raw) > NAME_MAX or not DNS_LABEL.fullmatch(raw):
-            shown = raw[:NAME_MAX].encode("ascii", "backslashreplace").decode()
-            raise UserError(
-                f"{self.name}: {shown!r} is not a valid name (lower-case letters, digits and "
-                f"'-', at most {NAME_MAX} characters)",
-                field=self.name,
-            )
+        problem = self.problem(raw)
+        if problem:
+            raise UserError(f"{self.name}: {problem}", field=self.name)
         return raw
 
 
@@ -171,24 +176,11 @@ class SelectorQuery:
 
 
 @dataclass(frozen=True)
-class NamespaceQuery:
+class NamespaceQuery(NameQuery):
     """``?namespace=team-a``; absent or empty: every namespace."""
 
-    name: str
-    description: str
-
-    def schema(self) -> dict[str, Any]:
-        pattern = DNS_LABEL.pattern.removeprefix("^").removesuffix("$")
-        return {"type": "string", "maxLength": NAME_MAX, "pattern": f"^(?:{pattern})?$"}
-
-    def read(self, request: web.Request) -> str | None:
-        raw = _one(request, self.name)
-        if raw is None or raw == "":
-            return None
-        problem = namespace_problem(raw)
-        if problem:
-            raise UserError(f"{self.name}: {problem}", field=self.name)
-        return raw
+    def problem(self, raw: str) -> str | None:
+        return namespace_problem(raw)
 
 
 @dataclass(frozen=True)
