@@ -145,6 +145,10 @@ class EventLogModel(QAbstractTableModel):
         excess = len(self._events) - MAX_ROWS
         if excess > 0:
             self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            for gone in self._events[:excess]:  # their keys go too, or the map only grows
+                key = repeat_key(gone)
+                if self._last_row.get(key, self._base + excess) < self._base + excess:
+                    del self._last_row[key]
             del self._events[:excess], self._counts[:excess], self._first_at[:excess]
             self._base += excess
             self.endRemoveRows()
