@@ -83,6 +83,7 @@ class VirtualNode:
         "sink",
         "task",
         "unreported",
+        "usage_pods",
         "woken",
     )
 
@@ -110,6 +111,7 @@ class VirtualNode:
         self.dirty = True
         self.changed = False  # the pod set changed since the last report
         self.unreported: set[int] = set()
+        self.usage_pods: list[int] = []  # pods that declare usage (the only ones reporting it)
         self.seq = 0
         self.task: asyncio.Task[None] | None = None
         self.woken = asyncio.Event()  # the engine has news for it (a kubelet's watch)
@@ -151,7 +153,7 @@ class VirtualNode:
             ]
             self.dirty = self.changed = False
             self.unreported.clear()
-        modelled = [modelled_usage(i, p, now) for i, p in self.pods.items() if p["usage"]]
+        modelled = [modelled_usage(i, self.pods[i], now) for i in self.usage_pods]
         if modelled:  # only pods that declare usage (see modelled_usage)
             body["usage"] = {"pods": modelled}
         return body
@@ -164,6 +166,8 @@ class VirtualNode:
             self.pods = {
                 pid: self.pods.get(pid) or self._started(pid, p) for pid, p in wanted.items()
             }
+            # Found once per desired set, not scanned for at every beat of a 10,000-pod node.
+            self.usage_pods = [pid for pid, p in self.pods.items() if p["usage"]]
             self.changed = True
         self.generation = reply.get("generation", self.generation)
         faults = reply.get("component_faults") or {}
