@@ -4,6 +4,7 @@ current while it is shown."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -37,6 +38,43 @@ def _label(name: str, text: str = "") -> QLabel:
     return label
 
 
+class PageStack(QStackedWidget):
+    """A stack as tall as the page shown, word wrap included: QStackedWidget takes its tallest
+    page's height (the hint and a pod's events sat below a node-page-high gap) and knows no
+    height-for-width (a wrapped hint in a narrow pane was clipped)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(self._fit)
+
+    def _fit(self, _index: int = 0) -> None:
+        current = self.currentWidget()
+        shown = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        ignored = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        for i in range(self.count()):
+            page = self.widget(i)
+            if page is not None:
+                page.setSizePolicy(shown if page is current else ignored)
+        self._fit_wrapped()
+        self.updateGeometry()
+
+    def addWidget(self, page: QWidget) -> int:
+        index = super().addWidget(page)
+        self._fit()
+        return index
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_wrapped()
+
+    def _fit_wrapped(self) -> None:
+        """A word-wrapped page (the hint) is as tall as its lines at this width: the stack's
+        layout asks pages for no height-for-width, so a long hint in a narrow pane was clipped."""
+        current = self.currentWidget()
+        if isinstance(current, QLabel) and current.wordWrap():
+            current.setMinimumHeight(max(0, current.heightForWidth(self.width())))
+
+
 class DetailsPanel(QWidget):
     rollback_requested = Signal(int, int)  # Deployment id, revision (a history row's button)
     yaml_requested = Signal(object)  # the shown TreeItem ("View YAML")
@@ -67,7 +105,7 @@ class DetailsPanel(QWidget):
         self.deployment_page = DeploymentPage(self.rollouts)
         self.deployment_page.rollback_requested.connect(self.rollback_requested.emit)
         self.replicaset_page = ReplicaSetPage()
-        self.pages = QStackedWidget()
+        self.pages = PageStack()
         for page in (
             self.empty,
             self.node_page,
@@ -76,10 +114,6 @@ class DetailsPanel(QWidget):
             self.replicaset_page,
         ):
             self.pages.addWidget(page)
-        # The stack takes the height of the page shown, not of its tallest page (else the hint
-        # and a pod's events sat below a gap the node page's height wide).
-        self.pages.currentChanged.connect(self._fit_pages)
-        self._fit_pages()
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -109,19 +143,6 @@ class DetailsPanel(QWidget):
         bridge.cluster_changed.connect(self._on_bridge_cluster_changed)
         bridge.engine_attached.connect(self.refresh)
         self.show_item(None)
-
-    def _fit_pages(self, _index: int = 0) -> None:
-        current = self.pages.currentWidget()
-        for i in range(self.pages.count()):
-            page = self.pages.widget(i)
-            if page is None:
-                continue
-            ignored = QSizePolicy.Policy.Ignored
-            if page is current:
-                page.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-            else:
-                page.setSizePolicy(ignored, ignored)
-        self.pages.updateGeometry()
 
     def show_item(self, item: TreeItem | None) -> None:
         """Show a node, a pod (or a pod for one of its containers), or the hint."""

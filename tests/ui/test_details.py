@@ -146,3 +146,17 @@ def test_the_details_are_as_tall_as_the_page_shown_not_its_tallest(qtbot: QtBot)
     empty = child(panel, QLabel, "DetailsEmpty")
     qtbot.waitUntil(lambda: panel.pages.height() <= empty.sizeHint().height() + 20)
     assert empty.mapTo(panel, empty.rect().topLeft()).y() < 150  # near the top, not mid-panel
+
+
+def test_the_hint_wraps_whole_in_a_narrow_pane(qtbot: QtBot) -> None:
+    """At 1024x700 the details pane is narrow: the hint's wrapped lines all show."""
+    bridge = fake_cluster(nodes=1, pods_per_node=1)
+    bridge.attach_fake()
+    panel = DetailsPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(190, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    empty = child(panel, QLabel, "DetailsEmpty")
+    qtbot.waitUntil(lambda: empty.height() >= empty.heightForWidth(empty.width()))
+    assert empty.heightForWidth(empty.width()) > empty.fontMetrics().height()  # it did wrap
