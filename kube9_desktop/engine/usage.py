@@ -144,6 +144,12 @@ class UsageBook:
         ring = self.nodes.get(node_id)
         return _json(ring.current) if ring is not None else None
 
+    def pod_history(self, pod_id: int, now: float) -> UsageHistoryJson:
+        return self.history(self.pods.get(pod_id), now)
+
+    def node_history(self, node_id: int, now: float) -> UsageHistoryJson:
+        return self.history(self.nodes.get(node_id), now)
+
     def history(self, ring: Ring | None, now: float) -> UsageHistoryJson:
         return {
             "now": round(now, 3),

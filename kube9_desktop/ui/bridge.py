@@ -24,6 +24,7 @@ from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView
 from kube9_desktop.engine.timeline import Timeline
+from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.engine.workload_ops import Revision
 from kube9_desktop.engine.workloads import DeploymentView, ReplicaSetView
 
@@ -202,6 +203,24 @@ class EngineBridge(QObject):
 
     def summary(self) -> ClusterSummary | None:
         return self.engine.summary() if self.engine else None
+
+    # Live usage (engine/usage.py): latest figures and 5-minute history, in memory only.
+
+    def pod_usage(self, pod_id: int) -> UsageJson | None:
+        return self.engine.heartbeats.usage.pod(pod_id) if self.engine else None
+
+    def node_usage(self, node_id: int) -> UsageJson | None:
+        return self.engine.heartbeats.usage.node(node_id) if self.engine else None
+
+    def pod_usage_history(self, pod_id: int) -> UsageHistoryJson | None:
+        if self.engine is None:
+            return None
+        return self.engine.heartbeats.usage.pod_history(pod_id, self.engine.clock.monotonic())
+
+    def node_usage_history(self, node_id: int) -> UsageHistoryJson | None:
+        if self.engine is None:
+            return None
+        return self.engine.heartbeats.usage.node_history(node_id, self.engine.clock.monotonic())
 
     def events(self, *, since: int = 0, limit: int = 500, **filters: Any) -> list[Event]:
         return self.engine.events(since=since, limit=limit, **filters) if self.engine else []

@@ -388,16 +388,16 @@ async def pod_health(request: web.Request) -> web.StreamResponse:
 async def pod_usage(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     view = engine.pod(path_id(request))  # 404 for an unknown pod
-    usage = engine.heartbeats.usage
-    reply: UsageHistoryJson = usage.history(usage.pods.get(view.id), engine.clock.monotonic())
+    reply: UsageHistoryJson = engine.heartbeats.usage.pod_history(view.id, engine.clock.monotonic())
     return json_response(reply)
 
 
 async def node_usage(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     view = engine.node(path_id(request))
-    usage = engine.heartbeats.usage
-    reply: UsageHistoryJson = usage.history(usage.nodes.get(view.id), engine.clock.monotonic())
+    reply: UsageHistoryJson = engine.heartbeats.usage.node_history(
+        view.id, engine.clock.monotonic()
+    )
     return json_response(reply)
 
 
