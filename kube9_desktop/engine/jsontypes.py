@@ -22,6 +22,16 @@ Cores = Annotated[float, WithJsonSchema({"type": "number", "minimum": 0, "descri
 Digits = Annotated[str, WithJsonSchema({"type": "string", "pattern": "^[0-9]+$"})]
 
 
+class TextChecked(dict[str, Any]):
+    """A JSON object none of whose strings holds a NUL or a lone surrogate, so validation need
+    not look for them (specs.parse_body skips its walk). Either decoded from UTF-8 text with
+    no ``\\u`` escape and no NUL byte (JSON can write those only as such an escape: the API's
+    read_json marks it), or built by the engine from text it validated before (a virtual
+    node's report)."""
+
+    __slots__ = ()
+
+
 def one_of(*values: str | type[StrEnum]) -> WithJsonSchema:
     """A string schema listing the values (or every member of the enums) a field can hold."""
     out: list[str] = []

@@ -17,7 +17,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from kube9_desktop.engine.api.auth import bearer, host_allowed
 from kube9_desktop.engine.errors import Forbidden, Kube9Error, UserError
-from kube9_desktop.engine.specs import TextChecked
+from kube9_desktop.engine.jsontypes import TextChecked
 from kube9_desktop.engine.tokens import NODE_ID_DIGITS, Authenticator, Principal
 
 if TYPE_CHECKING:

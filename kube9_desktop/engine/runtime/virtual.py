@@ -21,6 +21,7 @@ from typing import Any
 from kube9_desktop.agent.report import pod_digest
 from kube9_desktop.engine.clock import wait_event
 from kube9_desktop.engine.errors import RuntimeUnavailable
+from kube9_desktop.engine.jsontypes import TextChecked
 from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
 from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
 from kube9_desktop.engine.usage import DEFAULT_FRACTION, USAGE_PERIOD_S
@@ -156,7 +157,9 @@ class VirtualNode:
         modelled = [modelled_usage(i, self.pods[i], now) for i in self.usage_pods]
         if modelled:  # only pods that declare usage (see modelled_usage)
             body["usage"] = {"pods": modelled}
-        return body
+        # Its text is the engine's own (names from validated specs, fixed states): validation
+        # need not walk a 10,000-pod report for NULs at every beat.
+        return TextChecked(body)
 
     def apply(self, reply: dict[str, Any]) -> None:
         desired = reply.get("desired_pods")
