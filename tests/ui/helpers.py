@@ -54,6 +54,17 @@ def running_engine(settings: Settings, run_async: Callable[..., Any]) -> Iterato
         run_async(engine.stop())
 
 
+@pytest.fixture(name="process_engine")
+def process_engine_fixture(tmp_path: Path, run_async: Callable[..., Any]) -> Iterator[Engine]:
+    """A started engine on the process runtime: nodes are real agents, pods real processes."""
+    engine = Engine(fast_settings(tmp_path / "data", runtime="process", heartbeat_interval=0.2))
+    run_async(start_engine(engine))
+    try:
+        yield engine
+    finally:
+        run_async(engine.stop(), timeout=60)
+
+
 @pytest.fixture(name="demo")
 def demo_fixture(tmp_path: Path, run_async: Callable[..., Any], qtbot: QtBot) -> Iterator[Engine]:
     """A started engine with the demo cluster (3 workers, a master, 6 pods being placed)."""
