@@ -36,6 +36,7 @@ from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.shell import ShellActions
 from kube9_desktop.ui.shortcuts import install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
@@ -79,8 +80,10 @@ class MainWindow(QMainWindow):
         self.manifests.add_to(self.commands.context_menu)
         self.manifests.add_to(self.workload_commands.context_menu)
         self.logs = LogActions(bridge, self)
+        self.shells = ShellActions(bridge, self)
         for menu in (self.commands.context_menu, self.workload_commands.context_menu):
             self.logs.add_to(menu)
+            self.shells.add_to(menu)
         self.cluster = ClusterPanel(bridge)
         self.cluster.add_node_requested.connect(self.commands.add_node.trigger)
         self.workloads = WorkloadsPanel(bridge)
@@ -136,6 +139,8 @@ class MainWindow(QMainWindow):
         self.commands.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
         self.manifests.message_posted.connect(self.messages.show_message)
+        self.shells.message_posted.connect(self.messages.show_message)
+        self.shells.status_posted.connect(lambda text: self.status.showMessage(text, 8000))
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
@@ -193,6 +198,8 @@ class MainWindow(QMainWindow):
         cluster_menu.addSeparator()
         cluster_menu.addMenu(a.failure_menu)
         cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
+        cluster_menu.addSeparator()
+        self.shells.add_to(cluster_menu)
         menu_bar.addMenu(self.workload_commands.menu)
         view_menu = menu_bar.addMenu("&View")
         view_menu.setObjectName("ViewMenu")
@@ -282,6 +289,7 @@ class MainWindow(QMainWindow):
         self.workload_commands.set_selection(item)
         self.manifests.set_selection(item)
         self.logs.set_selection(item)
+        self.shells.set_selection(item)
 
     def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
         if self.trees.currentWidget() is self.cluster:

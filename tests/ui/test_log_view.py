@@ -14,14 +14,22 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.model import NodeStatus, PodView
+from kube9_desktop.engine.model import PodView
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.log_view import MAX_LINES, LogActions, LogView
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.preferences import Preferences
-from tests.ui.helpers import FakeBridge, click, open_window, press, process_engine_fixture, select
+from tests.ui.helpers import (
+    FakeBridge,
+    click,
+    open_window,
+    press,
+    process_engine_fixture,
+    select,
+    start_pod,
+)
 
 __all__ = ["process_engine_fixture"]  # the fixture used below
 
@@ -50,29 +58,6 @@ def bridge_p(process_engine: Engine) -> Iterator[EngineBridge]:
     bridge.attach(process_engine)
     yield bridge
     bridge.detach()
-
-
-def start_pod(
-    qtbot: QtBot, engine: Engine, run_async: Callable[..., Any], name: str, script: str,
-    containers: int = 1,
-) -> PodView:  # fmt: skip
-    """A healthy node w1 (made once) and a pod on it whose containers run ``script``."""
-    if engine.cluster.state.node_by_name("w1") is None:
-        node = run_async(engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 2}))
-        node_id = node.view.id
-        qtbot.waitUntil(
-            lambda: engine.cluster.state.nodes[node_id].status is NodeStatus.HEALTHY,
-            timeout=30_000,
-        )
-    created = run_async(engine.create_pod_from_json({
-        "name": name, "cpu_cores_req": 0.2,
-        "containers": [
-            {"name": f"c{i}", "image": "python:3", "command": "python3", "args": ["-c", script]}
-            for i in range(containers)
-        ],
-    }))  # fmt: skip
-    view: PodView = created.view
-    return view
 
 
 def open_view(qtbot: QtBot, bridge: EngineBridge, pod: PodView, container: str = "c0") -> LogView:
