@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -20,7 +21,9 @@ from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.log_view import MAX_LINES, LogActions, LogView
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.palette import CommandPalette
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.shortcuts import shortcut_rows
 from tests.ui.helpers import (
     FakeBridge,
     click,
@@ -251,7 +254,8 @@ def test_show_logs_is_disabled_with_a_reason(qtbot: QtBot) -> None:
     assert not actions.show_logs.isEnabled()
 
 
-def test_the_tree_menu_the_details_and_ctrl_l_open_the_logs(
+@pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: no popup grabs
+def test_the_tree_menu_the_details_the_palette_and_ctrl_l_open_the_logs(
     qtbot: QtBot,
     process_engine: Engine,
     bridge_p: EngineBridge,
@@ -261,12 +265,11 @@ def test_the_tree_menu_the_details_and_ctrl_l_open_the_logs(
     pod = start_pod(qtbot, process_engine, run_async, "ticker", TICKER)
     settings: Settings = process_engine.settings
     window: MainWindow = open_window(qtbot, bridge_p, prefs, settings)
-    qtbot.waitUntil(lambda: bridge_p.pod(pod.id) is not None and bridge_p.pod(pod.id).node_id)
-    qtbot.waitUntil(lambda: window.cluster.select(TreeItem(ItemKind.NODE, pod.node_id or 0)))
     window.cluster.tree.expandAll()
+    qtbot.waitUntil(lambda: window.cluster.select(TreeItem(ItemKind.POD, pod.id)))
     select(qtbot, window, "ticker")
-    assert window.logs.show_logs in window.commands.context_menu.actions()
     assert window.logs.show_logs.isEnabled()
+    assert ("Show Logs", "Ctrl+L") in shortcut_rows(window)  # the cheat sheet lists it
 
     press(qtbot, window, "Ctrl+L")
     qtbot.waitUntil(lambda: len(window.logs.views) == 1)
@@ -283,6 +286,19 @@ def test_the_tree_menu_the_details_and_ctrl_l_open_the_logs(
     window.logs.views[0].close()
     qtbot.waitUntil(lambda: not window.logs.views)
 
-    window.logs.show_logs.trigger()  # as the context menu's "Show Logs" does
+    menu = window.commands.context_menu  # the tree's right-click menu
+    menu.popup(window.mapToGlobal(QPoint(200, 200)))
+    qtbot.waitExposed(menu)
+    click(qtbot, menu, menu.actionGeometry(window.logs.show_logs).center())
+    qtbot.waitUntil(lambda: len(window.logs.views) == 1)
+    window.logs.views[0].close()
+    qtbot.waitUntil(lambda: not window.logs.views)
+
+    press(qtbot, window, "Ctrl+K")  # the command palette
+    palette = window.findChild(CommandPalette)
+    assert palette is not None
+    qtbot.keyClicks(palette.filter, "show logs")  # type: ignore[no-untyped-call]
+    assert palette.list.currentItem().text() == "Show Logs  ·  Ctrl+L"
+    qtbot.keyClick(palette.filter, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
     qtbot.waitUntil(lambda: len(window.logs.views) == 1)
     window.logs.views[0].close()
