@@ -219,6 +219,7 @@ class LogView(QWidget):
         self.text.setPlaceholderText(f"Reading the {what}container's output…")
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._received, self._older_cut = 0, False
+        self._highlight()  # the old text's matches are gone with it
         show_error(self.error, "")
         self._state = "reading…"
         self._show_status()
@@ -288,7 +289,7 @@ class LogView(QWidget):
         else:
             message = exc.message
         self.text.setPlaceholderText(message)
-        self._state = ""
+        self._state = "no previous run" if self.previous.isChecked() else "could not read"
         show_error(self.error, "" if self.previous.isChecked() else message)
         self._show_status()
 
@@ -327,13 +328,18 @@ class LogView(QWidget):
         return bar.value() < bar.maximum()
 
     @property
+    def shown_lines(self) -> int:
+        """Lines in the view (a last line still waiting for its newline counts)."""
+        document = self.text.document()
+        return document.blockCount() - (document.lastBlock().length() <= 1)
+
+    @property
     def dropped(self) -> int:
         """Lines no longer shown: beyond MAX_LINES, the oldest go first."""
-        shown = max(0, self.text.document().blockCount() - 1)
-        return max(0, self._received - shown)
+        return max(0, self._received - self.shown_lines)
 
     def _show_status(self) -> None:
-        shown = max(0, self.text.document().blockCount() - 1)
+        shown = self.shown_lines
         parts = [f"{shown:,} line{'s' * (shown != 1)}"]
         if self.dropped or self._older_cut:
             parts.append(f"older lines dropped: showing the last {MAX_LINES:,}")

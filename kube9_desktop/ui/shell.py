@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
@@ -221,6 +221,7 @@ class ShellActions(QObject):
             parent=self.window,
         )  # fmt: skip
         box.setObjectName("NoTerminalDialog")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # the command
         box.setInformativeText("\n\n".join(filter(None, [command, self._left_out(place).strip()])))
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         box.finished.connect(lambda _r: setattr(self, "notice", None))
