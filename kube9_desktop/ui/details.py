@@ -24,7 +24,7 @@ from kube9_desktop.ui.charts.rollout import RolloutSampler
 from kube9_desktop.ui.details_pages import NodePage, PodPage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
-from kube9_desktop.ui.log_view import logs_refusal
+from kube9_desktop.ui.log_actions import logs_refusal
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state

@@ -31,7 +31,7 @@ from kube9_desktop.ui.charts import ChartsPanel
 from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
-from kube9_desktop.ui.log_view import LogActions
+from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.palette import install_palette

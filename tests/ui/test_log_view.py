@@ -15,10 +15,11 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.model import PodView
+from kube9_desktop.engine.model import NodeStatus, PodView
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.log_view import MAX_LINES, LogActions, LogView
+from kube9_desktop.ui.log_actions import LogActions
+from kube9_desktop.ui.log_view import MAX_LINES, LogView
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.palette import CommandPalette
@@ -228,6 +229,21 @@ def test_a_container_is_chosen_and_the_same_view_is_raised_again(
     qtbot.addWidget(second)
     second.close()
     qtbot.waitUntil(lambda: len(actions.views) == 1)
+
+
+def test_a_virtual_pod_says_it_has_no_output(
+    qtbot: QtBot, bridge: EngineBridge, ui_engine: Engine, run_async: Callable[..., Any]
+) -> None:
+    node = run_async(ui_engine.create_node_from_json({"name": "v1", "cpu_cores_avail": 1}))
+    qtbot.waitUntil(lambda: ui_engine.node(node.view.id).status is NodeStatus.HEALTHY)
+    created = run_async(ui_engine.create_pod_from_json({
+        "name": "quiet", "cpu_cores_req": 0.1,
+        "containers": [{"name": "c0", "image": "nginx:1"}],
+    }))  # fmt: skip
+    view = open_view(qtbot, bridge, created.view)
+    qtbot.waitUntil(lambda: "virtual node: no container output" in view.status.text())
+    assert "Virtual nodes run no processes" in view.text.placeholderText()
+    assert text_of(view) == "" and not view.following
 
 
 def test_show_logs_is_disabled_with_a_reason(qtbot: QtBot) -> None:
