@@ -23,7 +23,8 @@ from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.preferences import Preferences
-from kube9_desktop.ui.shell import ShellActions, shell_argv, shell_command, terminal_argv
+from kube9_desktop.ui.shell import ShellActions
+from kube9_desktop.ui.shell_command import shell_argv, shell_command, terminal_argv
 from tests.ui.helpers import FakeBridge, open_window, process_engine_fixture, select, start_pod
 
 __all__ = ["process_engine_fixture"]  # the fixture used below
