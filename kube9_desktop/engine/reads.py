@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kube9_desktop.engine.errors import NotFound
+from kube9_desktop.engine.errors import Conflict, NotFound
 from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import NamespaceView, NodeView, PodView
+from kube9_desktop.engine.node_shell import ShellPlace, shell_place, shell_refusal
 from kube9_desktop.engine.selectors import Selector
 from kube9_desktop.engine.timeline import Timeline, incident_timeline
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.cluster import Cluster
+    from kube9_desktop.engine.runtime.base import NodeRuntime
     from kube9_desktop.engine.store.store import Store
 
 
 class EngineReads:
     cluster: Cluster
     store: Store
+    runtime: NodeRuntime
 
     # ---- nodes -------------------------------------------------------------------------
 
@@ -74,6 +77,22 @@ class EngineReads:
     def node_type_of(self, node_id: int | None) -> str | None:
         node = self.cluster.state.nodes.get(node_id) if node_id is not None else None
         return str(node.node_type) if node is not None else None
+
+    # ---- shells (engine/node_shell.py) ------------------------------------------------
+
+    def shell_refusal(self, pod_id: int | None = None) -> str | None:
+        """Why no shell can open on this runtime (or for this pod) now; None: it can."""
+        return shell_refusal(self.runtime, self.pod(pod_id) if pod_id is not None else None)
+
+    def node_shell(self, node_id: int) -> ShellPlace:
+        return shell_place(self.runtime, self.node(node_id))
+
+    def pod_shell(self, pod_id: int) -> ShellPlace:
+        pod = self.pod(pod_id)
+        node = self.node(pod.node_id) if pod.node_id is not None else None
+        if node is None:
+            raise Conflict(f"No shell can open here: pod {pod.name} is not on a node yet.")
+        return shell_place(self.runtime, node, pod)
 
     # ---- namespaces --------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView
+from kube9_desktop.engine.node_shell import ShellPlace
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.engine.workload_ops import Revision
@@ -252,6 +253,22 @@ class EngineBridge(QObject):
         if self.engine is None:
             return "The engine is not running yet"
         return self.engine.rollback_refusal(deployment_id, revision)
+
+    def shell_refusal(self, pod_id: int | None = None) -> str | None:
+        """Why no shell can open on this runtime (or for this pod); None: it can."""
+        if self.engine is None:
+            return "The engine is not running yet"
+        try:
+            return self.engine.shell_refusal(pod_id)
+        except NotFound as exc:
+            return exc.message
+
+    def node_shell(self, node_id: int) -> ShellPlace:
+        """Where a node's shell goes (raises ``Kube9Error`` with the reason if nowhere)."""
+        return self._engine().node_shell(node_id)
+
+    def pod_shell(self, pod_id: int) -> ShellPlace:
+        return self._engine().pod_shell(pod_id)
 
     def set_scheduler(self, strategy: str) -> None:
         """Switch the scheduling strategy at once (new and displaced pods use it)."""

@@ -24,6 +24,7 @@ from kube9_desktop.ui.charts.rollout import RolloutSampler
 from kube9_desktop.ui.details_pages import NodePage, PodPage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
+from kube9_desktop.ui.log_actions import logs_refusal
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
@@ -78,6 +79,7 @@ class PageStack(QStackedWidget):
 class DetailsPanel(QWidget):
     rollback_requested = Signal(int, int)  # Deployment id, revision (a history row's button)
     yaml_requested = Signal(object)  # the shown TreeItem ("View YAML")
+    logs_requested = Signal(object)  # the shown pod's or container's TreeItem ("Logs")
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,8 +126,13 @@ class DetailsPanel(QWidget):
         self.yaml_button.setObjectName("DetailsYamlButton")
         self.yaml_button.setToolTip("Show this object as a Kubernetes manifest (Ctrl+Shift+Y)")
         self.yaml_button.clicked.connect(lambda _c=False: self.yaml_requested.emit(self.item))
+        self.logs_button = QPushButton("Logs")
+        self.logs_button.setObjectName("DetailsLogsButton")
+        self.logs_button.setToolTip("Show this pod's container output (Ctrl+L)")
+        self.logs_button.clicked.connect(lambda _c=False: self.logs_requested.emit(self.item))
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.logs_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.yaml_button, 0, Qt.AlignmentFlag.AlignTop)
         inner_layout.addLayout(header)
         inner_layout.addWidget(self.subtitle)
@@ -159,6 +166,7 @@ class DetailsPanel(QWidget):
 
     def refresh(self, with_events: bool = True) -> None:
         item = self.item
+        self.logs_button.setVisible(False)  # a pod's page shows it
         if item is not None and item.kind is ItemKind.DEPLOYMENT:
             self._show_deployment(item.id)
             return
@@ -185,6 +193,13 @@ class DetailsPanel(QWidget):
                 self.pod_page.show_pod(pod, container)
                 where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
                 self._set_title(pod.name, f"pod {where}", str(pod.phase))
+                self.logs_button.setVisible(True)
+                why_not = logs_refusal(pod)
+                self.logs_button.setEnabled(why_not is None)
+                self.logs_button.setToolTip(
+                    "Show this pod's container output (Ctrl+L)"
+                    + (f" — {why_not}" if why_not else "")
+                )
                 self.pages.setCurrentWidget(self.pod_page)
                 return
             self._gone(f"Pod {item.id} no longer exists.")

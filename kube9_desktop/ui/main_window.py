@@ -31,10 +31,12 @@ from kube9_desktop.ui.charts import ChartsPanel
 from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
+from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.shell import ShellActions
 from kube9_desktop.ui.shortcuts import install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
@@ -77,6 +79,11 @@ class MainWindow(QMainWindow):
         self.manifests = ManifestActions(bridge, self)
         self.manifests.add_to(self.commands.context_menu)
         self.manifests.add_to(self.workload_commands.context_menu)
+        self.logs = LogActions(bridge, self)
+        self.shells = ShellActions(bridge, self)
+        for menu in (self.commands.context_menu, self.workload_commands.context_menu):
+            self.logs.add_to(menu)
+            self.shells.add_to(menu)
         self.cluster = ClusterPanel(bridge)
         self.cluster.add_node_requested.connect(self.commands.add_node.trigger)
         self.workloads = WorkloadsPanel(bridge)
@@ -127,10 +134,13 @@ class MainWindow(QMainWindow):
         self.trees.currentChanged.connect(self._on_trees_current_changed)
         self.details.rollback_requested.connect(self.workload_commands.rollback_to)
         self.details.yaml_requested.connect(self.manifests.open_view)
+        self.details.logs_requested.connect(self.logs.open_for)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
         self.manifests.message_posted.connect(self.messages.show_message)
+        self.shells.message_posted.connect(self.messages.show_message)
+        self.shells.status_posted.connect(lambda text: self.status.showMessage(text, 8000))
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
@@ -188,6 +198,8 @@ class MainWindow(QMainWindow):
         cluster_menu.addSeparator()
         cluster_menu.addMenu(a.failure_menu)
         cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
+        cluster_menu.addSeparator()
+        self.shells.add_to(cluster_menu)
         menu_bar.addMenu(self.workload_commands.menu)
         view_menu = menu_bar.addMenu("&View")
         view_menu.setObjectName("ViewMenu")
@@ -196,6 +208,7 @@ class MainWindow(QMainWindow):
         focus_filter.setShortcut("Ctrl+F")
         focus_filter.triggered.connect(lambda: self.cluster.filter.setFocus())
         view_menu.addAction(self.manifests.view_yaml)
+        view_menu.addAction(self.logs.show_logs)
         view_menu.addSeparator()
         view_menu.addAction(self.charts_dock.toggleViewAction())
         view_menu.addAction(self.events.toggleViewAction())
@@ -275,6 +288,8 @@ class MainWindow(QMainWindow):
         self.commands.set_selection(item)
         self.workload_commands.set_selection(item)
         self.manifests.set_selection(item)
+        self.logs.set_selection(item)
+        self.shells.set_selection(item)
 
     def _on_cluster_selection_changed(self, item: TreeItem | None) -> None:
         if self.trees.currentWidget() is self.cluster:

@@ -63,6 +63,8 @@ BANNER_COLORS = {
 }
 # Inline error text on the window background, per theme.
 ERROR_TEXT = {"light": "#b52b27", "dark": "#ff8a80"}
+# Search matches in the log view: (background, text), per theme.
+MATCH_COLORS = {"light": ("#ffe27a", "#1a1a1a"), "dark": ("#7a5c00", "#ffffff")}
 
 
 def current_theme() -> str:
@@ -85,6 +87,12 @@ def banner_style(level: str, theme: str | None = None) -> str:
 
 def error_color(theme: str | None = None) -> str:
     return ERROR_TEXT[theme or current_theme()]
+
+
+def match_colors(theme: str | None = None) -> tuple[QColor, QColor]:
+    """(background, text) of a search match in the current (or the given) theme."""
+    bg, fg = MATCH_COLORS[theme or current_theme()]
+    return QColor(bg), QColor(fg)
 
 
 def palette_for(app: QApplication, theme: str) -> QPalette:
@@ -111,6 +119,8 @@ def text_pairs(app: QApplication, theme: str) -> list[tuple[str, QColor, QColor]
     for level, (bg, fg, _border) in BANNER_COLORS[theme].items():
         out.append((f"banner {level}", QColor(fg), QColor(bg)))
     out.append(("error text/Window", QColor(ERROR_TEXT[theme]), p.color(_R.Window)))
+    match_bg, match_fg = MATCH_COLORS[theme]
+    out.append(("search match", QColor(match_fg), QColor(match_bg)))
     return out
 
 

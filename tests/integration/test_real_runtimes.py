@@ -3,7 +3,9 @@ the host's /proc in both cases), failures are real signals, and every scenario e
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus, PodPhase
 from kube9_desktop.engine.runtime.base import RuntimeState
 from kube9_desktop.selftest import processes_of
+from kube9_desktop.ui.shell_command import shell_argv, shell_command
 from tests.engine.docker_helpers import (
     connect_or_skip,
     ensure_offline_base,
@@ -305,3 +308,38 @@ async def test_container_exiting_zero_is_completed_and_restarted(real_engine: En
     )
     assert pod.containers["main"].exit_code == 0
     await wait_for(lambda: pod.containers["main"].restarts >= 1, timeout=30, what="restarted")
+
+
+async def test_the_shell_command_runs_where_the_pod_runs_with_its_environment(
+    real_engine: Engine,
+) -> None:
+    """Open a Shell's command, run for real (without a terminal: ``-i``, not ``-it``): on
+    either runtime the shell starts in the pod's own working directory with the pod's own
+    environment, less its secret, and the node's shell in the node's work directory."""
+    engine = real_engine
+    ids = await nodes(engine, "w1")
+    mark = marker()
+    created = await engine.create_pod_from_json(sleeper_pod("p", mark, config=[
+        {"name": "mode", "type": "env", "key": "MODE", "value": "batch run"},
+        {"name": "key", "type": "secret", "key": "API_KEY", "value": "canary-5e1b"},
+    ]))  # fmt: skip
+    await wait_for(lambda: len(pids_with(mark)) == 1, timeout=20, what="pod process")
+    pid = pids_with(mark)[0]
+    pod_env = environ_of(pid)
+
+    def run(argv: list[str], script: str) -> list[str]:
+        argv = ["-i" if a == "-it" else a for a in argv]  # no terminal in a test
+        done = subprocess.run([*argv, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    place = engine.pod_shell(created.view.id)
+    assert "canary-5e1b" not in shell_command(place) and place.secrets_left_out == ("API_KEY",)
+    cwd, *env_lines = await asyncio.to_thread(run, shell_argv(place), "pwd; env")
+    assert cwd == os.readlink(f"/proc/{pid}/cwd")  # as the pod process sees it
+    env = dict(line.split("=", 1) for line in env_lines)
+    env.pop("PWD")  # the shell's own
+    assert env == {k: v for k, v in pod_env.items() if k != "API_KEY"}
+    node_place = engine.node_shell(ids["w1"])
+    (node_cwd,) = await asyncio.to_thread(run, shell_argv(node_place), "pwd")
+    assert node_cwd == node_place.directory

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QTableWidget, 
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.model import NodeType, PodPhase
+from kube9_desktop.engine.model import NodeStatus, NodeType, PodPhase, PodView
 from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
@@ -52,6 +52,43 @@ def running_engine(settings: Settings, run_async: Callable[..., Any]) -> Iterato
         yield engine
     finally:
         run_async(engine.stop())
+
+
+@pytest.fixture(name="process_engine")
+def process_engine_fixture(tmp_path: Path, run_async: Callable[..., Any]) -> Iterator[Engine]:
+    """A started engine on the process runtime: nodes are real agents, pods real processes."""
+    engine = Engine(fast_settings(tmp_path / "data", runtime="process", heartbeat_interval=0.2))
+    run_async(start_engine(engine))
+    try:
+        yield engine
+    finally:
+        run_async(engine.stop(), timeout=60)
+
+
+def start_pod(
+    qtbot: QtBot, engine: Engine, run_async: Callable[..., Any], name: str, script: str,
+    containers: int = 1, **extra: Any,
+) -> PodView:  # fmt: skip
+    """A healthy node w1 (made once) and a pod on it whose containers run ``script``
+    (``python3 -c``; none: the placeholder process), with ``extra`` fields of the body."""
+    if engine.cluster.state.node_by_name("w1") is None:
+        node = run_async(engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 2}))
+        node_id = node.view.id
+        qtbot.waitUntil(
+            lambda: engine.cluster.state.nodes[node_id].status is NodeStatus.HEALTHY,
+            timeout=30_000,
+        )
+    created = run_async(engine.create_pod_from_json({
+        "name": name, "cpu_cores_req": 0.2,
+        "containers": [
+            {"name": f"c{i}", "image": "python:3",
+             **({"command": "python3", "args": ["-c", script]} if script else {})}
+            for i in range(containers)
+        ],
+        **extra,
+    }))  # fmt: skip
+    view: PodView = created.view
+    return view
 
 
 @pytest.fixture(name="demo")

@@ -77,6 +77,15 @@ class FoundNode:
     state: RuntimeState
 
 
+@dataclass(frozen=True, slots=True)
+class NodeHome:
+    """Where a node's processes live, for a person's shell: its work directory as they see it,
+    and the Docker container holding it (None: a directory of this machine)."""
+
+    directory: str
+    container: str | None = None
+
+
 ProgressFn = Callable[[str], None]
 
 

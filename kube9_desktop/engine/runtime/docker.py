@@ -24,6 +24,7 @@ from kube9_desktop.engine.errors import Conflict, RuntimeUnavailable
 from kube9_desktop.engine.runtime.base import (
     FoundNode,
     NodeHandle,
+    NodeHome,
     NodeLaunch,
     ProgressFn,
     RuntimeState,
@@ -396,6 +397,10 @@ class DockerRuntime:
             return self._handle(launch, container, network_mode == "host")
 
         return await self._run(f"adopt node {launch.name}", adopt)
+
+    def node_home(self, node_id: int, name: str) -> NodeHome:
+        """The agent's work directory inside the node's container (``docker exec`` goes there)."""
+        return NodeHome(WORK_DIR, container_name(self.cluster, name))
 
     async def read_node_file(
         self, node_id: int, relative: str, start: int, limit: int

@@ -31,6 +31,7 @@ from kube9_desktop.engine.errors import RuntimeUnavailable, UserError
 from kube9_desktop.engine.runtime.base import (
     FoundNode,
     NodeHandle,
+    NodeHome,
     NodeLaunch,
     RuntimeState,
 )
@@ -65,10 +66,17 @@ class ProcessRuntime:
 
     def work_dir(self, launch: NodeLaunch) -> Path:
         """``<data_dir>/nodes/<id>-<name>/``: the agent's pods, volumes and logs."""
-        segment = f"{launch.node_id}-{launch.name}"
-        if "/" in segment or "\0" in segment or launch.name in ("", ".", ".."):
-            raise UserError(f"Node name {launch.name!r} cannot be used as a directory name.")
+        return self._dir_of(launch.node_id, launch.name)
+
+    def _dir_of(self, node_id: int, name: str) -> Path:
+        segment = f"{node_id}-{name}"
+        if "/" in segment or "\0" in segment or name in ("", ".", ".."):
+            raise UserError(f"Node name {name!r} cannot be used as a directory name.")
         return self.data_dir / "nodes" / segment
+
+    def node_home(self, node_id: int, name: str) -> NodeHome:
+        """The node's work directory on this machine (a shell there sees its pods' files)."""
+        return NodeHome(str(self._dir_of(node_id, name)))
 
     async def start(self, launch: NodeLaunch) -> NodeHandle:
         """Spawn the node's agent; an agent still running for that node is replaced."""
