@@ -78,9 +78,7 @@ def test_the_model_passes_qts_model_tester_through_changes(
     check_model(qtmodeltester, panel.model)
 
 
-def test_header_clicks_sort_restarts_age_and_cpu_as_numbers(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_header_clicks_sort_restarts_age_and_cpu_as_numbers(qtbot: QtBot, tmp_path: Path) -> None:
     bridge, _ids = three_pods()
     panel = make_panel(qtbot, bridge, tmp_path)
     bridge.attach_fake()
@@ -196,7 +194,9 @@ def test_twenty_thousand_pods_build_and_take_a_burst(qtbot: QtBot, tmp_path: Pat
     start = time.perf_counter()
     bridge.changed(pods={*moved, *failed, *gone, *added})
     applied = time.perf_counter() - start
-    print(f"pod list, 20,000 pods: built in {built * 1000:.0f} ms, burst in {applied * 1000:.0f} ms")
+    print(
+        f"pod list, 20,000 pods: built in {built * 1000:.0f} ms, burst in {applied * 1000:.0f} ms"
+    )
 
     assert model.rowCount() == 20_000 - 200 + 100
     assert set(model.pod_ids()) == {p.id for p in bridge.pods()}
