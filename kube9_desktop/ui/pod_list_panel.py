@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -35,7 +35,7 @@ from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.preferences import Preferences
 
 FILTER_DELAY_MS = 150
-WIDTHS = (170, 84, 96, 116, 62, 52, 96, 118)
+WIDTHS = (140, 80, 96, 62, 76, 92, 90, 48)
 
 
 class PodListPanel(QWidget):
@@ -103,6 +103,14 @@ class PodListPanel(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.filter)
         layout.addWidget(table)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.model.set_live(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.model.set_live(False)  # another tab is shown: no usage reads meanwhile
+        super().hideEvent(event)
 
     # ---- selection -------------------------------------------------------------------
 

@@ -156,6 +156,19 @@ def test_usage_is_read_on_the_tick(qtbot: QtBot, tmp_path: Path) -> None:
     assert cpu.siblingAtColumn(PodColumn.MEMORY).data() == "120/64 Mi"
 
 
+def test_usage_is_read_only_while_the_list_is_shown(qtbot: QtBot, tmp_path: Path) -> None:
+    bridge, ids = three_pods()
+    panel = make_panel(qtbot, bridge, tmp_path)
+    bridge.attach_fake()
+    cpu = panel.model.index(panel.model.row_of(ids["bravo"]), PodColumn.CPU)
+    panel.hide()  # another tab is shown
+    bridge.set_pod_usage(ids["bravo"], 0.25, 10.0)
+    bridge.ticked.emit()
+    assert cpu.data() == "10.00/0.10"
+    panel.show()
+    assert cpu.data() == "0.25/0.10"  # read at once, not a tick later
+
+
 def test_ages_read_as_kubectl_shows_them() -> None:
     assert [fmt.short_age(s) for s in (0, 42, 119, 120, 7199, 7200, 172_799, 172_800)] == [
         "0s",

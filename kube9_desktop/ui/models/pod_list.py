@@ -34,8 +34,8 @@ from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.models.pod_list_cells import (
     HEADER_TIPS,
     HEADERS,
+    LIVE_COLUMNS,
     USAGE_COLUMNS,
-    PodColumn,
     SortKey,
     Usage,
     filter_text,
@@ -67,6 +67,7 @@ class PodListModel(QAbstractTableModel):
         self._descending = False
         self._needle = ""
         self._now = datetime.now(UTC)
+        self._live = False  # reading usage each tick: only while a view shows the list
         bridge.engine_attached.connect(self.reload)
         bridge.cluster_changed.connect(self.apply_changes)
         bridge.ticked.connect(self.refresh_live)
@@ -266,8 +267,17 @@ class PodListModel(QAbstractTableModel):
         self._key_of[pod_id] = key
         self.endInsertRows()
 
+    def set_live(self, live: bool) -> None:
+        """Read usage and ages on each tick (a view shows the list) or not (it is hidden:
+        20,000 usage reads a second would be spent on nothing); back to live, read at once."""
+        was, self._live = self._live, live
+        if live and not was:
+            self.refresh_live()
+
     def refresh_live(self) -> None:
         """Once per bridge tick: ages and usage repaint; sorted by usage, the rows re-sort."""
+        if not self._live:
+            return
         self._now = datetime.now(UTC)
         usage = self._read_usage()
         moved = usage != self._usage
@@ -276,6 +286,6 @@ class PodListModel(QAbstractTableModel):
             self._relayout()
             self.changes_applied.emit()
         if self._keys:
-            top = self.index(0, PodColumn.AGE)
-            bottom = self.index(len(self._keys) - 1, _COLUMNS - 1)
+            top = self.index(0, min(LIVE_COLUMNS))
+            bottom = self.index(len(self._keys) - 1, max(LIVE_COLUMNS))
             self.dataChanged.emit(top, bottom, _TICK_ROLES)

@@ -20,37 +20,40 @@ SortKey = tuple[Any, ...]
 
 
 class PodColumn(IntEnum):
+    """In k9s's order: what a row is, how it does, what it uses; where and since when last."""
+
     NAME = 0
     NAMESPACE = 1
-    NODE = 2
-    STATUS = 3
-    RESTARTS = 4
-    AGE = 5
-    CPU = 6
-    MEMORY = 7
+    STATUS = 2
+    RESTARTS = 3
+    CPU = 4
+    MEMORY = 5
+    NODE = 6
+    AGE = 7
 
 
 HEADERS = (
     "Name",
     "Namespace",
-    "Node",
     "Status",
     "Restarts",
+    "CPU",
+    "Memory",
+    "Node",
     "Age",
-    "CPU (used/req)",
-    "Memory (used/req)",
 )
 HEADER_TIPS = (
     "Pod name",
     "The pod's namespace",
-    "The node the pod is bound to (empty while it waits for one)",
     "Phase, or the reason it is in trouble (CrashLoopBackOff, Error…), as kubectl's STATUS",
     "Container restarts, summed over the pod's containers",
+    "CPU cores used at the last report / requested (— : no report yet)",
+    "Memory (MiB) used at the last report / requested (— : no report yet)",
+    "The node the pod is bound to (empty while it waits for one)",
     "Time since the pod was created",
-    "CPU cores used at the last report / requested",
-    "Memory (MiB) used at the last report / requested",
 )
 USAGE_COLUMNS = (PodColumn.CPU, PodColumn.MEMORY)
+LIVE_COLUMNS = (*USAGE_COLUMNS, PodColumn.AGE)  # what changes with no event: repainted per tick
 NUMERIC = (PodColumn.RESTARTS, PodColumn.AGE, *USAGE_COLUMNS)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _DISPLAY = Qt.ItemDataRole.DisplayRole
