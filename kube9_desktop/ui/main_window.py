@@ -300,7 +300,8 @@ class MainWindow(QMainWindow):
     def _show_listed_pod(self, item: TreeItem | None) -> None:
         """The pod list's pod in the details; the trees' commands stand down (the list has its
         own, for the whole selection, on the same keys)."""
-        self._select(None)
+        self.commands.set_selection(None)
+        self.workload_commands.set_selection(None)
         self.details.show_item(item)
         self.manifests.set_selection(item)
 

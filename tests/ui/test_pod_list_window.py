@@ -19,7 +19,7 @@ from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.pod_list_cells import PodColumn
-from kube9_desktop.ui.palette import action_label, window_actions
+from kube9_desktop.ui.palette import CommandPalette, action_label, window_actions
 from kube9_desktop.ui.pod_list_panel import PodListPanel
 from kube9_desktop.ui.preferences import Preferences
 from tests.ui.helpers import (
@@ -179,6 +179,36 @@ def test_bulk_recover_restarts_the_pods_nodes_once_each(
     )
     hung = demo.find_node(web1.node_id)  # type: ignore[arg-type]
     assert hung is not None and not hung.faults
+
+
+def test_the_context_menu_and_the_palette_act_on_the_whole_selection(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = show_pods(qtbot, window)
+    select_names(qtbot, panel, ["api-1", "web-2"])
+    row = pod_names(panel).index("web-2")
+    rect = panel.table.visualRect(panel.model.index(row, PodColumn.STATUS))
+    panel.table.customContextMenuRequested.emit(rect.center())
+    menu = child(window, QMenu, "PodListContextMenu")
+    qtbot.waitUntil(menu.isVisible)
+    assert len(panel.selected_ids()) == 2  # a right click on a selected row keeps them all
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert texts[:3] == [
+        "Fail Selected Pods",
+        "Recover Nodes of Selected Pods",
+        "Delete Selected Pods…",
+    ]
+    assert all(a.isEnabled() for a in menu.actions()[:3])
+    menu.close()
+
+    press(qtbot, window, "Ctrl+K")
+    qtbot.waitUntil(lambda: window.findChild(CommandPalette) is not None)
+    palette = child(window, CommandPalette, "CommandPalette")
+    type_text(qtbot, palette.filter, "fail selected")
+    assert palette.list.currentItem().text() == "Fail Selected Pods  ·  Ctrl+Shift+X"
+    with qtbot.waitSignal(window.pod_commands.finished, timeout=10_000) as done:
+        qtbot.keyClick(palette.filter, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    assert done.args[0] == "Failed 2 pods: api-1, web-2."
 
 
 def test_columns_and_sort_order_survive_a_new_window(
