@@ -1,9 +1,11 @@
 """Bulk commands of the pod list: delete, fail (kill their processes) and recover the nodes of
 every selected pod, each one confirmation or one click, reported in one message.
 
-The engine has no operation over many pods, so a bulk command runs the single operations one
-after another in one task, yielding to the event loop between them (the window keeps painting);
-the bridge coalesces their commits into one refresh. What the engine refuses (``kill_refusal``,
+Delete goes to the engine in one call (``Engine.delete_pods``: a commit per fifty pods,
+pending pods placed once per commit; one by one, 1,000 deletions took 100 s here). Fail and
+Recover have no operation over many, so they run the single operations one after another in
+one task, yielding to the event loop between them (the window keeps painting); the bridge
+coalesces their commits into one refresh. What the engine refuses (``kill_refusal``,
 ``recover_refusal``, or an error from the operation) is named in the report with its reason.
 Recover is a node operation (heal its faults, restart it): for pods it recovers the nodes they
 run on, each once.
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QStyle, QWidget
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.model import PodView
+from kube9_desktop.engine.outcomes import DeletedPod
 from kube9_desktop.ui.actions import confirm_delete, enable, new_action
 from kube9_desktop.ui.bridge import EngineBridge
 
@@ -126,15 +129,17 @@ class PodListActions(QObject):
         targets = [(p.id, p.name) for p in pods]
         if self.confirm is not None:
             self.confirm.close()
-        self.confirm = confirm_delete(
-            self.window,
-            text,
-            detail,
-            lambda _keep: self._run_each(
-                "Delete pods", "Deleted", "pod", targets, [], lambda e, i: e.delete_pod(i)
-            ),
-        )
+        self.confirm = confirm_delete(self.window, text, detail, lambda _k: self._delete(targets))
         self.confirm.finished.connect(lambda _r: setattr(self, "confirm", None))
+
+    def _delete(self, targets: list[tuple[int, str]]) -> None:
+        def deleted(done: list[DeletedPod]) -> None:
+            gone = {d.view.id for d in done}
+            refused = [(name, "already deleted") for i, name in targets if i not in gone]
+            self._report("Deleted", "pod", [name for i, name in targets if i in gone], refused)
+
+        ids = [pod_id for pod_id, _name in targets]
+        self.bridge.run("Delete pods", lambda e: e.delete_pods(ids), deleted)
 
     def _on_fail_triggered(self) -> None:
         targets, refused = [], []
@@ -187,12 +192,14 @@ class PodListActions(QObject):
                 await asyncio.sleep(0)
             return done
 
-        def reported(done: list[str]) -> None:
-            text = report(verb, noun, done, refused)
-            self.message_posted.emit("error" if refused else "info", text)
-            self.finished.emit(text)
-
         if not targets:
-            reported([])
+            self._report(verb, noun, [], refused)
             return
-        self.bridge.run(what, run, reported)
+        self.bridge.run(what, run, lambda done: self._report(verb, noun, done, refused))
+
+    def _report(
+        self, verb: str, noun: str, done: list[str], refused: list[tuple[str, str]]
+    ) -> None:
+        text = report(verb, noun, done, refused)
+        self.message_posted.emit("error" if refused else "info", text)
+        self.finished.emit(text)

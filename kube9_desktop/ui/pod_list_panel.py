@@ -142,6 +142,8 @@ class PodListPanel(QWidget):
             self.table.scrollTo(first)
 
     def _on_selection_changed(self, *_: object) -> None:
+        if self.model.applying:
+            return  # rows leaving one run at a time: settled once, on changes_applied
         ids = self.selected_ids()
         if ids != self._selected:
             self._selected = ids

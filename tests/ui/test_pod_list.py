@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -140,6 +141,29 @@ def test_changes_are_row_updates_never_a_reset(qtbot: QtBot, tmp_path: Path) -> 
     assert model.pod_ids() == [new, *pods[1:]]
     status = model.index(model.row_of(pods[2]), PodColumn.STATUS)
     assert status.data() == "failed"
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_a_block_of_deleted_rows_leaves_in_one_remove(
+    qtbot: QtBot, tmp_path: Path, order: Qt.SortOrder
+) -> None:
+    bridge = fake_cluster(2, 4)
+    panel = make_panel(qtbot, bridge, tmp_path)
+    bridge.attach_fake()
+    model = panel.model
+    panel.table.sortByColumn(PodColumn.NAME, order)
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    pods = model.pod_ids()
+    panel.select_pods(pods[2:6])
+    for pod in (*pods[2:6], pods[7]):
+        bridge.delete_pod(pod)
+    bridge.changed(pods={*pods[2:6], pods[7]})
+    # The run last in the ascending list goes first: positions before it still hold.
+    ascending = order is Qt.SortOrder.AscendingOrder
+    assert removed == ([(7, 7), (2, 5)] if ascending else [(2, 5), (3, 3)])
+    assert model.pod_ids() == [*pods[:2], pods[6]]
+    assert panel.selected_ids() == []
 
 
 def test_usage_is_read_on_the_tick(qtbot: QtBot, tmp_path: Path) -> None:

@@ -140,6 +140,22 @@ def test_bulk_delete_asks_once_and_removes_exactly_those(
     assert panel.selected_ids() == []
 
 
+def test_a_pod_deleted_while_the_confirmation_is_open_is_named(
+    qtbot: QtBot, window: MainWindow, demo: Engine, run_async: Callable[..., Any]
+) -> None:
+    panel = show_pods(qtbot, window)
+    ids = select_names(qtbot, panel, ["api-1", "web-2"])
+    press(qtbot, window, "Delete")
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "ConfirmDelete") is not None)
+    box = child(window, QMessageBox, "ConfirmDelete")
+    qtbot.waitExposed(box)
+    run_async(demo.delete_pod(ids[0]))  # someone else (the API, say) was quicker
+    with qtbot.waitSignal(window.pod_commands.finished, timeout=10_000) as done:
+        click(qtbot, box.button(QMessageBox.StandardButton.Ok))
+    assert done.args[0] == "Deleted 1 of 2 pods: web-2; refused: api-1 (already deleted)."
+    assert not {p.name for p in demo.pods()} & {"api-1", "web-2"}
+
+
 def test_bulk_fail_kills_the_running_ones_and_names_the_refused(
     qtbot: QtBot, window: MainWindow, demo: Engine, demo_bridge: EngineBridge,
     run_async: Callable[..., Any],

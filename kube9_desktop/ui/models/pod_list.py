@@ -58,6 +58,7 @@ class PodListModel(QAbstractTableModel):
     def __init__(self, bridge: EngineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.applying = False  # True while a ChangeSet becomes rows (views settle afterwards)
         self._views: dict[int, PodView] = {}  # every pod, shown or filtered out
         self._usage: dict[int, Usage] = {}
         self._haystacks: dict[int, str] = {}  # pod id -> filter_text
@@ -214,12 +215,16 @@ class PodListModel(QAbstractTableModel):
         pod_ids = changes.ids(Kind.POD)
         if not pod_ids:
             return
-        if len(pod_ids) > RESORT_BATCH:
-            for pod_id in pod_ids:
-                self._reread(pod_id)
-            self._relayout()
-        else:
-            self._apply_rows(sorted(pod_ids))
+        self.applying = True
+        try:
+            if len(pod_ids) > RESORT_BATCH:
+                for pod_id in pod_ids:
+                    self._reread(pod_id)
+                self._relayout()
+            else:
+                self._apply_rows(sorted(pod_ids))
+        finally:
+            self.applying = False
         self.changes_applied.emit()
 
     def _reread(self, pod_id: int) -> PodView | None:
@@ -234,7 +239,11 @@ class PodListModel(QAbstractTableModel):
         return view
 
     def _apply_rows(self, pod_ids: Iterable[int]) -> None:
+        """Rows that leave go first, in runs of neighbours (a bulk delete of a selected block
+        is one remove); then rows come in one by one where their keys say."""
         repaint: list[int] = []  # pods that kept their row
+        leaving: list[int] = []  # positions in _keys
+        coming: list[tuple[int, SortKey]] = []
         for pod_id in pod_ids:
             old = self._key_of.get(pod_id)
             view = self._reread(pod_id)
@@ -243,21 +252,32 @@ class PodListModel(QAbstractTableModel):
                 repaint.append(pod_id)
                 continue
             if old is not None:
-                self._remove_row(pod_id, old)
+                leaving.append(bisect_left(self._keys, old))
+                del self._key_of[pod_id]
             if new is not None:
-                self._insert_row(pod_id, new)
+                coming.append((pod_id, new))
+        self._remove_positions(leaving)
+        for pod_id, key in coming:
+            self._insert_row(pod_id, key)
         rows = [self.row_of(p) for p in repaint]
         if rows:
             top, bottom = self.index(min(rows), 0), self.index(max(rows), _COLUMNS - 1)
             self.dataChanged.emit(top, bottom, [])
 
-    def _remove_row(self, pod_id: int, key: SortKey) -> None:
-        pos = bisect_left(self._keys, key)
-        row = self._pos(pos)
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._keys[pos]
-        del self._key_of[pod_id]
-        self.endRemoveRows()
+    def _remove_positions(self, positions: list[int]) -> None:
+        """Remove the rows at these positions of ``_keys``, each run of neighbours at once,
+        the last run first so that the positions before it still hold."""
+        runs: list[list[int]] = []
+        for pos in sorted(positions):
+            if runs and pos == runs[-1][1] + 1:
+                runs[-1][1] = pos
+            else:
+                runs.append([pos, pos])
+        for first, last in reversed(runs):
+            rows = sorted((self._pos(first), self._pos(last)))
+            self.beginRemoveRows(QModelIndex(), rows[0], rows[1])
+            del self._keys[first : last + 1]
+            self.endRemoveRows()
 
     def _insert_row(self, pod_id: int, key: SortKey) -> None:
         pos = bisect_left(self._keys, key)
