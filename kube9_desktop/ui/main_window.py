@@ -306,9 +306,9 @@ class MainWindow(QMainWindow):
         self.manifests.set_selection(item)
 
     def _on_pods_selection_changed(self, pod_ids: list[int]) -> None:
-        """The details follow the row last clicked (the current one) while rows are selected."""
+        """The details follow the row last clicked (the current one), as the tree's do."""
         self.pod_commands.set_selection(pod_ids)
-        if self.trees.currentWidget() is self.pods and pod_ids:
+        if self.trees.currentWidget() is self.pods:
             self._show_listed_pod(self.pods.selected())
 
     def _on_pods_pod_activated(self, item: TreeItem) -> None:

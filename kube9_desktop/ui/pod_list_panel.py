@@ -96,6 +96,7 @@ class PodListPanel(QWidget):
         table.activated.connect(self._on_table_activated)
         table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.changes_applied.connect(self._on_selection_changed)
+        self.model.layoutChanged.connect(self._on_selection_changed)  # a filter hid some
         self._selected: list[int] = []
 
         layout = QVBoxLayout(self)

@@ -112,10 +112,14 @@ def test_the_pods_tab_lists_every_pod_and_shows_one_in_the_details(
 
 def test_slash_focuses_the_lists_filter_and_esc_clears_it(qtbot: QtBot, window: MainWindow) -> None:
     panel = show_pods(qtbot, window)
+    select_names(qtbot, panel, ["api-1"])
     press(qtbot, window, "/")
     qtbot.waitUntil(panel.filter.hasFocus)
     type_text(qtbot, panel.filter, "web")
     qtbot.waitUntil(lambda: pod_names(panel) == ["web-1", "web-2"])
+    # The selected pod is filtered out: it leaves the selection and the details, as in the tree.
+    assert panel.selected_ids() == []
+    qtbot.waitUntil(lambda: window.details.title.text() != "api-1")
     qtbot.keyClick(panel.filter, Qt.Key.Key_Escape)  # type: ignore[no-untyped-call]
     qtbot.waitUntil(lambda: len(pod_names(panel)) == 6)
 
