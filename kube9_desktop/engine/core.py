@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -369,6 +369,15 @@ class Engine(EngineReads, EngineWorkloads):
 
     async def delete_pod(self, pod_id: int) -> DeletedPod:
         return self.cluster.delete_pod(pod_id)
+
+    async def delete_pods(self, pod_ids: Sequence[int], batch: int = 50) -> list[DeletedPod]:
+        """Delete many pods (the window's bulk delete): one commit per ``batch`` of them, the
+        loop free between commits; pods already gone are skipped (absent from the result)."""
+        deleted: list[DeletedPod] = []
+        for start in range(0, len(pod_ids), batch):
+            deleted += self.cluster.delete_pods(pod_ids[start : start + batch])
+            await asyncio.sleep(0)
+        return deleted
 
     async def replace_pod_from_json(self, pod_id: int, body: Any) -> CreatedPod:
         """Validate ``body``, then delete and recreate the pod in one commit (kept if refused)."""

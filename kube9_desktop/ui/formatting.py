@@ -33,6 +33,18 @@ def age(seconds: float | None) -> str:
     return f"{seconds / 60:.0f} min ago"
 
 
+def short_age(seconds: float) -> str:
+    """An age as kubectl's AGE column shows it: 42 -> "42s", 600 -> "10m", 7200 -> "2h",
+    259200 -> "3d" (seconds below 2 min, minutes below 2 h, hours below 2 days)."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds // 60:.0f}m"
+    if seconds < 172_800:
+        return f"{seconds // 3600:.0f}h"
+    return f"{seconds // 86_400:.0f}d"
+
+
 def clock(at: datetime | None) -> str:
     """A timestamp as local wall-clock time with milliseconds."""
     if at is None:

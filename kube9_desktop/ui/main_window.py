@@ -1,5 +1,5 @@
-"""MainWindow: assembles the trees (nodes, workloads), the details, the docks, the toolbar,
-menus and status bar.
+"""MainWindow: assembles the trees (nodes, workloads) and the pod list, the details, the
+docks, the toolbar, menus and status bar.
 
 It holds no cluster logic: the widgets read the bridge, the actions run operations through
 it, and the window only wires their signals together and keeps its layout in preferences.
@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QDockWidget,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -35,9 +36,11 @@ from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.palette import install_palette
+from kube9_desktop.ui.pod_list_actions import PodListActions
+from kube9_desktop.ui.pod_list_panel import PodListPanel
 from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.shell import ShellActions
-from kube9_desktop.ui.shortcuts import install_shortcuts
+from kube9_desktop.ui.shortcuts import clear_on_escape, install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
 from kube9_desktop.ui.workload_actions import WorkloadActions
 from kube9_desktop.ui.workloads_panel import WorkloadsPanel
@@ -92,6 +95,12 @@ class MainWindow(QMainWindow):
         self.trees.setDocumentMode(True)
         self.trees.addTab(self.cluster, "Nodes")
         self.trees.addTab(self.workloads, "Workloads")
+        self.pods = PodListPanel(bridge, prefs)
+        self.trees.addTab(self.pods, "Pods")
+        self.pod_commands = PodListActions(bridge, self, self.pods)
+        self.logs.add_to(self.pod_commands.context_menu)
+        self.shells.add_to(self.pod_commands.context_menu)
+        self.manifests.add_to(self.pod_commands.context_menu)
         self.details = DetailsPanel(bridge)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("MainSplitter")
@@ -131,6 +140,9 @@ class MainWindow(QMainWindow):
         self.cluster.context_menu_requested.connect(self.commands.context_menu.popup)
         self.workloads.selection_changed.connect(self._on_workloads_selection_changed)
         self.workloads.context_menu_requested.connect(self.workload_commands.context_menu.popup)
+        self.pods.selection_changed.connect(self._on_pods_selection_changed)
+        self.pods.pod_activated.connect(self._on_pods_pod_activated)
+        self.pods.context_menu_requested.connect(self.pod_commands.context_menu.popup)
         self.trees.currentChanged.connect(self._on_trees_current_changed)
         self.details.rollback_requested.connect(self.workload_commands.rollback_to)
         self.details.yaml_requested.connect(self.manifests.open_view)
@@ -141,6 +153,7 @@ class MainWindow(QMainWindow):
         self.manifests.message_posted.connect(self.messages.show_message)
         self.shells.message_posted.connect(self.messages.show_message)
         self.shells.status_posted.connect(lambda text: self.status.showMessage(text, 8000))
+        self.pod_commands.message_posted.connect(self.messages.show_message)
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
@@ -206,7 +219,7 @@ class MainWindow(QMainWindow):
         focus_filter = view_menu.addAction("&Filter the tree")
         focus_filter.setObjectName("FocusFilterAction")
         focus_filter.setShortcut("Ctrl+F")
-        focus_filter.triggered.connect(lambda: self.cluster.filter.setFocus())
+        focus_filter.triggered.connect(lambda: self.current_filter().setFocus())
         view_menu.addAction(self.manifests.view_yaml)
         view_menu.addAction(self.logs.show_logs)
         view_menu.addSeparator()
@@ -216,7 +229,9 @@ class MainWindow(QMainWindow):
         help_menu = menu_bar.addMenu("&Help")
         help_menu.setObjectName("HelpMenu")
         help_menu.addAction(a.about)
-        install_shortcuts(self, help_menu, self.cluster.filter)
+        install_shortcuts(self, help_menu, self.current_filter)
+        for box in (self.cluster.filter, self.workloads.filter, self.pods.filter):
+            clear_on_escape(box)
         install_palette(self)
         # Shortcuts of actions that live only in the toolbar still need the window.
         self.addActions([a.simulate_failure])
@@ -299,11 +314,39 @@ class MainWindow(QMainWindow):
         if self.trees.currentWidget() is self.workloads:
             self._select(item)
 
+    def _show_listed_pod(self, item: TreeItem | None) -> None:
+        """The pod list's pod in the details; the trees' commands stand down (the list has its
+        own, for the whole selection, on the same keys)."""
+        self.commands.set_selection(None)
+        self.workload_commands.set_selection(None)
+        self.details.show_item(item)
+        self.manifests.set_selection(item)
+        self.logs.set_selection(item)
+        self.shells.set_selection(item)
+
+    def _on_pods_selection_changed(self, pod_ids: list[int]) -> None:
+        """The details follow the row last clicked (the current one), as the tree's do."""
+        self.pod_commands.set_selection(pod_ids)
+        if self.trees.currentWidget() is self.pods:
+            self._show_listed_pod(self.pods.selected())
+
+    def _on_pods_pod_activated(self, item: TreeItem) -> None:
+        self._show_listed_pod(item)
+
     def _on_trees_current_changed(self, _index: int) -> None:
         """The shown tree's selection is the window's selection."""
         panel = self.trees.currentWidget()
         if isinstance(panel, ClusterPanel | WorkloadsPanel):
             self._select(panel.selected())
+        elif panel is self.pods:
+            self._show_listed_pod(self.pods.selected())
+
+    def current_filter(self) -> QLineEdit:
+        """The filter box of the tab shown (what / and Ctrl+F focus)."""
+        panel = self.trees.currentWidget()
+        if isinstance(panel, ClusterPanel | WorkloadsPanel | PodListPanel):
+            return panel.filter
+        return self.cluster.filter
 
     def _on_events_item_requested(self, item: TreeItem) -> None:
         """Show an event's object in the tree that holds it (the one on screen first)."""
@@ -327,6 +370,7 @@ class MainWindow(QMainWindow):
         """Geometry and dock layout into the preferences (restored by the next window)."""
         self.prefs.save_window_state(self.saveGeometry(), self.saveState())
         self.prefs.q.setValue(SPLITTER_KEY, self.splitter.saveState())
+        self.pods.save_columns()
         self.prefs.q.sync()
 
     def _restore_state(self) -> None:

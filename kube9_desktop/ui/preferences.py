@@ -1,5 +1,5 @@
 """User preferences persisted with QSettings: the engine settings the Settings dialog edits,
-the theme, and the window's geometry and dock layout.
+the theme, the window's geometry and dock layout, and the pod list's columns and sort order.
 
 Command-line flags win over stored preferences for that run, without overwriting them.
 """
@@ -80,4 +80,13 @@ class Preferences:
     def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
+        self.q.sync()
+
+    def pod_list_header(self) -> QByteArray | None:
+        """The pod list's header: columns shown, their order and widths, the sort order."""
+        state = self.q.value("podlist/header")
+        return state if isinstance(state, QByteArray) else None
+
+    def save_pod_list_header(self, state: QByteArray) -> None:
+        self.q.setValue("podlist/header", state)
         self.q.sync()

@@ -3,6 +3,8 @@ the tree filter keys (/ focuses it, Esc clears it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -60,8 +62,18 @@ class ShortcutsSheet(QDialog):
         self.resize(480, 520)
 
 
-def install_shortcuts(window: QMainWindow, help_menu: QMenu, tree_filter: QLineEdit) -> QAction:
-    """ "Keyboard shortcuts" (F1, ?) in the Help menu; / and Esc for the tree filter."""
+def clear_on_escape(line_edit: QLineEdit) -> None:
+    """Esc in a filter box clears it (the tree's and the pod list's filters alike)."""
+    escape = QShortcut(QKeySequence("Esc"), line_edit)
+    escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+    escape.activated.connect(line_edit.clear)
+
+
+def install_shortcuts(
+    window: QMainWindow, help_menu: QMenu, current_filter: Callable[[], QLineEdit]
+) -> QAction:
+    """ "Keyboard shortcuts" (F1, ?) in the Help menu; / focuses the filter of the tab shown
+    (``current_filter``), Esc clears it."""
     action = QAction("&Keyboard shortcuts", window)
     action.setObjectName("ShortcutsAction")
     action.setShortcuts([QKeySequence("F1"), QKeySequence("?")])
@@ -77,11 +89,9 @@ def install_shortcuts(window: QMainWindow, help_menu: QMenu, tree_filter: QLineE
     slash.setObjectName("FocusFilterSlash")
 
     def focus_filter() -> None:
+        tree_filter = current_filter()
         tree_filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
         tree_filter.selectAll()
 
     slash.activated.connect(focus_filter)
-    escape = QShortcut(QKeySequence("Esc"), tree_filter)
-    escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-    escape.activated.connect(tree_filter.clear)
     return action

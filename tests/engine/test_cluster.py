@@ -112,6 +112,18 @@ def test_displaced_pods_wait_pending_then_are_placed(cluster: Cluster) -> None:
     assert check_invariants(cluster.state) == []
 
 
+def test_delete_pods_deletes_those_found_in_one_commit(cluster: Cluster) -> None:
+    ready_node(cluster, "n1", 4000)
+    a, b, c = (cluster.create_pod(pod(name, 1000)).view.id for name in ("a", "b", "c"))
+    cluster.delete_pod(b)
+    version = cluster.resource_version
+    deleted = cluster.delete_pods([a, b, c])  # b is gone already: skipped, not an error
+    assert [d.view.name for d in deleted] == ["a", "c"]
+    assert cluster.resource_version == version + 1
+    assert cluster.state.pods == {} and cluster.store.load().pods == ()
+    assert check_invariants(cluster.state) == []
+
+
 def test_deleting_a_pod_places_pending_pods(cluster: Cluster) -> None:
     n1 = ready_node(cluster, "n1", 2000)
     n2 = ready_node(cluster, "n2", 1000)

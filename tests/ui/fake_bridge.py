@@ -23,6 +23,7 @@ from kube9_desktop.engine.model import (
     PodView,
     Resources,
 )
+from kube9_desktop.engine.usage import UsageJson
 from kube9_desktop.engine.workload_ops import Revision
 from kube9_desktop.engine.workloads import (
     DeploymentSpec,
@@ -55,6 +56,7 @@ class FakeBridge(EngineBridge):
         self._next_id = 1
         self._deployments: dict[int, dict[str, Any]] = {}
         self._replicasets: dict[int, dict[str, Any]] = {}
+        self._usage: dict[int, UsageJson] = {}
 
     @property
     def attached(self) -> bool:
@@ -225,10 +227,24 @@ class FakeBridge(EngineBridge):
             node_name=node["name"] if node else None,
             phase=p["phase"],
             ip=f"127.244.{p['id'] // 250}.{p['id'] % 250 + 1}",
-            containers=tuple(ContainerStatus(c.name, p["state"]) for c in spec.containers),
+            containers=tuple(
+                ContainerStatus(c.name, p["state"], restarts=p.get("restarts", 0))
+                for c in spec.containers
+            ),
             decision=None,
-            created_at=EPOCH,
+            created_at=p.get("created_at", EPOCH),
         )
+
+    def pod_usage(self, pod_id: int) -> UsageJson | None:
+        return self._usage.get(pod_id)
+
+    def set_pod_usage(self, pod_id: int, cpu_cores: float, memory_mb: float) -> None:
+        """What the pod's last report said it used (read on the next tick)."""
+        self._usage[pod_id] = {"cpu_cores": cpu_cores, "memory_mb": memory_mb}
+
+    def set_pod_history(self, pod_id: int, restarts: int, created_at: datetime) -> None:
+        """Restarts of each of its containers, and when it was created."""
+        self._pods[pod_id].update(restarts=restarts, created_at=created_at)
 
     # changes (each returns the ids it touched; call changed() to publish them)
 

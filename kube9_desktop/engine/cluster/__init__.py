@@ -163,6 +163,13 @@ class Cluster(ClusterBase):
         with self.transaction() as t:
             return pods.delete_pod(t, self.pod(pod_id))
 
+    def delete_pods(self, pod_ids: Iterable[int]) -> list[DeletedPod]:
+        """Delete several pods in one commit, pending pods placed once at its end; ids that
+        are gone already are skipped (the result names the pods deleted)."""
+        with self.transaction() as t:
+            found = [p for p in map(self.state.pods.get, pod_ids) if p is not None]
+            return [pods.delete_pod(t, pod) for pod in found]
+
     def replace_pod(self, pod_id: int, spec: PodSpec) -> CreatedPod:
         """``kubectl replace --force`` in one commit: the new pod, or (refused) the old one kept."""
         with self.transaction() as t:
