@@ -452,8 +452,15 @@ class PodEditor(QWidget):
             self.yaml_note.setText("")
             return
         self.fill(draft)
+        # A manifest never holds a secret's value: that is typed in the form (the note says so).
+        secrets = {f"config[{r}].value" for r in self.config.filled_rows()
+                   if self.config.values(r)["type"] == "secret"}  # fmt: skip
         errors = self.validation_errors()
-        problems = [(draft.manifest_key(p), m) for p, m in errors.items() if not p.startswith("(")]
+        problems = [
+            (draft.manifest_key(p), m)
+            for p, m in errors.items()
+            if not p.startswith("(") and p not in secrets
+        ]
         show_error(self.yaml_error, "\n".join(f"{k}: {m}" for k, m in problems))
         ignored = list(draft.ignored)
         if self.template:
