@@ -98,6 +98,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
                 f"KUBE9_HEARTBEAT_INTERVAL must be a positive number of seconds, "
                 f"got {raw_interval!r}"
             )
+
     def seconds(name: str, default: float) -> float:
         raw = env.get(name, "").strip()
         if not raw:

@@ -16,8 +16,8 @@ from typing import Any, TypeGuard
 from kube9_desktop.agent import AGENT_VERSION
 from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
-from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desired_url
 from kube9_desktop.agent.containers import RestartPolicy
+from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desired_url
 from kube9_desktop.agent.pods import PodSupervisor
 from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
 from kube9_desktop.agent.spec import SpecError, parse_desired_pods
