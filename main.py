@@ -35,6 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace-period", type=float, default=None, metavar="S")
     p.add_argument("--eviction-delay", type=float, default=None, metavar="S")
     p.add_argument("--max-recovery-attempts", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--crash-backoff",
+        type=float,
+        default=None,
+        metavar="S",
+        help="a crashed container's first restart delay (default 10, doubling)",
+    )
+    p.add_argument(
+        "--crash-backoff-cap",
+        type=float,
+        default=None,
+        metavar="S",
+        help="its longest restart delay (default 300)",
+    )
     p.add_argument("--cluster-name", default=None, help="name used in Docker labels")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--version", action="version", version=f"kube9-desktop {__version__}")
@@ -54,6 +68,8 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         "grace_period": args.grace_period,
         "eviction_delay": args.eviction_delay,
         "max_recovery_attempts": args.max_recovery_attempts,
+        "crash_backoff": args.crash_backoff,
+        "crash_backoff_cap": args.crash_backoff_cap,
         "cluster_name": args.cluster_name,
     }
     settings = (base or Settings()).with_(**{k: v for k, v in changes.items() if v is not None})

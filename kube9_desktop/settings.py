@@ -84,6 +84,13 @@ class Settings:
     recovery_reset_after: float = field(
         default=60.0, metadata=_doc("Seconds of health after which the attempt count resets.")
     )
+    crash_backoff: float = field(
+        default=10.0,
+        metadata=_doc("Seconds before a crashed container restarts; doubles per crash (as K8s)."),
+    )
+    crash_backoff_cap: float = field(
+        default=300.0, metadata=_doc("Longest container restart back-off in seconds (as K8s).")
+    )
     startup_timeout: float = field(
         default=60.0, metadata=_doc("Seconds a new or restarted node may take to heartbeat.")
     )
@@ -139,6 +146,8 @@ class Settings:
             raise ValueError("port: must be between 0 and 65535")
         if self.max_recovery_attempts < 0:
             raise ValueError("max_recovery_attempts: must be 0 or more")
+        if not 0 <= self.crash_backoff <= self.crash_backoff_cap:
+            raise ValueError("crash_backoff: must be 0 or more and not above crash_backoff_cap")
         if self.eviction_delay < 0:
             raise ValueError("eviction_delay: must be 0 or more")
         return self

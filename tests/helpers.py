@@ -127,6 +127,9 @@ def fast_settings(data_dir: Path, **overrides: Any) -> Settings:
         "port": 0,
         "heartbeat_interval": 0.1,
         "recovery_backoff": 0.1,
+        # The agent's restart back-off, short: Kubernetes' 10 s to 5 min would stall every test.
+        "crash_backoff": 1.0,
+        "crash_backoff_cap": 30.0,
         "heartbeat_flush_interval": 0.5,
     }
     base.update(overrides)

@@ -39,6 +39,8 @@ class AgentConfig:
     heartbeat_interval: float = 1.0
     cpu_m: int = 0
     mem_mi: int = 0
+    crash_backoff_s: float = 10.0  # a crashed container's first restart delay (doubles)
+    crash_backoff_cap_s: float = 300.0  # its longest
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -96,6 +98,27 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
                 f"KUBE9_HEARTBEAT_INTERVAL must be a positive number of seconds, "
                 f"got {raw_interval!r}"
             )
+
+    def seconds(name: str, default: float) -> float:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            problems.append(f"{name} must be a number of seconds, 0 or more, got {raw!r}")
+            return default
+        return value
+
+    backoff = seconds("KUBE9_CRASH_BACKOFF", 10.0)
+    backoff_cap = seconds("KUBE9_CRASH_BACKOFF_CAP", 300.0)
+    if backoff_cap < backoff:
+        problems.append(
+            f"KUBE9_CRASH_BACKOFF_CAP ({backoff_cap:g}) must not be below "
+            f"KUBE9_CRASH_BACKOFF ({backoff:g})"
+        )
     raw_cpu = env.get("KUBE9_CPU_M", "").strip()
     cpu_m = integer("KUBE9_CPU_M", raw_cpu, 0) if raw_cpu else (os.cpu_count() or 1) * 1000
     raw_mem = env.get("KUBE9_MEM_MI", "").strip()
@@ -112,4 +135,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
         heartbeat_interval=clamp_interval(interval),
         cpu_m=cpu_m,
         mem_mi=mem_mi,
+        crash_backoff_s=backoff,
+        crash_backoff_cap_s=backoff_cap,
     )

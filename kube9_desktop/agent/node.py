@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 from kube9_desktop.agent import AGENT_VERSION
 from kube9_desktop.agent.client import EngineClient, HeartbeatClient, HeartbeatReply
 from kube9_desktop.agent.config import AgentConfig, clamp_interval
+from kube9_desktop.agent.containers import RestartPolicy
 from kube9_desktop.agent.desired import DesiredDownload, PageError, valid_desired_url
 from kube9_desktop.agent.pods import PodSupervisor
 from kube9_desktop.agent.report import ComposedReport, PodReportBook, pod_digest
@@ -72,7 +73,8 @@ class NodeAgent:
         self.client: EngineClient = client or HeartbeatClient(
             config.api_url, config.node_id, config.token, request_timeout(self.interval)
         )
-        self.supervisor = supervisor or PodSupervisor(config.work_dir, clock=clock)
+        policy = RestartPolicy(config.crash_backoff_s, config.crash_backoff_cap_s)
+        self.supervisor = supervisor or PodSupervisor(config.work_dir, policy, clock=clock)
         self.seq = 0
         self.generation: int | None = None
         self.component_faults: dict[str, str] = {}

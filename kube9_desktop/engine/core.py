@@ -159,6 +159,7 @@ class Engine(EngineReads, EngineWorkloads):
         self.supervisor = NodeSupervisor(
             self.cluster, self.runtime, lambda: self.api_url, s.heartbeat_interval, s.cluster_name,
             on_adopted_paused=lambda node_id: self.faults.set_hung(node_id, True),
+            crash_backoff=(s.crash_backoff, s.crash_backoff_cap),
         )  # fmt: skip
         self.recovery = RecoveryController(
             self.cluster,

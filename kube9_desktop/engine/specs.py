@@ -629,6 +629,14 @@ class ConfigIn(Strict):
             raise ValueError("must be an environment variable name like 'API_KEY'")
         return v
 
+    @field_validator("value")
+    @classmethod
+    def _secret_value(cls, v: str, info: ValidationInfo) -> str:
+        """A secret with no value is a secret typed elsewhere (into the key, say) or forgotten."""
+        if info.data.get("type") == "secret" and not v:
+            raise ValueError("a secret needs a value (the key is the variable's name)")
+        return v
+
 
 class PodFields(Strict):
     """What a pod and a pod template share: request, containers, volumes, config, metadata."""

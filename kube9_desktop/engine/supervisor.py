@@ -31,12 +31,14 @@ class NodeSupervisor:
         heartbeat_interval: float,
         cluster_name: str = "default",
         on_adopted_paused: Callable[[int], None] = lambda _node_id: None,
+        crash_backoff: tuple[float, float] = (10.0, 300.0),
     ) -> None:
         self.cluster = cluster
         self.runtime = runtime
         self._api_url = api_url
         self.heartbeat_interval = heartbeat_interval
         self.cluster_name = cluster_name
+        self.crash_backoff = crash_backoff  # (first, longest) restart delay the agents use
         self._on_adopted_paused = on_adopted_paused  # the fault injector notes it as hung
         self.runtime_available = True
         self.runtime_problem = ""
@@ -54,6 +56,8 @@ class NodeSupervisor:
             api_url=self._api_url(),
             heartbeat_interval=self.heartbeat_interval,
             cluster=self.cluster_name,
+            crash_backoff=self.crash_backoff[0],
+            crash_backoff_cap=self.crash_backoff[1],
         )
 
     def launch(self, node: NodeState) -> asyncio.Task[None]:

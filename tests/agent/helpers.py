@@ -290,6 +290,8 @@ def agent_env(engine_url: str, work_dir: Path, **overrides: str) -> dict[str, st
         "KUBE9_WORK_DIR": str(work_dir),
         "KUBE9_CPU_M": "2000",
         "KUBE9_MEM_MI": "4096",
+        "KUBE9_CRASH_BACKOFF": "1",  # short, as the engine's tests set it
+        "KUBE9_CRASH_BACKOFF_CAP": "30",
     }
     env.update(overrides)
     return env

@@ -25,6 +25,7 @@ def test_full_environment_is_parsed(tmp_path: Path) -> None:
     assert config.work_dir == tmp_path
     assert config.heartbeat_interval == pytest.approx(0.2)
     assert (config.cpu_m, config.mem_mi) == (2000, 4096)
+    assert (config.crash_backoff_s, config.crash_backoff_cap_s) == (1.0, 30.0)
     assert config.components == WORKER_COMPONENTS
 
 
@@ -34,11 +35,13 @@ def test_token_never_appears_in_repr(tmp_path: Path) -> None:
 
 def test_optional_variables_have_defaults(tmp_path: Path) -> None:
     env = agent_env("http://127.0.0.1:5000", tmp_path)
-    for name in ("KUBE9_NODE_TYPE", "KUBE9_HEARTBEAT_INTERVAL", "KUBE9_CPU_M", "KUBE9_MEM_MI"):
+    for name in ("KUBE9_NODE_TYPE", "KUBE9_HEARTBEAT_INTERVAL", "KUBE9_CPU_M", "KUBE9_MEM_MI",
+                 "KUBE9_CRASH_BACKOFF", "KUBE9_CRASH_BACKOFF_CAP"):  # fmt: skip
         del env[name]
     config = load_config(env)
     assert config.node_type == "worker"
     assert config.heartbeat_interval == 1.0
+    assert (config.crash_backoff_s, config.crash_backoff_cap_s) == (10.0, 300.0)  # Kubernetes'
     assert config.cpu_m >= 1000
 
 
@@ -58,6 +61,9 @@ def test_master_reports_control_plane_components(tmp_path: Path) -> None:
         ("KUBE9_NODE_TYPE", "boss", "KUBE9_NODE_TYPE must be worker or master"),
         ("KUBE9_HEARTBEAT_INTERVAL", "0", "KUBE9_HEARTBEAT_INTERVAL must be a positive"),
         ("KUBE9_HEARTBEAT_INTERVAL", "nan", "KUBE9_HEARTBEAT_INTERVAL must be a positive"),
+        ("KUBE9_CRASH_BACKOFF", "-1", "KUBE9_CRASH_BACKOFF must be a number of seconds"),
+        ("KUBE9_CRASH_BACKOFF", "soon", "KUBE9_CRASH_BACKOFF must be a number of seconds"),
+        ("KUBE9_CRASH_BACKOFF", "60", "must not be below KUBE9_CRASH_BACKOFF (60)"),
         ("KUBE9_CPU_M", "-5", "KUBE9_CPU_M must be at least 0"),
     ],
 )

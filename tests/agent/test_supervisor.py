@@ -348,8 +348,11 @@ def waiting(c: SupervisedContainer) -> bool:
 
 
 def test_back_off_doubles_up_to_the_cap() -> None:
+    """Kubernetes' kubelet by default: 10 s doubling to 5 min; a shorter setting likewise."""
     policy = RestartPolicy()
-    assert [policy.delay(n) for n in range(8)] == [0, 1, 2, 4, 8, 16, 30, 30]
+    assert [policy.delay(n) for n in range(8)] == [0, 10, 20, 40, 80, 160, 300, 300]
+    short = RestartPolicy(base_s=1.0, cap_s=30.0)
+    assert [short.delay(n) for n in range(8)] == [0, 1, 2, 4, 8, 16, 30, 30]
 
 
 def test_restart_waits_out_the_back_off(tmp_path: Path) -> None:
@@ -364,7 +367,7 @@ def test_restart_waits_out_the_back_off(tmp_path: Path) -> None:
     )
     c.start_if_due()
     try:
-        for restarts, delay in enumerate([1, 2, 4, 8, 16, 30, 30], start=1):
+        for restarts, delay in enumerate([10, 20, 40, 80, 160, 300, 300], start=1):
             wait_for(lambda: waiting(c), what="exit")
             assert (c.exit_code, c.delay_left()) == (3, delay)
             clock.advance(delay - 0.01)
@@ -388,17 +391,17 @@ def test_back_off_resets_after_a_long_run(tmp_path: Path) -> None:
         clock,
     )
     try:
-        for expected in (1, 2):
+        for expected in (10, 20):
             c.start_if_due()
             assert c.kill()
             wait_for(lambda: waiting(c), what="killed")
             assert c.delay_left() == expected
             clock.advance(expected)
         c.start_if_due()
-        clock.advance(61)
+        clock.advance(601)  # ten minutes of running: the count starts again
         assert c.kill()
         wait_for(lambda: waiting(c), what="killed")
-        assert (c.delay_left(), c.exit_code, c.restarts) == (1, 137, 2)
+        assert (c.delay_left(), c.exit_code, c.restarts) == (10, 137, 2)
     finally:
         c.force_kill()
         wait_for(c.finished, what="reaped")
@@ -415,7 +418,7 @@ def test_unusable_pod_directory_is_retried_with_back_off(work_dir: Path) -> None
     assert sup.report()[0]["phase"] == "failed"
     assert (entry["state"], entry["exit_code"], entry["restarts"]) == ("waiting", 126, 0)
     assert entry["reason"].startswith("CreateContainerError")
-    clock.advance(1.0)
+    clock.advance(10.0)  # the first back-off, Kubernetes' 10 s
     sup.tick()
     sup.tick()
     assert sup.report()[0]["containers"][0]["restarts"] == 1

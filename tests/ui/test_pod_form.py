@@ -526,3 +526,41 @@ def test_the_form_opens_with_the_keyboard_in_its_first_field(
     qtbot.waitUntil(name.hasFocus)
     qtbot.keyClicks(QApplication.focusWidget(), "web")  # type: ignore[no-untyped-call]
     assert name.text() == "web"
+
+
+def test_a_secret_typed_into_the_key_column_is_refused_not_sent(
+    bridge: EngineBridge, qtbot: QtBot, workers: list[str]
+) -> None:
+    """The Key is the variable's name: a secret typed there (with spaces, or with the value
+    left empty) is refused at its cell, the message never repeats it, and the value column of
+    a secret row is masked."""
+    form = open_form(qtbot, bridge)
+    qtbot.keyClicks(child(form, QLineEdit, "name"), "api")
+    fill_row(qtbot, form, "containers", 0, name="app", image="nginx:latest", cpu="500m")
+    click(qtbot, form, "add_config")
+    config = table(form, "config")
+    fill_row(qtbot, form, "config", 0, name="token", type="secret", key="my pass 42!")
+    value = config.cellWidget(0, 3)
+    assert isinstance(value, QLineEdit) and value.echoMode() == QLineEdit.EchoMode.Password
+    submit = child(form, QPushButton, "submit")
+    assert not submit.isEnabled()
+    assert (0, 2) in marked_cells(config)
+    shown = visible_error(form, "config")
+    assert "Row 1, Key: must be an environment variable name" in shown
+    assert "Row 1, Value: a secret needs a value" in shown
+    # A key that looks like a name still leaves the secret without a value: refused too.
+    edit_cell(qtbot, form, "config", 0, "key", "hunter2")
+    assert visible_error(form, "config") == (
+        "Row 1, Value: a secret needs a value (the key is the variable's name)"
+    )
+    assert not submit.isEnabled()
+    assert not any("my pass 42!" in text for text in all_visible_text(form) if text != "hunter2")
+    edit_cell(qtbot, form, "config", 0, "key", "API_TOKEN")
+    edit_cell(qtbot, form, "config", 0, "value", SECRET)
+    assert value.displayText() != SECRET
+    qtbot.waitUntil(submit.isEnabled)
+    with qtbot.waitSignal(form.finished, timeout=10000):
+        click(qtbot, form, "submit")
+    (pod,) = bridge.pods()
+    (item,) = pod.spec.config
+    assert (item.key, item.value, item.is_secret) == ("API_TOKEN", SECRET, True)

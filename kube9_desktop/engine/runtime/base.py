@@ -40,6 +40,8 @@ class NodeLaunch:
     api_url: str
     heartbeat_interval: float
     cluster: str = "default"
+    crash_backoff: float = 10.0  # seconds before a crashed container's first restart
+    crash_backoff_cap: float = 300.0
 
     def agent_env(self, work_dir: str) -> dict[str, str]:
         return {
@@ -52,6 +54,8 @@ class NodeLaunch:
             "KUBE9_WORK_DIR": work_dir,
             "KUBE9_CPU_M": str(self.cpu_m),
             "KUBE9_MEM_MI": str(self.mem_mi),
+            "KUBE9_CRASH_BACKOFF": f"{self.crash_backoff:g}",
+            "KUBE9_CRASH_BACKOFF_CAP": f"{self.crash_backoff_cap:g}",
         }
 
 

@@ -50,6 +50,36 @@ def show_error(label: QLabel, message: str) -> None:
     label.setVisible(bool(message))
 
 
+def fit_to_contents(dialog: QWidget) -> None:
+    """Grow a shown dialog (never shrink it) so wrapped messages are read whole, within the
+    screen: a top-level window does not follow its labels' height-for-width by itself (nor
+    does a tab page tell its dialog), so a five-line error was squeezed into one line's room.
+    """
+    screen = dialog.screen()
+    if dialog.layout() is None or screen is None or not dialog.isVisible():
+        return
+    room = screen.availableGeometry()
+    frame = dialog.frameGeometry().height() - dialog.height()
+    hint = dialog.sizeHint()
+    width = max(dialog.width(), min(hint.width(), room.width()))
+    if width != dialog.width():
+        dialog.resize(width, dialog.height())
+    layout = dialog.layout()
+    assert layout is not None
+    layout.activate()
+    short = sum(
+        max(0, label.heightForWidth(label.width()) - label.height())
+        for label in dialog.findChildren(QLabel)
+        if label.wordWrap() and label.isVisible() and label.text()
+    )
+    height = min(max(dialog.height() + short, hint.height()), room.height() - frame)
+    height = max(height, dialog.height())
+    if height > dialog.height():
+        dialog.resize(width, height)
+        if dialog.frameGeometry().bottom() > room.bottom():  # keep it on the screen
+            dialog.move(dialog.x(), max(room.top(), room.bottom() - height - frame))
+
+
 def mark_bad(widget: QWidget, bad: bool, message: str = "") -> None:
     """Outline ``widget`` in red with ``message`` as its tooltip while it is bad."""
     widget.setStyleSheet(BAD_FIELD_STYLE if bad else "")

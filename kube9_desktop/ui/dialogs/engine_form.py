@@ -42,7 +42,14 @@ from PySide6.QtWidgets import (
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, Unschedulable
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.dialogs._fields import FORM, Checked, error_label, named, show_error
+from kube9_desktop.ui.dialogs._fields import (
+    FORM,
+    Checked,
+    error_label,
+    fit_to_contents,
+    named,
+    show_error,
+)
 
 NOT_RUNNING = "The cluster engine is not running yet; try again in a moment."
 INTERRUPTED = "{what} did not finish (the engine stopped or failed; details are in the log)."
@@ -188,6 +195,7 @@ class EngineForm(QDialog):
         self.submit.setEnabled(not checked.errors and not self._busy)
         self.submit.setToolTip(f"{first[0]}: {first[1]}" if first else "")
         show_error(self.form_error, self._form_line(checked.shown))
+        fit_to_contents(self)
 
     def on_edited(self) -> None:
         """A user edit: whatever the engine last refused no longer describes the form."""
@@ -235,11 +243,13 @@ class EngineForm(QDialog):
             self.refusal.setVisible(True)
             show_error(self.form_error, UNSCHEDULABLE.format(message=exc.message))
             self.submit.setEnabled(True)
+            fit_to_contents(self)
             return
         errors = self.refusal_errors(exc)
         show_error(self.form_error, self._form_line(self._display(errors, everything=True)))
         # A problem at a field is fixed there first; one that names no field may pass.
         self.submit.setEnabled(set(errors) <= {FORM})
+        fit_to_contents(self)
         first = next((p for p in errors if p != FORM), None)
         if first is not None:
             self.focus_field(first)

@@ -136,7 +136,7 @@ class PodEditor(QWidget):
             self.rows.set_field_visible("namespace", False)
         self.rows.edited.connect(lambda _key: self._on_user_edited())
 
-        self.containers = RowTable("containers", CONTAINER_COLUMNS)
+        self.containers = RowTable("containers", CONTAINER_COLUMNS, visible_rows=4)
         self.volumes = RowTable("volumes", VOLUME_COLUMNS)
         self.config = RowTable("config", CONFIG_COLUMNS)
         self.table_errors = {t: error_label(t, page) for t in TABLES}
@@ -172,10 +172,11 @@ class PodEditor(QWidget):
             group = QGroupBox(title)
             group.setLayout(box)
             if name == "containers":
-                layout.addWidget(group, 3)
+                layout.addWidget(group)
             else:
-                side_by_side.addWidget(group, 1)
-        layout.addLayout(side_by_side, 2)
+                side_by_side.addWidget(group, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(side_by_side)
+        layout.addStretch(1)  # a taller dialog or an error line moves no table's rows
         return page
 
     def _namespace_combo(self) -> QComboBox:
@@ -452,8 +453,15 @@ class PodEditor(QWidget):
             self.yaml_note.setText("")
             return
         self.fill(draft)
+        # A manifest never holds a secret's value: that is typed in the form (the note says so).
+        secrets = {f"config[{r}].value" for r in self.config.filled_rows()
+                   if self.config.values(r)["type"] == "secret"}  # fmt: skip
         errors = self.validation_errors()
-        problems = [(draft.manifest_key(p), m) for p, m in errors.items() if not p.startswith("(")]
+        problems = [
+            (draft.manifest_key(p), m)
+            for p, m in errors.items()
+            if not p.startswith("(") and p not in secrets
+        ]
         show_error(self.yaml_error, "\n".join(f"{k}: {m}" for k, m in problems))
         ignored = list(draft.ignored)
         if self.template:

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
     QLineEdit,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -79,10 +80,16 @@ class RowTable(QTableWidget):
     row_edited = Signal(int)
 
     def __init__(
-        self, name: str, columns: tuple[Column, ...], parent: QWidget | None = None
+        self,
+        name: str,
+        columns: tuple[Column, ...],
+        parent: QWidget | None = None,
+        *,
+        visible_rows: int = 3,
     ) -> None:
         super().__init__(0, len(columns), parent)
         self.setObjectName(name)
+        self.visible_rows = visible_rows
         self.columns = columns
         self.keys = tuple(c.key for c in columns)
         # Columns edited by a widget of their own (an open item editor is no such widget).
@@ -94,8 +101,12 @@ class RowTable(QTableWidget):
             header = self.horizontalHeaderItem(i)
             if header is not None and column.hint:
                 header.setToolTip(column.hint)
+        # Fixed geometry while the user types: columns share the width, rows keep one height,
+        # and the table's own height never gives way to an error line shown below it.
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setVisible(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(
@@ -106,6 +117,16 @@ class RowTable(QTableWidget):
         )
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
+
+    def sizeHint(self) -> QSize:
+        """Room for the header and ``visible_rows`` rows; more rows scroll."""
+        hint = super().sizeHint()
+        rows = self.verticalHeader().defaultSectionSize() * self.visible_rows
+        height = self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth()
+        return QSize(hint.width(), height)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.sizeHint().height())
 
     # ---- rows -------------------------------------------------------------------------
 

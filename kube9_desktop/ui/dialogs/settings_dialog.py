@@ -19,7 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.settings import RUNTIMES, SCHEDULERS, THEMES, Settings
-from kube9_desktop.ui.dialogs._fields import error_label, mark_bad, named, show_error
+from kube9_desktop.ui.dialogs._fields import (
+    error_label,
+    fit_to_contents,
+    mark_bad,
+    named,
+    show_error,
+)
 from kube9_desktop.ui.preferences import Preferences
 
 # Changes to these take effect at once; the rest when the app next starts.
@@ -149,6 +155,7 @@ class SettingsDialog(QDialog):
         mark_bad(self.grace_period, bool(error), error)
         self.submit.setEnabled(not error)
         self.note.setText(self._note_text())
+        fit_to_contents(self)
 
     def _note_text(self) -> str:
         changed = self.changes()
