@@ -1,5 +1,5 @@
 """User preferences persisted with QSettings: the engine settings the Settings dialog edits,
-the theme, and the window's geometry and dock layout.
+the theme, the window's geometry and dock layout, and the charts' time range.
 
 Command-line flags win over stored preferences for that run, without overwriting them.
 """
@@ -80,4 +80,15 @@ class Preferences:
     def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
+        self.q.sync()
+
+    # ---- charts ------------------------------------------------------------------------
+
+    def chart_range(self) -> str | None:
+        """The time charts' window as last chosen ("1m", "5m", "15m", "all"), if ever."""
+        value = self.q.value("charts/range")
+        return value if isinstance(value, str) else None
+
+    def save_chart_range(self, key: str) -> None:
+        self.q.setValue("charts/range", key)
         self.q.sync()
