@@ -196,6 +196,8 @@ def test_an_empty_chart_has_a_sane_range_and_says_so(ui_settings: Settings, qtbo
         assert card.view.empty.isVisible() and card.view.empty.toPlainText() == "no data yet"
     assert "(cores)" in panel.cpu_card.title.text()
     assert panel.nodes_card.view.empty.isVisible()
+    assert panel.nodes_card.view.empty.toPlainText() == "no nodes yet"
+    assert panel.nodes_plot.getAxis("bottom")._tickLevels == [[]]  # no 0.1 … 0.9 "nodes"
 
 
 def test_marker_labels_never_overlap_and_the_legend_is_outside_the_data(

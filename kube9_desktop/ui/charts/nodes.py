@@ -77,8 +77,9 @@ class NodeSlots:
         self.what = what  # "CPU used": says what the top N are the top of
         self.rank = rank
         self.shown: list[NodeBar] = []
-        self._ticks: list[str] = []
+        self._ticks: list[str] | None = None  # the names on the axis (None: not set yet)
         card.view.hover = self.hover
+        card.view.empty.setText("no nodes yet")
         card.plot.getAxis("bottom").setStyle(tickFont=card.small_font)
 
     def fit(self, names: Sequence[str]) -> int:
