@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
-        self.charts = ChartsPanel(bridge, settings)
+        self.charts = ChartsPanel(bridge, settings, prefs=prefs)
         self.charts_dock = QDockWidget("Charts", self)
         self.charts_dock.setObjectName("ChartsDock")
         self.charts_dock.setWidget(self.charts)

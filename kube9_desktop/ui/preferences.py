@@ -1,5 +1,6 @@
 """User preferences persisted with QSettings: the engine settings the Settings dialog edits,
-the theme, the window's geometry and dock layout, and the pod list's columns and sort order.
+the theme, the window's geometry and dock layout, the pod list's columns and sort order, and
+the charts' time range.
 
 Command-line flags win over stored preferences for that run, without overwriting them.
 """
@@ -89,4 +90,15 @@ class Preferences:
 
     def save_pod_list_header(self, state: QByteArray) -> None:
         self.q.setValue("podlist/header", state)
+        self.q.sync()
+
+    # ---- charts ------------------------------------------------------------------------
+
+    def chart_range(self) -> str | None:
+        """The time charts' window as last chosen ("1m", "5m", "15m", "all"), if ever."""
+        value = self.q.value("charts/range")
+        return value if isinstance(value, str) else None
+
+    def save_chart_range(self, key: str) -> None:
+        self.q.setValue("charts/range", key)
         self.q.sync()

@@ -10,6 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
@@ -22,7 +25,9 @@ from kube9_desktop.engine.model import (
 )
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.charts import ChartsPanel, RingBuffer
+from kube9_desktop.ui.charts import ChartsPanel, Marker, RingBuffer
+from kube9_desktop.ui.charts.markers import layout_labels
+from kube9_desktop.ui.preferences import Preferences
 from tests.helpers import fast_settings
 
 
@@ -32,8 +37,10 @@ def ui_settings(tmp_path: Path) -> Settings:
     return fast_settings(tmp_path / "data", grace_period=1.0)
 
 
-def make_panel(qtbot: QtBot, bridge: EngineBridge, settings: Settings) -> ChartsPanel:
-    panel = ChartsPanel(bridge, settings)
+def make_panel(
+    qtbot: QtBot, bridge: EngineBridge, settings: Settings, prefs: Preferences | None = None
+) -> ChartsPanel:
+    panel = ChartsPanel(bridge, settings, prefs=prefs)
     qtbot.addWidget(panel)
     panel.resize(900, 700)
     panel.show()
@@ -149,6 +156,173 @@ class ScaleBridge(EngineBridge):
         return ClusterSummary({}, {"running": 10}, capacity, allocated, len(self._nodes), 10, "x")
 
 
+def scale_nodes(count: int) -> list[NodeView]:
+    """Synthetic healthy workers named like a real cluster's, each at a different load."""
+    template = NodeView(
+        id=0, uid="", name="", node_type=NodeType.WORKER, capacity=Resources(4000, 8192),
+        allocated=Resources(1000, 1024), status=NodeStatus.HEALTHY, status_reason="",
+        components={}, pod_ids=(), last_heartbeat=None, seconds_since_heartbeat=0.05,
+        recovery_attempts=0, runtime="virtual", runtime_handle=None, faults=(),
+        created_at=datetime.now(UTC),
+    )  # fmt: skip
+    return [
+        dataclasses.replace(
+            template, id=i, name=f"worker-node-{i:03d}", allocated=Resources(10 * (i % 300), 64)
+        )
+        for i in range(count)
+    ]
+
+
+def in_panel(panel: ChartsPanel, widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(panel, QPoint(0, 0)), widget.size())
+
+
+def data_area(panel: ChartsPanel, card: Any) -> QRect:
+    """A plot's data area (its ViewBox) in the panel's coordinates."""
+    box = card.plot.getViewBox().sceneBoundingRect()
+    rect = card.view.mapFromScene(box).boundingRect()
+    return QRect(card.view.mapTo(panel, rect.topLeft()), rect.size())
+
+
+def test_an_empty_chart_has_a_sane_range_and_says_so(ui_settings: Settings, qtbot: QtBot) -> None:
+    panel = make_panel(qtbot, EngineBridge(), ui_settings)
+    panel.redraw()
+    for card in (panel.cpu_card, panel.mem_card, panel.pods_card):
+        (x0, x1), (y0, y1) = card.plot.getViewBox().viewRange()
+        assert (y0, y1) == (0.0, 1.0)
+        assert x1 - x0 == pytest.approx(300.0)  # the default window: 5 minutes
+        for name in ("left", "bottom"):
+            assert "(x" not in card.plot.getAxis(name).labelString()
+        assert card.view.empty.isVisible() and card.view.empty.toPlainText() == "no data yet"
+    assert "(cores)" in panel.cpu_card.title.text()
+    assert panel.nodes_card.view.empty.isVisible()
+    assert panel.nodes_card.view.empty.toPlainText() == "no nodes yet"
+    assert panel.nodes_plot.getAxis("bottom")._tickLevels == [[]]  # no 0.1 … 0.9 "nodes"
+
+
+def test_marker_labels_never_overlap_and_the_legend_is_outside_the_data(
+    bridge: EngineBridge, cluster: Engine, ui_settings: Settings, qtbot: QtBot
+) -> None:
+    panel = make_panel(qtbot, bridge, ui_settings)
+    panel.sample()
+    now = panel.series("t")[-1]
+    for k in range(30):  # a burst of 29 within half a minute, then one on its own
+        t = now - 240 + k if k < 29 else now - 60
+        panel.marker_layer.add(Marker(t, "fault_injected", f"crash node-{k}"))
+    panel.redraw()
+    box = panel.cpu_plot.getViewBox().sceneBoundingRect()
+    rects = panel.marker_layer.label_rects()
+    # TextItems place themselves when the view next updates.
+    qtbot.waitUntil(lambda: all(box.contains(r) for r in panel.marker_layer.label_rects()))
+    rects = panel.marker_layer.label_rects()
+    assert [s.text for s in panel.marker_layer.slots] == ["crash node-0 +28", "crash node-29"]
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            assert not a.intersects(b), (a, b)
+    assert sum(len(s.members) for s in panel.marker_layer.slots) == 30
+    assert "crash node-0" in panel.marker_layer.hover(QPointF(now - 240, 0.5))
+    for card in panel.cards:
+        assert not in_panel(panel, card.legend).intersects(data_area(panel, card))
+
+
+def test_label_layout_merges_what_would_touch() -> None:
+    slots = layout_labels([10, 40, 200], ["a", "b", "c"], lambda t: 60.0, 400.0)
+    assert [(s.text, s.members) for s in slots] == [("a +1", (0, 1)), ("c", (2,))]
+    at_edge = layout_labels([390], ["a"], lambda t: 60.0, 400.0)
+    assert at_edge[0].right <= 400.0  # pulled back inside, not cut off
+    assert layout_labels([-5, 500], ["a", "b"], lambda t: 60.0, 400.0) == []
+
+
+def test_range_buttons_set_the_window_and_a_double_click_follows_live_again(
+    bridge: EngineBridge, cluster: Engine, ui_settings: Settings, qtbot: QtBot, prefs: Preferences
+) -> None:
+    panel = make_panel(qtbot, bridge, ui_settings, prefs)
+    panel.sample()
+    panel.redraw()
+
+    def width() -> float:
+        (x0, x1), _ = panel.cpu_plot.getViewBox().viewRange()
+        return float(x1 - x0)
+
+    assert width() == pytest.approx(300.0)
+    qtbot.mouseClick(panel.range_bar.buttons["1m"], Qt.MouseButton.LeftButton)
+    assert width() == pytest.approx(60.0) and prefs.chart_range() == "1m"
+    t = panel.series("t")[-1]
+    panel.mem_plot.getViewBox().setXRange(t - 20, t + 5, padding=0)
+    assert not panel.following and panel.paused.isVisibleTo(panel)
+    panel.sample()
+    panel.redraw()
+    assert width() == pytest.approx(25.0)  # a moved range holds until asked back
+    view = panel.mem_card.view
+    qtbot.mouseDClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.viewport().rect().center()
+    )
+    assert panel.following and not panel.paused.isVisibleTo(panel)
+    assert width() == pytest.approx(60.0)
+    again = make_panel(qtbot, bridge, ui_settings, prefs)
+    assert again.range_bar.current() == "1m"  # remembered
+
+
+def test_five_hundred_nodes_show_readable_names_and_tooltips(
+    ui_settings: Settings, qtbot: QtBot
+) -> None:
+    panel = make_panel(qtbot, ScaleBridge(scale_nodes(500)), ui_settings)
+    panel.sample()
+    panel.redraw()
+    shown = panel.nodes_slots.shown
+    assert 3 <= len(shown) < 500
+    # The busiest by CPU requested (no usage reported), busiest first.
+    assert shown[0].name == "worker-node-299" and shown[0].cpu_allocated == 2.99
+    axis = panel.nodes_plot.getAxis("bottom")
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert [t for _, _, t in texts] == [n.name for n in shown]  # every name, written out whole
+    rects = [r for r, _, _ in texts]
+    assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :])
+    view = panel.nodes_card.view
+    box = panel.nodes_plot.getViewBox()
+    at = view.mapFromScene(box.mapViewToScene(QPointF(0, 1.0)))
+    qtbot.mouseMove(view.viewport(), at)
+    qtbot.waitUntil(lambda: view.hover_text.startswith("worker-node-299 · healthy"))
+    assert "requested 2.99" in view.hover_text and "used not reported" in view.hover_text
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(box.mapViewToScene(QPointF(0.5, 1.0))))
+    qtbot.waitUntil(lambda: view.hover_text == "")  # between two bars: no tooltip
+
+
+def test_usage_lines_and_bars_move_when_a_virtual_pod_declares_usage(
+    bridge: EngineBridge,
+    cluster: Engine,
+    ui_settings: Settings,
+    qtbot: QtBot,
+    run_async: Callable[..., Any],
+) -> None:
+    panel = make_panel(qtbot, bridge, ui_settings)
+    panel.sample()
+    assert np.isnan(panel.series("cpu_used")[-1])  # nothing declares usage: no line, not 0
+    run_async(
+        cluster.create_pod_from_json(
+            {"name": "busy", "annotations": {"kube9.io/usage-cpu": "300m", "kube9.io/usage-memory": "256Mi"},
+             "containers": [{"name": "c", "image": "busybox", "cpu_req": 0.5, "memory_req": 512}]}
+        )
+    )  # fmt: skip
+
+    def sampled_usage() -> bool:
+        panel.sample()
+        return panel.series("cpu_used")[-1] == pytest.approx(0.3)
+
+    qtbot.waitUntil(sampled_usage, timeout=10000)
+    assert panel.series("mem_used")[-1] == pytest.approx(0.25)  # GiB
+    panel.redraw()
+    busy = next(b for b in panel.node_bars() if b.cpu_used)
+    assert busy.cpu_used == pytest.approx(0.3) and busy.mem_used == pytest.approx(256)
+    at = [b.name for b in panel.nodes_slots.shown].index(busy.name)  # all fit: in node order
+    assert panel.used_bars.opts["height"][at] == pytest.approx(0.3)
+
+
 def test_a_thousand_nodes_are_one_bar_item_each_chart(ui_settings: Settings, qtbot: QtBot) -> None:
     statuses = list(NodeStatus)
     template = NodeView(
@@ -168,9 +342,9 @@ def test_a_thousand_nodes_are_one_bar_item_each_chart(ui_settings: Settings, qtb
         panel.sample()
         panel.redraw()
     assert len(panel.node_bars()) == 1000
-    assert panel.allocation_bars.count() == 1000
-    drawn = panel.allocation_bars.heights()
-    assert sum(len(h) for h in drawn.values()) == 1000 and len(drawn["failed"]) == 200
+    shown = panel.allocation_bars.count()
+    assert 1 <= shown < 1000 and shown == len(panel.nodes_slots.shown)
+    assert panel.nodes_card.note.text() == f"top {shown} of 1000 · and {1000 - shown} more"
     assert len(panel.nodes_plot.items) + len(panel.heartbeat_plot.items) == items_before
     assert panel.series("cpu_capacity")[-1] == 4000.0
 

@@ -1,92 +1,74 @@
-"""ChartsPanel: cluster allocation, pods by phase, per-node bars and heartbeat ages, live.
+"""ChartsPanel: cluster CPU and memory (used, requested, allocatable), pods by phase, per-node
+CPU and heartbeat ages, live.
 
-Samples are taken from the bridge's snapshots on a timer (2 Hz) into ring buffers; the plots
-are redrawn from the buffers on a second timer, never per event. Each series is one
-PlotDataItem created once; the per-node charts use one BarGraphItem per status colour, never
-one per node, however many nodes there are. Fault injections, detections and recoveries
-become vertical markers on the time axes.
+Samples are taken from the bridge's snapshots and usage figures on its clock (once a second)
+into ring buffers; the plots are redrawn from the buffers on a second timer, never per event.
+Each series is one PlotDataItem created once; the per-node charts use one BarGraphItem per
+status colour, never one per node, and show the top N nodes when all would not be readable.
+The time charts follow the newest sample over the chosen window (time_range.py); fault
+injections, detections and recoveries become markers on them (markers.py). The cards sit in a
+grid of one to three columns inside a scroll area, so a small window scrolls rather than
+squeezing the plots flat.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
-from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import NodeView, PodPhase
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.charts.bars import StatusBars
+from kube9_desktop.ui.charts.card import ChartCard, ChartsGrid, ChartsScroll
+from kube9_desktop.ui.charts.markers import Marker, MarkerLayer, marker_for
+from kube9_desktop.ui.charts.nodes import NodeBar, NodeSlots, by_cpu, by_heartbeat
 from kube9_desktop.ui.charts.ring import FloatArray, RingBuffer
+from kube9_desktop.ui.charts.time_range import TIME_RANGES, TimeRangeBar, range_key
+from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.theme import STATUS_COLORS
 
 PHASES = tuple(str(p) for p in PodPhase)
 TIME_SERIES = (
+    "cpu_used",
     "cpu_allocated",
     "cpu_capacity",
+    "mem_used",
     "mem_allocated",
     "mem_capacity",
     *(f"pods_{p}" for p in PHASES),
 )
-HISTORY_S = 600.0
+HISTORY_S = 3600.0  # what "All" shows: the last hour
 REDRAW_MS = 250
-MAX_MARKERS = 60
-NAMED_TICKS_MAX = 40  # beyond this many nodes the bar axes show indexes, not names
 HEARTBEAT_SPAN = 2.0  # the heartbeat chart shows ages up to this many grace periods
-MARKER_COLORS = {
-    EventKind.FAULT_INJECTED: "#d9534f",
-    EventKind.NODE_DETECTED: "#d99a1e",
-    EventKind.NODE_RECOVERED: "#2e9d4f",
-}
-CAPACITY_COLOR = (140, 140, 140, 70)
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """A vertical line on the time axes: when, what kind, and its label."""
-
-    t: float
-    kind: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class NodeBar:
-    """One node as the bar charts draw it (CPU in cores, heartbeat age in seconds)."""
-
-    name: str
-    status: str
-    cpu_allocated: float
-    cpu_capacity: float
-    heartbeat_age: float | None
-
-
-def marker_for(event: Event) -> Marker | None:
-    """The marker an event deserves, if any."""
-    if event.kind not in MARKER_COLORS:
-        return None
-    at = event.at if event.at.tzinfo is not None else event.at.replace(tzinfo=UTC)
-    node = event.node_name or "?"
-    if event.kind is EventKind.FAULT_INJECTED:
-        label = f"{(event.data or {}).get('mode', 'fault')} {node}"
-    elif event.kind is EventKind.NODE_DETECTED:
-        label = f"detected {node}"
-    else:
-        label = f"recovered {node}"
-    return Marker(at.timestamp(), str(event.kind), label)
+HEADROOM = 1.3  # the time charts' top: room above the data for the marker labels
+EMPTY_WINDOW_S = 60.0  # "All" before any sample: the last minute, empty
+USED_COLOR = "#e8833a"
+CAPACITY_COLOR = "#8a8a8a"
+CAPACITY_BAR = (140, 140, 140, 70)
+LEGEND_PHASES = ("pending", "scheduled", "running", "failed")  # the rare ones are drawn, unnamed
+# (series, legend name, colour, dashed) per time chart
+CPU_LINES = (
+    ("cpu_capacity", "allocatable", CAPACITY_COLOR, True),
+    ("cpu_allocated", "requested", "#4a7fd6", False),
+    ("cpu_used", "used", USED_COLOR, False),
+)
+MEM_LINES = (
+    ("mem_capacity", "allocatable", CAPACITY_COLOR, True),
+    ("mem_allocated", "requested", "#8e5bd0", False),
+    ("mem_used", "used", USED_COLOR, False),
+)
 
 
 class ChartsPanel(QWidget):
-    """The charts page: four live charts over one shared time axis and the node bars."""
+    """The charts page: a time-range bar above a scrolling grid of chart cards."""
 
     def __init__(
         self,
@@ -94,6 +76,7 @@ class ChartsPanel(QWidget):
         settings: Settings,
         parent: QWidget | None = None,
         *,
+        prefs: Preferences | None = None,
         history_s: float = HISTORY_S,
         redraw_ms: int = REDRAW_MS,
     ) -> None:
@@ -101,118 +84,139 @@ class ChartsPanel(QWidget):
         self.setObjectName("ChartsPanel")
         self.bridge = bridge
         self.settings = settings
+        self.prefs = prefs
         self._ring = RingBuffer(("t", *TIME_SERIES), max(2, int(history_s * 1000 / bridge.TICK_MS)))
         self._nodes: list[NodeBar] = []
-        self._drawn_nodes: list[NodeBar] = []
         self._grace = settings.effective_grace_period
-        self._markers: deque[Marker] = deque(maxlen=MAX_MARKERS)
         self._pending_markers: list[Marker] = []
-        self._marker_lines: deque[tuple[Marker, list[tuple[pg.PlotItem, Any]]]] = deque()
         self._dirty = False
+        self.following = True  # the time charts track the newest sample
+        self._x_set: tuple[float, float] | None = None  # the window we last gave them
 
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setObjectName("charts_view")
+        self.range_bar = TimeRangeBar(range_key(prefs.chart_range() if prefs else None))
+        self.range_bar.range_chosen.connect(self._on_range_bar_range_chosen)
+        self.paused = QLabel("Paused · double-click a chart to follow live")
+        self.paused.setObjectName("charts_paused")
+        self.paused.hide()
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 2)
+        top.addWidget(self.range_bar)
+        top.addStretch(1)
+        top.addWidget(self.paused)
+
+        self._build_cards()
+        self.grid = ChartsGrid(self.cards)
+        self.scroll_area = ChartsScroll(self.grid)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-        self._build_plots()
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(self.scroll_area, 1)
         self._apply_palette()
+        self._draw_time_axes()
 
         bridge.ticked.connect(self._on_bridge_ticked)  # one sample per bridge tick
+        bridge.event_published.connect(self._on_bridge_event_published)
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(redraw_ms)
         self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
         self._redraw_timer.start()
-        bridge.event_published.connect(self._on_bridge_event_published)
 
     # ---- building ---------------------------------------------------------------------
 
-    def _time_plot(self, row: int, col: int, title: str, unit: str) -> pg.PlotItem:
-        plot = self.view.addPlot(
-            row=row, col=col, title=title, axisItems={"bottom": pg.DateAxisItem()}
+    def _build_cards(self) -> None:
+        self.cpu_card = ChartCard(
+            "cpu", "Cluster CPU (cores)", axis_items={"bottom": pg.DateAxisItem()}
         )
-        plot.setLabel("left", unit)
-        plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setMouseEnabled(x=True, y=False)
-        # A compact, see-through legend in rows: it must not hide the lines it names.
-        plot.addLegend(
-            offset=(6, 2), colCount=2, labelTextSize="7pt", brush=pg.mkBrush(128, 128, 128, 40)
+        self.mem_card = ChartCard(
+            "memory", "Cluster memory (GiB)", axis_items={"bottom": pg.DateAxisItem()}
         )
-        plot.getViewBox().setDefaultPadding(0.12)
-        return plot
+        self.pods_card = ChartCard(
+            "pods", "Pods by phase", axis_items={"bottom": pg.DateAxisItem()}
+        )
+        self.heartbeat_card = ChartCard("heartbeat", "Heartbeat age (s)")
+        self.nodes_card = ChartCard("nodes", "CPU per node (cores)", wide=True)
+        self.cards = [
+            self.cpu_card,
+            self.mem_card,
+            self.pods_card,
+            self.heartbeat_card,
+            self.nodes_card,
+        ]
+        self.time_cards = self.cards[:3]
+        self.cpu_plot, self.mem_plot, self.pods_plot = (c.plot for c in self.time_cards)
+        self.heartbeat_plot, self.nodes_plot = self.heartbeat_card.plot, self.nodes_card.plot
 
-    def _curve(
-        self, plot: pg.PlotItem, name: str | None, color: str, **pen: Any
-    ) -> pg.PlotDataItem:
-        item = plot.plot(pen=pg.mkPen(color, width=1, **pen), name=name, antialias=False)
-        assert isinstance(item, pg.PlotDataItem)
-        return item
-
-    def _build_plots(self) -> None:
-        self.cpu_plot = self._time_plot(0, 0, "Cluster CPU (workers)", "cores")
-        self.mem_plot = self._time_plot(0, 1, "Cluster memory (workers)", "GiB")
-        self.pods_plot = self._time_plot(1, 0, "Pods by phase", "pods")
-        for plot in (self.mem_plot, self.pods_plot):
-            plot.setXLink(self.cpu_plot)
-        self.curves: dict[str, pg.PlotDataItem] = {
-            "cpu_capacity": self._curve(
-                self.cpu_plot, "capacity", "#8a8a8a", style=Qt.PenStyle.DashLine
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        lines: list[tuple[ChartCard, tuple[tuple[str, str, str, bool], ...]]] = [
+            (self.cpu_card, CPU_LINES),
+            (self.mem_card, MEM_LINES),
+            (
+                self.pods_card,
+                tuple(
+                    (f"pods_{p}", p, STATUS_COLORS.get(p, CAPACITY_COLOR), False) for p in PHASES
+                ),
             ),
-            "cpu_allocated": self._curve(self.cpu_plot, "allocated", "#4a7fd6"),
-            "mem_capacity": self._curve(
-                self.mem_plot, "capacity", "#8a8a8a", style=Qt.PenStyle.DashLine
-            ),
-            "mem_allocated": self._curve(self.mem_plot, "allocated", "#8e5bd0"),
-        }
-        for phase in PHASES:
-            color = STATUS_COLORS.get(phase, "#8a8a8a")
-            # Rare phases are drawn but left out of the legend, so it stays one row.
-            legend = phase if phase in ("pending", "scheduled", "running", "failed") else None
-            self.curves[f"pods_{phase}"] = self._curve(self.pods_plot, legend, color)
+        ]
+        for card, specs in lines:
+            for series, _, color, dashed in specs:
+                style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+                item = card.plot.plot(pen=pg.mkPen(color, width=1, style=style), antialias=False)
+                assert isinstance(item, pg.PlotDataItem)
+                self.curves[series] = item
+            card.set_legend(
+                [
+                    (n, c, d)
+                    for s, n, c, d in specs
+                    if not s.startswith("pods_") or n in LEGEND_PHASES
+                ]
+            )
+        for card in self.time_cards:
+            card.plot.setClipToView(True)
+            card.plot.setDownsampling(auto=True, mode="peak")
+            card.view.double_clicked.connect(self._on_chart_double_clicked)
+            if card is not self.cpu_card:
+                card.plot.setXLink(self.cpu_plot)
+        self.marker_layer = MarkerLayer([c.plot for c in self.time_cards])
+        for card in self.time_cards:
+            card.view.hover = self.marker_layer.hover
+        self.cpu_plot.getViewBox().sigXRangeChanged.connect(self._on_time_range_changed)
 
-        self.heartbeat_plot = self.view.addPlot(row=1, col=1, title="Seconds since heartbeat")
-        self.heartbeat_plot.setLabel("left", "s")
-        self.heartbeat_plot.setMouseEnabled(x=False, y=False)
+        self.heartbeat_slots = NodeSlots(self.heartbeat_card, "heartbeat age", by_heartbeat)
         self.heartbeat_bars = StatusBars(self.heartbeat_plot)
         self.grace_line = pg.InfiniteLine(
             pos=self._grace,
             angle=0,
             pen=pg.mkPen("#d9534f", width=1, style=Qt.PenStyle.DashLine),
-            label="grace period",
-            labelOpts={"position": 0.05, "color": "#d9534f", "anchors": [(0, 1), (0, 1)]},
         )
         self.heartbeat_plot.addItem(self.grace_line)
+        self.heartbeat_card.set_legend([("grace period", "#d9534f", True)])
 
-        self.nodes_plot = self.view.addPlot(row=2, col=0, colspan=2, title="CPU per node")
-        self.nodes_plot.setLabel("left", "cores")
-        self.nodes_plot.setMouseEnabled(x=True, y=False)
+        self.nodes_slots = NodeSlots(self.nodes_card, "CPU used", by_cpu)
         self.capacity_bars = pg.BarGraphItem(
-            x=[], height=[], width=0.8, pen=None, brush=pg.mkBrush(CAPACITY_COLOR)
+            x=[], height=[], width=0.8, pen=None, brush=pg.mkBrush(CAPACITY_BAR)
         )
         self.nodes_plot.addItem(self.capacity_bars)
         self.allocation_bars = StatusBars(self.nodes_plot)
+        self.used_bars = pg.BarGraphItem(
+            x=[], height=[], width=0.3, pen=None, brush=pg.mkBrush(USED_COLOR)
+        )
+        self.nodes_plot.addItem(self.used_bars)
+        self.nodes_card.set_legend(
+            [
+                ("allocatable", CAPACITY_COLOR, False),
+                ("requested (in the status colour)", STATUS_COLORS["healthy"], False),
+                ("used", USED_COLOR, False),
+            ]
+        )
+        for card in (self.heartbeat_card, self.nodes_card):
+            card.plot.getViewBox().sigResized.connect(self._on_bar_view_resized)
 
     def _apply_palette(self) -> None:
-        """Follow the application theme: background from Base, axes and titles from Text."""
+        """Follow the application theme: background from Base, axes and text from Text."""
         palette = self.palette()
-        background = palette.color(QPalette.ColorRole.Base)
-        text = palette.color(QPalette.ColorRole.Text)
-        self.view.setBackground(background)
-        for plot in (
-            self.cpu_plot,
-            self.mem_plot,
-            self.pods_plot,
-            self.heartbeat_plot,
-            self.nodes_plot,
-        ):
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(text)
-                axis.setTextPen(text)
-            plot.titleLabel.setAttr("color", text.name())
-            plot.titleLabel.setText(plot.titleLabel.text)
+        for card in self.cards:
+            card.apply_palette(palette)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -226,6 +230,10 @@ class ChartsPanel(QWidget):
         summary = self.bridge.summary()
         if summary is None:
             return
+        views = sorted(self.bridge.nodes(), key=_node_key)
+        self._nodes = [self._node_bar(n) for n in views]
+        reported = [b for v, b in zip(views, self._nodes, strict=True) if v.node_type == "worker"]
+        reported = [b for b in reported if b.cpu_used is not None]
         values = {
             "t": time.time(),
             "cpu_allocated": summary.allocated.cpu_m / 1000,
@@ -233,22 +241,28 @@ class ChartsPanel(QWidget):
             "mem_allocated": summary.allocated.mem_mi / 1024,
             "mem_capacity": summary.capacity.mem_mi / 1024,
         }
+        if reported:  # no line at all while no worker reports usage, rather than a false 0
+            values["cpu_used"] = sum(b.cpu_used or 0.0 for b in reported)
+            values["mem_used"] = sum(b.mem_used or 0.0 for b in reported) / 1024
         for phase in PHASES:
             values[f"pods_{phase}"] = float(summary.pods_by_phase.get(phase, 0))
         self._ring.append(values)
         grace = summary.extra.get("grace_period_s") if summary.extra else None
         self._grace = float(grace) if grace else self.settings.effective_grace_period
-        self._nodes = [self._node_bar(n) for n in sorted(self.bridge.nodes(), key=_node_key)]
         self._dirty = True
 
-    @staticmethod
-    def _node_bar(node: NodeView) -> NodeBar:
+    def _node_bar(self, node: NodeView) -> NodeBar:
+        usage = self.bridge.node_usage(node.id)
         return NodeBar(
             node.name,
             str(node.status),
             node.allocated.cpu_m / 1000,
             node.capacity.cpu_m / 1000,
             node.seconds_since_heartbeat,
+            cpu_used=None if usage is None else usage["cpu_cores"],
+            mem_allocated=float(node.allocated.mem_mi),
+            mem_capacity=float(node.capacity.mem_mi),
+            mem_used=None if usage is None else usage["memory_mb"],
         )
 
     def _on_bridge_ticked(self) -> None:
@@ -261,10 +275,66 @@ class ChartsPanel(QWidget):
     def _on_bridge_event_published(self, event: Event) -> None:
         marker = marker_for(event)
         if marker is not None:
-            self._markers.append(marker)
             self._pending_markers.append(marker)
-            del self._pending_markers[:-MAX_MARKERS]
             self._dirty = True
+
+    def _on_bar_view_resized(self) -> None:
+        self._dirty = True  # how many names fit has changed
+
+    # ---- the time window ----------------------------------------------------------------
+
+    def _on_range_bar_range_chosen(self, key: str) -> None:
+        if self.prefs is not None:
+            self.prefs.save_chart_range(key)
+        self.follow_live()
+
+    def _on_chart_double_clicked(self) -> None:
+        self.follow_live()
+
+    def follow_live(self) -> None:
+        """Back to the chosen window, tracking the newest sample."""
+        self.following = True
+        self.paused.hide()
+        self._draw_time_axes()
+
+    def time_window(self) -> tuple[float, float]:
+        """The x range the chosen time window gives now (seconds since the epoch)."""
+        seconds = TIME_RANGES[self.range_bar.current()][1]
+        t = self._ring.series("t")
+        end = float(t[-1]) if t.size else time.time()
+        if seconds is None:
+            start = float(t[0]) if t.size > 1 else end - EMPTY_WINDOW_S
+        else:
+            start = end - seconds
+        return start, end
+
+    def _on_time_range_changed(self, _box: Any, x_range: tuple[float, float]) -> None:
+        """Anything but this panel moving the time axes pauses following (until a
+        double-click); a resize keeps the range and so changes nothing here."""
+        if self._x_set is None or not self.following:
+            return
+        width = max(1e-9, self._x_set[1] - self._x_set[0])
+        if any(abs(a - b) > width * 1e-3 for a, b in zip(x_range, self._x_set, strict=True)):
+            self.following = False
+            self.paused.show()
+
+    def _draw_time_axes(self) -> None:
+        if self.following:
+            start, end = self.time_window()
+            self._x_set = (start, end)
+            self.cpu_plot.setXRange(start, end, padding=0)
+        (x0, x1), _ = self.cpu_plot.getViewBox().viewRange()
+        t = self._ring.series("t")
+        shown = (t >= x0) & (t <= x1)
+        for card, names in (
+            (self.cpu_card, [s for s, *_ in CPU_LINES]),
+            (self.mem_card, [s for s, *_ in MEM_LINES]),
+            (self.pods_card, [f"pods_{p}" for p in PHASES]),
+        ):
+            top = _top(self._ring, names, shown)
+            card.plot.setYRange(0, top * HEADROOM if top > 0 else 1.0, padding=0)
+            card.view.show_empty(not top > 0)  # NaN too: nothing sampled
+        self.marker_layer.layout()
 
     # ---- drawing ----------------------------------------------------------------------
 
@@ -274,66 +344,36 @@ class ChartsPanel(QWidget):
         if self._ring.size:
             t = self._ring.series("t")
             for name, curve in self.curves.items():
-                curve.setData(t, self._ring.series(name))
+                curve.setData(t, self._ring.series(name), connect="finite")
+        for marker in self._pending_markers:
+            self.marker_layer.add(marker)
+        self._pending_markers.clear()
+        full = self._ring.size == self._ring.capacity  # only then has time left the history
+        oldest = self._ring.series("t")[0] if full else -np.inf
+        self.marker_layer.drop_older_than(float(oldest))
+        self._draw_time_axes()
         self._draw_node_bars()
-        self._draw_markers()
 
     def _draw_node_bars(self) -> None:
-        nodes = self._nodes
-        x: FloatArray = np.arange(len(nodes), dtype=np.float64)
-        statuses = [n.status for n in nodes]
-        capacity = np.fromiter((n.cpu_capacity for n in nodes), np.float64, len(nodes))
-        allocated = np.fromiter((n.cpu_allocated for n in nodes), np.float64, len(nodes))
-        self.capacity_bars.setOpts(x=x, height=capacity)
-        self.allocation_bars.set(x, allocated, statuses)
+        nodes = self.nodes_slots.choose(self._nodes)
+        x = self.nodes_slots.x()
+        self.capacity_bars.setOpts(x=x, height=_floats(n.cpu_capacity for n in nodes))
+        self.allocation_bars.set(
+            x, _floats(n.cpu_allocated for n in nodes), [n.status for n in nodes]
+        )
+        self.used_bars.setOpts(x=x, height=_floats(n.cpu_used or 0.0 for n in nodes))
+        top = max((max(n.cpu_capacity, n.cpu_used or 0.0) for n in nodes), default=1.0)
+        self.nodes_plot.setYRange(0, max(top, 0.1) * 1.05, padding=0)
 
         span = HEARTBEAT_SPAN * self._grace
-        ages = np.fromiter(
-            (span if n.heartbeat_age is None else n.heartbeat_age for n in nodes),
-            np.float64,
-            len(nodes),
+        stale = self.heartbeat_slots.choose(self._nodes)
+        ages = _floats(span if n.heartbeat_age is None else n.heartbeat_age for n in stale)
+        self.heartbeat_bars.set(
+            self.heartbeat_slots.x(), np.minimum(ages, span), [n.status for n in stale]
         )
-        self.heartbeat_bars.set(x, np.minimum(ages, span), statuses)
         self.grace_line.setValue(self._grace)
-        self.grace_line.label.setFormat(f"grace period {self._grace:g} s")
+        self.heartbeat_card.set_legend([(f"grace period {self._grace:g} s", "#d9534f", True)])
         self.heartbeat_plot.setYRange(0, span * 1.05, padding=0)
-
-        if [n.name for n in nodes] != [n.name for n in self._drawn_nodes]:
-            ticks = [(float(i), n.name) for i, n in enumerate(nodes)]
-            named = ticks if len(ticks) <= NAMED_TICKS_MAX else None
-            for plot in (self.nodes_plot, self.heartbeat_plot):
-                plot.getAxis("bottom").setTicks([named] if named else None)
-                plot.setXRange(-0.6, max(len(nodes), 1) - 0.4, padding=0)
-        self._drawn_nodes = nodes
-
-    def _draw_markers(self) -> None:
-        for marker in self._pending_markers:
-            color = MARKER_COLORS.get(EventKind(marker.kind), "#8a8a8a")
-            lines = []
-            for i, plot in enumerate((self.cpu_plot, self.mem_plot, self.pods_plot)):
-                line = pg.InfiniteLine(
-                    pos=marker.t,
-                    angle=90,
-                    pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine),
-                    label=marker.label if i == 0 else None,
-                    labelOpts={
-                        "position": 0.6,
-                        "color": color,
-                        "rotateAxis": (1, 0),
-                        "anchors": [(0.5, 0), (0.5, 0)],
-                    },
-                )
-                plot.addItem(line, ignoreBounds=True)
-                lines.append((plot, line))
-            self._marker_lines.append((marker, lines))
-        self._pending_markers.clear()
-        oldest = self._ring.series("t")[0] if self._ring.size else -np.inf
-        while self._marker_lines and (
-            len(self._marker_lines) > MAX_MARKERS or self._marker_lines[0][0].t < oldest
-        ):
-            _, stale = self._marker_lines.popleft()
-            for plot, line in stale:
-                plot.removeItem(line)
 
     # ---- read-only views for tests and other panels -----------------------------------
 
@@ -343,19 +383,31 @@ class ChartsPanel(QWidget):
 
     def markers(self) -> list[Marker]:
         """The markers (fault injections, detections, recoveries), oldest first."""
-        return list(self._markers)
+        return [*self.marker_layer.markers, *self._pending_markers]
 
     def drawn_markers(self) -> int:
         """How many markers are on the time axes right now."""
-        return len(self._marker_lines)
+        return len(self.marker_layer.drawn())
 
     def node_bars(self) -> list[NodeBar]:
-        """The nodes as the bar charts show them (after the last redraw)."""
-        return list(self._drawn_nodes)
+        """Every node as last sampled, in the charts' natural order (workers first)."""
+        return list(self._nodes)
 
     def grace_period(self) -> float:
         """The grace period line's height, in seconds."""
         return self._grace
+
+
+def _top(ring: RingBuffer, names: list[str], shown: Any) -> float:
+    """The highest value of these series among the shown samples (NaN if there is none)."""
+    if not ring.size or not shown.any():
+        return math.nan
+    values = np.concatenate([ring.series(n)[shown] for n in names])
+    return float(np.nanmax(values)) if not np.isnan(values).all() else math.nan
+
+
+def _floats(values: Any) -> FloatArray:
+    return np.fromiter(values, np.float64)
 
 
 def _node_key(node: NodeView) -> tuple[int, int]:
