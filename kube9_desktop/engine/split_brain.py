@@ -74,14 +74,29 @@ class StaleCopies:
             new = state.pods.get(copy.replaced_by) if copy.replaced_by is not None else None
             out.append(
                 StaleCopy(
-                    pod_id=pod_id, name=copy.name, namespace=copy.namespace, node_id=node_id,
-                    node_name=found.name, since=found.since,
+                    pod_id=pod_id,
+                    name=copy.name,
+                    namespace=copy.namespace,
+                    node_id=node_id,
+                    node_name=found.name,
+                    since=found.since,
                     replaced_by=new.id if new is not None else None,
                     replaced_by_name=new.name if new is not None else None,
                     replaced_by_node=state.node_name(new.node_id) if new is not None else None,
-                )  # fmt: skip
+                )
             )
         return tuple(out)
+
+    def find(self, pod_id: int) -> StaleCopy | None:
+        """The stale copy of pod ``pod_id`` (the first unreachable node's, if two)."""
+        return next((c for c in self._all() if c.pod_id == pod_id), None)
+
+    def replaced_by(self, pod_id: int) -> StaleCopy | None:
+        """The stale copy that pod ``pod_id`` replaces, if any."""
+        return next((c for c in self._all() if c.replaced_by == pod_id), None)
+
+    def _all(self) -> list[StaleCopy]:
+        return [c for node_id in sorted(self.by_node) for c in self.of(node_id)]
 
     # ---- learning from commits -----------------------------------------------------------
 

@@ -71,10 +71,14 @@ def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
         "pod_limit": pod_limit(n),
         "stale_pods": [
             {
-                "pod_id": c.pod_id, "name": c.name, "namespace": c.namespace,
-                "since": utc_iso(c.since), "replaced_by": c.replaced_by,
-                "replaced_by_name": c.replaced_by_name, "replaced_by_node": c.replaced_by_node,
-            }  # fmt: skip
+                "pod_id": c.pod_id,
+                "name": c.name,
+                "namespace": c.namespace,
+                "since": utc_iso(c.since),
+                "replaced_by": c.replaced_by,
+                "replaced_by_name": c.replaced_by_name,
+                "replaced_by_node": c.replaced_by_node,
+            }
             for c in n.stale_pods
         ],
     }
