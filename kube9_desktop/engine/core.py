@@ -53,6 +53,7 @@ from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
 from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
+from kube9_desktop.engine.split_brain import StaleCopies
 from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
@@ -151,10 +152,10 @@ class Engine(EngineReads, EngineWorkloads):
             on_healed=self.health.restart_watch,
         )  # fmt: skip
         self.terminating = TerminatingPods(self.cluster, self.clock)
+        self.stale_copies = StaleCopies(self.cluster, self.faults.partitioned)
         self.heartbeats = Heartbeats(
             self.cluster, interval=s.heartbeat_interval, fault_active=self.faults.active,
-            on_reported=lambda node_id, current, stopping: self.terminating.reported(
-                node_id, current=current, terminating=stopping),
+            on_reported=self._node_reported,
         )  # fmt: skip
         self.supervisor = NodeSupervisor(
             self.cluster, self.runtime, lambda: self.api_url, s.heartbeat_interval, s.cluster_name,
@@ -302,6 +303,11 @@ class Engine(EngineReads, EngineWorkloads):
             )
             if behind:
                 runtime.wake(node_id)
+
+    def _node_reported(self, node_id: int, current: bool, stopping: int | None) -> None:
+        """A heartbeat got through: what waited for the agent to stop pods may end."""
+        self.terminating.reported(node_id, current=current, terminating=stopping)
+        self.stale_copies.reported(node_id, current=current, terminating=stopping)
 
     def _runtime_progress(self, message: str) -> None:
         if getattr(self, "cluster", None) is not None and self.started:

@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     EVICTION_STARTED = "eviction_started"
     EVICTIONS_PAUSED = "evictions_paused"
     EVICTIONS_RESUMED = "evictions_resumed"
+    SPLIT_BRAIN = "split_brain"  # a copy still runs on an unreachable node: replaced, stopped
     POD_CREATED = "pod_created"
     POD_DELETED = "pod_deleted"
     POD_BOUND = "pod_bound"

@@ -432,6 +432,25 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleCopy:
+    """A pod still running on an unreachable node after the engine moved or replaced it.
+
+    ``replaced_by`` is the pod that took its place: the same id for a bare pod that moved,
+    the ReplicaSet's new pod for an owned one (None while none exists yet or it was deleted).
+    """
+
+    pod_id: int
+    name: str
+    namespace: str
+    node_id: int
+    node_name: str
+    since: datetime  # when the node was found silent (the copy's last report is before)
+    replaced_by: int | None = None
+    replaced_by_name: str | None = None
+    replaced_by_node: str | None = None  # None: pending, or no replacement
+
+
+@dataclass(frozen=True, slots=True)
 class NodeView:
     id: int
     uid: str
@@ -455,6 +474,7 @@ class NodeView:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     resource_version: int = 0
+    stale_pods: tuple[StaleCopy, ...] = ()  # split brain: copies it still runs, out of reach
 
     @property
     def free(self) -> Resources:

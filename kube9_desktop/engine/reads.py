@@ -119,11 +119,13 @@ class EngineReads:
         incident_id: int | None = None,
         kinds: tuple[str, ...] | list[str] = (),
         about: tuple[str, int] | None = None,
+        before: int = 0,
     ) -> list[Event]:
-        """Newest last; ``about=("Deployment", id)``: the events of that object (or related)."""
+        """Newest last; ``about=("Deployment", id)``: the events of that object (or related);
+        ``before=id``: the page of older events just before that one (the window pages back)."""
         return self.store.events(
             since=since, limit=limit, node_id=node_id, pod_id=pod_id, incident_id=incident_id,
-            kinds=kinds, about=about,
+            kinds=kinds, about=about, before=before,
         )  # fmt: skip
 
     def incidents(self, limit: int = 50) -> list[Timeline]:

@@ -22,7 +22,7 @@ from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
-from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView
+from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView, StaleCopy
 from kube9_desktop.engine.node_shell import ShellPlace
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
@@ -222,6 +222,14 @@ class EngineBridge(QObject):
         if self.engine is None:
             return None
         return self.engine.heartbeats.usage.node_history(node_id, self.engine.clock.monotonic())
+
+    # Split brain (engine/split_brain.py): copies an unreachable node still runs.
+
+    def stale_copy(self, pod_id: int) -> StaleCopy | None:
+        return self.engine.stale_copies.find(pod_id) if self.engine else None
+
+    def stale_copy_replaced_by(self, pod_id: int) -> StaleCopy | None:
+        return self.engine.stale_copies.replaced_by(pod_id) if self.engine else None
 
     def events(self, *, since: int = 0, limit: int = 500, **filters: Any) -> list[Event]:
         return self.engine.events(since=since, limit=limit, **filters) if self.engine else []

@@ -25,7 +25,13 @@ from kube9_desktop.ui.details_pages import NodePage, PodPage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.log_actions import logs_refusal
-from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.models.tree_cells import (
+    STALE_TEXT,
+    ItemKind,
+    TreeItem,
+    replacement_note,
+    stale_summary,
+)
 from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
 
@@ -102,6 +108,11 @@ class DetailsPanel(QWidget):
         self.empty = _label("DetailsEmpty", EMPTY_TEXT)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
+        self.stale_page = _label("DetailsStaleCopy")  # a stale copy's row: what and why
+        self.stale_page.setWordWrap(True)
+        self.split_note = _label("DetailsSplitBrain")  # a node's copies, a pod's replacement
+        self.split_note.setWordWrap(True)
+        self.split_note.setVisible(False)
         self.node_page = NodePage()
         self.pod_page = PodPage()
         self.deployment_page = DeploymentPage(self.rollouts)
@@ -114,6 +125,7 @@ class DetailsPanel(QWidget):
             self.pod_page,
             self.deployment_page,
             self.replicaset_page,
+            self.stale_page,
         ):
             self.pages.addWidget(page)
 
@@ -136,6 +148,7 @@ class DetailsPanel(QWidget):
         header.addWidget(self.yaml_button, 0, Qt.AlignmentFlag.AlignTop)
         inner_layout.addLayout(header)
         inner_layout.addWidget(self.subtitle)
+        inner_layout.addWidget(self.split_note)
         inner_layout.addWidget(self.pages)
         self.object_events = ObjectEvents(bridge)  # under the page, not below a stretch
         inner_layout.addWidget(self.object_events)
@@ -156,7 +169,7 @@ class DetailsPanel(QWidget):
         if item is not None and item.kind is ItemKind.PENDING_GROUP:
             item = None
         self.item = item
-        self.yaml_button.setVisible(item is not None)
+        self.yaml_button.setVisible(item is not None and item.kind is not ItemKind.STALE_COPY)
         self.object_events.show_item(item)
         self._events = []
         self.refresh(with_events=True)
@@ -167,6 +180,10 @@ class DetailsPanel(QWidget):
     def refresh(self, with_events: bool = True) -> None:
         item = self.item
         self.logs_button.setVisible(False)  # a pod's page shows it
+        self._note_split_brain(item)
+        if item is not None and item.kind is ItemKind.STALE_COPY:
+            self._show_stale_copy(item.id)
+            return
         if item is not None and item.kind is ItemKind.DEPLOYMENT:
             self._show_deployment(item.id)
             return
@@ -207,6 +224,38 @@ class DetailsPanel(QWidget):
         self.title.setText("Details")
         self.subtitle.setText("")
         self.pages.setCurrentWidget(self.empty)
+
+    def _note_split_brain(self, item: TreeItem | None) -> None:
+        """Above a node's or a pod's page: the copies that run twice while a node is cut off."""
+        note = ""
+        if item is not None and item.kind is ItemKind.NODE:
+            node = self.bridge.node(item.id)
+            if node is not None and node.stale_pods:
+                names = ", ".join(c.name for c in node.stale_pods)
+                note = f"Still running here, out of reach: {names} — {STALE_TEXT}."
+        elif item is not None and item.kind in (ItemKind.POD, ItemKind.CONTAINER):
+            copy = self.bridge.stale_copy_replaced_by(item.id)
+            if copy is not None:
+                note = (
+                    f"This pod is the {replacement_note(copy)}: {copy.name} still runs on "
+                    f"{copy.node_name}, out of reach, until the partition heals."
+                )
+        self.split_note.setText(note)
+        self.split_note.setVisible(bool(note))
+
+    def _show_stale_copy(self, pod_id: int) -> None:
+        copy = self.bridge.stale_copy(pod_id)
+        if copy is None:
+            self._gone(f"The stale copy of pod {pod_id} has stopped.")
+            return
+        self.stale_page.setText(
+            f"Pod {copy.name} ({copy.namespace}) still runs on {copy.node_name}, which has "
+            f"been unreachable since {copy.since:%H:%M:%S} UTC: a {STALE_TEXT}.\n\n"
+            f"{stale_summary(copy).capitalize()}. Until then both copies run (split brain); "
+            f"when the partition heals, the node's agent stops this one and it leaves the tree."
+        )
+        self._set_title(copy.name, f"stale copy on {copy.node_name}", "stale copy", "terminating")
+        self.pages.setCurrentWidget(self.stale_page)
 
     def _show_deployment(self, deployment_id: int) -> None:
         d = self.bridge.deployment(deployment_id)
@@ -260,6 +309,8 @@ class DetailsPanel(QWidget):
             return
         if item.kind is ItemKind.NODE and item.id in changes.ids(Kind.NODE):
             self.refresh(with_events=True)
+        elif item.kind is ItemKind.STALE_COPY and changes.ids(Kind.NODE):
+            self.refresh(with_events=False)  # its node's list may have dropped it
         elif item.kind in (ItemKind.POD, ItemKind.CONTAINER) and item.id in changes.ids(Kind.POD):
             self.refresh(with_events=False)
         elif item.kind in (ItemKind.DEPLOYMENT, ItemKind.REPLICASET) and (

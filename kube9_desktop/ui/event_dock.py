@@ -31,6 +31,7 @@ from kube9_desktop.ui.details_pages import Table
 from kube9_desktop.ui.models.events import (
     EVENT_ROLE,
     KIND_GROUPS,
+    PAGE,
     EventFilterProxy,
     EventLogModel,
 )
@@ -171,6 +172,15 @@ class EventDock(QDockWidget):
         self.follow.setToolTip("Keep the newest event in view (off while you scroll back)")
         self.follow.toggled.connect(self._on_follow_toggled)
         self.table.verticalScrollBar().valueChanged.connect(self._on_scroll_value_changed)
+        # The log holds the newest events; older ones are read from the store a page at a time.
+        self.older = QToolButton()
+        self.older.setObjectName("EventLoadOlder")
+        self.older.setText("Load older")
+        self.older.setToolTip(f"Read the {PAGE:,} events before the oldest one shown")
+        self.older.clicked.connect(self._on_older_clicked)
+        self.model.modelReset.connect(self._update_older)
+        self.model.rowsRemoved.connect(self._update_older)  # rows beyond MAX_ROWS left
+        self._update_older()
 
         self.timeline = TimelinePanel(bridge)
         self.rollout = RolloutPanel(bridge)
@@ -187,6 +197,7 @@ class EventDock(QDockWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.kinds)
+        top.addWidget(self.older)
         top.addWidget(self.follow)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("EventsSplitter")
@@ -260,6 +271,24 @@ class EventDock(QDockWidget):
     def _on_rows_inserted(self, _parent: QModelIndex, _first: int, _last: int) -> None:
         if self.following:
             self.table.scrollToBottom()
+
+    def _on_older_clicked(self) -> None:
+        """Older events go on top, and the view shows where they meet the ones shown before."""
+        self.follow.setChecked(False)
+        added = self.model.load_older()
+        if added:
+            self.table.updateGeometries()  # the scroll range, now, not at the next layout
+            boundary = self.proxy.mapFromSource(self.model.index(added - 1, 0))
+            if boundary.isValid():
+                self.table.scrollTo(boundary, QAbstractItemView.ScrollHint.PositionAtBottom)
+            else:
+                self.table.scrollToTop()  # the filter hides the loaded ones: show the top
+        self._update_older()
+
+    def _update_older(self, *_signal_args: object) -> None:
+        more = self.model.has_older
+        self.older.setEnabled(more)
+        self.older.setText("Load older" if more else "No older events")
 
     def _on_bridge_event_published(self, event: Event) -> None:
         current = self.timeline.incident_id

@@ -205,3 +205,18 @@ def test_checkpoint_moves_the_wal_into_the_database(tmp_path: Path) -> None:
     assert db.stat().st_size > before + 300 * 4000
     assert len(store.events(limit=1000)) == 300
     store.close()
+
+
+def test_events_page_back_from_a_cursor(tmp_path: Path) -> None:
+    """``before``: the newest ``limit`` events below the cursor, oldest first; with ``since``
+    too, only those between the two."""
+    store = Store.open(f"sqlite:///{tmp_path}/p.db")
+    with store.tx(NOW) as tx:
+        for i in range(10):
+            tx.add_event(EventKind.ENGINE, f"e{i}")
+    ids = [e.id for e in store.events(limit=100)]
+    assert [e.id for e in store.events(before=ids[6], limit=3)] == ids[3:6]
+    assert [e.id for e in store.events(before=ids[2], limit=3)] == ids[:2]
+    assert [e.id for e in store.events(since=ids[1], before=ids[6], limit=3)] == ids[3:6]
+    assert store.events(before=ids[0]) == []
+    store.close()

@@ -69,6 +69,18 @@ def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
         "resource_version": str(n.resource_version),
         "usage": usage,
         "pod_limit": pod_limit(n),
+        "stale_pods": [
+            {
+                "pod_id": c.pod_id,
+                "name": c.name,
+                "namespace": c.namespace,
+                "since": utc_iso(c.since),
+                "replaced_by": c.replaced_by,
+                "replaced_by_name": c.replaced_by_name,
+                "replaced_by_node": c.replaced_by_node,
+            }
+            for c in n.stale_pods
+        ],
     }
 
 

@@ -106,6 +106,18 @@ class NodeJson(TypedDict):
     resource_version: Digits
     usage: UsageJson | None  # live usage its agent reports (null until it does)
     pod_limit: int  # most pods it may hold: kube9.io/max-pods, else 110 as Kubernetes
+    stale_pods: list[StalePodJson]  # partitioned: copies it still runs, moved or replaced
+
+
+@closed
+class StalePodJson(TypedDict):
+    pod_id: int  # the copy's pod (a bare pod that moved: the same id as its replacement)
+    name: str
+    namespace: str
+    since: Timestamp  # when its node was found silent
+    replaced_by: int | None  # the pod that took its place (null: none yet, or deleted)
+    replaced_by_name: str | None
+    replaced_by_node: str | None  # null: the replacement is pending
 
 
 @closed

@@ -29,6 +29,7 @@ from kube9_desktop.engine.model import (
     PodPhase,
     PodView,
     Resources,
+    StaleCopy,
 )
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
 from kube9_desktop.engine.state import (
@@ -82,6 +83,8 @@ class ClusterBase:
         self.dirty_heartbeats: dict[int, datetime] = {}
         # Wired by the engine to the fault injector's own books (shown on node views).
         self.fault_labels: Callable[[int], tuple[str, ...]] = lambda _node_id: ()
+        # And to the split-brain books: copies an unreachable node still runs.
+        self.stale_copies: Callable[[int], tuple[StaleCopy, ...]] = lambda _node_id: ()
 
     def transaction(self) -> AbstractContextManager[Txn]:
         """Open (or join) the transaction an operation's steps run in; commits once at the end."""
@@ -112,13 +115,14 @@ class ClusterBase:
 
     # ---- views -------------------------------------------------------------------------
 
-    def node_view(self, node: NodeState) -> NodeView:
-        return node.view(self.clock.now(), self.fault_labels(node.id))
+    def node_view(self, node: NodeState, now: datetime | None = None) -> NodeView:
+        view = node.view(now or self.clock.now(), self.fault_labels(node.id))
+        stale = self.stale_copies(node.id)
+        return replace(view, stale_pods=stale) if stale else view
 
     def node_views(self) -> list[NodeView]:
         now = self.clock.now()
-        labels = self.fault_labels
-        return [n.view(now, labels(n.id)) for n in self.state.nodes.values()]
+        return [self.node_view(n, now) for n in self.state.nodes.values()]
 
     def pod_view(self, pod: PodState) -> PodView:
         return self.state.pod_view(pod)

@@ -697,8 +697,11 @@ class Store:
         about: tuple[str, int] | None = None,
         incident_id: int | None = None,
         kinds: Sequence[str] = (),
+        before: int = 0,
     ) -> list[Event]:
         """Events with id > since, oldest first (the newest ``limit`` when since is 0).
+
+        ``before`` (a cursor, paging back): only ids below it, the newest ``limit`` of them.
 
         ``about=(kind, id)`` (or ``node_id``/``pod_id``) keeps events whose object or related
         object is that one: a node's events include those of the pods on it.
@@ -709,6 +712,8 @@ class Store:
         q = select(_events)
         if since:
             q = q.where(_events.c.id > since)
+        if before:
+            q = q.where(_events.c.id < before)
         for kind, obj_id in (
             ("Node", node_id), ("Pod", pod_id), *([about] if about else [])
         ):  # fmt: skip
@@ -723,13 +728,14 @@ class Store:
             q = q.where(_events.c.incident_id == incident_id)
         if kinds:
             q = q.where(_events.c.kind.in_(list(kinds)))
-        if since:
+        oldest_first = bool(since) and not before
+        if oldest_first:
             q = q.order_by(_events.c.id).limit(limit)
         else:
             q = q.order_by(_events.c.id.desc()).limit(limit)
         with self._engine.connect() as conn:
             rows = [_event(r) for r in conn.execute(q)]
-        return rows if since else rows[::-1]
+        return rows if oldest_first else rows[::-1]
 
     def incidents(self, *, limit: int = 100, node_id: int | None = None) -> list[Incident]:
         if _no_row_has(node_id):

@@ -1,5 +1,8 @@
 """The cluster as a tree: nodes -> pods -> containers, plus a "Pending" group for waiting pods.
 
+An unreachable node also shows, after its pods, the stale copies it still runs (split brain:
+``NodeView.stale_pods``); the pods that replaced them carry a mark of their own.
+
 Rows are ids only (node ids, pod ids, container positions); ``data()`` reads the frozen views
 from the bridge for exactly the cell asked. Changes arrive as ``ChangeSet``s and become
 row-level inserts, removes (a pod that moves is removed and inserted) and ``dataChanged``
@@ -27,6 +30,7 @@ from PySide6.QtCore import (
 )
 
 from kube9_desktop.engine.changes import Kind
+from kube9_desktop.engine.model import NodeView, StaleCopy
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.models.tree_cells import (
     HEADER_TIPS,
@@ -45,13 +49,19 @@ from kube9_desktop.ui.models.tree_cells import (
     node_cell,
     pending_cell,
     pod_cell,
+    replacement_cell,
     row_key,
+    stale_cell,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-_NODE, _GROUP, _POD, _CONTAINER = (
-    int(k) for k in (ItemKind.NODE, ItemKind.PENDING_GROUP, ItemKind.POD, ItemKind.CONTAINER)
-)
+_NODE, _GROUP, _POD, _CONTAINER, _STALE = (
+    int(k)
+    for k in (
+        ItemKind.NODE, ItemKind.PENDING_GROUP, ItemKind.POD, ItemKind.CONTAINER,
+        ItemKind.STALE_COPY,
+    )
+)  # fmt: skip
 _COLUMNS = len(HEADERS)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -71,6 +81,9 @@ class ClusterTreeModel(QAbstractItemModel):
         self._container_counts: dict[int, int] = {}
         self._names: dict[int, str] = {}  # row key -> name (names never change)
         self._expanded: set[int] = set()  # keys of parents a view shows open
+        self._stale: dict[int, list[int]] = {}  # node id -> stale copies' pod ids (sorted)
+        self._copies: dict[int, StaleCopy] = {}  # stale copy's pod id -> the copy
+        self._replacing: dict[int, StaleCopy] = {}  # replacement pod id -> the copy it replaced
         # Views read while painting one frame are kept until control returns to the loop.
         self._views: dict[int, Any] = {}
         self._forget_views = QTimer(self)
@@ -106,6 +119,13 @@ class ClusterTreeModel(QAbstractItemModel):
             return QModelIndex() if row < 0 else self.createIndex(row, column, item.key)
         if item.kind is ItemKind.PENDING_GROUP:
             return self.createIndex(len(self._node_ids), column, PENDING_KEY)
+        if item.kind is ItemKind.STALE_COPY:
+            copy = self._copies.get(item.id)
+            if copy is None:
+                return QModelIndex()
+            row = len(self._children[copy.node_id])
+            row += bisect_left(self._stale[copy.node_id], item.id)
+            return self.createIndex(row, column, item.key)
         parent_id = self._where.get(item.id)
         if parent_id is None:
             return QModelIndex()
@@ -156,7 +176,12 @@ class ClusterTreeModel(QAbstractItemModel):
             return QModelIndex()
         pods = self._children.get(PENDING if kind == _GROUP else key_id(key), [])
         if row >= len(pods):
-            return QModelIndex()
+            stale = self._stale.get(key_id(key), ()) if kind == _NODE else ()
+            if row - len(pods) >= len(stale):
+                return QModelIndex()
+            return self.createIndex(
+                row, column, row_key(ItemKind.STALE_COPY, stale[row - len(pods)])
+            )
         return self.createIndex(row, column, row_key(ItemKind.POD, pods[row]))
 
     def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
@@ -174,6 +199,9 @@ class ClusterTreeModel(QAbstractItemModel):
                 return QModelIndex()
             row = bisect_left(self._children[where], pod_id)
             return self.createIndex(row, 0, row_key(ItemKind.POD, pod_id))
+        if kind == _STALE:
+            copy = self._copies.get(key_id(key))
+            return QModelIndex() if copy is None else self._parent_index(copy.node_id)
         return QModelIndex()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -184,7 +212,8 @@ class ClusterTreeModel(QAbstractItemModel):
         key = parent.internalId()
         kind = key_kind(key)
         if kind == _NODE:
-            return len(self._children.get(key_id(key), ()))
+            node_id = key_id(key)
+            return len(self._children.get(node_id, ())) + len(self._stale.get(node_id, ()))
         if kind == _GROUP:
             return len(self._children[PENDING])
         if kind == _POD:
@@ -209,7 +238,7 @@ class ClusterTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        if index.internalId() & 7 == _CONTAINER:
+        if index.internalId() & 7 in (_CONTAINER, _STALE):
             return _FLAGS | Qt.ItemFlag.ItemNeverHasChildren
         return _FLAGS
 
@@ -226,6 +255,9 @@ class ClusterTreeModel(QAbstractItemModel):
             elif kind == _POD:
                 pod = self.bridge.pod(key_id(key))
                 name = pod.name if pod else ""
+            elif kind == _STALE:
+                copy = self._copies.get(key_id(key))
+                return copy.name if copy else ""
             else:
                 return "" if kind == _CONTAINER else "\uffff"
             self._names[key] = name
@@ -266,15 +298,29 @@ class ClusterTreeModel(QAbstractItemModel):
             return None if node is None else node_cell(node, column, role)
         if kind == _GROUP:
             return pending_cell(len(self._children[PENDING]), column, role)
+        if kind == _STALE:
+            copy = self._stale_copy(key_id(key))
+            return None if copy is None else stale_cell(copy, column, role)
         pod = self._view(row_key(ItemKind.POD, key_id(key)) if kind == _CONTAINER else key)
         if pod is None:
             return None
         if kind == _POD:
-            return pod_cell(pod, column, role)
+            value = pod_cell(pod, column, role)
+            replaced = self._replacing.get(pod.id)
+            return value if replaced is None else replacement_cell(replaced, column, role, value)
         position = TreeItem.from_key(key).container
         if position >= len(pod.containers):
             return None
         return container_cell(pod, position, column, role)
+
+    def _stale_copy(self, pod_id: int) -> StaleCopy | None:
+        """A stale copy as its node's view says now (its replacement may have been placed)."""
+        shown = self._copies.get(pod_id)
+        if shown is None:
+            return None
+        node = self._view(row_key(ItemKind.NODE, shown.node_id))
+        stale = node.stale_pods if node is not None else ()
+        return next((c for c in stale if c.pod_id == pod_id), shown)
 
     # ---- updates ---------------------------------------------------------------------
 
@@ -290,6 +336,9 @@ class ClusterTreeModel(QAbstractItemModel):
         self._container_counts.clear()
         self._names = {row_key(ItemKind.NODE, n.id): n.name for n in nodes}
         self._expanded.clear()
+        self._stale, self._copies, self._replacing = {}, {}, {}
+        for n in nodes:
+            self._sync_stale(n, set(), emit=False)
         self.endResetModel()
 
     def apply_changes(self, changes: ChangeSet) -> None:
@@ -322,6 +371,8 @@ class ClusterTreeModel(QAbstractItemModel):
             shown = self._children[node_id]
             if len(shown) != len(view.pod_ids) or set(shown) != set(view.pod_ids):
                 pods.update(set(shown).symmetric_difference(view.pod_ids))
+            if view.stale_pods or node_id in self._stale:
+                self._sync_stale(view, pods)
         touched: dict[int, list[int]] = {}  # parent id -> rows whose data changed
         for pod_id in sorted(pods):
             self._place_pod(pod_id, touched, changed_nodes)
@@ -364,6 +415,48 @@ class ClusterTreeModel(QAbstractItemModel):
                 self._emit_rows(self.index_of(pod_item), len(view.containers) - 1)
         nodes.add(target)
 
+    def _sync_stale(self, node: NodeView, pods: set[int], emit: bool = True) -> None:
+        """Stale copy rows under ``node`` as its view lists them; the pods that replace them
+        (before and after) join ``pods`` so their marks are redrawn."""
+        new = {c.pod_id: c for c in node.stale_pods}
+        for pod_id in [p for p, c in new.items() if self._copies.get(p, c).node_id != node.id]:
+            del new[pod_id]  # a pod stale on two nodes at once is shown under the first
+        shown = self._stale.setdefault(node.id, [])
+        base = len(self._children[node.id])
+        parent = self._parent_index(node.id) if emit else QModelIndex()
+        for pod_id in [p for p in shown if p not in new]:
+            row = base + shown.index(pod_id)
+            if emit:
+                self.beginRemoveRows(parent, row, row)
+            shown.remove(pod_id)
+            self._forget_copy(self._copies.pop(pod_id), pods)
+            if emit:
+                self.endRemoveRows()
+        for pod_id, copy in sorted(new.items()):
+            old = self._copies.get(pod_id)
+            if old is not None:
+                self._forget_copy(old, pods)
+            else:
+                row = bisect_left(shown, pod_id)
+                if emit:
+                    self.beginInsertRows(parent, base + row, base + row)
+                shown.insert(row, pod_id)
+                if emit:
+                    self.endInsertRows()
+            self._copies[pod_id] = copy
+            if copy.replaced_by is not None:
+                self._replacing[copy.replaced_by] = copy
+                pods.add(copy.replaced_by)
+        if not shown:
+            del self._stale[node.id]
+        elif emit:
+            self._emit_rows(parent, base + len(shown) - 1, [base, base + len(shown) - 1])
+
+    def _forget_copy(self, copy: StaleCopy, pods: set[int]) -> None:
+        if copy.replaced_by is not None and self._replacing.get(copy.replaced_by) is copy:
+            del self._replacing[copy.replaced_by]
+            pods.add(copy.replaced_by)
+
     def _insert_node(self, node_id: int) -> None:
         row = bisect_left(self._node_ids, node_id)
         self.beginInsertRows(QModelIndex(), row, row)
@@ -377,6 +470,8 @@ class ClusterTreeModel(QAbstractItemModel):
         del self._node_ids[row]
         for pod_id in self._children.pop(node_id):
             self._forget_pod(pod_id)
+        for pod_id in self._stale.pop(node_id, ()):
+            self._forget_copy(self._copies.pop(pod_id), set())
         self._expanded.discard(row_key(ItemKind.NODE, node_id))
         self._names.pop(row_key(ItemKind.NODE, node_id), None)
         self.endRemoveRows()

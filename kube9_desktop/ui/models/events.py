@@ -1,4 +1,8 @@
-"""The event log as a table model (oldest first, newest at the bottom) and its filter."""
+"""The event log as a table model (oldest first, newest at the bottom) and its filter.
+
+It holds the newest events (up to ``MAX_ROWS`` rows as they arrive) and pages back through the
+store on request (``load_older``: ``PAGE`` events before the oldest one shown), so the whole
+history can be read without keeping it all in memory from the start."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ EVENT_ROLE = Qt.ItemDataRole.UserRole + 1
 HEADERS = ("Time", "Kind", "Node", "Pod", "Message")
 HISTORY = 500  # events read from the store when an engine attaches
 MAX_ROWS = 20_000  # the oldest rows leave beyond this (repeats count in one row)
+PAGE = 2000  # events read from the store per "Load older events"
 # A repeat of the same object's same event within this window adds to its row ("×N"), as
 # kubectl counts an event; drift varies only in the pod ids it names, so it counts per node.
 COLLAPSE_WINDOW = timedelta(minutes=10)
@@ -96,6 +101,8 @@ class EventLogModel(QAbstractTableModel):
         self._events: list[Event] = []
         self._counts: list[int] = []  # per row: how many events it stands for
         self._first_at: list[Any] = []  # per row: when the first of them happened
+        self._first_id: list[int] = []  # per row: the id of the first of them
+        self.has_older = False  # the store may hold events older than any shown
         self._base = 0  # rows dropped from the top so far: a row's absolute number - _base
         self._last_row: dict[Hashable, int] = {}  # repeat key -> absolute row
         self._last_id = 0
@@ -106,9 +113,11 @@ class EventLogModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._events, self._counts, self._first_at = [], [], []
+        self._events, self._counts, self._first_at, self._first_id = [], [], [], []
         self._base, self._last_row = 0, {}
-        for event in sorted(self.bridge.events(limit=HISTORY), key=lambda e: e.id):
+        history = self.bridge.events(limit=HISTORY)
+        self.has_older = len(history) == HISTORY
+        for event in sorted(history, key=lambda e: e.id):
             if self._repeat_row(event) is None:
                 self._add(event)
         self._last_id = self._events[-1].id if self._events else 0
@@ -129,6 +138,52 @@ class EventLogModel(QAbstractTableModel):
         self._events.append(event)
         self._counts.append(1)
         self._first_at.append(event.at)
+        self._first_id.append(event.id)
+
+    def load_older(self) -> int:
+        """Put the page of events just before the oldest one shown on top; returns the rows
+        added. Going back in time, an event folds into the earliest row of its repeats when
+        within the window of that row's first (the same rule as forward, mirrored)."""
+        before = min(self._first_id) if self._first_id else 0  # rows may fold older ones in
+        page = self.bridge.events(before=before, limit=PAGE)
+        self.has_older = len(page) == PAGE
+        earliest: dict[Hashable, int] = {}  # key -> absolute row of its first row shown
+        for row in range(len(self._events) - 1, -1, -1):
+            earliest[repeat_key(self._events[row])] = self._base + row
+        new: list[list[Any]] = []  # [event, count, first_at, first_id], newest first
+        new_at: dict[Hashable, int] = {}  # key -> its earliest new row (index into new)
+        folded: set[int] = set()  # existing rows that counted older events in
+        for event in sorted(page, key=lambda e: e.id, reverse=True):
+            key = repeat_key(event)
+            if key in new_at:
+                later = new[new_at[key]]
+                if later[2] - event.at <= COLLAPSE_WINDOW:
+                    later[1], later[2], later[3] = later[1] + 1, event.at, event.id
+                    continue
+            elif key in earliest:
+                at = earliest[key] - self._base
+                if self._first_at[at] - event.at <= COLLAPSE_WINDOW:
+                    self._counts[at] += 1
+                    self._first_at[at], self._first_id[at] = event.at, event.id
+                    folded.add(at)
+                    continue
+            new_at[key] = len(new)
+            new.append([event, 1, event.at, event.id])
+        for at in folded:
+            self.dataChanged.emit(self.index(at, 0), self.index(at, len(HEADERS) - 1))
+        if not new:
+            return 0
+        new.reverse()
+        self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
+        self._events[:0] = [r[0] for r in new]
+        self._counts[:0] = [r[1] for r in new]
+        self._first_at[:0] = [r[2] for r in new]
+        self._first_id[:0] = [r[3] for r in new]
+        self._base -= len(new)
+        for offset in range(len(new) - 1, -1, -1):  # a key seen only here: its newest row
+            self._last_row.setdefault(repeat_key(new[offset][0]), self._base + offset)
+        self.endInsertRows()
+        return len(new)
 
     def append(self, event: Event) -> None:
         if event.id and event.id <= self._last_id:
@@ -150,7 +205,9 @@ class EventLogModel(QAbstractTableModel):
                 if self._last_row.get(key, self._base + excess) < self._base + excess:
                     del self._last_row[key]
             del self._events[:excess], self._counts[:excess], self._first_at[:excess]
+            del self._first_id[:excess]
             self._base += excess
+            self.has_older = True
             self.endRemoveRows()
 
     def count_at(self, row: int) -> int:

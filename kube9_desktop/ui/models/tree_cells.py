@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 
-from kube9_desktop.engine.model import NodeView, PodView, format_cpu, format_mem
+from kube9_desktop.engine.model import NodeView, PodView, StaleCopy, format_cpu, format_mem
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.icons import status_color, status_icon
 
@@ -23,6 +25,7 @@ class ItemKind(IntEnum):
     CONTAINER = 4
     DEPLOYMENT = 5  # rows of the workloads tree
     REPLICASET = 6
+    STALE_COPY = 7  # a pod still running on an unreachable node, moved or replaced elsewhere
 
 
 # Row keys, for every kind of row, are made here and only here: ``payload << 3 | kind``,
@@ -51,7 +54,7 @@ def key_id(key: int) -> int:
 @dataclass(frozen=True, slots=True)
 class TreeItem:
     """What a row stands for: a node, the pending group, a pod, one container of a pod, a
-    Deployment or a ReplicaSet."""
+    Deployment, a ReplicaSet, or a stale copy of a pod (``id``: the copy's pod id)."""
 
     kind: ItemKind
     id: int = 0  # node, pod, Deployment or ReplicaSet id
@@ -215,3 +218,66 @@ def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
     if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return None
+
+
+STALE_TEXT = "stale copy — node unreachable, stops when the partition heals"
+
+
+@cache
+def _italic() -> QFont:
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
+def stale_summary(copy: StaleCopy) -> str:
+    """Where the copy's replacement runs, in words (the tree's Info and the details)."""
+    if copy.replaced_by is None:
+        return "no replacement (deleted, or its ReplicaSet has not made one yet)"
+    if copy.replaced_by == copy.pod_id:
+        where = f"on {copy.replaced_by_node}" if copy.replaced_by_node else "pending"
+        return f"the same pod now runs {where}"
+    where = f" on {copy.replaced_by_node}" if copy.replaced_by_node else " (pending)"
+    return f"replaced by {copy.replaced_by_name}{where}"
+
+
+def stale_cell(copy: StaleCopy, column: int, role: int) -> Any:
+    """A stale copy under its unreachable node: italic, grey, saying what replaced it."""
+    if role == _DISPLAY:
+        return (copy.name, "Stale copy", "", "", f"{STALE_TEXT} · {stale_summary(copy)}")[column]
+    if role == Qt.ItemDataRole.FontRole:
+        return _italic()
+    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+        return status_icon("terminating", hollow=True)
+    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+        return status_color("terminating")
+    if role == SORT_ROLE:
+        return (copy.name, "stale", 0, 0, "")[column]
+    if role == FILTER_ROLE:
+        return f"{copy.name} stale split brain"
+    if role == STATUS_ROLE:
+        return "stale"
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return (
+            f"Pod {copy.name} still runs on {copy.node_name}, which the engine cannot reach: "
+            f"a {STALE_TEXT}. {stale_summary(copy).capitalize()}."
+        )
+    return None
+
+
+def replacement_note(copy: StaleCopy) -> str:
+    return f"replacement of a stale copy on {copy.node_name}"
+
+
+def replacement_cell(copy: StaleCopy, column: int, role: int, value: Any) -> Any:
+    """A pod's cell (``value``) with the mark of a pod whose old copy still runs elsewhere."""
+    if role == _DISPLAY and column == Column.INFO:
+        return f"{replacement_note(copy)} · {value}"
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return (
+            f"{value}. It is the {replacement_note(copy)} ({copy.name} still runs there, "
+            "out of reach, until the partition heals)"
+        )
+    if role == FILTER_ROLE:
+        return f"{value} replacement stale"
+    return value
