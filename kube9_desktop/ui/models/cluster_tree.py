@@ -4,8 +4,9 @@ Rows are ids only (node ids, pod ids, container positions); ``data()`` reads the
 from the bridge for exactly the cell asked. Changes arrive as ``ChangeSet``s and become
 row-level inserts, removes (a pod that moves is removed and inserted) and ``dataChanged``
 ranges; only attaching an engine resets the model. Values that change without an event
-(heartbeat age, container states) are refreshed by a 1 Hz timer with one ``dataChanged`` per
-parent that a view has expanded.
+(heartbeat age, container states, live usage) are refreshed on the bridge's tick with one
+``dataChanged`` per parent that a view has expanded (usage is read for the usage columns only,
+when a cell is painted).
 
 Index encoding: ``internalId`` is the row key of ``tree_cells.row_key`` (kind in the low
 bits, then the node or pod id, and a container's position), the one place keys are made.
@@ -46,6 +47,7 @@ from kube9_desktop.ui.models.tree_cells import (
     pending_cell,
     pod_cell,
     row_key,
+    wants_usage,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -263,14 +265,18 @@ class ClusterTreeModel(QAbstractItemModel):
         column = index.column()
         if kind == _NODE:
             node = self._view(key)
-            return None if node is None else node_cell(node, column, role)
+            if node is None:
+                return None
+            usage = self.bridge.node_usage(node.id) if wants_usage(column, role) else None
+            return node_cell(node, column, role, usage)
         if kind == _GROUP:
             return pending_cell(len(self._children[PENDING]), column, role)
         pod = self._view(row_key(ItemKind.POD, key_id(key)) if kind == _CONTAINER else key)
         if pod is None:
             return None
         if kind == _POD:
-            return pod_cell(pod, column, role)
+            usage = self.bridge.pod_usage(pod.id) if wants_usage(column, role) else None
+            return pod_cell(pod, column, role, usage)
         position = TreeItem.from_key(key).container
         if position >= len(pod.containers):
             return None
