@@ -61,6 +61,17 @@ def demo_fixture(tmp_path: Path, run_async: Callable[..., Any], qtbot: QtBot) ->
         yield engine
 
 
+@pytest.fixture(name="process_engine")
+def process_engine_fixture(tmp_path: Path, run_async: Callable[..., Any]) -> Iterator[Engine]:
+    """A started engine on the process runtime (real processes) with 0.2 s heartbeats."""
+    engine = Engine(fast_settings(tmp_path / "data", runtime="process", heartbeat_interval=0.2))
+    run_async(start_engine(engine))
+    try:
+        yield engine
+    finally:
+        run_async(engine.stop(), timeout=60)
+
+
 @pytest.fixture(name="demo_bridge")
 def demo_bridge_fixture(demo: Engine) -> Iterator[EngineBridge]:
     bridge = EngineBridge()

@@ -3,34 +3,20 @@ its pod's row red with CrashLoopBackOff, and the details say how its last run en
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus
-from kube9_desktop.serve import start_engine
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.models.tree_cells import Column, ItemKind, TreeItem
-from tests.helpers import fast_settings
-from tests.ui.helpers import find_row
-
-
-@pytest.fixture
-def process_engine(tmp_path: Path, run_async: Callable[..., Any]) -> Iterator[Engine]:
-    engine = Engine(fast_settings(tmp_path / "data", runtime="process", heartbeat_interval=0.2))
-    run_async(start_engine(engine))
-    try:
-        yield engine
-    finally:
-        run_async(engine.stop(), timeout=60)
+from tests.ui.helpers import find_row, process_engine_fixture  # noqa: F401
 
 
 def test_a_crash_loop_turns_its_row_red_with_the_reason(
