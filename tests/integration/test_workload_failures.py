@@ -80,6 +80,7 @@ async def test_a_crashed_nodes_replicas_are_replaced_and_bare_pods_move(
     assert lost  # replicas share the bare pod's node
     async with watched(engine) as broken:
         await engine.inject_fault(victim, "crash")
+
         # "Not healthy" comes first as suspect while the replicas still stand, and the stored
         # status trails the pods by a controller turn: wait for the pods themselves too.
         def all_replaced() -> bool:
