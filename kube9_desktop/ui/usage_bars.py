@@ -156,12 +156,12 @@ class UsageBarDelegate(QStyledItemDelegate):
         if not isinstance(bar, Bar):
             super().paint(painter, option, index)
             return
+        # The selection and hover background only: initStyleOption would ask the model for
+        # every role of the cell (each building the bar again) for text this paints itself.
         opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
         widget = opt.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         rect = opt.rect.adjusted(2, 2, -3, -2)
         paint_bar(painter, rect, bar, opt.palette, selected)
