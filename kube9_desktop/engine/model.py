@@ -431,6 +431,10 @@ class Decision:
         )
 
 
+DEFAULT_POD_LIMIT = 110  # as a kubelet's --max-pods
+POD_LIMIT_ANNOTATION = "kube9.io/max-pods"
+
+
 @dataclass(frozen=True, slots=True)
 class StaleCopy:
     """A pod still running on an unreachable node after the engine moved or replaced it.
@@ -479,6 +483,15 @@ class NodeView:
     @property
     def free(self) -> Resources:
         return self.capacity - self.allocated
+
+    @property
+    def pod_limit(self) -> int:
+        """The most pods it may hold: its ``kube9.io/max-pods`` annotation (1..100000), else
+        110 as a kubelet's ``--max-pods``."""
+        raw = self.annotations.get(POD_LIMIT_ANNOTATION, "")
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100_000:
+            return int(raw)
+        return DEFAULT_POD_LIMIT
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,18 @@ from PySide6.QtWidgets import (
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.models.cluster_proxy import ClusterFilterProxy
 from kube9_desktop.ui.models.cluster_tree import ClusterTreeModel
-from kube9_desktop.ui.models.tree_cells import HEADERS, ITEM_ROLE, ItemKind, TreeItem
+from kube9_desktop.ui.models.tree_cells import (
+    BAR_ROLE,
+    HEADERS,
+    ITEM_ROLE,
+    USAGE_COLUMNS,
+    ItemKind,
+    TreeItem,
+)
 from kube9_desktop.ui.onboarding import EmptyClusterHint
+from kube9_desktop.ui.usage_bars import UsageBarDelegate
 
+WIDTHS = (125, 105, 104, 140, 60, 220)  # Name, Status, CPU, Memory, Pods, Info
 AUTO_EXPAND_NODES = 50  # clusters up to this size open fully; bigger ones start collapsed
 FILTER_DELAY_MS = 150
 
@@ -90,8 +99,11 @@ class ClusterPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in zip(range(len(HEADERS)), (125, 105, 96, 122, 220), strict=True):
+        for column, width in zip(range(len(HEADERS)), WIDTHS, strict=True):
             header.resizeSection(column, width)
+        self.bars = UsageBarDelegate(BAR_ROLE, self.tree)
+        for column in USAGE_COLUMNS:
+            self.tree.setItemDelegateForColumn(column, self.bars)
         self.tree.expanded.connect(lambda index: self._on_tree_expanded(index, True))
         self.tree.collapsed.connect(lambda index: self._on_tree_expanded(index, False))
         self._current: TreeItem | None = None

@@ -197,7 +197,8 @@ class DetailsPanel(QWidget):
                     events = self.bridge.events(node_id=node.id, limit=RECENT_EVENTS)
                     self._events = sorted(events, key=lambda e: e.id, reverse=True)
                 pods = [p.name for p in map(self.bridge.pod, node.pod_ids) if p is not None]
-                self.node_page.show_node(node, pods, self._events)
+                history = self.bridge.node_usage_history(node.id)
+                self.node_page.show_node(node, pods, self._events, history)
                 self._set_title(node.name, f"{node.node_type} node", str(node.status))
                 self.pages.setCurrentWidget(self.node_page)
                 return
@@ -207,7 +208,8 @@ class DetailsPanel(QWidget):
             pod = self.bridge.pod(item.id)
             if pod is not None:
                 container = item.container if item.kind is ItemKind.CONTAINER else None
-                self.pod_page.show_pod(pod, container)
+                history = self.bridge.pod_usage_history(pod.id)
+                self.pod_page.show_pod(pod, container, history)
                 where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
                 self._set_title(pod.name, f"pod {where}", str(pod.phase))
                 self.logs_button.setVisible(True)

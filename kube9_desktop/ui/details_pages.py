@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
-    QProgressBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,7 +32,10 @@ from kube9_desktop.engine.model import (
     format_mem,
 )
 from kube9_desktop.engine.scheduler import STRATEGIES
+from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.ui import formatting as fmt
+from kube9_desktop.ui import usage_bars as bars
+from kube9_desktop.ui.details_usage import UsageSection
 from kube9_desktop.ui.icons import status_color, status_icon
 
 Cell = str | tuple[str, str]  # text, or (text, status whose colour it takes)
@@ -126,22 +128,6 @@ def value_label(name: str) -> QLabel:
     return label
 
 
-def _bar(name: str) -> QProgressBar:
-    bar = QProgressBar()
-    bar.setObjectName(name)
-    bar.setTextVisible(True)
-    return bar
-
-
-def _set_bar(bar: QProgressBar, used: int, total: int, text: str) -> None:
-    bar.setRange(0, max(1, total))
-    bar.setValue(max(0, min(used, total)))
-    percent = round(100 * used / total) if total else 0
-    bar.setFormat(f"{text} ({percent}%)")
-    color = "#d9534f" if percent >= 90 else "#d99a1e" if percent >= 70 else "#2e9d4f"
-    bar.setStyleSheet(f"QProgressBar::chunk {{ background-color: {color}; }}")
-
-
 class NodePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,8 +139,7 @@ class NodePage(QWidget):
         self.recovery = value_label("NodeRecovery")
         self.runtime = value_label("NodeRuntime")
         self.pods = value_label("NodePods")
-        self.cpu = _bar("NodeCpuBar")
-        self.memory = _bar("NodeMemoryBar")
+        self.usage = UsageSection("NodeUsage", with_pods=True)
         form = QFormLayout()
         for caption, widget in (
             ("Type", self.type),
@@ -164,8 +149,6 @@ class NodePage(QWidget):
             ("Recovery attempts", self.recovery),
             ("Runtime", self.runtime),
             ("Pods", self.pods),
-            ("CPU", self.cpu),
-            ("Memory", self.memory),
         ):
             form.addRow(caption, widget)
         self.components = Table("NodeComponents", ("Component", "State"))
@@ -177,12 +160,20 @@ class NodePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
+        layout.addWidget(self.usage)
         self.components_group = group("Components", "NodeComponentsGroup", self.components)
         layout.addWidget(self.components_group)
         layout.addWidget(group("Recent events", "NodeEventsGroup", self.events))
         layout.addStretch(1)
 
-    def show_node(self, node: NodeView, pod_names: Sequence[str], events: Sequence[Event]) -> None:
+    def show_node(
+        self,
+        node: NodeView,
+        pod_names: Sequence[str],
+        events: Sequence[Event],
+        history: UsageHistoryJson | None = None,
+    ) -> None:
+        """The node, with its usage's latest figures and 5 minutes of history (``history``)."""
         fresh = node.status in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING)
         self.components_group.setTitle(
             "Components" if fresh else "Components (as last reported by its agent)"
@@ -204,19 +195,11 @@ class NodePage(QWidget):
         self.recovery.setText(str(node.recovery_attempts))
         self.runtime.setText(f"{node.runtime} · {node.runtime_handle or 'not running'}")
         self.pods.setText(f"{len(pod_names)}: {', '.join(pod_names)}" if pod_names else "none")
-        _set_bar(
-            self.cpu,
-            node.allocated.cpu_m,
-            node.capacity.cpu_m,
-            f"{format_cpu(node.allocated.cpu_m)} of {format_cpu(node.capacity.cpu_m)} CPU "
-            "requested",
-        )
-        _set_bar(
-            self.memory,
-            node.allocated.mem_mi,
-            node.capacity.mem_mi,
-            f"{format_mem(node.allocated.mem_mi)} of {format_mem(node.capacity.mem_mi)}",
-        )
+        usage = _latest(history)
+        self.usage.show_usage(
+            bars.node_cpu(node, usage), bars.node_memory(node, usage), history,
+            bars.node_pods(node),
+        )  # fmt: skip
         self.components.set_rows(
             [
                 (name, (state, "running" if state == COMPONENT_RUNNING else "failed"))
@@ -240,6 +223,7 @@ class PodPage(QWidget):
         self.ip = value_label("PodIp")
         self.request = value_label("PodRequest")
         self.created = value_label("PodCreated")
+        self.usage = UsageSection("PodUsage", with_pods=False)
         form = QFormLayout()
         for caption, widget in (
             ("Node", self.node),
@@ -260,6 +244,7 @@ class PodPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
+        layout.addWidget(self.usage)
         layout.addWidget(group("Containers", "PodContainersGroup", self.containers))
         layout.addWidget(
             group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted)
@@ -270,7 +255,9 @@ class PodPage(QWidget):
         layout.addWidget(self.config_group)
         layout.addStretch(1)
 
-    def show_pod(self, pod: PodView, container: int | None = None) -> None:
+    def show_pod(
+        self, pod: PodView, container: int | None = None, history: UsageHistoryJson | None = None
+    ) -> None:
         self.node.setText(pod.node_name or "none — waiting for capacity")
         color = status_color("failed" if pod.in_trouble else str(pod.phase)).name()
         reason = f" — {html.escape(pod.status_reason)}" if pod.status_reason else ""
@@ -281,6 +268,8 @@ class PodPage(QWidget):
             f"({pod.spec.kind})"
         )
         self.created.setText(fmt.clock(pod.created_at))
+        usage = _latest(history)
+        self.usage.show_usage(bars.pod_cpu(pod, usage), bars.pod_memory(pod, usage), history)
         rows: list[tuple[Cell, ...]] = []
         for spec, status in zip(pod.spec.containers, pod.containers, strict=False):
             command = " ".join((*spec.command, *spec.args))
@@ -339,6 +328,10 @@ class PodPage(QWidget):
             else ""
         )
         self.omitted.setVisible(bool(decision.omitted))
+
+
+def _latest(history: UsageHistoryJson | None) -> UsageJson | None:
+    return history["current"] if history is not None else None
 
 
 def explain(pod: PodView, decision: Decision | None) -> str:

@@ -10,7 +10,6 @@ from kube9_desktop.engine.model import (
     NodeView,
     PodView,
     format_cpu,
-    format_mem,
 )
 
 # Container states mapped onto the status colours.
@@ -54,15 +53,6 @@ def clock(at: datetime | None) -> str:
 
 def cores(cpu_m: int) -> str:
     return f"{format_cpu(cpu_m)} CPU"
-
-
-def pair_cpu(used_m: int, total_m: int) -> str:
-    """ "2.5 / 4": allocated (requested by pods) over allocatable cores."""
-    return f"{format_cpu(used_m)} / {format_cpu(total_m)}"
-
-
-def pair_mem(used_mi: int, total_mi: int) -> str:
-    return f"{format_mem(used_mi)} / {format_mem(total_mi)}"
 
 
 def node_status(view: NodeView) -> str:

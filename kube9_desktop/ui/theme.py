@@ -61,6 +61,26 @@ BANNER_COLORS = {
         "error": ("#4a1f1f", "#fbe4e4", "#9b4a4a"),
     },
 }
+# Usage bars (tree cells and details): fills behind the text by level, the track (the whole
+# capacity), its frame and the request marker, per theme. Text is drawn over the fills.
+USAGE_COLORS = {
+    "light": {
+        "ok": "#c6e7cf",
+        "warn": "#f5e0ad",
+        "high": "#f4c3bf",
+        "track": "#eef0f3",
+        "frame": "#a9afb8",
+        "marker": "#1f4e8c",
+    },
+    "dark": {
+        "ok": "#2c5838",
+        "warn": "#67501a",
+        "high": "#6b2a2a",
+        "track": "#30343a",
+        "frame": "#646a73",
+        "marker": "#9cc3ff",
+    },
+}
 # Inline error text on the window background, per theme.
 ERROR_TEXT = {"light": "#b52b27", "dark": "#ff8a80"}
 # Search matches in the log view: (background, text), per theme.
@@ -164,6 +184,9 @@ def text_pairs(app: QApplication, theme: str) -> list[tuple[str, QColor, QColor]
     out.append(("error text/Window", QColor(ERROR_TEXT[theme]), p.color(_R.Window)))
     match_bg, match_fg = MATCH_COLORS[theme]
     out.append(("search match", QColor(match_fg), QColor(match_bg)))
+    usage = USAGE_COLORS[theme]
+    for level in ("ok", "warn", "high", "track"):
+        out.append((f"usage bar {level}/Text", p.color(_R.Text), QColor(usage[level])))
     return out
 
 

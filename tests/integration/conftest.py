@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,12 @@ import pytest
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.serve import start_engine
+from tests.engine.docker_helpers import (
+    connect_or_skip,
+    ensure_offline_base,
+    leftover,
+    remove_clusters,
+)
 from tests.helpers import fast_settings, wait_for
 
 EngineFactory = Callable[..., Awaitable[Engine]]
@@ -49,3 +57,17 @@ async def add_pod(engine: Engine, name: str, cpu: float, mem: int = 0) -> int:
          "containers": [{"name": "main", "image": "busybox", "memory_req": mem}]}
     )  # fmt: skip
     return created.view.id
+
+
+@pytest.fixture
+def docker_cluster() -> Iterator[tuple[Any, str]]:
+    """A Docker client and a cluster name of this test, removed after its engine stopped."""
+    client = connect_or_skip()
+    ensure_offline_base(client)
+    remove_clusters(client, leftover)
+    cluster = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        yield client, cluster
+    finally:
+        remove_clusters(client, lambda c: c == cluster)
+        client.close()

@@ -7,10 +7,8 @@ same inside a node container; virtual nodes report readiness from the spec.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +18,6 @@ import pytest
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import PodPhase
 from kube9_desktop.selftest import processes_of
-from tests.engine.docker_helpers import (
-    connect_or_skip,
-    ensure_offline_base,
-    leftover,
-    remove_clusters,
-)
 from tests.helpers import free_port, wait_for
 from tests.integration.conftest import EngineFactory, add_nodes
 from tests.procs import wait_sync
@@ -178,20 +170,6 @@ async def test_virtual_nodes_report_readiness_after_the_initial_delay(
     assert container(engine, a, "main").ready is False
     await wait_for(lambda: engine.pod(a).ready, timeout=10, what="probed pod ready")
     assert time.monotonic() - loop_start >= 1.0
-
-
-@pytest.fixture
-def docker_cluster() -> Iterator[tuple[Any, str]]:
-    """A Docker client and a cluster name of this test, removed after its engine stopped."""
-    client = connect_or_skip()
-    ensure_offline_base(client)
-    remove_clusters(client, leftover)
-    cluster = f"test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        yield client, cluster
-    finally:
-        remove_clusters(client, lambda c: c == cluster)
-        client.close()
 
 
 @pytest.mark.docker

@@ -23,7 +23,7 @@ from kube9_desktop.engine.model import (
     PodView,
     Resources,
 )
-from kube9_desktop.engine.usage import UsageJson
+from kube9_desktop.engine.usage import STEP_S, UsageHistoryJson, UsageJson, UsageSampleJson
 from kube9_desktop.engine.workload_ops import Revision
 from kube9_desktop.engine.workloads import (
     DeploymentSpec,
@@ -56,7 +56,8 @@ class FakeBridge(EngineBridge):
         self._next_id = 1
         self._deployments: dict[int, dict[str, Any]] = {}
         self._replicasets: dict[int, dict[str, Any]] = {}
-        self._usage: dict[int, UsageJson] = {}
+        self._usage: dict[int, UsageJson] = {}  # pod id -> latest figures (nodes: the sum)
+        self._samples: dict[int, list[UsageSampleJson]] = {}  # pod id -> one per STEP_S
 
     @property
     def attached(self) -> bool:
@@ -100,6 +101,32 @@ class FakeBridge(EngineBridge):
 
     def namespace(self, name: str) -> NamespaceView | None:
         return self._namespace_view(name) if name in self._namespaces else None
+
+    def pod_usage(self, pod_id: int) -> UsageJson | None:
+        return self._usage.get(pod_id)
+
+    def node_usage(self, node_id: int) -> UsageJson | None:
+        node = self._nodes.get(node_id)
+        figures = [self._usage[p] for p in node["pods"] if p in self._usage] if node else []
+        if not figures:
+            return None
+        return {
+            "cpu_cores": sum(f["cpu_cores"] for f in figures),
+            "memory_mb": sum(f["memory_mb"] for f in figures),
+        }
+
+    def pod_usage_history(self, pod_id: int) -> UsageHistoryJson | None:
+        samples = self._samples.get(pod_id, [])
+        now = samples[-1]["t"] if samples else 0.0
+        return {
+            "now": now,
+            "step_s": STEP_S,
+            "current": self._usage.get(pod_id),
+            "samples": samples,
+        }
+
+    def node_usage_history(self, node_id: int) -> UsageHistoryJson | None:
+        return {"now": 0.0, "step_s": STEP_S, "current": self.node_usage(node_id), "samples": []}
 
     def deployments(self) -> list[DeploymentView]:
         return [self._deployment_view(d) for d in self._deployments.values()]
@@ -235,13 +262,6 @@ class FakeBridge(EngineBridge):
             created_at=p.get("created_at", EPOCH),
         )
 
-    def pod_usage(self, pod_id: int) -> UsageJson | None:
-        return self._usage.get(pod_id)
-
-    def set_pod_usage(self, pod_id: int, cpu_cores: float, memory_mb: float) -> None:
-        """What the pod's last report said it used (read on the next tick)."""
-        self._usage[pod_id] = {"cpu_cores": cpu_cores, "memory_mb": memory_mb}
-
     def set_pod_history(self, pod_id: int, restarts: int, created_at: datetime) -> None:
         """Restarts of each of its containers, and when it was created."""
         self._pods[pod_id].update(restarts=restarts, created_at=created_at)
@@ -323,6 +343,14 @@ class FakeBridge(EngineBridge):
 
     def set_pod_phase(self, pod_id: int, phase: PodPhase) -> None:
         self._pods[pod_id]["phase"] = phase
+
+    def set_pod_usage(self, pod_id: int, cpu_cores: float, memory_mb: float) -> None:
+        """A pod's latest usage, as a heartbeat would report it (no change is published); each
+        call is also the next sample of its history, STEP_S after the previous one."""
+        self._usage[pod_id] = {"cpu_cores": cpu_cores, "memory_mb": memory_mb}
+        samples = self._samples.setdefault(pod_id, [])
+        t = samples[-1]["t"] + STEP_S if samples else 0.0
+        samples.append({"t": t, "cpu_cores": cpu_cores, "memory_mb": memory_mb})
 
     # workloads (a Deployment's ReplicaSets are found by their owner; pods by theirs)
 

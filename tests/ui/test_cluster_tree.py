@@ -33,7 +33,8 @@ def test_model_is_valid_with_nodes_pods_containers_and_pending(
     pod = find_row(model, "pod-1-2")
     assert model.rowCount(pod) == 2  # its containers
     assert model.index(1, 0, pod).data() == "c1"
-    assert cell(model, "worker-1", Column.CPU) == "0.3 / 64"
+    assert cell(model, "worker-1", Column.CPU) == "–/0.3 of 64"  # no usage reported yet
+    assert cell(model, "worker-1", Column.PODS) == "3/110"
     assert cell(model, "pod-1-1", Column.STATUS) == "running"
 
 

@@ -3,12 +3,13 @@ secrets, and why it is where it is (every candidate node with its reasons, verba
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_usage import UsageSection
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from tests.ui.helpers import (
@@ -38,11 +39,11 @@ def test_node_details_show_capacity_components_heartbeat_and_events(
     node = next(n for n in demo.cluster.node_views() if n.name == name)
     select(qtbot, window, name)
     details = window.details
-    cpu = child(details, QProgressBar, "NodeCpuBar")
-    assert (cpu.value(), cpu.maximum()) == (node.allocated.cpu_m, node.capacity.cpu_m)
-    assert "of 4 CPU requested" in cpu.format()
-    memory = child(details, QProgressBar, "NodeMemoryBar")
-    assert memory.maximum() == node.capacity.mem_mi == 8192
+    usage = child(details, UsageSection, "NodeUsage")
+    assert usage.cpu.bar.requested == node.allocated.cpu_m / 1000 and usage.cpu.bar.full == 4
+    assert usage.cpu.text().endswith(f"/{node.allocated.cpu_m / 1000:g} of 4")
+    assert usage.memory.bar.full == node.capacity.mem_mi == 8192
+    assert usage.pods.text() == f"{len(node.pod_ids)}/110"
     components = child(details, Table, "NodeComponents")
     assert components.texts(0) == ["kubelet", "container_runtime", "kube_proxy", "node_agent"]
     assert set(components.texts(1)) == {"running"}

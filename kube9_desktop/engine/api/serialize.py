@@ -27,17 +27,6 @@ from kube9_desktop.engine.model import (
 )
 from kube9_desktop.engine.usage import UsageJson
 
-DEFAULT_POD_LIMIT = 110  # as a kubelet's --max-pods
-POD_LIMIT_ANNOTATION = "kube9.io/max-pods"
-
-
-def pod_limit(n: NodeView) -> int:
-    """The node's pod limit: its ``kube9.io/max-pods`` annotation (1..100000), else 110."""
-    raw = n.annotations.get(POD_LIMIT_ANNOTATION, "")
-    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100_000:
-        return int(raw)
-    return DEFAULT_POD_LIMIT
-
 
 def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
     free = n.free
@@ -68,7 +57,7 @@ def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
         "creation_timestamp": utc_iso(n.created_at),
         "resource_version": str(n.resource_version),
         "usage": usage,
-        "pod_limit": pod_limit(n),
+        "pod_limit": n.pod_limit,
         "stale_pods": [
             {
                 "pod_id": c.pod_id,

@@ -7,8 +7,9 @@ Rows are ids only (node ids, pod ids, container positions); ``data()`` reads the
 from the bridge for exactly the cell asked. Changes arrive as ``ChangeSet``s and become
 row-level inserts, removes (a pod that moves is removed and inserted) and ``dataChanged``
 ranges; only attaching an engine resets the model. Values that change without an event
-(heartbeat age, container states) are refreshed by a 1 Hz timer with one ``dataChanged`` per
-parent that a view has expanded.
+(heartbeat age, container states, live usage) are refreshed on the bridge's tick with one
+``dataChanged`` per parent that a view has expanded (usage is read for the usage columns only,
+when a cell is painted).
 
 Index encoding: ``internalId`` is the row key of ``tree_cells.row_key`` (kind in the low
 bits, then the node or pod id, and a container's position), the one place keys are made.
@@ -52,6 +53,7 @@ from kube9_desktop.ui.models.tree_cells import (
     replacement_cell,
     row_key,
     stale_cell,
+    wants_usage,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -295,7 +297,10 @@ class ClusterTreeModel(QAbstractItemModel):
         column = index.column()
         if kind == _NODE:
             node = self._view(key)
-            return None if node is None else node_cell(node, column, role)
+            if node is None:
+                return None
+            usage = self.bridge.node_usage(node.id) if wants_usage(column, role) else None
+            return node_cell(node, column, role, usage)
         if kind == _GROUP:
             return pending_cell(len(self._children[PENDING]), column, role)
         if kind == _STALE:
@@ -305,7 +310,8 @@ class ClusterTreeModel(QAbstractItemModel):
         if pod is None:
             return None
         if kind == _POD:
-            value = pod_cell(pod, column, role)
+            usage = self.bridge.pod_usage(pod.id) if wants_usage(column, role) else None
+            value = pod_cell(pod, column, role, usage)
             replaced = self._replacing.get(pod.id)
             return value if replaced is None else replacement_cell(replaced, column, role, value)
         position = TreeItem.from_key(key).container

@@ -12,7 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from kube9_desktop.engine.model import NodeView, PodView, StaleCopy, format_cpu, format_mem
+from kube9_desktop.engine.usage import UsageJson
 from kube9_desktop.ui import formatting as fmt
+from kube9_desktop.ui import usage_bars as bars
 from kube9_desktop.ui.icons import status_color, status_icon
 
 PENDING = -1  # the parent "node id" of pending pods
@@ -77,21 +79,27 @@ class Column(IntEnum):
     STATUS = 1
     CPU = 2
     MEMORY = 3
-    INFO = 4
+    PODS = 4
+    INFO = 5
 
 
-HEADERS = ("Name", "Status", "CPU (req/alloc)", "Memory (req/alloc)", "Info")
+USAGE_COLUMNS = (Column.CPU, Column.MEMORY, Column.PODS)  # painted as bars (BAR_ROLE)
+HEADERS = ("Name", "Status", "CPU", "Memory", "Pods", "Info")
 HEADER_TIPS = (
     "Node, pod or container",
     "Node status (with fault labels), pod phase, container state",
-    "Nodes: CPU requested by their pods / allocatable cores. Pods and containers: request",
-    "Nodes: memory requested by their pods / allocatable. Pods and containers: request",
+    "Nodes: cores used / requested by their pods of allocatable. Pods: used / requested "
+    "(the bar's marker is the request). Containers: request",
+    "Nodes: memory used (RSS) / requested by their pods of allocatable. Pods: used / "
+    "requested. Containers: request",
+    "Nodes: pods / the node's pod limit (kube9.io/max-pods, else 110)",
     "Heartbeat age, pod IP and readiness, restarts and exit codes",
 )
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 3
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 4
+BAR_ROLE = Qt.ItemDataRole.UserRole + 5  # a usage_bars.Bar for the usage columns' delegate
 PENDING_KEY = TreeItem(ItemKind.PENDING_GROUP).key
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 VOLATILE_ROLES = [
@@ -100,7 +108,9 @@ VOLATILE_ROLES = [
     Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.ToolTipRole,
     STATUS_ROLE,
+    BAR_ROLE,
 ]
+_USAGE_ROLES = (_DISPLAY, SORT_ROLE, BAR_ROLE, Qt.ItemDataRole.ToolTipRole)
 
 
 def pending_cell(count: int, column: int, role: int) -> Any:
@@ -122,39 +132,53 @@ def pending_cell(count: int, column: int, role: int) -> Any:
     return None
 
 
-def node_cell(node: NodeView, column: int, role: int) -> Any:
+def wants_usage(column: int, role: int) -> bool:
+    """Whether a node's or pod's cell needs its usage figures (read only then)."""
+    return column in USAGE_COLUMNS and role in _USAGE_ROLES
+
+
+def _bar_value(bar: bars.Bar, role: int) -> Any:
+    if role == _DISPLAY:
+        return bar.text
+    if role == SORT_ROLE:
+        return -1.0 if bar.used is None else bar.used
+    if role == BAR_ROLE:
+        return bar
+    return bar.tip
+
+
+def node_bar(node: NodeView, column: int, usage: UsageJson | None) -> bars.Bar:
+    if column == Column.CPU:
+        return bars.node_cpu(node, usage)
+    if column == Column.MEMORY:
+        return bars.node_memory(node, usage)
+    return bars.node_pods(node)
+
+
+def node_cell(node: NodeView, column: int, role: int, usage: UsageJson | None = None) -> Any:
+    if column in USAGE_COLUMNS and role in _USAGE_ROLES:
+        return _bar_value(node_bar(node, column, usage), role)
     if role == _DISPLAY:
         if column == Column.NAME:
             return node.name
         if column == Column.STATUS:
             return fmt.node_status(node)
-        if column == Column.CPU:
-            return fmt.pair_cpu(node.allocated.cpu_m, node.capacity.cpu_m)
-        if column == Column.MEMORY:
-            return fmt.pair_mem(node.allocated.mem_mi, node.capacity.mem_mi)
-        pods = len(node.pod_ids)
-        return (
-            f"{node.node_type} · {pods} pod{'s' if pods != 1 else ''} · {fmt.node_heartbeat(node)}"
-        )
+        return f"{node.node_type} · {fmt.node_heartbeat(node)}"
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
         return status_icon(str(node.status))
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
         return status_color(str(node.status))
     if role == SORT_ROLE:
-        return (
-            node.name,
-            str(node.status),
-            node.allocated.cpu_m,
-            node.allocated.mem_mi,
-            node.seconds_since_heartbeat or 0.0,
-        )[column]
+        if column == Column.NAME:
+            return node.name
+        return str(node.status) if column == Column.STATUS else node.seconds_since_heartbeat or 0.0
     if role == FILTER_ROLE:
         return f"{node.name} {node.status} {node.node_type} {' '.join(node.faults)}"
     if role == STATUS_ROLE:
         return str(node.status)
     if role == Qt.ItemDataRole.ToolTipRole:
         return node.status_reason or f"{node.node_type} node {node.name} is {node.status}"
-    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
+    if role == Qt.ItemDataRole.TextAlignmentRole and column in USAGE_COLUMNS:
         return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return None
 
@@ -167,21 +191,18 @@ def pod_status(pod: PodView) -> tuple[str, str]:
     return str(pod.phase), str(pod.phase)
 
 
-def pod_cell(pod: PodView, column: int, role: int) -> Any:
+def pod_cell(pod: PodView, column: int, role: int, usage: UsageJson | None = None) -> Any:
+    if column in (Column.CPU, Column.MEMORY) and role in _USAGE_ROLES:
+        bar = bars.pod_cpu(pod, usage) if column == Column.CPU else bars.pod_memory(pod, usage)
+        return _bar_value(bar, role)
     if role == _DISPLAY:
-        return (
-            pod.name,
-            pod_status(pod)[0],
-            format_cpu(pod.request.cpu_m),
-            format_mem(pod.request.mem_mi),
-            fmt.pod_summary(pod),
-        )[column]
+        return (pod.name, pod_status(pod)[0], "", "", "", fmt.pod_summary(pod))[column]
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
         return status_icon(pod_status(pod)[1])
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
         return status_color(pod_status(pod)[1])
     if role == SORT_ROLE:
-        return (pod.name, str(pod.phase), pod.request.cpu_m, pod.request.mem_mi, pod.ip)[column]
+        return (pod.name, str(pod.phase), 0.0, 0.0, 0.0, pod.ip)[column]
     if role == FILTER_ROLE:
         images = " ".join(c.image for c in pod.spec.containers)
         return f"{pod.name} {pod.phase} {pod.status_reason} {images}"
@@ -202,13 +223,14 @@ def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
     if role == _DISPLAY:
         info = " · ".join(p for p in (spec.image, fmt.container_summary(status)) if p)
         state = "CrashLoopBackOff" if status.crashing else status.state
-        return (spec.name, state, format_cpu(spec.cpu_m), format_mem(spec.mem_mi), info)[column]
+        cpu, mem = format_cpu(spec.cpu_m), format_mem(spec.mem_mi)
+        return (spec.name, state, cpu, mem, "", info)[column]
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
         return status_icon(fmt.container_color(status), hollow=True)
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
         return status_color(fmt.container_color(status))
     if role == SORT_ROLE:
-        return (spec.name, status.state, spec.cpu_m, spec.mem_mi, status.restarts)[column]
+        return (spec.name, status.state, spec.cpu_m, spec.mem_mi, 0, status.restarts)[column]
     if role == FILTER_ROLE:
         return f"{spec.name} {spec.image}"
     if role == STATUS_ROLE:
@@ -244,7 +266,9 @@ def stale_summary(copy: StaleCopy) -> str:
 def stale_cell(copy: StaleCopy, column: int, role: int) -> Any:
     """A stale copy under its unreachable node: italic, grey, saying what replaced it."""
     if role == _DISPLAY:
-        return (copy.name, "Stale copy", "", "", f"{STALE_TEXT} · {stale_summary(copy)}")[column]
+        return (copy.name, "Stale copy", "", "", "", f"{STALE_TEXT} · {stale_summary(copy)}")[
+            column
+        ]
     if role == Qt.ItemDataRole.FontRole:
         return _italic()
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
@@ -252,7 +276,7 @@ def stale_cell(copy: StaleCopy, column: int, role: int) -> Any:
     if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
         return status_color("terminating")
     if role == SORT_ROLE:
-        return (copy.name, "stale", 0, 0, "")[column]
+        return (copy.name, "stale", 0.0, 0.0, 0.0, "")[column]
     if role == FILTER_ROLE:
         return f"{copy.name} stale split brain"
     if role == STATUS_ROLE:
