@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.ui.details import DetailsPanel
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.details_usage import UsageSection
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
