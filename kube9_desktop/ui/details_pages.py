@@ -30,7 +30,7 @@ from kube9_desktop.engine.scheduler import STRATEGIES
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui import usage_bars as bars
-from kube9_desktop.ui.details_table import Cell, Table
+from kube9_desktop.ui.details_table import Cell, Shown, Table
 from kube9_desktop.ui.details_usage import UsageSection
 from kube9_desktop.ui.icons import status_color
 
@@ -198,13 +198,14 @@ class PodPage(QWidget):
         for spec, status in zip(pod.spec.containers, pod.containers, strict=False):
             command = " ".join((*spec.command, *spec.args))
             image = spec.image + (f" · {command}" if command else "")
+            requests = f"{format_cpu(spec.cpu_m)} CPU, {format_mem(spec.mem_mi)}"
             rows.append(
                 (
-                    f"{spec.name}\n{image}",
+                    Shown(f"{spec.name} · {image}", tip=f"{spec.name}\n{image}"),
                     (fmt.container_state(status), fmt.container_color(status)),
                     str(status.restarts),
                     "" if status.exit_code is None else str(status.exit_code),
-                    f"{format_cpu(spec.cpu_m)} CPU\n{format_mem(spec.mem_mi)}",
+                    requests,
                 )
             )
         self.containers.set_rows(rows)
@@ -242,7 +243,7 @@ class PodPage(QWidget):
                     c.node_name,
                     fits,
                     f"{format_cpu(c.free_cpu_m)} CPU, {format_mem(c.free_mem_mi)}",
-                    "; ".join(c.reasons) if c.reasons else "fits",
+                    Shown("; ".join(c.reasons), tip="\n".join(c.reasons)) if c.reasons else "fits",
                 )
             )
         self.candidates.set_rows(rows)
