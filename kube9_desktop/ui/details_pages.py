@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kube9_desktop.engine.components import COMPONENT_RECOVERING, component_states
 from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import (
     COMPONENT_RUNNING,
@@ -75,7 +76,7 @@ class NodePage(QWidget):
             ("Pods", self.pods),
         ):
             form.addRow(caption, widget)
-        self.components = Table("NodeComponents", ("Component", "State"))
+        self.components = Table("NodeComponents", ("Component", "State", "Why"))
         self.events = QListWidget()
         self.events.setObjectName("NodeEvents")
         self.events.setWordWrap(True)
@@ -126,8 +127,8 @@ class NodePage(QWidget):
         )  # fmt: skip
         self.components.set_rows(
             [
-                (name, (state, "running" if state == COMPONENT_RUNNING else "failed"))
-                for name, state in node.components.items()
+                (c.name, (c.state, _COMPONENT_COLORS.get(c.state, "failed")), c.reason)
+                for c in component_states(node.components, node.component_faults)
             ]
         )
         ids = [e.id for e in events]
@@ -253,6 +254,9 @@ class PodPage(QWidget):
             else ""
         )
         self.omitted.setVisible(bool(decision.omitted))
+
+
+_COMPONENT_COLORS = {COMPONENT_RUNNING: "running", COMPONENT_RECOVERING: "recovering"}
 
 
 def _latest(history: UsageHistoryJson | None) -> UsageJson | None:
