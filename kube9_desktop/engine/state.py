@@ -25,6 +25,7 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+from kube9_desktop.engine.services import ClusterIpPool, Endpoint, NodePorts, ServiceSpec
 from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
 # 127.244.0.0/14: 262,142 pod addresses. Loopback, so a pod's processes can bind their own
@@ -308,6 +309,30 @@ class DeploymentState:
         return ObjectRef("Deployment", self.id, self.uid, self.spec.name, self.spec.namespace)
 
 
+@dataclass(slots=True, eq=False)
+class ServiceState:
+    id: int
+    uid: str
+    spec: ServiceSpec
+    cluster_ip: str
+    created_at: datetime
+    resource_version: int = 0
+    # Derived, never stored: kept in step by every commit that touches its pods or their
+    # nodes (cluster/services.py sync_endpoints); pod id -> endpoint.
+    endpoints: dict[int, Endpoint] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Service", self.id, self.uid, self.spec.name, self.spec.namespace)
+
+
 @dataclass(slots=True)
 class OpenIncident:
     """A node's incident that has not ended yet (the record is stored; see cluster/incidents)."""
@@ -332,6 +357,11 @@ class ClusterState:
         self.replicaset_ids: dict[tuple[str, str], int] = {}
         self.deployments: dict[int, DeploymentState] = {}
         self.deployment_ids: dict[tuple[str, str], int] = {}
+        self.services: dict[int, ServiceState] = {}
+        self.service_ids: dict[tuple[str, str], int] = {}
+        self.namespace_services: dict[str, set[int]] = {}
+        self.cluster_ips = ClusterIpPool()
+        self.node_ports = NodePorts()
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
         self.index = SchedulingIndex()
         self.ips = IpPool()
@@ -465,6 +495,22 @@ class ClusterState:
             raise RuntimeError(f"deployment {d.name} still owns replicasets")
         del self.deployments[d.id]
         del self.deployment_ids[(d.namespace, d.name)]
+
+    # ---- services ----------------------------------------------------------------------
+
+    def add_service(self, svc: ServiceState) -> None:
+        """Index a Service whose address and node ports are already reserved."""
+        self.services[svc.id] = svc
+        self.service_ids[(svc.namespace, svc.name)] = svc.id
+        self.namespace_services.setdefault(svc.namespace, set()).add(svc.id)
+
+    def remove_service(self, svc: ServiceState) -> None:
+        del self.services[svc.id]
+        del self.service_ids[(svc.namespace, svc.name)]
+        self.namespace_services.get(svc.namespace, set()).discard(svc.id)
+
+    def services_in(self, namespace: str) -> list[ServiceState]:
+        return [self.services[s] for s in sorted(self.namespace_services.get(namespace, ()))]
 
     def pods_in(self, namespace: str) -> list[PodState]:
         return [self.pods[p] for p in sorted(self.namespace_pods.get(namespace, ()))]
