@@ -25,7 +25,13 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
-from kube9_desktop.engine.services import ClusterIpPool, Endpoint, NodePorts, ServiceSpec
+from kube9_desktop.engine.services import (
+    ClusterIpPool,
+    Endpoint,
+    NodePorts,
+    ServiceSpec,
+    endpoint_of,
+)
 from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
 # 127.244.0.0/14: 262,142 pod addresses. Loopback, so a pod's processes can bind their own
@@ -511,6 +517,25 @@ class ClusterState:
 
     def services_in(self, namespace: str) -> list[ServiceState]:
         return [self.services[s] for s in sorted(self.namespace_services.get(namespace, ()))]
+
+    def endpoint(self, svc: ServiceState, pod: PodState) -> Endpoint | None:
+        """The pod's endpoint in the Service now (services.endpoint_of's rule)."""
+        node = self.nodes.get(pod.node_id) if pod.node_id is not None else None
+        return endpoint_of(
+            svc.spec, pod.spec, pod_id=pod.id, ip=pod.ip, phase=pod.phase,
+            pod_ready=pod.reported_ready(), node_id=pod.node_id,
+            node_name=node.name if node is not None else None,
+            node_status=node.status if node is not None else None,
+        )  # fmt: skip
+
+    def derive_endpoints(self, svc: ServiceState) -> dict[int, Endpoint]:
+        """Every endpoint of the Service, from a scan of its namespace's pods."""
+        out = {}
+        for pod in self.pods_in(svc.namespace):
+            ep = self.endpoint(svc, pod)
+            if ep is not None:
+                out[pod.id] = ep
+        return out
 
     def pods_in(self, namespace: str) -> list[PodState]:
         return [self.pods[p] for p in sorted(self.namespace_pods.get(namespace, ()))]

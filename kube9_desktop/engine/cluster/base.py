@@ -233,7 +233,7 @@ class ClusterBase:
             self.state.node_ports.used.update(svc.spec.node_ports())
             self.state.add_service(svc)
         for svc in self.state.services.values():
-            svc.endpoints = service_ops.derive_endpoints(self.state, svc)
+            svc.endpoints = self.state.derive_endpoints(svc)
         for inc in loaded.open_incidents:
             if inc.node_id in self.state.nodes:
                 self.state.open_incidents[inc.node_id] = OpenIncident(inc.id, inc.mode)

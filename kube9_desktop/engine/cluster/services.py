@@ -23,9 +23,8 @@ from kube9_desktop.engine.services import (
     SERVICE_RANGE,
     Endpoint,
     ServiceSpec,
-    endpoint_of,
 )
-from kube9_desktop.engine.state import ClusterState, PodState, ServiceState
+from kube9_desktop.engine.state import ServiceState
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.cluster.txn import Txn
@@ -166,28 +165,8 @@ def delete_service(t: Txn, svc: ServiceState) -> None:
 # ---- endpoints -----------------------------------------------------------------------------
 
 
-def _endpoint(state: ClusterState, svc: ServiceState, pod: PodState) -> Endpoint | None:
-    node = state.nodes.get(pod.node_id) if pod.node_id is not None else None
-    return endpoint_of(
-        svc.spec, pod.spec, pod_id=pod.id, ip=pod.ip, phase=pod.phase,
-        pod_ready=pod.reported_ready(), node_id=pod.node_id,
-        node_name=node.name if node is not None else None,
-        node_status=node.status if node is not None else None,
-    )  # fmt: skip
-
-
-def derive_endpoints(state: ClusterState, svc: ServiceState) -> dict[int, Endpoint]:
-    """Every endpoint of the Service, from a scan of its namespace's pods."""
-    out = {}
-    for pod in state.pods_in(svc.namespace):
-        ep = _endpoint(state, svc, pod)
-        if ep is not None:
-            out[pod.id] = ep
-    return out
-
-
 def _recompute(t: Txn, svc: ServiceState) -> None:
-    endpoints = derive_endpoints(t.state, svc)
+    endpoints = t.state.derive_endpoints(svc)
     if endpoints != svc.endpoints:
         t.set(svc, "endpoints", endpoints)
         t.changed(Kind.SERVICE, svc.id)
@@ -199,7 +178,7 @@ def _update_pods(t: Txn, svc: ServiceState, pod_ids: Iterable[int]) -> None:
     changed: dict[int, Endpoint | None] = {}
     for pod_id in pod_ids:
         pod = state.pods.get(pod_id)
-        ep = _endpoint(state, svc, pod) if pod is not None else None
+        ep = state.endpoint(svc, pod) if pod is not None else None
         if current.get(pod_id) != ep:
             changed[pod_id] = ep
     if not changed:
