@@ -368,6 +368,8 @@ class ClusterState:
         self.namespace_services: dict[str, set[int]] = {}
         self.cluster_ips = ClusterIpPool()
         self.node_ports = NodePorts()
+        # The node statuses endpoints were last synced with (cluster/services.sync_endpoints).
+        self.endpoint_node_status: dict[int, NodeStatus] = {}
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
         self.index = SchedulingIndex()
         self.ips = IpPool()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.errors import Conflict, UserError
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import new_uid
+from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.engine.services import (
     NODE_PORT,
     NODE_PORT_MAX,
@@ -193,22 +195,38 @@ def _update_pods(t: Txn, svc: ServiceState, pod_ids: Iterable[int]) -> None:
     t.changed(Kind.SERVICE, svc.id)
 
 
+def _restore(seen: dict[int, NodeStatus], node_id: int, status: NodeStatus | None) -> None:
+    if status is None:
+        seen.pop(node_id, None)
+    else:
+        seen[node_id] = status
+
+
 def sync_endpoints(t: Txn) -> None:
     """Bring the endpoints of every Service the commit's pods and nodes touch up to date.
 
     Runs once per transaction, after its steps: touched pods (added, changed, removed) and
-    the pods of touched nodes are looked at again for the Services of their namespace (and
-    those that listed them), not a scan of every pod, so a heartbeat's commit stays cheap.
+    the pods of touched nodes whose status moved since the last sync are looked at again
+    for the Services of their namespace (and those that listed them), not a scan of every
+    pod, so a heartbeat's commit stays cheap.
     """
     state = t.state
     if not state.services:
         return
     changes = t.changes
     pod_ids = changes.ids(Kind.POD)
+    seen = state.endpoint_node_status
     for node_id in changes.ids(Kind.NODE):  # its status moves its pods' readiness
         node = state.nodes.get(node_id)
-        if node is not None:
-            pod_ids |= node.pod_ids
+        if node is None:
+            seen.pop(node_id, None)  # (undone, it costs only one look at its pods again)
+            continue
+        before = seen.get(node_id)
+        if before is node.status:
+            continue  # a bind or a component changed it, not its status
+        seen[node_id] = node.status
+        t.undo(partial(_restore, seen, node_id, before))
+        pod_ids |= node.pod_ids
     if not pod_ids:
         return
     by_namespace: dict[str, set[int]] = {}
