@@ -17,6 +17,7 @@ from kube9_desktop.engine.cluster import services as service_ops
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.invariants import check_invariants, check_service_invariants
+from kube9_desktop.engine.manifests import manifest_path, service_manifest
 from kube9_desktop.engine.model import (
     ContainerPort,
     ContainerSpec,
@@ -220,6 +221,24 @@ async def test_deleting_a_pod_owned_by_a_deployment_is_seen_at_once(engine: Engi
     assert check_invariants(engine.cluster.state) == []
     kinds = {e.kind for e in engine.events(kinds=[str(EventKind.SERVICE_CREATED)])}
     assert kinds == {EventKind.SERVICE_CREATED}
+
+
+async def test_a_service_as_a_manifest(engine: Engine) -> None:
+    s = (await engine.create_service(service(
+        type="NodePort", labels={"team": "a"},
+        ports=[{"name": "http", "port": 80, "target_port": "http"}],
+    ))).view  # fmt: skip
+    m = service_manifest(s)
+    assert (m["apiVersion"], m["kind"], m["metadata"]["name"]) == ("v1", "Service", "web")
+    assert m["metadata"]["labels"] == {"team": "a"}
+    assert m["spec"] == {
+        "type": "NodePort", "clusterIP": "127.96.0.1", "clusterIPs": ["127.96.0.1"],
+        "selector": {"app": "web"},
+        "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP",
+                   "nodePort": 30000}],
+        "sessionAffinity": "None",
+    }  # fmt: skip
+    assert manifest_path(m) == "default/service-web.yaml"
 
 
 # ---- migration ------------------------------------------------------------------------------
