@@ -175,6 +175,24 @@ async def test_endpoints_move_in_the_commit_that_moves_the_node(engine: Engine) 
     assert check_service_invariants(cluster.state) == []
 
 
+async def test_node_statuses_seen_while_no_service_existed_do_not_go_stale(
+    engine: Engine,
+) -> None:
+    node = (await engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 4})).view
+    await wait_for(lambda: engine.node(node.id).status is HEALTHY, what="healthy")
+    first = (await engine.create_service(service())).view
+    await ready_pod(engine)
+    cluster, state = engine.cluster, engine.cluster.state.nodes[node.id]
+    cluster.set_status(state, NodeStatus.UNHEALTHY, "test")  # seen while a Service exists
+    await engine.delete_service(first.id)
+    cluster.set_status(state, NodeStatus.HEALTHY, "test")  # no Service watches this one
+    s = (await engine.create_service(service(name="again"))).view
+    cluster.set_status(state, NodeStatus.UNHEALTHY, "test")
+    assert [e.ready for e in engine.service(s.id).endpoints] == [False]
+    cluster.set_status(state, NodeStatus.HEALTHY, "test")
+    assert check_service_invariants(cluster.state) == []
+
+
 async def test_a_failed_transaction_leaves_the_endpoints_as_they_were(engine: Engine) -> None:
     node = (await engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 4})).view
     await wait_for(lambda: engine.node(node.id).status is HEALTHY, what="healthy")

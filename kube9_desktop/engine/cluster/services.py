@@ -212,6 +212,9 @@ def sync_endpoints(t: Txn) -> None:
     """
     state = t.state
     if not state.services:
+        # Nothing watches the nodes now: the next Service derives its endpoints in full, and
+        # the statuses seen so far would go stale.
+        state.endpoint_node_status.clear()
         return
     changes = t.changes
     pod_ids = changes.ids(Kind.POD)
