@@ -20,6 +20,7 @@ class Kind(StrEnum):
     NAMESPACE = "Namespace"
     REPLICASET = "ReplicaSet"
     DEPLOYMENT = "Deployment"
+    SERVICE = "Service"
 
 
 @dataclass

@@ -52,6 +52,7 @@ from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+from kube9_desktop.engine.service_ops import EngineServices
 from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.split_brain import StaleCopies
 from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
@@ -68,7 +69,7 @@ FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core ma
 Stopper = Callable[[], Awaitable[None]]
 
 
-class Engine(EngineReads, EngineWorkloads):
+class Engine(EngineReads, EngineWorkloads, EngineServices):
     def __init__(
         self,
         settings: Settings,

@@ -59,6 +59,9 @@ class EventKind(StrEnum):
     DEPLOYMENT_STALLED = "deployment_stalled"  # ProgressDeadlineExceeded
     DEPLOYMENT_COMPLETE = "deployment_complete"  # NewReplicaSetAvailable
     DEPLOYMENT_DELETED = "deployment_deleted"
+    SERVICE_CREATED = "service_created"
+    SERVICE_UPDATED = "service_updated"  # selector, ports, type… (not its endpoints)
+    SERVICE_DELETED = "service_deleted"
     NAMESPACE_CREATED = "namespace_created"
     NAMESPACE_DELETED = "namespace_deleted"
     RUNTIME = "runtime"  # runtime availability, image builds, progress

@@ -3,7 +3,8 @@
 Returns human-readable violations (empty when all hold): no node over capacity; each node's
 books equal the sum of its bound pods; every pod bound at most once and to an existing node;
 no pod on an unhealthy node once eviction has run; pod IPs unique; index and pending queue
-consistent with the pods.
+consistent with the pods; Services' cluster IPs and node ports unique and booked, and their
+endpoints exactly what a full scan derives (the per-commit sync missed nothing).
 """
 
 from __future__ import annotations
@@ -78,6 +79,38 @@ def check_invariants(
         if pod.ip in ips:
             problems.append(f"pods {ips[pod.ip]} and {pod.name} share IP {pod.ip}")
         ips[pod.ip] = pod.name
+    problems.extend(check_service_invariants(state))
+    return problems
+
+
+def check_service_invariants(state: ClusterState) -> list[str]:
+    problems: list[str] = []
+    cluster_ips: dict[str, str] = {}
+    node_ports: dict[int, str] = {}
+    for svc in state.services.values():
+        if svc.cluster_ip in cluster_ips:
+            problems.append(
+                f"Services {cluster_ips[svc.cluster_ip]} and {svc.name} share {svc.cluster_ip}"
+            )
+        cluster_ips[svc.cluster_ip] = svc.name
+        for port in svc.spec.node_ports():
+            if port in node_ports:
+                problems.append(
+                    f"Services {node_ports[port]} and {svc.name} share node port {port}"
+                )
+            node_ports[port] = svc.name
+        if state.service_ids.get((svc.namespace, svc.name)) != svc.id:
+            problems.append(f"Service {svc.namespace}/{svc.name} is not indexed by its name")
+        if svc.namespace not in state.namespaces:
+            problems.append(f"Service {svc.name} is in a missing namespace {svc.namespace}")
+        derived = state.derive_endpoints(svc)
+        if derived != svc.endpoints:
+            stale = sorted(set(svc.endpoints.items()) ^ set(derived.items()), key=str)
+            problems.append(f"Service {svc.name}: endpoints out of step with its pods: {stale}")
+    if set(node_ports) != state.node_ports.used:
+        problems.append(
+            f"node port books {sorted(state.node_ports.used)} != the Services' {sorted(node_ports)}"
+        )
     return problems
 
 

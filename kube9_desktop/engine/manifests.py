@@ -23,6 +23,7 @@ from kube9_desktop.engine.model import (
     Probe,
     VolumeSpec,
 )
+from kube9_desktop.engine.services import NODE_PORT, ServiceView
 from kube9_desktop.engine.workloads import (
     RECREATE,
     DeploymentView,
@@ -32,7 +33,9 @@ from kube9_desktop.engine.workloads import (
 )
 
 Manifest = dict[str, Any]
-API_VERSIONS = {"Node": "v1", "Pod": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+API_VERSIONS = {
+    "Node": "v1", "Pod": "v1", "Service": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
+}  # fmt: skip
 PROBE_KEYS = {"exec": "exec", "tcp_socket": "tcpSocket", "http_get": "httpGet"}
 
 
@@ -370,6 +373,51 @@ def deployment_manifest(d: DeploymentView) -> Manifest:
                 }
                 for c in st.conditions
             ],
+        },
+    }
+
+
+def service_manifest(v: ServiceView) -> Manifest:
+    """A core/v1 Service; its endpoints as Kubernetes keeps them apart, in an EndpointSlice's
+    shape under ``status.endpoints`` here (no such field in Kubernetes: read-only, for people)."""
+    s = v.spec
+    ports = []
+    for p in s.ports:
+        port: Manifest = {"port": p.port, "targetPort": p.target_port, "protocol": p.protocol}
+        if p.name:
+            port = {"name": p.name, **port}
+        if s.type == NODE_PORT and p.node_port is not None:
+            port["nodePort"] = p.node_port
+        ports.append(port)
+    spec: Manifest = {"type": s.type, "clusterIP": v.cluster_ip, "clusterIPs": [v.cluster_ip]}
+    if s.selector:
+        spec["selector"] = dict(sorted(s.selector.items()))
+    spec["ports"] = ports
+    spec["sessionAffinity"] = s.session_affinity
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(
+            name=v.name,
+            namespace=v.namespace,
+            uid=v.uid,
+            resource_version=v.resource_version,
+            created_at=v.created_at,
+            labels=s.labels,
+            annotations=s.annotations,
+        ),
+        "spec": spec,
+        "status": {
+            "endpoints": [
+                {
+                    "addresses": [e.ip],
+                    "conditions": {"ready": e.ready},
+                    "nodeName": e.node_name,
+                    "targetRef": {"kind": "Pod", "name": e.pod_name, "namespace": v.namespace},
+                    "ports": [{"name": p.name, "port": p.port} for p in e.ports],
+                }
+                for e in v.endpoints
+            ]
         },
     }
 

@@ -670,6 +670,24 @@ class PodFields(Strict):
                         field=f"{where}{what}[{i}].name",
                     )
                 seen.add(item.name)
+        # The pod's containers share its address: a port name or number is the pod's, once.
+        port_names: set[str] = set()
+        port_numbers: set[int] = set()
+        for i, container in enumerate(self.containers):
+            for j, port in enumerate(container.ports):
+                at = f"{where}containers[{i}].ports[{j}]"
+                if port.name and port.name in port_names:
+                    raise UserError(
+                        f"{at}.name: '{port.name}' is used twice in this pod", field=f"{at}.name"
+                    )
+                if port.container_port in port_numbers:
+                    raise UserError(
+                        f"{at}.container_port: {port.container_port} is declared twice in this "
+                        "pod (its containers share one address)",
+                        field=f"{at}.container_port",
+                    )
+                port_names.add(port.name)
+                port_numbers.add(port.container_port)
         keys: set[str] = set()
         for i, c in enumerate(self.config):
             if c.key in keys:

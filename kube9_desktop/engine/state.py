@@ -25,6 +25,13 @@ from kube9_desktop.engine.model import (
     Resources,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+from kube9_desktop.engine.services import (
+    ClusterIpPool,
+    Endpoint,
+    NodePorts,
+    ServiceSpec,
+    endpoint_of,
+)
 from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
 # 127.244.0.0/14: 262,142 pod addresses. Loopback, so a pod's processes can bind their own
@@ -314,6 +321,30 @@ class DeploymentState:
         return ObjectRef("Deployment", self.id, self.uid, self.spec.name, self.spec.namespace)
 
 
+@dataclass(slots=True, eq=False)
+class ServiceState:
+    id: int
+    uid: str
+    spec: ServiceSpec
+    cluster_ip: str
+    created_at: datetime
+    resource_version: int = 0
+    # Derived, never stored: kept in step by every commit that touches its pods or their
+    # nodes (cluster/services.py sync_endpoints); pod id -> endpoint.
+    endpoints: dict[int, Endpoint] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.namespace
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef("Service", self.id, self.uid, self.spec.name, self.spec.namespace)
+
+
 @dataclass(slots=True)
 class OpenIncident:
     """A node's incident that has not ended yet (the record is stored; see cluster/incidents)."""
@@ -338,6 +369,13 @@ class ClusterState:
         self.replicaset_ids: dict[tuple[str, str], int] = {}
         self.deployments: dict[int, DeploymentState] = {}
         self.deployment_ids: dict[tuple[str, str], int] = {}
+        self.services: dict[int, ServiceState] = {}
+        self.service_ids: dict[tuple[str, str], int] = {}
+        self.namespace_services: dict[str, set[int]] = {}
+        self.cluster_ips = ClusterIpPool()
+        self.node_ports = NodePorts()
+        # The node statuses endpoints were last synced with (cluster/services.sync_endpoints).
+        self.endpoint_node_status: dict[int, NodeStatus] = {}
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
         self.index = SchedulingIndex()
         self.ips = IpPool()
@@ -471,6 +509,41 @@ class ClusterState:
             raise RuntimeError(f"deployment {d.name} still owns replicasets")
         del self.deployments[d.id]
         del self.deployment_ids[(d.namespace, d.name)]
+
+    # ---- services ----------------------------------------------------------------------
+
+    def add_service(self, svc: ServiceState) -> None:
+        """Index a Service whose address and node ports are already reserved."""
+        self.services[svc.id] = svc
+        self.service_ids[(svc.namespace, svc.name)] = svc.id
+        self.namespace_services.setdefault(svc.namespace, set()).add(svc.id)
+
+    def remove_service(self, svc: ServiceState) -> None:
+        del self.services[svc.id]
+        del self.service_ids[(svc.namespace, svc.name)]
+        self.namespace_services.get(svc.namespace, set()).discard(svc.id)
+
+    def services_in(self, namespace: str) -> list[ServiceState]:
+        return [self.services[s] for s in sorted(self.namespace_services.get(namespace, ()))]
+
+    def endpoint(self, svc: ServiceState, pod: PodState) -> Endpoint | None:
+        """The pod's endpoint in the Service now (services.endpoint_of's rule)."""
+        node = self.nodes.get(pod.node_id) if pod.node_id is not None else None
+        return endpoint_of(
+            svc.spec, pod.spec, pod_id=pod.id, ip=pod.ip, phase=pod.phase,
+            pod_ready=pod.reported_ready(), node_id=pod.node_id,
+            node_name=node.name if node is not None else None,
+            node_status=node.status if node is not None else None,
+        )  # fmt: skip
+
+    def derive_endpoints(self, svc: ServiceState) -> dict[int, Endpoint]:
+        """Every endpoint of the Service, from a scan of its namespace's pods."""
+        out = {}
+        for pod in self.pods_in(svc.namespace):
+            ep = self.endpoint(svc, pod)
+            if ep is not None:
+                out[pod.id] = ep
+        return out
 
     def pods_in(self, namespace: str) -> list[PodState]:
         return [self.pods[p] for p in sorted(self.namespace_pods.get(namespace, ()))]

@@ -86,6 +86,25 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     "DeploymentPatch": [{"replicas": 3}, {"paused": True}, {"strategy": {"max_surge": 1}}],
     "ScaleIn": [{"replicas": 0}, {"replicas": 4}],
     "RollbackIn": [{}, {"revision": 1}],
+    "ServiceCreate": [
+        {"name": "web", "selector": {"app": "web"}, "ports": [{"port": 80, "target_port": 8080}]},
+        {
+            "name": "np",
+            "type": "NodePort",
+            "session_affinity": "ClientIP",
+            "selector": {"app": "api"},
+            "ports": [
+                {"name": "http", "port": 80, "target_port": "http"},
+                {"name": "admin", "port": 81, "node_port": 30100},
+            ],
+        },
+    ],
+    "ServicePatch": [
+        {"selector": {"app": "api"}},
+        {"type": "NodePort"},
+        {"ports": [{"port": 90, "target_port": "http"}]},
+        {"cluster_ip": "127.96.0.1"},
+    ],
     "ReplicaSetCreate": [
         {
             "name": "rs",

@@ -196,6 +196,20 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     await c.post("/replicasets/", bare_2, 201)
     await c.post("/deployments", {"name": "api", "replicas": 1, "template": web}, 201)
 
+    # A Service in front of the Deployment's pods (named target port), made a NodePort, and
+    # its lists, read with its endpoints and deleted.
+    svc = await c.post("/services/", {
+        "name": "web", "selector": {"app": "web"}, "labels": {"tier": "front"},
+        "ports": [{"name": "http", "port": 80, "target_port": "http"}],
+    }, 201)  # fmt: skip
+    await wait_for(lambda: bool(engine.service(svc["id"]).endpoints), what="an endpoint")
+    await c.post("/services", {"name": "raw", "ports": [{"port": 81}]}, 201)
+    await c.get(f"/services/{svc['id']}")
+    await c.get("/services/")
+    await c.get("/services?namespace=default&labelSelector=tier=front")
+    await c.call("PATCH", f"/services/{svc['id']}", {"type": "NodePort"}, expect=200)
+    await c.delete(f"/services/{svc['id']}")
+
     # Deletes.
     await c.delete(f"/pods/{pods[0]}")
     await c.delete("/namespaces/team-b")
@@ -247,6 +261,14 @@ async def test_every_error_matches_the_error_schema(engine: Engine, checker: Che
     await c.post(f"/replicasets/{d['replicaset_ids'][0]}/scale", {"replicas": 2}, 409)
     await c.get("/deployments/999", 404)
     await c.delete(f"/deployments/{d['id']}?cascade=sideways", 400)
+    await c.post("/services/", {"name": "1x", "ports": [{"port": 80}]}, 400)
+    await c.post("/services/", {"name": "x", "namespace": "nope", "ports": [{"port": 80}]}, 404)
+    taken = {"name": "x", "type": "NodePort", "ports": [{"port": 80, "node_port": 30500}]}
+    s = await c.post("/services/", taken, 201)
+    await c.post("/services/", taken, 409)
+    await c.post("/services/", {**taken, "name": "y"}, 409)
+    await c.call("PATCH", f"/services/{s['id']}", {"cluster_ip": "127.96.9.9"}, expect=400)
+    await c.get("/services/999", 404)
     await c.get(f"/nodes/{agent.view.id}/desired?generation=1", 409)
     await c.call("POST", "/nodes/", expect=413, data=b"{" + b" " * 70_000 + b"}",
                  headers={"Content-Type": "application/json"})  # fmt: skip

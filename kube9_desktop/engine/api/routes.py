@@ -526,3 +526,7 @@ ROUTES: tuple[Route, ...] = (
 from kube9_desktop.engine.api.routes_workloads import workload_routes  # noqa: E402
 
 ROUTES = ROUTES + workload_routes(Route, Link, ID)
+
+from kube9_desktop.engine.api.routes_services import service_routes  # noqa: E402
+
+ROUTES = ROUTES + service_routes(Route, Link, ID)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop.engine.clock import Clock
+from kube9_desktop.engine.cluster import services as service_ops
 from kube9_desktop.engine.cluster.txn import Txn, run_transaction
 from kube9_desktop.engine.errors import NotFound
 from kube9_desktop.engine.events import EventBus
@@ -32,6 +33,7 @@ from kube9_desktop.engine.model import (
     StaleCopy,
 )
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
+from kube9_desktop.engine.services import ServicePort, ServiceSpec
 from kube9_desktop.engine.state import (
     ClusterState,
     DeploymentState,
@@ -40,6 +42,7 @@ from kube9_desktop.engine.state import (
     OpenIncident,
     PodState,
     ReplicaSetState,
+    ServiceState,
 )
 from kube9_desktop.engine.store.store import Loaded, Store
 from kube9_desktop.engine.workloads import (
@@ -86,6 +89,9 @@ class ClusterBase:
         self.fault_components: Callable[[int], Mapping[str, str]] = lambda _node_id: {}
         # And to the split-brain books: copies an unreachable node still runs.
         self.stale_copies: Callable[[int], tuple[StaleCopy, ...]] = lambda _node_id: ()
+        # Run by every transaction after its steps, before its commit: what derives from the
+        # steps' changes (a Service's endpoints follow its pods in the same commit).
+        self.last_steps: tuple[Callable[[Txn], None], ...] = (service_ops.sync_endpoints,)
 
     def transaction(self) -> AbstractContextManager[Txn]:
         """Open (or join) the transaction an operation's steps run in; commits once at the end."""
@@ -224,6 +230,13 @@ class ClusterBase:
                 container = container_status(c)
                 pod.containers[container.name] = container
             self.state.add_pod(pod)
+        for srow in loaded.services:
+            svc = service_record(srow)
+            self.state.cluster_ips.reserve(svc.cluster_ip)
+            self.state.node_ports.used.update(svc.spec.node_ports())
+            self.state.add_service(svc)
+        for svc in self.state.services.values():
+            svc.endpoints = self.state.derive_endpoints(svc)
         for inc in loaded.open_incidents:
             if inc.node_id in self.state.nodes:
                 self.state.open_incidents[inc.node_id] = OpenIncident(inc.id, inc.mode)
@@ -278,6 +291,26 @@ def replicaset_record(row: Mapping[str, Any]) -> ReplicaSetState:
         revision=row["revision"],
         template_hash=row["template_hash"],
         generation=row["generation"],
+        resource_version=row["resource_version"] or 0,
+    )
+
+
+def service_record(row: Mapping[str, Any]) -> ServiceState:
+    return ServiceState(
+        id=row["id"],
+        uid=row["uid"],
+        spec=ServiceSpec(
+            name=row["name"],
+            namespace=row["namespace"],
+            ports=tuple(ServicePort.from_json(p) for p in row["ports"] or ()),
+            selector=dict(row["selector"] or {}),
+            type=row["type"],
+            session_affinity=row["session_affinity"],
+            labels=dict(row["labels"] or {}),
+            annotations=dict(row["annotations"] or {}),
+        ),
+        cluster_ip=row["cluster_ip"],
+        created_at=row["created_at"],
         resource_version=row["resource_version"] or 0,
     )
 

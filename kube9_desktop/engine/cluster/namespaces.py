@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import pods as pod_ops
+from kube9_desktop.engine.cluster import services as service_ops
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.errors import Conflict
 from kube9_desktop.engine.events import EventKind
@@ -63,6 +64,8 @@ def delete_namespace(t: Txn, ns: NamespaceState) -> NamespaceOutcome:
     view = ns.view(len(pods))
     for pod in pods:
         pod_ops.delete_pod(t, pod)
+    for svc in t.state.services_in(ns.name):
+        service_ops.delete_service(t, svc)
     t.store.delete_namespace(ns.id)
     books = t.state.namespaces
     del books[ns.name]

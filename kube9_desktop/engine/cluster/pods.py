@@ -154,9 +154,11 @@ def delete_pod(t: Txn, pod: PodState, *, why: str = "") -> DeletedPod:
     )
     if owner is not None:
         t.changed(Kind.REPLICASET, owner.id)
-    state.remove_pod(pod)
+    bound_to, containers = pod.node_id, pod.containers
+    state.remove_pod(pod)  # (unbinding clears the pod's node and container statuses)
 
     def restore() -> None:
+        pod.node_id, pod.containers = bound_to, containers
         state.add_pod(pod)
 
     t.undo(restore)

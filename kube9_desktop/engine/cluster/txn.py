@@ -88,6 +88,9 @@ class Txn:
         while self._before:
             key = next(iter(self._before))
             self._before.pop(key)()
+        if self.changes:
+            for step in self.cluster.last_steps:  # derived state: endpoints of Services
+                step(self)
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once the commit succeeded (controllers' own bookkeeping goes here)."""

@@ -9,6 +9,7 @@ Version 2: object metadata (uid, labels, annotations, resource_version), namespa
 unique per namespace), events naming any kind of object, ids never reused (AUTOINCREMENT).
 Version 3: workloads: ReplicaSets and Deployments, pods' owner and ready time, containers'
 probes and ports.
+Version 4: Services (their cluster IP and node ports stored; endpoints are derived).
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -47,11 +48,12 @@ from kube9_desktop.engine.store.models import (
     NodeRow,
     PodRow,
     ReplicaSetRow,
+    ServiceRow,
     UtcDateTime,
     VolumeRow,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _meta = cast(Table, Meta.__table__)
 
 
@@ -238,8 +240,14 @@ def _v2_to_v3(conn: Connection) -> None:
     )
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    Base.metadata.create_all(conn, tables=[cast(Table, ServiceRow.__table__)])
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
-STEPS: dict[int, Callable[[Connection], None]] = {1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3}
+STEPS: dict[int, Callable[[Connection], None]] = {
+    1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
+}  # fmt: skip
 
 
 def current_version(conn: Connection) -> int:

@@ -179,6 +179,27 @@ class DeploymentRow(Base):
     resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ServiceRow(Base):
+    """v4: a Service; its endpoints are derived from the pods, never stored."""
+
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("namespace", "name"), _NO_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(63))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    selector: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ports: Mapped[list[Any]] = mapped_column(JSON, default=list)  # with their node ports
+    type: Mapped[str] = mapped_column(String(16), default="ClusterIP")
+    session_affinity: Mapped[str] = mapped_column(String(16), default="None")
+    cluster_ip: Mapped[str] = mapped_column(String(15), unique=True)
+    created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class ContainerRow(Base):
     __tablename__ = "containers"
     __table_args__ = (UniqueConstraint("pod_id", "name"), _NO_REUSE)

@@ -52,6 +52,7 @@ from kube9_desktop.engine.store.models import (
     NodeRow,
     PodRow,
     ReplicaSetRow,
+    ServiceRow,
     VolumeRow,
 )
 
@@ -77,6 +78,7 @@ _incidents = cast(Table, IncidentRow.__table__)
 _namespaces = cast(Table, NamespaceRow.__table__)
 _replicasets = cast(Table, ReplicaSetRow.__table__)
 _deployments = cast(Table, DeploymentRow.__table__)
+_services = cast(Table, ServiceRow.__table__)
 _meta = cast(Table, Meta.__table__)
 
 WAL_BACKSTOP_PAGES = 50_000  # ~200 MB: reached only if nobody calls Store.checkpoint()
@@ -87,7 +89,7 @@ _INSERT = {
     t.name: insert(t)
     for t in (
         _nodes, _pods, _containers, _volumes, _config, _events, _incidents, _namespaces,
-        _replicasets, _deployments,
+        _replicasets, _deployments, _services,
     )
 }  # fmt: skip
 # Written by every pod, event and workload step: inserted through RawInsert on SQLite.
@@ -98,6 +100,7 @@ _UPDATE_INCIDENT = update(_incidents).where(_incidents.c.id == bindparam("b_id")
 _UPDATE_NAMESPACE = update(_namespaces).where(_namespaces.c.id == bindparam("b_id"))
 _UPDATE_REPLICASET = update(_replicasets).where(_replicasets.c.id == bindparam("b_id"))
 _UPDATE_DEPLOYMENT = update(_deployments).where(_deployments.c.id == bindparam("b_id"))
+_UPDATE_SERVICE = update(_services).where(_services.c.id == bindparam("b_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,7 @@ class Loaded:
     resource_version: int  # the newest resource version any stored row carries
     replicasets: tuple[Mapping[str, Any], ...] = ()
     deployments: tuple[Mapping[str, Any], ...] = ()
+    services: tuple[Mapping[str, Any], ...] = ()
 
 
 def _ref(kind: str | None, id_: int | None, uid: str | None, name: str | None,
@@ -437,6 +441,15 @@ class Tx:
     def delete_deployment(self, deployment_id: int) -> None:
         self._c.execute(delete(_deployments).where(_deployments.c.id == deployment_id))
 
+    def insert_service(self, **cols: Any) -> int:
+        return self._insert("services", {"created_at": self.now, **cols})
+
+    def update_service(self, service_id: int, **cols: Any) -> None:
+        self._c.execute(_UPDATE_SERVICE, {"b_id": service_id, **cols})
+
+    def delete_service(self, service_id: int) -> None:
+        self._c.execute(delete(_services).where(_services.c.id == service_id))
+
     def add_event(
         self,
         kind: EventKind,
@@ -668,6 +681,9 @@ class Store:
                 dict(r._mapping)
                 for r in conn.execute(select(_deployments).order_by(_deployments.c.id))
             )
+            services = tuple(
+                dict(r._mapping) for r in conn.execute(select(_services).order_by(_services.c.id))
+            )
             incidents = tuple(
                 _incident(r)
                 for r in conn.execute(select(_incidents).where(_incidents.c.closed_at.is_(None)))
@@ -676,10 +692,14 @@ class Store:
                 select(_meta.c.value).where(_meta.c.key == "resource_version")
             ).scalar()
             rvs = [int(stored_rv or 0)]
-            for table in (_nodes, _pods, _namespaces, _events, _replicasets, _deployments):
+            for table in (
+                _nodes, _pods, _namespaces, _events, _replicasets, _deployments, _services,
+            ):  # fmt: skip
                 rvs.append(int(conn.execute(select(func.max(table.c.resource_version))).scalar()
                                or 0))  # fmt: skip
-        return Loaded(nodes, pods, namespaces, incidents, max(rvs), replicasets, deployments)
+        return Loaded(
+            nodes, pods, namespaces, incidents, max(rvs), replicasets, deployments, services
+        )
 
     def save_resource_version(self, resource_version: int) -> None:
         """Record the newest resource version (deletes leave no row that carries theirs)."""

@@ -1,0 +1,80 @@
+"""Service routes (core/v1 Service in the original Kube-9 style: ids, JSON).
+
+Registered through ``service_routes``, which routes.py appends to its table; the OpenAPI
+document comes from the same table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from kube9_desktop.engine.api.app import ENGINE, json_response, read_json
+from kube9_desktop.engine.api.params import NamespaceQuery, SelectorQuery, path_id
+from kube9_desktop.engine.api.serialize_services import service_json
+from kube9_desktop.engine.api.wire_services import (
+    ServiceChangedJson,
+    ServiceDeletedJson,
+    ServiceJson,
+)
+from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
+from kube9_desktop.engine.specs import parse_body
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.api.routes import Link, Route
+
+NAMESPACE = NamespaceQuery("namespace", "only Services of this namespace (default: all)")
+SELECTOR = SelectorQuery()
+
+
+async def list_services(request: web.Request) -> web.StreamResponse:
+    views = request.app[ENGINE].services(NAMESPACE.read(request), SELECTOR.read(request))
+    return json_response([service_json(v) for v in views])
+
+
+async def create_service(request: web.Request) -> web.StreamResponse:
+    body = parse_body(ServiceCreate, await read_json(request))
+    done = await request.app[ENGINE].create_service(body.to_spec())
+    return json_response(service_json(done.view), 201)
+
+
+async def get_service(request: web.Request) -> web.StreamResponse:
+    return json_response(service_json(request.app[ENGINE].service(path_id(request))))
+
+
+async def patch_service(request: web.Request) -> web.StreamResponse:
+    patch = parse_body(ServicePatch, await read_json(request))
+    done = await request.app[ENGINE].update_service(path_id(request), patch)
+    reply: ServiceChangedJson = {**service_json(done.view), "message": done.message}
+    return json_response(reply)
+
+
+async def delete_service(request: web.Request) -> web.StreamResponse:
+    done = await request.app[ENGINE].delete_service(path_id(request))
+    reply: ServiceDeletedJson = {"message": done.message}
+    return json_response(reply)
+
+
+def service_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
+    """The routes' table entries; routes.py passes its Route, Link and id pattern."""
+    return (
+        R("GET", ("/services/", "/services"), list_services, "List Services",
+          list[ServiceJson], query=(NAMESPACE, SELECTOR)),
+        R("POST", ("/services/", "/services"), create_service,
+          "Create a Service (its cluster IP, node ports and endpoints follow)", ServiceJson,
+          201, ServiceCreate, store="writes",
+          errors={404: "unknown namespace",
+                  409: "a Service of that name exists in the namespace, or a node port is "
+                       "taken"},
+          link=L("get_service", "id", "/id")),
+        R("GET", (f"/services/{ID}",), get_service,
+          "One Service with its cluster IP, ports and endpoints", ServiceJson),
+        R("PATCH", (f"/services/{ID}",), patch_service,
+          "Change selector, ports, type, session affinity, labels… (not the cluster IP)",
+          ServiceChangedJson, body=ServicePatch, store="writes",
+          errors={409: "a node port is taken"}),
+        R("DELETE", (f"/services/{ID}",), delete_service,
+          "Delete a Service (its address and node ports are freed)", ServiceDeletedJson,
+          store="writes"),
+    )  # fmt: skip

@@ -1,0 +1,117 @@
+"""The Engine's Service operations and reads (a mixin of ``Engine``, as workload_ops is).
+
+Each operation is one commit; its endpoints are already derived in it (cluster/services.py),
+so the reply shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kube9_desktop.engine.changes import Changes
+from kube9_desktop.engine.cluster import services as ops
+from kube9_desktop.engine.errors import NotFound
+from kube9_desktop.engine.events import EventKind
+from kube9_desktop.engine.selectors import Selector
+from kube9_desktop.engine.service_specs import ServicePatch
+from kube9_desktop.engine.services import ServiceSpec, ServiceView
+from kube9_desktop.engine.state import ServiceState
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.cluster import Cluster
+
+
+@dataclass(frozen=True)
+class ServiceOutcome:
+    view: ServiceView
+    changes: Changes
+    message: str = ""
+
+
+def describe_change(old: ServiceSpec, new: ServiceSpec) -> str:
+    """ "selector {'app': 'a'} → {'app': 'b'}; type ClusterIP → NodePort": what a PATCH did."""
+    parts = []
+    if dict(old.selector) != dict(new.selector):
+        parts.append(f"selector {dict(old.selector)} → {dict(new.selector)}")
+    if old.type != new.type:
+        parts.append(f"type {old.type} → {new.type}")
+    if old.ports != new.ports:
+        parts.append("ports " + ", ".join(
+            f"{p.port}→{p.target_port}" + (f" (node port {p.node_port})" if p.node_port else "")
+            for p in new.ports
+        ))  # fmt: skip
+    if old.session_affinity != new.session_affinity:
+        parts.append(f"session affinity {new.session_affinity}")
+    if old.labels != new.labels:
+        parts.append("labels changed")
+    if old.annotations != new.annotations:
+        parts.append("annotations changed")
+    return "; ".join(parts) or "spec changed"
+
+
+class EngineServices:
+    cluster: Cluster
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def _service(self, service_id: int) -> ServiceState:
+        svc = self.cluster.state.services.get(service_id)
+        if svc is None:
+            raise NotFound(f"Service {service_id} not found")
+        return svc
+
+    def service_view(self, svc: ServiceState) -> ServiceView:
+        return ServiceView(
+            svc.id, svc.uid, svc.name, svc.namespace, svc.spec, svc.cluster_ip, svc.created_at,
+            svc.resource_version, tuple(svc.endpoints[p] for p in sorted(svc.endpoints)),
+        )  # fmt: skip
+
+    def services(
+        self, namespace: str | None = None, selector: Selector | None = None
+    ) -> list[ServiceView]:
+        out = []
+        for svc in self.cluster.state.services.values():
+            if namespace is not None and svc.namespace != namespace:
+                continue
+            if selector is not None and not selector.matches(svc.spec.labels):
+                continue
+            out.append(self.service_view(svc))
+        return out
+
+    def service(self, service_id: int) -> ServiceView:
+        return self.service_view(self._service(service_id))
+
+    def find_service(self, service_id: int) -> ServiceView | None:
+        svc = self.cluster.state.services.get(service_id)
+        return self.service_view(svc) if svc is not None else None
+
+    def service_name_taken(self, name: str, namespace: str = "default") -> bool:
+        return (namespace, name) in self.cluster.state.service_ids
+
+    # ---- operations --------------------------------------------------------------------
+
+    async def create_service(self, spec: ServiceSpec) -> ServiceOutcome:
+        with self.cluster.transaction() as t:
+            svc = ops.create_service(t, spec)
+        return ServiceOutcome(self.service_view(svc), t.changes)
+
+    async def update_service(self, service_id: int, patch: ServicePatch) -> ServiceOutcome:
+        svc = self._service(service_id)
+        old = svc.spec
+        new = patch.apply(old, svc.cluster_ip)
+        with self.cluster.transaction() as t:
+            changed = ops.update_service(t, svc, new)
+            if changed:
+                text = f"Service {svc.name}: {describe_change(old, svc.spec)}"
+                t.event(EventKind.SERVICE_UPDATED, text, obj=svc.ref())
+        if not changed:
+            return ServiceOutcome(self.service_view(svc), t.changes, "nothing changed")
+        return ServiceOutcome(self.service_view(svc), t.changes, text)
+
+    async def delete_service(self, service_id: int) -> ServiceOutcome:
+        svc = self._service(service_id)
+        view = self.service_view(svc)
+        with self.cluster.transaction() as t:
+            ops.delete_service(t, svc)
+        return ServiceOutcome(view, t.changes, f"Service '{svc.name}' deleted")
