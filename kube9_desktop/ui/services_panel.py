@@ -27,7 +27,7 @@ from kube9_desktop.ui.models.workload_proxy import WorkloadFilterProxy
 
 FILTER_DELAY_MS = 150
 AUTO_EXPAND_ROWS = 50  # up to this many Services show their endpoints by themselves
-WIDTHS = (170, 64, 80, 130, 130, 160)
+WIDTHS = (200, 84, 72, 124, 100, 160)  # a pod's generated name fits in the first
 
 
 class ServicesPanel(QWidget):

@@ -124,11 +124,18 @@ class ServiceForm(EngineForm):
         self.namespace.addItems([ns.name for ns in self.bridge.namespaces()] or [DEFAULT_NAMESPACE])
         self.namespace.setCurrentText(DEFAULT_NAMESPACE)
         self.type = add("type", "&Type", QComboBox())
-        self.type.addItem("ClusterIP — inside the cluster", CLUSTER_IP)
-        self.type.addItem("NodePort — also on 127.0.0.1:<node port>", NODE_PORT)
+        self.type.addItem(CLUSTER_IP, CLUSTER_IP)
+        self.type.addItem(NODE_PORT, NODE_PORT)
+        self.type.setToolTip(
+            "ClusterIP: reached at the cluster IP inside the cluster; NodePort: also on "
+            "127.0.0.1:<node port>"
+        )
         self.affinity = add("session_affinity", "Session &affinity", QComboBox())
-        self.affinity.addItem("None — spread every connection", AFFINITY_NONE)
-        self.affinity.addItem("ClientIP — one client, one pod", AFFINITY_CLIENT_IP)
+        self.affinity.addItem(AFFINITY_NONE, AFFINITY_NONE)
+        self.affinity.addItem(AFFINITY_CLIENT_IP, AFFINITY_CLIENT_IP)
+        self.affinity.setToolTip(
+            "None: each connection to any ready pod; ClientIP: a client's connections to one pod"
+        )
         self.selector = add("selector", "S&elector", QLineEdit(placeholderText="e.g. app=web"))
         self.labels = add("labels", "&Labels", QLineEdit(placeholderText="optional: tier=front"))
         self.rows.edited.connect(self._on_rows_edited)
@@ -368,6 +375,9 @@ class ServiceForm(EngineForm):
             self.name.setText(draft.name)
             if draft.namespace:
                 self.namespace.setCurrentText(draft.namespace)
+        else:  # a Service keeps its name and namespace, whatever a manifest says
+            self.name.setText(self.editing.name)
+            self.namespace.setCurrentText(self.editing.namespace)
         self.selector.setText(format_pairs(draft.selector))
         self.labels.setText(format_pairs(draft.labels))
         self.type.setCurrentIndex(max(0, self.type.findData(draft.type or CLUSTER_IP)))

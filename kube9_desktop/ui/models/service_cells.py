@@ -33,7 +33,6 @@ HEADER_TIPS = (
     "Namespace and selector; an endpoint's node",
 )
 _DISPLAY = Qt.ItemDataRole.DisplayRole
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def port_text(p: ServicePort, service_type: str) -> str:
@@ -101,8 +100,6 @@ def service_cell(s: ServiceView, column: int, role: int) -> Any:
             f"Service {s.name} in {s.namespace} ({s.spec.type}, {s.cluster_ip}): {word}, "
             f"{ready} of {total} endpoint(s) ready; selector {selector_text(s)}"
         )
-    if role == Qt.ItemDataRole.TextAlignmentRole and column == SColumn.READY:
-        return _RIGHT
     return None
 
 
@@ -129,6 +126,4 @@ def endpoint_cell(e: Endpoint, column: int, role: int) -> Any:
             else "gets no traffic until every container runs and passes its readiness probe"
         )
         return f"Pod {e.pod_name} on {e.node_name} at {endpoint_address(e)}: {word} — {why}"
-    if role == Qt.ItemDataRole.TextAlignmentRole and column == SColumn.READY:
-        return _RIGHT
     return None
