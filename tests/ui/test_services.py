@@ -15,6 +15,9 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -32,6 +35,7 @@ from kube9_desktop.ui.dialogs.service_manifest import read_service_manifest
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.service_cells import SColumn
 from kube9_desktop.ui.models.service_tree import ServiceTreeModel
+from kube9_desktop.ui.palette import CommandPalette
 from kube9_desktop.ui.yaml_view import YamlView
 from tests.ui.helpers import (
     cell,
@@ -349,3 +353,54 @@ def test_the_services_model_passes_qts_model_tester_while_endpoints_move(
     qtbot.waitUntil(lambda: model.service_ids() == [], timeout=5000)
     assert model.rowCount(QModelIndex()) == 0
     assert model.headerData(0, Qt.Orientation.Horizontal) == "Name"
+
+
+def test_the_palette_and_the_context_menu_reach_the_service_commands(
+    qtbot: QtBot, window: MainWindow, demo: Engine, run_async: Callable[..., Any]
+) -> None:
+    press(qtbot, window, "Ctrl+K")
+    qtbot.waitUntil(lambda: window.findChild(CommandPalette) is not None)
+    palette = child(window, CommandPalette, "CommandPalette")
+    listed = child(palette, QListWidget, "PaletteList")
+    type_text(qtbot, child(palette, QLineEdit, "PaletteFilter"), "new serv")
+    qtbot.waitUntil(lambda: listed.count() >= 1)
+    assert listed.currentItem().text().startswith("New Service")
+    qtbot.keyClick(child(palette, QLineEdit, "PaletteFilter"), Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
+    form = open_form(qtbot, window)
+    form.reject()
+
+    make_service(run_async, demo, "cache")
+    select_service(qtbot, window, "cache")
+    tree = window.services.tree
+    index = find_row(tree.model(), "cache")
+    tree.customContextMenuRequested.emit(tree.visualRect(index).center())
+    menu = child(window, QMenu, "ServicesContextMenu")
+    qtbot.waitUntil(menu.isVisible)
+    edit = window.service_commands.edit
+    assert edit in menu.actions() and edit.isEnabled()
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(edit).center())  # type: ignore[no-untyped-call]
+    form = open_form(qtbot, window)
+    assert form.windowTitle() == "Edit Service cache"
+    form.reject()
+
+
+def test_a_crashed_node_takes_its_endpoints_away_and_the_new_pods_come_back_ready(
+    qtbot: QtBot, window: MainWindow, demo: Engine, run_async: Callable[..., Any]
+) -> None:
+    s_id = make_service(run_async, demo, "web")
+    make_deployment(run_async, demo, "web", 3)
+    model = services_model(window)
+    show_services(qtbot, window)
+    qtbot.waitUntil(lambda: cell(model, "web", SColumn.READY) == "3/3", timeout=15_000)
+    victim = demo.service(s_id).endpoints[0]
+    lost = {e.pod_name for e in demo.service(s_id).endpoints if e.node_id == victim.node_id}
+    run_async(demo.inject_fault(victim.node_id, "crash"))
+
+    def gone_or_not_ready() -> bool:
+        rows = dict(endpoints(window, "web"))
+        return all(rows.get(name, "not ready") == "not ready" for name in lost)
+
+    qtbot.waitUntil(gone_or_not_ready, timeout=15_000)  # detected: no traffic for them
+    # The Deployment replaces them elsewhere; their endpoints arrive and turn ready.
+    qtbot.waitUntil(lambda: cell(model, "web", SColumn.READY) == "3/3", timeout=30_000)
+    assert not lost & {name for name, _w in endpoints(window, "web")}
