@@ -35,6 +35,7 @@ from kube9_desktop.ui.dialogs.service_manifest import read_service_manifest
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.service_cells import SColumn
 from kube9_desktop.ui.models.service_tree import ServiceTreeModel
+from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.palette import CommandPalette
 from kube9_desktop.ui.yaml_view import YamlView
 from tests.ui.helpers import (
@@ -172,7 +173,7 @@ def test_the_details_of_a_service(
     qtbot: QtBot, window: MainWindow, demo: Engine, run_async: Callable[..., Any]
 ) -> None:
     make_deployment(run_async, demo, "api", 2)
-    make_service(
+    s_id = make_service(
         run_async, demo, "api", type="NodePort", session_affinity="ClientIP",
         ports=[{"name": "http", "port": 80, "target_port": 8080, "node_port": 30123}],
     )  # fmt: skip
@@ -200,6 +201,13 @@ def test_the_details_of_a_service(
     manifest = yaml.safe_load(text)
     assert manifest["kind"] == "Service" and manifest["spec"]["type"] == "NodePort"
     view.close()
+
+    # From the event log (an event about the Service): the Services tab shows it.
+    window.trees.setCurrentWidget(window.cluster)
+    window.events.item_requested.emit(TreeItem(ItemKind.SERVICE, s_id))
+    qtbot.waitUntil(lambda: window.trees.currentWidget() is window.services)
+    assert window.services.selected() == TreeItem(ItemKind.SERVICE, s_id)
+    assert window.details.title.text() == "api"
 
 
 def test_a_bad_port_is_named_at_its_cell_and_under_the_table(

@@ -109,6 +109,7 @@ class ServiceForm(EngineForm):
                 self.rows.fields[key].setEnabled(False)
         else:
             self.ports.add_row()
+            self._sync_type()
         self.refresh()
 
     # ---- building ---------------------------------------------------------------------

@@ -62,10 +62,12 @@ class ServiceTreeModel(QAbstractItemModel):
         self._services: list[int] = []  # sorted Service ids
         self._endpoints: dict[int, list[int]] = {}  # Service id -> sorted pod ids
         self._views: dict[int, ServiceView | None] = {}  # read during one loop iteration
+        # Their endpoints by pod id: a Service of 5,000 pods is no linear search per cell.
+        self._by_pod: dict[int, dict[int, Endpoint]] = {}
         self._forget_views = QTimer(self)
         self._forget_views.setSingleShot(True)
         self._forget_views.setInterval(0)
-        self._forget_views.timeout.connect(self._views.clear)
+        self._forget_views.timeout.connect(self._forget)
         bridge.engine_attached.connect(self.reload)
         bridge.cluster_changed.connect(self.apply_changes)
         if bridge.attached:
@@ -155,6 +157,10 @@ class ServiceTreeModel(QAbstractItemModel):
 
     # ---- data ------------------------------------------------------------------------
 
+    def _forget(self) -> None:
+        self._views.clear()
+        self._by_pod.clear()
+
     def _view(self, service_id: int) -> ServiceView | None:
         if service_id in self._views:
             return self._views[service_id]
@@ -165,10 +171,12 @@ class ServiceTreeModel(QAbstractItemModel):
         return view
 
     def _endpoint(self, service_id: int, pod_id: int) -> Endpoint | None:
-        view = self._view(service_id)
-        if view is None:
-            return None
-        return next((e for e in view.endpoints if e.pod_id == pod_id), None)
+        by_pod = self._by_pod.get(service_id)
+        if by_pod is None:
+            view = self._view(service_id)
+            by_pod = {e.pod_id: e for e in view.endpoints} if view is not None else {}
+            self._by_pod[service_id] = by_pod
+        return by_pod.get(pod_id)
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid():
@@ -196,7 +204,7 @@ class ServiceTreeModel(QAbstractItemModel):
 
     def reload(self) -> None:
         """Read every Service again (only when an engine attaches)."""
-        self._views.clear()
+        self._forget()
         self.beginResetModel()
         services = self.bridge.services()
         self._services = sorted(s.id for s in services)
@@ -210,7 +218,7 @@ class ServiceTreeModel(QAbstractItemModel):
             return
         self.applying = True
         try:
-            self._views.clear()
+            self._forget()
             changed = []
             for svc_id in sorted(ids):
                 if self._place_service(svc_id):
