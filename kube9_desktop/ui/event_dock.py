@@ -42,7 +42,11 @@ HINT = (
     "Select an event that belongs to a failure to see its timeline, or a Deployment's event "
     "to see its rollout."
 )
-OBJECT_ITEMS = {"Deployment": ItemKind.DEPLOYMENT, "ReplicaSet": ItemKind.REPLICASET}
+OBJECT_ITEMS = {
+    "Deployment": ItemKind.DEPLOYMENT,
+    "ReplicaSet": ItemKind.REPLICASET,
+    "Service": ItemKind.SERVICE,
+}
 
 
 def _seconds(value: float | None) -> str:
