@@ -229,6 +229,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             except Exception:
                 log.exception("stopping a service failed")
         self._stoppers = []
+        if getattr(self, "cluster", None) is not None:
+            await self.stop_all_traffic()
         for task in [*self._tasks, *([self.demo_task] if self.demo_task else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
