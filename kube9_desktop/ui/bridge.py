@@ -216,6 +216,15 @@ class EngineBridge(QObject):
     def service(self, service_id: int) -> ServiceView | None:
         return self.engine.find_service(service_id) if self.engine else None
 
+    def traffic(self, service_id: int) -> dict[str, Any] | None:
+        """The Service's latest traffic run as the API shows it, or None (none yet)."""
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.traffic(service_id).to_json()
+        except Kube9Error:
+            return None
+
     def service_name_taken(self, name: str, namespace: str = "default") -> bool:
         return self.engine.service_name_taken(name, namespace) if self.engine else False
 

@@ -38,6 +38,7 @@ from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
 
 RECENT_EVENTS = 12
+TRAFFIC_MARKERS = ("fault_injected", "node_detected", "node_recovered")
 EMPTY_TEXT = "Select a node, a pod, a Deployment or a Service in a tree to see its details."
 
 
@@ -302,6 +303,9 @@ class DetailsPanel(QWidget):
             self._gone(f"Service {service_id} no longer exists.")
             return
         self.service_page.show_service(svc)
+        run = self.bridge.traffic(service_id)
+        markers = self.bridge.events(kinds=TRAFFIC_MARKERS, limit=200) if run is not None else []
+        self.service_page.show_traffic(run, markers)
         word, color = service_state(svc)
         self._set_title(svc.name, f"{svc.spec.type} Service in {svc.namespace}", word, color)
         self.pages.setCurrentWidget(self.service_page)

@@ -4,8 +4,11 @@ IP:port, ready or not), one line per row."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QVBoxLayout, QWidget
+from typing import Any
 
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.services import NODE_PORT, ServiceView
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.details_pages import group, value_label
@@ -17,6 +20,7 @@ from kube9_desktop.ui.models.service_cells import (
     selector_text,
     service_state,
 )
+from kube9_desktop.ui.traffic_chart import TrafficChart, summary
 
 
 class ServicePage(QWidget):
@@ -50,7 +54,26 @@ class ServicePage(QWidget):
         layout.addLayout(form)
         layout.addWidget(group("Ports", "ServicePortsGroup", self.ports))
         layout.addWidget(group("Endpoints", "ServiceEndpointsGroup", self.endpoints))
+        self.traffic_summary = QLabel()
+        self.traffic_summary.setObjectName("TrafficSummary")
+        self.traffic_summary.setWordWrap(True)
+        self.traffic_chart = TrafficChart()
+        traffic = QWidget()
+        traffic_layout = QVBoxLayout(traffic)
+        traffic_layout.setContentsMargins(0, 0, 0, 0)
+        traffic_layout.addWidget(self.traffic_summary)
+        traffic_layout.addWidget(self.traffic_chart)
+        self.traffic = group("Traffic", "ServiceTrafficGroup", traffic)
+        self.traffic.setVisible(False)
+        layout.addWidget(self.traffic)
         layout.addStretch(1)
+
+    def show_traffic(self, run: dict[str, Any] | None, events: list[Event]) -> None:
+        """The Service's latest traffic run (hidden until one has run)."""
+        self.traffic.setVisible(run is not None)
+        if run is not None:
+            self.traffic_summary.setText(summary(run))
+            self.traffic_chart.show_run(run, events)
 
     def show_service(self, s: ServiceView) -> None:
         spec = s.spec

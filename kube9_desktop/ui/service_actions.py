@@ -17,6 +17,7 @@ from kube9_desktop.engine.services import ServiceView
 from kube9_desktop.ui.actions import ClusterActions, confirm_delete, enable, new_action
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.dialogs.service_form import ServiceForm
+from kube9_desktop.ui.dialogs.traffic_form import TrafficForm
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 
 SP = QStyle.StandardPixmap
@@ -49,16 +50,31 @@ class ServiceActions(QObject):
             "Delete the selected Service (its pods stay; its address and node ports are freed)",
             self._on_delete_triggered, SP.SP_TrashIcon,
         )  # fmt: skip
-        self.all = (self.new_service, self.edit, self.delete)
+        self.send_traffic = new_action(
+            self, window, "SendTrafficAction", "Send &Traffic…", "Ctrl+Shift+T",
+            "Send HTTP requests through the selected Service at a rate, and chart them per "
+            "endpoint in its details",
+            self._on_send_traffic_triggered, SP.SP_MediaPlay,
+        )  # fmt: skip
+        self.stop_traffic = new_action(
+            self, window, "StopTrafficAction", "Stop Traffic", None,
+            "Stop the selected Service's traffic (its figures stay in the details)",
+            self._on_stop_traffic_triggered, SP.SP_MediaStop,
+        )  # fmt: skip
+        self.traffic_form: TrafficForm | None = None
+        self.all = (self.new_service, self.edit, self.delete, self.send_traffic, self.stop_traffic)
 
         self.menu = QMenu("Ser&vices", window)
         self.menu.setObjectName("ServicesMenu")
         self.menu.addAction(self.new_service)
         self.menu.addSeparator()
         self.menu.addActions([self.edit, self.delete])
+        self.menu.addSeparator()
+        self.menu.addActions([self.send_traffic, self.stop_traffic])
         self.context_menu = QMenu(window)
         self.context_menu.setObjectName("ServicesContextMenu")
         self.context_menu.addActions([self.edit, self.delete])
+        self.context_menu.addActions([self.send_traffic, self.stop_traffic])
         self.context_menu.addSeparator()
         self.context_menu.addActions([cluster.kill_pod, cluster.delete])  # an endpoint's pod
         self.context_menu.addSeparator()
@@ -66,6 +82,8 @@ class ServiceActions(QObject):
 
         bridge.engine_attached.connect(self.update_enabled)
         bridge.cluster_changed.connect(self._on_bridge_cluster_changed)
+        # A run ends on its own (no change says so): Stop Traffic follows within a second.
+        bridge.ticked.connect(self._on_bridge_ticked)
         self.update_enabled()
 
     # ---- state -------------------------------------------------------------------------
@@ -84,6 +102,16 @@ class ServiceActions(QObject):
         enable(self.new_service, self.bridge.attached, "The engine is not running yet")
         enable(self.edit, s is not None, PICK_SERVICE)
         enable(self.delete, s is not None, PICK_SERVICE)
+        running = s is not None and (self.bridge.traffic(s.id) or {}).get("state") == "running"
+        enable(
+            self.send_traffic, s is not None and not running,
+            "Traffic is already running through this Service" if running else PICK_SERVICE,
+        )  # fmt: skip
+        enable(self.stop_traffic, running, "No traffic is running through this Service")
+
+    def _on_bridge_ticked(self) -> None:
+        if self.item is not None and self.item.kind is ItemKind.SERVICE:
+            self.update_enabled()
 
     def _on_bridge_cluster_changed(self, changes: ChangeSet) -> None:
         item = self.item
@@ -129,6 +157,38 @@ class ServiceActions(QObject):
                 self.message_posted.emit("info", text if "Service" in text else f"{s.name}: {text}")
 
         self._open(form, saved)
+
+    # ---- traffic -----------------------------------------------------------------------
+
+    def _on_send_traffic_triggered(self) -> None:
+        s = self.selected_service()
+        if s is None:
+            return
+        form = TrafficForm(self.bridge, s, self.window)
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.destroyed.connect(lambda _o=None: setattr(self, "traffic_form", None))
+
+        def started() -> None:
+            self.update_enabled()
+            self.message_posted.emit(
+                "info", f"Traffic to {s.name} started: its details chart the requests"
+            )
+
+        form.accepted.connect(started)
+        self.traffic_form = form
+        form.open()
+
+    def _on_stop_traffic_triggered(self) -> None:
+        s = self.selected_service()
+        if s is None:
+            return
+        svc_id, name = s.id, s.name
+
+        def stopped(_run: object) -> None:
+            self.update_enabled()
+            self.message_posted.emit("info", f"Traffic to {name} stopped")
+
+        self.bridge.run(f"Stop traffic to {name}", lambda e: e.stop_traffic(svc_id), stopped)
 
     # ---- delete ------------------------------------------------------------------------
 
