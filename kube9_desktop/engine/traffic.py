@@ -6,7 +6,9 @@ Each of ``concurrency`` workers keeps one keep-alive connection to the Service's
 takes the next send slot of a shared schedule (request *i* is due at start + i / rate), so
 the rate holds while requests are fast and the workers send as fast as they can when they
 are not. A request that fails is counted by why (``refused``, ``reset``, ``timeout``,
-``http_5xx``) and its connection is opened again for the next one. Which endpoint answered:
+``http_5xx``) and its connection is opened again for the next one. A GET whose kept-alive
+connection the server closed before answering a byte is sent once more on a new connection
+(what HTTP clients do; counted as ``retried``, not as an error). Which endpoint answered:
 the ``X-Kube9-Pod`` header of the engine's built-in responder, else the Service proxy's word
 for the connection (``attribute``), else ``unknown``.
 
@@ -132,6 +134,14 @@ async def _drop(reader: asyncio.StreamReader, count: int) -> None:
         count -= len(chunk)
 
 
+def closed_while_idle(exc: BaseException) -> bool:
+    """The server closed a kept-alive connection before answering a byte (it drained, or its
+    pod stopped): safe to send a GET again on a new connection, as HTTP clients do once."""
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return not exc.partial
+    return isinstance(exc, (ConnectionResetError, BrokenPipeError))
+
+
 def _error_kind(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "refused"
@@ -167,6 +177,7 @@ class TrafficRun:
         self.state = "running"
         self.seconds: list[Second] = []
         self._next = 0
+        self.retried = 0  # GETs sent again after a kept-alive connection closed unanswered
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._request = (
@@ -222,26 +233,32 @@ class TrafficRun:
                 sent = self._clock()
                 endpoint: str | None = None
                 error: str | None = None
-                try:
-                    async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                        if conn is None:
-                            conn = await asyncio.open_connection(self.host, self.port)
-                        reader, writer = conn
-                        writer.write(self._request)
-                        status, headers, keep = await read_response(reader)
-                    endpoint = headers.get(POD_HEADER) or self._attributed(writer)
-                    if status >= 500:
-                        error = "http_5xx"
-                    if not keep:
-                        _close(conn)
-                        conn = None
-                except (OSError, TimeoutError, asyncio.IncompleteReadError,
-                        asyncio.LimitOverrunError, BadResponse, ValueError) as exc:  # fmt: skip
-                    error = _error_kind(exc)
-                    if conn is not None:
-                        endpoint = self._attributed(conn[1])
-                        _close(conn)
-                        conn = None
+                for attempt in (0, 1):
+                    reused = conn is not None
+                    try:
+                        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                            if conn is None:
+                                conn = await asyncio.open_connection(self.host, self.port)
+                            reader, writer = conn
+                            writer.write(self._request)
+                            status, headers, keep = await read_response(reader)
+                        endpoint = headers.get(POD_HEADER) or self._attributed(writer)
+                        if status >= 500:
+                            error = "http_5xx"
+                        if not keep:
+                            _close(conn)
+                            conn = None
+                    except (OSError, TimeoutError, asyncio.IncompleteReadError,
+                            asyncio.LimitOverrunError, BadResponse, ValueError) as exc:  # fmt: skip
+                        if conn is not None:
+                            endpoint = self._attributed(conn[1])
+                            _close(conn)
+                            conn = None
+                        if attempt == 0 and reused and closed_while_idle(exc):
+                            self.retried += 1  # as HTTP clients do: once, on a new connection
+                            continue
+                        error = _error_kind(exc)
+                    break
                 self._second(sent).add((self._clock() - sent) * 1000, endpoint or UNKNOWN, error)
         finally:
             if conn is not None:
@@ -270,6 +287,7 @@ class TrafficRun:
         return {
             "requests": ok + sum(errors.values()),
             "ok": ok,
+            "retried": self.retried,
             "errors": {kind: errors.get(kind, 0) for kind in ERROR_KINDS},
             "by_endpoint": dict(sorted(by_endpoint.items())),
             "latency_ms": {f"p{q}": percentile(latency, q) for q in (50, 90, 99)},

@@ -140,3 +140,23 @@ def test_percentiles_come_from_the_histogram() -> None:
     assert percentile(second.latency, 50) == pytest.approx(1.0, rel=0.06)
     assert percentile(second.latency, 99) == pytest.approx(100.0, rel=0.06)
     assert percentile([0] * len(second.latency), 50) is None
+
+
+async def test_a_kept_alive_connection_closed_unanswered_is_retried_once(serve: object) -> None:
+    """A server that drains closes idle connections: the next GET goes again on a new one
+    (not an error), but a connection that dies once a request is answered half is an error."""
+
+    async def one_answer_per_connection(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Kube9-Pod: p\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")  # the next request arrives...
+        writer.close()  # ...and the connection closes unanswered (a drain)
+
+    port = await serve(one_answer_per_connection)  # type: ignore[operator]
+    r = await run(port, rate=40, duration_s=0.25, concurrency=1)
+    totals = r.totals()
+    assert totals["ok"] == totals["requests"] == 10
+    assert totals["retried"] >= 4 and sum(totals["errors"].values()) == 0

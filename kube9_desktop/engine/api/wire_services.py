@@ -87,6 +87,7 @@ class LatencyJson(TypedDict):
 class TrafficTotalsJson(TypedDict):
     requests: int
     ok: int
+    retried: int  # GETs sent again after a kept-alive connection closed unanswered (not errors)
     errors: TrafficErrorsJson
     by_endpoint: dict[str, int]  # requests per endpoint pod ("unknown": not attributed)
     latency_ms: LatencyJson
