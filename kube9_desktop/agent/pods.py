@@ -253,15 +253,22 @@ class PodSupervisor:
         """Stop every pod gracefully (SIGTERM, SIGKILL after the grace) and wait for them."""
         table = ProcessTable() if self.active else None
         for pod_id in list(self.active):
-            self._stop(self.active.pop(pod_id), table)
+            # The node itself is stopping: its runtime kills what is left within seconds, so
+            # every pod gets the agent's short grace, whatever its own.
+            self._stop(self.active.pop(pod_id), table, self._stop_grace_s)
         deadline = self._clock() + self._stop_grace_s + 3.0
         self.tick()
         while self.terminating and self._clock() < deadline:
             sleep(0.02)
             self.tick()
 
-    def _stop(self, pod: Pod, table: ProcessTable | None = None) -> None:
-        pod.terminate(self._clock() + self._stop_grace_s, table)
+    def _stop(
+        self, pod: Pod, table: ProcessTable | None = None, grace: float | None = None
+    ) -> None:
+        """SIGTERM now, SIGKILL after the pod's own grace (else the agent's)."""
+        if grace is None:
+            grace = pod.spec.grace_s if pod.spec.grace_s is not None else self._stop_grace_s
+        pod.terminate(self._clock() + grace, table)
         self.terminating.append(pod)
 
     def _remove_directory(self, pod: Pod) -> None:

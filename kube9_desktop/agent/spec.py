@@ -31,6 +31,9 @@ class SpecError(ValueError):
     """A desired pod the agent refuses to run; the message names the field, never its value."""
 
 
+GRACE_MAX_S = 3600.0
+
+
 @dataclass(frozen=True, slots=True)
 class PortSpec:
     """A port the container declares; probes may name it instead of giving the number."""
@@ -105,6 +108,8 @@ class PodSpec:
     pod_cpu_req: float | None = None  # the pod's whole request, what the engine's books charge
     namespace: str = DEFAULT_NAMESPACE
     ip: str | None = None  # the pod's address (None from an engine that does not send it)
+    # SIGTERM to SIGKILL when it stops (None: the agent's own); what runs does not depend on it
+    grace_s: float | None = field(default=None, compare=False)
 
     @property
     def dir_name(self) -> str:
@@ -243,7 +248,18 @@ def parse_pod(raw: object) -> PodSpec:
         None if pod_cpu is None else _non_negative(pod_cpu),
         namespace,
         _parse_ip(raw.get("ip")),
+        _grace(raw.get("termination_grace_s")),
     )
+
+
+def _grace(value: object) -> float | None:
+    """The pod's termination grace in seconds, at most an hour (the engine's limit too)."""
+    if value is None:
+        return None
+    grace = _non_negative(value)
+    if grace > GRACE_MAX_S:
+        raise SpecError(f"termination_grace_s must be at most {GRACE_MAX_S:g}")
+    return grace
 
 
 def _parse_ip(value: object) -> str | None:

@@ -120,6 +120,7 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
         "ip": pod.ip,
         "cpu_req": cores(spec.request.cpu_m),
         "memory_req": spec.request.mem_mi,
+        "termination_grace_s": spec.termination_grace_s,
         "containers": [
             {
                 "name": c.name,

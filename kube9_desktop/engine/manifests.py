@@ -172,6 +172,8 @@ def pod_spec_manifest(t: PodTemplate, node_name: str | None = None) -> Manifest:
         spec["resources"] = {"requests": {"cpu": cpu_quantity(t.request.cpu_m)}}
     if t.volumes:
         spec["volumes"] = [volume_manifest(v) for v in t.volumes]
+    grace = t.termination_grace_s
+    spec["terminationGracePeriodSeconds"] = int(grace) if grace == int(grace) else grace
     return spec
 
 
@@ -195,7 +197,10 @@ def template_manifest(t: PodTemplate) -> Manifest:
 
 def pod_template(p: PodView) -> PodTemplate:
     s = p.spec
-    return PodTemplate(s.request, s.containers, s.volumes, s.config, s.labels, s.annotations)
+    return PodTemplate(
+        s.request, s.containers, s.volumes, s.config, s.labels, s.annotations,
+        s.termination_grace_s,
+    )  # fmt: skip
 
 
 def pod_manifest(p: PodView) -> Manifest:

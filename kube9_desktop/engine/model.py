@@ -58,6 +58,10 @@ def components_for(node_type: NodeType) -> tuple[str, ...]:
     return MASTER_COMPONENTS if node_type is NodeType.MASTER else WORKER_COMPONENTS
 
 
+TERMINATION_GRACE_S = 30.0  # Kubernetes' default terminationGracePeriodSeconds
+TERMINATION_GRACE_MAX_S = 3600.0
+
+
 @dataclass(frozen=True, slots=True)
 class Resources:
     """An amount of CPU (millicores) and memory (MiB)."""
@@ -297,6 +301,8 @@ class PodSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     owner: ObjectRef | None = None  # the ReplicaSet that keeps it, if any
+    # SIGTERM to SIGKILL when it stops (Kubernetes' terminationGracePeriodSeconds, default 30)
+    termination_grace_s: float = TERMINATION_GRACE_S
 
     @property
     def kind(self) -> str:

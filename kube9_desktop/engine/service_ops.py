@@ -178,7 +178,20 @@ class EngineServices:
 
     async def stop_traffic(self, service_id: int) -> TrafficRun:
         run = self.traffic(service_id)
+        was_running = run.state == "running"
         await run.stop()
+        if was_running:
+            svc = self._service(service_id)
+            t = run.totals()
+            elapsed = (run.ended or run.started) - run.started
+            with self.cluster.transaction() as txn:
+                txn.event(
+                    EventKind.TRAFFIC_STOPPED,
+                    f"Traffic to Service {svc.name} stopped after {elapsed:.0f} s: "
+                    f"{t['ok']} ok, {sum(t['errors'].values())} error(s)",
+                    obj=svc.ref(),
+                    data={"ok": t["ok"], "errors": t["errors"]},
+                )
         return run
 
     async def stop_all_traffic(self) -> None:

@@ -45,6 +45,8 @@ from kube9_desktop.engine.meta import (
     validate_labels,
 )
 from kube9_desktop.engine.model import (
+    TERMINATION_GRACE_MAX_S,
+    TERMINATION_GRACE_S,
     ConfigItem,
     ContainerPort,
     ContainerSpec,
@@ -649,6 +651,11 @@ class PodFields(Strict):
     config: list[ConfigIn] = Field(default_factory=list, max_length=64)
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+    termination_grace_period_s: float = Field(
+        default=TERMINATION_GRACE_S, ge=0, le=TERMINATION_GRACE_MAX_S,
+        description="Seconds from SIGTERM to SIGKILL when the pod stops (Kubernetes' "
+        "terminationGracePeriodSeconds); it leaves its Services' endpoints before SIGTERM.",
+    )  # fmt: skip
 
     def parts(
         self, where: str = ""
@@ -735,6 +742,7 @@ class PodCreate(PodFields):
             namespace=self.namespace,
             labels=dict(self.labels),
             annotations=dict(self.annotations),
+            termination_grace_s=self.termination_grace_period_s,
         )
 
 

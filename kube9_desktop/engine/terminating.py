@@ -10,7 +10,8 @@ the Deployment controller counts these pods against its surge, and Recreate wait
 A node's entries end when its agent reports that it holds the node's current desired set
 (``generation``) with nothing left stopping (``terminating`` 0), when the node stops being
 healthy (it is failing: its processes are gone or out of reach, and a rollout must not wait on
-it), when the node is deleted, or after ``LINGER_MAX_S`` (an agent that never says). Virtual
+it), when the node is deleted, or ``LINGER_MAX_S`` after its grace period is over (an agent
+that never says). Virtual
 nodes stop pods at once and are never tracked. Kept in memory only: an engine restarted mid-
 stop forgets them, and the next step may surge once more than the limit while they finish.
 """
@@ -25,13 +26,13 @@ from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.model import NodeStatus, PodView
 
-LINGER_MAX_S = 60.0  # far beyond the agent's stop grace (2 s) plus a few heartbeats
+LINGER_MAX_S = 60.0  # past a pod's grace period: far beyond a few heartbeats
 
 
 @dataclass(slots=True)
 class _Stopping:
     replicaset_id: int | None  # its owner, if a ReplicaSet
-    since: float
+    until: float  # when to stop waiting for its agent's word: its grace + LINGER_MAX_S
 
 
 class TerminatingPods:
@@ -65,7 +66,8 @@ class TerminatingPods:
                 continue
             owner = view.spec.owner
             rs_id = owner.id if owner is not None and owner.kind == "ReplicaSet" else None
-            self.by_node.setdefault(node.id, {})[pod_id] = _Stopping(rs_id, now)
+            until = now + view.spec.termination_grace_s + LINGER_MAX_S
+            self.by_node.setdefault(node.id, {})[pod_id] = _Stopping(rs_id, until)
             if rs_id is not None:
                 self._counts[rs_id] = self._counts.get(rs_id, 0) + 1
         for node_id in changes.removed.get(Kind.NODE, {}):
@@ -81,10 +83,10 @@ class TerminatingPods:
             self.release(node_id)
 
     def sweep(self) -> None:
-        """Forget entries older than LINGER_MAX_S."""
-        cutoff = self.clock.monotonic() - LINGER_MAX_S
+        """Forget entries past their grace period and LINGER_MAX_S."""
+        now = self.clock.monotonic()
         for node_id, pods in list(self.by_node.items()):
-            old = [pod_id for pod_id, s in pods.items() if s.since <= cutoff]
+            old = [pod_id for pod_id, s in pods.items() if s.until <= now]
             if old:
                 self.release(node_id, old)
 

@@ -79,8 +79,9 @@ class TemplateIn(PodFields):
                 field=f"{where}labels",
             )
         return PodTemplate(
-            request, containers, volumes, config, dict(self.labels), dict(self.annotations)
-        )
+            request, containers, volumes, config, dict(self.labels), dict(self.annotations),
+            self.termination_grace_period_s,
+        )  # fmt: skip
 
 
 class StrategyIn(Strict):

@@ -24,6 +24,7 @@ from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.jsontypes import Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
+    TERMINATION_GRACE_S,
     ConfigItem,
     ContainerSpec,
     PodSpec,
@@ -71,10 +72,18 @@ class PodTemplate:
     config: tuple[ConfigItem, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    termination_grace_s: float = TERMINATION_GRACE_S
 
     def to_json(self) -> dict[str, Any]:
-        """Canonical JSON (stored, hashed); secrets in clear: the API masks them."""
+        """Canonical JSON (stored, hashed); secrets in clear: the API masks them. The grace
+        period appears only when it is not the default, so templates stored before it existed
+        keep their hash (no rollout on upgrade)."""
+        grace = (
+            {} if self.termination_grace_s == TERMINATION_GRACE_S
+            else {"termination_grace_s": self.termination_grace_s}
+        )  # fmt: skip
         return {
+            **grace,
             "labels": dict(sorted(self.labels.items())),
             "annotations": dict(sorted(self.annotations.items())),
             "cpu_m": self.request.cpu_m,
@@ -115,6 +124,7 @@ class PodTemplate:
             ),
             labels=dict(data.get("labels", {})),
             annotations=dict(data.get("annotations", {})),
+            termination_grace_s=float(data.get("termination_grace_s", TERMINATION_GRACE_S)),
         )  # fmt: skip
 
     def template_hash(self, collision_count: int = 0) -> str:
@@ -140,6 +150,7 @@ class PodTemplate:
             labels={**self.labels, **extra},
             annotations=dict(self.annotations),
             owner=owner,
+            termination_grace_s=self.termination_grace_s,
         )
 
 

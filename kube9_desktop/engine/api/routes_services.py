@@ -105,6 +105,6 @@ def service_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
           "The Service's latest traffic run: totals, per-endpoint counts, errors by kind and "
           "a per-second series", TrafficJson, errors={404: "no traffic has run yet"}),
         R("DELETE", (f"/services/{ID}/traffic",), stop_traffic,
-          "Stop the Service's traffic run (its figures stay)", TrafficJson,
+          "Stop the Service's traffic run (its figures stay)", TrafficJson, store="writes",
           errors={404: "no traffic has run yet"}),
     )  # fmt: skip

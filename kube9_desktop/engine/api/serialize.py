@@ -107,6 +107,7 @@ def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None =
         "memory_mb_req": p.request.mem_mi,
         "ip_address": p.ip,
         "type": p.spec.kind,
+        "termination_grace_period_s": p.spec.termination_grace_s,
         "containers": [
             {
                 "id": i + 1,

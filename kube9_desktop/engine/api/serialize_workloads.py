@@ -34,6 +34,7 @@ def template_json(t: PodTemplate) -> TemplateJson:
         "annotations": dict(t.annotations),
         "cpu_cores_req": cores(t.request.cpu_m),
         "memory_mb_req": t.request.mem_mi,
+        "termination_grace_period_s": t.termination_grace_s,
         "containers": [
             {"name": c.name, "image": c.image, "cpu_req": cores(c.cpu_m), "memory_req": c.mem_mi,
              "command": list(c.command), "args": list(c.args), **container_extra_json(c)}

@@ -238,6 +238,7 @@ class DesiredPodJson(TypedDict):
     ip: str  # the pod's address (POD_IP): the agent binds probes and processes to it
     cpu_req: Cores
     memory_req: int
+    termination_grace_s: float  # SIGTERM to SIGKILL when the pod stops
     containers: list[DesiredContainerJson]
     env: list[DesiredEnvJson]
     volumes: list[VolumeJson]
@@ -338,6 +339,7 @@ class PodJson(TypedDict):
     owner: ObjectRefJson | None  # the ReplicaSet that keeps it, if any
     ready: bool  # every container ready
     ready_since: Timestamp | None
+    termination_grace_period_s: float  # SIGTERM to SIGKILL when it stops
     usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 

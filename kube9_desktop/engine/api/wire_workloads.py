@@ -44,6 +44,7 @@ class TemplateJson(TypedDict):
     containers: list[TemplateContainerJson]
     volumes: list[VolumeJson]
     config: list[ConfigItemJson]  # a secret's value is "******"
+    termination_grace_period_s: float
 
 
 @closed

@@ -10,6 +10,7 @@ unique per namespace), events naming any kind of object, ids never reused (AUTOI
 Version 3: workloads: ReplicaSets and Deployments, pods' owner and ready time, containers'
 probes and ports.
 Version 4: Services (their cluster IP and node ports stored; endpoints are derived).
+Version 5: pods' termination grace period (null in older rows: the default, 30 s).
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -53,7 +54,7 @@ from kube9_desktop.engine.store.models import (
     VolumeRow,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _meta = cast(Table, Meta.__table__)
 
 
@@ -244,9 +245,13 @@ def _v3_to_v4(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[cast(Table, ServiceRow.__table__)])
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    add_missing_columns(conn, cast(Table, PodRow.__table__), ("termination_grace_s",))
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
-    1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4,
+    1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5,
 }  # fmt: skip
 
 

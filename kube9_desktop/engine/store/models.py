@@ -127,6 +127,7 @@ class PodRow(Base):
     owner_uid: Mapped[str | None] = mapped_column(String(36), default=None)
     owner_name: Mapped[str | None] = mapped_column(String(63), default=None)
     ready_since: Mapped[datetime | None] = mapped_column(default=None)
+    termination_grace_s: Mapped[float | None] = mapped_column(default=None)  # v5
 
 
 class ReplicaSetRow(Base):

@@ -39,7 +39,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.meta import ObjectRef
-from kube9_desktop.engine.model import ConfigItem, ContainerSpec, PodSpec, Resources, VolumeSpec
+from kube9_desktop.engine.model import (
+    TERMINATION_GRACE_S,
+    ConfigItem,
+    ContainerSpec,
+    PodSpec,
+    Resources,
+    VolumeSpec,
+)
 from kube9_desktop.engine.store.migrations import migrate
 from kube9_desktop.engine.store.models import (
     ConfigRow,
@@ -369,6 +376,7 @@ class Tx:
                 "owner_uid": spec.owner.uid if spec.owner else None,
                 "owner_name": spec.owner.name if spec.owner else None,
                 "ready_since": None,
+                "termination_grace_s": spec.termination_grace_s,
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -658,6 +666,11 @@ class Store:
                         annotations=dict(r.annotations or {}),
                         owner=_ref(
                             r.owner_kind, r.owner_id, r.owner_uid, r.owner_name, r.namespace
+                        ),
+                        termination_grace_s=(
+                            TERMINATION_GRACE_S
+                            if r.termination_grace_s is None
+                            else float(r.termination_grace_s)
                         ),
                     ),
                     node_id=r.node_id,

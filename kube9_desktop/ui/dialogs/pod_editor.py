@@ -104,6 +104,7 @@ class PodEditor(QWidget):
         self.bridge = bridge
         self.template = template
         self.annotations: dict[str, str] = {}  # from a manifest; no field edits them
+        self.grace_s: float | None = None  # likewise (None: the engine's default, 30 s)
         self.replacing: tuple[str, str] | None = None  # (namespace, name) a replace may reuse
         self._touched_tables: set[str] = set()
         self.tabs = named(QTabWidget(), "tabs")
@@ -234,6 +235,8 @@ class PodEditor(QWidget):
             body["labels"] = labels
         if self.annotations:
             body["annotations"] = dict(self.annotations)
+        if self.grace_s is not None:
+            body["termination_grace_period_s"] = self.grace_s
         rows = self._rows()
         body["containers"] = [self._container(r) for r in rows["containers"]]
         if rows["volumes"]:
@@ -393,6 +396,7 @@ class PodEditor(QWidget):
         self.cpu.setText(draft.cpu)
         self.labels.setText(format_pairs(draft.labels))
         self.annotations = dict(draft.annotations)
+        self.grace_s = draft.grace_s
         shown = format_pairs(self.annotations)
         self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
         self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")

@@ -1,6 +1,7 @@
 """Kubernetes Pod manifests (YAML) read into the pod form's rows; no Qt here.
 
-Only what the cluster models is read: metadata.name, namespace, labels and annotations, each
+Only what the cluster models is read: metadata.name, namespace, labels and annotations,
+spec.terminationGracePeriodSeconds, each
 container's name, image, command, args, resources.requests (or limits) cpu/memory, env
 name/value, volumeMounts, ports and readiness/liveness probes (exec, tcpSocket, httpGet and
 their timings), and spec.volumes of type emptyDir, configMap, hostPath or secret. Every
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from kube9_desktop.engine.model import VOLUME_TYPES
+from kube9_desktop.engine.model import TERMINATION_GRACE_MAX_S, VOLUME_TYPES
 from kube9_desktop.engine.quantity import QuantityError, parse_memory
 
 Row = dict[str, str]
@@ -56,6 +57,7 @@ class PodDraft:
     ignored: list[str] = field(default_factory=list)
     # Read, but the user must act before submitting (a secret's value is never in a manifest).
     notes: list[str] = field(default_factory=list)
+    grace_s: float | None = None  # spec.terminationGracePeriodSeconds, sent as it is
 
     def manifest_key(self, form_path: str) -> str:
         """The manifest key a form path came from ("containers[0].cpu" -> "...requests.cpu")."""
@@ -162,7 +164,24 @@ class Reader:
         for i, item in enumerate(self.sequence(spec.get("volumes"), f"{where}.volumes")):
             self.volume(item, f"{where}.volumes[{i}]", mounts)
         self.pod_resources(spec.get("resources"), f"{where}.resources")
-        self.ignore(spec, {"containers", "volumes", "resources"}, where)
+        self.grace(
+            spec.get("terminationGracePeriodSeconds"), f"{where}.terminationGracePeriodSeconds"
+        )
+        self.ignore(
+            spec, {"containers", "volumes", "resources", "terminationGracePeriodSeconds"}, where
+        )
+
+    def grace(self, value: Any, key: str) -> None:
+        if value is None:
+            return
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and 0 <= value <= TERMINATION_GRACE_MAX_S)
+        ):
+            self.bad(key, f"must be a number of seconds from 0 to {TERMINATION_GRACE_MAX_S:g}")
+            return
+        self.draft.grace_s = float(value)
 
     def pod_resources(self, value: Any, key: str) -> None:
         """Kubernetes 1.32's pod-level ``resources.requests.cpu``: the pod's CPU field."""
