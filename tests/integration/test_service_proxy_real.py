@@ -1,7 +1,8 @@
 """Real traffic through the Service proxy on process nodes: three ``python3 -m http.server``
 pods bound to their own addresses, curled from this machine through the cluster IP and the
 node port; a fourth pod that is ready but listens on nothing refuses, and its turns are
-retried on the others, so no request fails."""
+retried on the others, so no request fails. The pods, started after the Service, serve the
+``WEB_SERVICE_HOST``/``_PORT`` variables kubelet would have given them."""
 
 from __future__ import annotations
 
@@ -19,16 +20,15 @@ from tests.helpers import wait_for
 from tests.integration.conftest import EngineFactory, add_nodes
 from tests.integration.test_probes import FAST
 
-PORT = 8080
+PORT = 18411  # pod addresses repeat across engines: a port other tests do not use
 
 
 def server_pod(name: str, *, serve: bool = True) -> dict[str, Any]:
-    """A pod serving its own name at /name.txt on $(POD_IP):8080 (or, not serving, asleep)."""
-    script = (
-        f'echo "$POD_NAME" > name.txt && exec python3 -m http.server {PORT} --bind $(POD_IP)'
-        if serve
-        else "exec sleep 3600"
-    )
+    """A pod serving its name at /name.txt and its service variables at /env.txt on
+    $(POD_IP):PORT (or, not serving, asleep)."""
+    files = 'echo "$POD_NAME" > name.txt && echo "$WEB_SERVICE_HOST:$WEB_SERVICE_PORT:$WEB_SERVICE_PORT_HTTP" > env.txt'
+    serving = f"{files} && exec python3 -m http.server {PORT} --bind $(POD_IP)"
+    script = serving if serve else "exec sleep 3600"
     return {
         "name": name, "cpu_cores_req": 0.2, "labels": {"app": "web"},
         "containers": [{
@@ -61,12 +61,12 @@ async def answers(url: str) -> bool:
 async def test_curl_through_the_cluster_ip_and_the_node_port(make_engine: EngineFactory) -> None:
     engine: Engine = await make_engine(runtime="process", **FAST)
     await add_nodes(engine, ("w1", 2), ("w2", 2))
+    body = {"name": "web", "selector": {"app": "web"}, "type": "NodePort",
+            "ports": [{"name": "http", "port": 18090, "target_port": "http"}]}  # fmt: skip
+    svc = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
     for i in range(3):
         await engine.create_pod_from_json(server_pod(f"web-{i}"))
     await engine.create_pod_from_json(server_pod("mute", serve=False))
-    body = {"name": "web", "selector": {"app": "web"}, "type": "NodePort",
-            "ports": [{"port": 18090, "target_port": "http"}]}  # fmt: skip
-    svc = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
     await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 4, timeout=30,
                    what="4 ready endpoints")  # fmt: skip
     node_port = svc.spec.ports[0].node_port
@@ -82,3 +82,5 @@ async def test_curl_through_the_cluster_ip_and_the_node_port(make_engine: Engine
         [await curl(f"http://127.0.0.1:{node_port}/name.txt") for _ in range(6)]
     )
     assert set(via_node_port) == {"web-0", "web-1", "web-2"}
+    env = await curl(f"http://{svc.cluster_ip}:18090/env.txt")
+    assert env == f"{svc.cluster_ip}:18090:18090"
