@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kube9_desktop.engine.services import AFFINITY_CLIENT_IP, NODE_PORT, ServiceView
 
@@ -20,8 +21,9 @@ AFFINITY_TIMEOUT_S = 10800.0  # Kubernetes' default sessionAffinityConfig.client
 Address = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Backend:
+class Backend(NamedTuple):
+    """A NamedTuple, not a dataclass: a table of 5,000 endpoints is built in a few ms."""
+
     pod_id: int
     pod_name: str
     node_name: str
@@ -64,14 +66,16 @@ def table_of(view: ServiceView, *, virtual: bool, blocked_nodes: Set[int]) -> Se
     service = f"{view.namespace}/{view.name}"
     affinity = view.spec.session_affinity == AFFINITY_CLIENT_IP
     listeners: dict[Address, PortTable] = {}
+    serving = [e for e in view.endpoints if e.ready and e.node_id not in blocked_nodes]
     for sp in view.spec.ports:
-        backends = []
-        for e in view.endpoints:
-            if not e.ready or e.node_id in blocked_nodes:
-                continue
-            port = next((p.port for p in e.ports if p.name == sp.name), None)
-            if port is not None:
-                backends.append(Backend(e.pod_id, e.pod_name, e.node_name, e.ip, port, virtual))
+        name, backends = sp.name, []
+        for e in serving:
+            for p in e.ports:
+                if p.name == name:
+                    backends.append(
+                        Backend(e.pod_id, e.pod_name, e.node_name, e.ip, p.port, virtual)
+                    )
+                    break
         table = PortTable(
             view.id, service, sp.name, tuple(backends), affinity,
             by_pod={b.pod_id: b for b in backends},
