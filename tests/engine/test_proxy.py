@@ -280,9 +280,9 @@ async def test_bytes_flow_both_ways_in_bulk_with_half_close(thread: ProxyThread)
     assert got == payload
 
 
-async def test_a_taken_address_is_reported(tmp_path: Any) -> None:
+async def test_a_taken_address_is_reported_once_and_tried_again() -> None:
     problems: list[str] = []
-    t = ProxyThread(FakeClock().monotonic, problems.append)
+    t = ProxyThread(FakeClock().monotonic, problems.append, retry_bind_s=0.05)
     t.start()
     blocker = socket.socket()
     blocker.bind(("127.96.250.5", 0))
@@ -293,6 +293,9 @@ async def test_a_taken_address_is_reported(tmp_path: Any) -> None:
         await wait_for(lambda: bool(problems), what="a problem reported")
         assert f"default/web cannot listen on {address[0]}:{address[1]}" in problems[0]
         assert address not in t.listening
+        blocker.close()  # the address is free again: the next try binds it
+        await wait_for(lambda: address in t.listening, what="bound on a later try")
+        assert len(problems) == 1  # reported once
     finally:
         blocker.close()
         await t.stop()

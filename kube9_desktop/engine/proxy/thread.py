@@ -5,7 +5,7 @@ the whole set over with ``apply``, which the proxy loop takes up at its next tur
 set wins when several arrive in between). Everything else here runs on the proxy loop and
 touches nothing of the engine. A listener that cannot be bound (the address is taken, or a
 port below 1024 without the privilege) is reported once through ``on_problem`` and tried
-again when a later table set still wants it, at most every ``RETRY_BIND_S``.
+again every ``RETRY_BIND_S`` while a table still wants it.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ class ProxyThread:
         on_problem: Callable[[str], None],
         *,
         connect_timeout: float = 2.0,
+        retry_bind_s: float = RETRY_BIND_S,
     ) -> None:
         self.connect_timeout = connect_timeout
+        self._retry_bind_s = retry_bind_s
         self._monotonic = monotonic
         self._on_problem = on_problem
         self._balancer = Balancer()
@@ -174,9 +176,10 @@ class ProxyThread:
                 backlog=BACKLOG, reuse_address=True,
             )  # fmt: skip
         except OSError as exc:
-            retry = address not in self._failed
-            self._failed[address] = self._monotonic() + RETRY_BIND_S
-            if retry:
+            first = address not in self._failed
+            self._failed[address] = self._monotonic() + self._retry_bind_s
+            asyncio.get_running_loop().call_later(self._retry_bind_s, self._retry, address)
+            if first:
                 table = self._routes.get(address)
                 what = f"Service {table.service}" if table else "A Service"
                 self._on_problem(
@@ -192,6 +195,18 @@ class ProxyThread:
         self._failed.pop(address, None)
         self._servers[address] = server
         self._snapshot()
+
+    def _retry(self, address: Address) -> None:
+        """A listener that could not be bound, tried again while a table still wants it."""
+        if (
+            address in self._routes
+            and address not in self._servers
+            and address not in self._opening
+        ):
+            self._failed[address] = 0.0
+            self._opening.add(address)
+            assert self._loop is not None
+            self._loop.create_task(self._listen(address))
 
     def _snapshot(self) -> None:
         self.listening = frozenset(self._servers)
