@@ -20,7 +20,7 @@ from kube9_desktop.engine.proxy.responder import VirtualResponder
 from kube9_desktop.engine.proxy.tables import Backend, PortTable, ServiceTable
 from kube9_desktop.engine.proxy.thread import ProxyThread
 from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
-from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.engine.specs import PodCreate, parse_body
 from kube9_desktop.serve import start_engine
 from tests.helpers import fast_settings, wait_for
 
@@ -431,3 +431,22 @@ async def test_stopping_the_engine_closes_every_listener(tmp_path: Any) -> None:
     for address in ((svc.cluster_ip, 18080), ("127.0.0.1", svc.spec.ports[0].node_port)):
         with pytest.raises(ConnectionRefusedError):
             await asyncio.open_connection(*address)
+
+
+async def test_a_thousand_virtual_pods_behind_one_service(engine: Engine) -> None:
+    """Each of 1,000 virtual endpoints answers once in 1,000 connections (round robin)."""
+    for i in range(4):
+        await engine.create_node_from_json({"name": f"w{i + 1}", "cpu_cores_avail": 64})
+    await wait_for(lambda: all(n.status is HEALTHY for n in engine.nodes()), what="healthy")
+    body = {"name": "many", "selector": {"app": "many"}, "ports": [{"port": 18082}]}
+    svc = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
+    pods = [{"name": f"m-{i}", "labels": {"app": "many"}, "cpu_cores_req": 0.1,
+             "containers": [{"name": "c", "image": "nginx"}]} for i in range(1000)]  # fmt: skip
+    await engine.create_pods([parse_body(PodCreate, p).to_spec() for p in pods])
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 1000, what="ready")
+    await wait_for(engine.proxy.synced, what="the proxy took the tables up")
+    names = set()
+    for _ in range(1000):
+        (answer,) = await get((svc.cluster_ip, 18082))
+        names.add(answer.split()[1])
+    assert names == {f"m-{i}" for i in range(1000)}
