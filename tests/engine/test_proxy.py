@@ -450,3 +450,23 @@ async def test_a_thousand_virtual_pods_behind_one_service(engine: Engine) -> Non
         (answer,) = await get((svc.cluster_ip, 18082))
         names.add(answer.split()[1])
     assert names == {f"m-{i}" for i in range(1000)}
+
+
+async def test_the_thread_ignores_the_loop_policy() -> None:
+    """Under the window qasync's policy makes Qt loops; the proxy's loop must not be one."""
+
+    class QtLikePolicy(asyncio.DefaultEventLoopPolicy):
+        def new_event_loop(self) -> asyncio.AbstractEventLoop:
+            raise AssertionError("the proxy thread asked the policy for a loop")
+
+    old = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(QtLikePolicy())
+    try:
+        t = ProxyThread(FakeClock().monotonic, lambda _: None)
+        t.start()
+        address = free_address("127.96.250.6")
+        t.apply(service_table(address, port_table()))
+        await wait_for(lambda: address in t.listening, what="listening")
+        await t.stop()
+    finally:
+        asyncio.set_event_loop_policy(old)

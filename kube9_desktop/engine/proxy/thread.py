@@ -88,16 +88,17 @@ class ProxyThread:
     # ---- the proxy loop -------------------------------------------------------------------
 
     def _run(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
+        # Not asyncio.new_event_loop(): under the window, qasync's policy would make a Qt loop.
+        loop = asyncio.SelectorEventLoop()
         self._loop = loop
-        asyncio.set_event_loop(loop)
         loop.call_soon(ready.set)
         try:
             loop.run_forever()
             left = asyncio.all_tasks(loop)
             for task in left:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+            if left:  # (gather takes its loop from the tasks: this thread has no current one)
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         finally:
             loop.close()
 
