@@ -273,6 +273,8 @@ async def test_bytes_flow_both_ways_in_bulk_with_half_close(thread: ProxyThread)
         writer.write_eof()
 
     sending = asyncio.create_task(send())
+    sockname = writer.get_extra_info("sockname")
+    await wait_for(lambda: thread.attribute(sockname) == "p1", what="the connection's pod")
     got = await reader.read(-1)
     await sending
     writer.close()
@@ -359,6 +361,16 @@ async def test_virtual_pods_answer_round_robin_on_the_cluster_ip_and_the_node_po
     assert sorted(via_node_port) == sorted(expected)
     # Keep-alive: one connection stays with its endpoint, request after request.
     assert len(set(await get((svc.cluster_ip, 18080), times=5))) == 1
+    # Which pod a live connection went to: the responder's header and the proxy's books agree.
+    reader, writer = await asyncio.open_connection(svc.cluster_ip, 18080)
+    writer.write(b"GET / HTTP/1.1\r\n\r\n")
+    head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    pod = head.split("X-Kube9-Pod: ")[1].split("\r\n")[0]
+    assert engine.proxy.attribute(writer.get_extra_info("sockname")) == pod
+    writer.close()
+    await writer.wait_closed()
+    await wait_for(lambda: engine.proxy.attribute(writer.get_extra_info("sockname")) is None,
+                   what="forgotten when closed")  # fmt: skip
 
 
 async def test_client_ip_affinity_keeps_a_client_on_one_pod(engine: Engine) -> None:

@@ -1,7 +1,8 @@
 """The answer of a virtual pod: it has no process, so the proxy replies for it itself.
 
 Every HTTP/1.x request on the connection gets ``200 OK`` with the body ``pod <name> on
-<node>\n`` (HEAD: the headers only), keep-alive unless the client asks to close (or speaks
+<node>\n`` and an ``X-Kube9-Pod: <name>`` header (HEAD: the headers only), keep-alive
+unless the client asks to close (or speaks
 HTTP/1.0 without keep-alive). A request body announced by Content-Length is read and
 dropped; chunked bodies and bytes that are no HTTP get a 4xx and the connection closes. A
 pod that leaves the Service's endpoints (deleted, its node failed) stops answering: its
@@ -16,18 +17,22 @@ from collections.abc import Callable
 HEAD_MAX = 16 * 1024
 
 
-def reply(status: str, body: bytes, *, close: bool, head_only: bool = False) -> bytes:
+def reply(
+    status: str, body: bytes, *, close: bool, head_only: bool = False, pod: bytes = b""
+) -> bytes:
     headers = (
-        f"HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n" + ("Connection: close\r\n" if close else "") + "\r\n"
-    ).encode("ascii")
+        b"HTTP/1.1 " + status.encode("ascii") + b"\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        + (b"X-Kube9-Pod: " + pod + b"\r\n" if pod else b"")
+        + b"Content-Length: %d\r\n" % len(body) + (b"Connection: close\r\n" if close else b"")
+        + b"\r\n"
+    )  # fmt: skip
     return headers if head_only else headers + body
 
 
 class VirtualResponder:
     """Parses requests as they arrive on ``transport`` and answers each (module docstring)."""
 
-    __slots__ = ("_alive", "_body", "_buf", "_pod_id", "_transport")
+    __slots__ = ("_alive", "_body", "_buf", "_pod", "_pod_id", "_transport")
 
     def __init__(
         self,
@@ -40,6 +45,7 @@ class VirtualResponder:
         self._transport = transport
         self._pod_id = pod_id
         self._body = f"pod {pod_name} on {node_name}\n".encode()
+        self._pod = pod_name.encode()
         self._alive = alive
         self._buf = bytearray()
 
@@ -80,7 +86,9 @@ class VirtualResponder:
                 self._transport.close()
                 return
             self._transport.write(
-                reply("200 OK", self._body, close=close, head_only=parts[0] == "HEAD")
+                reply(
+                    "200 OK", self._body, close=close, head_only=parts[0] == "HEAD", pod=self._pod
+                )
             )
             if close:
                 self._transport.close()

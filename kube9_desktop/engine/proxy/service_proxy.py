@@ -46,6 +46,10 @@ class ServiceProxy:
         """The addresses bound now (cluster IP:port, 127.0.0.1:node port)."""
         return self.thread.listening
 
+    def attribute(self, client: Address) -> str | None:
+        """Which endpoint's pod a live connection from ``client`` (ip, port) went to."""
+        return self.thread.attribute(client)
+
     def synced(self) -> bool:
         """Whether the thread routes by the latest tables (tests wait on this)."""
         return self.thread.applied == self.thread.sent

@@ -27,11 +27,12 @@ class Router(Protocol):
     def pod_alive(self, service_id: int, pod_id: int) -> bool: ...
     def opened(self, conn: ClientSide) -> None: ...
     def closed(self, conn: ClientSide) -> None: ...
+    def routed(self, conn: ClientSide) -> None: ...
 
 
 class ClientSide(asyncio.Protocol):
     __slots__ = (
-        "_eof_in", "_eof_out", "_task", "address", "backend", "router", "service_id",
+        "_eof_in", "_eof_out", "_task", "address", "backend", "client", "router", "service_id",
         "transport", "upstream", "virtual",
     )  # fmt: skip
 
@@ -43,6 +44,7 @@ class ClientSide(asyncio.Protocol):
         self.virtual: VirtualResponder | None = None
         self.backend: Backend | None = None
         self.service_id = 0
+        self.client: tuple[str, int] | None = None  # the client's address, as the proxy sees it
         self._task: asyncio.Task[None] | None = None
         self._eof_in = self._eof_out = False  # client sent EOF / endpoint sent EOF
 
@@ -55,7 +57,8 @@ class ClientSide(asyncio.Protocol):
             return
         self.service_id = table.service_id
         peer = transport.get_extra_info("peername")
-        client = peer[0] if peer else ""
+        self.client = (str(peer[0]), int(peer[1])) if peer else None
+        client = self.client[0] if self.client else ""
         self.router.opened(self)
         first = self.router.pick(table, client, set())
         if first is not None and first.virtual:
@@ -67,6 +70,7 @@ class ClientSide(asyncio.Protocol):
     def _serve_virtually(self, backend: Backend) -> None:
         assert self.transport is not None
         self.backend = backend
+        self.router.routed(self)
         self.virtual = VirtualResponder(
             self.transport, backend.pod_id, backend.pod_name, backend.node_name,
             lambda pod: self.router.pod_alive(self.service_id, pod),
@@ -94,6 +98,7 @@ class ClientSide(asyncio.Protocol):
                 transport.close()  # the client left meanwhile
                 return
             self.backend, self.upstream = backend, transport
+            self.router.routed(self)
             self._resume()
             return
         if self.transport is not None:

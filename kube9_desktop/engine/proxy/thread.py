@@ -45,6 +45,8 @@ class ProxyThread:
         self._opening: set[Address] = set()
         self._failed: dict[Address, float] = {}  # -> when it may be tried again
         self._conns: set[ClientSide] = set()
+        # client address -> the pod its connection went to (the traffic generator asks)
+        self._routed: dict[Address, str] = {}
         self._pending: Mapping[int, ServiceTable] | None = None
         self.sent = self.applied = 0  # table sets handed over / taken up (synced when equal)
         self._lock = threading.Lock()
@@ -229,3 +231,14 @@ class ProxyThread:
 
     def closed(self, conn: ClientSide) -> None:
         self._conns.discard(conn)
+        if conn.client is not None and conn.backend is not None:
+            self._routed.pop(conn.client, None)
+
+    def routed(self, conn: ClientSide) -> None:
+        if conn.client is not None and conn.backend is not None:
+            self._routed[conn.client] = conn.backend.pod_name
+
+    def attribute(self, client: Address) -> str | None:
+        """The pod a live connection from ``client`` (its ip, port) was sent to; any thread
+        may ask (one dict read)."""
+        return self._routed.get(client)
