@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heartbeat-interval", type=float, default=None, metavar="S")
     p.add_argument("--grace-period", type=float, default=None, metavar="S")
     p.add_argument("--eviction-delay", type=float, default=None, metavar="S")
+    p.add_argument(
+        "--detect-from-runtime",
+        action="store_true",
+        default=None,
+        help="also detect a node's death from Docker's events or its agent's exit, at once",
+    )
     p.add_argument("--max-recovery-attempts", type=int, default=None, metavar="N")
     p.add_argument(
         "--crash-backoff",
@@ -67,6 +73,7 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         "heartbeat_interval": args.heartbeat_interval,
         "grace_period": args.grace_period,
         "eviction_delay": args.eviction_delay,
+        "detect_from_runtime": args.detect_from_runtime,
         "max_recovery_attempts": args.max_recovery_attempts,
         "crash_backoff": args.crash_backoff,
         "crash_backoff_cap": args.crash_backoff_cap,

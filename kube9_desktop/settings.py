@@ -69,6 +69,13 @@ class Settings:
         default=None,
         metadata=_doc("Seconds without a heartbeat before a node is unhealthy (3 intervals)."),
     )
+    detect_from_runtime: bool = field(
+        default=False,
+        metadata=_doc(
+            "Also learn of a node's death from its runtime (Docker die/oom events, the agent "
+            "process's exit): detected in milliseconds instead of a grace period."
+        ),
+    )
     eviction_delay: float = field(
         default=0.0, metadata=_doc("Seconds an unhealthy node keeps its pods before eviction.")
     )

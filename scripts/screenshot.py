@@ -11,7 +11,9 @@ event (so the details and the failure timeline show), grabs the window and quits
 Options: ``--out PATH`` (default docs/screenshot.png), ``--size 1600x1000``,
 ``--history S`` (seconds of chart history before the crash, default 6), ``--theme light|dark``,
 ``--range 1m|5m|15m|all`` (the charts' window, default 1m), ``--view pods`` (instead of the
-crash: the Pods list with the busiest pod's details and live usage; docs/screenshot-pods.png).
+crash: the Pods list with the busiest pod's details and live usage; docs/screenshot-pods.png;
+``--view services``: a Deployment behind a NodePort Service, the Services tab with its details,
+and the Service form beside it as ``<out>-form.png``).
 With DISPLAY unset it starts Xvfb itself when ``xvfb-run`` is installed.
 """
 
@@ -26,6 +28,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -41,9 +44,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
-        "--view", default="failure", choices=("failure", "pods"),
+        "--view", default="failure", choices=("failure", "pods", "services"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
-        "with a pod's details and live usage",
+        "with a pod's details and live usage; services: a Service, its endpoints and its form",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -96,6 +99,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
                 raise RuntimeError(f"could not write {args.out}")
             done.append(str(args.out))
             return
+        if args.view == "services":
+            await services_view(win, args, done)
+            return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
         moved = set(victim.pod_ids)
@@ -132,6 +138,67 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         win = window()
         if win is not None:
             win.quit_requested.emit()
+
+
+async def services_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """A Deployment "web" behind a NodePort Service "web", shown in the Services tab, then
+    the Service form opened on it (edit mode), each grabbed."""
+    from kube9_desktop.engine.service_specs import ServiceCreate
+    from kube9_desktop.engine.specs import parse_body
+    from kube9_desktop.engine.workload_specs import DeploymentCreate
+    from kube9_desktop.ui.dialogs.service_form import ServiceForm
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+
+    bridge = win.bridge
+    template = {
+        "labels": {"app": "web"},
+        "containers": [
+            {"name": "app", "image": "nginx:1.25", "cpu_req": "100m", "memory_req": "64Mi"}
+        ],
+    }
+    created: list[Any] = []
+    bridge.run(
+        "Create web",
+        lambda e: e.create_deployment(
+            parse_body(
+                DeploymentCreate, {"name": "web", "replicas": 3, "template": template}
+            ).to_spec()
+        ),
+        created.append,
+    )
+    body = {
+        "name": "web",
+        "type": "NodePort",
+        "selector": {"app": "web"},
+        "ports": [{"name": "http", "port": 80, "target_port": 8080}],
+    }
+    bridge.run(
+        "Create the Service",
+        lambda e: e.create_service(parse_body(ServiceCreate, body).to_spec()),
+        created.append,
+    )
+    await until(lambda: len(created) == 2, args.timeout, "the Deployment and the Service")
+    svc_id = created[1].view.id
+    await until(
+        lambda: len(bridge.service(svc_id).ready_endpoints) == 3,
+        args.timeout,
+        "three ready endpoints",
+    )
+    win.trees.setCurrentWidget(win.services)
+    win.services.select(TreeItem(ItemKind.SERVICE, svc_id))
+    await asyncio.sleep(1.0)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not win.grab().save(str(args.out)):
+        raise RuntimeError(f"could not write {args.out}")
+    win.service_commands.edit.trigger()
+    await until(lambda: win.findChild(ServiceForm) is not None, 10, "the Service form")
+    form = win.findChild(ServiceForm)
+    await asyncio.sleep(0.5)
+    form_out = args.out.with_name(f"{args.out.stem}-form.png")
+    if not form.grab().save(str(form_out)):
+        raise RuntimeError(f"could not write {form_out}")
+    form.reject()
+    done.append(str(args.out))
 
 
 def main(argv: list[str] | None = None) -> int:

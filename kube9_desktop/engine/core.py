@@ -216,6 +216,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"),
         ]
         self.started = True
+        if self.settings.detect_from_runtime:
+            self.runtime.watch_exits(self._node_died)
         self.cluster.record_event(
             EventKind.ENGINE,
             f"Engine {__version__} started: runtime {self.runtime.name}, "
@@ -238,6 +240,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             except Exception:
                 log.exception("stopping a service failed")
         self._stoppers = []
+        if getattr(self, "cluster", None) is not None:
+            await self.stop_all_traffic()
         if getattr(self, "proxy", None) is not None:
             await self.proxy.stop()
         for task in [*self._tasks, *([self.demo_task] if self.demo_task else [])]:
@@ -291,6 +295,17 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             now = self.heartbeats.received
             self.heartbeat_rate = 0.7 * self.heartbeat_rate + 0.3 * (now - last)
             last = now
+
+    def _node_died(self, node_id: int, how: str) -> None:
+        """The runtime's news of a node's death (``--detect-from-runtime``)."""
+        if not self.started:
+            return  # stopping: the nodes are being stopped on purpose
+        if self.faults.defer_while_killing(node_id, lambda: self._node_died(node_id, how)):
+            return
+        try:
+            self.health.runtime_exit(node_id, how)
+        except Exception:
+            log.exception("acting on the runtime's word that node %s died failed", node_id)
 
     async def _runtime_watch_loop(self) -> None:
         """While the runtime is unavailable, probe it; recovery resumes when it answers."""

@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     SERVICE_CREATED = "service_created"
     SERVICE_UPDATED = "service_updated"  # selector, ports, type… (not its endpoints)
     SERVICE_DELETED = "service_deleted"
+    TRAFFIC_STARTED = "traffic_started"  # the built-in traffic generator, through a Service
     NAMESPACE_CREATED = "namespace_created"
     NAMESPACE_DELETED = "namespace_deleted"
     RUNTIME = "runtime"  # runtime availability, image builds, progress

@@ -98,6 +98,7 @@ class FaultInjector:
         self._tick_s = tick
         self._on_healed = on_healed  # the health monitor restarts the node's deadline
         self._task: asyncio.Task[None] | None = None
+        self._after_kill: dict[int, list[Callable[[], None]]] = {}  # crash faults under way
         cluster.fault_labels = self.labels
         cluster.fault_components = self.component_view
         cluster.bus.subscribe_changes(self._on_changes)
@@ -205,6 +206,16 @@ class FaultInjector:
 
     # ---- injecting and healing ---------------------------------------------------------
 
+    def defer_while_killing(self, node_id: int, news: Callable[[], None]) -> bool:
+        """Hold the runtime's news of this node's death while a crash fault is being injected
+        into it: the fault's incident (awaiting its detection) is recorded first, then the news
+        runs; False when no crash is being injected there (act on the news now)."""
+        held = self._after_kill.get(node_id)
+        if held is None:
+            return False
+        held.append(news)
+        return True
+
     async def inject(
         self,
         node: NodeState,
@@ -212,6 +223,23 @@ class FaultInjector:
         *,
         component: str | None = None,
         duration_s: float | None = None,
+    ) -> Injected:
+        if mode != "crash" or node.id in self._after_kill:
+            return await self._inject(node, mode, component=component, duration_s=duration_s)
+        self._after_kill[node.id] = []
+        try:
+            return await self._inject(node, mode, component=component, duration_s=duration_s)
+        finally:
+            for news in self._after_kill.pop(node.id, []):
+                asyncio.get_running_loop().call_soon(news)
+
+    async def _inject(
+        self,
+        node: NodeState,
+        mode: str,
+        *,
+        component: str | None,
+        duration_s: float | None,
     ) -> Injected:
         refusal = self.refusal(node, mode, component=component, duration_s=duration_s)
         if refusal is not None:

@@ -233,6 +233,24 @@ class HealthMonitor:
                     except Exception:
                         log.exception("evicting the pods of node %s failed", node.name)
 
+    def runtime_exit(self, node_id: int, how: str) -> None:
+        """The runtime saw the node die (``--detect-from-runtime``): NotReady now, as a
+        missed grace period would say later. A node not healthy or starting is already being
+        dealt with (a restart, a detection), so the news changes nothing there."""
+        node = self.cluster.state.nodes.get(node_id)
+        if node is None or node.status not in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING):
+            return
+        w = self.watch(node_id)
+        quiet = silence(w.last_heard, w.watch_since, self.clock.monotonic())
+        self.cluster.set_status(
+            node,
+            NodeStatus.UNHEALTHY,
+            f"{how} (detected from the runtime, {quiet:.2f} s after its last heartbeat)",
+            EventKind.NODE_DETECTED,
+            detected="detected",
+            data={"detected_by": "runtime", "runtime_said": how, "silence_s": round(quiet, 3)},
+        )
+
     def _check(self, node: NodeState, now: float) -> None:
         cfg = self.config
         w = self.watch(node.id)
@@ -245,7 +263,11 @@ class HealthMonitor:
                     f"no heartbeat for {quiet:.1f} s (grace period {cfg.grace_period:g} s)",
                     EventKind.NODE_DETECTED,
                     detected="detected",
-                    data={"silence_s": round(quiet, 3), "grace_period_s": cfg.grace_period},
+                    data={
+                        "detected_by": "heartbeat",
+                        "silence_s": round(quiet, 3),
+                        "grace_period_s": cfg.grace_period,
+                    },
                 )
         elif node.status is NodeStatus.INITIALIZING:
             if start_overdue(w.watch_since, now, cfg.startup_timeout):

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 
 from kube9_desktop.engine.changes import Changes
 from kube9_desktop.engine.cluster import services as ops
-from kube9_desktop.engine.errors import NotFound
+from kube9_desktop.engine.errors import Conflict, NotFound, UserError
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.selectors import Selector
 from kube9_desktop.engine.service_specs import ServicePatch
 from kube9_desktop.engine.services import ServiceSpec, ServiceView
 from kube9_desktop.engine.state import ServiceState
+from kube9_desktop.engine.traffic import Attribute, TrafficRun, TrafficSpec
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.cluster import Cluster
+    from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
 
 
 @dataclass(frozen=True)
@@ -114,4 +116,73 @@ class EngineServices:
         view = self.service_view(svc)
         with self.cluster.transaction() as t:
             ops.delete_service(t, svc)
+        run = self._traffic_runs().pop(service_id, None)
+        if run is not None:
+            await run.stop()
         return ServiceOutcome(view, t.changes, f"Service '{svc.name}' deleted")
+
+    # ---- traffic -----------------------------------------------------------------------
+
+    def _traffic_runs(self) -> dict[int, TrafficRun]:
+        runs: dict[int, TrafficRun] | None = self.__dict__.get("_traffic")
+        if runs is None:
+            runs = self.__dict__["_traffic"] = {}
+        return runs
+
+    def traffic_attribute(self) -> Attribute | None:
+        """Which endpoint a connection went to, by its client address (the proxy's books)."""
+        proxy: ServiceProxy | None = getattr(self, "proxy", None)  # None before open()
+        return proxy.attribute if proxy is not None else None
+
+    async def start_traffic(
+        self, service_id: int, spec: TrafficSpec, port: int | str | None = None
+    ) -> TrafficRun:
+        """Send ``spec``'s requests to the Service's cluster IP and port; one run at a time."""
+        svc = self._service(service_id)
+        runs = self._traffic_runs()
+        current = runs.get(service_id)
+        if current is not None and current.state == "running":
+            raise Conflict(
+                f"Service {svc.name} already has traffic running ({current.spec.rate:g}/s); "
+                "stop it first (DELETE)"
+            )
+        ports = svc.spec.ports
+        chosen = ports[0] if port is None else next(
+            (p for p in ports if (p.name == port if isinstance(port, str) else p.port == port)),
+            None,
+        )  # fmt: skip
+        if chosen is None:
+            names = ", ".join(p.name or str(p.port) for p in ports)
+            raise UserError(f"port: Service {svc.name} has no port {port!r} (it has {names})",
+                            field="port")  # fmt: skip
+        run = TrafficRun(
+            svc.id, svc.name, svc.cluster_ip, chosen.port, spec, attribute=self.traffic_attribute()
+        )
+        runs[service_id] = run
+        run.start()
+        with self.cluster.transaction() as t:
+            t.event(
+                EventKind.TRAFFIC_STARTED,
+                f"Traffic to Service {svc.name}: {spec.rate:g} requests/s over "
+                f"{spec.concurrency} connection(s) for {spec.duration_s:g} s to "
+                f"{svc.cluster_ip}:{chosen.port}{spec.path}",
+                obj=svc.ref(),
+                data={"rate": spec.rate, "duration_s": spec.duration_s, "port": chosen.port},
+            )
+        return run
+
+    def traffic(self, service_id: int) -> TrafficRun:
+        svc = self._service(service_id)
+        run = self._traffic_runs().get(service_id)
+        if run is None:
+            raise NotFound(f"Service {svc.name} has had no traffic yet (POST to start it)")
+        return run
+
+    async def stop_traffic(self, service_id: int) -> TrafficRun:
+        run = self.traffic(service_id)
+        await run.stop()
+        return run
+
+    async def stop_all_traffic(self) -> None:
+        for run in self._traffic_runs().values():
+            await run.stop()

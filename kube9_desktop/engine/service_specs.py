@@ -35,6 +35,13 @@ from kube9_desktop.engine.specs import (
     PortRef,
     Strict,
 )
+from kube9_desktop.engine.traffic import (
+    CONCURRENCY_MAX,
+    DURATION_MAX_S,
+    PATH_MAX,
+    RATE_MAX,
+    TrafficSpec,
+)
 
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
@@ -210,3 +217,30 @@ class ServicePatch(Strict):
             annotations=dict(self.annotations) if self.annotations is not None
             else spec.annotations,
         )  # fmt: skip
+
+
+TRAFFIC_PATH = re.compile(r"^/[\x21-\x7e]*$")  # visible ASCII: nothing to split a header with
+
+
+class TrafficCreate(Strict):
+    """``POST /services/{id}/traffic``: HTTP GETs through the Service (engine/traffic.py)."""
+
+    rate: float = Field(gt=0, le=RATE_MAX, description="Requests per second, all workers.")
+    duration_s: float = Field(gt=0, le=DURATION_MAX_S)
+    path: str = Field(default="/", max_length=PATH_MAX)
+    concurrency: int = Field(default=8, ge=1, le=CONCURRENCY_MAX, description="Connections.")
+    port: PortRef | None = Field(
+        default=None, description="A port of the Service, by number or name; default: its first."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not TRAFFIC_PATH.fullmatch(v):
+            raise ValueError(
+                "must start with '/' and hold only visible ASCII (percent-encode the rest)"
+            )
+        return v
+
+    def to_spec(self) -> TrafficSpec:
+        return TrafficSpec(self.rate, self.duration_s, self.path, self.concurrency)

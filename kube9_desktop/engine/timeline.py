@@ -50,6 +50,7 @@ class IncidentJson(TypedDict):
     closed_at: Timestamp | None
     milestones: MilestonesJson
     durations: DurationsJson
+    detected_by: str | None  # "heartbeat" (a missed grace period) or "runtime" (its events)
     pods_moved: int
     pods_pending: int
     restart_attempts: int
@@ -66,6 +67,7 @@ class Timeline:
     events: tuple[Event, ...]
     injected_at: datetime | None
     detected_at: datetime | None
+    detected_by: str | None
     eviction_at: datetime | None
     last_rebound_at: datetime | None
     recovered_at: datetime | None
@@ -106,6 +108,7 @@ class Timeline:
                 "failed": utc_iso(self.failed_at),
             },
             "durations": self.durations(),
+            "detected_by": self.detected_by,
             "pods_moved": self.pods_moved,
             "pods_pending": self.pods_pending,
             "restart_attempts": self.restart_attempts,
@@ -120,11 +123,14 @@ def build_timeline(incident: Incident, events: list[Event]) -> Timeline:
         return next((e.at for e in events if e.kind is kind), None)
 
     moves = [e for e in events if e.kind in (EventKind.POD_REBOUND, EventKind.POD_PENDING)]
+    detection = next((e for e in events if e.kind is EventKind.NODE_DETECTED), None)
+    by = detection.data.get("detected_by") if detection is not None else None
     return Timeline(
         incident=incident,
         events=tuple(events),
         injected_at=first(EventKind.FAULT_INJECTED),
         detected_at=first(EventKind.NODE_DETECTED),
+        detected_by=by if isinstance(by, str) else None,
         eviction_at=first(EventKind.EVICTION_STARTED),
         last_rebound_at=moves[-1].at if moves else None,
         recovered_at=first(EventKind.NODE_RECOVERED),

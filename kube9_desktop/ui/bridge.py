@@ -24,6 +24,7 @@ from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView, StaleCopy
 from kube9_desktop.engine.node_shell import ShellPlace
+from kube9_desktop.engine.services import ServiceView
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.engine.workload_ops import Revision
@@ -40,6 +41,7 @@ def everything(
     pods: Collection[int],
     deployments: Collection[int] = (),
     replicasets: Collection[int] = (),
+    services: Collection[int] = (),
 ) -> Changes:
     """A change set naming every object (a freshly attached engine)."""
     changes = Changes()
@@ -48,6 +50,8 @@ def everything(
         changes.added[Kind.DEPLOYMENT] = set(deployments)
     if replicasets:
         changes.added[Kind.REPLICASET] = set(replicasets)
+    if services:
+        changes.added[Kind.SERVICE] = set(services)
     return changes
 
 
@@ -94,6 +98,7 @@ class EngineBridge(QObject):
                 [p.id for p in engine.pods()],
                 [d.id for d in engine.deployments()],
                 [r.id for r in engine.replicasets()],
+                [s.id for s in engine.services()],
             )
         )
 
@@ -201,6 +206,18 @@ class EngineBridge(QObject):
 
     def deployment_name_taken(self, name: str, namespace: str = "default") -> bool:
         return self.engine.deployment_name_taken(name, namespace) if self.engine else False
+
+    # Services: their endpoints come with each view (derived by the engine in the same commit
+    # as the pod change that moved them, which marks the Service changed).
+
+    def services(self) -> list[ServiceView]:
+        return self.engine.services() if self.engine else []
+
+    def service(self, service_id: int) -> ServiceView | None:
+        return self.engine.find_service(service_id) if self.engine else None
+
+    def service_name_taken(self, name: str, namespace: str = "default") -> bool:
+        return self.engine.service_name_taken(name, namespace) if self.engine else False
 
     def summary(self) -> ClusterSummary | None:
         return self.engine.summary() if self.engine else None

@@ -1,5 +1,5 @@
-"""DetailsPanel: everything about the selected node, pod, Deployment or ReplicaSet, kept
-current while it is shown."""
+"""DetailsPanel: everything about the selected node, pod, Deployment, ReplicaSet or Service,
+kept current while it is shown."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ from kube9_desktop.engine.events import Event
 from kube9_desktop.ui.bridge import ChangeSet, EngineBridge
 from kube9_desktop.ui.charts.rollout import RolloutSampler
 from kube9_desktop.ui.details_pages import NodePage, PodPage
+from kube9_desktop.ui.details_services import ServicePage
 from kube9_desktop.ui.details_workloads import DeploymentPage, ReplicaSetPage
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.log_actions import logs_refusal
+from kube9_desktop.ui.models.service_cells import service_state
 from kube9_desktop.ui.models.tree_cells import (
     STALE_TEXT,
     ItemKind,
@@ -36,7 +38,7 @@ from kube9_desktop.ui.object_events import ObjectEvents
 from kube9_desktop.ui.workload_status import rollout_state
 
 RECENT_EVENTS = 12
-EMPTY_TEXT = "Select a node, a pod or a Deployment in a tree to see its details."
+EMPTY_TEXT = "Select a node, a pod, a Deployment or a Service in a tree to see its details."
 
 
 def _label(name: str, text: str = "") -> QLabel:
@@ -118,6 +120,7 @@ class DetailsPanel(QWidget):
         self.deployment_page = DeploymentPage(self.rollouts)
         self.deployment_page.rollback_requested.connect(self.rollback_requested.emit)
         self.replicaset_page = ReplicaSetPage()
+        self.service_page = ServicePage()
         self.pages = PageStack()
         for page in (
             self.empty,
@@ -125,6 +128,7 @@ class DetailsPanel(QWidget):
             self.pod_page,
             self.deployment_page,
             self.replicaset_page,
+            self.service_page,
             self.stale_page,
         ):
             self.pages.addWidget(page)
@@ -189,6 +193,9 @@ class DetailsPanel(QWidget):
             return
         if item is not None and item.kind is ItemKind.REPLICASET:
             self._show_replicaset(item.id)
+            return
+        if item is not None and item.kind is ItemKind.SERVICE:
+            self._show_service(item.id)
             return
         if item is not None and item.kind is ItemKind.NODE:
             node = self.bridge.node(item.id)
@@ -289,6 +296,16 @@ class DetailsPanel(QWidget):
         self._set_title(rs.name, what, word, "running" if current else "terminating")
         self.pages.setCurrentWidget(self.replicaset_page)
 
+    def _show_service(self, service_id: int) -> None:
+        svc = self.bridge.service(service_id)
+        if svc is None:
+            self._gone(f"Service {service_id} no longer exists.")
+            return
+        self.service_page.show_service(svc)
+        word, color = service_state(svc)
+        self._set_title(svc.name, f"{svc.spec.type} Service in {svc.namespace}", word, color)
+        self.pages.setCurrentWidget(self.service_page)
+
     def _watch(self, deployments: set[int], replicasets: set[int], pods: set[int]) -> None:
         self._watched[Kind.DEPLOYMENT] = deployments
         self._watched[Kind.REPLICASET] = replicasets
@@ -321,6 +338,8 @@ class DetailsPanel(QWidget):
             or changes.ids(Kind.POD) & self._watched[Kind.POD]
         ):
             self.refresh(with_events=False)  # its counts follow its ReplicaSets and pods
+        elif item.kind is ItemKind.SERVICE and item.id in changes.ids(Kind.SERVICE):
+            self.refresh(with_events=False)  # its endpoints moved (or it was edited)
 
     def _on_bridge_ticked(self) -> None:
         if self.item is not None and self.isVisible():

@@ -42,7 +42,11 @@ HINT = (
     "Select an event that belongs to a failure to see its timeline, or a Deployment's event "
     "to see its rollout."
 )
-OBJECT_ITEMS = {"Deployment": ItemKind.DEPLOYMENT, "ReplicaSet": ItemKind.REPLICASET}
+OBJECT_ITEMS = {
+    "Deployment": ItemKind.DEPLOYMENT,
+    "ReplicaSet": ItemKind.REPLICASET,
+    "Service": ItemKind.SERVICE,
+}
 
 
 def _seconds(value: float | None) -> str:
@@ -99,7 +103,7 @@ class TimelinePanel(QWidget):
 def milestones(timeline: Timeline) -> list[tuple[str, datetime | None]]:
     rows: list[tuple[str, datetime | None]] = [
         ("Injected", timeline.injected_at),
-        ("Detected", timeline.detected_at),
+        (_detected_label(timeline), timeline.detected_at),
         ("Evictions started", timeline.eviction_at),
         ("Last pod rebound", timeline.last_rebound_at),
         ("Recovered", timeline.recovered_at),
@@ -107,6 +111,14 @@ def milestones(timeline: Timeline) -> list[tuple[str, datetime | None]]:
     if timeline.failed_at is not None:
         rows.append(("Failed (recovery budget spent)", timeline.failed_at))
     return rows
+
+
+def _detected_label(timeline: Timeline) -> str:
+    """Which way the failure was found: the runtime's own news, or heartbeats that stopped."""
+    return {
+        "runtime": "Detected (runtime event)",
+        "heartbeat": "Detected (missed heartbeats)",
+    }.get(timeline.detected_by or "", "Detected")
 
 
 def durations_text(timeline: Timeline) -> str:

@@ -1,4 +1,4 @@
-"""MainWindow: assembles the trees (nodes, workloads) and the pod list, the details, the
+"""MainWindow: assembles the trees (nodes, workloads, services) and the pod list, the details, the
 docks, the toolbar, menus and status bar.
 
 It holds no cluster logic: the widgets read the bridge, the actions run operations through
@@ -39,6 +39,8 @@ from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.pod_list_actions import PodListActions
 from kube9_desktop.ui.pod_list_panel import PodListPanel
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.service_actions import ServiceActions
+from kube9_desktop.ui.services_panel import ServicesPanel
 from kube9_desktop.ui.shell import ShellActions
 from kube9_desktop.ui.shortcuts import clear_on_escape, install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
@@ -82,6 +84,8 @@ class MainWindow(QMainWindow):
         self.manifests = ManifestActions(bridge, self)
         self.manifests.add_to(self.commands.context_menu)
         self.manifests.add_to(self.workload_commands.context_menu)
+        self.service_commands = ServiceActions(bridge, self.commands, self)
+        self.manifests.add_to(self.service_commands.context_menu)
         self.logs = LogActions(bridge, self)
         self.shells = ShellActions(bridge, self)
         for menu in (self.commands.context_menu, self.workload_commands.context_menu):
@@ -95,6 +99,8 @@ class MainWindow(QMainWindow):
         self.trees.setDocumentMode(True)
         self.trees.addTab(self.cluster, "Nodes")
         self.trees.addTab(self.workloads, "Workloads")
+        self.services = ServicesPanel(bridge)
+        self.trees.addTab(self.services, "Services")
         self.pods = PodListPanel(bridge, prefs)
         self.trees.addTab(self.pods, "Pods")
         self.pod_commands = PodListActions(bridge, self, self.pods)
@@ -140,6 +146,8 @@ class MainWindow(QMainWindow):
         self.cluster.context_menu_requested.connect(self.commands.context_menu.popup)
         self.workloads.selection_changed.connect(self._on_workloads_selection_changed)
         self.workloads.context_menu_requested.connect(self.workload_commands.context_menu.popup)
+        self.services.selection_changed.connect(self._on_services_selection_changed)
+        self.services.context_menu_requested.connect(self.service_commands.context_menu.popup)
         self.pods.selection_changed.connect(self._on_pods_selection_changed)
         self.pods.pod_activated.connect(self._on_pods_pod_activated)
         self.pods.context_menu_requested.connect(self.pod_commands.context_menu.popup)
@@ -150,6 +158,7 @@ class MainWindow(QMainWindow):
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
+        self.service_commands.message_posted.connect(self.messages.show_message)
         self.manifests.message_posted.connect(self.messages.show_message)
         self.shells.message_posted.connect(self.messages.show_message)
         self.shells.status_posted.connect(lambda text: self.status.showMessage(text, 8000))
@@ -183,6 +192,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("MainToolBar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addActions([a.add_node, a.create_pod, self.workload_commands.new_deployment])
+        bar.addAction(self.service_commands.new_service)
         bar.addSeparator()
         failure = QToolButton(bar)
         failure.setObjectName("SimulateFailureButton")
@@ -214,6 +224,7 @@ class MainWindow(QMainWindow):
         cluster_menu.addSeparator()
         self.shells.add_to(cluster_menu)
         menu_bar.addMenu(self.workload_commands.menu)
+        menu_bar.addMenu(self.service_commands.menu)
         view_menu = menu_bar.addMenu("&View")
         view_menu.setObjectName("ViewMenu")
         focus_filter = view_menu.addAction("&Filter the tree")
@@ -230,7 +241,8 @@ class MainWindow(QMainWindow):
         help_menu.setObjectName("HelpMenu")
         help_menu.addAction(a.about)
         install_shortcuts(self, help_menu, self.current_filter)
-        for box in (self.cluster.filter, self.workloads.filter, self.pods.filter):
+        for box in (self.cluster.filter, self.workloads.filter, self.services.filter,
+                    self.pods.filter):  # fmt: skip
             clear_on_escape(box)
         install_palette(self)
         # Shortcuts of actions that live only in the toolbar still need the window.
@@ -302,6 +314,7 @@ class MainWindow(QMainWindow):
         self.details.show_item(item)
         self.commands.set_selection(item)
         self.workload_commands.set_selection(item)
+        self.service_commands.set_selection(item)
         self.manifests.set_selection(item)
         self.logs.set_selection(item)
         self.shells.set_selection(item)
@@ -314,11 +327,16 @@ class MainWindow(QMainWindow):
         if self.trees.currentWidget() is self.workloads:
             self._select(item)
 
+    def _on_services_selection_changed(self, item: TreeItem | None) -> None:
+        if self.trees.currentWidget() is self.services:
+            self._select(item)
+
     def _show_listed_pod(self, item: TreeItem | None) -> None:
         """The pod list's pod in the details; the trees' commands stand down (the list has its
         own, for the whole selection, on the same keys)."""
         self.commands.set_selection(None)
         self.workload_commands.set_selection(None)
+        self.service_commands.set_selection(None)
         self.details.show_item(item)
         self.manifests.set_selection(item)
         self.logs.set_selection(item)
@@ -336,7 +354,7 @@ class MainWindow(QMainWindow):
     def _on_trees_current_changed(self, _index: int) -> None:
         """The shown tree's selection is the window's selection."""
         panel = self.trees.currentWidget()
-        if isinstance(panel, ClusterPanel | WorkloadsPanel):
+        if isinstance(panel, ClusterPanel | WorkloadsPanel | ServicesPanel):
             self._select(panel.selected())
         elif panel is self.pods:
             self._show_listed_pod(self.pods.selected())
@@ -344,12 +362,17 @@ class MainWindow(QMainWindow):
     def current_filter(self) -> QLineEdit:
         """The filter box of the tab shown (what / and Ctrl+F focus)."""
         panel = self.trees.currentWidget()
-        if isinstance(panel, ClusterPanel | WorkloadsPanel | PodListPanel):
+        if isinstance(panel, ClusterPanel | WorkloadsPanel | ServicesPanel | PodListPanel):
             return panel.filter
         return self.cluster.filter
 
     def _on_events_item_requested(self, item: TreeItem) -> None:
         """Show an event's object in the tree that holds it (the one on screen first)."""
+        if item.kind is ItemKind.SERVICE:
+            self.trees.setCurrentWidget(self.services)
+            if not self.services.select(item):
+                self.details.show_item(item)
+            return
         panels: list[ClusterPanel | WorkloadsPanel] = [self.cluster, self.workloads]
         if item.kind in WORKLOAD_KINDS or self.trees.currentWidget() is self.workloads:
             panels.reverse()

@@ -1,5 +1,5 @@
-"""The shown object's own events (a pod's, a Deployment's, a ReplicaSet's) in the details,
-read from the store by object and refreshed when one about it is published."""
+"""The shown object's own events (a pod's, a Deployment's, a ReplicaSet's, a Service's) in
+the details, read from the store by object and refreshed when one about it is published."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ KINDS = {
     ItemKind.CONTAINER: "Pod",
     ItemKind.DEPLOYMENT: "Deployment",
     ItemKind.REPLICASET: "ReplicaSet",
+    ItemKind.SERVICE: "Service",
 }
 
 

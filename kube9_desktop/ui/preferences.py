@@ -7,16 +7,28 @@ Command-line flags win over stored preferences for that run, without overwriting
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from kube9_desktop.settings import Settings
 
-# Settings fields the dialog edits, with the type QSettings must give back.
-EDITABLE: dict[str, type] = {
+
+def _flag(value: Any) -> bool:
+    """QSettings gives a stored bool back as "true"/"false" from its INI files."""
+    if isinstance(value, str):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(value)
+        return value.lower() in ("true", "1")
+    return bool(value)
+
+
+# Settings fields the dialog edits, with how to read back what QSettings stored.
+EDITABLE: dict[str, Callable[[Any], Any]] = {
     "heartbeat_interval": float,
     "grace_period": float,
+    "detect_from_runtime": _flag,
     "scheduler": str,
     "runtime": str,
     "port": int,
@@ -26,6 +38,7 @@ EDITABLE: dict[str, type] = {
 CLI_OVERRIDES = {
     "heartbeat_interval": "heartbeat_interval",
     "grace_period": "grace_period",
+    "detect_from_runtime": "detect_from_runtime",
     "scheduler": "scheduler",
     "runtime": "runtime",
     "port": "port",

@@ -34,6 +34,7 @@ from kube9_desktop.engine.manifests import (
     node_manifest,
     pod_manifest,
     replicaset_manifest,
+    service_manifest,
 )
 from kube9_desktop.engine.outcomes import CreatedPod
 from kube9_desktop.ui.actions import enable, new_action
@@ -80,6 +81,9 @@ def manifest_of(bridge: EngineBridge, item: TreeItem | None) -> Manifest | None:
     if item.kind is ItemKind.REPLICASET:
         rs = bridge.replicaset(item.id)
         return replicaset_manifest(rs) if rs else None
+    if item.kind is ItemKind.SERVICE:
+        svc = bridge.service(item.id)
+        return service_manifest(svc) if svc else None
     return None
 
 
@@ -89,6 +93,7 @@ def all_manifests(bridge: EngineBridge) -> list[Manifest]:
         *(deployment_manifest(d) for d in bridge.deployments()),
         *(replicaset_manifest(r) for r in bridge.replicasets()),
         *(pod_manifest(p) for p in bridge.pods()),
+        *(service_manifest(s) for s in bridge.services()),
     ]
 
 
@@ -265,7 +270,7 @@ class ManifestActions(QObject):
     def set_selection(self, item: TreeItem | None) -> None:
         self.item = item
         ok = item is not None and item.kind is not ItemKind.PENDING_GROUP
-        enable(self.view_yaml, ok, "select a node, a pod, a Deployment or a ReplicaSet")
+        enable(self.view_yaml, ok, "select a node, a pod, a Deployment, a ReplicaSet or a Service")
 
     def open_view(self, item: TreeItem) -> YamlView | None:
         if manifest_of(self.bridge, item) is None:

@@ -105,6 +105,10 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
         {"ports": [{"port": 90, "target_port": "http"}]},
         {"cluster_ip": "127.96.0.1"},
     ],
+    "TrafficCreate": [
+        {"rate": 5, "duration_s": 0.2},
+        {"rate": 50, "duration_s": 0.5, "path": "/healthz", "concurrency": 2, "port": 80},
+    ],
     "ReplicaSetCreate": [
         {
             "name": "rs",

@@ -208,6 +208,13 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     await c.get("/services/")
     await c.get("/services?namespace=default&labelSelector=tier=front")
     await c.call("PATCH", f"/services/{svc['id']}", {"type": "NodePort"}, expect=200)
+    await c.post(f"/services/{svc['id']}/traffic", {"rate": 20, "duration_s": 0.2}, 202)
+
+    async def ran() -> bool:
+        return bool((await c.get(f"/services/{svc['id']}/traffic"))["series"])
+
+    await wait_for(ran, what="a second of traffic")
+    await c.delete(f"/services/{svc['id']}/traffic")
     await c.delete(f"/services/{svc['id']}")
 
     # Deletes.

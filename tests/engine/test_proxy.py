@@ -21,6 +21,7 @@ from kube9_desktop.engine.proxy.tables import Backend, PortTable, ServiceTable
 from kube9_desktop.engine.proxy.thread import ProxyThread
 from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
 from kube9_desktop.engine.specs import PodCreate, parse_body
+from kube9_desktop.engine.traffic import TrafficSpec
 from kube9_desktop.serve import start_engine
 from tests.helpers import fast_settings, wait_for
 
@@ -482,3 +483,13 @@ async def test_the_thread_ignores_the_loop_policy() -> None:
         await t.stop()
     finally:
         asyncio.set_event_loop_policy(old)
+
+
+async def test_the_traffic_generator_through_the_proxy_sees_every_pod(engine: Engine) -> None:
+    svc = await web(engine)
+    run = await engine.start_traffic(svc.id, TrafficSpec(rate=300, duration_s=0.5, concurrency=6))
+    await wait_for(lambda: run.state == "finished", what="the run finished")
+    totals = run.totals()
+    assert totals["ok"] == totals["requests"] == 150 and not any(totals["errors"].values())
+    # 6 keep-alive connections, round robin over 3 pods: two connections each.
+    assert set(totals["by_endpoint"]) == {"web-0", "web-1", "web-2"}

@@ -107,7 +107,7 @@ def test_a_failure_event_shows_the_failure_timeline_with_durations(
     milestones = child(window, Table, "IncidentTimeline")
     assert milestones.texts(0)[:5] == [
         "Injected",
-        "Detected",
+        "Detected (missed heartbeats)",
         "Evictions started",
         "Last pod rebound",
         "Recovered",

@@ -15,6 +15,7 @@ from kube9_desktop.settings import Settings
 from kube9_desktop.ui.dialogs.deployment_form import DeploymentForm
 from kube9_desktop.ui.dialogs.node_form import NodeForm
 from kube9_desktop.ui.dialogs.pod_form import PodForm
+from kube9_desktop.ui.dialogs.service_form import ServiceForm
 from kube9_desktop.ui.dialogs.settings_dialog import SettingsDialog
 from kube9_desktop.ui.preferences import Preferences
 from tests.ui.fake_bridge import FakeBridge
@@ -23,6 +24,7 @@ FORMS: dict[str, tuple[str, Callable[[FakeBridge, Preferences, Path], QDialog]]]
     "node": ("name", lambda b, _p, _d: NodeForm(b)),
     "pod": ("name", lambda b, _p, _d: PodForm(b)),
     "deployment": ("name", lambda b, _p, _d: DeploymentForm(b)),
+    "service": ("name", lambda b, _p, _d: ServiceForm(b)),
     "settings": ("heartbeat_interval", lambda _b, p, d: SettingsDialog(p, Settings(data_dir=d))),
 }
 

@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -95,3 +96,24 @@ def test_grace_must_exceed_the_interval(
         qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
     assert saved.args[0] == {}
     assert "grace_period" not in prefs.load()
+
+
+def test_detection_from_runtime_events_is_a_stored_choice(
+    qtbot: QtBot, prefs: Preferences, qsettings: QSettings
+) -> None:
+    dialog = open_dialog(qtbot, prefs, Settings())
+    box = child(dialog, QCheckBox, "detect_from_runtime")
+    assert not box.isChecked() and "hang or a partition" in box.toolTip()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert "next starts: detection from runtime events" in child(dialog, QLabel, "note").text()
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000) as saved:
+        qtbot.mouseClick(child(dialog, QPushButton, "submit"), Qt.MouseButton.LeftButton)
+    assert saved.args[0] == {"detect_from_runtime": True}
+    # Read back from the INI file as the next start does ("true", not a truthy "false").
+    again = Preferences(QSettings())
+    assert again.load() == {"detect_from_runtime": True}
+    assert again.apply_to(Settings()).detect_from_runtime is True
+    qsettings.setValue("engine/detect_from_runtime", "false")
+    assert Preferences(QSettings()).load() == {"detect_from_runtime": False}
+    qsettings.setValue("engine/detect_from_runtime", "maybe")  # corrupt: ignored
+    assert Preferences(QSettings()).load() == {}

@@ -6,7 +6,7 @@ document comes from the same table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from aiohttp import web
 
@@ -17,9 +17,11 @@ from kube9_desktop.engine.api.wire_services import (
     ServiceChangedJson,
     ServiceDeletedJson,
     ServiceJson,
+    TrafficJson,
 )
-from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
+from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch, TrafficCreate
 from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.engine.traffic import TrafficRun
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.api.routes import Link, Route
@@ -56,6 +58,24 @@ async def delete_service(request: web.Request) -> web.StreamResponse:
     return json_response(reply)
 
 
+def traffic_json(run: TrafficRun) -> TrafficJson:
+    return cast(TrafficJson, run.to_json())
+
+
+async def start_traffic(request: web.Request) -> web.StreamResponse:
+    body = parse_body(TrafficCreate, await read_json(request))
+    run = await request.app[ENGINE].start_traffic(path_id(request), body.to_spec(), body.port)
+    return json_response(traffic_json(run), 202)
+
+
+async def get_traffic(request: web.Request) -> web.StreamResponse:
+    return json_response(traffic_json(request.app[ENGINE].traffic(path_id(request))))
+
+
+async def stop_traffic(request: web.Request) -> web.StreamResponse:
+    return json_response(traffic_json(await request.app[ENGINE].stop_traffic(path_id(request))))
+
+
 def service_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
     """The routes' table entries; routes.py passes its Route, Link and id pattern."""
     return (
@@ -77,4 +97,14 @@ def service_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
         R("DELETE", (f"/services/{ID}",), delete_service,
           "Delete a Service (its address and node ports are freed)", ServiceDeletedJson,
           store="writes"),
+        R("POST", (f"/services/{ID}/traffic",), start_traffic,
+          "Send HTTP requests through the Service at a rate, for a time (the engine's "
+          "traffic generator)", TrafficJson, 202, TrafficCreate, store="writes",
+          errors={409: "traffic is already running through this Service"}),
+        R("GET", (f"/services/{ID}/traffic",), get_traffic,
+          "The Service's latest traffic run: totals, per-endpoint counts, errors by kind and "
+          "a per-second series", TrafficJson, errors={404: "no traffic has run yet"}),
+        R("DELETE", (f"/services/{ID}/traffic",), stop_traffic,
+          "Stop the Service's traffic run (its figures stay)", TrafficJson,
+          errors={404: "no traffic has run yet"}),
     )  # fmt: skip

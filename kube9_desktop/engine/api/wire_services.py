@@ -66,3 +66,53 @@ class ServiceChangedJson(ServiceJson):
 @closed
 class ServiceDeletedJson(TypedDict):
     message: str
+
+
+@closed
+class TrafficErrorsJson(TypedDict):
+    refused: int  # the connection was refused (no endpoint took it)
+    reset: int  # the connection broke mid-request
+    timeout: int  # no answer within 2 s
+    http_5xx: int
+
+
+@closed
+class LatencyJson(TypedDict):
+    p50: float | None  # milliseconds (the upper edge of a 5 % bucket); null: no requests
+    p90: float | None
+    p99: float | None
+
+
+@closed
+class TrafficTotalsJson(TypedDict):
+    requests: int
+    ok: int
+    errors: TrafficErrorsJson
+    by_endpoint: dict[str, int]  # requests per endpoint pod ("unknown": not attributed)
+    latency_ms: LatencyJson
+
+
+@closed
+class TrafficSecondJson(TypedDict):
+    second: int  # since the start
+    ok: int
+    errors: TrafficErrorsJson
+    by_endpoint: dict[str, int]
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+@closed
+class TrafficJson(TypedDict):
+    service_id: int
+    service: str
+    target: str  # cluster IP:port the requests go to
+    state: Annotated[str, one_of("running", "finished", "stopped")]
+    rate: float
+    duration_s: float
+    path: str
+    concurrency: int
+    started_at: float  # Unix seconds
+    elapsed_s: float
+    totals: TrafficTotalsJson
+    series: list[TrafficSecondJson]

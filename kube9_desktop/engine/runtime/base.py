@@ -91,6 +91,9 @@ class NodeHome:
 
 
 ProgressFn = Callable[[str], None]
+# (node id, what happened): a node's process or container ended without the engine asking,
+# as the runtime saw it (a crash fault's kill counts: it stands for a power cut)
+ExitFn = Callable[[int, str], None]
 
 
 class NodeRuntime(Protocol):
@@ -134,12 +137,20 @@ class NodeRuntime(Protocol):
         """Take over a node found running, without restarting it."""
         ...
 
+    def watch_exits(self, on_exit: ExitFn) -> None:
+        """From now on, call ``on_exit`` on the event loop as soon as a node's process or
+        container ends other than by ``stop``/``restart``/``remove``/``start`` (which replace
+        it on the engine's word): the runtime's own news of a death, faster than a missed
+        heartbeat (``--detect-from-runtime``)."""
+        ...
+
     async def close(self) -> None:
-        """Release the runtime's own resources (not the nodes)."""
+        """Release the runtime's own resources (not the nodes); stops watching exits."""
         ...
 
 
 __all__ = [
+    "ExitFn",
     "FoundNode",
     "NodeHandle",
     "NodeLaunch",

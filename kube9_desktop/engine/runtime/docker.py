@@ -22,6 +22,7 @@ import docker.errors
 import kube9_desktop
 from kube9_desktop.engine.errors import Conflict, RuntimeUnavailable
 from kube9_desktop.engine.runtime.base import (
+    ExitFn,
     FoundNode,
     NodeHandle,
     NodeHome,
@@ -91,6 +92,86 @@ class DockerRuntime:
         self._network_lock = threading.Lock()
         self._image: str | None = None
         self._image_lock = asyncio.Lock()
+        # containers the engine is stopping or replacing: their next 'die' is no news
+        self._expected: set[str] = set()
+        self._expected_lock = threading.Lock()
+        self._events_closed = threading.Event()
+        self._events_stream: Any = None
+        self._events_thread: threading.Thread | None = None
+
+    # -- exits, from Docker's event stream ---------------------------------------------------
+
+    def watch_exits(self, on_exit: ExitFn) -> None:
+        """Follow Docker's events for this cluster's containers in a thread of its own: a
+        ``die`` the engine did not cause (and the ``oom`` before it) is reported at once."""
+        if self._events_thread is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._events_thread = threading.Thread(
+            target=self._follow_events, args=(loop, on_exit), name="docker-events", daemon=True
+        )
+        self._events_thread.start()
+
+    def _expect_exit(self, container: Any) -> None:
+        with self._expected_lock:
+            self._expected.add(container.id)
+
+    def _follow_events(self, loop: asyncio.AbstractEventLoop, on_exit: ExitFn) -> None:
+        since: int | None = None
+        oom: set[str] = set()
+        while not self._events_closed.is_set():
+            client = None
+            try:
+                client = self._factory()
+                stream = client.events(
+                    decode=True,
+                    since=since,
+                    filters={
+                        "type": "container",
+                        "label": f"{LABEL_CLUSTER}={self.cluster}",
+                        "event": ["start", "die", "oom"],
+                    },
+                )
+                self._events_stream = stream
+                if self._events_closed.is_set():
+                    break
+                for event in stream:
+                    since = int(event.get("time") or 0) or since
+                    self._on_event(event, oom, loop, on_exit)
+            except Exception as exc:  # the daemon went away: follow again once it is back
+                log.debug("docker events: %s", exc)
+            finally:
+                self._events_stream = None
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+            self._events_closed.wait(1.0)
+
+    def _on_event(
+        self, event: dict[str, Any], oom: set[str], loop: asyncio.AbstractEventLoop, on_exit: ExitFn
+    ) -> None:
+        action = event.get("Action") or event.get("status")
+        cid = str(event.get("id") or event.get("Actor", {}).get("ID") or "")
+        attributes = event.get("Actor", {}).get("Attributes") or {}
+        with self._expected_lock:
+            if action == "start":
+                self._expected.discard(cid)
+                oom.discard(cid)
+                return
+            expected = cid in self._expected
+        if action == "oom":
+            oom.add(cid)
+            return
+        if action != "die" or expected:
+            return
+        try:
+            node_id = int(attributes.get(LABEL_NODE_ID, ""))
+        except ValueError:
+            return
+        how = f"its container died (exit code {attributes.get('exitCode', '?')}"
+        how += ", out of memory)" if cid in oom else ")"
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the engine is gone
+            loop.call_soon_threadsafe(on_exit, node_id, how)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -202,7 +283,9 @@ class DockerRuntime:
     def _create(self, client: docker.DockerClient, launch: NodeLaunch, image: str) -> NodeHandle:
         name = container_name(self.cluster, launch.name)
         with contextlib.suppress(docker.errors.NotFound):
-            client.containers.get(name).remove(force=True)
+            leftover = client.containers.get(name)
+            self._expect_exit(leftover)
+            leftover.remove(force=True)
             log.info("removed leftover container %s", name)
         host = self._detect(client)
         env = self._agent_env(launch, host)
@@ -252,6 +335,7 @@ class DockerRuntime:
             same_image = container.attrs.get("Image") == client.images.get(image).id
             if same_image and self._wanted(launch, host) <= env:
                 try:
+                    self._expect_exit(container)
                     container.restart(timeout=0)
                     return self._handle(launch, container, host)
                 except docker.errors.APIError as exc:
@@ -297,6 +381,7 @@ class DockerRuntime:
         def stop(client: docker.DockerClient) -> None:
             container = self._find(client, node_id)
             if container is not None and container_state(container) is not RuntimeState.EXITED:
+                self._expect_exit(container)
                 container.stop(timeout=self.stop_timeout)
 
         await self._run(f"stop node {node_id}", stop)
@@ -348,6 +433,7 @@ class DockerRuntime:
                 node = (container.labels or {}).get(LABEL_NODE)
                 if node:
                     volumes.add(volume_name(self.cluster, node))
+                self._expect_exit(container)
                 container.remove(force=True)
             for volume in volumes:
                 with contextlib.suppress(docker.errors.NotFound):
@@ -435,7 +521,12 @@ class DockerRuntime:
         return await self._run("reading a node's file", read)
 
     async def close(self) -> None:
-        """Close the docker client; the containers keep running."""
+        """Close the docker client and stop following events; the containers keep running."""
+        self._events_closed.set()
+        stream = self._events_stream
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(stream.close)
         await asyncio.to_thread(self._drop_client)
 
 

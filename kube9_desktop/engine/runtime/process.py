@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ import kube9_desktop
 from kube9_desktop.agent.processes import die_with_parent_hook, read_stat
 from kube9_desktop.engine.errors import RuntimeUnavailable, UserError
 from kube9_desktop.engine.runtime.base import (
+    ExitFn,
     FoundNode,
     NodeHandle,
     NodeHome,
@@ -52,6 +54,8 @@ class _Agent:
     launch: NodeLaunch
     process: subprocess.Popen[bytes]
     work_dir: Path
+    expected_exit: bool = False  # the engine stopped, replaced or removed it: no news
+    watcher: asyncio.Task[None] | None = None
 
 
 class ProcessRuntime:
@@ -63,6 +67,31 @@ class ProcessRuntime:
         self.data_dir = Path(data_dir)
         self.cluster = cluster
         self._agents: dict[int, _Agent] = {}
+        self._on_exit: ExitFn | None = None
+
+    def watch_exits(self, on_exit: ExitFn) -> None:
+        """Report an agent's exit the moment it happens: a pidfd (Linux 5.3+) becomes
+        readable when the process ends, so nothing polls; elsewhere a poll every 20 ms."""
+        self._on_exit = on_exit
+        for agent in self._agents.values():
+            self._watch(agent)
+
+    def _watch(self, agent: _Agent) -> None:
+        if self._on_exit is not None and agent.watcher is None:
+            agent.watcher = asyncio.create_task(
+                self._await_exit(agent), name=f"agent-exit-{agent.launch.name}"
+            )
+
+    async def _await_exit(self, agent: _Agent) -> None:
+        await _exited(agent.process)
+        on_exit = self._on_exit
+        if (
+            agent.expected_exit
+            or on_exit is None
+            or self._agents.get(agent.launch.node_id) is not agent
+        ):
+            return
+        on_exit(agent.launch.node_id, f"its agent process exited ({_describe_exit(agent.process)})")
 
     def work_dir(self, launch: NodeLaunch) -> Path:
         """``<data_dir>/nodes/<id>-<name>/``: the agent's pods, volumes and logs."""
@@ -82,6 +111,7 @@ class ProcessRuntime:
         """Spawn the node's agent; an agent still running for that node is replaced."""
         old = self._agents.get(launch.node_id)
         if old is not None:
+            old.expected_exit = True
             await self._kill_group(old)
         return self._spawn(launch)
 
@@ -90,6 +120,7 @@ class ProcessRuntime:
         agent = self._agents.get(node_id)
         if agent is None:
             return
+        agent.expected_exit = True
         if agent.process.poll() is None:
             with contextlib.suppress(OSError):
                 agent.process.send_signal(signal.SIGTERM)
@@ -126,6 +157,7 @@ class ProcessRuntime:
         agent = self._agents.pop(node_id, None)
         directories = set(self._node_dirs(node_id))
         if agent is not None:
+            agent.expected_exit = True
             await self._kill_group(agent)
             directories.add(agent.work_dir)
         for directory in directories:
@@ -149,8 +181,14 @@ class ProcessRuntime:
 
     async def close(self) -> None:
         """Kill every agent this runtime started (they would die with the app anyway)."""
+        self._on_exit = None
         agents = list(self._agents.values())
+        for agent in agents:
+            agent.expected_exit = True
         await asyncio.gather(*(self._kill_group(agent) for agent in agents))
+        for agent in agents:
+            if agent.watcher is not None:
+                agent.watcher.cancel()
 
     async def read_node_file(
         self, node_id: int, relative: str, start: int, limit: int
@@ -191,7 +229,8 @@ class ProcessRuntime:
                 f"Cannot start the agent process for node {launch.name}: {exc}. "
                 "Check that the data directory is writable and Python can run."
             ) from exc
-        self._agents[launch.node_id] = _Agent(launch, process, work_dir)
+        agent = self._agents[launch.node_id] = _Agent(launch, process, work_dir)
+        self._watch(agent)
         log.info("node %s: agent started as pid %d", launch.name, process.pid)
         return NodeHandle(
             node_id=launch.node_id,
@@ -280,6 +319,47 @@ async def _wait_exit(process: subprocess.Popen[bytes], within_s: float) -> bool:
             return False
         await asyncio.sleep(POLL_S)
     return True
+
+
+async def _exited(process: subprocess.Popen[bytes]) -> None:
+    """Return once the process has ended (not necessarily reaped: poll() reaps it).
+
+    While poll() says it runs, the pid cannot be reused (an unreaped child stays a zombie),
+    so the pidfd opened right after is this process's."""
+    if process.poll() is not None:
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        fd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd (old kernel)
+        await _wait_exit(process, math.inf)
+        return
+    ended = loop.create_future()
+
+    def readable() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
+    try:
+        loop.add_reader(fd, readable)
+        try:
+            await ended
+        finally:
+            loop.remove_reader(fd)
+    finally:
+        os.close(fd)
+    process.poll()
+
+
+def _describe_exit(process: subprocess.Popen[bytes]) -> str:
+    code = process.poll()
+    if code is None:
+        return "exit status unknown"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 async def _wait_state(process: subprocess.Popen[bytes], *, stopped: bool) -> None:

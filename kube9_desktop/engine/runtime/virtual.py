@@ -23,7 +23,13 @@ from kube9_desktop.engine.clock import wait_event
 from kube9_desktop.engine.errors import RuntimeUnavailable
 from kube9_desktop.engine.jsontypes import TextChecked
 from kube9_desktop.engine.model import MASTER_COMPONENTS, WORKER_COMPONENTS
-from kube9_desktop.engine.runtime.base import FoundNode, NodeHandle, NodeLaunch, RuntimeState
+from kube9_desktop.engine.runtime.base import (
+    ExitFn,
+    FoundNode,
+    NodeHandle,
+    NodeLaunch,
+    RuntimeState,
+)
 from kube9_desktop.engine.usage import DEFAULT_FRACTION, USAGE_PERIOD_S
 
 log = logging.getLogger(__name__)
@@ -318,6 +324,12 @@ class VirtualRuntime:
         self._nodes: dict[int, VirtualNode] = {}
         self._broken: dict[int, int] = {}  # node id -> restarts that come up dead (tests, demos)
         self._early = EarlyBeats()
+        self._on_exit: ExitFn | None = None
+
+    def watch_exits(self, on_exit: ExitFn) -> None:
+        """A virtual node has no process to die; its kill (a crash fault) is reported as the
+        runtime's news, so ``--detect-from-runtime`` plays out on virtual clusters too."""
+        self._on_exit = on_exit
 
     def bind(self, sink: HeartbeatSink, pages: PageSource | None = None) -> None:
         """Connect the heartbeat handler and the desired-pods pages (the engine does this)."""
@@ -364,7 +376,11 @@ class VirtualRuntime:
         self._halt(node_id)
 
     async def kill(self, node_id: int) -> None:
-        self._halt(node_id)
+        node = self._halt(node_id)
+        if node is not None and self._on_exit is not None:
+            asyncio.get_running_loop().call_soon(
+                self._on_exit, node_id, "its virtual node was killed"
+            )
 
     async def pause(self, node_id: int) -> None:
         node = self._nodes.get(node_id)
@@ -400,6 +416,7 @@ class VirtualRuntime:
         return await self.start(launch)
 
     async def close(self) -> None:
+        self._on_exit = None
         for node_id in list(self._nodes):
             self._halt(node_id)
         self._nodes.clear()

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -34,6 +35,7 @@ APPLIES_NOW = ("scheduler", "theme")
 LABELS = {
     "heartbeat_interval": "heartbeat interval",
     "grace_period": "grace period",
+    "detect_from_runtime": "detection from runtime events",
     "scheduler": "scheduler",
     "runtime": "runtime",
     "port": "API port",
@@ -74,6 +76,15 @@ class SettingsDialog(QDialog):
         self.grace_period.setSpecialValueText("default (3 heartbeat intervals)")
         self.grace_period.setValue(current.grace_period or 0.0)
 
+        self.detect_from_runtime = named(
+            QCheckBox("&Detect node deaths from runtime events"), "detect_from_runtime"
+        )
+        self.detect_from_runtime.setToolTip(
+            "Docker's die/oom events and the agent process's exit mark a node NotReady at "
+            "once; a hang or a partition still waits for the grace period (nothing died)."
+        )
+        self.detect_from_runtime.setChecked(current.detect_from_runtime)
+
         self.scheduler = self._combo("scheduler", SCHEDULERS, current.scheduler)
         self.runtime = self._combo("runtime", RUNTIMES, current.runtime)
         self.theme = self._combo("theme", THEMES, current.theme)
@@ -91,6 +102,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Heartbeat interval", self.heartbeat_interval)
         form.addRow("&Grace period", self.grace_period)
         form.addRow("", self.grace_period_error)
+        form.addRow("", self.detect_from_runtime)
         form.addRow("&Scheduler", self.scheduler)
         form.addRow("&Runtime", self.runtime)
         form.addRow("API &port", self.port)
@@ -115,6 +127,7 @@ class SettingsDialog(QDialog):
         for spin in (self.heartbeat_interval, self.grace_period):
             spin.valueChanged.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
+        self.detect_from_runtime.toggled.connect(self._refresh)
         for combo in (self.scheduler, self.runtime, self.theme):
             combo.currentIndexChanged.connect(self._refresh)
         self._refresh()
@@ -131,6 +144,7 @@ class SettingsDialog(QDialog):
         return {
             "heartbeat_interval": round(self.heartbeat_interval.value(), 2),
             "grace_period": grace or None,
+            "detect_from_runtime": self.detect_from_runtime.isChecked(),
             "scheduler": self.scheduler.currentText(),
             "runtime": self.runtime.currentText(),
             "port": self.port.value(),

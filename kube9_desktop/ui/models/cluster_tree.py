@@ -240,7 +240,7 @@ class ClusterTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        if index.internalId() & 7 in (_CONTAINER, _STALE):
+        if key_kind(index.internalId()) in (_CONTAINER, _STALE):
             return _FLAGS | Qt.ItemFlag.ItemNeverHasChildren
         return _FLAGS
 
@@ -267,7 +267,7 @@ class ClusterTreeModel(QAbstractItemModel):
 
     def sort_key(self, index: AnyIndex) -> Any:
         """What the proxy sorts a cell by (names come from the cache, the rest from views)."""
-        if index.column() == Column.NAME and index.internalId() & 7 != _CONTAINER:
+        if index.column() == Column.NAME and key_kind(index.internalId()) != _CONTAINER:
             return self.name_of(index.internalId()).lower()
         return self.data(index, SORT_ROLE)
 

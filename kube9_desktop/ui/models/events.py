@@ -57,6 +57,8 @@ KIND_COLORS = {
     K.DEPLOYMENT_SCALED: "scheduled",
     K.DEPLOYMENT_ROLLED_BACK: "recovering",
     K.DEPLOYMENT_PAUSED: "pending",
+    K.SERVICE_CREATED: "scheduled",
+    K.SERVICE_DELETED: "terminating",
 }
 KIND_GROUPS: dict[str, frozenset[EventKind] | None] = {
     "All events": None,
@@ -65,6 +67,7 @@ KIND_GROUPS: dict[str, frozenset[EventKind] | None] = {
     "Nodes": frozenset(k for k in K if k.value.startswith("node_")),
     "Pods": frozenset(k for k in K if k.value.startswith("pod_")),
     "Workloads (rollouts)": WORKLOAD_KINDS,
+    "Services": frozenset(k for k in K if k.value.startswith("service_")),
     **{f"Only {k.value}": frozenset({k}) for k in K},
 }
 

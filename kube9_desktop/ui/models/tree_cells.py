@@ -28,12 +28,17 @@ class ItemKind(IntEnum):
     DEPLOYMENT = 5  # rows of the workloads tree
     REPLICASET = 6
     STALE_COPY = 7  # a pod still running on an unreachable node, moved or replaced elsewhere
+    SERVICE = 8  # rows of the services tree
+    ENDPOINT = 9  # a Service's endpoint (its payload: the Service's id and the pod's)
 
 
-# Row keys, for every kind of row, are made here and only here: ``payload << 3 | kind``,
-# where a container's payload is ``pod id << 8 | its position`` (at most 256 containers).
-KIND_BITS = 3
+# Row keys, for every kind of row, are made here and only here: ``payload << 4 | kind``,
+# where a container's payload is ``pod id << 8 | its position`` (at most 256 containers) and
+# an endpoint's ``Service id << 32 | pod id`` (a pod may back several Services).
+KIND_BITS = 4
+KIND_MASK = (1 << KIND_BITS) - 1
 CONTAINER_BITS = 8
+ENDPOINT_BITS = 32
 
 
 def row_key(kind: ItemKind, obj_id: int, container: int = 0) -> int:
@@ -42,15 +47,28 @@ def row_key(kind: ItemKind, obj_id: int, container: int = 0) -> int:
     return (obj_id << KIND_BITS) | kind
 
 
+def endpoint_key(service_id: int, pod_id: int) -> int:
+    """The row key of a Service's endpoint: 3 under Service 2 is ``(2 << 32 | 3) << 4 | 9``."""
+    return ((service_id << ENDPOINT_BITS | pod_id) << KIND_BITS) | ItemKind.ENDPOINT
+
+
 def key_kind(key: int) -> int:
-    return key & 7
+    return key & KIND_MASK
 
 
 def key_id(key: int) -> int:
-    """The node or pod id of a row key (a container's: its pod's)."""
-    if key & 7 == ItemKind.CONTAINER:
+    """The node or pod id of a row key (a container's: its pod's; an endpoint's: its pod's)."""
+    kind = key & KIND_MASK
+    if kind == ItemKind.CONTAINER:
         return key >> (KIND_BITS + CONTAINER_BITS)
+    if kind == ItemKind.ENDPOINT:
+        return (key >> KIND_BITS) & ((1 << ENDPOINT_BITS) - 1)
     return key >> KIND_BITS
+
+
+def endpoint_service(key: int) -> int:
+    """The Service id of an endpoint's row key."""
+    return key >> (KIND_BITS + ENDPOINT_BITS)
 
 
 @dataclass(frozen=True, slots=True)
