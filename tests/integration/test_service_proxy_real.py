@@ -148,3 +148,27 @@ async def test_a_node_crash_loses_no_request(make_engine: EngineFactory) -> None
                    what="the crashed node's endpoint gone")  # fmt: skip
     # (the node may be restarted by now and its pod serve again: any answer, none lost)
     assert {await curl(url) for _ in range(4)} <= {"web-0", "web-1"}
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_through_the_proxy_to_pods_in_a_docker_node(
+    docker_cluster: tuple[Any, str], make_engine: EngineFactory
+) -> None:
+    """Pods inside a Docker node (host networking) reached through the cluster IP, from this
+    machine with curl and from inside the node, where the pods run."""
+    client, cluster = docker_cluster
+    engine: Engine = await make_engine(runtime="docker", cluster_name=cluster, **FAST)
+    await add_nodes(engine, ("d1", 2))
+    svc = await web_service(engine)
+    for i in range(2):
+        await engine.create_pod_from_json(server_pod(f"web-{i}"))
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 2, timeout=60,
+                   what="2 ready endpoints")  # fmt: skip
+    await serving(engine, svc.id, 2)
+    url = f"http://{svc.cluster_ip}:18090/name.txt"
+    assert sorted([await curl(url) for _ in range(4)]) == ["web-0", "web-0", "web-1", "web-1"]
+    (node,) = client.containers.list(filters={"label": f"kube9.cluster={cluster}"})
+    fetch = f"import urllib.request as u; print(u.urlopen('{url}').read().decode().strip())"
+    inside = await asyncio.to_thread(node.exec_run, ["python3", "-c", fetch])
+    assert inside.exit_code == 0 and inside.output.strip() in (b"web-0", b"web-1")
