@@ -53,6 +53,7 @@ from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+from kube9_desktop.engine.service_dns import HostsWriter, ServiceDns
 from kube9_desktop.engine.service_ops import EngineServices
 from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.split_brain import StaleCopies
@@ -194,6 +195,10 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             monotonic=self.clock.monotonic, on_problem=self._proxy_problem,
         )  # fmt: skip
         self.bus.subscribe_changes(self.proxy.on_changes)
+        self.service_dns: ServiceDns | None = None
+        if isinstance(self.runtime, HostsWriter):  # Docker: pods share their node's hosts file
+            self.service_dns = ServiceDns(self.cluster, self.runtime)
+            self.bus.subscribe_changes(self.service_dns.on_changes)
         self.opened = True
 
     async def run(self) -> None:
@@ -205,6 +210,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         counts = await self.supervisor.reconcile()
         self._loop = asyncio.get_running_loop()
         self.proxy.start()
+        if self.service_dns is not None:
+            self.service_dns.start()
         self.health.start()
         self.recovery.start()
         self.faults.start()
@@ -244,6 +251,9 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             await self.stop_all_traffic()
         if getattr(self, "proxy", None) is not None:
             await self.proxy.stop()
+        if getattr(self, "service_dns", None) is not None:
+            assert self.service_dns is not None
+            await self.service_dns.stop()
         for task in [*self._tasks, *([self.demo_task] if self.demo_task else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

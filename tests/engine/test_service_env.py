@@ -1,6 +1,6 @@
 """kubelet's service variables: the worked example, and pods getting those of the Services of
 their namespace that existed when they were created, fixed for their life and the same after
-the engine restarts."""
+the engine restarts. Service names for Docker nodes' hosts files (service_dns.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.heartbeat import desired_pod
-from kube9_desktop.engine.service_specs import ServiceCreate
+from kube9_desktop.engine.service_dns import HostsWriter, ServiceDns, hosts_block
+from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
 from kube9_desktop.engine.services import ServicePort, ServiceSpec, env_prefix, service_env
 from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.serve import start_engine
@@ -81,3 +82,44 @@ async def test_pods_get_the_services_older_than_them(tmp_path: Path) -> None:
         assert "DB_SERVICE_HOST" not in variables(again, after)
     finally:
         await again.stop()
+
+
+def test_the_hosts_block() -> None:
+    assert hosts_block([("web", "shop", "127.96.0.2"), ("db", "shop", "127.96.0.1")]) == (
+        "127.96.0.1 db.shop.svc.cluster.local db.shop.svc db.shop\n"
+        "127.96.0.2 web.shop.svc.cluster.local web.shop.svc web.shop\n"
+    )
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.wrote: list[tuple[int, str]] = []
+
+    async def write_hosts(self, node_id: int, block: str) -> None:
+        self.wrote.append((node_id, block))
+
+
+async def test_service_names_follow_services_and_nodes_turning_healthy(tmp_path: Path) -> None:
+    engine = Engine(fast_settings(tmp_path / "data"))
+    await start_engine(engine)
+    writer = Writer()
+    dns = ServiceDns(engine.cluster, writer)
+    assert isinstance(writer, HostsWriter)
+    engine.bus.subscribe_changes(dns.on_changes)
+    try:
+        node = (await engine.create_node_from_json({"name": "w1", "cpu_cores_avail": 4})).view
+        dns.start()
+        await wait_for(lambda: engine.node(node.id).status == "healthy", what="healthy")
+        await wait_for(lambda: writer.wrote == [(node.id, "")], what="a new node's file")
+        body = {"name": "web", "ports": [{"port": 80}]}
+        web = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
+        line = f"{web.cluster_ip} web.default.svc.cluster.local web.default.svc web.default\n"
+        await wait_for(lambda: writer.wrote[-1] == (node.id, line), what="the name written")
+        count = len(writer.wrote)
+        await engine.update_service(web.id, parse_body(ServicePatch, {"labels": {"a": "b"}}))
+        await engine.delete_service(web.id)
+        await wait_for(lambda: writer.wrote[-1] == (node.id, ""), what="the name gone")
+        assert len(writer.wrote) == count + 1  # a patch keeps the name: no write
+    finally:
+        await dns.stop()
+        await engine.stop()

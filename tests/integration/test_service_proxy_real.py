@@ -156,7 +156,8 @@ async def test_through_the_proxy_to_pods_in_a_docker_node(
     docker_cluster: tuple[Any, str], make_engine: EngineFactory
 ) -> None:
     """Pods inside a Docker node (host networking) reached through the cluster IP, from this
-    machine with curl and from inside the node, where the pods run."""
+    machine with curl and from inside the node, where the pods run; there the Service's name
+    resolves too, until it is deleted."""
     client, cluster = docker_cluster
     engine: Engine = await make_engine(runtime="docker", cluster_name=cluster, **FAST)
     await add_nodes(engine, ("d1", 2))
@@ -172,3 +173,21 @@ async def test_through_the_proxy_to_pods_in_a_docker_node(
     fetch = f"import urllib.request as u; print(u.urlopen('{url}').read().decode().strip())"
     inside = await asyncio.to_thread(node.exec_run, ["python3", "-c", fetch])
     assert inside.exit_code == 0 and inside.output.strip() in (b"web-0", b"web-1")
+    # The Service's name resolves inside the node, where its pods run.
+    name = "web.default.svc.cluster.local"
+    by_name = fetch.replace(svc.cluster_ip, name)
+
+    async def resolves() -> bool:
+        got = await asyncio.to_thread(node.exec_run, ["python3", "-c", by_name])
+        return got.exit_code == 0 and got.output.strip() in (b"web-0", b"web-1")
+
+    await wait_for(resolves, timeout=20, what=f"{name} answering inside the node")
+    await engine.delete_service(svc.id)
+    hosts = await asyncio.to_thread(node.exec_run, ["cat", "/etc/hosts"])
+
+    async def forgotten() -> bool:
+        got = await asyncio.to_thread(node.exec_run, ["cat", "/etc/hosts"])
+        return name.encode() not in got.output
+
+    await wait_for(forgotten, timeout=20, what="the name gone with the Service")
+    assert b"localhost" in hosts.output  # Docker's own lines stay
