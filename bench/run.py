@@ -39,6 +39,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "memory": ("virtual_node_kb", "process_node_mb", "docker_node_mb"),
     "scale": ("scale_nodes", "scale_pods", "scale_rss_mb", "scale_false_detections"),
     "workloads": ("deploy_ready_per_s", "selfheal_p99_s", "rollout_s", "rollout_violations"),
+    "services": ("service_proxy_req_per_s", "service_direct_req_per_s", "service_proxy_ratio"),
 }
 KEYS = tuple(k for keys in SECTIONS.values() for k in keys)
 SECTION_TIMEOUT_S = {"smoke": 300.0, "quick": 600.0, "full": 1800.0}
@@ -63,6 +64,8 @@ FLOORS: dict[str, Floor] = {
     "deploy_ready_per_s": (lambda v, _: v >= 300, ">= 300"),
     "selfheal_p99_s": (lambda v, _: v <= 4.0, "<= grace (3 s) + 1 s"),
     "rollout_violations": (lambda v, _: v == 0, "= 0"),
+    "service_proxy_req_per_s": (lambda v, _: v >= 5000, ">= 5,000"),
+    "service_proxy_ratio": (lambda v, _: v >= 0.5, ">= 0.5 of direct"),
 }
 
 
@@ -97,6 +100,10 @@ def run_section(name: str, mode: str) -> Figures:
         from bench import workloads
 
         return workloads.run(sizes)
+    if name == "services":
+        from bench import service_proxy
+
+        return service_proxy.run(sizes, mode)
     raise ValueError(f"unknown section {name}")
 
 

@@ -47,11 +47,13 @@ from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
 from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, PodSpec
 from kube9_desktop.engine.pod_logs import PodLogs
+from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
 from kube9_desktop.engine.reads import EngineReads
 from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
 from kube9_desktop.engine.runtime import select_runtime
 from kube9_desktop.engine.runtime.base import NodeRuntime, RuntimeState
 from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+from kube9_desktop.engine.service_dns import HostsWriter, ServiceDns
 from kube9_desktop.engine.service_ops import EngineServices
 from kube9_desktop.engine.specs import HeartbeatIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.split_brain import StaleCopies
@@ -93,6 +95,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         self._stoppers: list[Stopper] = []
         self.demo_task: asyncio.Task[None] | None = None
         self.store_lock: StoreLock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -185,6 +188,17 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         if isinstance(self.runtime, VirtualRuntime):
             self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
             self.bus.subscribe_changes(self._wake_virtual_nodes)
+        self.proxy = ServiceProxy(
+            self.services, self.find_service,
+            virtual=isinstance(self.runtime, VirtualRuntime),
+            proxy_faulted=lambda node_id: "kube_proxy" in self.faults.component_faults(node_id),
+            monotonic=self.clock.monotonic, on_problem=self._proxy_problem,
+        )  # fmt: skip
+        self.bus.subscribe_changes(self.proxy.on_changes)
+        self.service_dns: ServiceDns | None = None
+        if isinstance(self.runtime, HostsWriter):  # Docker: pods share their node's hosts file
+            self.service_dns = ServiceDns(self.cluster, self.runtime)
+            self.bus.subscribe_changes(self.service_dns.on_changes)
         self.opened = True
 
     async def run(self) -> None:
@@ -194,6 +208,10 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         if self.api_url and self.store_lock is not None:
             await asyncio.to_thread(self.store_lock.update, api_url=self.api_url)
         counts = await self.supervisor.reconcile()
+        self._loop = asyncio.get_running_loop()
+        self.proxy.start()
+        if self.service_dns is not None:
+            self.service_dns.start()
         self.health.start()
         self.recovery.start()
         self.faults.start()
@@ -231,6 +249,11 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         self._stoppers = []
         if getattr(self, "cluster", None) is not None:
             await self.stop_all_traffic()
+        if getattr(self, "proxy", None) is not None:
+            await self.proxy.stop()
+        if getattr(self, "service_dns", None) is not None:
+            assert self.service_dns is not None
+            await self.service_dns.stop()
         for task in [*self._tasks, *([self.demo_task] if self.demo_task else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -324,6 +347,17 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         """A heartbeat got through: what waited for the agent to stop pods may end."""
         self.terminating.reported(node_id, current=current, terminating=stopping)
         self.stale_copies.reported(node_id, current=current, terminating=stopping)
+
+    def _proxy_problem(self, message: str) -> None:
+        """From the proxy's thread: a listener it cannot bind, as an event on the engine loop."""
+        log.warning("%s", message)
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._proxy_event, message)
+
+    def _proxy_event(self, message: str) -> None:
+        if self.started:
+            self.cluster.record_event(EventKind.RUNTIME, message)
 
     def _runtime_progress(self, message: str) -> None:
         if getattr(self, "cluster", None) is not None and self.started:

@@ -134,12 +134,16 @@ def desired_pod(pod: PodState, *, mask_secrets: bool = False) -> dict[str, Any]:
             for c in spec.containers
         ],
         "env": [
-            {
-                "name": i.key,
-                "value": SECRET_MASK if mask_secrets and i.is_secret else i.value,
-                "secret": i.is_secret,
-            }
-            for i in spec.config
+            # kubelet's service variables first: the pod's own items win over them.
+            *({"name": k, "value": v, "secret": False} for k, v in pod.service_env),
+            *(
+                {
+                    "name": i.key,
+                    "value": SECRET_MASK if mask_secrets and i.is_secret else i.value,
+                    "secret": i.is_secret,
+                }
+                for i in spec.config
+            ),
         ],
         "volumes": [
             {"name": v.name, "type": v.type, "size": v.size, "path": v.path} for v in spec.volumes

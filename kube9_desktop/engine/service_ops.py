@@ -21,6 +21,7 @@ from kube9_desktop.engine.traffic import Attribute, TrafficRun, TrafficSpec
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.cluster import Cluster
+    from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ class EngineServices:
 
     def traffic_attribute(self) -> Attribute | None:
         """Which endpoint a connection went to, by its client address (the proxy's books)."""
-        return None
+        proxy: ServiceProxy | None = getattr(self, "proxy", None)  # None before open()
+        return proxy.attribute if proxy is not None else None
 
     async def start_traffic(
         self, service_id: int, spec: TrafficSpec, port: int | str | None = None

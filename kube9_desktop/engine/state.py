@@ -31,6 +31,7 @@ from kube9_desktop.engine.services import (
     NodePorts,
     ServiceSpec,
     endpoint_of,
+    service_env,
 )
 from kube9_desktop.engine.workloads import DeploymentSpec, DeploymentStatus, ReplicaSetSpec
 
@@ -198,6 +199,10 @@ class PodState:
     last_report: datetime | None = None
     resource_version: int = 0
     ready_since: datetime | None = None  # stored: availability (minReadySeconds) counts from it
+    # kubelet's <NAME>_SERVICE_HOST/_PORT… for the Services of its namespace that existed when
+    # it was created, fixed for its life; never stored (re-derived at load from the Services
+    # older than it).
+    service_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -522,6 +527,17 @@ class ClusterState:
         del self.services[svc.id]
         del self.service_ids[(svc.namespace, svc.name)]
         self.namespace_services.get(svc.namespace, set()).discard(svc.id)
+
+    def service_env(
+        self, namespace: str, created_by: datetime | None = None
+    ) -> tuple[tuple[str, str], ...]:
+        """The service variables of a pod of ``namespace`` (only Services created by
+        ``created_by`` when given: a pod loaded again gets those older than itself)."""
+        found = [
+            (svc.spec, svc.cluster_ip) for svc in self.services_in(namespace)
+            if created_by is None or svc.created_at <= created_by
+        ]  # fmt: skip
+        return service_env(found) if found else ()
 
     def services_in(self, namespace: str) -> list[ServiceState]:
         return [self.services[s] for s in sorted(self.namespace_services.get(namespace, ()))]

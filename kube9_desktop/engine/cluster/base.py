@@ -237,6 +237,9 @@ class ClusterBase:
             self.state.add_service(svc)
         for svc in self.state.services.values():
             svc.endpoints = self.state.derive_endpoints(svc)
+        if self.state.services:
+            for pod in self.state.pods.values():
+                pod.service_env = self.state.service_env(pod.namespace, pod.created_at)
         for inc in loaded.open_incidents:
             if inc.node_id in self.state.nodes:
                 self.state.open_incidents[inc.node_id] = OpenIncident(inc.id, inc.mode)

@@ -78,6 +78,7 @@ def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> Created
         decision=decision,
         reason=reason,
         resource_version=t.rv,
+        service_env=state.service_env(spec.namespace),
     )
     state.add_pod(pod)
     t.undo(lambda: state.remove_pod(pod))

@@ -59,6 +59,23 @@ _MIN_MEMORY_MI = 6
 
 # $1 path, $2 first byte (1-based), $3 byte count: prints the size, a newline, then the bytes.
 READ_SLICE_SH = '[ -f "$1" ] || exit 3; stat -c %s "$1" && tail -c +"$2" "$1" | head -c "$3"'
+# Replaces the lines between the markers in /etc/hosts (in place: Docker bind-mounts it) with
+# argv[1]; Docker's own lines stay. The node image has python3 (agent/ runs on it).
+WRITE_HOSTS_PY = """
+import sys
+begin, end = "# kube9 services begin", "# kube9 services end"
+kept, inside = [], False
+for line in open("/etc/hosts").read().splitlines():
+    if line == begin:
+        inside = True
+    elif line == end:
+        inside = False
+    elif not inside:
+        kept.append(line)
+block = sys.argv[1]
+text = "\\n".join(kept) + "\\n" + (begin + "\\n" + block + end + "\\n" if block else "")
+open("/etc/hosts", "w").write(text)
+"""
 
 
 class DockerRuntime:
@@ -519,6 +536,23 @@ class DockerRuntime:
             return data, int(size)
 
         return await self._run("reading a node's file", read)
+
+    async def write_hosts(self, node_id: int, block: str) -> None:
+        """Make ``block`` (``ip name…`` lines) the node container's Service entries in its
+        /etc/hosts, which its pods share (host networking: one file per node)."""
+
+        def write(client: docker.DockerClient) -> None:
+            container = self._find(client, node_id)
+            if container is None or container.status != "running":
+                raise RuntimeUnavailable(f"Node {node_id}'s container is not running.")
+            code, out = container.exec_run(["python3", "-c", WRITE_HOSTS_PY, block])
+            if code != 0:
+                tail = (out or b"").decode(errors="replace").strip().splitlines()[-1:]
+                raise RuntimeUnavailable(
+                    f"Cannot write node {node_id}'s /etc/hosts (exit {code}): {' '.join(tail)}"
+                )
+
+        await self._run("writing a node's /etc/hosts", write)
 
     async def close(self) -> None:
         """Close the docker client and stop following events; the containers keep running."""

@@ -1,0 +1,193 @@
+"""Real traffic through the Service proxy on process nodes: three ``python3 -m http.server``
+pods bound to their own addresses, curled from this machine through the cluster IP and the
+node port; a fourth pod that is ready but listens on nothing refuses, and its turns are
+retried on the others, so no request fails. The pods, started after the Service, serve the
+``WEB_SERVICE_HOST``/``_PORT`` variables kubelet would have given them."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.service_specs import ServiceCreate
+from kube9_desktop.engine.specs import parse_body
+from tests.helpers import wait_for
+from tests.integration.conftest import EngineFactory, add_nodes
+from tests.integration.test_probes import FAST
+
+PORT = 18411  # pod addresses repeat across engines: a port other tests do not use
+
+
+def server_pod(name: str, *, serve: bool = True) -> dict[str, Any]:
+    """A pod serving its name at /name.txt and its service variables at /env.txt on
+    $(POD_IP):PORT (or, not serving, asleep)."""
+    files = 'echo "$POD_NAME" > name.txt && echo "$WEB_SERVICE_HOST:$WEB_SERVICE_PORT:$WEB_SERVICE_PORT_HTTP" > env.txt'
+    serving = f"{files} && exec python3 -m http.server {PORT} --bind $(POD_IP)"
+    script = serving if serve else "exec sleep 3600"
+    return {
+        "name": name, "cpu_cores_req": 0.2, "labels": {"app": "web"},
+        "containers": [{
+            "name": "web", "image": "python:3", "command": "sh", "args": ["-c", script],
+            "ports": [{"name": "http", "container_port": PORT}],
+        }],
+    }  # fmt: skip
+
+
+async def curl(url: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "--max-time", "5", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise AssertionError(f"curl {url} failed ({proc.returncode}): {err.decode().strip()}")
+    return out.decode().strip()
+
+
+async def answers(url: str) -> bool:
+    try:
+        await curl(url)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_curl_through_the_cluster_ip_and_the_node_port(make_engine: EngineFactory) -> None:
+    engine: Engine = await make_engine(runtime="process", **FAST)
+    await add_nodes(engine, ("w1", 2), ("w2", 2))
+    body = {"name": "web", "selector": {"app": "web"}, "type": "NodePort",
+            "ports": [{"name": "http", "port": 18090, "target_port": "http"}]}  # fmt: skip
+    svc = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
+    for i in range(3):
+        await engine.create_pod_from_json(server_pod(f"web-{i}"))
+    await engine.create_pod_from_json(server_pod("mute", serve=False))
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 4, timeout=30,
+                   what="4 ready endpoints")  # fmt: skip
+    node_port = svc.spec.ports[0].node_port
+    cluster_url = f"http://{svc.cluster_ip}:18090/name.txt"
+    # Ready is "running" here (no probe): wait until every server has bound its address.
+    for pod in engine.pods():
+        if pod.name != "mute":
+            url = f"http://{pod.ip}:{PORT}/name.txt"
+            await wait_for(lambda url=url: answers(url), timeout=30, what=f"{pod.name} serving")
+    seen = Counter([await curl(cluster_url) for _ in range(9)])
+    assert seen == {"web-0": 3, "web-1": 3, "web-2": 3}  # round robin; mute's turns retried
+    via_node_port = Counter(
+        [await curl(f"http://127.0.0.1:{node_port}/name.txt") for _ in range(6)]
+    )
+    assert set(via_node_port) == {"web-0", "web-1", "web-2"}
+    env = await curl(f"http://{svc.cluster_ip}:18090/env.txt")
+    assert env == f"{svc.cluster_ip}:18090:18090"
+
+
+async def web_service(engine: Engine) -> Any:
+    body = {"name": "web", "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 18090, "target_port": "http"}]}  # fmt: skip
+    return (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view
+
+
+async def serving(engine: Engine, svc_id: int, count: int) -> None:
+    await wait_for(lambda: len(engine.service(svc_id).ready_endpoints) == count, timeout=30,
+                   what=f"{count} ready endpoints")  # fmt: skip
+    for e in engine.service(svc_id).ready_endpoints:
+        url = f"http://{e.ip}:{PORT}/name.txt"
+        await wait_for(lambda url=url: answers(url), timeout=30, what=f"{e.pod_name} serving")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_a_pod_failing_readiness_gets_no_traffic_until_ready(
+    make_engine: EngineFactory, tmp_path: Path
+) -> None:
+    engine: Engine = await make_engine(runtime="process", **FAST)
+    await add_nodes(engine, ("w1", 2))
+    svc = await web_service(engine)
+    flag = tmp_path / "ready"
+    flag.touch()
+    await engine.create_pod_from_json(server_pod("steady"))
+    gated = server_pod("gated")
+    gated["containers"][0]["readiness_probe"] = {
+        "exec": {"command": ["test", "-f", str(flag)]}, "period_s": 0.2, "failure_threshold": 1,
+    }  # fmt: skip
+    await engine.create_pod_from_json(gated)
+    await serving(engine, svc.id, 2)
+    url = f"http://{svc.cluster_ip}:18090/name.txt"
+    assert {await curl(url) for _ in range(4)} == {"steady", "gated"}
+    flag.unlink()
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 1, timeout=20,
+                   what="gated not ready")  # fmt: skip
+    await wait_for(engine.proxy.synced, what="the proxy took the tables up")
+    assert {await curl(url) for _ in range(6)} == {"steady"}
+    flag.touch()
+    await serving(engine, svc.id, 2)
+    await wait_for(engine.proxy.synced, what="the proxy took the tables up")
+    assert {await curl(url) for _ in range(4)} == {"steady", "gated"}
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_a_node_crash_loses_no_request(make_engine: EngineFactory) -> None:
+    """Before the crash is detected its pod's endpoint is still ready, but its address refuses:
+    the proxy retries those turns on the survivor; after detection the endpoint is gone."""
+    engine: Engine = await make_engine(runtime="process", **FAST)
+    nodes = await add_nodes(engine, ("w1", 1), ("w2", 1))
+    svc = await web_service(engine)
+    for i in range(2):  # 0.6 CPU each: one pod per node
+        await engine.create_pod_from_json({**server_pod(f"web-{i}"), "cpu_cores_req": 0.6})
+    await serving(engine, svc.id, 2)
+    survivor = next(e.pod_name for e in engine.service(svc.id).endpoints if e.node_name == "w2")
+    await engine.inject_fault(nodes["w1"], "crash")
+    url = f"http://{svc.cluster_ip}:18090/name.txt"
+    assert {await curl(url) for _ in range(6)} == {survivor}  # every one answered
+    await wait_for(lambda: len(engine.service(svc.id).endpoints) <= 1, timeout=20,
+                   what="the crashed node's endpoint gone")  # fmt: skip
+    # (the node may be restarted by now and its pod serve again: any answer, none lost)
+    assert {await curl(url) for _ in range(4)} <= {"web-0", "web-1"}
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+async def test_through_the_proxy_to_pods_in_a_docker_node(
+    docker_cluster: tuple[Any, str], make_engine: EngineFactory
+) -> None:
+    """Pods inside a Docker node (host networking) reached through the cluster IP, from this
+    machine with curl and from inside the node, where the pods run; there the Service's name
+    resolves too, until it is deleted."""
+    client, cluster = docker_cluster
+    engine: Engine = await make_engine(runtime="docker", cluster_name=cluster, **FAST)
+    await add_nodes(engine, ("d1", 2))
+    svc = await web_service(engine)
+    for i in range(2):
+        await engine.create_pod_from_json(server_pod(f"web-{i}"))
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 2, timeout=60,
+                   what="2 ready endpoints")  # fmt: skip
+    await serving(engine, svc.id, 2)
+    url = f"http://{svc.cluster_ip}:18090/name.txt"
+    assert sorted([await curl(url) for _ in range(4)]) == ["web-0", "web-0", "web-1", "web-1"]
+    (node,) = client.containers.list(filters={"label": f"kube9.cluster={cluster}"})
+    fetch = f"import urllib.request as u; print(u.urlopen('{url}').read().decode().strip())"
+    inside = await asyncio.to_thread(node.exec_run, ["python3", "-c", fetch])
+    assert inside.exit_code == 0 and inside.output.strip() in (b"web-0", b"web-1")
+    # The Service's name resolves inside the node, where its pods run.
+    name = "web.default.svc.cluster.local"
+    by_name = fetch.replace(svc.cluster_ip, name)
+
+    async def resolves() -> bool:
+        got = await asyncio.to_thread(node.exec_run, ["python3", "-c", by_name])
+        return got.exit_code == 0 and got.output.strip() in (b"web-0", b"web-1")
+
+    await wait_for(resolves, timeout=20, what=f"{name} answering inside the node")
+    await engine.delete_service(svc.id)
+    hosts = await asyncio.to_thread(node.exec_run, ["cat", "/etc/hosts"])
+
+    async def forgotten() -> bool:
+        got = await asyncio.to_thread(node.exec_run, ["cat", "/etc/hosts"])
+        return name.encode() not in got.output
+
+    await wait_for(forgotten, timeout=20, what="the name gone with the Service")
+    assert b"localhost" in hosts.output  # Docker's own lines stay
