@@ -24,11 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +40,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
+from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: E402
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -71,13 +75,13 @@ class Probe:
     def __init__(self) -> None:
         self.phase = "idle"
         self.stalls: list[tuple[float, str]] = []  # (ms late, phase)
-        self._last = 0.0
+        self.last = 0.0
         self._timer = QTimer()
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def start(self) -> None:
-        self._last = time.perf_counter()
+        self.last = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
@@ -85,8 +89,72 @@ class Probe:
 
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
-        self.stalls.append((max(0.0, (now - self._last) * 1000 - TICK_MS), self.phase))
-        self._last = now
+        self.stalls.append((max(0.0, (now - self.last) * 1000 - TICK_MS), self.phase))
+        self.last = now
+
+
+class GcPauses:
+    """How long each garbage collection held the thread, by generation (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, ms)
+        self._t0 = 0.0
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._t0) * 1000))
+
+    def report(self) -> None:
+        for gen in (0, 1, 2):
+            ms = [p for g, p in self.pauses if g == gen]
+            if ms:
+                print(f"gc generation {gen}: {len(ms)} collections, longest {max(ms):.0f} ms")
+
+
+class StallStacks:
+    """A watcher thread: while the probe is more than 50 ms late, it samples the GUI thread's
+    stack every 5 ms, so each stall names the code that held the thread (``--stacks``)."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+        self.samples: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        self._gui = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-stacks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            if time.perf_counter() - self.probe.last > 0.05:
+                frame = sys._current_frames().get(self._gui)
+                stack: list[str] = []
+                while frame is not None and len(stack) < 10:  # the innermost frames
+                    code = frame.f_code
+                    where = "/".join(code.co_filename.split("/")[-2:])
+                    stack.append(f"{where}:{frame.f_lineno} {code.co_name}")
+                    frame = frame.f_back
+                self.samples[(self.probe.phase, tuple(stack))] += 1
+
+    def report(self, top: int = 12) -> None:
+        print(f"GUI-thread stacks sampled every 5 ms during stalls > 50 ms (top {top}):")
+        for (phase, stack), count in self.samples.most_common(top):
+            print(f"  {count * 5:5d} ms  [{phase}]")
+            for line in stack:
+                print(f"           {line}")
 
 
 async def build(engine: Engine, nodes: int, pods: int) -> None:
@@ -162,7 +230,9 @@ async def churn(window: MainWindow, engine: Engine, probe: Probe, seconds: float
     await asyncio.sleep(max(0.0, t0 + seconds - time.monotonic()))
 
 
-async def measure(app: QApplication, seconds: float, profile: bool, nodes: int, pods: int) -> None:
+async def measure(
+    app: QApplication, seconds: float, profile: bool, stacks: bool, nodes: int, pods: int
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
         settings = Settings(
@@ -184,19 +254,30 @@ async def measure(app: QApplication, seconds: float, profile: bool, nodes: int, 
             await asyncio.sleep(5.0)  # the first usage reports and chart refreshes settle
             probe = Probe()
             profiler = cProfile.Profile() if profile else None
+            sampler = StallStacks(probe) if stacks else None
+            pauses = GcPauses()
+            pauses.start()
             probe.start()
+            if sampler is not None:
+                sampler.start()
             if profiler is not None:
                 profiler.enable()
             await churn(window, engine, probe, seconds)
             if profiler is not None:
                 profiler.disable()
+            if sampler is not None:
+                sampler.stop()
             probe.stop()
+            pauses.stop()
         finally:
             bridge.detach()
             if window is not None:
                 window.close()
             await engine.stop()
     report(probe.stalls, seconds)
+    pauses.report()
+    if sampler is not None:
+        sampler.report()
     if profiler is not None:
         stats = pstats.Stats(profiler).sort_stats("tottime")
         stats.print_stats(25)
@@ -226,15 +307,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--nodes", type=int, default=NODES)
     parser.add_argument("--pods", type=int, default=PODS)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
+    parser.add_argument("--stacks", action="store_true", help="sample its stack in stalls")
     args = parser.parse_args()
     quiet_logging()
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop
+    collector = GarbageCollector(interval=1.0)  # noqa: F841 - the app's collection policy
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(measure(app, args.seconds, args.profile, args.nodes, args.pods))
+        loop.run_until_complete(
+            measure(app, args.seconds, args.profile, args.stacks, args.nodes, args.pods)
+        )
 
 
 if __name__ == "__main__":
