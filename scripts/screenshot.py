@@ -9,7 +9,9 @@ event (so the details and the failure timeline show), grabs the window and quits
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot.py
 
 Options: ``--out PATH`` (default docs/screenshot.png), ``--size 1600x1000``,
-``--history S`` (seconds of chart history before the crash, default 6), ``--theme light|dark``.
+``--history S`` (seconds of chart history before the crash, default 6), ``--theme light|dark``,
+``--range 1m|5m|15m|all`` (the charts' window, default 1m), ``--view pods`` (instead of the
+crash: the Pods list with the busiest pod's details and live usage; docs/screenshot-pods.png).
 With DISPLAY unset it starts Xvfb itself when ``xvfb-run`` is installed.
 """
 
@@ -37,6 +39,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--history", type=float, default=6.0)
     parser.add_argument("--theme", default="light", choices=("light", "dark"))
     parser.add_argument("--timeout", type=float, default=90.0)
+    parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
+    parser.add_argument(
+        "--view", default="failure", choices=("failure", "pods"),
+        help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
+        "with a pod's details and live usage",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -76,7 +84,18 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             args.timeout,
             "the demo pods to run",
         )
+        win.charts.range_bar.buttons[args.range].click()
         await asyncio.sleep(args.history)  # some chart history before the failure
+        if args.view == "pods":
+            win.trees.setCurrentWidget(win.pods)
+            busiest = max(bridge.pods(), key=lambda p: (p.request.cpu_m, -p.id))
+            win.pods.select_pods([busiest.id])
+            await asyncio.sleep(1.5)  # a usage tick or two in the bars and sparklines
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            if not win.grab().save(str(args.out)):
+                raise RuntimeError(f"could not write {args.out}")
+            done.append(str(args.out))
+            return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
         moved = set(victim.pod_ids)
@@ -101,6 +120,8 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
                 events.table.selectRow(row)
                 break
         await asyncio.sleep(0.6)  # a chart redraw; the restart comes 1 s after detection
+        win.charts.sample()  # the charts sample once a second: show the move, not the second
+        win.charts.redraw()  # before it
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if not win.grab().save(str(args.out)):
             raise RuntimeError(f"could not write {args.out}")

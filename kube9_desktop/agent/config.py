@@ -41,6 +41,9 @@ class AgentConfig:
     mem_mi: int = 0
     crash_backoff_s: float = 10.0  # a crashed container's first restart delay (doubles)
     crash_backoff_cap_s: float = 300.0  # its longest
+    # The node is a container of its own (the Docker runtime says so): its usage figure is
+    # the container's cgroup; otherwise the sum of its pods' processes.
+    own_container: bool = False
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -123,6 +126,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
     cpu_m = integer("KUBE9_CPU_M", raw_cpu, 0) if raw_cpu else (os.cpu_count() or 1) * 1000
     raw_mem = env.get("KUBE9_MEM_MI", "").strip()
     mem_mi = integer("KUBE9_MEM_MI", raw_mem, 0) if raw_mem else 0
+    raw_own = env.get("KUBE9_OWN_CONTAINER", "").strip()
+    if raw_own not in ("", "0", "1"):
+        problems.append(f"KUBE9_OWN_CONTAINER must be 0 or 1, got {raw_own!r}")
     if problems:
         raise ConfigError("; ".join(problems))
     return AgentConfig(
@@ -137,4 +143,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
         mem_mi=mem_mi,
         crash_backoff_s=backoff,
         crash_backoff_cap_s=backoff_cap,
+        own_container=raw_own == "1",
     )

@@ -81,7 +81,7 @@ class NodeAgent:
         self.node_status: str | None = None
         self.deleted = False
         self.reports = PodReportBook()
-        self.usage = UsageMeter(cgroup=own_cgroup())
+        self.usage = UsageMeter(cgroup=own_cgroup(config.own_container))
         self.download: DesiredDownload | None = None
         self._download_problem: str | None = None
         self._clock = clock

@@ -140,8 +140,11 @@ def read_cgroup(root: Path) -> tuple[int | None, int | None]:
         return None, None
 
 
-def own_cgroup() -> Path | None:
-    """The agent's cgroup when it runs in a container (a Docker node), else None."""
-    if not Path("/.dockerenv").exists():
+def own_cgroup(own_container: bool) -> Path | None:
+    """The agent's cgroup when the node is a container of its own (a Docker node), else None.
+
+    The runtime says so (KUBE9_OWN_CONTAINER): an agent that merely runs inside some container
+    (the process runtime in a CI container) would otherwise report that whole container."""
+    if not own_container:
         return None
     return CGROUP if (CGROUP / "cpu.stat").exists() or (CGROUP / "cpuacct").exists() else None

@@ -18,9 +18,16 @@ from datetime import datetime
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster, incidents
+from kube9_desktop.engine.components import FAULT_ACTIVE, FAULT_ENDED
 from kube9_desktop.engine.errors import Conflict, NotFound, UserError
 from kube9_desktop.engine.events import EventKind
-from kube9_desktop.engine.model import REQUIRED_COMPONENTS, NodeStatus, PodPhase, components_for
+from kube9_desktop.engine.model import (
+    COMPONENT_RUNNING,
+    REQUIRED_COMPONENTS,
+    NodeStatus,
+    PodPhase,
+    components_for,
+)
 from kube9_desktop.engine.runtime.base import NodeRuntime
 from kube9_desktop.engine.state import NodeState, PodState
 
@@ -45,6 +52,9 @@ class NodeFaults:
     partition_until: float | None = None
     hung: bool = False
     components: dict[str, str] = field(default_factory=dict)
+    # Component faults healed (or ended by a restart) that the agent still reports failed:
+    # its report lags by a heartbeat or two, and the window says so meanwhile.
+    ended: set[str] = field(default_factory=set)
     kills: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -59,6 +69,16 @@ class NodeFaults:
             out.append("hung")
         out.extend(f"{c} {s}" for c, s in sorted(self.components.items()))
         return tuple(out)
+
+    def end_components(self) -> None:
+        self.ended.update(self.components)
+        self.components.clear()
+
+    def component_view(self) -> dict[str, str]:
+        """{component: "failed" while injected, "ended" until its agent reports it running}."""
+        view = dict.fromkeys(self.ended, FAULT_ENDED)
+        view.update(dict.fromkeys(self.components, FAULT_ACTIVE))
+        return view
 
 
 class FaultInjector:
@@ -79,6 +99,7 @@ class FaultInjector:
         self._on_healed = on_healed  # the health monitor restarts the node's deadline
         self._task: asyncio.Task[None] | None = None
         cluster.fault_labels = self.labels
+        cluster.fault_components = self.component_view
         cluster.bus.subscribe_changes(self._on_changes)
 
     # ---- books -------------------------------------------------------------------------
@@ -92,6 +113,10 @@ class FaultInjector:
     def labels(self, node_id: int) -> tuple[str, ...]:
         found = self.books.get(node_id)
         return found.labels() if found is not None else ()
+
+    def component_view(self, node_id: int) -> dict[str, str]:
+        found = self.books.get(node_id)
+        return found.component_view() if found is not None else {}
 
     def active(self, node_id: int) -> bool:
         found = self.books.get(node_id)
@@ -127,11 +152,19 @@ class FaultInjector:
         found = self.books.get(node_id)
         if found is not None:
             found.hung = False
-            found.components.clear()
+            found.end_components()
 
     def _on_changes(self, changes: Changes) -> None:
         for node_id in changes.removed.get(Kind.NODE, {}):
             self.books.pop(node_id, None)
+        for node_id in changes.changed.get(Kind.NODE, ()):
+            found = self.books.get(node_id)
+            node = self.cluster.state.nodes.get(node_id)
+            if found is not None and found.ended and node is not None:
+                # Its agent reports them running again: they are no longer worth a word.
+                found.ended = {
+                    c for c in found.ended if node.components.get(c) != COMPONENT_RUNNING
+                }
 
     # ---- the one rule ------------------------------------------------------------------
 
@@ -206,6 +239,7 @@ class FaultInjector:
         elif mode == "component":
             assert component is not None
             books.components[component] = "failed"
+            books.ended.discard(component)
         with self.cluster.transaction() as t:
             incident = incidents.open_incident(
                 t, node, mode,
@@ -264,7 +298,7 @@ class FaultInjector:
             healed.append("hang")
         if found.components:
             healed.extend(f"{c} fault" for c in sorted(found.components))
-            found.components.clear()
+            found.end_components()
         self._healed(node, f"Healed {', '.join(healed)} on {node.name}")
         return healed
 

@@ -206,6 +206,11 @@ class Heartbeats:
         for node_id in changes.removed.get(Kind.NODE, {}):
             self.sessions.pop(node_id, None)
             self.usage.forget_node(node_id)
+        nodes = self.cluster.state.nodes
+        for node_id in changes.changed.get(Kind.NODE, ()):
+            node = nodes.get(node_id)
+            if node is not None and node.status is not NodeStatus.HEALTHY:
+                self.usage.lost_node(node_id)
 
     def _desired_entry(self, pod: PodState, manual: bool) -> tuple[dict[str, Any], int]:
         if manual:

@@ -479,6 +479,9 @@ class NodeView:
     annotations: Mapping[str, str] = field(default_factory=dict)
     resource_version: int = 0
     stale_pods: tuple[StaleCopy, ...] = ()  # split brain: copies it still runs, out of reach
+    # The fault injector's books: component -> "failed" (injected) or "ended" (healed, its
+    # agent not yet reporting it running); engine/components.py merges them with the report.
+    component_faults: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def free(self) -> Resources:

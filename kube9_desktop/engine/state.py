@@ -140,7 +140,12 @@ class NodeState:
     def ref(self) -> ObjectRef:
         return ObjectRef("Node", self.id, self.uid, self.name)
 
-    def view(self, now: datetime, faults: tuple[str, ...] = ()) -> NodeView:
+    def view(
+        self,
+        now: datetime,
+        faults: tuple[str, ...] = (),
+        component_faults: Mapping[str, str] | None = None,
+    ) -> NodeView:
         since = None
         if self.last_heartbeat_at is not None:
             since = round(max(0.0, (now - self.last_heartbeat_at).total_seconds()), 3)
@@ -161,6 +166,7 @@ class NodeState:
             runtime=self.runtime,
             runtime_handle=self.runtime_handle,
             faults=faults,
+            component_faults=dict(component_faults or {}),
             created_at=self.created_at,
             schedulable=is_eligible(self),
             cordoned=self.cordoned,

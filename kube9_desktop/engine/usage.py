@@ -136,6 +136,18 @@ class UsageBook:
         self.nodes.pop(node_id, None)
         self._node_pods.pop(node_id, None)
 
+    def lost_node(self, node_id: int) -> None:
+        """The node is not healthy: its figures and its pods' are no longer current (shown as
+        unknown, as ``kubectl top`` does for a NotReady node) until it reports again; the
+        history stays."""
+        ring = self.nodes.get(node_id)
+        if ring is not None:
+            ring.current = None
+        for pod_id in self._node_pods.pop(node_id, {}):
+            pod = self.pods.get(pod_id)
+            if pod is not None:
+                pod.current = None
+
     def pod(self, pod_id: int) -> UsageJson | None:
         ring = self.pods.get(pod_id)
         return _json(ring.current) if ring is not None else None

@@ -5,21 +5,17 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
     QLabel,
     QListWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from kube9_desktop.engine.components import COMPONENT_RECOVERING, component_states
 from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import (
     COMPONENT_RUNNING,
@@ -35,80 +31,9 @@ from kube9_desktop.engine.scheduler import STRATEGIES
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui import usage_bars as bars
+from kube9_desktop.ui.details_table import Cell, Shown, Table
 from kube9_desktop.ui.details_usage import UsageSection
-from kube9_desktop.ui.icons import status_color, status_icon
-
-Cell = str | tuple[str, str]  # text, or (text, status whose colour it takes)
-
-
-class Table(QTableWidget):
-    """A read-only table, as tall as its rows and as wide as the panel (the ``stretch`` column
-    wraps), refilled only when its contents change (no flicker at 1 Hz)."""
-
-    MAX_HEIGHT = 360
-
-    def __init__(
-        self, name: str, headers: Sequence[str], stretch: int = -1, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(0, len(headers), parent)
-        self.setObjectName(name)
-        self.setHorizontalHeaderLabels(list(headers))
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setWordWrap(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(stretch % len(headers), QHeaderView.ResizeMode.Stretch)
-        header.sectionResized.connect(self._on_section_resized)
-        self._rows: list[tuple[Cell, ...]] = []
-        self._refit = QTimer(self)
-        self._refit.setSingleShot(True)
-        self._refit.setInterval(0)
-        self._refit.timeout.connect(self._fit_height)
-        self._fit_height()
-
-    def set_rows(self, rows: Sequence[tuple[Cell, ...]]) -> bool:
-        """Show ``rows``; False (and nothing redrawn) when they are what is shown already."""
-        rows = list(rows)
-        if rows == self._rows:
-            return False
-        self._rows = rows
-        self.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                text, status = value if isinstance(value, tuple) else (value, "")
-                item = QTableWidgetItem(text)
-                if status:
-                    item.setForeground(status_color(status))
-                    if c == 1:  # the state column carries the status dot
-                        item.setIcon(status_icon(status))
-                item.setToolTip(text)
-                self.setItem(r, c, item)
-        self._fit_height()
-        return True
-
-    def _on_section_resized(self, _section: int, _old: int, _new: int) -> None:
-        self._fit_height()  # wrapped cells change height with their column
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if event.size().width() != event.oldSize().width():
-            self._refit.start()  # once the header has stretched its column (no signal for it)
-
-    def _fit_height(self) -> None:
-        self.resizeRowsToContents()
-        rows = sum(self.rowHeight(r) for r in range(self.rowCount()))
-        height = self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth()
-        self.setFixedHeight(min(height, self.MAX_HEIGHT))
-
-    def texts(self, column: int) -> list[str]:
-        """The texts of one column, top to bottom (for tests and copying)."""
-        return [
-            str(row[column][0] if isinstance(row[column], tuple) else row[column])
-            for row in self._rows
-        ]
+from kube9_desktop.ui.icons import status_color
 
 
 def group(title: str, name: str, *widgets: QWidget) -> QGroupBox:
@@ -151,7 +76,7 @@ class NodePage(QWidget):
             ("Pods", self.pods),
         ):
             form.addRow(caption, widget)
-        self.components = Table("NodeComponents", ("Component", "State"))
+        self.components = Table("NodeComponents", ("Component", "State", "Why"))
         self.events = QListWidget()
         self.events.setObjectName("NodeEvents")
         self.events.setWordWrap(True)
@@ -202,8 +127,8 @@ class NodePage(QWidget):
         )  # fmt: skip
         self.components.set_rows(
             [
-                (name, (state, "running" if state == COMPONENT_RUNNING else "failed"))
-                for name, state in node.components.items()
+                (c.name, (c.state, _COMPONENT_COLORS.get(c.state, "failed")), c.reason)
+                for c in component_states(node.components, node.component_faults)
             ]
         )
         ids = [e.id for e in events]
@@ -274,13 +199,14 @@ class PodPage(QWidget):
         for spec, status in zip(pod.spec.containers, pod.containers, strict=False):
             command = " ".join((*spec.command, *spec.args))
             image = spec.image + (f" · {command}" if command else "")
+            requests = f"{format_cpu(spec.cpu_m)} CPU, {format_mem(spec.mem_mi)}"
             rows.append(
                 (
-                    f"{spec.name}\n{image}",
+                    Shown(f"{spec.name} · {image}", tip=f"{spec.name}\n{image}"),
                     (fmt.container_state(status), fmt.container_color(status)),
                     str(status.restarts),
                     "" if status.exit_code is None else str(status.exit_code),
-                    f"{format_cpu(spec.cpu_m)} CPU\n{format_mem(spec.mem_mi)}",
+                    requests,
                 )
             )
         self.containers.set_rows(rows)
@@ -318,7 +244,7 @@ class PodPage(QWidget):
                     c.node_name,
                     fits,
                     f"{format_cpu(c.free_cpu_m)} CPU, {format_mem(c.free_mem_mi)}",
-                    "; ".join(c.reasons) if c.reasons else "fits",
+                    Shown("; ".join(c.reasons), tip="\n".join(c.reasons)) if c.reasons else "fits",
                 )
             )
         self.candidates.set_rows(rows)
@@ -328,6 +254,9 @@ class PodPage(QWidget):
             else ""
         )
         self.omitted.setVisible(bool(decision.omitted))
+
+
+_COMPONENT_COLORS = {COMPONENT_RUNNING: "running", COMPONENT_RECOVERING: "recovering"}
 
 
 def _latest(history: UsageHistoryJson | None) -> UsageJson | None:

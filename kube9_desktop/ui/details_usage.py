@@ -125,9 +125,7 @@ class UsageSection(QGroupBox):
         if pods is not None:
             self.pods.set_bar(pods)
         cpu_points, memory_points = _series(history, "cpu_cores"), _series(history, "memory_mb")
-        self.cpu_line.set_points(
-            cpu_points, cpu.requested or 0.0, _peak(cpu_points, lambda v: f"{cores(v)} cores")
-        )
+        self.cpu_line.set_points(cpu_points, cpu.requested or 0.0, _peak(cpu_points, _cores_word))
         self.memory_line.set_points(
             memory_points, memory.requested or 0.0, _peak(memory_points, mem_used)
         )
@@ -136,7 +134,15 @@ class UsageSection(QGroupBox):
             "resident (RSS)."
             if cpu.used is not None
             else "No usage reported yet: it comes with the node's next heartbeats."
+            if not cpu_points
+            else "No current usage: the node is not reporting (as kubectl top's <unknown>); "
+            "the lines are the last 5 minutes it reported."
         )
+
+
+def _cores_word(value: float) -> str:
+    shown = cores(value)
+    return f"{shown} core" if shown == "1" else f"{shown} cores"
 
 
 def _peak(points: Sequence[tuple[float, float]], shown: Callable[[float], str]) -> str:

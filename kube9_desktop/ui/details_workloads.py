@@ -14,7 +14,8 @@ from kube9_desktop.engine.workload_ops import Revision
 from kube9_desktop.engine.workloads import DeploymentView, PodTemplate, ReplicaSetView
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.charts.rollout import RolloutChart, RolloutSampler
-from kube9_desktop.ui.details_pages import Cell, Table, group, value_label
+from kube9_desktop.ui.details_pages import group, value_label
+from kube9_desktop.ui.details_table import Cell, Table
 from kube9_desktop.ui.dialogs._fields import ERROR_STYLE
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.models.workload_cells import strategy_text

@@ -27,7 +27,7 @@ from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.models.events import (
     EVENT_ROLE,
     KIND_GROUPS,

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from kube9_desktop.engine.events import Event
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 
 RECENT = 20

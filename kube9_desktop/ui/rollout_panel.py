@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from kube9_desktop.engine.events import Event
 from kube9_desktop.ui import formatting as fmt
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.dialogs._fields import ERROR_STYLE
 from kube9_desktop.ui.icons import status_color
 from kube9_desktop.ui.rollout_timeline import (

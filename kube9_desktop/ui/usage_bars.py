@@ -47,7 +47,8 @@ def cores(value: float) -> str:
 
 
 def mem_used(mb: float) -> str:
-    """Memory used, as compact as requests are shown: 312.4 -> "312Mi", 1536 -> "1.5Gi"."""
+    """Memory in a bar's text, compact: 312.4 -> "312Mi", 1536 -> "1.5Gi", 2176 -> "2.1Gi"
+    (tooltips keep the exact request, as the API gives it)."""
     return f"{mb / 1024:.1f}Gi".replace(".0Gi", "Gi") if mb >= 1024 else f"{mb:.0f}Mi"
 
 
@@ -72,7 +73,7 @@ def node_memory(node: NodeView, usage: UsageJson | None) -> Bar:
     req, full = node.allocated.mem_mi, node.capacity.mem_mi
     shown = "–" if used is None else mem_used(used)
     return Bar(
-        used, req, full, f"{shown}/{format_mem(req)} of {format_mem(full)}", _level(used, full),
+        used, req, full, f"{shown}/{mem_used(req)} of {mem_used(full)}", _level(used, full),
         f"Memory: {shown} used, {format_mem(req)} requested by its pods, {format_mem(full)} "
         "allocatable",
     )  # fmt: skip
@@ -105,7 +106,7 @@ def pod_cpu(pod: PodView, usage: UsageJson | None) -> Bar:
 def pod_memory(pod: PodView, usage: UsageJson | None) -> Bar:
     used = usage["memory_mb"] if usage else None
     shown = "–" if used is None else mem_used(used)
-    return _pod_bar(used, pod.request.mem_mi, shown, format_mem(pod.request.mem_mi), "Memory")
+    return _pod_bar(used, pod.request.mem_mi, shown, mem_used(pod.request.mem_mi), "Memory")
 
 
 def _colors(palette: QPalette) -> dict[str, str]:
@@ -133,8 +134,12 @@ def paint_bar(painter: QPainter, rect: QRect, bar: Bar, palette: QPalette, selec
     if not selected:
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
     if bar.requested is not None and bar.requested > 0:
+        # Ticks on the top and bottom edges, not a line through the text (it read as a glyph).
         x = rect.left() + min(rect.width() - 2, round(rect.width() * bar.requested / bar.full))
-        painter.fillRect(QRect(x, rect.top(), 2, rect.height()), QColor(colors["marker"]))
+        tick = max(3, rect.height() // 4)
+        marker = QColor(colors["marker"])
+        painter.fillRect(QRect(x, rect.top(), 2, tick), marker)
+        painter.fillRect(QRect(x, rect.bottom() - tick + 1, 2, tick), marker)
     painter.restore()
 
 

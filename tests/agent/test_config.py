@@ -13,6 +13,7 @@ from kube9_desktop.agent.config import (
     ConfigError,
     load_config,
 )
+from kube9_desktop.agent.usage import own_cgroup
 from tests.agent.helpers import TOKEN, agent_env
 
 
@@ -45,6 +46,15 @@ def test_optional_variables_have_defaults(tmp_path: Path) -> None:
     assert config.cpu_m >= 1000
 
 
+def test_only_a_node_the_runtime_calls_its_own_container_reads_its_cgroup(tmp_path: Path) -> None:
+    """An agent inside some container (the process runtime in a CI container) must not report
+    that whole container as its node's usage: only the Docker runtime's word counts."""
+    plain = load_config(agent_env("http://127.0.0.1:5000", tmp_path))
+    assert not plain.own_container and own_cgroup(plain.own_container) is None
+    docker = load_config(agent_env("http://127.0.0.1:5000", tmp_path, KUBE9_OWN_CONTAINER="1"))
+    assert docker.own_container
+
+
 def test_master_reports_control_plane_components(tmp_path: Path) -> None:
     env = agent_env("http://127.0.0.1:5000", tmp_path, KUBE9_NODE_TYPE="master")
     assert load_config(env).components == MASTER_COMPONENTS
@@ -65,6 +75,7 @@ def test_master_reports_control_plane_components(tmp_path: Path) -> None:
         ("KUBE9_CRASH_BACKOFF", "soon", "KUBE9_CRASH_BACKOFF must be a number of seconds"),
         ("KUBE9_CRASH_BACKOFF", "60", "must not be below KUBE9_CRASH_BACKOFF (60)"),
         ("KUBE9_CPU_M", "-5", "KUBE9_CPU_M must be at least 0"),
+        ("KUBE9_OWN_CONTAINER", "yes", "KUBE9_OWN_CONTAINER must be 0 or 1"),
     ],
 )
 def test_bad_variable_is_named(tmp_path: Path, name: str, value: str, message: str) -> None:

@@ -96,6 +96,36 @@ async def test_varying_usage_moves(engine: Engine, api: Api) -> None:
     await wait_for(moved, what="a varying usage to take three values")
 
 
+async def test_an_unhealthy_nodes_usage_is_unknown_until_it_reports_again(
+    engine: Engine, api: Api
+) -> None:
+    """As ``kubectl top`` shows <unknown> for a NotReady node: a node that stopped reporting
+    must not keep showing its last figures (nor its pods'), while the history stays."""
+    node_id = await healthy_node(engine, api)
+    status, created = await api.post("/pods/", pod_body("p", 1, 64, **{"kube9.io/usage-vary": "0"}))
+    assert status == 201, created
+    pod_id = created["pod_details"]["id"]
+
+    async def reported() -> bool:
+        return (await api.get(f"/nodes/{node_id}"))[1]["usage"] is not None
+
+    await wait_for(reported, what="the node's usage")
+    status, injected = await api.post(f"/nodes/{node_id}/simulate/failure", {"mode": "hang"})
+    assert status == 200, injected
+
+    async def unknown() -> bool:
+        node = (await api.get(f"/nodes/{node_id}"))[1]
+        return node["health_status"] != "healthy" and node["usage"] is None
+
+    await wait_for(unknown, what="the hung node's usage to become unknown")
+    assert (await api.get(f"/pods/{pod_id}"))[1]["usage"] is None
+    status, history = await api.get(f"/nodes/{node_id}/usage")
+    assert status == 200 and history["current"] is None and history["samples"]
+    status, _ = await api.post(f"/nodes/{node_id}/recover")
+    assert status in (200, 202)
+    await wait_for(reported, what="the recovered node's usage")
+
+
 async def test_node_pod_limit_annotation(engine: Engine, api: Api) -> None:
     created = await engine.create_node_from_json(
         {"name": "small", "cpu_cores_avail": 1, "annotations": {"kube9.io/max-pods": "8"}}

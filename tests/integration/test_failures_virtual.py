@@ -132,6 +132,8 @@ async def test_component_fault_makes_node_not_ready_until_restarted(
     holder = engine.cluster.state.pods[p].node_id
     assert holder is not None
     await engine.inject_fault(holder, "component", component="kubelet")
+    # The node's view says so at once, before its agent has reported it (window: Components).
+    assert engine.node(holder).component_faults == {"kubelet": "failed"}
     await wait_for(lambda: status(engine, holder) is not NodeStatus.HEALTHY, what="NotReady")
     detected = events_of(engine, EventKind.NODE_DETECTED, holder)[-1]
     assert "kubelet failed" in detected.message
@@ -139,6 +141,9 @@ async def test_component_fault_makes_node_not_ready_until_restarted(
     await wait_for(lambda: engine.cluster.state.pods[p].node_id == other, what="evicted")
     await wait_for(lambda: status(engine, holder) is NodeStatus.HEALTHY, what="restarted")
     assert engine.faults.component_faults(holder) == {}
+    # The restart ended the fault; the books forget it once the new instance reports running.
+    await wait_for(lambda: engine.node(holder).component_faults == {}, what="books cleared")
+    assert engine.node(holder).components["kubelet"] == "running"
 
 
 async def test_hang_is_detected_and_the_node_restarted(make_engine: EngineFactory) -> None:

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.dialogs.about import AboutDialog
 from kube9_desktop.ui.dialogs.node_form import NodeForm
 from kube9_desktop.ui.dialogs.pod_form import PodForm

@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.ui.details import DetailsPanel
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.details_usage import UsageSection
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
@@ -72,8 +72,8 @@ def test_pod_details_show_containers_volumes_and_masked_config(
     assert child(details, QLabel, "PodIp").text() == pod.ip
     assert "running" in child(details, QLabel, "PodPhase").text()
     containers = child(details, Table, "PodContainers")
-    assert containers.texts(0) == ["worker\nbusybox:latest"]
-    assert containers.texts(1) == ["running"] and containers.texts(4) == ["1 CPU\n768Mi"]
+    assert containers.texts(0) == ["worker · busybox:latest"]
+    assert containers.texts(1) == ["running"] and containers.texts(4) == ["1 CPU, 768Mi"]
     assert child(details, Table, "PodVolumes").texts(0) == ["scratch"]
     config = child(details, Table, "PodConfig")
     assert config.texts(2) == ["MODE", "API_TOKEN"]

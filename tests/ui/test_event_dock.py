@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.ui.bridge import EngineBridge
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.main_window import MainWindow
 from kube9_desktop.ui.models.events import EVENT_ROLE, EventLogModel
 from tests.ui.helpers import (

@@ -89,7 +89,7 @@ def test_details_show_the_objects_own_events(
     qtbot: QtBot, bridge: EngineBridge, ui_engine: Engine, run_async: Any, w1: Any
 ) -> None:
     from kube9_desktop.ui.details import DetailsPanel
-    from kube9_desktop.ui.details_pages import Table
+    from kube9_desktop.ui.details_table import Table
     from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
     from tests.ui.helpers import make_deployment
 

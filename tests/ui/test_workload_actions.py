@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.ui.details_pages import Table
+from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.dialogs.deployment_form import DeploymentForm
 from kube9_desktop.ui.dialogs.rollback_dialog import RollbackDialog
 from kube9_desktop.ui.main_window import MainWindow

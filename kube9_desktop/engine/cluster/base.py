@@ -83,6 +83,7 @@ class ClusterBase:
         self.dirty_heartbeats: dict[int, datetime] = {}
         # Wired by the engine to the fault injector's own books (shown on node views).
         self.fault_labels: Callable[[int], tuple[str, ...]] = lambda _node_id: ()
+        self.fault_components: Callable[[int], Mapping[str, str]] = lambda _node_id: {}
         # And to the split-brain books: copies an unreachable node still runs.
         self.stale_copies: Callable[[int], tuple[StaleCopy, ...]] = lambda _node_id: ()
 
@@ -116,7 +117,9 @@ class ClusterBase:
     # ---- views -------------------------------------------------------------------------
 
     def node_view(self, node: NodeState, now: datetime | None = None) -> NodeView:
-        view = node.view(now or self.clock.now(), self.fault_labels(node.id))
+        view = node.view(
+            now or self.clock.now(), self.fault_labels(node.id), self.fault_components(node.id)
+        )
         stale = self.stale_copies(node.id)
         return replace(view, stale_pods=stale) if stale else view
 

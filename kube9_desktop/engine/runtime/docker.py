@@ -205,7 +205,7 @@ class DockerRuntime:
             client.containers.get(name).remove(force=True)
             log.info("removed leftover container %s", name)
         host = self._detect(client)
-        env = launch.agent_env(WORK_DIR)
+        env = self._agent_env(launch, host)
         volume = volume_name(self.cluster, launch.name)
         client.volumes.create(volume, labels=self._labels(launch))
         options: dict[str, Any] = {}
@@ -215,7 +215,6 @@ class DockerRuntime:
             options["network"] = self._ensure_network(client)
             options["hostname"] = launch.name
             options["extra_hosts"] = {DOCKER_DESKTOP_HOST: "host-gateway"}
-            env["KUBE9_API_URL"] = bridge_api_url(launch.api_url)
         cpu_m = max(10, min(launch.cpu_m, (self._ncpu or 1) * 1000))
         container = client.containers.create(
             image,
@@ -232,11 +231,17 @@ class DockerRuntime:
         container.start()
         return self._handle(launch, container, host)
 
-    def _wanted(self, launch: NodeLaunch, host: bool) -> set[str]:
+    def _agent_env(self, launch: NodeLaunch, host: bool) -> dict[str, str]:
+        """The agent's contract, the engine's address as the container reaches it, and word
+        that the node is a container of its own (its usage is the container's cgroup)."""
         env = launch.agent_env(WORK_DIR)
+        env["KUBE9_OWN_CONTAINER"] = "1"
         if not host:
             env["KUBE9_API_URL"] = bridge_api_url(launch.api_url)
-        return {f"{key}={value}" for key, value in env.items()}
+        return env
+
+    def _wanted(self, launch: NodeLaunch, host: bool) -> set[str]:
+        return {f"{key}={value}" for key, value in self._agent_env(launch, host).items()}
 
     def _restart(self, client: docker.DockerClient, launch: NodeLaunch, image: str) -> NodeHandle:
         """Restart in place when the container still fits the launch, else recreate it."""

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kube9_desktop.engine.errors import Kube9Error, UserError
 from kube9_desktop.engine.specs import parse_body
@@ -50,6 +59,56 @@ def show_error(label: QLabel, message: str) -> None:
     label.setVisible(bool(message))
 
 
+class BodyScroll(QScrollArea):
+    """A dialog's body (its fields and messages) that scrolls once the dialog is as tall as the
+    screen lets it be, with OK/Cancel below it: on a 700 px screen a forty-line error pushed
+    the buttons off the screen, and the end of the message with them."""
+
+    def __init__(self, body: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("body")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the first field gets it (Tab scrolls)
+        self.setWidget(body)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The body's layout changed (fields added, an error shown): so did this hint, which
+        the dialog's layout caches until told."""
+        if watched is self.widget() and event.type() is QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        """The body's own size: the dialog opens as large as its fields want, not at the
+        scroll area's default of 36 by 24 lines. Summed from the body's widgets' own hints:
+        the column's layout still holds the hints from before the form added its fields when
+        the dialog takes its first size."""
+        body = self.widget()
+        column = body.layout() if body is not None else None
+        if column is None:
+            return super().sizeHint()
+        items = (column.itemAt(i) for i in range(column.count()))
+        widgets = [w for w in (item.widget() for item in items if item is not None) if w]
+        hints = [w.sizeHint() for w in widgets if not w.isHidden()]
+        frame = 2 * self.frameWidth()
+        width = max((h.width() for h in hints), default=0)
+        height = sum(h.height() for h in hints) + column.spacing() * max(0, len(hints) - 1)
+        return QSize(width + frame, height + frame)
+
+
+def scrolling_body(layout: QVBoxLayout, *widgets: QWidget) -> BodyScroll:
+    """``widgets`` one above the other in a ``BodyScroll``, added to ``layout`` with stretch."""
+    body = QWidget()
+    column = QVBoxLayout(body)
+    column.setContentsMargins(0, 0, 0, 0)
+    for i, widget in enumerate(widgets):
+        column.addWidget(widget, 1 if i == 0 else 0)
+    scroll = BodyScroll(body)
+    layout.addWidget(scroll, 1)
+    return scroll
+
+
 def fit_to_contents(dialog: QWidget) -> None:
     """Grow a shown dialog (never shrink it) so wrapped messages are read whole, within the
     screen: a top-level window does not follow its labels' height-for-width by itself (nor
@@ -60,6 +119,8 @@ def fit_to_contents(dialog: QWidget) -> None:
         return
     room = screen.availableGeometry()
     frame = dialog.frameGeometry().height() - dialog.height()
+    for body in dialog.findChildren(BodyScroll):
+        body.updateGeometry()  # its hint follows the message just shown, not the last one
     hint = dialog.sizeHint()
     width = max(dialog.width(), min(hint.width(), room.width()))
     if width != dialog.width():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -48,6 +48,7 @@ from kube9_desktop.ui.dialogs._fields import (
     error_label,
     fit_to_contents,
     named,
+    scrolling_body,
     show_error,
 )
 
@@ -118,9 +119,8 @@ class EngineForm(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.fields_area, 1)
-        layout.addWidget(self.form_error)
-        layout.addWidget(self.refusal)
+        # Fields and messages scroll once the dialog is as tall as the screen; the buttons stay.
+        self.body_scroll = scrolling_body(layout, self.fields_area, self.form_error, self.refusal)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 
@@ -244,6 +244,7 @@ class EngineForm(QDialog):
             show_error(self.form_error, UNSCHEDULABLE.format(message=exc.message))
             self.submit.setEnabled(True)
             fit_to_contents(self)
+            self._scroll_to_form_error()
             return
         errors = self.refusal_errors(exc)
         show_error(self.form_error, self._form_line(self._display(errors, everything=True)))
@@ -253,6 +254,18 @@ class EngineForm(QDialog):
         first = next((p for p in errors if p != FORM), None)
         if first is not None:
             self.focus_field(first)
+        else:
+            self._scroll_to_form_error()
+
+    def _scroll_to_form_error(self) -> None:
+        """Bring the refusal into view (the fields may fill the scrolling body), once the
+        body's layout has made room for it."""
+
+        def scroll() -> None:
+            if shiboken6.isValid(self) and self.form_error.isVisible():
+                self.body_scroll.ensureWidgetVisible(self.form_error, 0, 0)
+
+        QTimer.singleShot(0, scroll)
 
     def _on_operation_finished(self, doing: str) -> None:
         """Neither done nor refused (a bug or the engine stopping): let the user retry."""

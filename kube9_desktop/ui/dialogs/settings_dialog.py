@@ -24,6 +24,7 @@ from kube9_desktop.ui.dialogs._fields import (
     fit_to_contents,
     mark_bad,
     named,
+    scrolling_body,
     show_error,
 )
 from kube9_desktop.ui.preferences import Preferences
@@ -104,9 +105,11 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self._on_submit_clicked)
         self.buttons.rejected.connect(self.reject)
 
+        fields = QWidget()
+        fields.setLayout(form)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.note)
+        # The fields and the note scroll once the dialog is as tall as the screen.
+        self.body_scroll = scrolling_body(layout, fields, self.note)
         layout.addWidget(self.buttons)
 
         for spin in (self.heartbeat_interval, self.grace_period):
