@@ -45,14 +45,18 @@ from kube9_desktop.ui.models.tree_cells import (
     ItemKind,
     TreeItem,
     container_cell,
+    container_key,
     key_id,
     key_kind,
     node_cell,
+    node_key,
     pending_cell,
     pod_cell,
+    pod_key,
     replacement_cell,
     row_key,
     stale_cell,
+    stale_key,
     wants_usage,
 )
 
@@ -145,7 +149,7 @@ class ClusterTreeModel(QAbstractItemModel):
     def _parent_index(self, parent_id: int) -> QModelIndex:
         if parent_id == PENDING:
             return self.createIndex(len(self._node_ids), 0, PENDING_KEY)
-        return self.createIndex(self._node_row(parent_id), 0, row_key(ItemKind.NODE, parent_id))
+        return self.createIndex(self._node_row(parent_id), 0, node_key(parent_id))
 
     def _containers(self, pod_id: int) -> int:
         count = self._container_counts.get(pod_id)
@@ -162,7 +166,7 @@ class ClusterTreeModel(QAbstractItemModel):
             return QModelIndex()
         if not parent.isValid():
             if row < len(self._node_ids):
-                return self.createIndex(row, column, row_key(ItemKind.NODE, self._node_ids[row]))
+                return self.createIndex(row, column, node_key(self._node_ids[row]))
             if row == len(self._node_ids):
                 return self.createIndex(row, column, PENDING_KEY)
             return QModelIndex()
@@ -173,7 +177,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if kind == _POD:
             if row >= self._containers(key_id(key)):
                 return QModelIndex()
-            return self.createIndex(row, column, row_key(ItemKind.CONTAINER, key_id(key), row))
+            return self.createIndex(row, column, container_key(key_id(key), row))
         if kind == _CONTAINER:
             return QModelIndex()
         pods = self._children.get(PENDING if kind == _GROUP else key_id(key), [])
@@ -181,10 +185,8 @@ class ClusterTreeModel(QAbstractItemModel):
             stale = self._stale.get(key_id(key), ()) if kind == _NODE else ()
             if row - len(pods) >= len(stale):
                 return QModelIndex()
-            return self.createIndex(
-                row, column, row_key(ItemKind.STALE_COPY, stale[row - len(pods)])
-            )
-        return self.createIndex(row, column, row_key(ItemKind.POD, pods[row]))
+            return self.createIndex(row, column, stale_key(stale[row - len(pods)]))
+        return self.createIndex(row, column, pod_key(pods[row]))
 
     def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid():
@@ -200,7 +202,7 @@ class ClusterTreeModel(QAbstractItemModel):
             if where is None:
                 return QModelIndex()
             row = bisect_left(self._children[where], pod_id)
-            return self.createIndex(row, 0, row_key(ItemKind.POD, pod_id))
+            return self.createIndex(row, 0, pod_key(pod_id))
         if kind == _STALE:
             copy = self._copies.get(key_id(key))
             return QModelIndex() if copy is None else self._parent_index(copy.node_id)
@@ -306,7 +308,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if kind == _STALE:
             copy = self._stale_copy(key_id(key))
             return None if copy is None else stale_cell(copy, column, role)
-        pod = self._view(row_key(ItemKind.POD, key_id(key)) if kind == _CONTAINER else key)
+        pod = self._view(pod_key(key_id(key)) if kind == _CONTAINER else key)
         if pod is None:
             return None
         if kind == _POD:
@@ -324,7 +326,7 @@ class ClusterTreeModel(QAbstractItemModel):
         shown = self._copies.get(pod_id)
         if shown is None:
             return None
-        node = self._view(row_key(ItemKind.NODE, shown.node_id))
+        node = self._view(node_key(shown.node_id))
         stale = node.stale_pods if node is not None else ()
         return next((c for c in stale if c.pod_id == pod_id), shown)
 

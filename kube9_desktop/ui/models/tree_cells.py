@@ -38,8 +38,30 @@ CONTAINER_BITS = 8
 
 def row_key(kind: ItemKind, obj_id: int, container: int = 0) -> int:
     if kind is ItemKind.CONTAINER:
-        return ((obj_id << CONTAINER_BITS | container) << KIND_BITS) | kind
+        return container_key(obj_id, container)
     return (obj_id << KIND_BITS) | kind
+
+
+# The same keys for the model's per-cell methods (index, parent, data): plain ints, no enum.
+_NODE_KIND, _POD_KIND, _CONTAINER_KIND, _STALE_KIND = (
+    int(ItemKind.NODE), int(ItemKind.POD), int(ItemKind.CONTAINER), int(ItemKind.STALE_COPY)
+)  # fmt: skip
+
+
+def node_key(node_id: int) -> int:
+    return node_id << KIND_BITS | _NODE_KIND
+
+
+def pod_key(pod_id: int) -> int:
+    return pod_id << KIND_BITS | _POD_KIND
+
+
+def container_key(pod_id: int, position: int) -> int:
+    return (pod_id << CONTAINER_BITS | position) << KIND_BITS | _CONTAINER_KIND
+
+
+def stale_key(pod_id: int) -> int:
+    return pod_id << KIND_BITS | _STALE_KIND
 
 
 def key_kind(key: int) -> int:
