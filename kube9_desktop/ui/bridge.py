@@ -22,7 +22,14 @@ from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
-from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView, StaleCopy
+from kube9_desktop.engine.model import (
+    ClusterSummary,
+    NamespaceView,
+    NodeGauge,
+    NodeView,
+    PodView,
+    StaleCopy,
+)
 from kube9_desktop.engine.node_shell import ShellPlace
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
@@ -144,6 +151,10 @@ class EngineBridge(QObject):
 
     def pods(self) -> list[PodView]:
         return self.engine.pods() if self.engine else []
+
+    def node_gauges(self) -> list[NodeGauge]:
+        """What the charts draw of each node (a light read, taken once a second)."""
+        return self.engine.node_gauges() if self.engine else []
 
     def node(self, node_id: int) -> NodeView | None:
         return self.engine.find_node(node_id) if self.engine else None

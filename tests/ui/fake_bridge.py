@@ -15,6 +15,7 @@ from kube9_desktop.engine.model import (
     ContainerSpec,
     ContainerStatus,
     NamespaceView,
+    NodeGauge,
     NodeStatus,
     NodeType,
     NodeView,
@@ -74,6 +75,9 @@ class FakeBridge(EngineBridge):
 
     def pods(self) -> list[PodView]:
         return [self._pod_view(p) for p in self._pods.values()]
+
+    def node_gauges(self) -> list[NodeGauge]:
+        return [NodeGauge.of(v) for v in self.nodes()]
 
     def node(self, node_id: int) -> NodeView | None:
         node = self._nodes.get(node_id)

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import (
     ClusterSummary,
+    NodeGauge,
     NodeStatus,
     NodeType,
     NodeView,
@@ -149,6 +150,9 @@ class ScaleBridge(EngineBridge):
 
     def nodes(self) -> list[NodeView]:
         return self._nodes
+
+    def node_gauges(self) -> list[NodeGauge]:
+        return [NodeGauge.of(n) for n in self._nodes]
 
     def summary(self) -> ClusterSummary | None:
         capacity = sum((n.capacity for n in self._nodes), Resources())

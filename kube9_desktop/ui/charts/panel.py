@@ -23,7 +23,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kube9_desktop.engine.events import Event
-from kube9_desktop.engine.model import NodeView, PodPhase
+from kube9_desktop.engine.model import NodeGauge, PodPhase
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.charts.bars import StatusBars
@@ -230,7 +230,7 @@ class ChartsPanel(QWidget):
         summary = self.bridge.summary()
         if summary is None:
             return
-        views = sorted(self.bridge.nodes(), key=_node_key)
+        views = sorted(self.bridge.node_gauges(), key=_node_key)
         self._nodes = [self._node_bar(n) for n in views]
         reported = [b for v, b in zip(views, self._nodes, strict=True) if v.node_type == "worker"]
         reported = [b for b in reported if b.cpu_used is not None]
@@ -251,7 +251,7 @@ class ChartsPanel(QWidget):
         self._grace = float(grace) if grace else self.settings.effective_grace_period
         self._dirty = True
 
-    def _node_bar(self, node: NodeView) -> NodeBar:
+    def _node_bar(self, node: NodeGauge) -> NodeBar:
         usage = self.bridge.node_usage(node.id)
         return NodeBar(
             node.name,
@@ -410,5 +410,5 @@ def _floats(values: Any) -> FloatArray:
     return np.fromiter(values, np.float64)
 
 
-def _node_key(node: NodeView) -> tuple[int, int]:
+def _node_key(node: NodeGauge) -> tuple[int, int]:
     return (0 if node.node_type == "worker" else 1, node.id)
