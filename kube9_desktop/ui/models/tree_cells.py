@@ -217,6 +217,8 @@ def pod_cell(pod: PodView, column: int, role: int, usage: UsageJson | None = Non
     if column in (Column.CPU, Column.MEMORY) and role in _USAGE_ROLES:
         bar = bars.pod_cpu(pod, usage) if column == Column.CPU else bars.pod_memory(pod, usage)
         return _bar_value(bar, role)
+    if role == BAR_ROLE:
+        return bars.BLANK if column == Column.PODS else None
     if role == _DISPLAY:
         return (pod.name, pod_status(pod)[0], "", "", "", fmt.pod_summary(pod))[column]
     if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
