@@ -71,6 +71,7 @@ _NODE, _GROUP, _POD, _CONTAINER, _STALE = (
 _COLUMNS = len(HEADERS)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DISPLAY = Qt.ItemDataRole.DisplayRole
+ROW_SIGNALS = 200  # changed rows under one parent signalled one by one; more go as one range
 
 
 class ClusterTreeModel(QAbstractItemModel):
@@ -388,13 +389,13 @@ class ClusterTreeModel(QAbstractItemModel):
             self._remove_node(node_id)
         changed_nodes.difference_update(gone_nodes)
         rows = [self._node_row(n) for n in changed_nodes if n in self._children]
-        self._emit_rows(QModelIndex(), 0, rows)
+        self._emit_each(QModelIndex(), rows)
         if pending_before != len(self._children[PENDING]) or PENDING in touched:
             group = self._parent_index(PENDING)
             first = group.siblingAtColumn(Column.STATUS)
             self.dataChanged.emit(first, group.siblingAtColumn(Column.INFO), [])
         for parent_id, rows in touched.items():
-            self._emit_rows(self._parent_index(parent_id), 0, rows)
+            self._emit_each(self._parent_index(parent_id), rows)
 
     def _place_pod(self, pod_id: int, touched: dict[int, list[int]], nodes: set[int]) -> None:
         view = self.bridge.pod(pod_id)
@@ -512,6 +513,16 @@ class ClusterTreeModel(QAbstractItemModel):
         their selection by id after ``changes_applied``.)"""
         self._remove_pod(pod_id, source)
         self._insert_pod(pod_id, target)
+
+    def _emit_each(self, parent: QModelIndex, rows: list[int]) -> None:
+        """dataChanged for exactly these rows, a signal each while they are few: a view then
+        repaints only the changed rows it shows, where one range over them repaints its whole
+        viewport (35-50 ms for the 1,000-node tree) though they were all off screen."""
+        if len(rows) > ROW_SIGNALS:
+            self._emit_rows(parent, 0, rows)
+            return
+        for row in sorted(set(rows)):
+            self._emit_rows(parent, row, [row])
 
     def _emit_rows(
         self,
