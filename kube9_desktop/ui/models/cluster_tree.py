@@ -123,6 +123,10 @@ class ClusterTreeModel(QAbstractItemModel):
         """The node id a pod is shown under, PENDING, or None when it is not in the tree."""
         return self._where.get(pod_id)
 
+    def pending_row(self) -> int:
+        """The Pending group's row (after the nodes)."""
+        return len(self._node_ids)
+
     def pending_count(self) -> int:
         return len(self._children[PENDING])
 
