@@ -61,6 +61,7 @@ def everything(
 class EngineBridge(QObject):
     # Past-tense names: what happened.
     engine_attached = Signal()
+    engine_detached = Signal()
     cluster_changed = Signal(object)  # Changes (merged over a burst)
     event_published = Signal(object)  # Event, for the timeline and charts' markers
     operation_failed = Signal(str, str)  # (what was attempted, a message for a person)
@@ -113,7 +114,9 @@ class EngineBridge(QObject):
         self._unsubscribe = []
         for task in list(self._tasks):
             task.cancel()
-        self.engine = None
+        was_attached, self.engine = self.engine is not None, None
+        if was_attached:
+            self.engine_detached.emit()
 
     @property
     def attached(self) -> bool:
