@@ -176,6 +176,11 @@ class UsageBook:
     def node(self, node_id: int) -> UsageJson | None:
         return _json(self.nodes.get(node_id))
 
+    def pod_figures(self) -> dict[int, tuple[float, float]]:
+        """Every pod's current (cpu_cores, memory_mb), rounded as ``pod`` rounds them: one
+        read for a list of 20,000 pods instead of 20,000 (a few times cheaper)."""
+        return {p: (round(r._cpu, 4), round(r._mem, 2)) for p, r in self.pods.items() if r._known}
+
     def pod_history(self, pod_id: int, now: float) -> UsageHistoryJson:
         return self.history(self.pods.get(pod_id), now)
 

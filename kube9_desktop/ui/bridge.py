@@ -227,6 +227,10 @@ class EngineBridge(QObject):
     def node_usage(self, node_id: int) -> UsageJson | None:
         return self.engine.heartbeats.usage.node(node_id) if self.engine else None
 
+    def pod_usages(self) -> dict[int, tuple[float, float]]:
+        """Every pod's current (cpu_cores, memory_mb), as ``pod_usage`` gives them, at once."""
+        return self.engine.heartbeats.usage.pod_figures() if self.engine else {}
+
     def pod_usage_history(self, pod_id: int) -> UsageHistoryJson | None:
         if self.engine is None:
             return None

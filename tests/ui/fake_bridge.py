@@ -109,6 +109,9 @@ class FakeBridge(EngineBridge):
     def pod_usage(self, pod_id: int) -> UsageJson | None:
         return self._usage.get(pod_id)
 
+    def pod_usages(self) -> dict[int, tuple[float, float]]:
+        return {p: (u["cpu_cores"], u["memory_mb"]) for p, u in self._usage.items()}
+
     def node_usage(self, node_id: int) -> UsageJson | None:
         node = self._nodes.get(node_id)
         figures = [self._usage[p] for p in node["pods"] if p in self._usage] if node else []
