@@ -5,8 +5,9 @@ An unreachable node also shows, after its pods, the stale copies it still runs (
 
 Rows are ids only (node ids, pod ids, container positions); ``data()`` reads the frozen views
 from the bridge for exactly the cell asked. Changes arrive as ``ChangeSet``s and become
-row-level inserts, removes (a pod that moves is removed and inserted) and ``dataChanged``
-ranges; only attaching an engine resets the model. Values that change without an event
+row-level inserts, removes (a pod that moves is removed and inserted) and a ``dataChanged``
+per changed row (pod rows only under parents a view has opened); only attaching an engine
+resets the model. Values that change without an event
 (heartbeat age, container states, live usage) are refreshed on the bridge's tick with one
 ``dataChanged`` per parent that a view has expanded (usage is read for the usage columns only,
 when a cell is painted).
