@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from kube9_desktop.engine.errors import Conflict, NotFound
 from kube9_desktop.engine.events import Event
-from kube9_desktop.engine.model import NamespaceView, NodeView, PodView
+from kube9_desktop.engine.model import NamespaceView, NodeGauge, NodeView, PodView
 from kube9_desktop.engine.node_shell import ShellPlace, shell_place, shell_refusal
 from kube9_desktop.engine.selectors import Selector
 from kube9_desktop.engine.timeline import Timeline, incident_timeline
@@ -34,6 +34,12 @@ class EngineReads:
         if selector is None or selector.empty:
             return views
         return [v for v in views if selector.matches(v.labels)]
+
+    def node_gauges(self) -> list[NodeGauge]:
+        """Every node's status, requests, capacity and heartbeat age (the charts' once-a-second
+        read): a fifth of what building 1,000 full views costs."""
+        now = self.cluster.clock.now()
+        return [n.gauge(now) for n in self.cluster.state.nodes.values()]
 
     def find_node(self, node_id: int) -> NodeView | None:
         node = self.cluster.state.nodes.get(node_id)

@@ -16,6 +16,7 @@ from kube9_desktop.engine.model import (
     ContainerStatus,
     Decision,
     NamespaceView,
+    NodeGauge,
     NodeStatus,
     NodeType,
     NodeView,
@@ -148,15 +149,24 @@ class NodeState:
     def ref(self) -> ObjectRef:
         return ObjectRef("Node", self.id, self.uid, self.name)
 
+    def seconds_since_heartbeat(self, now: datetime) -> float | None:
+        if self.last_heartbeat_at is None:
+            return None
+        return round(max(0.0, (now - self.last_heartbeat_at).total_seconds()), 3)
+
+    def gauge(self, now: datetime) -> NodeGauge:
+        return NodeGauge(
+            self.id, self.name, self.node_type, self.status, self.capacity, self.allocated,
+            self.seconds_since_heartbeat(now),
+        )  # fmt: skip
+
     def view(
         self,
         now: datetime,
         faults: tuple[str, ...] = (),
         component_faults: Mapping[str, str] | None = None,
     ) -> NodeView:
-        since = None
-        if self.last_heartbeat_at is not None:
-            since = round(max(0.0, (now - self.last_heartbeat_at).total_seconds()), 3)
+        since = self.seconds_since_heartbeat(now)
         return NodeView(
             id=self.id,
             uid=self.uid,

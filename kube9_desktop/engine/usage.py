@@ -52,9 +52,12 @@ class PodUsage:
 
 
 class Ring:
-    """The last ``SLOTS`` samples of one object, one per ``STEP_S`` at most, plus the latest."""
+    """The last ``SLOTS`` samples of one object, one per ``STEP_S`` at most, plus the latest.
 
-    __slots__ = ("count", "cpu", "current", "head", "mem", "times")
+    The latest is kept as plain floats rather than a tuple: a new tuple per pod per heartbeat
+    (20,000 pods) was most of what the garbage collector's youngest generation had to walk."""
+
+    __slots__ = ("_at", "_cpu", "_known", "_mem", "count", "cpu", "head", "mem", "times")
 
     def __init__(self) -> None:
         self.times = array("d", bytes(8 * SLOTS))
@@ -62,10 +65,22 @@ class Ring:
         self.mem = array("f", bytes(4 * SLOTS))
         self.head = 0  # next slot to write
         self.count = 0
-        self.current: tuple[float, float, float] | None = None  # (t, cpu, mem)
+        self._known = False  # whether the latest figures are current
+        self._at = self._cpu = self._mem = 0.0
+
+    @property
+    def current(self) -> tuple[float, float, float] | None:
+        """The latest (t, cpu, mem); None when there is none, or it is no longer current."""
+        return (self._at, self._cpu, self._mem) if self._known else None
+
+    @current.setter
+    def current(self, value: tuple[float, float, float] | None) -> None:
+        self._known = value is not None
+        if value is not None:
+            self._at, self._cpu, self._mem = value
 
     def add(self, t: float, cpu: float, mem: float) -> None:
-        self.current = (t, cpu, mem)
+        self._known, self._at, self._cpu, self._mem = True, t, cpu, mem
         last = self.times[(self.head - 1) % SLOTS] if self.count else None
         if last is not None and t - last < STEP_S:
             return
@@ -88,10 +103,10 @@ class Ring:
         return out
 
 
-def _json(current: tuple[float, float, float] | None) -> UsageJson | None:
-    if current is None:
+def _json(ring: Ring | None) -> UsageJson | None:
+    if ring is None or not ring._known:
         return None
-    return {"cpu_cores": round(current[1], 4), "memory_mb": round(current[2], 2)}
+    return {"cpu_cores": round(ring._cpu, 4), "memory_mb": round(ring._mem, 2)}
 
 
 class UsageBook:
@@ -100,7 +115,9 @@ class UsageBook:
     def __init__(self) -> None:
         self.pods: dict[int, Ring] = {}
         self.nodes: dict[int, Ring] = {}
-        self._node_pods: dict[int, dict[int, tuple[float, float]]] = {}  # node -> pod -> figures
+        # node -> its pods' rings (their latest figures are the node's sum): references to
+        # rings that exist anyway, so a heartbeat allocates nothing that lives on here.
+        self._node_pods: dict[int, dict[int, Ring]] = {}
 
     def record(
         self,
@@ -119,15 +136,20 @@ class UsageBook:
             if ring is None:
                 ring = self.pods[u.pod_id] = Ring()
             ring.add(now, u.cpu_cores, u.memory_mb)
-            figures[u.pod_id] = (u.cpu_cores, u.memory_mb)
+            figures[u.pod_id] = ring
         for gone in [p for p in figures if p not in own]:
             del figures[gone]
         if node is None:
-            node = (sum(f[0] for f in figures.values()), sum(f[1] for f in figures.values()))
+            cpu = mem = 0.0
+            for r in figures.values():
+                cpu += r._cpu
+                mem += r._mem
+        else:
+            cpu, mem = node
         ring = self.nodes.get(node_id)
         if ring is None:
             ring = self.nodes[node_id] = Ring()
-        ring.add(now, node[0], node[1])
+        ring.add(now, cpu, mem)
 
     def forget_pod(self, pod_id: int) -> None:
         self.pods.pop(pod_id, None)
@@ -149,12 +171,15 @@ class UsageBook:
                 pod.current = None
 
     def pod(self, pod_id: int) -> UsageJson | None:
-        ring = self.pods.get(pod_id)
-        return _json(ring.current) if ring is not None else None
+        return _json(self.pods.get(pod_id))
 
     def node(self, node_id: int) -> UsageJson | None:
-        ring = self.nodes.get(node_id)
-        return _json(ring.current) if ring is not None else None
+        return _json(self.nodes.get(node_id))
+
+    def pod_figures(self) -> dict[int, tuple[float, float]]:
+        """Every pod's current (cpu_cores, memory_mb), rounded as ``pod`` rounds them: one
+        read for a list of 20,000 pods instead of 20,000 (a few times cheaper)."""
+        return {p: (round(r._cpu, 4), round(r._mem, 2)) for p, r in self.pods.items() if r._known}
 
     def pod_history(self, pod_id: int, now: float) -> UsageHistoryJson:
         return self.history(self.pods.get(pod_id), now)
@@ -166,7 +191,7 @@ class UsageBook:
         return {
             "now": round(now, 3),
             "step_s": STEP_S,
-            "current": _json(ring.current) if ring is not None else None,
+            "current": _json(ring),
             "samples": ring.samples() if ring is not None else [],
         }
 

@@ -22,7 +22,14 @@ from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error, NotFound
 from kube9_desktop.engine.events import Event, EventKind
-from kube9_desktop.engine.model import ClusterSummary, NamespaceView, NodeView, PodView, StaleCopy
+from kube9_desktop.engine.model import (
+    ClusterSummary,
+    NamespaceView,
+    NodeGauge,
+    NodeView,
+    PodView,
+    StaleCopy,
+)
 from kube9_desktop.engine.node_shell import ShellPlace
 from kube9_desktop.engine.services import ServiceView
 from kube9_desktop.engine.timeline import Timeline
@@ -58,6 +65,7 @@ def everything(
 class EngineBridge(QObject):
     # Past-tense names: what happened.
     engine_attached = Signal()
+    engine_detached = Signal()
     cluster_changed = Signal(object)  # Changes (merged over a burst)
     event_published = Signal(object)  # Event, for the timeline and charts' markers
     operation_failed = Signal(str, str)  # (what was attempted, a message for a person)
@@ -111,7 +119,9 @@ class EngineBridge(QObject):
         self._unsubscribe = []
         for task in list(self._tasks):
             task.cancel()
-        self.engine = None
+        was_attached, self.engine = self.engine is not None, None
+        if was_attached:
+            self.engine_detached.emit()
 
     @property
     def attached(self) -> bool:
@@ -149,6 +159,10 @@ class EngineBridge(QObject):
 
     def pods(self) -> list[PodView]:
         return self.engine.pods() if self.engine else []
+
+    def node_gauges(self) -> list[NodeGauge]:
+        """What the charts draw of each node (a light read, taken once a second)."""
+        return self.engine.node_gauges() if self.engine else []
 
     def node(self, node_id: int) -> NodeView | None:
         return self.engine.find_node(node_id) if self.engine else None
@@ -238,6 +252,10 @@ class EngineBridge(QObject):
 
     def node_usage(self, node_id: int) -> UsageJson | None:
         return self.engine.heartbeats.usage.node(node_id) if self.engine else None
+
+    def pod_usages(self) -> dict[int, tuple[float, float]]:
+        """Every pod's current (cpu_cores, memory_mb), as ``pod_usage`` gives them, at once."""
+        return self.engine.heartbeats.usage.pod_figures() if self.engine else {}
 
     def pod_usage_history(self, pod_id: int) -> UsageHistoryJson | None:
         if self.engine is None:

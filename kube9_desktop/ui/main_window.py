@@ -30,6 +30,7 @@ from kube9_desktop.ui.actions import ClusterActions
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.charts import ChartsPanel
 from kube9_desktop.ui.cluster_panel import ClusterPanel
+from kube9_desktop.ui.collector import LoadedObjects
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
 from kube9_desktop.ui.log_actions import LogActions
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self.pod_commands.message_posted.connect(self.messages.show_message)
         self.commands.quit_requested.connect(self.quit_requested.emit)
         self.commands.settings_applied.connect(self._on_commands_settings_applied)
+        self.loaded = LoadedObjects(bridge, self)
         bridge.engine_attached.connect(self._on_bridge_engine_attached)
         bridge.progress_reported.connect(self._on_bridge_progress_reported)
         bridge.operation_failed.connect(self._on_bridge_operation_failed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QSizePolicy,
@@ -109,9 +109,15 @@ def pod_memory(pod: PodView, usage: UsageJson | None) -> Bar:
     return _pod_bar(used, pod.request.mem_mi, shown, mem_used(pod.request.mem_mi), "Memory")
 
 
-def _colors(palette: QPalette) -> dict[str, str]:
-    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-    return USAGE_COLORS["dark" if dark else "light"]
+_QCOLORS: dict[str, dict[str, QColor]] = {}  # USAGE_COLORS as QColors, made once per theme
+
+
+def _colors(palette: QPalette) -> dict[str, QColor]:
+    theme = "dark" if palette.color(QPalette.ColorRole.Base).lightness() < 128 else "light"
+    colors = _QCOLORS.get(theme)
+    if colors is None:
+        colors = _QCOLORS[theme] = {k: QColor(v) for k, v in USAGE_COLORS[theme].items()}
+    return colors
 
 
 def paint_bar(painter: QPainter, rect: QRect, bar: Bar, palette: QPalette, selected: bool) -> None:
@@ -122,34 +128,43 @@ def paint_bar(painter: QPainter, rect: QRect, bar: Bar, palette: QPalette, selec
     colors = _colors(palette)
     painter.save()
     if not selected:
-        painter.fillRect(rect, QColor(colors["track"]))
+        painter.fillRect(rect, colors["track"])
     used = min(max(bar.used or 0.0, 0.0), bar.full)
     width = round(rect.width() * used / bar.full)
     if width > 0:
         fill = QRect(rect.left(), rect.top(), width, rect.height())
         if selected:
             fill.setTop(rect.bottom() - 2)
-        painter.fillRect(fill, QColor(colors[bar.level]))
-    painter.setPen(QPen(QColor(colors["frame"]), 1))
+        painter.fillRect(fill, colors[bar.level])
+    painter.setPen(QPen(colors["frame"], 1))
     if not selected:
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
     if bar.requested is not None and bar.requested > 0:
         # Ticks on the top and bottom edges, not a line through the text (it read as a glyph).
         x = rect.left() + min(rect.width() - 2, round(rect.width() * bar.requested / bar.full))
         tick = max(3, rect.height() // 4)
-        marker = QColor(colors["marker"])
+        marker = colors["marker"]
         painter.fillRect(QRect(x, rect.top(), 2, tick), marker)
         painter.fillRect(QRect(x, rect.bottom() - tick + 1, 2, tick), marker)
     painter.restore()
 
 
+BLANK = Bar(None, None, 0.0, "")  # a usage column's empty cell (a pod's Pods, a container's)
+_ELIDED_KEPT = 4096  # texts the delegate keeps elided (per width), before starting over
+
+
 class UsageBarDelegate(QStyledItemDelegate):
-    """Paints a cell whose ``role`` holds a ``Bar`` as that bar with its text; other cells
-    (containers, the Pending group) as usual."""
+    """Paints a cell whose ``role`` holds a ``Bar`` as that bar with its text (``BLANK``: the
+    background only); other cells (containers' requests, the Pending group) as usual.
+
+    It runs for every usage cell of every painted row, so it reads one role, never the
+    option's others, and keeps the elided texts it made (the same few figures repeat)."""
 
     def __init__(self, role: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._role = role
+        self._elided: dict[tuple[str, int], str] = {}
+        self._font: QFont | None = None
 
     def paint(
         self,
@@ -158,23 +173,42 @@ class UsageBarDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         bar = index.data(self._role)
-        if not isinstance(bar, Bar):
+        state = option.state
+        if not isinstance(bar, Bar) or (bar is BLANK and state & _HAS_FOCUS):
             super().paint(painter, option, index)
             return
         # The selection and hover background only: initStyleOption would ask the model for
         # every role of the cell (each building the bar again) for text this paints itself.
-        opt = QStyleOptionViewItem(option)
-        widget = opt.widget
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        rect = opt.rect.adjusted(2, 2, -3, -2)
-        paint_bar(painter, rect, bar, opt.palette, selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        painter.setPen(opt.palette.color(role))
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        if bar is BLANK:
+            return
+        selected = bool(state & _SELECTED)
+        palette = option.palette
+        rect = option.rect.adjusted(2, 2, -3, -2)
+        paint_bar(painter, rect, bar, palette, selected)
+        painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT))
         inner = rect.adjusted(4, 0, -4, 0)
-        text = opt.fontMetrics.elidedText(bar.text, Qt.TextElideMode.ElideRight, inner.width())
-        painter.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.drawText(inner, _RIGHT, self._elide(bar.text, inner.width(), option))
+
+    def _elide(self, text: str, width: int, option: QStyleOptionViewItem) -> str:
+        font = option.font
+        if font != self._font or len(self._elided) > _ELIDED_KEPT:
+            self._elided.clear()
+            self._font = QFont(font)
+        key = (text, width)
+        elided = self._elided.get(key)
+        if elided is None:
+            elided = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            self._elided[key] = elided
+        return elided
+
+
+_HAS_FOCUS = QStyle.StateFlag.State_HasFocus
+_SELECTED = QStyle.StateFlag.State_Selected
+_TEXT, _HIGHLIGHTED_TEXT = QPalette.ColorRole.Text, QPalette.ColorRole.HighlightedText
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class UsageBar(QWidget):

@@ -15,6 +15,7 @@ from kube9_desktop.engine.heartbeat import HeartbeatReport, Heartbeats
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.model import (
     ContainerSpec,
+    NodeGauge,
     NodeSpec,
     NodeStatus,
     NodeType,
@@ -203,3 +204,22 @@ def test_flush_in_chunks_writes_everything_and_keeps_newer_beats(cluster: Cluste
     assert cluster.flush(limit=2) is False
     assert cluster.flush(limit=2) is True
     assert written == [[1, 2], [3, 4], [1, 5]] and not cluster.dirty_heartbeats
+
+
+def test_summary_and_gauges_agree_with_the_views(cluster: Cluster) -> None:
+    """The window's light reads (counted in C, gauges without full views) say what the views
+    say."""
+    a, b = ready_node(cluster, "a", 2000), ready_node(cluster, "b", 1000, 4096)
+    cluster.create_node(NodeSpec("m", NodeType.MASTER, Resources(8000, 8192)))
+    for i in range(3):
+        cluster.create_pod(pod(f"p{i}", 500))
+    summary = cluster.summary("virtual")
+    views = cluster.node_views()
+    assert summary.capacity == Resources(3000, 8192 + 4096)
+    assert summary.allocated == Resources(1500, 0)
+    assert summary.pods_by_phase == {str(p): 0 for p in PodPhase} | {"scheduled": 3}
+    assert sum(summary.nodes_by_status.values()) == 3 and summary.pod_count == 3
+    now = cluster.clock.now()
+    gauges = [n.gauge(now) for n in cluster.state.nodes.values()]
+    assert gauges == [NodeGauge.of(v) for v in views]
+    assert {g.id for g in gauges if g.seconds_since_heartbeat is not None} == {a, b}

@@ -15,6 +15,7 @@ from kube9_desktop.engine.model import (
     ContainerSpec,
     ContainerStatus,
     NamespaceView,
+    NodeGauge,
     NodeStatus,
     NodeType,
     NodeView,
@@ -75,6 +76,9 @@ class FakeBridge(EngineBridge):
     def pods(self) -> list[PodView]:
         return [self._pod_view(p) for p in self._pods.values()]
 
+    def node_gauges(self) -> list[NodeGauge]:
+        return [NodeGauge.of(v) for v in self.nodes()]
+
     def node(self, node_id: int) -> NodeView | None:
         node = self._nodes.get(node_id)
         return self._node_view(node) if node else None
@@ -104,6 +108,9 @@ class FakeBridge(EngineBridge):
 
     def pod_usage(self, pod_id: int) -> UsageJson | None:
         return self._usage.get(pod_id)
+
+    def pod_usages(self) -> dict[int, tuple[float, float]]:
+        return {p: (u["cpu_cores"], u["memory_mb"]) for p, u in self._usage.items()}
 
     def node_usage(self, node_id: int) -> UsageJson | None:
         node = self._nodes.get(node_id)

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import (
     ClusterSummary,
+    NodeGauge,
     NodeStatus,
     NodeType,
     NodeView,
@@ -149,6 +150,9 @@ class ScaleBridge(EngineBridge):
 
     def nodes(self) -> list[NodeView]:
         return self._nodes
+
+    def node_gauges(self) -> list[NodeGauge]:
+        return [NodeGauge.of(n) for n in self._nodes]
 
     def summary(self) -> ClusterSummary | None:
         capacity = sum((n.capacity for n in self._nodes), Resources())
@@ -359,3 +363,17 @@ def test_ring_buffer_keeps_the_newest_samples() -> None:
     ring.append({"t": 5.0})
     assert np.isnan(ring.series("v")[-1]) and ring.last("t") == 5.0
     assert ring.series("v").dtype == np.float64
+
+
+def test_a_tick_samples_once_its_other_handlers_have_returned(
+    ui_settings: Settings, qtbot: QtBot
+) -> None:
+    """The sample is not taken inside the tick's emission (where the tree's refresh and the
+    status bar run too) but right after it, once control is back in the loop."""
+    bridge = ScaleBridge(scale_nodes(5))
+    panel = make_panel(qtbot, bridge, ui_settings)
+    before = panel.series("t").size
+    bridge.ticked.emit()
+    assert panel.series("t").size == before
+    qtbot.waitUntil(lambda: panel.series("t").size == before + 1)
+    assert len(panel.node_bars()) == 5

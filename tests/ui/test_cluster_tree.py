@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.models.cluster_proxy import ClusterFilterProxy
-from kube9_desktop.ui.models.cluster_tree import ClusterTreeModel
+from kube9_desktop.ui.models.cluster_tree import ROW_SIGNALS, ClusterTreeModel
 from kube9_desktop.ui.models.tree_cells import PENDING, Column, ItemKind, TreeItem
 from tests.ui.helpers import FakeBridge, cell, check_model, fake_cluster, find_row, parent_name
 
@@ -103,11 +103,61 @@ def test_change_sets_that_touch_nothing_new_only_emit_data_changed(qtbot: QtBot)
     changed: list[tuple[QModelIndex, QModelIndex]] = []
     model.dataChanged.connect(lambda a, b, _r: changed.append((a, b)))
     w1, w2 = model.node_ids()
+    for node in (w1, w2):  # a view opened them: their pods' changes are signalled
+        model.set_expanded(model.index_of(TreeItem(ItemKind.NODE, node)), True)
     bridge.changed({w1, w2}, set(model.pod_ids(w1)) | set(model.pod_ids(w2)))
     assert not signals
-    # One range for the node rows, one per parent for its pods (all of them changed).
-    assert len(changed) == 3
-    assert {(a.row(), b.row()) for a, b in changed} == {(0, 1), (0, 2)}
+    # A signal per changed row (a view repaints only those it shows): 2 nodes, 2 x 3 pods.
+    assert len(changed) == 8
+    assert all(a.row() == b.row() and a.parent() == b.parent() for a, b in changed)
+    assert {(a.parent().row(), a.row()) for a, b in changed} == {
+        (-1, 0), (-1, 1), *((n, p) for n in (0, 1) for p in range(3))
+    }  # fmt: skip
+
+
+def test_pods_of_a_node_never_opened_change_without_signals_but_their_node(
+    qtbot: QtBot,
+) -> None:
+    """A dataChanged under a closed node would make the proxy map its pods, and from then on
+    forward every pod removed there: the tree would lay out its 1,000 rows again each time."""
+    bridge = fake_cluster(nodes=60, pods_per_node=3)
+    panel = ClusterPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.show()
+    bridge.attach_fake()
+    model = panel.model
+    node = model.node_ids()[55]  # past AUTO_EXPAND_NODES: the tree starts closed
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, _b, _r: changed.append((a.parent().row(), a.row())))
+    forwarded: list[int] = []
+    panel.proxy.rowsAboutToBeRemoved.connect(lambda parent, *_: forwarded.append(parent.row()))
+    bridge.changed({node}, set(model.pod_ids(node)))
+    assert changed == [(-1, 55)]
+    gone = model.pod_ids(node)[0]
+    bridge.delete_pod(gone)
+    bridge.changed({node}, {gone})
+    assert model.pod_ids(node) == bridge.pod_ids_of(node) and not forwarded
+    assert panel.select(TreeItem(ItemKind.POD, model.pod_ids(node)[0]))  # opens the node
+    changed.clear()
+    bridge.changed({node}, set(model.pod_ids(node)))
+    assert changed == [(-1, 55), (55, 0), (55, 1)]
+    bridge.delete_pod(model.pod_ids(node)[1])
+    bridge.changed({node}, {model.pod_ids(node)[1]})
+    assert forwarded == [55] and panel.proxy.rowCount(panel.proxy.index(55, 0)) == 1
+
+
+def test_many_changed_rows_go_as_one_range(qtbot: QtBot) -> None:
+    """Past ROW_SIGNALS rows under one parent, one range is cheaper than a signal each."""
+    bridge = fake_cluster(nodes=ROW_SIGNALS + 1, pods_per_node=0)
+    model = attached(bridge)
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _r: changed.append((a.row(), b.row())))
+    nodes = model.node_ids()
+    bridge.changed(set(nodes), set())
+    assert changed == [(0, len(nodes) - 1)]
+    changed.clear()
+    bridge.changed({nodes[0], nodes[-1]}, set())
+    assert changed == [(0, 0), (len(nodes) - 1, len(nodes) - 1)]
 
 
 def test_volatile_values_refresh_once_per_open_parent(qtbot: QtBot) -> None:

@@ -21,7 +21,7 @@ from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.models.tree_cells import BAR_ROLE, Column, ItemKind, TreeItem
 from kube9_desktop.ui.theme import USAGE_COLORS
-from kube9_desktop.ui.usage_bars import Bar, node_memory, paint_bar
+from kube9_desktop.ui.usage_bars import BLANK, Bar, node_memory, paint_bar
 from tests.ui.helpers import fake_cluster, find_row, process_engine_fixture  # noqa: F401
 
 # Two processes (the forked one leaves when its parent does), so a busy shared machine still
@@ -169,3 +169,30 @@ def test_bar_text_is_compact_and_the_tooltip_exact() -> None:
     assert node is not None
     bar = node_memory(replace(node, allocated=replace(node.allocated, mem_mi=2176)), None)
     assert bar.text.startswith("–/2.1Gi of ") and "2.125Gi requested" in bar.tip
+
+
+def test_a_pods_empty_pods_cell_paints_as_the_rows_background(qtbot: QtBot) -> None:
+    """A pod has no pod count: its Pods cell is a blank bar, painted as the row's background
+    (the selection's highlight when selected) without asking the model for every role."""
+    bridge = fake_cluster(nodes=1, pods_per_node=2)
+    panel = ClusterPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    bridge.attach_fake()
+    model = panel.model
+    (node,) = model.node_ids()
+    first, second = model.pod_ids(node)
+    cell = model.index_of(TreeItem(ItemKind.POD, first)).siblingAtColumn(Column.PODS)
+    assert cell.data(BAR_ROLE) is BLANK and cell.data() == ""
+    other = model.index_of(TreeItem(ItemKind.POD, second)).siblingAtColumn(Column.PODS)
+    assert panel.select(TreeItem(ItemKind.POD, first))
+    highlight = panel.palette().color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
+    qtbot.waitUntil(lambda: fill_color(panel, cell) != fill_color(panel, other))
+    background = panel.tree.palette()
+    assert fill_color(panel, other) in (
+        background.color(QPalette.ColorRole.Base),
+        background.color(QPalette.ColorRole.AlternateBase),
+    )
+    assert fill_color(panel, cell).rgb() in (highlight.rgb(), panel.tree.palette().color(
+        QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight).rgb())  # fmt: skip

@@ -14,7 +14,9 @@ functions with it; the methods below do exactly that for one operation each.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from kube9_desktop.engine.cluster import incidents, namespaces, nodes, placement, pods
@@ -229,22 +231,24 @@ class Cluster(ClusterBase):
     # ---- summary -----------------------------------------------------------------------
 
     def summary(self, runtime: str, runtime_reason: str = "") -> ClusterSummary:
+        """Counts and totals; read a few times a second by the window, so the 20,000 pods
+        are counted in C (``Counter`` over their phases), not in a Python loop."""
         by_status: dict[str, int] = {str(s): 0 for s in NodeStatus}
-        capacity = Resources()
-        allocated = Resources()
+        cap_cpu = cap_mem = alloc_cpu = alloc_mem = 0
         for n in self.state.nodes.values():
             by_status[str(n.status)] += 1
             if n.node_type is NodeType.WORKER:
-                capacity = capacity + n.capacity
-                allocated = allocated + n.allocated
-        by_phase: dict[str, int] = {str(p): 0 for p in PodPhase}
-        for p in self.state.pods.values():
-            by_phase[str(p.phase)] += 1
+                cap_cpu += n.capacity.cpu_m
+                cap_mem += n.capacity.mem_mi
+                alloc_cpu += n.allocated.cpu_m
+                alloc_mem += n.allocated.mem_mi
+        phases = Counter(map(attrgetter("phase"), self.state.pods.values()))
+        by_phase: dict[str, int] = {str(p): phases.get(p, 0) for p in PodPhase}
         return ClusterSummary(
             nodes_by_status=by_status,
             pods_by_phase=by_phase,
-            capacity=capacity,
-            allocated=allocated,
+            capacity=Resources(cap_cpu, cap_mem),
+            allocated=Resources(alloc_cpu, alloc_mem),
             node_count=len(self.state.nodes),
             pod_count=len(self.state.pods),
             runtime=runtime,

@@ -23,6 +23,7 @@ class ClusterFilterProxy(QSortFilterProxyModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._filtering = False  # whether a filter text is set
         self.setRecursiveFilteringEnabled(True)
         self.setAutoAcceptChildRows(True)
         self.setDynamicSortFilter(True)
@@ -33,14 +34,23 @@ class ClusterFilterProxy(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_filter_text(self, text: str) -> None:
+        """Filter by ``text`` (the only way this proxy's filter is set)."""
+        self._filtering = bool(text.strip())
         self.setFilterFixedString(text.strip())
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        """Asked for every row of every dataChanged (1,000 node rows each second): without a
+        filter it answers at once, the Pending group by its count, the rest True."""
         model = self.sourceModel()
-        if not source_parent.isValid() and isinstance(model, ClusterTreeModel):
-            index = model.index(source_row, 0)
-            if index.internalId() == PENDING_KEY and model.pending_count() == 0:
-                return False
+        if (
+            not source_parent.isValid()
+            and isinstance(model, ClusterTreeModel)
+            and source_row == model.pending_row()
+            and model.pending_count() == 0
+        ):
+            return False
+        if not self._filtering:
+            return True
         return super().filterAcceptsRow(source_row, source_parent)
 
     def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008

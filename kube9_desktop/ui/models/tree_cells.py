@@ -43,13 +43,35 @@ ENDPOINT_BITS = 32
 
 def row_key(kind: ItemKind, obj_id: int, container: int = 0) -> int:
     if kind is ItemKind.CONTAINER:
-        return ((obj_id << CONTAINER_BITS | container) << KIND_BITS) | kind
+        return container_key(obj_id, container)
     return (obj_id << KIND_BITS) | kind
 
 
 def endpoint_key(service_id: int, pod_id: int) -> int:
     """The row key of a Service's endpoint: 3 under Service 2 is ``(2 << 32 | 3) << 4 | 9``."""
     return ((service_id << ENDPOINT_BITS | pod_id) << KIND_BITS) | ItemKind.ENDPOINT
+
+
+# The same keys for the model's per-cell methods (index, parent, data): plain ints, no enum.
+_NODE_KIND, _POD_KIND, _CONTAINER_KIND, _STALE_KIND = (
+    int(ItemKind.NODE), int(ItemKind.POD), int(ItemKind.CONTAINER), int(ItemKind.STALE_COPY)
+)  # fmt: skip
+
+
+def node_key(node_id: int) -> int:
+    return node_id << KIND_BITS | _NODE_KIND
+
+
+def pod_key(pod_id: int) -> int:
+    return pod_id << KIND_BITS | _POD_KIND
+
+
+def container_key(pod_id: int, position: int) -> int:
+    return (pod_id << CONTAINER_BITS | position) << KIND_BITS | _CONTAINER_KIND
+
+
+def stale_key(pod_id: int) -> int:
+    return pod_id << KIND_BITS | _STALE_KIND
 
 
 def key_kind(key: int) -> int:
@@ -129,21 +151,33 @@ VOLATILE_ROLES = [
     BAR_ROLE,
 ]
 _USAGE_ROLES = (_DISPLAY, SORT_ROLE, BAR_ROLE, Qt.ItemDataRole.ToolTipRole)
+# The cell functions run for every role of every painted cell: plain ints, not enum members
+# (an enum member's lookup is a Python call, 140-200 ns, several per cell).
+_DECORATION, _FOREGROUND, _TOOLTIP, _ALIGNMENT = (
+    int(r) for r in (
+        Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole,
+    )
+)  # fmt: skip
+_NAME, _STATUS, _CPU, _MEMORY, _PODS, _INFO = (int(c) for c in Column)
+_USAGE_COLUMNS = frozenset(int(c) for c in USAGE_COLUMNS)
+_POD_BARS = frozenset((_CPU, _MEMORY))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def pending_cell(count: int, column: int, role: int) -> Any:
     """The Pending group's row."""
     if role in (_DISPLAY, SORT_ROLE):
-        if column == Column.NAME:
+        if column == _NAME:
             return "Pending" if role == _DISPLAY else "\uffff"
-        if column == Column.STATUS:
+        if column == _STATUS:
             return f"{count} waiting for capacity" if role == _DISPLAY else count
         return "" if role == _DISPLAY else 0
     if role == FILTER_ROLE:
         return "pending"
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+    if role == _DECORATION and column == _NAME:
         return status_icon("pending", hollow=True)
-    if role == Qt.ItemDataRole.ToolTipRole:
+    if role == _TOOLTIP:
         return "Pods no node can take yet; each is placed as soon as capacity appears"
     if role == STATUS_ROLE:
         return "pending"
@@ -152,7 +186,7 @@ def pending_cell(count: int, column: int, role: int) -> Any:
 
 def wants_usage(column: int, role: int) -> bool:
     """Whether a node's or pod's cell needs its usage figures (read only then)."""
-    return column in USAGE_COLUMNS and role in _USAGE_ROLES
+    return column in _USAGE_COLUMNS and role in _USAGE_ROLES
 
 
 def _bar_value(bar: bars.Bar, role: int) -> Any:
@@ -166,38 +200,38 @@ def _bar_value(bar: bars.Bar, role: int) -> Any:
 
 
 def node_bar(node: NodeView, column: int, usage: UsageJson | None) -> bars.Bar:
-    if column == Column.CPU:
+    if column == _CPU:
         return bars.node_cpu(node, usage)
-    if column == Column.MEMORY:
+    if column == _MEMORY:
         return bars.node_memory(node, usage)
     return bars.node_pods(node)
 
 
 def node_cell(node: NodeView, column: int, role: int, usage: UsageJson | None = None) -> Any:
-    if column in USAGE_COLUMNS and role in _USAGE_ROLES:
+    if column in _USAGE_COLUMNS and role in _USAGE_ROLES:
         return _bar_value(node_bar(node, column, usage), role)
     if role == _DISPLAY:
-        if column == Column.NAME:
+        if column == _NAME:
             return node.name
-        if column == Column.STATUS:
+        if column == _STATUS:
             return fmt.node_status(node)
         return f"{node.node_type} · {fmt.node_heartbeat(node)}"
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+    if role == _DECORATION and column == _STATUS:
         return status_icon(str(node.status))
-    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+    if role == _FOREGROUND and column == _STATUS:
         return status_color(str(node.status))
     if role == SORT_ROLE:
-        if column == Column.NAME:
+        if column == _NAME:
             return node.name
-        return str(node.status) if column == Column.STATUS else node.seconds_since_heartbeat or 0.0
+        return str(node.status) if column == _STATUS else node.seconds_since_heartbeat or 0.0
     if role == FILTER_ROLE:
         return f"{node.name} {node.status} {node.node_type} {' '.join(node.faults)}"
     if role == STATUS_ROLE:
         return str(node.status)
-    if role == Qt.ItemDataRole.ToolTipRole:
+    if role == _TOOLTIP:
         return node.status_reason or f"{node.node_type} node {node.name} is {node.status}"
-    if role == Qt.ItemDataRole.TextAlignmentRole and column in USAGE_COLUMNS:
-        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == _ALIGNMENT and column in _USAGE_COLUMNS:
+        return _RIGHT
     return None
 
 
@@ -210,14 +244,16 @@ def pod_status(pod: PodView) -> tuple[str, str]:
 
 
 def pod_cell(pod: PodView, column: int, role: int, usage: UsageJson | None = None) -> Any:
-    if column in (Column.CPU, Column.MEMORY) and role in _USAGE_ROLES:
-        bar = bars.pod_cpu(pod, usage) if column == Column.CPU else bars.pod_memory(pod, usage)
+    if column in _POD_BARS and role in _USAGE_ROLES:
+        bar = bars.pod_cpu(pod, usage) if column == _CPU else bars.pod_memory(pod, usage)
         return _bar_value(bar, role)
+    if role == BAR_ROLE:
+        return bars.BLANK if column == _PODS else None
     if role == _DISPLAY:
         return (pod.name, pod_status(pod)[0], "", "", "", fmt.pod_summary(pod))[column]
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+    if role == _DECORATION and column == _STATUS:
         return status_icon(pod_status(pod)[1])
-    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+    if role == _FOREGROUND and column == _STATUS:
         return status_color(pod_status(pod)[1])
     if role == SORT_ROLE:
         return (pod.name, str(pod.phase), 0.0, 0.0, 0.0, pod.ip)[column]
@@ -226,13 +262,13 @@ def pod_cell(pod: PodView, column: int, role: int, usage: UsageJson | None = Non
         return f"{pod.name} {pod.phase} {pod.status_reason} {images}"
     if role == STATUS_ROLE:
         return str(pod.phase)
-    if role == Qt.ItemDataRole.ToolTipRole:
+    if role == _TOOLTIP:
         where = f"on {pod.node_name}" if pod.node_name else "waiting for a node"
         return f"Pod {pod.name} ({pod.spec.kind}) {where}" + (
             f": {pod.status_reason}" if pod.status_reason else ""
         )
-    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
-        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == _ALIGNMENT and column in _POD_BARS:
+        return _RIGHT
     return None
 
 
@@ -243,9 +279,9 @@ def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
         state = "CrashLoopBackOff" if status.crashing else status.state
         cpu, mem = format_cpu(spec.cpu_m), format_mem(spec.mem_mi)
         return (spec.name, state, cpu, mem, "", info)[column]
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.STATUS:
+    if role == _DECORATION and column == _STATUS:
         return status_icon(fmt.container_color(status), hollow=True)
-    if role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS:
+    if role == _FOREGROUND and column == _STATUS:
         return status_color(fmt.container_color(status))
     if role == SORT_ROLE:
         return (spec.name, status.state, spec.cpu_m, spec.mem_mi, 0, status.restarts)[column]
@@ -253,10 +289,10 @@ def container_cell(pod: PodView, position: int, column: int, role: int) -> Any:
         return f"{spec.name} {spec.image}"
     if role == STATUS_ROLE:
         return status.state
-    if role == Qt.ItemDataRole.ToolTipRole:
+    if role == _TOOLTIP:
         return f"Container {spec.name} of pod {pod.name}: {status.state}"
-    if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.CPU, Column.MEMORY):
-        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == _ALIGNMENT and column in _POD_BARS:
+        return _RIGHT
     return None
 
 
