@@ -178,6 +178,8 @@ class TrafficRun:
         self.seconds: list[Second] = []
         self._next = 0
         self.retried = 0  # GETs sent again after a kept-alive connection closed unanswered
+        self.first_error_at: float | None = None  # the clock's time of the first/last failure
+        self.last_error_at: float | None = None
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._request = (
@@ -259,7 +261,12 @@ class TrafficRun:
                             continue
                         error = _error_kind(exc)
                     break
-                self._second(sent).add((self._clock() - sent) * 1000, endpoint or UNKNOWN, error)
+                done = self._clock()
+                if error is not None:
+                    self.last_error_at = done
+                    if self.first_error_at is None:
+                        self.first_error_at = done
+                self._second(sent).add((done - sent) * 1000, endpoint or UNKNOWN, error)
         finally:
             if conn is not None:
                 _close(conn)
