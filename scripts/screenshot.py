@@ -13,7 +13,8 @@ Options: ``--out PATH`` (default docs/screenshot.png), ``--size 1600x1000``,
 ``--range 1m|5m|15m|all`` (the charts' window, default 1m), ``--view pods`` (instead of the
 crash: the Pods list with the busiest pod's details and live usage; docs/screenshot-pods.png;
 ``--view services``: a Deployment behind a NodePort Service, the Services tab with its details,
-and the Service form beside it as ``<out>-form.png``).
+and the Service form beside it as ``<out>-form.png``; ``--view traffic``: traffic through that
+Service while the node of one of its pods crashes, charted in its details).
 With DISPLAY unset it starts Xvfb itself when ``xvfb-run`` is installed.
 """
 
@@ -44,7 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
-        "--view", default="failure", choices=("failure", "pods", "services"),
+        "--view", default="failure", choices=("failure", "pods", "services", "traffic"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form",
     )  # fmt: skip
@@ -101,6 +102,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             return
         if args.view == "services":
             await services_view(win, args, done)
+            return
+        if args.view == "traffic":
+            await traffic_view(win, args, done)
             return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
@@ -198,6 +202,64 @@ async def services_view(win: Any, args: argparse.Namespace, done: list[str]) -> 
     if not form.grab().save(str(form_out)):
         raise RuntimeError(f"could not write {form_out}")
     form.reject()
+    done.append(str(args.out))
+
+
+async def traffic_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """Steady traffic through a Service "web" over three pods on three nodes; the node of one
+    of them crashes mid-run; grabbed once the pod has moved and the chart shows the dip."""
+    from kube9_desktop.engine.service_specs import ServiceCreate
+    from kube9_desktop.engine.specs import parse_body
+    from kube9_desktop.engine.traffic import TrafficSpec
+    from kube9_desktop.engine.workload_specs import DeploymentCreate
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+
+    bridge = win.bridge
+    template = {
+        "labels": {"app": "web"},
+        "containers": [
+            {"name": "app", "image": "nginx:1.25", "cpu_req": "250m", "memory_req": "64Mi"}
+        ],
+    }
+    created: list[Any] = []
+    body = {"name": "web", "replicas": 3, "template": template}
+    bridge.run(
+        "Create web",
+        lambda e: e.create_deployment(parse_body(DeploymentCreate, body).to_spec()),
+        created.append,
+    )
+    service = {"name": "web", "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}
+    bridge.run(
+        "Create the Service",
+        lambda e: e.create_service(parse_body(ServiceCreate, service).to_spec()),
+        created.append,
+    )
+    await until(lambda: len(created) == 2, args.timeout, "the Deployment and the Service")
+    svc_id = created[1].view.id
+    await until(lambda: len(bridge.service(svc_id).ready_endpoints) == 3, args.timeout, "endpoints")
+    bridge.run(
+        "Send traffic", lambda e: e.start_traffic(svc_id, TrafficSpec(300, 3600)), created.append
+    )
+    win.trees.setCurrentWidget(win.services)
+    win.services.select(TreeItem(ItemKind.SERVICE, svc_id))
+    await asyncio.sleep(args.history)
+    victim = next(e.node_id for e in bridge.service(svc_id).endpoints)
+    bridge.run("Crash", lambda e: e.inject_fault(victim, "crash"), created.append)
+    await until(
+        lambda: (
+            all(e.node_id != victim for e in bridge.service(svc_id).ready_endpoints)
+            and len(bridge.service(svc_id).ready_endpoints) == 3
+        ),
+        args.timeout,
+        "the crashed node's pod back elsewhere",
+    )
+    await asyncio.sleep(4.0)  # the chart shows the moved pod's line after the dip
+    page = win.details.service_page
+    win.details.scroll_area.ensureWidgetVisible(page.traffic)
+    await asyncio.sleep(1.5)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not win.grab().save(str(args.out)):
+        raise RuntimeError(f"could not write {args.out}")
     done.append(str(args.out))
 
 

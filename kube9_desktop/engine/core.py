@@ -47,6 +47,7 @@ from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
 from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, PodSpec
 from kube9_desktop.engine.pod_logs import PodLogs
+from kube9_desktop.engine.proxy.probe import address_in_use
 from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
 from kube9_desktop.engine.reads import EngineReads
 from kube9_desktop.engine.recovery import RecoveryConfig, RecoveryController
@@ -195,6 +196,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             monotonic=self.clock.monotonic, on_problem=self._proxy_problem,
         )  # fmt: skip
         self.bus.subscribe_changes(self.proxy.on_changes)
+        self.cluster.address_taken = address_in_use  # another engine's Service, say
         self.service_dns: ServiceDns | None = None
         if isinstance(self.runtime, HostsWriter):  # Docker: pods share their node's hosts file
             self.service_dns = ServiceDns(self.cluster, self.runtime)

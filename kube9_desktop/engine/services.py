@@ -20,7 +20,7 @@ no endpoint for that port, and a pod that resolves none of the ports is no endpo
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ SERVICE_NETWORK_SIZE = 1 << 16
 SERVICE_RANGE = "127.96.0.0/16"
 SERVICE_NAME_MAX = 63  # a DNS-1035 label
 PORTS_MAX = 100
+PROBES_MAX = 64  # addresses skipped at most because another program holds them
 # Phases whose pods may still serve: finished pods never do (terminal), and a deleted pod is
 # gone from the books at once, so it leaves its endpoints at the start of its termination.
 _SERVING_PHASES = frozenset({PodPhase.SCHEDULED, PodPhase.RUNNING, PodPhase.PENDING})
@@ -236,8 +237,16 @@ class ClusterIpPool:
             self._used.add(off)
             self._next = max(self._next, off + 1)
 
-    def allocate(self) -> str | None:
-        """A free address, or None when the range is full."""
+    def allocate(self, taken: Callable[[str], bool] | None = None) -> str | None:
+        """A free address, or None when the range is full. ``taken(ip)``: held outside this
+        cluster (another engine on this machine); skipped, at most ``PROBES_MAX`` times."""
+        for _ in range(PROBES_MAX):
+            ip = self._allocate()
+            if ip is None or taken is None or not taken(ip):
+                return ip
+        return self._allocate()
+
+    def _allocate(self) -> str | None:
         if self._next < SERVICE_NETWORK_SIZE - 1:
             off = self._next
             self._next += 1

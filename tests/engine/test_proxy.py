@@ -493,3 +493,24 @@ async def test_the_traffic_generator_through_the_proxy_sees_every_pod(engine: En
     assert totals["ok"] == totals["requests"] == 150 and not any(totals["errors"].values())
     # 6 keep-alive connections, round robin over 3 pods: two connections each.
     assert set(totals["by_endpoint"]) == {"web-0", "web-1", "web-2"}
+
+
+async def test_a_new_service_skips_an_address_another_program_serves(tmp_path: Any) -> None:
+    """Two engines on one machine share the loopback service range: the second's first
+    Service must not get the address the first one's proxy (here: a plain socket) listens on."""
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.96.0.1", 18499))
+    holder.listen()
+    try:
+        engine = Engine(fast_settings(tmp_path / "data"))
+        await start_engine(engine)
+        body = {"name": "web", "selector": {"app": "web"}, "ports": [{"port": 18499}]}
+        done = await engine.create_service(parse_body(ServiceCreate, body).to_spec())
+        assert done.view.cluster_ip == "127.96.0.2"
+        other = {**body, "name": "db", "ports": [{"port": 18500}]}
+        done = await engine.create_service(parse_body(ServiceCreate, other).to_spec())
+        assert done.view.cluster_ip == "127.96.0.3"  # .1 on another port was free: no matter
+        await engine.stop()
+    finally:
+        holder.close()

@@ -86,6 +86,9 @@ class ClusterBase:
         self.dirty_heartbeats: dict[int, datetime] = {}
         # Wired by the engine to the fault injector's own books (shown on node views).
         self.fault_labels: Callable[[int], tuple[str, ...]] = lambda _node_id: ()
+        # Is (address, ports) held by another program on this machine (another engine's
+        # Service)? A new Service's cluster IP skips such addresses. Set by the engine.
+        self.address_taken: Callable[[str, tuple[int, ...]], bool] = lambda _ip, _ports: False
         self.fault_components: Callable[[int], Mapping[str, str]] = lambda _node_id: {}
         # And to the split-brain books: copies an unreachable node still runs.
         self.stale_copies: Callable[[int], tuple[StaleCopy, ...]] = lambda _node_id: ()

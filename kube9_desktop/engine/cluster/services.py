@@ -98,7 +98,8 @@ def create_service(t: Txn, spec: ServiceSpec) -> ServiceState:
     if (spec.namespace, spec.name) in state.service_ids:
         raise Conflict(f"A Service named '{spec.name}' already exists", field="name")
     spec = _with_node_ports(t, spec, set())
-    ip = state.cluster_ips.allocate()
+    numbers = tuple(p.port for p in spec.ports)
+    ip = state.cluster_ips.allocate(lambda ip: t.cluster.address_taken(ip, numbers))
     if ip is None:
         raise Conflict(f"The service range {SERVICE_RANGE} is full", field="cluster_ip")
     t.undo(lambda: state.cluster_ips.unallocate(ip))
