@@ -218,10 +218,21 @@ async def traffic_view(win: Any, args: argparse.Namespace, done: list[str]) -> N
     template = {
         "labels": {"app": "web"},
         "containers": [
-            {"name": "app", "image": "nginx:1.25", "cpu_req": "250m", "memory_req": "64Mi"}
+            {"name": "app", "image": "nginx:1.25", "cpu_req": "1600m", "memory_req": "64Mi"}
         ],
     }
     created: list[Any] = []
+    for i in range(4):  # one pod fits each (the demo's workers are full): one spare
+        bridge.run(
+            "Add a node",
+            lambda e, i=i: e.create_node_from_json({"name": f"edge-{i + 1}", "cpu_cores_avail": 2}),
+            created.append,
+        )
+    await until(lambda: len(created) == 4, args.timeout, "the edge nodes")
+    await until(
+        lambda: all(str(n.status) == "healthy" for n in bridge.nodes()), args.timeout, "healthy"
+    )
+    created.clear()
     body = {"name": "web", "replicas": 3, "template": template}
     bridge.run(
         "Create web",

@@ -194,6 +194,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             virtual=isinstance(self.runtime, VirtualRuntime),
             proxy_faulted=lambda node_id: "kube_proxy" in self.faults.component_faults(node_id),
             monotonic=self.clock.monotonic, on_problem=self._proxy_problem,
+            node_dead=self._virtual_node_dead,
         )  # fmt: skip
         self.bus.subscribe_changes(self.proxy.on_changes)
         self.cluster.address_taken = address_in_use  # another engine's Service, say
@@ -307,6 +308,12 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             now = self.heartbeats.received
             self.heartbeat_rate = 0.7 * self.heartbeat_rate + 0.3 * (now - last)
             last = now
+
+    def _virtual_node_dead(self, node_id: int) -> bool:
+        """A virtual node killed or frozen: its pods answer nothing (the proxy answers for
+        them), as real processes would not; other runtimes' pods answer or refuse themselves."""
+        runtime = self.runtime
+        return isinstance(runtime, VirtualRuntime) and not runtime.answering(node_id)
 
     def _node_died(self, node_id: int, how: str) -> None:
         """The runtime's news of a node's death (``--detect-from-runtime``)."""

@@ -229,6 +229,10 @@ class TrafficCreate(Strict):
     duration_s: float = Field(gt=0, le=DURATION_MAX_S)
     path: str = Field(default="/", max_length=PATH_MAX)
     concurrency: int = Field(default=8, ge=1, le=CONCURRENCY_MAX, description="Connections.")
+    requests_per_connection: int = Field(
+        default=100, ge=1, le=1_000_000,
+        description="Requests before a connection is opened anew (new endpoints get a share).",
+    )  # fmt: skip
     port: PortRef | None = Field(
         default=None, description="A port of the Service, by number or name; default: its first."
     )
@@ -243,4 +247,6 @@ class TrafficCreate(Strict):
         return v
 
     def to_spec(self) -> TrafficSpec:
-        return TrafficSpec(self.rate, self.duration_s, self.path, self.concurrency)
+        return TrafficSpec(
+            self.rate, self.duration_s, self.path, self.concurrency, self.requests_per_connection
+        )

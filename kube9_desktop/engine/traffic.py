@@ -54,6 +54,9 @@ class TrafficSpec:
     duration_s: float
     path: str = "/"
     concurrency: int = 8
+    # A connection is closed and opened again after this many requests (as HTTP clients cap
+    # reuse): the proxy balances connections, so a new endpoint gets a share only from new ones.
+    requests_per_connection: int = 100
 
 
 @dataclass(slots=True)
@@ -219,6 +222,7 @@ class TrafficRun:
     async def _worker(self) -> None:
         end = self.started + self.spec.duration_s
         conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        used = 0  # requests answered on ``conn``
         try:
             while not self._stopping.is_set():
                 slot = self._next
@@ -241,13 +245,15 @@ class TrafficRun:
                         async with asyncio.timeout(REQUEST_TIMEOUT_S):
                             if conn is None:
                                 conn = await asyncio.open_connection(self.host, self.port)
+                                used = 0
                             reader, writer = conn
                             writer.write(self._request)
                             status, headers, keep = await read_response(reader)
                         endpoint = headers.get(POD_HEADER) or self._attributed(writer)
                         if status >= 500:
                             error = "http_5xx"
-                        if not keep:
+                        used += 1
+                        if not keep or used >= self.spec.requests_per_connection:
                             _close(conn)
                             conn = None
                     except (OSError, TimeoutError, asyncio.IncompleteReadError,
@@ -311,6 +317,7 @@ class TrafficRun:
             "duration_s": self.spec.duration_s,
             "path": self.spec.path,
             "concurrency": self.spec.concurrency,
+            "requests_per_connection": self.spec.requests_per_connection,
             "started_at": self.started_wall,
             "elapsed_s": round(now - self.started, 3),
             "totals": self.totals(),

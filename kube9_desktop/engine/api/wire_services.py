@@ -113,6 +113,7 @@ class TrafficJson(TypedDict):
     duration_s: float
     path: str
     concurrency: int
+    requests_per_connection: int
     started_at: float  # Unix seconds
     elapsed_s: float
     totals: TrafficTotalsJson

@@ -31,12 +31,15 @@ class ServiceProxy:
         proxy_faulted: Callable[[int], bool],
         monotonic: Callable[[], float],
         on_problem: Callable[[str], None],
+        node_dead: Callable[[int], bool] = lambda _node_id: False,
     ) -> None:
         self._services = services
         self._find = find_service
         self._virtual = virtual
         self._faulted = proxy_faulted
         self._blocked: set[int] = set()  # nodes whose kube_proxy is faulted
+        self._node_dead = node_dead
+        self._dead: set[int] = set()  # virtual nodes killed or frozen (no process answers)
         self._tables: dict[int, ServiceTable] = {}
         self.thread = ProxyThread(monotonic, on_problem)
         self.started = False
@@ -65,7 +68,9 @@ class ServiceProxy:
         await self.thread.stop()
 
     def _table(self, view: ServiceView) -> ServiceTable:
-        return table_of(view, virtual=self._virtual, blocked_nodes=self._blocked)
+        return table_of(
+            view, virtual=self._virtual, blocked_nodes=self._blocked, dead_nodes=self._dead
+        )
 
     def on_changes(self, changes: Changes) -> None:
         if not self.started:
@@ -76,6 +81,9 @@ class ServiceProxy:
             if self._faulted(node_id) != (node_id in self._blocked):
                 flipped.add(node_id)
                 self._blocked ^= {node_id}
+            if self._node_dead(node_id) != (node_id in self._dead):
+                flipped.add(node_id)
+                self._dead ^= {node_id}
         if flipped:
             ids |= {sid for sid, t in self._tables.items() if t.nodes & flipped}
         if not ids:

@@ -55,8 +55,16 @@ class ServiceTable:
     pods: frozenset[int]  # every endpoint's pod: a virtual pod gone stops answering
 
 
-def table_of(view: ServiceView, *, virtual: bool, blocked_nodes: Set[int]) -> ServiceTable:
-    """The Service's listeners and their ready backends.
+def table_of(
+    view: ServiceView,
+    *,
+    virtual: bool,
+    blocked_nodes: Set[int],
+    dead_nodes: Set[int] = frozenset(),
+) -> ServiceTable:
+    """The Service's listeners and their ready backends. ``dead_nodes``: virtual nodes that
+    were killed or frozen, not yet detected: their pods take no connection and stop answering
+    the open ones at once, as a dead process would (a refused turn is retried elsewhere).
 
     >>> # web: port 80 -> "http" (8080 on pod 7, ready), NodePort 30000
     >>> table_of(web, virtual=False, blocked_nodes=set()).listeners
@@ -66,7 +74,10 @@ def table_of(view: ServiceView, *, virtual: bool, blocked_nodes: Set[int]) -> Se
     service = f"{view.namespace}/{view.name}"
     affinity = view.spec.session_affinity == AFFINITY_CLIENT_IP
     listeners: dict[Address, PortTable] = {}
-    serving = [e for e in view.endpoints if e.ready and e.node_id not in blocked_nodes]
+    serving = [
+        e for e in view.endpoints
+        if e.ready and e.node_id not in blocked_nodes and e.node_id not in dead_nodes
+    ]  # fmt: skip
     for sp in view.spec.ports:
         name, backends = sp.name, []
         for e in serving:
@@ -87,5 +98,5 @@ def table_of(view: ServiceView, *, virtual: bool, blocked_nodes: Set[int]) -> Se
         view.id,
         listeners,
         frozenset(e.node_id for e in view.endpoints),
-        frozenset(e.pod_id for e in view.endpoints),
+        frozenset(e.pod_id for e in view.endpoints if e.node_id not in dead_nodes),
     )

@@ -365,6 +365,13 @@ class VirtualRuntime:
             node.readiness_due.clear()
         return node
 
+    def answering(self, node_id: int) -> bool:
+        """Its (modelled) processes run: started, not killed, not frozen."""
+        node = self._nodes.get(node_id)
+        return (
+            node is not None and node.task is not None and not node.task.done() and not node.paused
+        )
+
     def wake(self, node_id: int) -> None:
         """The node's desired pods changed: it hears of them now, as a kubelet's watch would,
         not at its next heartbeat."""
