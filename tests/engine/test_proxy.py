@@ -514,3 +514,35 @@ async def test_a_new_service_skips_an_address_another_program_serves(tmp_path: A
         await engine.stop()
     finally:
         holder.close()
+
+
+async def test_a_killed_virtual_node_s_pods_stop_answering_before_it_is_detected(
+    tmp_path: Any,
+) -> None:
+    """A virtual pod has no process, but a crash must play out as if it had: from the kill on,
+    its node's pods take no connection and drop the open ones, long before a grace period."""
+    eng = Engine(fast_settings(tmp_path / "data", grace_period=60.0))
+    await start_engine(eng)
+    try:
+        svc = await web(eng)
+        address = (svc.cluster_ip, 18080)
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        victim_pod = head.split("X-Kube9-Pod: ")[1].split("\r\n")[0]
+        victim = next(e.node_id for e in svc.endpoints if e.pod_name == victim_pod)
+        await eng.inject_fault(victim, "crash")
+        await wait_for(eng.proxy.synced, what="tables applied")
+        # The open connection to the dead pod ends (no answer comes on it).
+        await reader.readexactly(int(head.split("Content-Length: ")[1].split("\r\n")[0]))
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+            await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        # New connections go to the others only, while the node is still "healthy" (grace 60 s).
+        bodies = {(await get(address))[0] for _ in range(6)}
+        assert eng.cluster.state.nodes[victim].status is HEALTHY
+        assert bodies and all(victim_pod not in b for b in bodies)
+        assert len(bodies) == 2
+    finally:
+        await eng.stop()

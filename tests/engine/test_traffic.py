@@ -160,3 +160,20 @@ async def test_a_kept_alive_connection_closed_unanswered_is_retried_once(serve: 
     totals = r.totals()
     assert totals["ok"] == totals["requests"] == 10
     assert totals["retried"] >= 4 and sum(totals["errors"].values()) == 0
+
+
+async def test_connections_are_opened_anew_after_requests_per_connection(serve: object) -> None:
+    """So that a Service's new endpoint gets a share: the proxy balances connections."""
+    opened: list[int] = []
+    inner = answering()
+
+    async def counting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.append(1)
+        await inner(reader, writer)
+
+    port = await serve(counting)  # type: ignore[operator]
+    spec = TrafficSpec(200, 0.25, concurrency=1, requests_per_connection=5)
+    r = TrafficRun(1, "web", "127.0.0.1", port, spec)
+    await r.run()
+    assert r.totals()["ok"] == 50 and r.totals()["retried"] == 0
+    assert len(opened) == 10

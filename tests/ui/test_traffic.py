@@ -112,3 +112,34 @@ def test_a_crash_during_traffic_is_marked_on_the_chart(
     qtbot.waitUntil(lambda: len(chart.marker_times) >= 1, timeout=10_000)
     assert all(t >= 0 for t in chart.marker_times)
     run_async(demo.stop_traffic(s_id))
+
+
+def test_the_chart_keeps_each_endpoint_s_colour_and_names_markers_in_its_legend(
+    qtbot: QtBot,
+) -> None:
+    from kube9_desktop.ui.traffic_chart import TrafficChart
+
+    chart = TrafficChart()
+    qtbot.addWidget(chart)
+
+    def run(seconds: list[dict[str, int]]) -> dict[str, Any]:
+        totals: dict[str, int] = {}
+        for s in seconds:
+            for k, v in s.items():
+                totals[k] = totals.get(k, 0) + v
+        zero = {"refused": 0, "reset": 0, "timeout": 0, "http_5xx": 0}
+        return {
+            "started_at": 100.0, "series": [
+                {"second": i, "ok": sum(s.values()), "errors": zero, "by_endpoint": s,
+                 "p50_ms": 1.0, "p99_ms": 2.0} for i, s in enumerate(seconds)],
+            "totals": {"by_endpoint": totals},
+        }  # fmt: skip
+
+    chart.show_run(run([{"web-abc-a1": 5, "web-abc-b2": 1}]), [])
+    before = dict(chart._colors)
+    # b2 overtakes a1 (the order by count changes): each keeps its colour.
+    chart.show_run(run([{"web-abc-a1": 5, "web-abc-b2": 1}, {"web-abc-b2": 50}]), [])
+    assert chart._colors == before and len(set(before.values())) == 2
+    legend = chart.legend.text()
+    assert "…a1" in legend and "…b2" in legend and "web-abc" not in legend  # shared prefix cut
+    assert chart.lines["web-abc-b2"] == [1.0, 50.0]
