@@ -40,6 +40,14 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "scale": ("scale_nodes", "scale_pods", "scale_rss_mb", "scale_false_detections"),
     "workloads": ("deploy_ready_per_s", "selfheal_p99_s", "rollout_s", "rollout_violations"),
     "services": ("service_proxy_req_per_s", "service_direct_req_per_s", "service_proxy_ratio"),
+    "failover": (
+        "failover_heartbeat_failed",
+        "failover_heartbeat_last_failure_s",
+        "failover_runtime_detect_s",
+        "failover_runtime_last_failure_s",
+        "rollout_traffic_failed",
+        "rollout_traffic_sent",
+    ),
 }
 KEYS = tuple(k for keys in SECTIONS.values() for k in keys)
 SECTION_TIMEOUT_S = {"smoke": 300.0, "quick": 600.0, "full": 1800.0}
@@ -66,6 +74,11 @@ FLOORS: dict[str, Floor] = {
     "rollout_violations": (lambda v, _: v == 0, "= 0"),
     "service_proxy_req_per_s": (lambda v, _: v >= 5000, ">= 5,000"),
     "service_proxy_ratio": (lambda v, _: v >= 0.5, ">= 0.5 of direct"),
+    "failover_heartbeat_last_failure_s": (lambda v, _: v <= 4.0, "<= grace (3 s) + 1 s"),
+    "failover_runtime_detect_s": (lambda v, _: v <= 0.2, "<= 0.2"),
+    "failover_runtime_last_failure_s": (lambda v, _: v <= 0.2, "<= 0.2"),
+    "rollout_traffic_failed": (lambda v, _: v == 0, "= 0"),
+    "rollout_traffic_sent": (lambda v, _: v >= 10_000, ">= 10,000"),
 }
 
 
@@ -104,6 +117,10 @@ def run_section(name: str, mode: str) -> Figures:
         from bench import service_proxy
 
         return service_proxy.run(sizes, mode)
+    if name == "failover":
+        from bench import service_failover
+
+        return service_failover.run(sizes, mode)
     raise ValueError(f"unknown section {name}")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import SIZES, Figure, Figures, Sizes, quiet_logging
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.engine.service_specs import ServiceCreate
@@ -181,6 +182,57 @@ async def rollout(data_dir: Path, rate: float) -> dict[str, Any]:
         return {**outcome(run, started), "rollout_s": round(took, 2)}
     finally:
         await engine.stop()
+
+
+RATES = {"smoke": (200.0, 300.0), "quick": (500.0, 1000.0), "full": (500.0, 1000.0)}
+
+
+async def measure(mode: str, root: Path) -> Figures:
+    rate, rollout_rate = RATES[mode]
+    beats = await crash(root / "a", False, rate)
+    news = await crash(root / "b", True, rate)
+    rolled = await rollout(root / "c", rollout_rate)
+    crash_work = (
+        f"3 process-runtime pods on 3 nodes behind one Service, {rate:g} req/s over 16 "
+        "keep-alive connections; one node killed"
+    )
+    roll_work = (
+        f"10 replicas, max_unavailable 0, readiness probe, {rollout_rate:g} req/s; a new "
+        f"template (took {rolled['rollout_s']} s)"
+    )
+
+    def last(r: dict[str, Any]) -> float:
+        return float(r["crash_to_last_failure_s"] or 0.0)
+
+    return {
+        "failover_heartbeat_failed": Figure(
+            float(beats["failed"]), "requests", f"{crash_work}, heartbeat detection (grace 3 s)",
+            note=f"of {beats['sent']}; detected after {beats['detected_after_s']} s",
+        ),
+        "failover_heartbeat_last_failure_s": Figure(
+            last(beats), "s", "crash -> last failed request (0: none failed), heartbeats",
+        ),
+        "failover_runtime_detect_s": Figure(
+            float(news["detected_after_s"]), "s",
+            f"{crash_work}, --detect-from-runtime: crash -> unhealthy",
+            note=f"{news['failed']} of {news['sent']} requests failed",
+        ),
+        "failover_runtime_last_failure_s": Figure(
+            last(news), "s", "crash -> last failed request (0: none failed), runtime events",
+        ),
+        "rollout_traffic_failed": Figure(
+            float(rolled["failed"]), "requests", roll_work, note=f"of {rolled['sent']} sent",
+        ),
+        "rollout_traffic_sent": Figure(float(rolled["sent"]), "requests", roll_work),
+    }  # fmt: skip
+
+
+def run(sizes: Sizes, mode: str | None = None) -> Figures:
+    quiet_logging()
+    if mode is None:
+        mode = next(m for m, s in SIZES.items() if s == sizes)
+    with tempfile.TemporaryDirectory(prefix="kube9-bench-failover-") as tmp:
+        return asyncio.run(measure(mode, Path(tmp)))
 
 
 async def main() -> None:
