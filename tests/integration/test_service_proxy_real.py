@@ -191,3 +191,91 @@ async def test_through_the_proxy_to_pods_in_a_docker_node(
 
     await wait_for(forgotten, timeout=20, what="the name gone with the Service")
     assert b"localhost" in hosts.output  # Docker's own lines stay
+
+
+DRAINING_SERVER = """
+import asyncio, os, signal
+BODY = os.environ["POD_NAME"].encode()
+conns, draining = set(), False
+class P(asyncio.Protocol):
+    def connection_made(self, t):
+        self.t, self.buf = t, b""
+        conns.add(self)
+    def connection_lost(self, exc):
+        conns.discard(self)
+    def data_received(self, data):
+        self.buf += data
+        while b"\\r\\n\\r\\n" in self.buf:
+            _, self.buf = self.buf.split(b"\\r\\n\\r\\n", 1)
+            close = b"Connection: close\\r\\n" if draining else b""
+            self.t.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n%s\\r\\n%s"
+                         % (len(BODY), close, BODY))
+            if draining:
+                self.t.close()
+                return
+async def main():
+    global draining
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(P, os.environ["POD_IP"], int(os.environ["PORT"]))
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    draining = True
+    server.close()
+    await asyncio.sleep(0.5)
+    for c in list(conns):
+        c.t.close()
+asyncio.run(main())
+"""
+
+
+async def test_a_rolling_update_under_traffic_loses_no_request(
+    make_engine: EngineFactory,
+) -> None:
+    """Old pods leave the endpoints in the commit that deletes them, before their SIGTERM, and
+    drain within their grace period; new ones join once their readiness probe passes. Steady
+    traffic through the Service sees every pod of both templates and not one failure."""
+    from kube9_desktop.engine.traffic import TrafficSpec
+    from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
+
+    engine: Engine = await make_engine(runtime="process", **FAST)
+    await add_nodes(engine, ("w1", 2))
+    svc = await web_service(engine)
+
+    def template(version: str) -> dict[str, Any]:
+        return {
+            "labels": {"app": "web"},
+            "containers": [{
+                "name": "web", "image": "python:3", "cpu_req": "100m",
+                "command": "python3", "args": ["-c", DRAINING_SERVER],
+                "ports": [{"name": "http", "container_port": PORT}],
+                "readiness_probe": {"tcp_socket": {"port": "http"}, "period_s": 0.2},
+            }],
+            "config": [{"name": "p", "type": "env", "key": "PORT", "value": str(PORT)},
+                       {"name": "v", "type": "env", "key": "VERSION", "value": version}],
+        }  # fmt: skip
+
+    body = {"name": "web", "replicas": 3, "template": template("1"),
+            "strategy": {"max_unavailable": 0, "max_surge": 1}}  # fmt: skip
+    d = await engine.create_deployment(parse_body(DeploymentCreate, body).to_spec())
+    await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 3, timeout=60,
+                   what="three ready endpoints")  # fmt: skip
+    old = {e.pod_name for e in engine.service(svc.id).endpoints}
+    run = await engine.start_traffic(svc.id, TrafficSpec(200, 3600, concurrency=8))
+    await wait_for(lambda: run.totals()["ok"] >= 100, timeout=20, what="answers")
+    patch = DeploymentPatch.model_validate({"template": template("2")})
+    await engine.update_deployment(d.view.id, patch)
+
+    def rolled() -> bool:
+        names = {e.pod_name for e in engine.service(svc.id).ready_endpoints}
+        return len(names) == 3 and not names & old
+
+    await wait_for(rolled, timeout=90, what="the rollout")
+    new = {e.pod_name for e in engine.service(svc.id).endpoints}
+    await wait_for(lambda: set(run.totals()["by_endpoint"]) >= new, timeout=20,
+                   what="every new pod answering")  # fmt: skip
+    await engine.stop_traffic(svc.id)
+    totals = run.totals()
+    assert totals["errors"] == {"refused": 0, "reset": 0, "timeout": 0, "http_5xx": 0}, totals
+    assert totals["ok"] == totals["requests"] >= 200
+    assert set(totals["by_endpoint"]) == old | new  # both templates served, nobody else
