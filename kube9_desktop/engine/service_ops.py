@@ -171,6 +171,9 @@ class EngineServices:
             )
         return run
 
+    def latest_traffic(self, service_id: int) -> TrafficRun | None:
+        return self._traffic_runs().get(service_id)
+
     def traffic(self, service_id: int) -> TrafficRun:
         svc = self._service(service_id)
         run = self._traffic_runs().get(service_id)

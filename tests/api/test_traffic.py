@@ -30,6 +30,7 @@ async def test_a_run_with_no_endpoint_counts_every_request_as_an_error(
     s_id = await service(api)
     status, none = await api.get(f"/services/{s_id}/traffic")
     assert status == 404 and "no traffic" in none["error"]
+    assert (await api.get(f"/services/{s_id}"))[1]["traffic"] is None
     status, started = await api.post(
         f"/services/{s_id}/traffic", {"rate": 100, "duration_s": 0.3, "concurrency": 2}
     )
@@ -48,6 +49,8 @@ async def test_a_run_with_no_endpoint_counts_every_request_as_an_error(
     assert totals["requests"] == math.ceil(100 * 0.3) and totals["ok"] == 0
     assert sum(totals["errors"].values()) == totals["requests"]
     assert sum(sum(s["errors"].values()) for s in got["series"]) == totals["requests"]
+    status, one = await api.get(f"/services/{s_id}")
+    assert status == 200 and one["traffic"] == totals  # the Service's view carries them too
     status, events = await api.get("/events?kind=traffic_started")
     assert status == 200 and [e["message"][:22] for e in events] == ["Traffic to Service web"]
 

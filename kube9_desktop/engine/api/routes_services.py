@@ -16,8 +16,10 @@ from kube9_desktop.engine.api.serialize_services import service_json
 from kube9_desktop.engine.api.wire_services import (
     ServiceChangedJson,
     ServiceDeletedJson,
+    ServiceDetailJson,
     ServiceJson,
     TrafficJson,
+    TrafficTotalsJson,
 )
 from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch, TrafficCreate
 from kube9_desktop.engine.specs import parse_body
@@ -42,7 +44,14 @@ async def create_service(request: web.Request) -> web.StreamResponse:
 
 
 async def get_service(request: web.Request) -> web.StreamResponse:
-    return json_response(service_json(request.app[ENGINE].service(path_id(request))))
+    engine = request.app[ENGINE]
+    view = engine.service(path_id(request))
+    run = engine.latest_traffic(view.id)
+    reply: ServiceDetailJson = {
+        **service_json(view),
+        "traffic": None if run is None else cast(TrafficTotalsJson, run.totals()),
+    }
+    return json_response(reply)
 
 
 async def patch_service(request: web.Request) -> web.StreamResponse:
@@ -89,7 +98,8 @@ def service_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
                        "taken"},
           link=L("get_service", "id", "/id")),
         R("GET", (f"/services/{ID}",), get_service,
-          "One Service with its cluster IP, ports and endpoints", ServiceJson),
+          "One Service with its cluster IP, ports, endpoints and its traffic's totals",
+          ServiceDetailJson),
         R("PATCH", (f"/services/{ID}",), patch_service,
           "Change selector, ports, type, session affinity, labels… (not the cluster IP)",
           ServiceChangedJson, body=ServicePatch, store="writes",

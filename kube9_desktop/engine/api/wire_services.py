@@ -118,3 +118,10 @@ class TrafficJson(TypedDict):
     elapsed_s: float
     totals: TrafficTotalsJson
     series: list[TrafficSecondJson]
+
+
+@closed
+class ServiceDetailJson(ServiceJson):
+    """``GET /services/{id}``: the Service with its latest traffic run's totals."""
+
+    traffic: TrafficTotalsJson | None  # null: no traffic has run through it
