@@ -256,10 +256,16 @@ def _grace(value: object) -> float | None:
     """The pod's termination grace in seconds, at most an hour (the engine's limit too)."""
     if value is None:
         return None
-    grace = _non_negative(value)
-    if grace > GRACE_MAX_S:
-        raise SpecError(f"termination_grace_s must be at most {GRACE_MAX_S:g}")
-    return grace
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value <= GRACE_MAX_S
+    ):
+        raise SpecError(
+            f"termination_grace_s must be a number of seconds from 0 to {GRACE_MAX_S:g}"
+        )
+    return float(value)
 
 
 def _parse_ip(value: object) -> str | None:

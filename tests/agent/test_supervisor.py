@@ -422,3 +422,37 @@ def test_unusable_pod_directory_is_retried_with_back_off(work_dir: Path) -> None
     sup.tick()
     sup.tick()
     assert sup.report()[0]["containers"][0]["restarts"] == 1
+
+
+def test_a_pod_s_own_grace_period_holds_off_the_sigkill(work_dir: Path) -> None:
+    """The engine sends each pod's termination grace: a stubborn pod gets all of it (30 s here,
+    not the agent's 0.5 s), then SIGKILL; a pod with 0 s is killed at the next tick."""
+    clock = FakeClock()
+    sup = PodSupervisor(work_dir, policy=FAST, clock=clock, stop_grace_s=0.5)
+    try:
+        stubborn = [sys.executable, "-c", IGNORE_TERM]
+        slow = parse_pod(pod(3, "slow", container("c", stubborn), termination_grace_s=30))
+        quick = parse_pod(pod(4, "quick", container("c", stubborn), termination_grace_s=0))
+        assert slow.grace_s == 30.0 and quick.grace_s == 0.0
+        sup.reconcile([slow, quick])
+        slow_pid, quick_pid = running_pid(sup, 3, "c"), running_pid(sup, 4, "c")
+        for name in ("3-slow", "4-quick"):
+            log = work_dir / "pods" / name / "logs" / "c.log"
+            wait_for(lambda log=log: "ready" in log.read_text(), what="SIGTERM ignored")
+        sup.reconcile([])
+        tick_until(sup, lambda: not pid_alive(quick_pid), "the 0 s pod killed")
+        clock.advance(5.0)  # past the agent's own grace, well within the pod's
+        sup.tick()
+        assert pid_alive(slow_pid)
+        clock.advance(26.0)
+        tick_until(sup, lambda: not pid_alive(slow_pid) and not sup.terminating, "killed")
+    finally:
+        sup.stop_all()
+
+
+@pytest.mark.parametrize("grace", [-1, 3601, "30", True, float("nan")])
+def test_a_bad_grace_period_is_refused(grace: Any) -> None:
+    from kube9_desktop.agent.spec import SpecError
+
+    with pytest.raises(SpecError, match="termination_grace_s must be a number of seconds"):
+        parse_pod(pod(3, "p", container("c"), termination_grace_s=grace))

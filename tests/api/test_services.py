@@ -345,3 +345,36 @@ async def test_cluster_ip_and_node_port_survive_a_restart(engine: Engine, api: A
             assert check_invariants(again.cluster.state) == []
     finally:
         await again.stop()
+
+
+async def test_a_pods_grace_period_is_kept_shown_and_sent(engine: Engine, api: Api) -> None:
+    """termination_grace_period_s: stored (schema v5), in the pod's JSON and manifest, sent to
+    its agent, and kept across a restart; a Deployment's template carries it to its pods."""
+    from kube9_desktop.engine.manifests import pod_manifest
+
+    node = await worker(api, engine)
+    _, p = await api.post("/pods/", {**pod("slow"), "termination_grace_period_s": 5})
+    _, q = await api.post("/pods/", pod("default"))
+    _, slow = await api.get(f"/pods/{p['pod_details']['id']}")
+    _, default = await api.get(f"/pods/{q['pod_details']['id']}")
+    assert slow["termination_grace_period_s"] == 5 and default["termination_grace_period_s"] == 30
+    assert pod_manifest(engine.pod(slow["id"]))["spec"]["terminationGracePeriodSeconds"] == 5
+    generation = engine.cluster.state.nodes[node].generation
+    desired = engine.heartbeats.desired_page(node, generation, 0, 100, manual=False)["pods"]
+    assert {d["name"]: d["termination_grace_s"] for d in desired} == {"slow": 5, "default": 30}
+    body = {"name": "web", "replicas": 1, "template": {
+        "labels": {"app": "d"}, "termination_grace_period_s": 0.5,
+        "containers": [{"name": "c", "image": "nginx", "cpu_req": 0.1}]}}  # fmt: skip
+    status, d = await api.post("/deployments/", body)
+    assert status == 201 and d["template"]["termination_grace_period_s"] == 0.5
+    await wait_for(lambda: any(v.spec.termination_grace_s == 0.5 for v in engine.pods()),
+                   what="the Deployment's pod")  # fmt: skip
+    settings = engine.settings
+    await engine.stop()
+    again = Engine(fast_settings(settings.data_dir, db_url=settings.db_url))
+    await start_engine(again)
+    try:
+        assert again.pod(slow["id"]).spec.termination_grace_s == 5
+        assert again.pod(default["id"]).spec.termination_grace_s == 30
+    finally:
+        await again.stop()

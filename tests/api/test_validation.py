@@ -58,6 +58,9 @@ async def test_bad_node_bodies(api: Api, body: dict[str, Any], field: str) -> No
 
 
 BAD_PODS = [
+    (with_(POD, termination_grace_period_s=-1), "termination_grace_period_s"),
+    (with_(POD, termination_grace_period_s=3601), "termination_grace_period_s"),
+    (with_(POD, termination_grace_period_s="soon"), "termination_grace_period_s"),
     (with_(POD, cpu_cores_req=-1), "cpu_cores_req"),
     (with_(POD, cpu_cores_req=0), "cpu_cores_req"),
     (with_(POD, cpu_cores_req="x"), "cpu_cores_req"),
