@@ -199,6 +199,9 @@ class WorkloadController:
         self.config = config or WorkloadConfig()
         self.dirty_deployments: set[int] = set()
         self.dirty_replicasets: set[int] = set()
+        # Steps that failed (their commit undone): tried again at the next tick, not at once.
+        self._retry_deployments: set[int] = set()
+        self._retry_replicasets: set[int] = set()
         self.steps = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -239,6 +242,10 @@ class WorkloadController:
         """Mark what only time can move: pods becoming available, deadlines passing."""
         if self.terminating is not None:
             self.terminating.sweep()
+        self.dirty_deployments |= self._retry_deployments
+        self.dirty_replicasets |= self._retry_replicasets
+        self._retry_deployments.clear()
+        self._retry_replicasets.clear()
         state = self.cluster.state
         for d in state.deployments.values():
             cond = d.status.condition(deployments.PROGRESSING)
@@ -317,6 +324,7 @@ class WorkloadController:
             return self._work(t, step.acts) if step.acts else 0
         except Exception:
             log.exception("deployment %s: step failed; will retry", d.name)
+            self._retry_deployments.add(d_id)
             return 0
 
     def _step_replicaset(self, rs_id: int) -> int:
@@ -332,6 +340,7 @@ class WorkloadController:
             return self._work(t, True) if not step.idle else 0
         except Exception:
             log.exception("replicaset %s: step failed; will retry", rs.name)
+            self._retry_replicasets.add(rs_id)
             return 0
 
     # ---- running -----------------------------------------------------------------------
