@@ -179,6 +179,8 @@ class TrafficRun:
         self.ended: float | None = None
         self.state = "running"
         self.seconds: list[Second] = []
+        self._all = Second()  # the sum of every second, kept as requests end
+        self._frozen: list[dict[str, Any]] = []  # seconds no request can land in any more
         self._next = 0
         self.retried = 0  # GETs sent again after a kept-alive connection closed unanswered
         self.first_error_at: float | None = None  # the clock's time of the first/last failure
@@ -272,7 +274,9 @@ class TrafficRun:
                     self.last_error_at = done
                     if self.first_error_at is None:
                         self.first_error_at = done
-                self._second(sent).add((done - sent) * 1000, endpoint or UNKNOWN, error)
+                latency_ms = (done - sent) * 1000
+                self._second(sent).add(latency_ms, endpoint or UNKNOWN, error)
+                self._all.add(latency_ms, endpoint or UNKNOWN, error)
         finally:
             if conn is not None:
                 _close(conn)
@@ -288,15 +292,10 @@ class TrafficRun:
     # ---- reading -----------------------------------------------------------------------
 
     def totals(self) -> dict[str, Any]:
-        ok = sum(s.ok for s in self.seconds)
-        errors: Counter[str] = Counter()
-        by_endpoint: Counter[str] = Counter()
-        latency = [0] * len(_EDGES)
-        for s in self.seconds:
-            errors.update(s.errors)
-            by_endpoint.update(s.by_endpoint)
-            for i, n in enumerate(s.latency):
-                latency[i] += n
+        """The whole run so far, from its running sum (not a pass over every second)."""
+        ok, errors, by_endpoint, latency = (
+            self._all.ok, self._all.errors, self._all.by_endpoint, self._all.latency
+        )  # fmt: skip
         return {
             "requests": ok + sum(errors.values()),
             "ok": ok,
@@ -323,18 +322,33 @@ class TrafficRun:
             "totals": self.totals(),
         }
         if series:
-            out["series"] = [
-                {
-                    "second": i,
-                    "ok": s.ok,
-                    "errors": {kind: s.errors.get(kind, 0) for kind in ERROR_KINDS},
-                    "by_endpoint": dict(sorted(s.by_endpoint.items())),
-                    "p50_ms": percentile(s.latency, 50),
-                    "p99_ms": percentile(s.latency, 99),
-                }
-                for i, s in enumerate(self.seconds)
-            ]
+            out["series"] = self._series(now)
         return out
+
+    def _series(self, now: float) -> list[dict[str, Any]]:
+        """Each second's figures. A second no request can still land in (older than the
+        request timeout, twice: a GET may be sent again once) is built once and kept: the
+        window reads the series every second."""
+        settled = int(now - self.started - 2 * REQUEST_TIMEOUT_S) - 1
+        if self.ended is not None:
+            settled = len(self.seconds)
+        frozen = self._frozen
+        while len(frozen) < min(settled, len(self.seconds)):
+            frozen.append(_second_json(len(frozen), self.seconds[len(frozen)]))
+        return frozen + [
+            _second_json(i, self.seconds[i]) for i in range(len(frozen), len(self.seconds))
+        ]
+
+
+def _second_json(i: int, s: Second) -> dict[str, Any]:
+    return {
+        "second": i,
+        "ok": s.ok,
+        "errors": {kind: s.errors.get(kind, 0) for kind in ERROR_KINDS},
+        "by_endpoint": dict(sorted(s.by_endpoint.items())),
+        "p50_ms": percentile(s.latency, 50),
+        "p99_ms": percentile(s.latency, 99),
+    }
 
 
 def _close(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:

@@ -239,6 +239,12 @@ class EngineBridge(QObject):
         except Kube9Error:
             return None
 
+    def traffic_state(self, service_id: int) -> str | None:
+        """ "running", "finished" or "stopped" for the Service's latest run (None: none yet),
+        without building its figures."""
+        run = self.engine.latest_traffic(service_id) if self.engine is not None else None
+        return None if run is None else run.state
+
     def service_name_taken(self, name: str, namespace: str = "default") -> bool:
         return self.engine.service_name_taken(name, namespace) if self.engine else False
 

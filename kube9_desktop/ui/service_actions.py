@@ -102,7 +102,7 @@ class ServiceActions(QObject):
         enable(self.new_service, self.bridge.attached, "The engine is not running yet")
         enable(self.edit, s is not None, PICK_SERVICE)
         enable(self.delete, s is not None, PICK_SERVICE)
-        running = s is not None and (self.bridge.traffic(s.id) or {}).get("state") == "running"
+        running = s is not None and self.bridge.traffic_state(s.id) == "running"
         enable(
             self.send_traffic, s is not None and not running,
             "Traffic is already running through this Service" if running else PICK_SERVICE,
@@ -124,11 +124,14 @@ class ServiceActions(QObject):
 
     # ---- dialogs -----------------------------------------------------------------------
 
-    def _open(self, form: ServiceForm, on_accepted: Callable[[], None]) -> None:
+    def _open(
+        self, form: ServiceForm | TrafficForm, on_accepted: Callable[[], None], slot: str = "form"
+    ) -> None:
+        """Open ``form`` (deleted when closed), kept in ``self.<slot>`` while it is open."""
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.accepted.connect(on_accepted)
-        form.destroyed.connect(lambda _o=None: setattr(self, "form", None))
-        self.form = form
+        form.destroyed.connect(lambda _o=None: setattr(self, slot, None))
+        setattr(self, slot, form)
         form.open()
 
     def _on_new_service_triggered(self) -> None:
@@ -165,8 +168,6 @@ class ServiceActions(QObject):
         if s is None:
             return
         form = TrafficForm(self.bridge, s, self.window)
-        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        form.destroyed.connect(lambda _o=None: setattr(self, "traffic_form", None))
 
         def started() -> None:
             self.update_enabled()
@@ -174,9 +175,7 @@ class ServiceActions(QObject):
                 "info", f"Traffic to {s.name} started: its details chart the requests"
             )
 
-        form.accepted.connect(started)
-        self.traffic_form = form
-        form.open()
+        self._open(form, started, "traffic_form")
 
     def _on_stop_traffic_triggered(self) -> None:
         s = self.selected_service()
