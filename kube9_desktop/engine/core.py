@@ -82,6 +82,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         runtime_reason: str = "",
     ) -> None:
         self.settings = settings.validate()
+        self.traffic_runs = {}
         self.clock = clock or SystemClock()
         self.bus = EventBus()
         self._runtime_override = runtime
@@ -250,8 +251,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             except Exception:
                 log.exception("stopping a service failed")
         self._stoppers = []
-        if getattr(self, "cluster", None) is not None:
-            await self.stop_all_traffic()
+        await self.stop_all_traffic()
         if getattr(self, "proxy", None) is not None:
             await self.proxy.stop()
         if getattr(self, "service_dns", None) is not None:

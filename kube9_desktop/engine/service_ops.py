@@ -54,6 +54,7 @@ def describe_change(old: ServiceSpec, new: ServiceSpec) -> str:
 
 class EngineServices:
     cluster: Cluster
+    traffic_runs: dict[int, TrafficRun]  # each Service's latest run (Engine.__init__ sets it)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -116,18 +117,12 @@ class EngineServices:
         view = self.service_view(svc)
         with self.cluster.transaction() as t:
             ops.delete_service(t, svc)
-        run = self._traffic_runs().pop(service_id, None)
+        run = self.traffic_runs.pop(service_id, None)
         if run is not None:
             await run.stop()
         return ServiceOutcome(view, t.changes, f"Service '{svc.name}' deleted")
 
     # ---- traffic -----------------------------------------------------------------------
-
-    def _traffic_runs(self) -> dict[int, TrafficRun]:
-        runs: dict[int, TrafficRun] | None = self.__dict__.get("_traffic")
-        if runs is None:
-            runs = self.__dict__["_traffic"] = {}
-        return runs
 
     def traffic_attribute(self) -> Attribute | None:
         """Which endpoint a connection went to, by its client address (the proxy's books)."""
@@ -139,7 +134,7 @@ class EngineServices:
     ) -> TrafficRun:
         """Send ``spec``'s requests to the Service's cluster IP and port; one run at a time."""
         svc = self._service(service_id)
-        runs = self._traffic_runs()
+        runs = self.traffic_runs
         current = runs.get(service_id)
         if current is not None and current.state == "running":
             raise Conflict(
@@ -172,11 +167,11 @@ class EngineServices:
         return run
 
     def latest_traffic(self, service_id: int) -> TrafficRun | None:
-        return self._traffic_runs().get(service_id)
+        return self.traffic_runs.get(service_id)
 
     def traffic(self, service_id: int) -> TrafficRun:
         svc = self._service(service_id)
-        run = self._traffic_runs().get(service_id)
+        run = self.traffic_runs.get(service_id)
         if run is None:
             raise NotFound(f"Service {svc.name} has had no traffic yet (POST to start it)")
         return run
@@ -200,5 +195,5 @@ class EngineServices:
         return run
 
     async def stop_all_traffic(self) -> None:
-        for run in self._traffic_runs().values():
+        for run in self.traffic_runs.values():
             await run.stop()
