@@ -2,19 +2,25 @@
 pods bound to their own addresses, curled from this machine through the cluster IP and the
 node port; a fourth pod that is ready but listens on nothing refuses, and its turns are
 retried on the others, so no request fails. The pods, started after the Service, serve the
-``WEB_SERVICE_HOST``/``_PORT`` variables kubelet would have given them."""
+``WEB_SERVICE_HOST``/``_PORT`` variables kubelet would have given them.
+
+Readiness, a node's crash and a rolling update under traffic run on both real runtimes
+(``on_runtime``): process nodes, and Docker nodes whose pods run inside the node container
+with host networking, so their addresses are reached from this machine just the same."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.runtime.images import WORK_DIR
 from kube9_desktop.engine.service_specs import ServiceCreate
 from kube9_desktop.engine.specs import parse_body
 from tests.helpers import wait_for
@@ -22,6 +28,39 @@ from tests.integration.conftest import EngineFactory, add_nodes
 from tests.integration.test_probes import FAST
 
 PORT = 18411  # pod addresses repeat across engines: a port other tests do not use
+
+
+@dataclass(frozen=True)
+class OnRuntime:
+    """Engines on one real runtime; on Docker, the client and the test's own cluster."""
+
+    runtime: str
+    make: EngineFactory
+    docker: tuple[Any, str] | None = None
+
+    async def engine(self) -> Engine:
+        """An engine with FAST heartbeats on this runtime."""
+        if self.docker is None:
+            return await self.make(runtime=self.runtime, **FAST)
+        return await self.make(runtime=self.runtime, cluster_name=self.docker[1], **FAST)
+
+    def container(self, node: str) -> Any:
+        """The Docker container of ``node``."""
+        assert self.docker is not None, f"{self.runtime} nodes have no container"
+        client, cluster = self.docker
+        labels = [f"kube9.cluster={cluster}", f"kube9.node={node}"]
+        (found,) = client.containers.list(filters={"label": labels})
+        return found
+
+
+@pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
+def on_runtime(request: pytest.FixtureRequest) -> OnRuntime:
+    """Engines on the parameter's runtime. On Docker ``docker_cluster`` is set up before
+    ``make_engine``, so its containers are removed after the engines stopped."""
+    if request.param == "process":
+        return OnRuntime("process", request.getfixturevalue("make_engine"))
+    docker = request.getfixturevalue("docker_cluster")
+    return OnRuntime("docker", request.getfixturevalue("make_engine"), docker)
 
 
 def server_pod(name: str, *, serve: bool = True) -> dict[str, Any]:
@@ -101,40 +140,60 @@ async def serving(engine: Engine, svc_id: int, count: int) -> None:
         await wait_for(lambda url=url: answers(url), timeout=30, what=f"{e.pod_name} serving")
 
 
+class ReadyFlag:
+    """The file a readiness probe tests for, where the pod's node sees it: on this machine for
+    a process node, in the node's container (set by ``docker exec``) for a Docker node."""
+
+    def __init__(self, on: OnRuntime, node: str, tmp_path: Path) -> None:
+        self.container = on.container(node) if on.docker is not None else None
+        self.path = f"{WORK_DIR}/ready" if self.container is not None else str(tmp_path / "ready")
+
+    async def set(self, present: bool) -> None:
+        if self.container is None:
+            if present:
+                Path(self.path).touch()
+            else:
+                Path(self.path).unlink()
+            return
+        argv = ["touch", self.path] if present else ["rm", self.path]
+        done = await asyncio.to_thread(self.container.exec_run, argv)
+        assert done.exit_code == 0, done.output
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 async def test_a_pod_failing_readiness_gets_no_traffic_until_ready(
-    make_engine: EngineFactory, tmp_path: Path
+    on_runtime: OnRuntime, tmp_path: Path
 ) -> None:
-    engine: Engine = await make_engine(runtime="process", **FAST)
+    engine = await on_runtime.engine()
     await add_nodes(engine, ("w1", 2))
     svc = await web_service(engine)
-    flag = tmp_path / "ready"
-    flag.touch()
+    flag = ReadyFlag(on_runtime, "w1", tmp_path)
+    await flag.set(True)
     await engine.create_pod_from_json(server_pod("steady"))
     gated = server_pod("gated")
     gated["containers"][0]["readiness_probe"] = {
-        "exec": {"command": ["test", "-f", str(flag)]}, "period_s": 0.2, "failure_threshold": 1,
+        "exec": {"command": ["test", "-f", flag.path]}, "period_s": 0.2, "failure_threshold": 1,
     }  # fmt: skip
     await engine.create_pod_from_json(gated)
     await serving(engine, svc.id, 2)
     url = f"http://{svc.cluster_ip}:18090/name.txt"
     assert {await curl(url) for _ in range(4)} == {"steady", "gated"}
-    flag.unlink()
+    await flag.set(False)
     await wait_for(lambda: len(engine.service(svc.id).ready_endpoints) == 1, timeout=20,
                    what="gated not ready")  # fmt: skip
     await wait_for(engine.proxy.synced, what="the proxy took the tables up")
     assert {await curl(url) for _ in range(6)} == {"steady"}
-    flag.touch()
+    await flag.set(True)
     await serving(engine, svc.id, 2)
     await wait_for(engine.proxy.synced, what="the proxy took the tables up")
     assert {await curl(url) for _ in range(4)} == {"steady", "gated"}
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-async def test_a_node_crash_loses_no_request(make_engine: EngineFactory) -> None:
+async def test_a_node_crash_loses_no_request(on_runtime: OnRuntime) -> None:
     """Before the crash is detected its pod's endpoint is still ready, but its address refuses:
     the proxy retries those turns on the survivor; after detection the endpoint is gone."""
-    engine: Engine = await make_engine(runtime="process", **FAST)
+    engine = await on_runtime.engine()
     nodes = await add_nodes(engine, ("w1", 1), ("w2", 1))
     svc = await web_service(engine)
     for i in range(2):  # 0.6 CPU each: one pod per node
@@ -229,16 +288,14 @@ asyncio.run(main())
 """
 
 
-async def test_a_rolling_update_under_traffic_loses_no_request(
-    make_engine: EngineFactory,
-) -> None:
+async def test_a_rolling_update_under_traffic_loses_no_request(on_runtime: OnRuntime) -> None:
     """Old pods leave the endpoints in the commit that deletes them, before their SIGTERM, and
     drain within their grace period; new ones join once their readiness probe passes. Steady
     traffic through the Service sees every pod of both templates and not one failure."""
     from kube9_desktop.engine.traffic import TrafficSpec
     from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
 
-    engine: Engine = await make_engine(runtime="process", **FAST)
+    engine = await on_runtime.engine()
     await add_nodes(engine, ("w1", 2))
     svc = await web_service(engine)
 
