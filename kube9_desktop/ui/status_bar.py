@@ -3,8 +3,8 @@ counts, the heartbeat rate, and a warning while evictions are paused."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from kube9_desktop.ui.bridge import EngineBridge
@@ -16,12 +16,24 @@ def _label(name: str, text: str = "") -> QLabel:
     return label
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" where its room ends, instead of cutting a word."""
+
+    def shown_text(self) -> str:
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        QPainter(self).drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+
+
 class ClusterStatusBar(QStatusBar):
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusBar")
         self.bridge = bridge
-        self.runtime = _label("RuntimeLabel", "Starting the engine…")
+        self.runtime = ElidedLabel("Starting the engine…")
+        self.runtime.setObjectName("RuntimeLabel")
         # The runtime's reason can be long: it yields space and keeps the full text as tooltip.
         self.runtime.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.api = _label("ApiLabel")

@@ -92,6 +92,7 @@ def test_series_reflect_allocation(
     assert panel.allocation_bars.heights()["healthy"] == [b.cpu_allocated for b in bars]
     assert all(b.heartbeat_age is not None for b in bars)
     assert panel.grace_period() == pytest.approx(ui_settings.effective_grace_period)
+    assert panel.grace_line.isVisible()
     curve = panel.curves["cpu_allocated"]
     assert curve.xData.dtype == np.float64 and curve.yData[-1] == 2.0
 
@@ -202,6 +203,8 @@ def test_an_empty_chart_has_a_sane_range_and_says_so(ui_settings: Settings, qtbo
     assert panel.nodes_card.view.empty.isVisible()
     assert panel.nodes_card.view.empty.toPlainText() == "no nodes yet"
     assert panel.nodes_plot.getAxis("bottom")._tickLevels == [[]]  # no 0.1 … 0.9 "nodes"
+    # The grace period line would strike through the heartbeat chart's "no nodes yet".
+    assert panel.heartbeat_card.view.empty.isVisible() and not panel.grace_line.isVisible()
 
 
 def test_marker_labels_never_overlap_and_the_legend_is_outside_the_data(

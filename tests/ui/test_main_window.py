@@ -111,6 +111,14 @@ def test_status_bar_says_when_evictions_are_paused_and_why_the_runtime(qtbot: Qt
         "Runtime: process — Docker not available (no daemon): using local processes"
     )
     assert bar.counts.text() == "3 nodes (2 not healthy) · 5 pods (2 pending)"
+    # A narrow window ends the runtime's reason in "…" rather than cutting it mid-word.
+    bar.resize(1600, bar.height())
+    qtbot.waitUntil(lambda: bar.runtime.shown_text() == bar.runtime.text())
+    bar.resize(1600 - bar.runtime.width() + 200, bar.height())  # 200 px left for it
+    qtbot.waitUntil(lambda: bar.runtime.shown_text() != bar.runtime.text())
+    shown = bar.runtime.shown_text()
+    assert shown.endswith("…") and bar.runtime.text().startswith(shown[:-1])
+    assert "Docker not available (no daemon): using local processes" in bar.runtime.toolTip()
 
 
 def test_filter_box_filters_the_tree(qtbot: QtBot, window: MainWindow) -> None:

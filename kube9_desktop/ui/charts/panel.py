@@ -379,6 +379,7 @@ class ChartsPanel(QWidget):
             self.heartbeat_slots.x(), np.minimum(ages, span), [n.status for n in stale]
         )
         self.grace_line.setValue(self._grace)
+        self.grace_line.setVisible(bool(stale))  # else it strikes through "no nodes yet"
         self.heartbeat_card.set_legend([(f"grace period {self._grace:g} s", "#d9534f", True)])
         self.heartbeat_plot.setYRange(0, span * 1.05, padding=0)
 
