@@ -117,3 +117,15 @@ async def test_a_woken_node_still_beats_on_time_when_the_early_budget_is_spent()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_the_status_bar_sentence_says_why_the_nodes_are_virtual(tmp_path: Any) -> None:
+    """--demo picks virtual nodes by itself: the reason must not blame the user's settings."""
+    from kube9_desktop.engine.runtime import select_runtime
+    from kube9_desktop.settings import Settings
+
+    base = Settings(data_dir=tmp_path, runtime="virtual")
+    _, chosen = await select_runtime(base, print)
+    _, demo = await select_runtime(base.with_(demo=True), print)
+    assert chosen == "virtual nodes (in-process), as chosen in settings"
+    assert demo == "virtual nodes (in-process), for the demo (--runtime picks another)"

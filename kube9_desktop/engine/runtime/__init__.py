@@ -13,7 +13,8 @@ async def select_runtime(settings: Settings, progress: ProgressFn) -> tuple[Node
     if name == "virtual":
         from kube9_desktop.engine.runtime.virtual import VirtualRuntime
 
-        return VirtualRuntime(), "virtual nodes (in-process), as chosen in settings"
+        why = "for the demo (--runtime picks another)" if settings.demo else "as chosen in settings"
+        return VirtualRuntime(), f"virtual nodes (in-process), {why}"
     if name in ("docker", "auto"):
         from kube9_desktop.engine.runtime.docker import DockerRuntime, docker_available
 
