@@ -45,10 +45,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=90.0)
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
-        "--view", default="failure", choices=("failure", "pods", "services", "traffic"),
+        "--view", default="failure",
+        choices=("failure", "pods", "services", "traffic", "many", "empty"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
-        "with a pod's details and live usage; services: a Service, its endpoints and its form",
+        "with a pod's details and live usage; services: a Service, its endpoints and its form; "
+        "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no cluster",
     )  # fmt: skip
+    parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
 
 
@@ -83,6 +86,13 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         win.move(0, 0)
         bridge = win.bridge
         await until(lambda: bridge.attached, args.timeout, "the engine")
+        if args.view == "empty":
+            await asyncio.sleep(1.5)  # a chart sample or two
+            grab(win, args, done)
+            return
+        if args.view == "many":
+            await many_view(win, args, done)
+            return
         await until(
             lambda: len(bridge.pods()) >= 6 and all(p.phase == "running" for p in bridge.pods()),
             args.timeout,
@@ -142,6 +152,58 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         win = window()
         if win is not None:
             win.quit_requested.emit()
+
+
+def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not win.grab().save(str(args.out)):
+        raise RuntimeError(f"could not write {args.out}")
+    done.append(str(args.out))
+
+
+async def many_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """``--nodes`` virtual workers (the demo's four beside them) with five pods each, then the
+    busiest worker crashed and selected once its pods have moved."""
+    from kube9_desktop.engine.specs import NodeCreate, PodCreate, parse_body
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+
+    bridge = win.bridge
+    engine = bridge.engine
+    for i in range(args.nodes):
+        body = {"name": f"node-{i:03d}", "cpu_cores_avail": 4, "memory_mb": 8192}
+        await engine.create_node(parse_body(NodeCreate, body).to_spec())
+    await until(
+        lambda: sum(n.status == "healthy" for n in bridge.nodes()) >= args.nodes,
+        args.timeout, "the nodes to be healthy",
+    )  # fmt: skip
+    specs = [
+        parse_body(PodCreate, {
+            "name": f"app-{i:04d}", "cpu_cores_req": 0.5, "labels": {"app": f"app-{i % 7}"},
+            "containers": [{"name": "app", "image": "nginx:1.27", "cpu_req": 0.5}],
+        }).to_spec()
+        for i in range(args.nodes * 5)
+    ]  # fmt: skip
+    for start in range(0, len(specs), 200):
+        await engine.create_pods(specs[start : start + 200])
+    win.charts.range_bar.buttons[args.range].click()
+    await asyncio.sleep(args.history)
+    victim = max(
+        (n for n in bridge.nodes() if n.name.startswith("node-")),
+        key=lambda n: (len(n.pod_ids), -n.id),
+    )  # fmt: skip
+    moved = set(victim.pod_ids)
+    win.cluster.select(TreeItem(ItemKind.NODE, victim.id))
+    await engine.inject_fault(victim.id, "crash")
+
+    def detected() -> bool:
+        pods = [bridge.pod(p) for p in moved]
+        return all(p is not None and p.node_id not in (None, victim.id) for p in pods)
+
+    await until(detected, args.timeout, "the crash detected and its pods moved")
+    await asyncio.sleep(0.6)
+    win.charts.sample()
+    win.charts.redraw()
+    grab(win, args, done)
 
 
 async def services_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
@@ -293,7 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kube9-screenshot-") as tmp:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
-        cli = ["--demo", "--data-dir", str(Path(tmp) / "data"), "--port", "0"]
+        cli = ["--data-dir", str(Path(tmp) / "data"), "--port", "0"]
+        if args.view != "empty":
+            cli.append("--demo")
+        if args.view == "many":
+            cli += ["--runtime", "virtual"]
         parsed = entry.build_parser().parse_args(cli)
         settings = entry.settings_from_args(parsed).with_(theme=args.theme).validate()
         done: list[str] = []
