@@ -360,7 +360,8 @@ class ClusterTreeModel(QAbstractItemModel):
         self._opened.clear()
         self._stale, self._copies, self._replacing = {}, {}, {}
         for n in nodes:
-            self._sync_stale(n, set(), emit=False)
+            if n.stale_pods:  # (a thousand healthy nodes have none: no call each)
+                self._sync_stale(n, set(), emit=False)
         self.endResetModel()
 
     def apply_changes(self, changes: ChangeSet) -> None:
