@@ -84,7 +84,9 @@ make_venv() {
     return 0
   fi
   say "installing kube9-desktop${extras:+[$extras]} into $VENV"
-  "$VENV/bin/python" -m pip install -q -e "$ROOT${extras:+[$extras]}" \
+  # The build backend's "Editable installation" banner (setuptools >= 80) is no news here.
+  PYTHONWARNINGS="ignore:Editable installation" \
+    "$VENV/bin/python" -m pip install -q -e "$ROOT${extras:+[$extras]}" \
     || die "pip could not install kube9-desktop${extras:+[$extras]} (see above): installing needs PyPI (check the network); later runs work offline"
   echo "$want" >"$(install_stamp "$extras")"
   # Any extras include the plain install.
