@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Engine,
     Table,
@@ -243,6 +244,20 @@ def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
     return f"The cluster database ({where}) failed: see the log for details.{outcome}"
 
 
+def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; for JSON, an empty dict or list (most labels,
+    annotations, volumes, event data) skips the encoder for the text it would make anyway."""
+    proc: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or not isinstance(type_, JSON):
+        return proc
+    empty: dict[type, Any] = {dict: proc({}), list: proc([])}
+
+    def bind(value: Any) -> Any:
+        return empty[type(value)] if not value and type(value) in empty else proc(value)
+
+    return bind
+
+
 class RawInsert:
     """One table's INSERT rendered once by the dialect, run on the DBAPI cursor directly.
 
@@ -262,7 +277,7 @@ class RawInsert:
             raise RuntimeError(f"unexpected INSERT parameters for {table.name}: {order}")
         self.sql = compiled.string
         self.columns: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
-            (key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in order
+            (key, _bind(table.c[key].type, dialect)) for key in order
         )
 
     def params(
