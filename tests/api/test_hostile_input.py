@@ -191,6 +191,26 @@ BROKEN_JSON = [
 ]
 
 
+@pytest.mark.parametrize("int_limit", [4300, 0])  # Python's default; 0 = unlimited
+def test_a_huge_integer_is_refused_whatever_pythons_own_int_limit(int_limit: int) -> None:
+    """The parser leans on int()'s digit limit when it is on, and checks each integer itself
+    when something turned the limit off."""
+    import sys
+
+    from kube9_desktop.engine.api.app import parse_json
+    from kube9_desktop.engine.errors import UserError
+
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(int_limit)
+    try:
+        for raw in (b'{"a": ' + HUGE_INT + b"}", b"[1, -" + HUGE_INT + b"]"):
+            with pytest.raises(UserError, match="integer of 5000 digits"):
+                parse_json(raw)
+        assert parse_json(b'{"a": [1, -2, 3.5, "4"]}') == {"a": [1, -2, 3.5, "4"]}
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
 @pytest.mark.parametrize(("raw", "words"), BROKEN_JSON)
 @pytest.mark.parametrize("path", ["/nodes/", "/pods/", "/nodes/1/simulate/failure"])
 async def test_broken_json_is_400_naming_the_problem(
