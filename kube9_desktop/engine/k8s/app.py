@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 ENGINE: web.AppKey[Engine] = web.AppKey("k8s_engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("k8s_allowed_hosts")
 # Readable without a token, as Kubernetes' system:public-info-viewer role allows.
-PUBLIC_PATHS = frozenset({"/version", "/healthz", "/readyz", "/livez"})
+PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/readyz", "/livez"})
 WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -277,14 +277,16 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     app[ALLOWED_HOSTS] = allowed_hosts
     add = app.router.add_route
     add("*", "/", root)
-    add("*", "/version", version)
     for path in ("/healthz", "/readyz", "/livez"):
         add("*", path, health)
-    add("*", "/api", api)
-    add("*", "/apis", apis)
-    add("*", "/apis/{group}", api_group)
-    add("*", "/api/v1", resource_list)
-    add("*", "/apis/{group}/{version}", resource_list)
+    # with and without a trailing slash, as Kubernetes (the Python client asks /version/)
+    for slash in ("", "/"):
+        add("*", "/version" + slash, version)
+        add("*", "/api" + slash, api)
+        add("*", "/apis" + slash, apis)
+        add("*", "/apis/{group}" + slash, api_group)
+        add("*", "/api/v1" + slash, resource_list)
+        add("*", "/apis/{group}/{version}" + slash, resource_list)
     for prefix in ("/api/v1", "/apis/{group}/{version}"):
         add("*", prefix + "/{plural}", resource)
         add("*", prefix + "/{plural}/{name}", resource)

@@ -91,6 +91,13 @@ class K8sServer:
         return f"https://{url_host(s.host)}:{self.port}"
 
     async def stop(self) -> None:
+        """Finish the requests in flight, then drop every connection at once: a TLS close
+        waits up to 30 s for the client's close_notify, which an idle client never sends."""
         if self._runner is not None:
+            server = self._runner.server
+            transports = [h.transport for h in server.connections] if server else []
             await self._runner.cleanup()
+            for transport in transports:
+                if transport is not None:
+                    transport.abort()
             self._runner = None
