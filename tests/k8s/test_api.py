@@ -137,7 +137,7 @@ async def test_bad_list_input_is_a_400_status(cluster: K8sCluster, query: str) -
         ("/api/v1/widgets", {}),
         ("/api/v1/pods/web-a", {}),  # a namespaced object needs its namespace
         ("/api/v1/namespaces/default/nodes", {}),  # nodes are not namespaced
-        ("/api/v1/namespaces/default/pods/web-a/log", {}),  # no subresource yet
+        ("/api/v1/namespaces/default/pods/web-a/widget", {}),  # no such subresource
         ("/apis/batch/v1", {}),
         ("/openapi/v2", {}),
     ],
@@ -161,6 +161,14 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
         ("GET", "/api/v1/pods?watch=true", "watch"),
         ("POST", "/version", "create"),
+        ("GET", "/api/v1/namespaces/default/pods/web-a/log", "get pods/log"),
+        ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),
+        (
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments/api/scale",
+            "update deployments/scale",
+        ),
+        ("GET", "/api/v1/nodes/worker-1/status", "get nodes/status"),
     ],
 )
 async def test_verbs_not_served_are_a_405_naming_them(

@@ -65,3 +65,21 @@ def test_endpoints_text_lists_three_then_counts() -> None:
         endpoints_text({"subsets": [subset]}) == "10.0.0.0:80,10.0.0.1:80,10.0.0.2:80 + 2 more..."
     )
     assert endpoints_text({}) == "<none>"
+
+
+def test_a_container_backing_off_is_crash_loop_back_off() -> None:
+    from kube9_desktop.engine.k8s.objects import container_state
+    from kube9_desktop.engine.model import ContainerStatus
+
+    crashing = ContainerStatus(
+        "main", state="waiting", restarts=3, backoff_s=40.0, last_reason="Error"
+    )
+    state = container_state(crashing)
+    assert state == {"waiting": {"reason": "CrashLoopBackOff",
+                                 "message": "back-off 40s restarting failed container=main"}}  # fmt: skip
+    obj = pod({"state": state, "ready": False, "restartCount": 3})
+    assert pod_status_reason(obj) == "CrashLoopBackOff"
+    assert container_state(
+        ContainerStatus("main", state="terminated", exit_code=137, reason="OOMKilled")
+    ) == {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}
+    assert container_state(None) == {"waiting": {"reason": "ContainerCreating"}}

@@ -48,6 +48,12 @@ ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("k8s_allowed_hosts")
 # Readable without a token, as Kubernetes' system:public-info-viewer role allows.
 PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/readyz", "/livez"})
 WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# Subresources Kubernetes has (kubectl logs, exec, scale, drain...): a 405 naming them, not a
+# 404 that reads as a typo in the path. Any other name after an object is a 404.
+SUBRESOURCES = frozenset({
+    "attach", "binding", "ephemeralcontainers", "eviction", "exec", "finalize", "log",
+    "portforward", "proxy", "resize", "scale", "status",
+})  # fmt: skip
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Obj = dict[str, Any]
@@ -210,6 +216,11 @@ async def resource(request: web.Request) -> web.Response:
     if found.namespaced and namespace is None and name is not None:
         raise no_route()  # /api/v1/pods/web: a namespaced object needs its namespace
     what = found.plural if name is None else f"{found.plural} {name!r}"
+    if sub := info.get("subresource"):
+        if sub not in SUBRESOURCES:
+            raise no_route()
+        verb = WRITE_VERBS.get(request.method, "get")
+        raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
     if request.method in ("GET", "HEAD") and request.query.get("watch") in ("true", "1"):
         raise _not_served("GET", what, verb="watch")
     if request.method == "DELETE" and name is None:
@@ -292,4 +303,6 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
         add("*", prefix + "/{plural}/{name}", resource)
         add("*", prefix + "/namespaces/{namespace}/{plural}", resource)
         add("*", prefix + "/namespaces/{namespace}/{plural}/{name}", resource)
+        add("*", prefix + "/{plural}/{name}/{subresource}", resource)
+        add("*", prefix + "/namespaces/{namespace}/{plural}/{name}/{subresource}", resource)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import platform
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from kube9_desktop import __version__
@@ -178,9 +179,10 @@ def node_object(n: NodeView) -> Obj:
 # ---- pods ------------------------------------------------------------------------------------
 
 
-def container_state(st: ContainerStatus | None) -> Obj:
+def container_state(st: ContainerStatus | None, ready_since: datetime | None = None) -> Obj:
     """One container's ``state``: waiting (with CrashLoopBackOff while it backs off), running,
-    or terminated with its exit code."""
+    or terminated with its exit code. A ready container's ``startedAt`` is when the engine
+    saw its pod become ready (it started no later); the engine keeps no earlier time."""
     if st is None:
         return {"waiting": {"reason": "ContainerCreating"}}
     if st.crashing or st.state == "crashloop":
@@ -189,7 +191,7 @@ def container_state(st: ContainerStatus | None) -> Obj:
             waiting["message"] = f"back-off {st.backoff_s:g}s restarting failed container={st.name}"
         return {"waiting": waiting}
     if st.state == "running":
-        return {"running": {}}
+        return {"running": {"startedAt": timestamp(ready_since)} if ready_since else {}}
     if st.state == "terminated":
         terminated: Obj = {"exitCode": st.exit_code if st.exit_code is not None else 0}
         if st.reason:
@@ -238,7 +240,7 @@ def pod_object(p: PodView) -> Obj:
         container_statuses = []
         for c in p.spec.containers:
             st = statuses.get(c.name)
-            state = container_state(st)
+            state = container_state(st, p.ready_since if st and st.is_ready else None)
             container_statuses.append(
                 {
                     "name": c.name,
