@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from kube9_desktop.engine.model import NodeType
+from kube9_desktop.engine.model import NodeStatus, NodeType
+from tests.helpers import node_named, wait_for
 from tests.k8s.conftest import K8sCluster, kubectl
 
 
@@ -45,6 +46,21 @@ async def test_get_nodes_default_and_wide(cluster: K8sCluster) -> None:
     header, wide = header_and_rows((await kubectl(cluster, "get", "nodes", "-o", "wide")).rows())
     assert header[:7] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP"]
     assert all(r["INTERNAL-IP"] == "127.0.0.1" for r in wide.values())
+
+
+async def test_a_lost_node_is_not_ready(
+    cluster: K8sCluster,
+) -> None:
+    engine = cluster.engine
+    lost = node_named(engine, "worker-2")
+    await engine.inject_fault(lost.id, "partition")
+    await wait_for(lambda: engine.node(lost.id).status is not NodeStatus.HEALTHY, what="worker-2 lost")
+    _, rows = header_and_rows((await kubectl(cluster, "get", "nodes")).rows())
+    assert engine.node(lost.id).status is not NodeStatus.HEALTHY  # still, after kubectl ran
+    assert rows["worker-2"]["STATUS"] == "NotReady" and rows["worker-1"]["STATUS"] == "Ready"
+    node = (await kubectl(cluster, "get", "node", "worker-2", "-o", "json")).json()
+    (ready,) = node["status"]["conditions"]
+    assert (ready["status"], ready["reason"]) == ("Unknown", "NodeStatusUnknown")
 
 
 async def test_get_pods_default_wide_and_all_namespaces(cluster: K8sCluster) -> None:

@@ -148,7 +148,8 @@ POD_COLUMNS = (
 def _node_cells(node: Obj, now: datetime) -> list[Any]:
     status = node["status"]
     ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), None)
-    text = {"True": "Ready", "False": "NotReady"}.get(ready["status"] if ready else "", "Unknown")
+    # printNode: Ready when True, NotReady for False and Unknown alike, Unknown without one
+    text = "Unknown" if ready is None else "Ready" if ready["status"] == "True" else "NotReady"
     if node.get("spec", {}).get("unschedulable"):
         text += ",SchedulingDisabled"
     addresses = {a["type"]: a["address"] for a in status.get("addresses", [])}
