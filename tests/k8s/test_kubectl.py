@@ -54,7 +54,9 @@ async def test_a_lost_node_is_not_ready(
     engine = cluster.engine
     lost = node_named(engine, "worker-2")
     await engine.inject_fault(lost.id, "partition")
-    await wait_for(lambda: engine.node(lost.id).status is not NodeStatus.HEALTHY, what="worker-2 lost")
+    await wait_for(
+        lambda: engine.node(lost.id).status is not NodeStatus.HEALTHY, what="worker-2 lost"
+    )
     _, rows = header_and_rows((await kubectl(cluster, "get", "nodes")).rows())
     assert engine.node(lost.id).status is not NodeStatus.HEALTHY  # still, after kubectl ran
     assert rows["worker-2"]["STATUS"] == "NotReady" and rows["worker-1"]["STATUS"] == "Ready"

@@ -116,10 +116,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def _not_served(method: str, what: str, verb: str | None = None) -> MethodNotAllowed:
     verb = verb or WRITE_VERBS.get(method, method.lower())
+    advice = (
+        "make changes in the window or through the Kube-9 API"
+        if method in WRITE_VERBS
+        else "see docs/kubernetes.md for what is served"
+    )
     return MethodNotAllowed(
         f"the server does not allow this method on the requested resource: {verb} on {what} "
-        "is not served by Kube-9 Desktop's Kubernetes API yet (it serves get and list; change "
-        "the cluster with the window or the Kube-9 API)"
+        f"is not served by Kube-9 Desktop's Kubernetes API yet, only get and list ({advice})"
     )
 
 

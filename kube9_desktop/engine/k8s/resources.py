@@ -93,10 +93,6 @@ class Resource:
         return out
 
 
-def _all_or(views: list[Any], namespace: str | None) -> list[Any]:
-    return views if namespace is None else [v for v in views if v.namespace == namespace]
-
-
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "",
