@@ -14,7 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kube9-desktop",
         description="A small Kubernetes-style cluster on your desktop: watch it, break it.",
-        epilog="'kube9-desktop agent' runs a node agent (used by the process and Docker runtimes).",
+        epilog="'kube9-desktop agent' runs a node agent (used by the process and Docker "
+        "runtimes); 'kube9-desktop kubeconfig' writes a kubeconfig for kubectl.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -24,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="start with a demo cluster if it is empty")
     p.add_argument("--host", default=None, help="API address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="API port (default 5000; 0 = any free)")
+    p.add_argument("--k8s-port", type=int, default=None,
+                   help="Kubernetes API port, HTTPS (default 6443; 0 = any free)")  # fmt: skip
     p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                    help="extra Host header name the API accepts")  # fmt: skip
@@ -66,6 +69,7 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
     changes = {
         "host": args.host,
         "port": args.port,
+        "k8s_port": args.k8s_port,
         "data_dir": args.data_dir,
         "db_url": args.db,
         "runtime": args.runtime,
@@ -86,12 +90,50 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
     return settings.with_(**extra)
 
 
+def build_kubeconfig_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kube9-desktop kubeconfig",
+        description="Write a kubeconfig for this cluster's Kubernetes API (context 'kube9'). "
+        "It never touches ~/.kube/config: use it with KUBECONFIG=FILE kubectl ...",
+    )
+    p.add_argument("--output", "-o", type=Path, default=None, metavar="FILE",
+                   help="write to FILE (mode 0600) instead of stdout")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, default=None, help="where the cluster lives")
+    p.add_argument("--host", default=None, help="the API address the engine binds")
+    p.add_argument("--k8s-port", type=int, default=None,
+                   help="the Kubernetes API port the engine serves (default 6443)")  # fmt: skip
+    return p
+
+
+def kubeconfig_main(argv: list[str]) -> int:
+    from kube9_desktop.engine.errors import Kube9Error
+    from kube9_desktop.engine.k8s.kubeconfig import kubeconfig_text, write_kubeconfig
+
+    args = build_kubeconfig_parser().parse_args(argv)
+    changes = {"data_dir": args.data_dir, "host": args.host, "k8s_port": args.k8s_port}
+    try:
+        settings = Settings().with_(**{k: v for k, v in changes.items() if v is not None})
+        text = kubeconfig_text(settings.validate())
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            write_kubeconfig(text, args.output)
+            hint = f"KUBECONFIG={args.output} kubectl get nodes"
+            print(f"Wrote {args.output} (context kube9): {hint}", file=sys.stderr)
+    except (ValueError, Kube9Error) as exc:
+        print(f"kube9-desktop kubeconfig: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["agent"]:
         from kube9_desktop.agent import main as agent_main
 
         return agent_main(argv[1:])
+    if argv[:1] == ["kubeconfig"]:
+        return kubeconfig_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from_args(args).validate()

@@ -24,6 +24,7 @@ async def serve(settings: Settings) -> int:
     token_from = "KUBE9_API_TOKEN" if settings.api_token else str(engine.token_path)
     print(
         f"Kube-9 Desktop {__version__} API listening on {engine.api_url}\n"
+        f"  Kubernetes API: {engine.k8s_url} (kubectl: kube9-desktop kubeconfig --help)\n"
         f"  runtime: {engine.runtime.name} ({engine.runtime_reason})\n"
         f"  admin token: {token_from}\n"
         f"  data: {settings.data_dir}   store: {engine.store.url.split('://')[0]}\n"

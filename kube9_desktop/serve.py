@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from kube9_desktop.engine.api.server import ApiServer
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.k8s.server import K8sServer
 
 
 async def start_engine(
     engine: Engine, *, serve_api: bool = True, demo: bool | None = None
 ) -> Engine:
-    """Open ``engine``, serve its API (unless told not to), run it; the demo if asked and empty.
+    """Open ``engine``, serve its APIs (unless told not to), run it; the demo if asked and empty.
+
+    The APIs are the Kube-9 API (``engine.api_url``) and the Kubernetes API over HTTPS
+    (``engine.k8s_url``), both stopped when the engine stops.
 
     On failure whatever was started is stopped again before the error propagates.
     """
@@ -23,6 +27,9 @@ async def start_engine(
             api = ApiServer(engine, engine.settings)
             engine.api_url = await api.start()
             engine.on_stop(api.stop)
+            k8s = K8sServer(engine, engine.settings)
+            engine.k8s_url = await k8s.start()
+            engine.on_stop(k8s.stop)
         await engine.run()
         wants_demo = engine.settings.demo if demo is None else demo
         if wants_demo and not engine.nodes():

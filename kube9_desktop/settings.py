@@ -40,6 +40,13 @@ class Settings:
     )
     host: str = field(default="127.0.0.1", metadata=_doc("Address the API binds to."))
     port: int = field(default=5000, metadata=_doc("API port; 0 picks a free one."))
+    k8s_port: int | None = field(
+        default=None,
+        metadata=_doc(
+            "Kubernetes API port (HTTPS, for kubectl); default 6443, or a free one when the "
+            "API port is 0; 0 picks a free one."
+        ),
+    )
     allow_remote: bool = field(
         default=False,
         metadata=_doc("Allow binding the API to a non-loopback address (exposes the cluster)."),
@@ -125,6 +132,14 @@ class Settings:
         return 3 * self.heartbeat_interval
 
     @property
+    def effective_k8s_port(self) -> int:
+        """The Kubernetes API's port: as set, else 6443 (any free one when ``port`` is 0, so
+        an engine asked for free ports never contends for 6443 with another)."""
+        if self.k8s_port is not None:
+            return self.k8s_port
+        return 0 if self.port == 0 else 6443
+
+    @property
     def effective_restart_timeout(self) -> float:
         if self.restart_timeout is not None:
             return self.restart_timeout
@@ -151,6 +166,8 @@ class Settings:
             raise ValueError("grace_period: must be longer than the heartbeat interval")
         if not 0 <= self.port <= 65535:
             raise ValueError("port: must be between 0 and 65535")
+        if self.k8s_port is not None and not 0 <= self.k8s_port <= 65535:
+            raise ValueError("k8s_port: must be between 0 and 65535")
         if self.max_recovery_attempts < 0:
             raise ValueError("max_recovery_attempts: must be 0 or more")
         if not 0 <= self.crash_backoff <= self.crash_backoff_cap:

@@ -88,6 +88,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         self._runtime_override = runtime
         self.runtime_reason = runtime_reason
         self.api_url = ""
+        self.k8s_url = ""  # the Kubernetes API's, when composition serves it (serve.py)
         self.admin_token = ""
         self.token_path: Path = settings.data_dir / "api-token"
         self.heartbeat_rate = 0.0

@@ -48,6 +48,11 @@ class EngineReads:
     def node(self, node_id: int) -> NodeView:
         return self.cluster.node_view(self.cluster.node(node_id))
 
+    def find_node_named(self, name: str) -> NodeView | None:
+        """By name, as the Kubernetes API addresses nodes (one lookup, not a scan)."""
+        node_id = self.cluster.state.node_ids.get(name)
+        return self.find_node(node_id) if node_id is not None else None
+
     def node_name_taken(self, name: str) -> bool:
         return name in self.cluster.state.node_ids
 
@@ -75,6 +80,10 @@ class EngineReads:
 
     def pending_pod_ids(self) -> list[int]:
         return list(self.cluster.state.pending)
+
+    def find_pod_named(self, namespace: str, name: str) -> PodView | None:
+        pod_id = self.cluster.state.pod_ids.get((namespace, name))
+        return self.find_pod(pod_id) if pod_id is not None else None
 
     def pod_name_taken(self, name: str, namespace: str = "default") -> bool:
         """One lookup, not a scan: the pod form asks on every keystroke."""
@@ -108,6 +117,10 @@ class EngineReads:
             ns.view(len(state.namespace_pods.get(ns.name, ())))
             for ns in sorted(state.namespaces.values(), key=lambda n: n.id)
         ]
+
+    def find_namespace(self, name: str) -> NamespaceView | None:
+        ns = self.cluster.state.namespaces.get(name)
+        return ns.view(len(self.cluster.state.namespace_pods.get(name, ()))) if ns else None
 
     def namespace(self, name: str) -> NamespaceView:
         ns = self.cluster.namespace(name)
@@ -146,6 +159,10 @@ class EngineReads:
     def find_incident(self, incident_id: int) -> Timeline | None:
         found = self.store.incident(incident_id)
         return incident_timeline(self.store, found) if found is not None else None
+
+    def resource_version(self) -> int:
+        """The cluster's resource version now (what a list is consistent with)."""
+        return self.cluster.resource_version
 
     def ping_store(self) -> None:
         """Raise StoreUnavailable unless the database answers."""

@@ -89,6 +89,10 @@ class EngineServices:
         svc = self.cluster.state.services.get(service_id)
         return self.service_view(svc) if svc is not None else None
 
+    def find_service_named(self, namespace: str, name: str) -> ServiceView | None:
+        service_id = self.cluster.state.service_ids.get((namespace, name))
+        return self.find_service(service_id) if service_id is not None else None
+
     def service_name_taken(self, name: str, namespace: str = "default") -> bool:
         return (namespace, name) in self.cluster.state.service_ids
 

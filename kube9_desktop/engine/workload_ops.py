@@ -149,6 +149,14 @@ class EngineWorkloads:
         rs = self.cluster.state.replicasets.get(rs_id)
         return self.replicaset_view(rs) if rs is not None else None
 
+    def find_deployment_named(self, namespace: str, name: str) -> DeploymentView | None:
+        deployment_id = self.cluster.state.deployment_ids.get((namespace, name))
+        return self.find_deployment(deployment_id) if deployment_id is not None else None
+
+    def find_replicaset_named(self, namespace: str, name: str) -> ReplicaSetView | None:
+        rs_id = self.cluster.state.replicaset_ids.get((namespace, name))
+        return self.find_replicaset(rs_id) if rs_id is not None else None
+
     def deployment_name_taken(self, name: str, namespace: str = "default") -> bool:
         """One lookup, not a scan: the Deployment form asks on every keystroke."""
         return (namespace, name) in self.cluster.state.deployment_ids

@@ -22,8 +22,9 @@ def start_headless(
 ) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "KUBE9_API_TOKEN": "headless-token", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "--headless", "--port", port, "--runtime",
-         "virtual", "--data-dir", str(data_dir), "--heartbeat-interval", "0.2", *extra],
+        [sys.executable, str(ROOT / "main.py"), "--headless", "--port", port, "--k8s-port", "0",
+         "--runtime", "virtual", "--data-dir", str(data_dir), "--heartbeat-interval", "0.2",
+         *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     assert proc.stdout is not None

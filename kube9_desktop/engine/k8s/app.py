@@ -1,0 +1,312 @@
+"""The Kubernetes API's aiohttp application: middlewares (Status errors, Host check, bearer auth),
+discovery, version and health, and the read verbs of every resource in ``resources.py``.
+
+Every refusal is a ``Status``; every resource answer is JSON, a ``meta.k8s.io`` Table when the
+``Accept`` header asks for one (kubectl's ``get``), the object or its ``<Kind>List`` otherwise.
+Verbs not served yet (writes, watch) are a 405 naming the verb, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from kube9_desktop.engine.api.app import json_response
+from kube9_desktop.engine.api.auth import bearer, host_allowed
+from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.errors import Unauthorized as EngineUnauthorized
+from kube9_desktop.engine.k8s import discovery
+from kube9_desktop.engine.k8s.listing import (
+    page,
+    parse_continue,
+    parse_field_selector,
+    parse_label_selector,
+    parse_limit,
+)
+from kube9_desktop.engine.k8s.resources import BY_PATH, GROUP_VERSIONS, Resource
+from kube9_desktop.engine.k8s.status import (
+    BadRequest,
+    K8sError,
+    MethodNotAllowed,
+    Unauthorized,
+    no_route,
+    not_found,
+    status_object,
+)
+from kube9_desktop.engine.k8s.tables import INCLUDE_OBJECT, table
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.core import Engine
+
+log = logging.getLogger(__name__)
+
+ENGINE: web.AppKey[Engine] = web.AppKey("k8s_engine")
+ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("k8s_allowed_hosts")
+# Readable without a token, as Kubernetes' system:public-info-viewer role allows.
+PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/readyz", "/livez"})
+WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+# Subresources Kubernetes has (kubectl logs, exec, scale, drain...): a 405 naming them, not a
+# 404 that reads as a typo in the path. Any other name after an object is a 404.
+SUBRESOURCES = frozenset({
+    "attach", "binding", "ephemeralcontainers", "eviction", "exec", "finalize", "log",
+    "portforward", "proxy", "resize", "scale", "status",
+})  # fmt: skip
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Obj = dict[str, Any]
+
+
+def status_response(error: K8sError) -> web.Response:
+    return json_response(error.status(), error.code)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except K8sError as exc:
+        return status_response(exc)
+    except Kube9Error as exc:  # the engine's own refusals (a bad selector): the client's fault
+        code = exc.status if 400 <= exc.status < 500 else 500
+        reason = "BadRequest" if code == 400 else "InternalError"
+        return json_response(status_object(code, reason, exc.message), code)
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return status_response(no_route())
+        if exc.status == 405:
+            return status_response(_not_served(request.method, "this path"))
+        if exc.status < 400:
+            raise
+        return json_response(status_object(exc.status, "BadRequest", exc.reason), exc.status)
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        message = "Internal error: the engine hit a bug. Details are in the log file."
+        return json_response(status_object(500, "InternalError", message), 500)
+
+
+@web.middleware
+async def host_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not host_allowed(request.headers.get("Host"), request.app[ALLOWED_HOSTS]):
+        raise BadRequest(
+            "Host header not allowed: this API answers only to localhost names "
+            "(DNS-rebinding protection); add the name with --allowed-host if you mean it"
+        )
+    return await handler(request)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The engine's admin token as bearer; a node token is no user of this API. Health and
+    version are public, but a token that is sent must be right (as Kubernetes authenticates
+    before it authorizes)."""
+    header = request.headers.get("Authorization")
+    if header is None and request.path in PUBLIC_PATHS:
+        return await handler(request)
+    try:
+        who = request.app[ENGINE].auth.identify(bearer(header))
+    except EngineUnauthorized:
+        raise Unauthorized("Unauthorized") from None
+    if not who.admin:
+        raise Unauthorized("Unauthorized: a node token cannot use the Kubernetes API")
+    return await handler(request)
+
+
+def _not_served(method: str, what: str, verb: str | None = None) -> MethodNotAllowed:
+    verb = verb or WRITE_VERBS.get(method, method.lower())
+    advice = (
+        "make changes in the window or through the Kube-9 API"
+        if method in WRITE_VERBS
+        else "see docs/kubernetes.md for what is served"
+    )
+    return MethodNotAllowed(
+        f"the server does not allow this method on the requested resource: {verb} on {what} "
+        f"is not served by Kube-9 Desktop's Kubernetes API yet, only get and list ({advice})"
+    )
+
+
+def _read_only(request: web.Request, what: str) -> None:
+    if request.method not in ("GET", "HEAD"):
+        raise _not_served(request.method, what)
+
+
+# ---- discovery, version, health --------------------------------------------------------------
+
+
+async def version(request: web.Request) -> web.Response:
+    _read_only(request, "/version")
+    return json_response(discovery.version_info())
+
+
+async def health(request: web.Request) -> web.Response:
+    _read_only(request, request.path)
+    ready = request.app[ENGINE].started or request.path != "/readyz"
+    text = "ok" if ready else "engine is not running"
+    return web.Response(text=text, status=200 if ready else 500)
+
+
+async def root(request: web.Request) -> web.Response:
+    _read_only(request, "/")
+    paths = ["/api", "/api/v1", "/apis", *[f"/apis/{g}" for g in discovery.group_names()]]
+    paths += [f"/apis/{gv}" for gv in GROUP_VERSIONS if "/" in gv]
+    paths += sorted(PUBLIC_PATHS)
+    return json_response({"paths": sorted(paths)})
+
+
+async def api(request: web.Request) -> web.Response:
+    _read_only(request, "/api")
+    return json_response(discovery.api_versions(request.host))
+
+
+async def apis(request: web.Request) -> web.Response:
+    _read_only(request, "/apis")
+    return json_response(discovery.api_group_list())
+
+
+async def api_group(request: web.Request) -> web.Response:
+    group = request.match_info["group"]
+    if group not in discovery.group_names():
+        raise no_route()
+    _read_only(request, request.path)
+    return json_response(discovery.api_group(group))
+
+
+async def resource_list(request: web.Request) -> web.Response:
+    gv = _group_version(request)
+    if gv not in GROUP_VERSIONS:
+        raise no_route()
+    _read_only(request, request.path)
+    return json_response(discovery.resource_list(gv))
+
+
+def _group_version(request: web.Request) -> str:
+    info = request.match_info
+    return f"{info['group']}/{info['version']}" if "group" in info else "v1"
+
+
+# ---- resources -------------------------------------------------------------------------------
+
+
+def table_version(accept: str) -> str | None:
+    """``v1`` (or ``v1beta1``) when ``Accept`` asks for a meta.k8s.io Table, else None."""
+    for media in accept.split(","):
+        params = {}
+        for part in media.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            params[key.strip()] = value.strip()
+        table = params.get("as") == "Table" and params.get("g") == "meta.k8s.io"
+        if table and params.get("v") in ("v1", "v1beta1"):
+            return params["v"]
+    return None
+
+
+def _include_object(request: web.Request) -> str:
+    value = request.query.get("includeObject", "") or "Metadata"
+    if value not in INCLUDE_OBJECT:
+        raise BadRequest(
+            f"includeObject: must be one of {', '.join(INCLUDE_OBJECT)} (got {value[:40]!r})"
+        )
+    return value
+
+
+async def resource(request: web.Request) -> web.Response:
+    info = request.match_info
+    found = BY_PATH.get((_group_version(request), info["plural"]))
+    namespace, name = info.get("namespace"), info.get("name")
+    if found is None or (namespace is not None and not found.namespaced):
+        raise no_route()
+    if found.namespaced and namespace is None and name is not None:
+        raise no_route()  # /api/v1/pods/web: a namespaced object needs its namespace
+    what = found.plural if name is None else f"{found.plural} {name!r}"
+    if sub := info.get("subresource"):
+        if sub not in SUBRESOURCES:
+            raise no_route()
+        verb = WRITE_VERBS.get(request.method, "get")
+        raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
+    if request.method in ("GET", "HEAD") and request.query.get("watch") in ("true", "1"):
+        raise _not_served("GET", what, verb="watch")
+    if request.method == "DELETE" and name is None:
+        raise _not_served("DELETE", what, verb="deletecollection")
+    _read_only(request, what)
+    engine = request.app[ENGINE]
+    tv = table_version(request.headers.get("Accept", ""))
+    include = _include_object(request)
+    if name is not None:
+        obj = _get(engine, found, namespace or "", name)
+        if tv is not None:
+            meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
+            return json_response(
+                table(found.kind, [obj], meta, engine.clock.now(), include=include, version=tv)
+            )
+        return json_response(obj)
+    items, meta = _list(engine, found, namespace, request)
+    if tv is not None:
+        return json_response(
+            table(found.kind, items, meta, engine.clock.now(), include=include, version=tv)
+        )
+    return json_response(
+        {
+            "kind": f"{found.kind}List",
+            "apiVersion": found.api_version,
+            "metadata": meta,
+            "items": items,
+        }
+    )
+
+
+def _get(engine: Engine, found: Resource, namespace: str, name: str) -> Obj:
+    view = found.find(engine, namespace, name)
+    if view is None:
+        raise not_found(found.plural, name, found.group)
+    return found.to_object(view)
+
+
+def _list(
+    engine: Engine, found: Resource, namespace: str | None, request: web.Request
+) -> tuple[list[Obj], Obj]:
+    q = request.query
+    labels = parse_label_selector(q.get("labelSelector", ""))
+    fields = parse_field_selector(q.get("fieldSelector", ""), found)
+    limit = parse_limit(q.get("limit"))
+    after = parse_continue(q.get("continue"), found, namespace)
+    version = engine.resource_version()
+    objects = []
+    for view in found.views(engine, namespace if found.namespaced else None):
+        obj = found.to_object(view)
+        if not labels.empty and not labels.matches(obj["metadata"].get("labels", {})):
+            continue
+        if fields:
+            values = found.fields(obj)
+            if not all(f.matches(values) for f in fields):
+                continue
+        objects.append(obj)
+    items, paging = page(objects, found, namespace, limit=limit, after=after)
+    return items, {"resourceVersion": str(version), **paging}
+
+
+def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware, host_middleware, auth_middleware])
+    app[ENGINE] = engine
+    app[ALLOWED_HOSTS] = allowed_hosts
+    add = app.router.add_route
+    add("*", "/", root)
+    for path in ("/healthz", "/readyz", "/livez"):
+        add("*", path, health)
+    # with and without a trailing slash, as Kubernetes (the Python client asks /version/)
+    for slash in ("", "/"):
+        add("*", "/version" + slash, version)
+        add("*", "/api" + slash, api)
+        add("*", "/apis" + slash, apis)
+        add("*", "/apis/{group}" + slash, api_group)
+        add("*", "/api/v1" + slash, resource_list)
+        add("*", "/apis/{group}/{version}" + slash, resource_list)
+    for prefix in ("/api/v1", "/apis/{group}/{version}"):
+        add("*", prefix + "/{plural}", resource)
+        add("*", prefix + "/{plural}/{name}", resource)
+        add("*", prefix + "/namespaces/{namespace}/{plural}", resource)
+        add("*", prefix + "/namespaces/{namespace}/{plural}/{name}", resource)
+        add("*", prefix + "/{plural}/{name}/{subresource}", resource)
+        add("*", prefix + "/namespaces/{namespace}/{plural}/{name}/{subresource}", resource)
+    return app

@@ -1,0 +1,205 @@
+"""The resources this API serves, declared once: discovery, routes and reads all come from here.
+
+Each ``Resource`` says its names (as Kubernetes spells them), whether it is namespaced, the
+verbs served (only ``get`` and ``list`` so far: no write is pretended), how to read its views
+from the engine and turn one into an object, and which field selectors it takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kube9_desktop.engine.k8s.objects import (
+    deployment_object,
+    endpoints_object,
+    namespace_object,
+    node_object,
+    pod_object,
+    replicaset_object,
+    service_object,
+)
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.core import Engine
+
+Obj = dict[str, Any]
+READ_VERBS = ("get", "list")
+
+
+def _name_ns(obj: Obj) -> dict[str, str]:
+    meta = obj["metadata"]
+    out = {"metadata.name": meta["name"]}
+    if "namespace" in meta:
+        out["metadata.namespace"] = meta["namespace"]
+    return out
+
+
+def _pod_fields(obj: Obj) -> dict[str, str]:
+    return {
+        **_name_ns(obj),
+        "spec.nodeName": obj["spec"].get("nodeName", ""),
+        "spec.restartPolicy": obj["spec"].get("restartPolicy", ""),
+        "status.phase": obj["status"].get("phase", ""),
+        "status.podIP": obj["status"].get("podIP", ""),
+    }
+
+
+def _node_fields(obj: Obj) -> dict[str, str]:
+    unschedulable = bool(obj["spec"].get("unschedulable"))
+    return {**_name_ns(obj), "spec.unschedulable": "true" if unschedulable else "false"}
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    group: str  # "" for core
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...]
+    categories: tuple[str, ...]
+    # every view (of one namespace, or all with None), and one by (namespace, name)
+    views: Callable[[Engine, str | None], list[Any]]
+    find: Callable[[Engine, str, str], Any | None]
+    to_object: Callable[[Any], Obj]
+    fields: Callable[[Obj], dict[str, str]] = _name_ns
+    field_names: tuple[str, ...] = ("metadata.name", "metadata.namespace")
+    verbs: tuple[str, ...] = READ_VERBS
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def api_version(self) -> str:
+        return self.group_version
+
+    def discovery(self) -> Obj:
+        """This resource's entry in an APIResourceList."""
+        out: Obj = {
+            "name": self.plural,
+            "singularName": self.singular,
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": list(self.verbs),
+        }
+        if self.short_names:
+            out["shortNames"] = list(self.short_names)
+        if self.categories:
+            out["categories"] = list(self.categories)
+        return out
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        "",
+        "v1",
+        "namespaces",
+        "namespace",
+        "Namespace",
+        False,
+        ("ns",),
+        (),
+        views=lambda e, ns: e.namespaces(),
+        find=lambda e, ns, name: e.find_namespace(name),
+        to_object=namespace_object,
+        field_names=("metadata.name",),
+    ),
+    Resource(
+        "",
+        "v1",
+        "nodes",
+        "node",
+        "Node",
+        False,
+        ("no",),
+        (),
+        views=lambda e, ns: e.nodes(),
+        find=lambda e, ns, name: e.find_node_named(name),
+        to_object=node_object,
+        fields=_node_fields,
+        field_names=("metadata.name", "spec.unschedulable"),
+    ),
+    Resource(
+        "",
+        "v1",
+        "pods",
+        "pod",
+        "Pod",
+        True,
+        ("po",),
+        ("all",),
+        views=lambda e, ns: e.pods(ns),
+        find=lambda e, ns, name: e.find_pod_named(ns, name),
+        to_object=pod_object,
+        fields=_pod_fields,
+        field_names=(
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "status.phase",
+            "status.podIP",
+        ),
+    ),
+    Resource(
+        "",
+        "v1",
+        "services",
+        "service",
+        "Service",
+        True,
+        ("svc",),
+        ("all",),
+        views=lambda e, ns: e.services(ns),
+        find=lambda e, ns, name: e.find_service_named(ns, name),
+        to_object=service_object,
+    ),
+    Resource(
+        "",
+        "v1",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        True,
+        ("ep",),
+        (),
+        views=lambda e, ns: e.services(ns),
+        find=lambda e, ns, name: e.find_service_named(ns, name),
+        to_object=endpoints_object,
+    ),
+    Resource(
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        True,
+        ("deploy",),
+        ("all",),
+        views=lambda e, ns: e.deployments(ns),
+        find=lambda e, ns, name: e.find_deployment_named(ns, name),
+        to_object=deployment_object,
+    ),
+    Resource(
+        "apps",
+        "v1",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        True,
+        ("rs",),
+        ("all",),
+        views=lambda e, ns: e.replicasets(ns),
+        find=lambda e, ns, name: e.find_replicaset_named(ns, name),
+        to_object=replicaset_object,
+    ),
+)
+
+BY_PATH: dict[tuple[str, str], Resource] = {(r.group_version, r.plural): r for r in RESOURCES}
+GROUP_VERSIONS: dict[str, list[Resource]] = {}
+for _r in RESOURCES:
+    GROUP_VERSIONS.setdefault(_r.group_version, []).append(_r)
