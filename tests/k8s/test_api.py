@@ -205,6 +205,43 @@ async def test_a_taken_port_names_it_and_the_flag(tmp_path: Path) -> None:
     assert not engine.started
 
 
+async def test_a_taken_default_port_falls_back_to_a_free_one_that_kubeconfig_finds(
+    tmp_path: Path,
+) -> None:
+    """Another cluster's API server on 6443 (Docker Desktop's, kind's) must not stop the app:
+    the default port gives way to a free one, and ``kube9-desktop kubeconfig`` without a port
+    names the one served; once stopped, the default again."""
+    import errno
+
+    from kube9_desktop.engine.k8s.kubeconfig import kubeconfig_text
+    from kube9_desktop.engine.k8s.server import URL_FILE, K8sServer
+
+    settings = fast_settings(tmp_path / "data", port=5000)  # k8s_port unset: 6443
+    assert settings.k8s_port is None and settings.effective_k8s_port == 6443
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("127.0.0.1", 6443))
+            busy.listen()
+        except OSError as exc:  # taken already, by something else: the same case
+            taken = exc.errno
+        else:
+            taken = errno.EADDRINUSE
+        assert taken == errno.EADDRINUSE
+        server = K8sServer(Engine(settings), settings)
+        url = await server.start()
+        try:
+            assert url.startswith("https://127.0.0.1:") and server.port != 6443
+            assert (settings.data_dir / URL_FILE).read_text().strip() == url
+            assert f"server: {url}" in kubeconfig_text(settings)
+            pinned = settings.with_(k8s_port=7443)  # a port given is the port meant
+            assert "server: https://127.0.0.1:7443" in kubeconfig_text(pinned)
+        finally:
+            await server.stop()
+    assert not (settings.data_dir / URL_FILE).exists()
+    assert "server: https://127.0.0.1:6443" in kubeconfig_text(settings)
+
+
 async def test_remote_host_needs_allow_remote(tmp_path: Path) -> None:
     from kube9_desktop.engine.k8s.server import K8sServer
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kube9_desktop.engine.errors import UserError
-from kube9_desktop.engine.k8s.server import url_host
+from kube9_desktop.engine.k8s.server import served_url, url_host
 from kube9_desktop.engine.k8s.tls import ensure_ca
 from kube9_desktop.engine.tokens import load_or_create_admin_token
 from kube9_desktop.settings import Settings
@@ -45,9 +45,12 @@ def kubeconfig(server: str, ca_pem: bytes, token: str) -> dict[str, Any]:
 
 def kubeconfig_text(settings: Settings) -> str:
     """The kubeconfig of ``settings``' data directory, host and Kubernetes port (creating the
-    token and the CA if no engine ever started there: the engine then uses the same)."""
+    token and the CA if no engine ever started there: the engine then uses the same). With no
+    port given, the URL of the engine serving that data directory now, if one does (it may
+    have taken a free port), else the default port."""
     port = settings.effective_k8s_port
-    if port == 0:
+    served = served_url(settings.data_dir) if settings.k8s_port is None else None
+    if port == 0 and served is None:
         raise UserError(
             "The Kubernetes API port is picked at start (k8s port 0): pass the port the engine "
             "printed with --k8s-port.",
@@ -55,7 +58,7 @@ def kubeconfig_text(settings: Settings) -> str:
         )
     token, _ = load_or_create_admin_token(settings.data_dir, settings.api_token)
     ca = ensure_ca(settings.data_dir)
-    server = f"https://{url_host(settings.host)}:{port}"
+    server = served or f"https://{url_host(settings.host)}:{port}"
     return yaml.safe_dump(kubeconfig(server, ca, token), sort_keys=False)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import socket
 import ssl
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -40,11 +42,32 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+URL_FILE = "k8s/url"  # the serving engine's URL, while it serves (kubeconfig reads it)
+log = logging.getLogger(__name__)
+
+
+def write_url(path: Path, url: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(url + "\n")
+    os.replace(tmp, path)
+
+
+def served_url(data_dir: Path) -> str | None:
+    """The URL an engine on ``data_dir`` serves the Kubernetes API at now, if one does."""
+    try:
+        url = (data_dir / URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return url if url.startswith("https://") and len(url) < 300 else None
+
+
 class K8sServer:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
         self._runner: web.AppRunner | None = None
+        self._url_file: Path | None = None
         self.port = 0
 
     async def start(self) -> str:
@@ -72,7 +95,17 @@ class K8sServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, s.host, port, ssl_context=context, reuse_address=True)
         try:
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or s.k8s_port is not None:
+                    raise
+                # 6443 by default only: another cluster on this machine (Docker Desktop's, a
+                # kind or k3s API server) must not keep the app from starting. Any free port
+                # then; kube9-desktop kubeconfig reads it from URL_FILE.
+                log.warning("Port %d is in use: the Kubernetes API takes a free port", port)
+                site = web.TCPSite(self._runner, s.host, 0, ssl_context=context)
+                await site.start()
         except OSError as exc:
             await self._runner.cleanup()
             self._runner = None
@@ -88,7 +121,10 @@ class K8sServer:
         server = site._server
         sockets: list[socket.socket] = list(getattr(server, "sockets", None) or [])
         self.port = sockets[0].getsockname()[1] if sockets else port
-        return f"https://{url_host(s.host)}:{self.port}"
+        url = f"https://{url_host(s.host)}:{self.port}"
+        self._url_file = s.data_dir / URL_FILE
+        await asyncio.to_thread(write_url, self._url_file, url)
+        return url
 
     async def stop(self) -> None:
         """Finish the requests in flight, then drop every connection at once: a TLS close
@@ -101,3 +137,6 @@ class K8sServer:
                 if transport is not None:
                     transport.abort()
             self._runner = None
+        if self._url_file is not None:
+            self._url_file.unlink(missing_ok=True)
+            self._url_file = None
