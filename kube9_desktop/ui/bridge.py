@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.errors import Kube9Error, NotFound
+from kube9_desktop.engine.errors import Kube9Error, NotFound, UserError
 from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.k8s.kubeconfig import served_kubeconfig_text, write_kubeconfig
 from kube9_desktop.engine.model import (
     ClusterSummary,
     NamespaceView,
@@ -339,6 +341,22 @@ class EngineBridge(QObject):
     @property
     def admin_token(self) -> str:
         return self.engine.admin_token if self.engine else ""
+
+    @property
+    def k8s_url(self) -> str:
+        """The Kubernetes API's URL ("" when it is not served)."""
+        return self.engine.k8s_url if self.engine else ""
+
+    def kubeconfig(self) -> str:
+        """A kubeconfig for the Kubernetes API (raises ``Kube9Error`` when it is not served)."""
+        engine = self._engine()
+        if not engine.k8s_url:
+            raise UserError("The Kubernetes API is not being served")
+        return served_kubeconfig_text(engine.k8s_url, engine.settings.data_dir, engine.admin_token)
+
+    def save_kubeconfig(self, path: Path) -> None:
+        """Write the kubeconfig to ``path`` (0600; the user's ~/.kube/config is refused)."""
+        write_kubeconfig(self.kubeconfig(), path)
 
     # ---- operations --------------------------------------------------------------------
 

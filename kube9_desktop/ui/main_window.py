@@ -33,6 +33,7 @@ from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.collector import LoadedObjects
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
+from kube9_desktop.ui.kubeconfig_actions import KubeconfigActions
 from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
 from kube9_desktop.ui.notices import MessageBar, StartupPage
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.manifests.add_to(self.service_commands.context_menu)
         self.logs = LogActions(bridge, self)
         self.shells = ShellActions(bridge, self)
+        self.kubeconfig = KubeconfigActions(bridge, self)
         for menu in (self.commands.context_menu, self.workload_commands.context_menu):
             self.logs.add_to(menu)
             self.shells.add_to(menu)
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self.details.logs_requested.connect(self.logs.open_for)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
+        self.kubeconfig.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
         self.service_commands.message_posted.connect(self.messages.show_message)
         self.manifests.message_posted.connect(self.messages.show_message)
@@ -214,6 +217,9 @@ class MainWindow(QMainWindow):
         file_menu = menu_bar.addMenu("&File")
         file_menu.setObjectName("FileMenu")
         file_menu.addAction(self.manifests.export)
+        file_menu.addSeparator()
+        self.kubeconfig.add_to(file_menu)
+        file_menu.addSeparator()
         file_menu.addAction(a.open_settings)
         file_menu.addSeparator()
         file_menu.addAction(a.quit)

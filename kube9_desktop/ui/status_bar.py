@@ -83,6 +83,11 @@ class ClusterStatusBar(QStatusBar):
         )
         url = self.bridge.api_url
         self.api.setText(f"API: {url}" if url else "API: not serving")
+        k8s = self.bridge.k8s_url
+        self.api.setToolTip(
+            f"The Kube-9 API: {url or 'not serving'}\nThe Kubernetes API (kubectl): "
+            + (f"{k8s} — File > Copy kubeconfig" if k8s else "not serving")
+        )
         self.copy_token.setEnabled(bool(self.bridge.admin_token))
         pending = summary.pods_by_phase.get("pending", 0)
         unhealthy = sum(n for status, n in summary.nodes_by_status.items() if status != "healthy")

@@ -16,7 +16,7 @@ import yaml
 
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.k8s.server import served_url, url_host
-from kube9_desktop.engine.k8s.tls import ensure_ca
+from kube9_desktop.engine.k8s.tls import TlsFiles, ensure_ca
 from kube9_desktop.engine.tokens import load_or_create_admin_token
 from kube9_desktop.settings import Settings
 
@@ -60,6 +60,12 @@ def kubeconfig_text(settings: Settings) -> str:
     ca = ensure_ca(settings.data_dir)
     server = served or f"https://{url_host(settings.host)}:{port}"
     return yaml.safe_dump(kubeconfig(server, ca, token), sort_keys=False)
+
+
+def served_kubeconfig_text(url: str, data_dir: Path, token: str) -> str:
+    """The kubeconfig of a serving engine (the window's Copy/Save kubeconfig)."""
+    ca = TlsFiles.of(data_dir).ca_cert.read_bytes()
+    return yaml.safe_dump(kubeconfig(url, ca, token), sort_keys=False)
 
 
 def default_kubeconfig() -> Path:
