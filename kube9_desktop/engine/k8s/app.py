@@ -3,7 +3,8 @@ discovery, version and health, and the read verbs of every resource in ``resourc
 
 Every refusal is a ``Status``; every resource answer is JSON, a ``meta.k8s.io`` Table when the
 ``Accept`` header asks for one (kubectl's ``get``), the object or its ``<Kind>List`` otherwise.
-Verbs not served yet (writes, watch) are a 405 naming the verb, never a silent no-op.
+Verbs not served yet (writes) are a 405 naming the verb, never a silent no-op; watches are
+watch.py's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.errors import Unauthorized as EngineUnauthorized
 from kube9_desktop.engine.k8s import discovery
 from kube9_desktop.engine.k8s.listing import (
+    FieldRequirement,
     page,
     parse_continue,
     parse_field_selector,
@@ -37,6 +39,13 @@ from kube9_desktop.engine.k8s.status import (
     status_object,
 )
 from kube9_desktop.engine.k8s.tables import INCLUDE_OBJECT, table
+from kube9_desktop.engine.k8s.watch import (
+    WatchHub,
+    WatchRequest,
+    parse_resource_version,
+    parse_timeout,
+    serve_watch,
+)
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -45,6 +54,7 @@ log = logging.getLogger(__name__)
 
 ENGINE: web.AppKey[Engine] = web.AppKey("k8s_engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("k8s_allowed_hosts")
+HUB: web.AppKey[dict[str, WatchHub]] = web.AppKey("k8s_watch_hub")
 # Readable without a token, as Kubernetes' system:public-info-viewer role allows.
 PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/readyz", "/livez"})
 WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
@@ -123,7 +133,7 @@ def _not_served(method: str, what: str, verb: str | None = None) -> MethodNotAll
     )
     return MethodNotAllowed(
         f"the server does not allow this method on the requested resource: {verb} on {what} "
-        f"is not served by Kube-9 Desktop's Kubernetes API yet, only get and list ({advice})"
+        f"is not served by Kube-9 Desktop's Kubernetes API yet, only get, list and watch ({advice})"
     )
 
 
@@ -211,7 +221,7 @@ def _include_object(request: web.Request) -> str:
     return value
 
 
-async def resource(request: web.Request) -> web.Response:
+async def resource(request: web.Request) -> web.StreamResponse:
     info = request.match_info
     found = BY_PATH.get((_group_version(request), info["plural"]))
     namespace, name = info.get("namespace"), info.get("name")
@@ -225,8 +235,8 @@ async def resource(request: web.Request) -> web.Response:
             raise no_route()
         verb = WRITE_VERBS.get(request.method, "get")
         raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
-    if request.method in ("GET", "HEAD") and request.query.get("watch") in ("true", "1"):
-        raise _not_served("GET", what, verb="watch")
+    if request.method == "GET" and request.query.get("watch") in ("true", "1"):
+        return await _watch(request, found, namespace, name)
     if request.method == "DELETE" and name is None:
         raise _not_served("DELETE", what, verb="deletecollection")
     _read_only(request, what)
@@ -254,6 +264,48 @@ async def resource(request: web.Request) -> web.Response:
             "items": items,
         }
     )
+
+
+def watch_hub(app: web.Application) -> WatchHub:
+    """The app's history of changes: made at start-up (so a watch may start from the version
+    of any list served since), or at the first watch of an app that started before its engine
+    (tests of the transport only)."""
+    hub = app[HUB].get("hub")
+    if hub is None:
+        hub = app[HUB]["hub"] = WatchHub(app[ENGINE])
+    return hub
+
+
+async def _start_hub(app: web.Application) -> None:
+    if getattr(app[ENGINE], "cluster", None) is not None:
+        watch_hub(app)
+
+
+async def _close_hub(app: web.Application) -> None:
+    hub = app[HUB].get("hub")
+    if hub is not None:
+        hub.close()  # every watch ends now, so shutting down need not wait for them
+
+
+async def _watch(
+    request: web.Request, found: Resource, namespace: str | None, name: str | None
+) -> web.StreamResponse:
+    q = request.query
+    fields = parse_field_selector(q.get("fieldSelector", ""), found)
+    if name is not None:  # the old /watch-by-path form: the object of that name
+        fields = (*fields, FieldRequirement("metadata.name", True, name))
+    req = WatchRequest(
+        resource=found,
+        namespace=namespace if found.namespaced else None,
+        labels=parse_label_selector(q.get("labelSelector", "")),
+        fields=fields,
+        table_version=table_version(request.headers.get("Accept", "")),
+        include=_include_object(request),
+        bookmarks=q.get("allowWatchBookmarks") in ("true", "1"),
+        timeout_s=parse_timeout(q.get("timeoutSeconds")),
+    )
+    start_after = parse_resource_version(q.get("resourceVersion"))
+    return await serve_watch(request, watch_hub(request.app), req, start_after)
 
 
 def _get(engine: Engine, found: Resource, namespace: str, name: str) -> Obj:
@@ -290,6 +342,9 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     app = web.Application(middlewares=[errors_middleware, host_middleware, auth_middleware])
     app[ENGINE] = engine
     app[ALLOWED_HOSTS] = allowed_hosts
+    app[HUB] = {}
+    app.on_startup.append(_start_hub)
+    app.on_shutdown.append(_close_hub)
     add = app.router.add_route
     add("*", "/", root)
     for path in ("/healthz", "/readyz", "/livez"):

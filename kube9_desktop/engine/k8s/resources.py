@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
 
 Obj = dict[str, Any]
-READ_VERBS = ("get", "list")
+READ_VERBS = ("get", "list", "watch")
 
 
 def _name_ns(obj: Obj) -> dict[str, str]:
