@@ -1,5 +1,6 @@
 """File > Copy kubeconfig / Save kubeconfig…: what they give kubectl, the real one, and what
-they refuse (the user's own ~/.kube/config)."""
+they refuse (the user's own ~/.kube/config); a change clicked in the window reaching a
+running ``kubectl get -w``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QMenu
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QToolButton
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
@@ -18,8 +19,12 @@ from kube9_desktop.ui.main_window import MainWindow
 from tests.k8s.conftest import kubectl_path
 from tests.ui.helpers import (
     child,
+    click,
     demo_bridge_fixture,  # noqa: F401
     demo_fixture,  # noqa: F401
+    names_in,
+    select,
+    tree_model,
     window_fixture,  # noqa: F401
 )
 
@@ -99,3 +104,37 @@ def test_the_actions_wait_for_a_served_api(qtbot: QtBot, window: MainWindow) -> 
         menu = child(window, QMenu, "FileMenu")
         (action,) = [a for a in menu.actions() if a.objectName() == name]
         assert not action.isEnabled() and "not being served" in action.toolTip()
+
+
+def test_a_pod_deleted_in_the_window_shows_in_kubectl_get_w(
+    qtbot: QtBot, window: MainWindow, demo: Engine, tmp_path: Path
+) -> None:
+    """The window and kubectl see one cluster: ``kubectl get pods -w`` (the real one, with the
+    copied kubeconfig) prints the deletion the user clicks."""
+    file_menu_action(window, "CopyKubeconfigAction").trigger()  # type: ignore[attr-defined]
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None
+    config_path = tmp_path / "kubeconfig"
+    config_path.write_text(clipboard.text())
+    out = tmp_path / "watch.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [kubectl_path(), "get", "pods", "-w"], stdout=sink, stderr=subprocess.STDOUT,
+            env={"KUBECONFIG": str(config_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        try:
+            qtbot.waitUntil(lambda: "cache-1 " in out.read_text(), timeout=60_000)
+            before = out.read_text().count("cache-1 ")
+            select(qtbot, window, "cache-1")
+            button = window.toolbar.widgetForAction(window.commands.delete)
+            assert isinstance(button, QToolButton)
+            click(qtbot, button)
+            qtbot.waitUntil(lambda: window.findChild(QMessageBox, "ConfirmDelete") is not None)
+            box = window.findChild(QMessageBox, "ConfirmDelete")
+            assert isinstance(box, QMessageBox)
+            click(qtbot, box.button(QMessageBox.StandardButton.Ok))
+            qtbot.waitUntil(lambda: "cache-1" not in names_in(tree_model(window)))
+            qtbot.waitUntil(lambda: out.read_text().count("cache-1 ") > before, timeout=30_000)
+        finally:
+            proc.terminate()
+            proc.wait()
