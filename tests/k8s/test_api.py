@@ -40,7 +40,7 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     status, core = await cluster.get("/api/v1")
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
     by_name = {r["name"]: r for r in core["resources"]}
-    assert sorted(by_name) == ["endpoints", "namespaces", "nodes", "pods", "services"]
+    assert sorted(by_name) == ["endpoints", "events", "namespaces", "nodes", "pods", "services"]
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
         "verbs": ["get", "list", "watch"], "shortNames": ["po"], "categories": ["all"],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kube9_desktop.engine.k8s.events import event_id_of, event_namespace, event_object
 from kube9_desktop.engine.k8s.objects import (
     deployment_object,
     endpoints_object,
@@ -49,6 +50,49 @@ def _pod_fields(obj: Obj) -> dict[str, str]:
 def _node_fields(obj: Obj) -> dict[str, str]:
     unschedulable = bool(obj["spec"].get("unschedulable"))
     return {**_name_ns(obj), "spec.unschedulable": "true" if unschedulable else "false"}
+
+
+EVENTS_LISTED = 10_000  # the newest engine events an events list reads (see docs)
+EVENT_FIELDS = (
+    "metadata.name", "metadata.namespace", "involvedObject.kind", "involvedObject.name",
+    "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion", "reason",
+    "type", "source", "reportingComponent",
+)  # fmt: skip
+
+
+def _event_fields(obj: Obj) -> dict[str, str]:
+    inv = obj["involvedObject"]
+    return {
+        **_name_ns(obj),
+        "involvedObject.kind": inv.get("kind", ""),
+        "involvedObject.name": inv.get("name", ""),
+        "involvedObject.namespace": inv.get("namespace", ""),
+        "involvedObject.uid": inv.get("uid", ""),
+        "involvedObject.apiVersion": inv.get("apiVersion", ""),
+        "reason": obj.get("reason", ""),
+        "type": obj.get("type", ""),
+        "source": obj.get("source", {}).get("component", ""),
+        "reportingComponent": obj.get("reportingComponent", ""),
+    }
+
+
+def _events(engine: Engine, namespace: str | None) -> list[Any]:
+    return [
+        ev for ev in engine.events(limit=EVENTS_LISTED)
+        if ev.object is not None and (namespace is None or event_namespace(ev) == namespace)
+    ]  # fmt: skip
+
+
+def _find_event(engine: Engine, namespace: str, name: str) -> Any | None:
+    event_id = event_id_of(name)
+    if event_id is None or event_id < 1:
+        return None
+    found = engine.events(since=event_id - 1, limit=1)
+    if not found or found[0].id != event_id or found[0].object is None:
+        return None
+    ev = found[0]
+    ok = event_namespace(ev) == namespace and event_object(ev)["metadata"]["name"] == name
+    return ev if ok else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +240,24 @@ RESOURCES: tuple[Resource, ...] = (
         views=lambda e, ns: e.replicasets(ns),
         find=lambda e, ns, name: e.find_replicaset_named(ns, name),
         to_object=replicaset_object,
+    ),
+)
+
+RESOURCES += (
+    Resource(
+        "",
+        "v1",
+        "events",
+        "event",
+        "Event",
+        True,
+        ("ev",),
+        (),
+        views=_events,
+        find=_find_event,
+        to_object=event_object,
+        fields=_event_fields,
+        field_names=EVENT_FIELDS,
     ),
 )
 

@@ -348,6 +348,43 @@ ENDPOINTS_COLUMNS = (
 )
 
 
+def _since(stamp: str | None, now: datetime) -> str:
+    if not stamp:
+        return NONE
+    at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return human_duration((now - at).total_seconds())
+
+
+def _event_cells(ev: Obj, now: datetime) -> list[Any]:
+    obj = ev["involvedObject"]
+    return [
+        _since(ev.get("lastTimestamp"), now),
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        f"{obj['kind'].lower()}/{obj['name']}",
+        obj.get("fieldPath", ""),
+        ev.get("source", {}).get("component", ""),
+        ev.get("message", ""),
+        _since(ev.get("firstTimestamp"), now),
+        ev.get("count", 1),
+        ev["metadata"]["name"],
+    ]
+
+
+EVENT_COLUMNS = (
+    Column("Last Seen", "The last time the event was seen."),
+    Column("Type", "Type of this event (Normal, Warning)."),
+    Column("Reason", "Why the action was taken."),
+    Column("Object", "The object this event is about."),
+    Column("Subobject", "The part of the object this event is about.", priority=1),
+    Column("Source", "The component reporting this event.", priority=1),
+    Column("Message", "A human-readable description of the status of this operation."),
+    Column("First Seen", "The first time the event was seen.", priority=1),
+    Column("Count", "The number of times this event has occurred.", priority=1, type="integer"),
+    Column("Name", "Name must be unique within a namespace.", priority=1, format="name"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Printer:
     columns: tuple[Column, ...]
@@ -362,6 +399,7 @@ PRINTERS: dict[str, Printer] = {
     "ReplicaSet": Printer(REPLICASET_COLUMNS, _replicaset_cells),
     "Service": Printer(SERVICE_COLUMNS, _service_cells),
     "Endpoints": Printer(ENDPOINTS_COLUMNS, _endpoints_cells),
+    "Event": Printer(EVENT_COLUMNS, _event_cells),
 }
 
 INCLUDE_OBJECT = ("None", "Metadata", "Object")

@@ -49,15 +49,16 @@ TIMEOUT_MAX_S = 86_400
 BOOKMARK_EVERY_S = 15.0
 
 # Which resources each kind of change concerns (a Service's endpoints are its Endpoints).
-RESOURCES_OF: dict[Kind, tuple[str, ...]] = {
+EVENT = "Event"  # the entries of a commit's events (not a kind of object the engine keeps)
+RESOURCES_OF: dict[Kind | str, tuple[str, ...]] = {
     Kind.POD: ("pods",),
     Kind.NODE: ("nodes",),
     Kind.NAMESPACE: ("namespaces",),
     Kind.SERVICE: ("services", "endpoints"),
     Kind.DEPLOYMENT: ("deployments",),
     Kind.REPLICASET: ("replicasets",),
+    EVENT: ("events",),
 }
-KIND_OF: dict[str, Kind] = {p: k for k, plurals in RESOURCES_OF.items() for p in plurals}
 
 
 def _by_id(read: str) -> Callable[[Engine, int], Any]:
@@ -84,6 +85,7 @@ VIEW_BY_ID: dict[str, Callable[[Engine, int], Any]] = {
     "endpoints": _by_id("service"),
     "deployments": _by_id("deployment"),
     "replicasets": _by_id("replicaset"),
+    "events": lambda engine, obj_id: None,  # an event entry carries its event
 }
 
 
@@ -92,11 +94,11 @@ class Entry:
     """One object's change in one commit; what it becomes for each resource is built once."""
 
     rv: int
-    kind: Kind
+    kind: Kind | str
     obj_id: int
     removed: bool
     added: bool = False
-    view: Any = None  # a removed object's last view
+    view: Any = None  # a removed object's last view, or an event
     built: dict[str, Obj | None] = field(default_factory=dict)  # plural -> object (None: gone)
     encoded: dict[tuple[str, str], str] = field(default_factory=dict)  # (plural, format) -> JSON
 
@@ -125,7 +127,9 @@ class WatchHub:
         changed = [Entry(rv, k, i, False) for k, ids in changes.changed.items() for i in ids]
         gone = [Entry(rv, k, i, True, view=v) for k, views in changes.removed.items()
                 for i, v in views.items()]  # fmt: skip
-        new = [e for e in (*added, *changed, *gone) if e.kind in RESOURCES_OF]
+        said = [Entry(rv, EVENT, ev.id, False, True, view=ev) for ev in changes.events
+                if ev.object is not None]  # fmt: skip
+        new = [e for e in (*added, *changed, *gone, *said) if e.kind in RESOURCES_OF]
         if not new:
             return
         self.entries.extend(new)
@@ -167,7 +171,7 @@ class WatchHub:
     def object_of(self, entry: Entry, resource: Resource) -> Obj | None:
         """The object ``entry`` is about, for ``resource`` (None: it is gone since)."""
         if resource.plural not in entry.built:
-            if entry.removed:
+            if entry.view is not None:
                 view = entry.view
             else:
                 view = VIEW_BY_ID[resource.plural](self.engine, entry.obj_id)
