@@ -160,7 +160,7 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("DELETE", "/apis/apps/v1/namespaces/default/deployments/api", "delete"),
         ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
         ("POST", "/version", "create"),
-        ("GET", "/api/v1/namespaces/default/pods/web-a/log", "get pods/log"),
+        ("POST", "/api/v1/namespaces/default/pods/web-a/eviction", "create pods/eviction"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),
         (
             "PUT",

@@ -9,6 +9,7 @@ watch.py's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 ENGINE: web.AppKey[Engine] = web.AppKey("k8s_engine")
 ALLOWED_HOSTS: web.AppKey[frozenset[str]] = web.AppKey("k8s_allowed_hosts")
 HUB: web.AppKey[dict[str, WatchHub]] = web.AppKey("k8s_watch_hub")
+FOLLOWING: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("k8s_following")  # logs -f
 # Readable without a token, as Kubernetes' system:public-info-viewer role allows.
 PUBLIC_PATHS = frozenset({"/version", "/version/", "/healthz", "/readyz", "/livez"})
 WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
@@ -233,6 +235,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
     if sub := info.get("subresource"):
         if sub not in SUBRESOURCES:
             raise no_route()
+        if (found.plural, sub, request.method) == ("pods", "log", "GET") and name is not None:
+            return await pod_log(request, namespace or "", name)
         verb = WRITE_VERBS.get(request.method, "get")
         raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
     if request.method == "GET" and request.query.get("watch") in ("true", "1"):
@@ -266,6 +270,71 @@ async def resource(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _flag(request: web.Request, key: str) -> bool:
+    value = request.query.get(key, "false")
+    if value not in ("true", "false", "1", "0", ""):
+        raise BadRequest(f"{key}: must be true or false (got {value[:40]!r})")
+    return value in ("true", "1")
+
+
+def _count(request: web.Request, key: str) -> int | None:
+    value = request.query.get(key)
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        shown = value[:40] if value.isascii() and value.isprintable() else "(unprintable)"
+        raise BadRequest(f"{key}: must be a whole number, 0 or more (got {shown!r})")
+    return int(value)
+
+
+async def pod_log(request: web.Request, namespace: str, name: str) -> web.StreamResponse:
+    """``kubectl logs``: a container's output as text (``follow`` streams it until the pod is
+    gone or the client leaves), ``tailLines``, ``previous``, ``limitBytes``, ``container``."""
+    engine = request.app[ENGINE]
+    view = engine.find_pod_named(namespace, name)
+    if view is None:
+        raise not_found("pods", name)
+    container = request.query.get("container") or None
+    if container is not None and (len(container) > 253 or not container.isprintable()):
+        raise BadRequest("container: not a container name")
+    tail, limit = _count(request, "tailLines"), _count(request, "limitBytes")
+    previous, follow = _flag(request, "previous"), _flag(request, "follow")
+    if limit == 0:
+        raise BadRequest("limitBytes: must be greater than 0")
+    try:
+        target = engine.pod_logs.target(view.id, container, previous)
+        data, offset = await engine.pod_logs.read(target, tail)
+    except Kube9Error as exc:  # kubectl's words: a bad container, no node yet, no previous run
+        raise BadRequest(exc.message) from None
+    if limit is not None:
+        data = data[:limit]
+    if not follow:
+        return web.Response(body=data, content_type="text/plain", charset="utf-8")
+    response = web.StreamResponse()
+    response.content_type, response.charset = "text/plain", "utf-8"
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    sent = len(data)
+    await response.write(data)
+    task = asyncio.current_task()
+    assert task is not None
+    request.app[FOLLOWING].add(task)
+    try:
+        async for chunk in engine.pod_logs.follow(target, offset):
+            if limit is not None:
+                chunk = chunk[: max(0, limit - sent)]
+            sent += len(chunk)
+            await response.write(chunk)
+            if limit is not None and sent >= limit:
+                break
+    except ConnectionError:
+        return response  # the client left
+    finally:
+        request.app[FOLLOWING].discard(task)
+    await response.write_eof()
+    return response
+
+
 def watch_hub(app: web.Application) -> WatchHub:
     """The app's history of changes: made at start-up (so a watch may start from the version
     of any list served since), or at the first watch of an app that started before its engine
@@ -285,6 +354,9 @@ async def _close_hub(app: web.Application) -> None:
     hub = app[HUB].get("hub")
     if hub is not None:
         hub.close()  # every watch ends now, so shutting down need not wait for them
+    following: set[asyncio.Task[Any]] = app[FOLLOWING]
+    for task in list(following):  # and every kubectl logs -f
+        task.cancel()
 
 
 async def _watch(
@@ -343,6 +415,7 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     app[ENGINE] = engine
     app[ALLOWED_HOSTS] = allowed_hosts
     app[HUB] = {}
+    app[FOLLOWING] = set[asyncio.Task[Any]]()
     app.on_startup.append(_start_hub)
     app.on_shutdown.append(_close_hub)
     add = app.router.add_route
