@@ -240,6 +240,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
         verb = WRITE_VERBS.get(request.method, "get")
         raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
     if request.method == "GET" and request.query.get("watch") in ("true", "1"):
+        if "watch" not in found.verbs:
+            raise _not_served("GET", what, verb="watch")
         return await _watch(request, found, namespace, name)
     if request.method == "DELETE" and name is None:
         raise _not_served("DELETE", what, verb="deletecollection")

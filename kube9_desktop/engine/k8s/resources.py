@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.engine.k8s.events import event_id_of, event_namespace, event_object
+from kube9_desktop.engine.k8s.metrics import (
+    find_node_metrics,
+    find_pod_metrics,
+    node_metrics,
+    node_metrics_object,
+    pod_metrics,
+    pod_metrics_object,
+)
 from kube9_desktop.engine.k8s.objects import (
     deployment_object,
     endpoints_object,
@@ -258,6 +266,38 @@ RESOURCES += (
         to_object=event_object,
         fields=_event_fields,
         field_names=EVENT_FIELDS,
+    ),
+)
+
+RESOURCES += (  # metrics-server's API: read only, no watch (as metrics-server)
+    Resource(
+        "metrics.k8s.io",
+        "v1beta1",
+        "nodes",
+        "",
+        "NodeMetrics",
+        False,
+        (),
+        (),
+        views=node_metrics,
+        find=find_node_metrics,
+        to_object=node_metrics_object,
+        field_names=("metadata.name",),
+        verbs=("get", "list"),
+    ),
+    Resource(
+        "metrics.k8s.io",
+        "v1beta1",
+        "pods",
+        "",
+        "PodMetrics",
+        True,
+        (),
+        (),
+        views=pod_metrics,
+        find=find_pod_metrics,
+        to_object=pod_metrics_object,
+        verbs=("get", "list"),
     ),
 )
 

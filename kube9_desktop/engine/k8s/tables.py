@@ -402,6 +402,9 @@ PRINTERS: dict[str, Printer] = {
     "Event": Printer(EVENT_COLUMNS, _event_cells),
 }
 
+# What the API server prints for a kind without a printer of its own: name and age.
+DEFAULT_PRINTER = Printer((NAME, AGE), lambda obj, now: [obj["metadata"]["name"], age(obj, now)])
+
 INCLUDE_OBJECT = ("None", "Metadata", "Object")
 
 
@@ -424,7 +427,7 @@ def table(
 ) -> Obj:
     """A Table of ``objects``; each row's ``object`` per ``includeObject`` (None, Metadata,
     Object), as the API server's ``transformObject`` does."""
-    printer = PRINTERS[kind]
+    printer = PRINTERS.get(kind, DEFAULT_PRINTER)
     rows = []
     for obj in objects:
         row: Obj = {"cells": printer.cells(obj, now)}
