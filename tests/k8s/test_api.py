@@ -35,7 +35,7 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     assert status == 200 and api["kind"] == "APIVersions" and api["versions"] == ["v1"]
     status, groups = await cluster.get("/apis", accept=AGGREGATED)
     assert status == 200 and groups["kind"] == "APIGroupList"
-    assert [g["name"] for g in groups["groups"]] == ["apps"]
+    assert [g["name"] for g in groups["groups"]] == ["apps", "metrics.k8s.io"]
     assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     status, core = await cluster.get("/api/v1")
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
