@@ -40,15 +40,19 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     status, core = await cluster.get("/api/v1")
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
     by_name = {r["name"]: r for r in core["resources"]}
-    assert sorted(by_name) == ["endpoints", "events", "namespaces", "nodes", "pods", "services"]
+    assert sorted(by_name) == [
+        "endpoints", "events", "namespaces", "nodes", "pods", "pods/log", "services",
+    ]  # fmt: skip
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-        "verbs": ["get", "list", "watch"], "shortNames": ["po"], "categories": ["all"],
+        "verbs": ["get", "list", "watch", "delete"], "shortNames": ["po"], "categories": ["all"],
     }  # fmt: skip
     assert by_name["nodes"]["namespaced"] is False
     status, apps = await cluster.get("/apis/apps/v1/")
     assert status == 200
-    assert sorted(r["name"] for r in apps["resources"]) == ["deployments", "replicasets"]
+    assert sorted(r["name"] for r in apps["resources"]) == [
+        "deployments", "deployments/scale", "replicasets", "replicasets/scale",
+    ]  # fmt: skip
     for path in ("/healthz", "/readyz", "/livez"):
         assert await cluster.get(path, token=None) == (200, "ok")
     status, version = await cluster.get("/version/", token=None)
@@ -157,16 +161,12 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("POST", "/api/v1/namespaces/default/pods", "create"),
         ("PUT", "/api/v1/namespaces/default/pods/web-a", "update"),
         ("PATCH", "/api/v1/nodes/worker-1", "patch"),
-        ("DELETE", "/apis/apps/v1/namespaces/default/deployments/api", "delete"),
+        ("DELETE", "/api/v1/namespaces/default/endpoints/web", "delete"),
         ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
         ("POST", "/version", "create"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/eviction", "create pods/eviction"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),
-        (
-            "PUT",
-            "/apis/apps/v1/namespaces/default/deployments/api/scale",
-            "update deployments/scale",
-        ),
+        ("PUT", "/api/v1/namespaces/default/pods/web-a/scale", "put pods/scale"),
         ("GET", "/api/v1/nodes/worker-1/status", "get nodes/status"),
     ],
 )

@@ -173,10 +173,10 @@ async def test_missing_pod_is_a_not_found_error(cluster: K8sCluster) -> None:
 
 
 async def test_writes_are_refused_not_pretended(cluster: K8sCluster) -> None:
-    before = {p.name for p in cluster.engine.pods()}
-    out = await kubectl(cluster, "delete", "pod", "web-a")
-    assert out.rc != 0 and "MethodNotAllowed" in out.err and "delete" in out.err
-    assert {p.name for p in cluster.engine.pods()} == before
+    before = {p.name: p.labels for p in cluster.engine.pods()}
+    out = await kubectl(cluster, "label", "pod", "web-a", "extra=yes")
+    assert out.rc != 0 and "MethodNotAllowed" in out.err and "patch" in out.err
+    assert {p.name: p.labels for p in cluster.engine.pods()} == before
 
 
 async def test_without_the_token_kubectl_is_refused(cluster: K8sCluster, tmp_path: Path) -> None:

@@ -219,3 +219,19 @@ async def test_stopping_the_engine_ends_every_watch(cluster: K8sCluster) -> None
 
 def _watchers(cluster: K8sCluster) -> int:
     return sum(h.watchers for h in _hubs(cluster))
+
+
+async def test_a_deleted_deployment_is_a_deleted_event_with_its_last_object(
+    cluster: K8sCluster,
+) -> None:
+    """The engine publishes a Deployment's (and a Service's) removal without its last view:
+    the watch sends the object as it last sent it."""
+    rv = cluster.engine.resource_version()
+    path = f"/apis/apps/v1/namespaces/default/deployments?watch=1&resourceVersion={rv}"
+    task = asyncio.create_task(stream_lines(cluster, path, 1))
+    await wait_for(lambda: sum(h.watchers for h in _hubs(cluster)) > 0, what="the watch open")
+    api = next(d for d in cluster.engine.deployments() if d.name == "api")
+    await cluster.engine.delete_deployment(api.id)
+    (event,) = await asyncio.wait_for(task, 30)
+    assert event["type"] == "DELETED" and event["object"]["metadata"]["name"] == "api"
+    assert event["object"]["metadata"]["uid"] == api.uid

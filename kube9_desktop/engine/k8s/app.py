@@ -47,6 +47,7 @@ from kube9_desktop.engine.k8s.watch import (
     parse_timeout,
     serve_watch,
 )
+from kube9_desktop.engine.k8s.writes import delete_object, scale
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -237,6 +238,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
             raise no_route()
         if (found.plural, sub, request.method) == ("pods", "log", "GET") and name is not None:
             return await pod_log(request, namespace or "", name)
+        if sub == "scale" and name is not None and request.method in ("GET", "PUT", "PATCH"):
+            return await scale(request, request.app[ENGINE], found, namespace or "", name)
         verb = WRITE_VERBS.get(request.method, "get")
         raise _not_served(request.method, repr(name), verb=f"{verb} {found.plural}/{sub}")
     if request.method == "GET" and request.query.get("watch") in ("true", "1"):
@@ -245,6 +248,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
         return await _watch(request, found, namespace, name)
     if request.method == "DELETE" and name is None:
         raise _not_served("DELETE", what, verb="deletecollection")
+    if request.method == "DELETE" and name is not None:
+        return await delete_object(request, request.app[ENGINE], found, namespace or "", name)
     _read_only(request, what)
     engine = request.app[ENGINE]
     tv = table_version(request.headers.get("Accept", ""))

@@ -79,10 +79,42 @@ def api_group(name: str) -> Obj:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name)}
 
 
+# The subresources served, as discovery lists them (kubectl scale finds the Scale kind here).
+SUBRESOURCES: dict[tuple[str, str], list[Obj]] = {
+    ("v1", "pods"): [
+        {
+            "name": "pods/log",
+            "singularName": "",
+            "namespaced": True,
+            "kind": "Pod",
+            "verbs": ["get"],
+        }
+    ],
+    **{
+        ("apps/v1", plural): [
+            {
+                "name": f"{plural}/scale",
+                "singularName": "",
+                "namespaced": True,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }
+        ]
+        for plural in ("deployments", "replicasets")
+    },
+}
+
+
 def resource_list(group_version: str) -> Obj:
+    resources = []
+    for r in GROUP_VERSIONS[group_version]:
+        resources.append(r.discovery())
+        resources += SUBRESOURCES.get((group_version, r.plural), [])
     return {
         "kind": "APIResourceList",
         "apiVersion": "v1",
         "groupVersion": group_version,
-        "resources": [r.discovery() for r in GROUP_VERSIONS[group_version]],
+        "resources": resources,
     }

@@ -8,7 +8,7 @@ from the engine and turn one into an object, and which field selectors it takes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.engine.k8s.events import event_id_of, event_namespace, event_object
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 READ_VERBS = ("get", "list", "watch")
+WRITE_VERBS = ("get", "list", "watch", "delete")  # (writes.py: delete, and scale)
 
 
 def _name_ns(obj: Obj) -> dict[str, str]:
@@ -299,6 +300,12 @@ RESOURCES += (  # metrics-server's API: read only, no watch (as metrics-server)
         to_object=pod_metrics_object,
         verbs=("get", "list"),
     ),
+)
+
+DELETABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces", "nodes"})
+RESOURCES = tuple(
+    replace(r, verbs=WRITE_VERBS) if r.group != "metrics.k8s.io" and r.plural in DELETABLE else r
+    for r in RESOURCES
 )
 
 BY_PATH: dict[tuple[str, str], Resource] = {(r.group_version, r.plural): r for r in RESOURCES}

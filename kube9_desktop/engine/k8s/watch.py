@@ -59,6 +59,9 @@ RESOURCES_OF: dict[Kind | str, tuple[str, ...]] = {
     Kind.REPLICASET: ("replicasets",),
     EVENT: ("events",),
 }
+# Kinds whose removal reaches the bus without a last view: their DELETED event carries the
+# object as watchers were last sent it (few objects: Deployments, ReplicaSets, Services).
+REMEMBERED = frozenset({"deployments", "replicasets", "services", "endpoints"})
 
 
 def _by_id(read: str) -> Callable[[Engine, int], Any]:
@@ -114,6 +117,7 @@ class WatchHub:
         self.complete_after = engine.resource_version()  # no change after this rv is missing
         self.closed = False
         self.watchers = 0  # streams open now
+        self.last: dict[tuple[str, int], Obj] = {}  # (plural, id) -> object, for REMEMBERED
         self._wake = asyncio.Event()
         self._unsubscribe = engine.bus.subscribe_changes(self.on_changes)
 
@@ -168,15 +172,25 @@ class WatchHub:
             raise Expired("too old resource version: the watch fell behind the history")
         return [self.entries[i] for i in range(start, len(self.entries))]
 
+    def build(self, resource: Resource, view: Any) -> Obj:
+        """``view`` as ``resource``'s object, remembered where a removal carries no view."""
+        obj = resource.to_object(view)
+        if resource.plural in REMEMBERED:
+            self.last[(resource.plural, view.id)] = obj
+        return obj
+
     def object_of(self, entry: Entry, resource: Resource) -> Obj | None:
         """The object ``entry`` is about, for ``resource`` (None: it is gone since)."""
-        if resource.plural not in entry.built:
+        plural = resource.plural
+        if plural not in entry.built:
             if entry.view is not None:
-                view = entry.view
+                entry.built[plural] = resource.to_object(entry.view)
+            elif entry.removed:  # its last object, as some watcher was last sent it
+                entry.built[plural] = self.last.pop((plural, entry.obj_id), None)
             else:
-                view = VIEW_BY_ID[resource.plural](self.engine, entry.obj_id)
-            entry.built[resource.plural] = None if view is None else resource.to_object(view)
-        return entry.built[resource.plural]
+                view = VIEW_BY_ID[plural](self.engine, entry.obj_id)
+                entry.built[plural] = None if view is None else self.build(resource, view)
+        return entry.built[plural]
 
 
 @dataclass
@@ -263,7 +277,7 @@ class Stream:
     def initial(self, views: Iterable[Any]) -> list[str]:
         lines = []
         for view in views:
-            obj = self.req.resource.to_object(view)
+            obj = self.hub.build(self.req.resource, view)
             if self.req.matches(obj):
                 self.sent[view.id] = int(obj["metadata"]["resourceVersion"])
                 lines.append(self.line("ADDED", obj))
@@ -276,7 +290,7 @@ class Stream:
         mine = [e for e in later if plural in RESOURCES_OF[e.kind]]
         made = {e.obj_id for e in mine if e.added}
         for view in views:
-            if view.id not in made and self.req.matches(self.req.resource.to_object(view)):
+            if view.id not in made and self.req.matches(self.hub.build(self.req.resource, view)):
                 self.sent[view.id] = after_rv
         for e in mine:
             if e.removed and e.obj_id not in made and e.obj_id not in self.sent:

@@ -1,0 +1,267 @@
+"""The Kubernetes API's first writes: ``delete`` (``kubectl delete``) and the ``scale``
+subresource (``kubectl scale``), each through the engine's own operation, so the window, the
+Kube-9 API and every watch see the change in the same commit.
+
+``delete`` takes DeleteOptions from the body or the query: ``propagationPolicy`` (``Orphan``
+keeps a Deployment's or ReplicaSet's pods; a Deployment's ReplicaSets go with it even then,
+where Kubernetes would keep them; ``Foreground`` and ``Background`` both delete everything
+now: the engine has no finalizers to wait on), ``dryRun=All`` (nothing
+changes; the object is answered), ``preconditions`` (``uid``, ``resourceVersion``: a
+mismatch is a 409 Conflict). ``scale`` reads and writes ``autoscaling/v1`` Scale objects
+(``GET``, ``PUT``, and ``PATCH`` as merge, strategic merge or JSON patch of
+``spec.replicas``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from kube9_desktop.engine.api.app import json_response, read_json
+from kube9_desktop.engine.errors import Kube9Error
+from kube9_desktop.engine.k8s.resources import DELETABLE, Resource
+from kube9_desktop.engine.k8s.status import BadRequest, K8sError, not_found
+from kube9_desktop.engine.workload_specs import ScaleIn
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.core import Engine
+
+Obj = dict[str, Any]
+PROPAGATION = ("Orphan", "Background", "Foreground")
+SCALABLE = frozenset({"deployments", "replicasets"})
+PATCH_TYPES = (
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/json-patch+json",
+    "application/apply-patch+yaml",
+)
+
+
+class Conflict(K8sError):
+    code = 409
+    reason = "Conflict"
+
+
+class Invalid(K8sError):
+    code = 422
+    reason = "Invalid"
+
+
+class UnsupportedMediaType(K8sError):
+    code = 415
+    reason = "UnsupportedMediaType"
+
+
+def engine_refusal(exc: Kube9Error) -> K8sError:
+    """An engine refusal as the Status Kubernetes would answer."""
+    error: K8sError
+    if exc.status == 409:
+        error = Conflict(exc.message)
+    elif exc.status == 404:
+        error = K8sError(exc.message)
+        error.code, error.reason = 404, "NotFound"
+    elif exc.status == 403:
+        error = K8sError(exc.message)
+        error.code, error.reason = 403, "Forbidden"
+    elif exc.status == 422:
+        error = Invalid(exc.message)
+    else:
+        error = BadRequest(exc.message)
+    return error
+
+
+async def _options(request: web.Request) -> Obj:
+    """DeleteOptions from the body (kubectl sends one) merged over the query's."""
+    q = request.query
+    options: Obj = {}
+    if "propagationPolicy" in q:
+        options["propagationPolicy"] = q["propagationPolicy"]
+    if "dryRun" in q:
+        options["dryRun"] = q.getall("dryRun")
+    body = await read_json(request)
+    if body is not None:
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a DeleteOptions object")
+        options.update(body)
+    return options
+
+
+def _dry_run(value: Any) -> bool:
+    if value in (None, [], ""):
+        return False
+    values = value if isinstance(value, list) else [value]
+    if values != ["All"]:
+        raise BadRequest(f"dryRun: the only value is All (got {str(values)[:60]})")
+    return True
+
+
+def _check_preconditions(options: Obj, obj: Obj, what: str) -> None:
+    pre = options.get("preconditions")
+    if pre is None:
+        return
+    if not isinstance(pre, dict):
+        raise BadRequest("preconditions: must be an object with uid and/or resourceVersion")
+    meta = obj["metadata"]
+    for key in ("uid", "resourceVersion"):
+        wanted = pre.get(key)
+        if wanted is not None and str(wanted) != str(meta.get(key)):
+            raise Conflict(
+                f"Operation cannot be fulfilled on {what}: Precondition failed: {key}: "
+                f"{str(wanted)[:80]}, {key} in object meta: {meta.get(key)}"
+            )
+
+
+async def delete_object(
+    request: web.Request, engine: Engine, found: Resource, namespace: str, name: str
+) -> web.Response:
+    if found.plural not in DELETABLE:
+        raise _not_writable(found, "delete")
+    view = found.find(engine, namespace, name)
+    if view is None:
+        raise not_found(found.plural, name, found.group)
+    obj = found.to_object(view)
+    options = await _options(request)
+    policy = options.get("propagationPolicy") or "Background"
+    if policy not in PROPAGATION:
+        raise BadRequest(f"propagationPolicy: must be one of {', '.join(PROPAGATION)} "
+                         f"(got {str(policy)[:40]!r})")  # fmt: skip
+    what = f'{found.plural} "{name}"'
+    _check_preconditions(options, obj, what)
+    if _dry_run(options.get("dryRun")):
+        return json_response(obj)
+    cascade = policy != "Orphan"
+    try:
+        if found.plural == "pods":
+            await engine.delete_pod(view.id)
+        elif found.plural == "deployments":
+            await engine.delete_deployment(view.id, cascade=cascade)
+        elif found.plural == "replicasets":
+            await engine.delete_replicaset(view.id, cascade=cascade)
+        elif found.plural == "services":
+            await engine.delete_service(view.id)
+        elif found.plural == "namespaces":
+            await engine.delete_namespace(name)
+        else:
+            await engine.delete_node(view.id)
+    except Kube9Error as exc:
+        raise engine_refusal(exc) from None
+    if found.plural == "pods":  # the API server answers a pod's delete with the pod
+        return json_response(obj)
+    details = {"name": name, "kind": found.plural, "uid": obj["metadata"].get("uid", "")}
+    if found.group:
+        details["group"] = found.group
+    done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details}  # fmt: skip
+    return json_response(done)
+
+
+def _not_writable(found: Resource, verb: str) -> K8sError:
+    error = K8sError(
+        f"the server does not allow this method on the requested resource: {verb} on "
+        f"{found.plural} is not served by Kube-9 Desktop's Kubernetes API"
+    )
+    error.code, error.reason = 405, "MethodNotAllowed"
+    return error
+
+
+# ---- scale -----------------------------------------------------------------------------------
+
+
+def scale_object(found: Resource, obj: Obj) -> Obj:
+    meta = obj["metadata"]
+    status = obj.get("status", {})
+    selector = obj["spec"].get("selector", {}).get("matchLabels", {})
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+        "spec": {"replicas": obj["spec"].get("replicas", 0)},
+        "status": {
+            "replicas": status.get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items())),
+        },
+    }
+
+
+def _replicas_of_patch(content_type: str, body: Any) -> int:
+    if content_type == "application/json-patch+json":
+        if not isinstance(body, list):
+            raise BadRequest("a JSON patch is a list of operations")
+        value = None
+        for op in body:
+            if not isinstance(op, dict) or op.get("path") != "/spec/replicas":
+                raise Invalid("only /spec/replicas of a Scale can be patched")
+            if op.get("op") not in ("replace", "add"):
+                raise Invalid(f"op {str(op.get('op'))[:20]!r} on /spec/replicas is not served")
+            value = op.get("value")
+        return _replicas(value)
+    if not isinstance(body, dict):
+        raise BadRequest("the patch must be a JSON object")
+    spec = body.get("spec")
+    extra = set(body) - {"spec", "metadata", "kind", "apiVersion"}
+    if extra or not isinstance(spec, dict) or set(spec) != {"replicas"}:
+        raise Invalid("only spec.replicas of a Scale can be changed")
+    return _replicas(spec["replicas"])
+
+
+def _replicas(value: Any) -> int:
+    try:
+        return ScaleIn.model_validate({"replicas": value}).replicas
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Invalid(f"spec.replicas: {first['msg']} (got {json.dumps(value)[:40]})") from None
+
+
+async def scale(
+    request: web.Request, engine: Engine, found: Resource, namespace: str, name: str
+) -> web.Response:
+    if found.plural not in SCALABLE:
+        raise _not_writable(found, f"{request.method.lower()} {found.plural}/scale")
+    view = found.find(engine, namespace, name)
+    if view is None:
+        raise not_found(found.plural, name, found.group)
+    obj = found.to_object(view)
+    if request.method == "GET":
+        return json_response(scale_object(found, obj))
+    if request.method == "PUT":
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
+            raise BadRequest("the body must be a Scale object with spec.replicas")
+        wanted = body.get("metadata", {}).get("resourceVersion") if isinstance(
+            body.get("metadata"), dict) else None  # fmt: skip
+        if wanted and str(wanted) != obj["metadata"]["resourceVersion"]:
+            raise Conflict(
+                f'Operation cannot be fulfilled on {found.plural}.{found.group} "{name}": the '
+                "object has been modified; please apply your changes to the latest version "
+                "and try again"
+            )
+        replicas = _replicas(body["spec"].get("replicas"))
+    elif request.method == "PATCH":
+        ctype = request.content_type
+        if ctype not in PATCH_TYPES[:3]:
+            raise UnsupportedMediaType(
+                f"the body of the request was in an unknown format - accepted media types "
+                f"include: {', '.join(PATCH_TYPES[:3])}"
+            )
+        replicas = _replicas_of_patch(ctype, await read_json(request))
+    else:
+        raise _not_writable(found, f"{request.method.lower()} {found.plural}/scale")
+    if request.query.get("dryRun") == "All":
+        return json_response({**scale_object(found, obj), "spec": {"replicas": replicas}})
+    try:
+        if found.plural == "deployments":
+            done = await engine.scale_deployment(view.id, replicas)
+        else:
+            done = await engine.scale_replicaset(view.id, replicas)
+    except Kube9Error as exc:  # not a version conflict: kubectl must not retry it
+        raise (Invalid(exc.message) if exc.status == 409 else engine_refusal(exc)) from None
+    return json_response(scale_object(found, found.to_object(done.view)))
