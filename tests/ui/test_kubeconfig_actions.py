@@ -138,3 +138,25 @@ def test_a_pod_deleted_in_the_window_shows_in_kubectl_get_w(
         finally:
             proc.terminate()
             proc.wait()
+
+
+def test_a_pod_deleted_by_kubectl_leaves_the_window(
+    qtbot: QtBot, window: MainWindow, demo: Engine, tmp_path: Path
+) -> None:
+    """And the other way: ``kubectl delete pod`` (the real kubectl) and the tree drops it."""
+    file_menu_action(window, "CopyKubeconfigAction").trigger()  # type: ignore[attr-defined]
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None
+    config_path = tmp_path / "kubeconfig"
+    config_path.write_text(clipboard.text())
+    assert "web-2" in names_in(tree_model(window))
+    out = tmp_path / "delete.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [kubectl_path(), "delete", "pod", "web-2"], stdout=sink, stderr=subprocess.STDOUT,
+            env={"KUBECONFIG": str(config_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
+    assert proc.returncode == 0, out.read_text()
+    assert out.read_text().strip() == 'pod "web-2" deleted'
+    qtbot.waitUntil(lambda: "web-2" not in names_in(tree_model(window)))
