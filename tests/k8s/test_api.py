@@ -14,7 +14,7 @@ import pytest
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import EnvironmentProblem
 from kube9_desktop.serve import start_engine
-from tests.helpers import fast_settings
+from tests.helpers import fast_settings, wait_for
 from tests.k8s.conftest import K8sCluster
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -35,7 +35,11 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     assert status == 200 and api["kind"] == "APIVersions" and api["versions"] == ["v1"]
     status, groups = await cluster.get("/apis", accept=AGGREGATED)
     assert status == 200 and groups["kind"] == "APIGroupList"
-    assert [g["name"] for g in groups["groups"]] == ["apps", "metrics.k8s.io"]
+    assert [g["name"] for g in groups["groups"]] == [
+        "apps",
+        "coordination.k8s.io",
+        "metrics.k8s.io",
+    ]
     assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     status, core = await cluster.get("/api/v1")
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
@@ -247,3 +251,29 @@ async def test_remote_host_needs_allow_remote(tmp_path: Path) -> None:
     settings = fast_settings(tmp_path / "data", host="192.0.2.1", k8s_port=0)
     with pytest.raises(Exception, match="--allow-remote"):
         await K8sServer(Engine(settings), settings).start()
+
+
+async def test_each_node_has_a_lease_renewed_by_its_heartbeats(cluster: K8sCluster) -> None:
+    from datetime import datetime
+
+    status, body = await cluster.get(
+        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+    )
+    assert status == 200 and body["kind"] == "LeaseList"
+    by_name = {item["metadata"]["name"]: item for item in body["items"]}
+    assert set(by_name) == {n.name for n in cluster.engine.nodes()}
+    node = next(n for n in cluster.engine.nodes() if n.name == "worker-1")
+    first = by_name["worker-1"]["spec"]
+    assert first["holderIdentity"] == "worker-1" and first["leaseDurationSeconds"] >= 1
+    renewed = datetime.fromisoformat(first["renewTime"].replace("Z", "+00:00"))
+
+    async def renewed_again() -> bool:
+        path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker-1"
+        status, lease = await cluster.get(path)
+        assert status == 200 and lease["metadata"]["ownerReferences"][0]["uid"] == node.uid
+        at = datetime.fromisoformat(lease["spec"]["renewTime"].replace("Z", "+00:00"))
+        return at > renewed
+
+    await wait_for(renewed_again, what="the lease renewed by a heartbeat")
+    status, other = await cluster.get("/apis/coordination.k8s.io/v1/namespaces/default/leases")
+    assert status == 200 and other["items"] == []

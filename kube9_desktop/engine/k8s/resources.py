@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kube9_desktop.engine.k8s.events import event_id_of, event_namespace, event_object
+from kube9_desktop.engine.k8s.leases import find_lease, lease_object, leases
 from kube9_desktop.engine.k8s.metrics import (
     find_node_metrics,
     find_pod_metrics,
@@ -298,6 +299,23 @@ RESOURCES += (  # metrics-server's API: read only, no watch (as metrics-server)
         views=pod_metrics,
         find=find_pod_metrics,
         to_object=pod_metrics_object,
+        verbs=("get", "list"),
+    ),
+)
+
+RESOURCES += (
+    Resource(
+        "coordination.k8s.io",
+        "v1",
+        "leases",
+        "lease",
+        "Lease",
+        True,
+        (),
+        (),
+        views=leases,
+        find=find_lease,
+        to_object=lease_object,
         verbs=("get", "list"),
     ),
 )

@@ -371,6 +371,13 @@ def _event_cells(ev: Obj, now: datetime) -> list[Any]:
     ]
 
 
+def _lease_cells(lease: Obj, now: datetime) -> list[Any]:
+    return [lease["metadata"]["name"], lease["spec"].get("holderIdentity", ""), age(lease, now)]
+
+
+LEASE_COLUMNS = (NAME, Column("Holder", "The holder of the lease."), AGE)
+
+
 EVENT_COLUMNS = (
     Column("Last Seen", "The last time the event was seen."),
     Column("Type", "Type of this event (Normal, Warning)."),
@@ -400,6 +407,7 @@ PRINTERS: dict[str, Printer] = {
     "Service": Printer(SERVICE_COLUMNS, _service_cells),
     "Endpoints": Printer(ENDPOINTS_COLUMNS, _endpoints_cells),
     "Event": Printer(EVENT_COLUMNS, _event_cells),
+    "Lease": Printer(LEASE_COLUMNS, _lease_cells),
 }
 
 # What the API server prints for a kind without a printer of its own: name and age.
