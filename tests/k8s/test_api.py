@@ -38,6 +38,7 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     assert [g["name"] for g in groups["groups"]] == [
         "apps",
         "coordination.k8s.io",
+        "discovery.k8s.io",
         "metrics.k8s.io",
     ]
     assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}

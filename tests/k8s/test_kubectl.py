@@ -194,3 +194,21 @@ async def test_without_the_token_kubectl_is_refused(cluster: K8sCluster, tmp_pat
     tokenless.write_text(yaml.safe_dump(config))
     out = await kubectl(cluster, "get", "nodes", kubeconfig=tokenless)
     assert out.rc != 0 and "You must be logged in to the server" in out.err
+
+
+async def test_get_endpointslices_lists_the_services_endpoints(cluster: K8sCluster) -> None:
+    svc = next(s for s in cluster.engine.services() if s.name == "web")
+    out = (await kubectl(cluster, "get", "endpointslices", "-o", "json")).json()
+    (sl,) = out["items"]
+    assert sl["metadata"]["name"] == "web-kube9"
+    assert sl["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
+    assert sl["metadata"]["ownerReferences"][0]["uid"] == svc.uid
+    assert sorted(a for e in sl["endpoints"] for a in e["addresses"]) == sorted(
+        e.ip for e in svc.endpoints
+    )
+    assert all(e["conditions"]["ready"] for e in sl["endpoints"])
+    assert {p["port"] for p in sl["ports"]} == {80}
+    rows = (await kubectl(cluster, "get", "endpointslice", "web-kube9")).rows()
+    assert rows[0][:4] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"] and rows[1][1] == "IPv4"
+    missing = await kubectl(cluster, "get", "endpointslice", "web")
+    assert missing.rc != 0 and "NotFound" in missing.err

@@ -366,6 +366,50 @@ def endpoints_object(v: ServiceView) -> Obj:
     return out
 
 
+SLICE_SUFFIX = "-kube9"  # a Service's one EndpointSlice: <service>-kube9
+
+
+def endpointslice_object(v: ServiceView) -> Obj:
+    """discovery.k8s.io/v1 EndpointSlice of a Service: one slice holding every endpoint (the
+    EndpointSlice controller would cut slices of 100), each with its ready/serving
+    conditions, its node and its pod; the ports of its first endpoint (all share the
+    Service's named ports unless their pods resolve a named port differently)."""
+    ports: list[Obj] = []
+    if v.endpoints:
+        ports = [{**({"name": p.name} if p.name else {}), "port": p.port, "protocol": "TCP"}
+                 for p in v.endpoints[0].ports]  # fmt: skip
+    endpoints = [
+        {
+            "addresses": [e.ip],
+            "conditions": {"ready": e.ready, "serving": e.ready, "terminating": False},
+            "nodeName": e.node_name,
+            "targetRef": {"kind": "Pod", "namespace": v.namespace, "name": e.pod_name},
+        }
+        for e in v.endpoints
+    ]
+    meta = metadata(
+        name=v.name + SLICE_SUFFIX,
+        namespace=v.namespace,
+        uid=derived_uid(v.uid, "EndpointSlice"),
+        resource_version=v.resource_version,
+        created_at=v.created_at,
+        labels={**v.spec.labels, "kubernetes.io/service-name": v.name,
+                "endpointslice.kubernetes.io/managed-by": "kube9-desktop"},
+        annotations={},
+    )  # fmt: skip
+    meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Service", "name": v.name,
+                                "uid": v.uid, "controller": True,
+                                "blockOwnerDeletion": True}]  # fmt: skip
+    return {
+        "kind": "EndpointSlice",
+        "apiVersion": "discovery.k8s.io/v1",
+        "metadata": meta,
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": ports,
+    }
+
+
 # ---- apps/v1 ---------------------------------------------------------------------------------
 
 

@@ -22,8 +22,10 @@ from kube9_desktop.engine.k8s.metrics import (
     pod_metrics_object,
 )
 from kube9_desktop.engine.k8s.objects import (
+    SLICE_SUFFIX,
     deployment_object,
     endpoints_object,
+    endpointslice_object,
     namespace_object,
     node_object,
     pod_object,
@@ -317,6 +319,29 @@ RESOURCES += (
         find=find_lease,
         to_object=lease_object,
         verbs=("get", "list"),
+    ),
+)
+
+
+def _slice_service(engine: Engine, namespace: str, name: str) -> Any | None:
+    if not name.endswith(SLICE_SUFFIX):
+        return None
+    return engine.find_service_named(namespace, name.removesuffix(SLICE_SUFFIX))
+
+
+RESOURCES += (
+    Resource(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        True,
+        (),
+        (),
+        views=lambda e, ns: e.services(ns),
+        find=_slice_service,
+        to_object=endpointslice_object,
     ),
 )
 

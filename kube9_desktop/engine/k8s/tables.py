@@ -378,6 +378,22 @@ def _lease_cells(lease: Obj, now: datetime) -> list[Any]:
 LEASE_COLUMNS = (NAME, Column("Holder", "The holder of the lease."), AGE)
 
 
+def _slice_cells(sl: Obj, now: datetime) -> list[Any]:
+    ports = ",".join(str(p["port"]) for p in sl.get("ports", [])) or NONE
+    ips = [a for e in sl.get("endpoints", []) for a in e["addresses"]]
+    shown = ",".join(ips[:3]) + (f" + {len(ips) - 3} more..." if len(ips) > 3 else "")
+    return [sl["metadata"]["name"], sl["addressType"], ports, shown or NONE, age(sl, now)]
+
+
+SLICE_COLUMNS = (
+    NAME,
+    Column("AddressType", "The type of addresses held by this EndpointSlice."),
+    Column("Ports", "The ports of this EndpointSlice."),
+    Column("Endpoints", "The first few endpoints of this EndpointSlice."),
+    AGE,
+)
+
+
 EVENT_COLUMNS = (
     Column("Last Seen", "The last time the event was seen."),
     Column("Type", "Type of this event (Normal, Warning)."),
@@ -408,6 +424,7 @@ PRINTERS: dict[str, Printer] = {
     "Endpoints": Printer(ENDPOINTS_COLUMNS, _endpoints_cells),
     "Event": Printer(EVENT_COLUMNS, _event_cells),
     "Lease": Printer(LEASE_COLUMNS, _lease_cells),
+    "EndpointSlice": Printer(SLICE_COLUMNS, _slice_cells),
 }
 
 # What the API server prints for a kind without a printer of its own: name and age.

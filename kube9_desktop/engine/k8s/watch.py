@@ -54,14 +54,14 @@ RESOURCES_OF: dict[Kind | str, tuple[str, ...]] = {
     Kind.POD: ("pods",),
     Kind.NODE: ("nodes",),
     Kind.NAMESPACE: ("namespaces",),
-    Kind.SERVICE: ("services", "endpoints"),
+    Kind.SERVICE: ("services", "endpoints", "endpointslices"),
     Kind.DEPLOYMENT: ("deployments",),
     Kind.REPLICASET: ("replicasets",),
     EVENT: ("events",),
 }
 # Kinds whose removal reaches the bus without a last view: their DELETED event carries the
 # object as watchers were last sent it (few objects: Deployments, ReplicaSets, Services).
-REMEMBERED = frozenset({"deployments", "replicasets", "services", "endpoints"})
+REMEMBERED = frozenset({"deployments", "replicasets", "services", "endpoints", "endpointslices"})
 
 
 def _by_id(read: str) -> Callable[[Engine, int], Any]:
@@ -86,6 +86,7 @@ VIEW_BY_ID: dict[str, Callable[[Engine, int], Any]] = {
     "namespaces": _namespace_by_id,
     "services": _by_id("service"),
     "endpoints": _by_id("service"),
+    "endpointslices": _by_id("service"),
     "deployments": _by_id("deployment"),
     "replicasets": _by_id("replicaset"),
     "events": lambda engine, obj_id: None,  # an event entry carries its event
