@@ -46,7 +46,8 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
     by_name = {r["name"]: r for r in core["resources"]}
     assert sorted(by_name) == [
-        "endpoints", "events", "namespaces", "nodes", "pods", "pods/log", "services",
+        "endpoints", "events", "namespaces", "nodes", "pods", "pods/eviction", "pods/log",
+        "services",
     ]  # fmt: skip
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
@@ -169,7 +170,7 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("DELETE", "/api/v1/namespaces/default/endpoints/web", "delete"),
         ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
         ("POST", "/version", "create"),
-        ("POST", "/api/v1/namespaces/default/pods/web-a/eviction", "create pods/eviction"),
+        ("POST", "/api/v1/namespaces/default/pods/web-a/attach", "create pods/attach"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),
         ("PUT", "/api/v1/namespaces/default/pods/web-a/scale", "put pods/scale"),
         ("GET", "/api/v1/nodes/worker-1/status", "get nodes/status"),

@@ -146,3 +146,26 @@ async def test_the_client_deletes_a_pod(cluster: K8sCluster, kube: client.ApiCli
     with pytest.raises(client.ApiException) as missing:
         await asyncio.to_thread(core.delete_namespaced_pod, "web-b", "default")
     assert missing.value.status == 404
+
+
+async def test_an_eviction_deletes_the_pod_and_its_replicaset_makes_another(
+    cluster: K8sCluster, kube: client.ApiClient
+) -> None:
+    core = client.CoreV1Api(kube)
+    victim = next(p for p in cluster.engine.pods() if p.labels.get("app") == "api")
+    body = client.V1Eviction(api_version="policy/v1", kind="Eviction",
+                             metadata=client.V1ObjectMeta(name=victim.name, namespace="default"))  # fmt: skip
+    await asyncio.to_thread(core.create_namespaced_pod_eviction, victim.name, "default", body)
+    assert cluster.engine.find_pod_named("default", victim.name) is None
+    await wait_for(lambda: sum(p.labels.get("app") == "api" for p in cluster.engine.pods()) == 2,
+                   what="the ReplicaSet's replacement")  # fmt: skip
+    path = "/api/v1/namespaces/default/pods/db/eviction"
+    for bad in ({"kind": "Pod"}, {"kind": "Eviction", "metadata": {"name": "web-b"}}, [1]):
+        status, reply = await send(cluster, "POST", path, bad)
+        assert status == 400 and reply["reason"] == "BadRequest", (bad, reply)
+    dry = {"kind": "Eviction", "deleteOptions": {"dryRun": ["All"]}}
+    status, reply = await send(cluster, "POST", path, dry)
+    assert status == 201 and cluster.engine.find_pod_named("default", "db") is not None
+    status, reply = await send(cluster, "POST", "/api/v1/namespaces/default/pods/gone/eviction",
+                               {"kind": "Eviction"})  # fmt: skip
+    assert status == 404 and reply["reason"] == "NotFound"

@@ -47,7 +47,7 @@ from kube9_desktop.engine.k8s.watch import (
     parse_timeout,
     serve_watch,
 )
-from kube9_desktop.engine.k8s.writes import delete_object, scale
+from kube9_desktop.engine.k8s.writes import delete_object, evict, scale
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -69,6 +69,13 @@ SUBRESOURCES = frozenset({
 })  # fmt: skip
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# metav1.StatusReason per code, for refusals that reach here as the engine's errors
+REASONS = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType", 422: "Invalid", 429: "TooManyRequests",
+    503: "ServiceUnavailable",
+}  # fmt: skip
 Obj = dict[str, Any]
 
 
@@ -84,7 +91,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return status_response(exc)
     except Kube9Error as exc:  # the engine's own refusals (a bad selector): the client's fault
         code = exc.status if 400 <= exc.status < 500 else 500
-        reason = "BadRequest" if code == 400 else "InternalError"
+        reason = REASONS.get(code, "BadRequest" if code < 500 else "InternalError")
         return json_response(status_object(code, reason, exc.message), code)
     except web.HTTPException as exc:
         if exc.status == 404:
@@ -238,6 +245,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
             raise no_route()
         if (found.plural, sub, request.method) == ("pods", "log", "GET") and name is not None:
             return await pod_log(request, namespace or "", name)
+        if (found.plural, sub, request.method) == ("pods", "eviction", "POST") and name:
+            return await evict(request, request.app[ENGINE], found, namespace or "", name)
         if sub == "scale" and name is not None and request.method in ("GET", "PUT", "PATCH"):
             return await scale(request, request.app[ENGINE], found, namespace or "", name)
         verb = WRITE_VERBS.get(request.method, "get")

@@ -88,7 +88,16 @@ SUBRESOURCES: dict[tuple[str, str], list[Obj]] = {
             "namespaced": True,
             "kind": "Pod",
             "verbs": ["get"],
-        }
+        },
+        {
+            "name": "pods/eviction",
+            "singularName": "",
+            "namespaced": True,
+            "group": "policy",
+            "version": "v1",
+            "kind": "Eviction",
+            "verbs": ["create"],
+        },
     ],
     **{
         ("apps/v1", plural): [

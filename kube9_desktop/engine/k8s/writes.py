@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from kube9_desktop.engine.api.app import json_response, read_json
+from kube9_desktop.engine.api.app import json_response
+from kube9_desktop.engine.api.app import read_json as read_kube9_json
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.k8s.resources import DELETABLE, Resource
 from kube9_desktop.engine.k8s.status import BadRequest, K8sError, not_found
@@ -38,6 +39,20 @@ PATCH_TYPES = (
     "application/json-patch+json",
     "application/apply-patch+yaml",
 )
+
+
+BODY_TYPES = ("application/json", "application/octet-stream", "")  # the client's, and none
+
+
+async def read_json(request: web.Request) -> Any:
+    """A body as JSON, by the Kube-9 API's reader (size, depth and number limits), for the
+    media types Kubernetes clients send: JSON, a patch type, or (the official Python client,
+    for some calls) application/octet-stream."""
+    ctype = request.content_type if request.headers.get("Content-Type") else ""
+    if ctype in BODY_TYPES[1:]:
+        # (aiohttp's reader insists on a JSON type: pretend the client said so)
+        request = request.clone(headers={**request.headers, "Content-Type": "application/json"})
+    return await read_kube9_json(request)
 
 
 class Conflict(K8sError):
@@ -265,3 +280,35 @@ async def scale(
     except Kube9Error as exc:  # not a version conflict: kubectl must not retry it
         raise (Invalid(exc.message) if exc.status == 409 else engine_refusal(exc)) from None
     return json_response(scale_object(found, found.to_object(done.view)))
+
+
+# ---- eviction ---------------------------------------------------------------------------
+
+
+async def evict(
+    request: web.Request, engine: Engine, found: Resource, namespace: str, name: str
+) -> web.Response:
+    """``POST pods/{name}/eviction`` (``kubectl drain``): a policy/v1 Eviction deletes the pod
+    through the engine (a ReplicaSet's pod is made again elsewhere). There are no
+    PodDisruptionBudgets to refuse it, so an eviction is never a 429."""
+    if found.plural != "pods":
+        raise _not_writable(found, f"create {found.plural}/eviction")
+    body = await read_json(request)
+    if not isinstance(body, dict) or body.get("kind") != "Eviction":
+        raise BadRequest("the body must be an Eviction (policy/v1) naming the pod")
+    meta: Obj = body["metadata"] if isinstance(body.get("metadata"), dict) else {}
+    if meta.get("name") not in (None, name):
+        raise BadRequest(f"name in the body ({str(meta.get('name'))[:60]}) is not {name}")
+    view = found.find(engine, namespace, name)
+    if view is None:
+        raise not_found(found.plural, name, found.group)
+    options: Obj = body["deleteOptions"] if isinstance(body.get("deleteOptions"), dict) else {}
+    _check_preconditions(options, found.to_object(view), f'pods "{name}"')
+    if not _dry_run(options.get("dryRun") or request.query.getall("dryRun", [])):
+        try:
+            await engine.delete_pod(view.id)
+        except Kube9Error as exc:
+            raise engine_refusal(exc) from None
+    done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "code": 201}  # fmt: skip
+    return json_response(done, 201)
