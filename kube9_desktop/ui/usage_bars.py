@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QSizePolicy,
@@ -126,27 +126,26 @@ def paint_bar(painter: QPainter, rect: QRect, bar: Bar, palette: QPalette, selec
     if bar.full <= 0 or rect.width() < 4:
         return
     colors = _colors(palette)
-    painter.save()
+    left, top, w, h = rect.left(), rect.top(), rect.width(), rect.height()
     if not selected:
-        painter.fillRect(rect, colors["track"])
+        # The frame's colour, then the track inside it: two fills instead of a pen's outline
+        # (this runs for every usage cell of every painted row).
+        painter.fillRect(rect, colors["frame"])
+        painter.fillRect(left + 1, top + 1, w - 2, h - 2, colors["track"])
     used = min(max(bar.used or 0.0, 0.0), bar.full)
-    width = round(rect.width() * used / bar.full)
+    width = round(w * used / bar.full)
     if width > 0:
-        fill = QRect(rect.left(), rect.top(), width, rect.height())
         if selected:
-            fill.setTop(rect.bottom() - 2)
-        painter.fillRect(fill, colors[bar.level])
-    painter.setPen(QPen(colors["frame"], 1))
-    if not selected:
-        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            painter.fillRect(left, rect.bottom() - 2, width, 3, colors[bar.level])
+        else:
+            painter.fillRect(left + 1, top + 1, max(0, min(width, w - 2)), h - 2, colors[bar.level])
     if bar.requested is not None and bar.requested > 0:
         # Ticks on the top and bottom edges, not a line through the text (it read as a glyph).
-        x = rect.left() + min(rect.width() - 2, round(rect.width() * bar.requested / bar.full))
-        tick = max(3, rect.height() // 4)
+        x = left + min(w - 2, round(w * bar.requested / bar.full))
+        tick = max(3, h // 4)
         marker = colors["marker"]
-        painter.fillRect(QRect(x, rect.top(), 2, tick), marker)
-        painter.fillRect(QRect(x, rect.bottom() - tick + 1, 2, tick), marker)
-    painter.restore()
+        painter.fillRect(x, top, 2, tick, marker)
+        painter.fillRect(x, rect.bottom() - tick + 1, 2, tick, marker)
 
 
 BLANK = Bar(None, None, 0.0, "")  # a usage column's empty cell (a pod's Pods, a container's)
@@ -179,12 +178,14 @@ class UsageBarDelegate(QStyledItemDelegate):
             return
         # The selection and hover background only: initStyleOption would ask the model for
         # every role of the cell (each building the bar again) for text this paints itself.
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        # A plain row has none: the view painted its (alternating) background already.
+        selected = bool(state & _SELECTED)
+        if selected or state & _HOVER:
+            widget = option.widget
+            style = widget.style() if widget is not None else QApplication.style()
+            style.drawPrimitive(_PANEL, option, painter, widget)
         if bar is BLANK:
             return
-        selected = bool(state & _SELECTED)
         palette = option.palette
         rect = option.rect.adjusted(2, 2, -3, -2)
         paint_bar(painter, rect, bar, palette, selected)
@@ -206,6 +207,8 @@ class UsageBarDelegate(QStyledItemDelegate):
 
 
 _HAS_FOCUS = QStyle.StateFlag.State_HasFocus
+_HOVER = QStyle.StateFlag.State_MouseOver
+_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
 _SELECTED = QStyle.StateFlag.State_Selected
 _TEXT, _HIGHLIGHTED_TEXT = QPalette.ColorRole.Text, QPalette.ColorRole.HighlightedText
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
