@@ -5,6 +5,7 @@ Each answer is checked against the engine's own objects (its reads), not against
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import yaml
@@ -212,3 +213,28 @@ async def test_get_endpointslices_lists_the_services_endpoints(cluster: K8sClust
     assert rows[0][:4] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"] and rows[1][1] == "IPv4"
     missing = await kubectl(cluster, "get", "endpointslice", "web")
     assert missing.rc != 0 and "NotFound" in missing.err
+
+
+async def test_rollout_status_follows_a_rollout_and_history_lists_it(cluster: K8sCluster) -> None:
+    """``kubectl rollout status`` (a watch of the Deployment) ends once the new template is
+    rolled out; ``rollout history`` lists both revisions; ``describe`` ends with the steps."""
+    from kube9_desktop.engine.workload_specs import DeploymentPatch
+
+    api = next(d for d in cluster.engine.deployments() if d.name == "api")
+    template = {
+        "labels": {"app": "api"}, "cpu_cores_req": 0.25,
+        "containers": [{"name": "api", "image": "python:3.13", "memory_req": 64}],
+    }  # fmt: skip
+    status = asyncio.create_task(kubectl(cluster, "rollout", "status", "deployment/api"))
+    await cluster.engine.update_deployment(
+        api.id, DeploymentPatch.model_validate({"template": template})
+    )
+    done = (await asyncio.wait_for(status, 90)).ok()
+    assert 'deployment "api" successfully rolled out' in done
+    images = {c.image for p in cluster.engine.pods() if p.labels.get("app") == "api"
+              for c in p.spec.containers}  # fmt: skip
+    assert images == {"python:3.13"}
+    history = (await kubectl(cluster, "rollout", "history", "deployment/api")).ok().split()
+    assert history[history.index("REVISION") + 2 :][:3:2] == ["1", "2"]
+    described = (await kubectl(cluster, "describe", "deployment", "api")).ok()
+    assert "python:3.13" in described and "ScalingReplicaSet" in described.split("Events:")[1]
