@@ -29,6 +29,15 @@ from pydantic import (
     model_validator,
 )
 
+from kube9_desktop.engine.constraints import (
+    TAINTS_MAX,
+    TOLERATION_SECONDS_MAX,
+    TOLERATIONS_MAX,
+    Taint,
+    TaintEffect,
+    Toleration,
+    TolerationOperator,
+)
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
 from kube9_desktop.engine.jsontypes import TextChecked
@@ -40,7 +49,9 @@ from kube9_desktop.engine.meta import (
     NAME_MAX,
     QUALIFIED_NAME_MAX,
     QUALIFIED_NAME_PATTERN,
+    label_value_problem,
     namespace_problem,
+    qualified_name_problem,
     validate_annotations,
     validate_labels,
 )
@@ -418,6 +429,63 @@ Namespace = Annotated[
 ]
 
 
+def _qualified_name(value: object) -> str:
+    problem = qualified_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def _label_value(value: object) -> str:
+    problem = label_value_problem(value)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def _optional_qualified_name(value: object) -> str:
+    return value if value == "" else _qualified_name(value)
+
+
+_LABEL_VALUE_SCHEMA = {"type": "string", "maxLength": NAME_MAX, "pattern": LABEL_VALUE_PATTERN}
+QualifiedName = Annotated[
+    str,
+    BeforeValidator(_qualified_name),
+    WithJsonSchema({"type": "string", **_KEYS, "description": "A label key ('dedicated', "
+                    "'node-role.kubernetes.io/control-plane')."}),
+]  # fmt: skip
+OptionalQualifiedName = Annotated[
+    str,
+    BeforeValidator(_optional_qualified_name),
+    WithJsonSchema({"type": "string", "maxLength": QUALIFIED_NAME_MAX,
+                    "pattern": f"^(?:{QUALIFIED_NAME_PATTERN[1:-1]})?$",
+                    "description": "A label key, or empty (with Exists: every key)."}),
+]  # fmt: skip
+LabelValue = Annotated[
+    str,
+    BeforeValidator(_label_value),
+    WithJsonSchema({**_LABEL_VALUE_SCHEMA, "description": "A label value (may be empty)."}),
+]
+NodeSelector = Annotated[
+    dict[str, str],
+    BeforeValidator(_labels),
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "object",
+                "maxProperties": LABELS_MAX,
+                "propertyNames": _KEYS,
+                "additionalProperties": _LABEL_VALUE_SCHEMA,
+                "description": "Node labels the pod's node must carry, each with this value "
+                "(Kubernetes' nodeSelector): {'disktype': 'ssd'}.",
+            }
+        )
+    ),
+]
+
+
 class Strict(BaseModel):
     """Unknown fields refused, and no coercion: "2" is not a number, 2.0 not an integer, as
     the JSON schema says (Cpu, Mem and Size take their strings on purpose)."""
@@ -439,6 +507,70 @@ class Strict(BaseModel):
         return self
 
 
+EffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class TaintIn(Strict):
+    key: QualifiedName
+    value: LabelValue = ""
+    effect: EffectName = Field(
+        description="NoSchedule: pods that do not tolerate it stay off; PreferNoSchedule: the "
+        "node ranks lower for them; NoExecute: as NoSchedule (evicting running pods is not "
+        "built yet)."
+    )
+
+    def to_taint(self) -> Taint:
+        return Taint(self.key, self.value, TaintEffect(self.effect))
+
+
+def check_taints(taints: Sequence[TaintIn], where: str = "taints") -> tuple[Taint, ...]:
+    """Kubernetes refuses two taints with the same key and effect."""
+    seen: set[tuple[str, str]] = set()
+    for i, t in enumerate(taints):
+        if (t.key, t.effect) in seen:
+            raise UserError(
+                f"{where}[{i}]: the taint '{t.key}:{t.effect}' is given twice",
+                field=f"{where}[{i}]",
+            )
+        seen.add((t.key, t.effect))
+    return tuple(t.to_taint() for t in taints)
+
+
+class TaintsIn(Strict):
+    """PUT /nodes/{id}/taints: the node's whole new list ([] removes them all)."""
+
+    taints: list[TaintIn] = Field(max_length=TAINTS_MAX)
+
+
+class TolerationIn(Strict):
+    key: OptionalQualifiedName = ""
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: LabelValue = ""
+    effect: EffectName | Literal[""] = Field(default="", description="Empty: every effect.")
+    toleration_seconds: int | None = Field(
+        default=None, ge=0, le=TOLERATION_SECONDS_MAX,
+        description="NoExecute only: how long the pod may stay once the taint appears "
+        "(stored; eviction is not built yet).",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TolerationIn:
+        if self.operator == "Exists" and self.value:
+            raise ValueError("value: must be empty when operator is Exists")
+        if not self.key and self.operator != "Exists":
+            raise ValueError("operator: must be Exists when key is empty")
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError("toleration_seconds: only allowed when effect is NoExecute")
+        return self
+
+    def to_toleration(self) -> Toleration:
+        effect = TaintEffect(self.effect) if self.effect else None
+        return Toleration(
+            self.key, TolerationOperator(self.operator), self.value, effect,
+            self.toleration_seconds,
+        )  # fmt: skip
+
+
 class NodeCreate(Strict):
     name: NodeName
     cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
@@ -448,6 +580,11 @@ class NodeCreate(Strict):
     )
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+    taints: list[TaintIn] | None = Field(
+        default=None, max_length=TAINTS_MAX,
+        description="Omitted: a master gets node-role.kubernetes.io/control-plane:NoSchedule, "
+        "a worker none; a list (even []) is used as given.",
+    )  # fmt: skip
 
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
@@ -456,6 +593,7 @@ class NodeCreate(Strict):
             Resources(self.cpu_cores_avail, self.memory_mb or 0),
             labels=dict(self.labels),
             annotations=dict(self.annotations),
+            taints=None if self.taints is None else check_taints(self.taints),
         )
 
 
@@ -656,6 +794,11 @@ class PodFields(Strict):
         description="Seconds from SIGTERM to SIGKILL when the pod stops (Kubernetes' "
         "terminationGracePeriodSeconds); it leaves its Services' endpoints before SIGTERM.",
     )  # fmt: skip
+    tolerations: list[TolerationIn] = Field(default_factory=list, max_length=TOLERATIONS_MAX)
+    node_selector: NodeSelector = Field(default_factory=dict)
+
+    def constraint_parts(self) -> tuple[tuple[Toleration, ...], dict[str, str]]:
+        return tuple(t.to_toleration() for t in self.tolerations), dict(self.node_selector)
 
     def parts(
         self, where: str = ""
@@ -743,6 +886,8 @@ class PodCreate(PodFields):
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             termination_grace_s=self.termination_grace_period_s,
+            tolerations=self.constraint_parts()[0],
+            node_selector=dict(self.node_selector),
         )
 
 
