@@ -546,7 +546,9 @@ class TolerationIn(Strict):
     key: OptionalQualifiedName = ""
     operator: Literal["Equal", "Exists"] = "Equal"
     value: LabelValue = ""
-    effect: EffectName | Literal[""] = Field(default="", description="Empty: every effect.")
+    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="", description="Empty: every effect."
+    )
     toleration_seconds: int | None = Field(
         default=None, ge=0, le=TOLERATION_SECONDS_MAX,
         description="NoExecute only: how long the pod may stay once the taint appears "
