@@ -201,3 +201,32 @@ def test_unconstrained_pods_use_only_the_untainted_index() -> None:
     assert indexes.pick(STRATEGIES["best-fit"], req(1), PodConstraints(), nodes) == 2
     assert indexes.pick(STRATEGIES["best-fit"], req(5), PodConstraints(), nodes) is None
     assert indexes.pick(STRATEGIES["best-fit"], req(5), tolerating(CP), nodes) == 1
+
+
+def test_manifests_show_taints_tolerations_and_the_node_selector() -> None:
+    from datetime import UTC, datetime
+
+    from kube9_desktop.engine.manifests import node_manifest, pod_spec_manifest
+    from kube9_desktop.engine.model import ContainerSpec, NodeType
+    from kube9_desktop.engine.state import NodeState
+    from kube9_desktop.engine.workloads import PodTemplate
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    node = NodeState(1, "u", "m1", NodeType.MASTER, Resources(1000, 1024), NodeStatus.HEALTHY,
+                     "", now, "virtual", taints=(CONTROL_PLANE_TAINT, GPU))  # fmt: skip
+    assert node_manifest(node.view(now))["spec"]["taints"] == [
+        {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"},
+        {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+    ]
+    template = PodTemplate(
+        Resources(100, 0), (ContainerSpec("c", "x", 100, 0),),
+        tolerations=(Toleration("drain", EX, "", NE, 30), Toleration("", EX)),
+        node_selector={"disktype": "ssd"},
+    )  # fmt: skip
+    spec = pod_spec_manifest(template)
+    assert spec["nodeSelector"] == {"disktype": "ssd"}
+    assert spec["tolerations"] == [
+        {"key": "drain", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
+        {"operator": "Exists"},
+    ]
+    assert "tolerations" not in pod_spec_manifest(PodTemplate(Resources(100, 0), ()))
