@@ -515,8 +515,8 @@ class TaintIn(Strict):
     value: LabelValue = ""
     effect: EffectName = Field(
         description="NoSchedule: pods that do not tolerate it stay off; PreferNoSchedule: the "
-        "node ranks lower for them; NoExecute: as NoSchedule (evicting running pods is not "
-        "built yet)."
+        "node ranks lower for them; NoExecute: as NoSchedule, and the pods on it that do not "
+        "tolerate it are evicted."
     )
 
     def to_taint(self) -> Taint:
@@ -552,7 +552,7 @@ class TolerationIn(Strict):
     toleration_seconds: int | None = Field(
         default=None, ge=0, le=TOLERATION_SECONDS_MAX,
         description="NoExecute only: how long the pod may stay once the taint appears "
-        "(stored; eviction is not built yet).",
+        "(stored; eviction after it is not built yet: the pod stays).",
     )  # fmt: skip
 
     @model_validator(mode="after")

@@ -194,3 +194,37 @@ async def test_cordon_and_uncordon(engine: Engine, api: Api) -> None:
     assert [e["kind"] for e in events] == ["node_cordoned", "node_uncordoned"]
     assert (await api.post("/nodes/999/cordon"))[0] == 404
     assert_invariants(engine)
+
+
+async def test_a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it(
+    engine: Engine, api: Api
+) -> None:
+    (w1,) = await nodes_up(engine, api, {"name": "w1", "cpu_cores_avail": 8})
+    drain = {"key": "drain", "operator": "Exists", "effect": "NoExecute"}
+    ids = {}
+    for name, fields in (
+        ("plain", {}),
+        ("tolerant", {"tolerations": [drain]}),
+        ("for-a-while", {"tolerations": [{**drain, "toleration_seconds": 3600}]}),
+        ("big", {"cpu": 4}),
+    ):
+        status, reply = await api.post("/pods/", pod(name, fields.pop("cpu", 0.5), **fields))
+        assert status == 201 and reply["pod_details"]["node"] == "w1", reply
+        ids[name] = reply["pod_details"]["id"]
+    (w2,) = await nodes_up(engine, api, {"name": "w2", "cpu_cores_avail": 1})
+    status, _ = await api.call("PUT", f"/nodes/{w1['id']}/taints", {"taints": [
+        {"key": "drain", "value": "", "effect": "NoExecute"}]})  # fmt: skip
+    assert status == 200
+    assert engine.pod(ids["plain"]).node_id == w2["id"]  # moved in the same commit
+    assert engine.pod(ids["big"]).node_id is None  # fits nowhere else: pending
+    _, detail = await api.get(f"/pods/{ids['big']}")
+    w1_verdict = next(c for c in detail["scheduling"]["candidates"] if c["node"] == "w1")
+    # (decided while it was still booked on w1, as every eviction: w1 also looks full)
+    assert w1_verdict["reasons"][0] == "node(s) had untolerated taint {drain: }"
+    assert engine.pod(ids["tolerant"]).node_id == w1["id"]
+    # toleration_seconds: it may stay that long; eviction after it is not built yet.
+    assert engine.pod(ids["for-a-while"]).node_id == w1["id"]
+    # The taint goes: the pending pod comes back.
+    await api.call("PUT", f"/nodes/{w1['id']}/taints", {"taints": []})
+    assert engine.pod(ids["big"]).node_id == w1["id"]
+    assert_invariants(engine)

@@ -530,7 +530,8 @@ ROUTES: tuple[Route, ...] = (
       MessageJson, store="writes",
       errors={409: "already being restarted", 503: "the runtime is unavailable"}),
     R("PUT", (f"/nodes/{ID}/taints",), node_taints,
-      "Replace the node's taints (pods on it stay; pending pods that now fit are placed)",
+      "Replace the node's taints (pods not tolerating a NoExecute one are evicted; pending "
+      "pods that now fit are placed)",
       NodeJson, body=TaintsIn, store="writes"),
     R("POST", (f"/nodes/{ID}/cordon",), cordon_node,
       "Cordon: no new pods on the node (spec.unschedulable; those on it stay)",

@@ -14,7 +14,13 @@ from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import incidents, placement
 from kube9_desktop.engine.cluster.base import epoch_generation
 from kube9_desktop.engine.cluster.txn import Txn
-from kube9_desktop.engine.constraints import CONTROL_PLANE_TAINT, Taint, taints_json
+from kube9_desktop.engine.constraints import (
+    CONTROL_PLANE_TAINT,
+    Taint,
+    TaintEffect,
+    taints_json,
+    tolerated,
+)
 from kube9_desktop.engine.errors import Conflict
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.meta import new_uid
@@ -133,15 +139,19 @@ def default_taints(node_type: NodeType) -> tuple[Taint, ...]:
 # ---- operations ------------------------------------------------------------------------
 
 
-def set_taints(t: Txn, node: NodeState, taints: tuple[Taint, ...]) -> None:
+def set_taints(
+    t: Txn, node: NodeState, taints: tuple[Taint, ...]
+) -> placement.EvictionResult | None:
     """Replace a node's taints; pending pods that now fit are placed in the same commit.
 
-    Pods already on the node stay, whatever the effect: evicting them for a new NoExecute
-    taint (after their toleration_seconds) is not built yet.
+    Pods on the node that do not tolerate one of its NoExecute taints are evicted in the same
+    commit (moved, or replaced by their ReplicaSet), as Kubernetes' taint manager does for a
+    pod with no matching toleration. A pod whose tolerations match with toleration_seconds
+    stays: eviction after that time is not built yet. None: the taints were already so.
     """
     before = node.taints
     if before == taints:
-        return
+        return None
     update_node(t, node, taints=taints)
     t.event(
         EventKind.NODE_TAINTED,
@@ -149,7 +159,20 @@ def set_taints(t: Txn, node: NodeState, taints: tuple[Taint, ...]) -> None:
         obj=node.ref(),
         data={"taints": taints_json(taints), "previous": taints_json(before)},
     )
+    no_execute = [x for x in taints if x.effect is TaintEffect.NO_EXECUTE]
+    moved = placement.EvictionResult((), ())
+    if no_execute:
+        doomed = [
+            p for p in t.state.pods_of(node)
+            if any(not tolerated(x, p.spec.tolerations) for x in no_execute)
+        ]  # fmt: skip
+        if doomed:
+            shown = ", ".join(str(x) for x in no_execute)
+            moved = placement.evict_pods(
+                t, node, doomed, reason=f"node {node.name} has the taint {shown}"
+            )
     placement.place_pending(t)
+    return moved
 
 
 def set_cordoned(t: Txn, node: NodeState, cordoned: bool) -> bool:

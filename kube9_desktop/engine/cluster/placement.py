@@ -106,6 +106,11 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
     A pod a ReplicaSet keeps is deleted instead, and its ReplicaSet makes a new one that the
     scheduler places (what Kubernetes does after an eviction); bare pods move as they are.
     """
+    return evict_pods(t, node, t.state.pods_of(node), reason=reason)
+
+
+def evict_pods(t: Txn, node: NodeState, pods: Iterable[PodState], *, reason: str) -> EvictionResult:
+    """``evict`` for some of the node's pods only (those a NoExecute taint sends away)."""
     from kube9_desktop.engine.cluster import pods as pod_ops  # pods.py imports this module
 
     rebound: list[tuple[str, str]] = []
@@ -113,7 +118,7 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
     replaced: list[str] = []
     current = t.state.open_incidents.get(node.id)
     incident = current.id if current is not None else None
-    for pod in largest_first(t.state.pods_of(node)):
+    for pod in largest_first(pods):
         if t.state.owner_of(pod) is not None:
             pod_ops.delete_pod(t, pod, why=f"evicted ({reason}); its ReplicaSet replaces it")
             replaced.append(pod.name)
