@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from typing_extensions import TypedDict
 
 from kube9_desktop.engine.jsontypes import closed, one_of
+from kube9_desktop.engine.selectors import OPERATORS, Requirement
 
 
 class TaintEffect(StrEnum):
@@ -129,18 +130,118 @@ def prefer_penalty(taints: Iterable[Taint], tolerations: tuple[Toleration, ...])
     )
 
 
+# ---- node affinity ----------------------------------------------------------------------
+
+AFFINITY_TERMS_MAX = 32
+EXPRESSIONS_MAX = 32
+VALUES_MAX = 64
+
+
+@closed
+class RequirementJson(TypedDict):
+    key: str
+    operator: Annotated[str, one_of(*OPERATORS)]
+    values: list[str]
+
+
+@closed
+class TermJson(TypedDict):
+    match_expressions: list[RequirementJson]
+
+
+@closed
+class PreferredTermJson(TypedDict):
+    weight: int
+    preference: TermJson
+
+
+@closed
+class NodeAffinityJson(TypedDict):
+    required: list[TermJson]  # ORed; empty: no requirement
+    preferred: list[PreferredTermJson]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSelectorTerm:
+    """Expressions ANDed (a term with none matches no node, as Kubernetes)."""
+
+    match_expressions: tuple[Requirement, ...]
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return bool(self.match_expressions) and all(
+            r.matches(labels) for r in self.match_expressions
+        )
+
+    def to_json(self) -> TermJson:
+        return {"match_expressions": [
+            {"key": r.key, "operator": r.operator, "values": list(r.values)}
+            for r in self.match_expressions
+        ]}  # fmt: skip
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> NodeSelectorTerm:
+        return NodeSelectorTerm(tuple(
+            Requirement(str(r["key"]), str(r["operator"]), tuple(r.get("values", ())))
+            for r in data.get("match_expressions", ())
+        ))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAffinity:
+    """requiredDuringSchedulingIgnoredDuringExecution (terms ORed) and
+    preferredDuringSchedulingIgnoredDuringExecution ((weight 1-100, term) pairs)."""
+
+    required: tuple[NodeSelectorTerm, ...] = ()
+    preferred: tuple[tuple[int, NodeSelectorTerm], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.required or self.preferred)
+
+    def requires(self, labels: Mapping[str, str]) -> bool:
+        return not self.required or any(t.matches(labels) for t in self.required)
+
+    def score(self, labels: Mapping[str, str]) -> int:
+        """The weights of the preferred terms the node matches, added up."""
+        return sum(w for w, t in self.preferred if t.matches(labels))
+
+    def to_json(self) -> NodeAffinityJson:
+        return {
+            "required": [t.to_json() for t in self.required],
+            "preferred": [{"weight": w, "preference": t.to_json()} for w, t in self.preferred],
+        }
+
+    @staticmethod
+    def from_json(data: object) -> NodeAffinity | None:
+        """Stored affinity ({} or null: none)."""
+        if not isinstance(data, Mapping):
+            return None
+        affinity = NodeAffinity(
+            tuple(NodeSelectorTerm.from_json(t) for t in data.get("required", ())),
+            tuple((int(p["weight"]), NodeSelectorTerm.from_json(p["preference"]))
+                  for p in data.get("preferred", ())),
+        )  # fmt: skip
+        return affinity or None
+
+
 @dataclass(frozen=True, slots=True)
 class PodConstraints:
-    """What a pod asks of its node beyond room: tolerations and a node selector."""
+    """What a pod asks of its node beyond room: tolerations, a node selector, node affinity."""
 
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)
+    affinity: NodeAffinity | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.tolerations or self.node_selector)
+        return bool(self.tolerations or self.node_selector or self.affinity)
 
     def selects(self, labels: Mapping[str, str]) -> bool:
-        return all(labels.get(k) == v for k, v in self.node_selector.items())
+        """The node selector and the required node affinity both match."""
+        if not all(labels.get(k) == v for k, v in self.node_selector.items()):
+            return False
+        return self.affinity is None or self.affinity.requires(labels)
+
+    def preference(self, labels: Mapping[str, str]) -> int:
+        return 0 if self.affinity is None else self.affinity.score(labels)
 
 
 NO_CONSTRAINTS = PodConstraints()

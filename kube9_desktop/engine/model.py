@@ -15,7 +15,13 @@ from typing_extensions import TypedDict
 
 from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
 from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
-from kube9_desktop.engine.constraints import NO_CONSTRAINTS, PodConstraints, Taint, Toleration
+from kube9_desktop.engine.constraints import (
+    NO_CONSTRAINTS,
+    NodeAffinity,
+    PodConstraints,
+    Taint,
+    Toleration,
+)
 from kube9_desktop.engine.jsontypes import Cores, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 
@@ -308,12 +314,13 @@ class PodSpec:
     termination_grace_s: float = TERMINATION_GRACE_S
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)  # label -> value, all must match
+    node_affinity: NodeAffinity | None = None
 
     @property
     def constraints(self) -> PodConstraints:
-        if not self.tolerations and not self.node_selector:
+        if not self.tolerations and not self.node_selector and not self.node_affinity:
             return NO_CONSTRAINTS
-        return PodConstraints(self.tolerations, self.node_selector)
+        return PodConstraints(self.tolerations, self.node_selector, self.node_affinity)
 
     @property
     def kind(self) -> str:

@@ -30,9 +30,14 @@ from pydantic import (
 )
 
 from kube9_desktop.engine.constraints import (
+    AFFINITY_TERMS_MAX,
+    EXPRESSIONS_MAX,
     TAINTS_MAX,
     TOLERATION_SECONDS_MAX,
     TOLERATIONS_MAX,
+    VALUES_MAX,
+    NodeAffinity,
+    NodeSelectorTerm,
     Taint,
     TaintEffect,
     Toleration,
@@ -77,11 +82,13 @@ from kube9_desktop.engine.quantity import (
     parse_cpu,
     parse_memory,
 )
+from kube9_desktop.engine.selectors import Requirement
 from kube9_desktop.engine.usage import PodUsage
 
 # Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
 # matches before a trailing newline, so .match would let "worker-1\n" through.
 COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
+INTEGER = re.compile(r"-?[0-9]{1,18}")  # fullmatch: Gt/Lt's value
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 NODE_NAME_MAX = 40
@@ -573,6 +580,53 @@ class TolerationIn(Strict):
         )  # fmt: skip
 
 
+class RequirementIn(Strict):
+    key: QualifiedName
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: list[LabelValue] = Field(default_factory=list, max_length=VALUES_MAX)
+
+    @model_validator(mode="after")
+    def _values_fit_the_operator(self) -> RequirementIn:
+        op, values = self.operator, self.values
+        if op in ("In", "NotIn") and not values:
+            raise ValueError(f"values: {op} needs at least one value")
+        if op in ("Exists", "DoesNotExist") and values:
+            raise ValueError(f"values: {op} takes no values")
+        if op in ("Gt", "Lt") and (len(values) != 1 or not INTEGER.fullmatch(values[0])):
+            raise ValueError(f"values: {op} takes exactly one integer")
+        return self
+
+    def to_requirement(self) -> Requirement:
+        return Requirement(self.key, self.operator, tuple(self.values))
+
+
+class NodeSelectorTermIn(Strict):
+    match_expressions: list[RequirementIn] = Field(min_length=1, max_length=EXPRESSIONS_MAX)
+
+    def to_term(self) -> NodeSelectorTerm:
+        return NodeSelectorTerm(tuple(r.to_requirement() for r in self.match_expressions))
+
+
+class PreferredTermIn(Strict):
+    weight: int = Field(ge=1, le=100)
+    preference: NodeSelectorTermIn
+
+
+class NodeAffinityIn(Strict):
+    """Kubernetes' affinity.nodeAffinity: ``required`` is requiredDuringScheduling…'s
+    nodeSelectorTerms (ORed), ``preferred`` preferredDuringScheduling… (weights added)."""
+
+    required: list[NodeSelectorTermIn] = Field(default_factory=list, max_length=AFFINITY_TERMS_MAX)
+    preferred: list[PreferredTermIn] = Field(default_factory=list, max_length=AFFINITY_TERMS_MAX)
+
+    def to_affinity(self) -> NodeAffinity | None:
+        affinity = NodeAffinity(
+            tuple(t.to_term() for t in self.required),
+            tuple((p.weight, p.preference.to_term()) for p in self.preferred),
+        )
+        return affinity or None
+
+
 class NodeCreate(Strict):
     name: NodeName
     cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
@@ -798,9 +852,17 @@ class PodFields(Strict):
     )  # fmt: skip
     tolerations: list[TolerationIn] = Field(default_factory=list, max_length=TOLERATIONS_MAX)
     node_selector: NodeSelector = Field(default_factory=dict)
+    node_affinity: NodeAffinityIn | None = None
 
-    def constraint_parts(self) -> tuple[tuple[Toleration, ...], dict[str, str]]:
-        return tuple(t.to_toleration() for t in self.tolerations), dict(self.node_selector)
+    def constraint_parts(
+        self,
+    ) -> tuple[tuple[Toleration, ...], dict[str, str], NodeAffinity | None]:
+        affinity = self.node_affinity.to_affinity() if self.node_affinity else None
+        return (
+            tuple(t.to_toleration() for t in self.tolerations),
+            dict(self.node_selector),
+            affinity,
+        )
 
     def parts(
         self, where: str = ""
@@ -890,6 +952,7 @@ class PodCreate(PodFields):
             termination_grace_s=self.termination_grace_period_s,
             tolerations=self.constraint_parts()[0],
             node_selector=dict(self.node_selector),
+            node_affinity=self.constraint_parts()[2],
         )
 
 

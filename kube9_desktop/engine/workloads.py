@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
-from kube9_desktop.engine.constraints import Toleration, tolerations_from_json
+from kube9_desktop.engine.constraints import NodeAffinity, Toleration, tolerations_from_json
 from kube9_desktop.engine.jsontypes import Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
@@ -76,6 +76,7 @@ class PodTemplate:
     termination_grace_s: float = TERMINATION_GRACE_S
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_affinity: NodeAffinity | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON (stored, hashed); secrets in clear: the API masks them. The grace
@@ -90,6 +91,8 @@ class PodTemplate:
             placement["tolerations"] = [t.to_json() for t in self.tolerations]
         if self.node_selector:
             placement["node_selector"] = dict(sorted(self.node_selector.items()))
+        if self.node_affinity:
+            placement["node_affinity"] = self.node_affinity.to_json()
         return {
             **grace,
             **placement,
@@ -136,6 +139,7 @@ class PodTemplate:
             termination_grace_s=float(data.get("termination_grace_s", TERMINATION_GRACE_S)),
             tolerations=tolerations_from_json(data.get("tolerations")),
             node_selector=dict(data.get("node_selector", {})),
+            node_affinity=NodeAffinity.from_json(data.get("node_affinity")),
         )  # fmt: skip
 
     def template_hash(self, collision_count: int = 0) -> str:
@@ -164,6 +168,7 @@ class PodTemplate:
             termination_grace_s=self.termination_grace_s,
             tolerations=self.tolerations,
             node_selector=self.node_selector,
+            node_affinity=self.node_affinity,
         )
 
 

@@ -228,3 +228,43 @@ async def test_a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it(
     await api.call("PUT", f"/nodes/{w1['id']}/taints", {"taints": []})
     assert engine.pod(ids["big"]).node_id == w1["id"]
     assert_invariants(engine)
+
+
+def term(*exprs: dict[str, Any]) -> dict[str, Any]:
+    return {"match_expressions": list(exprs)}
+
+
+async def test_node_affinity_required_and_preferred(engine: Engine, api: Api) -> None:
+    await nodes_up(
+        engine, api, {"name": "a1", "cpu_cores_avail": 2, "labels": {"zone": "a"}},
+        {"name": "b1", "cpu_cores_avail": 8, "labels": {"zone": "b", "disktype": "ssd"}},
+        {"name": "b2", "cpu_cores_avail": 4, "labels": {"zone": "b"}},
+    )  # fmt: skip
+    in_b = {"key": "zone", "operator": "In", "values": ["b"]}
+    ssd = {"key": "disktype", "operator": "Exists", "values": []}
+    status, placed = await api.post("/pods/", pod("req", node_affinity={"required": [term(in_b)]}))
+    assert status == 201 and placed["pod_details"]["node"] == "b2"  # best-fit within zone b
+    _, detail = await api.get(f"/pods/{placed['pod_details']['id']}")
+    assert detail["node_affinity"] == {"required": [term(in_b)], "preferred": []}
+    a1 = next(c for c in detail["scheduling"]["candidates"] if c["node"] == "a1")
+    assert a1["reasons"] == ["node(s) didn't match Pod's node affinity/selector"]
+    prefer = {"required": [term(in_b)], "preferred": [{"weight": 10, "preference": term(ssd)}]}
+    status, placed = await api.post("/pods/", pod("pref", node_affinity=prefer))
+    assert status == 201 and placed["pod_details"]["node"] == "b1"
+    # In a Deployment's template too: every replica lands in zone b.
+    status, dep = await api.post("/deployments/", {
+        "name": "web", "replicas": 2,
+        "template": {"labels": {"app": "web"}, "cpu_cores_req": 0.5,
+                     "containers": [{"name": "c", "image": "nginx:1"}],
+                     "node_affinity": {"required": [term(in_b)]}},
+    })  # fmt: skip
+    assert status == 201, dep
+    assert dep["template"]["node_affinity"]["required"] == [term(in_b)]
+    await wait_for(lambda: sum(p.name.startswith("web-") and p.node_id is not None
+                               for p in engine.pods()) == 2, what="2 replicas placed")  # fmt: skip
+    assert {p.node_name for p in engine.pods() if p.name.startswith("web-")} <= {"b1", "b2"}
+    bad = {"required": [term({"key": "zone", "operator": "Gt", "values": ["b"]})]}
+    status, reply = await api.post("/pods/", pod("bad", node_affinity=bad))
+    assert status == 400
+    assert reply["field"] == "node_affinity.required[0].match_expressions[0].values", reply
+    assert_invariants(engine)

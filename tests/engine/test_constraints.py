@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from kube9_desktop.engine.constraints import (
     CONTROL_PLANE_TAINT,
+    NodeAffinity,
+    NodeSelectorTerm,
     PodConstraints,
     Taint,
     TaintEffect,
@@ -17,6 +19,7 @@ from kube9_desktop.engine.constraints import (
 )
 from kube9_desktop.engine.model import NodeStatus, Resources
 from kube9_desktop.engine.scheduler import STRATEGIES, SchedulingIndexes, schedule
+from kube9_desktop.engine.selectors import Requirement
 from tests.engine.test_scheduler import N, master, req, w
 
 NS, PNS, NE = TaintEffect.NO_SCHEDULE, TaintEffect.PREFER_NO_SCHEDULE, TaintEffect.NO_EXECUTE
@@ -97,28 +100,74 @@ def test_a_node_selector_needs_every_label() -> None:
     assert schedule(req(1), nodes, constraints=tolerating(a="2")).node_id is None
 
 
+def test_required_node_affinity_ors_terms_and_ands_expressions() -> None:
+    fast = NodeSelectorTerm((Requirement("disktype", "In", ("ssd", "nvme")),
+                             Requirement("zone", "NotIn", ("c",))))  # fmt: skip
+    big = NodeSelectorTerm((Requirement("cores", "Gt", ("31",)),))
+    nodes = [
+        w(1, 4, labels={"disktype": "ssd", "zone": "c"}),  # first term fails on zone
+        w(2, 4, labels={"cores": "32"}),  # second term
+        w(3, 8, labels={"disktype": "nvme"}),  # first term (zone absent: NotIn matches)
+        w(4, 8, labels={"cores": "x"}),  # Gt of a non-integer: no match
+        w(5, 8),
+    ]
+    decision = schedule(req(1), nodes, constraints=PodConstraints(
+        affinity=NodeAffinity(required=(fast, big))))  # fmt: skip
+    assert decision.node_name == "w2"  # best-fit among w2 and w3
+    assert [c.node_name for c in decision.candidates if c.fits] == ["w2", "w3"]
+    mismatch = ["node(s) didn't match Pod's node affinity/selector"]
+    assert decision.reasons["w1"] == decision.reasons["w4"] == decision.reasons["w5"] == mismatch
+    empty = NodeSelectorTerm(())  # matches nothing, as Kubernetes
+    assert schedule(req(1), nodes, constraints=PodConstraints(
+        affinity=NodeAffinity(required=(empty,)))).node_id is None  # fmt: skip
+
+
+def test_preferred_node_affinity_adds_weights_before_the_strategy() -> None:
+    ssd = NodeSelectorTerm((Requirement("disktype", "In", ("ssd",)),))
+    zone_a = NodeSelectorTerm((Requirement("zone", "In", ("a",)),))
+    nodes = [w(1, 1), w(2, 8, labels={"disktype": "ssd"}), w(3, 8, labels={"zone": "a"}),
+             w(4, 16, labels={"disktype": "ssd", "zone": "a"})]  # fmt: skip
+    prefer = PodConstraints(affinity=NodeAffinity(preferred=((60, ssd), (50, zone_a))))
+    assert schedule(req(1), nodes, constraints=prefer).node_name == "w4"  # 110
+    nodes[3].cordoned = True
+    assert schedule(req(1), nodes, constraints=prefer).node_name == "w2"  # 60 > 50
+    assert schedule(req(1), nodes).node_name == "w1"  # no preference: best-fit
+
+
 # ---- the filtered indexes agree with the scan ------------------------------------------
 
 TAINTS = [GPU, Taint("dedicated", "db", NS), Taint("spot", "", PNS), Taint("drain", "", NE),
           CONTROL_PLANE_TAINT]  # fmt: skip
 TOLERATIONS = [Toleration("dedicated", EX), Toleration("dedicated", EQ, "gpu", NS),
                Toleration("spot", EX), Toleration("", EX), CP, Toleration("drain", EX, effect=NE)]  # fmt: skip
-LABELS = [("zone", "a"), ("zone", "b"), ("disktype", "ssd")]
+LABELS = [("zone", "a"), ("zone", "b"), ("disktype", "ssd"), ("rank", "4"), ("rank", "7")]
 
 node_st = st.fixed_dictionaries(
     {
         "cpu": st.integers(0, 4000),
         "mem": st.integers(0, 4096),
         "taints": st.lists(st.sampled_from(TAINTS), max_size=2, unique=True),
-        "labels": st.lists(st.sampled_from(LABELS), max_size=2, unique_by=lambda kv: kv[0]),
+        "labels": st.lists(st.sampled_from(LABELS), max_size=3, unique_by=lambda kv: kv[0]),
         "healthy": st.booleans() | st.just(True),
         "cordoned": st.booleans() | st.just(False),
     }
 )
+EXPRESSIONS = [Requirement("zone", "In", ("a", "b")), Requirement("zone", "NotIn", ("a",)),
+               Requirement("disktype", "Exists"), Requirement("disktype", "DoesNotExist"),
+               Requirement("rank", "Gt", ("3",)), Requirement("rank", "Lt", ("5",))]  # fmt: skip
+term_st = st.builds(
+    lambda rs: NodeSelectorTerm(tuple(rs)), st.lists(st.sampled_from(EXPRESSIONS), max_size=2)
+)
+affinity_st = st.none() | st.builds(
+    lambda req, pref: NodeAffinity(tuple(req), tuple(pref)),
+    st.lists(term_st, max_size=2),
+    st.lists(st.tuples(st.integers(1, 100), term_st), max_size=2),
+)
 constraints_st = st.builds(
-    lambda tols, sel: PodConstraints(tuple(tols), dict(sel)),
+    lambda tols, sel, aff: PodConstraints(tuple(tols), dict(sel), aff),
     st.lists(st.sampled_from(TOLERATIONS), max_size=2),
     st.lists(st.sampled_from(LABELS), max_size=2, unique_by=lambda kv: kv[0]),
+    affinity_st,
 )
 
 
@@ -230,3 +279,13 @@ def test_manifests_show_taints_tolerations_and_the_node_selector() -> None:
         {"operator": "Exists"},
     ]
     assert "tolerations" not in pod_spec_manifest(PodTemplate(Resources(100, 0), ()))
+    zone = NodeSelectorTerm((Requirement("zone", "In", ("a",)), Requirement("gpu", "Exists")))
+    affine = PodTemplate(Resources(100, 0), (), node_affinity=NodeAffinity((zone,), ((7, zone),)))
+    expressions = {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]},
+                                        {"key": "gpu", "operator": "Exists"}]}  # fmt: skip
+    assert pod_spec_manifest(affine)["affinity"] == {"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [expressions]},
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 7, "preference": expressions}],
+    }}  # fmt: skip
+    assert PodTemplate.from_json(affine.to_json()) == affine

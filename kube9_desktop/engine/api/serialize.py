@@ -112,6 +112,7 @@ def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None =
         "termination_grace_period_s": p.spec.termination_grace_s,
         "tolerations": [t.to_json() for t in p.spec.tolerations],
         "node_selector": dict(p.spec.node_selector),
+        "node_affinity": p.spec.node_affinity.to_json() if p.spec.node_affinity else None,
         "containers": [
             {
                 "id": i + 1,

@@ -14,7 +14,7 @@ from typing import Annotated, NotRequired
 
 from typing_extensions import TypedDict
 
-from kube9_desktop.engine.constraints import TaintJson, TolerationJson
+from kube9_desktop.engine.constraints import NodeAffinityJson, TaintJson, TolerationJson
 from kube9_desktop.engine.events import EventJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, JsonObject, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
@@ -352,6 +352,7 @@ class PodJson(TypedDict):
     termination_grace_period_s: float  # SIGTERM to SIGKILL when it stops
     tolerations: list[TolerationJson]
     node_selector: Labels  # node labels its node must carry
+    node_affinity: NodeAffinityJson | None  # required terms (ORed) and weighted preferred ones
     usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 

@@ -15,7 +15,7 @@ from kube9_desktop.engine.api.wire import (
     ProbeJson,
     VolumeJson,
 )
-from kube9_desktop.engine.constraints import TolerationJson
+from kube9_desktop.engine.constraints import NodeAffinityJson, TolerationJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
 from kube9_desktop.engine.workloads import DeploymentStatusJson
@@ -48,6 +48,7 @@ class TemplateJson(TypedDict):
     termination_grace_period_s: float
     tolerations: list[TolerationJson]
     node_selector: Labels
+    node_affinity: NodeAffinityJson | None
 
 
 @closed

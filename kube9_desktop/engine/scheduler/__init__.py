@@ -5,10 +5,12 @@ same choice in O(log n) for the engine's hot path, and ``SchedulingIndexes`` for
 tolerations or a node selector (tests hold them to agreement).
 
 Ranking: among the nodes that pass every filter, those with fewer untolerated PreferNoSchedule
-taints come first, and the strategy orders nodes with equally many. Kubernetes adds the taint
-score to the others; here it is tried first, so a soft taint always costs more than any
-difference in free room. Example: best-fit puts a 1-core pod on a worker with 4 cores free
-rather than on one with 1 core free and a ``spot:PreferNoSchedule`` taint.
+taints come first, then those whose matching preferred node-affinity terms weigh more, and the
+strategy orders nodes equal in both. Kubernetes adds these scores to the others (the taint's
+with weight 3, affinity's with 2); here they are tried in that order, so a soft taint always
+costs more than any affinity weight, and either more than any difference in free room.
+Example: best-fit puts a 1-core pod on a worker with 4 cores free rather than on one with 1
+core free and a ``spot:PreferNoSchedule`` taint.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def schedule(
 ) -> Decision:
     """Choose a node for ``request`` among ``nodes`` by a full scan, explaining every node.
 
-    Fitting nodes rank by (untolerated PreferNoSchedule taints, the strategy's key). With
+    Fitting nodes rank by (untolerated PreferNoSchedule taints, minus the preferred affinity
+    weight, the strategy's key). With
     ``explain_limit`` the candidate list keeps the chosen node, the best alternatives and the
     rejected nodes up to that many entries, and counts the rest in ``omitted``.
     """
@@ -82,12 +85,17 @@ def schedule(
     results = [candidate(n, request, constraints) for n in nodes]
     fitting = sorted(
         (
-            ((prefer_penalty(n.taints, tolerations) if n.taints else 0), strat.key(n, request), c)
+            (
+                (prefer_penalty(n.taints, tolerations) if n.taints else 0,
+                 -constraints.preference(n.labels)),
+                strat.key(n, request),
+                c,
+            )
             for n, c in zip(nodes, results, strict=True)
             if c.fits
         ),
         key=lambda kc: (kc[0], kc[1]),
-    )
+    )  # fmt: skip
     ordered = [c for _, _, c in fitting] + [c for c in results if not c.fits]
     chosen = fitting[0][2] if fitting else None
     omitted = 0

@@ -92,7 +92,7 @@ def fit(
         reasons.append(f"node is {node.status} (not ready)")
     if node.cordoned:
         reasons.append(f"{UNSCHEDULABLE} (being deleted)" if node.deleting else UNSCHEDULABLE)
-    if constraints.node_selector and not constraints.selects(node.labels):
+    if (constraints.node_selector or constraints.affinity) and not constraints.selects(node.labels):
         reasons.append(SELECTOR_MISMATCH)
     tolerations = constraints.tolerations
     for taint in node.taints:

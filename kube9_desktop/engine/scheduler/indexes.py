@@ -8,7 +8,9 @@ answered from an index of the eligible nodes with that label, built by one scan 
 a pod asks for it and kept in step from then on (at most ``LABEL_INDEXES_MAX`` are kept).
 
 ``pick`` chooses exactly what ``schedule`` (the full scan) chooses: the fitting node with the
-fewest untolerated PreferNoSchedule taints, then the strategy's order.
+fewest untolerated PreferNoSchedule taints, then the heaviest preferred node affinity, then the
+strategy's order. Required node affinity is a filter on the walk; preferred terms make every
+candidate count (the one path here that is linear in the candidates).
 """
 
 from __future__ import annotations
@@ -128,16 +130,59 @@ class SchedulingIndexes:
         for group in self.tainted:
             if all(not t.hard or tolerated(t, tolerations) for t in group):
                 penalties[group] = prefer_penalty(group, tolerations)
+        affinity = constraints.affinity
+        if affinity is not None and affinity.preferred:
+            return self._pick_scored(strategy, request, constraints, nodes, penalties)
         if constraints.node_selector:
             return self._pick_selected(strategy, request, constraints, nodes, penalties)
         best: int | None = None
         best_key: tuple[int, tuple[int, int, int]] | None = None
         for group, penalty in penalties.items():
+            if best_key is not None and penalty > best_key[0]:
+                continue
             index = self.tainted[group] if group else self.plain
-            node_id = strategy.pick(index, request)
+            if affinity is None:
+                node_id = strategy.pick(index, request)
+            else:  # required terms only: the first node of the walk that matches them
+                walk = strategy.walk(index, request)
+                node_id = next((i for i in walk if affinity.requires(nodes[i].labels)), None)
             if node_id is None:
                 continue
             key = (penalty, strategy.key(nodes[node_id], request))
+            if best_key is None or key < best_key:
+                best, best_key = node_id, key
+        return best
+
+    def _pick_scored(
+        self,
+        strategy: StrategyLike,
+        request: Resources,
+        constraints: PodConstraints,
+        nodes: Mapping[int, SchedNode],
+        penalties: dict[Group, int],
+    ) -> int | None:
+        """Preferred node affinity: every candidate is scored (the smallest label index of
+        the selector when there is one, else every node the pod may land on): O(candidates)."""
+        if constraints.node_selector:
+            pairs = constraints.node_selector.items()
+            ids = min((self.labelled(k, v, nodes) for k, v in pairs), key=len).ids()
+        else:
+            ids = (
+                i for g in penalties for i in (self.tainted[g] if g else self.plain).ids()
+            )  # fmt: skip
+        best: int | None = None
+        best_key: tuple[int, int, tuple[int, int, int]] | None = None
+        for node_id in ids:
+            penalty = penalties.get(self._group[node_id])
+            if penalty is None:
+                continue
+            node = nodes[node_id]
+            free = node.capacity - node.allocated
+            if free.cpu_m < request.cpu_m or free.mem_mi < request.mem_mi:
+                continue
+            if not constraints.selects(node.labels):
+                continue
+            key = (penalty, -constraints.preference(node.labels), strategy.key(node, request))
             if best_key is None or key < best_key:
                 best, best_key = node_id, key
         return best
@@ -159,7 +204,7 @@ class SchedulingIndexes:
         floor = min(penalties.values())
         best: int | None = None
         best_penalty: int | None = None
-        several = len(selector) > 1
+        several = len(selector) > 1 or constraints.affinity is not None
         for node_id in strategy.walk(smallest, request):
             penalty = penalties.get(self._group[node_id])
             if penalty is None or (best_penalty is not None and penalty >= best_penalty):

@@ -12,7 +12,7 @@ probes and ports.
 Version 4: Services (their cluster IP and node ports stored; endpoints are derived).
 Version 5: pods' termination grace period (null in older rows: the default, 30 s).
 Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
-the old rule that masters never take pods), pods' tolerations and node selector.
+the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -256,7 +256,9 @@ def _v4_to_v5(conn: Connection) -> None:
 def _v5_to_v6(conn: Connection) -> None:
     nodes = cast(Table, NodeRow.__table__)
     add_missing_columns(conn, nodes, ("taints",))
-    add_missing_columns(conn, cast(Table, PodRow.__table__), ("tolerations", "node_selector"))
+    add_missing_columns(
+        conn, cast(Table, PodRow.__table__), ("tolerations", "node_selector", "node_affinity")
+    )
     conn.execute(
         update(nodes)
         .where(nodes.c.node_type == "master")

@@ -134,6 +134,7 @@ class PodRow(Base):
     # v6: scheduling constraints (null in older rows: none)
     tolerations: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     node_selector: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    node_affinity: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ReplicaSetRow(Base):

@@ -37,7 +37,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from kube9_desktop.engine.constraints import Taint, taints_from_json, tolerations_from_json
+from kube9_desktop.engine.constraints import (
+    NodeAffinity,
+    Taint,
+    taints_from_json,
+    tolerations_from_json,
+)
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.meta import ObjectRef
@@ -396,6 +401,7 @@ class Tx:
                 "termination_grace_s": spec.termination_grace_s,
                 "tolerations": [t.to_json() for t in spec.tolerations],
                 "node_selector": dict(spec.node_selector),
+                "node_affinity": spec.node_affinity.to_json() if spec.node_affinity else {},
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -694,6 +700,7 @@ class Store:
                         ),
                         tolerations=tolerations_from_json(r.tolerations),
                         node_selector=dict(r.node_selector or {}),
+                        node_affinity=NodeAffinity.from_json(r.node_affinity),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
