@@ -32,6 +32,7 @@ from kube9_desktop.engine.cluster import (
     namespaces,
 )
 from kube9_desktop.engine.cluster.nodes import delete_refusal
+from kube9_desktop.engine.constraints import Taint
 from kube9_desktop.engine.errors import (
     Conflict,
     EnvironmentProblem,
@@ -45,7 +46,7 @@ from kube9_desktop.engine.faults import FaultInjector, Injected
 from kube9_desktop.engine.health import HealthConfig, HealthMonitor
 from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
 from kube9_desktop.engine.meta import validate_annotations, validate_labels
-from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, PodSpec
+from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, NodeView, PodSpec
 from kube9_desktop.engine.pod_logs import PodLogs
 from kube9_desktop.engine.proxy.probe import address_in_use
 from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
@@ -418,6 +419,14 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
                 f"Node {name} deleted, but its instance was not removed: {exc.message}",
             )
         return deleted
+
+    def set_node_taints(self, node_id: int, taints: tuple[Taint, ...]) -> NodeView:
+        """Replace the node's taints (pods on it stay; pending pods that now fit are placed)."""
+        return self.cluster.set_taints(node_id, taints)
+
+    def set_node_cordoned(self, node_id: int, cordoned: bool) -> tuple[NodeView, bool]:
+        """Cordon or uncordon; the node as it now is and whether this changed it."""
+        return self.cluster.set_cordoned(node_id, cordoned)
 
     def delete_node_refusal(self, node_id: int, *, force: bool = False) -> str | None:
         """Why deleting this node would be refused now (the window asks before it offers)."""

@@ -31,6 +31,9 @@ class EventKind(StrEnum):
     NODE_DETECTED = "node_detected"  # heartbeats stopped, or a required component is down
     NODE_FAILED = "node_failed"  # recovery budget spent
     NODE_RECOVERED = "node_recovered"
+    NODE_TAINTED = "node_tainted"  # its taints changed (the event lists them)
+    NODE_CORDONED = "node_cordoned"  # spec.unschedulable set by the user
+    NODE_UNCORDONED = "node_uncordoned"
     RECOVERY_ATTEMPT = "recovery_attempt"
     FAULT_INJECTED = "fault_injected"
     FAULT_HEALED = "fault_healed"

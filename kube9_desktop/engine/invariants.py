@@ -48,9 +48,11 @@ def check_invariants(
             problems.append(
                 f"node {node.name} is over capacity: {node.allocated} > {node.capacity}"
             )
-        in_index = node.id in state.index
+        in_index = node.id in state.indexes
         if in_index != (is_eligible(node)):
             problems.append(f"node {node.name}: index membership {in_index} != eligibility")
+        if (node.id in state.index) != (in_index and not node.taints):
+            problems.append(f"node {node.name}: in the untainted index with taints {node.taints}")
         if (
             evictions_settled
             and node.pod_ids

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from kube9_desktop.engine.constraints import NodeAffinity, NodeSelectorTerm, Toleration
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerSpec,
@@ -172,9 +173,49 @@ def pod_spec_manifest(t: PodTemplate, node_name: str | None = None) -> Manifest:
         spec["resources"] = {"requests": {"cpu": cpu_quantity(t.request.cpu_m)}}
     if t.volumes:
         spec["volumes"] = [volume_manifest(v) for v in t.volumes]
+    if t.node_selector:
+        spec["nodeSelector"] = dict(sorted(t.node_selector.items()))
+    if t.tolerations:
+        spec["tolerations"] = [toleration_manifest(x) for x in t.tolerations]
+    if t.node_affinity:
+        spec["affinity"] = {"nodeAffinity": node_affinity_manifest(t.node_affinity)}
     grace = t.termination_grace_s
     spec["terminationGracePeriodSeconds"] = int(grace) if grace == int(grace) else grace
     return spec
+
+
+def toleration_manifest(t: Toleration) -> Manifest:
+    out: Manifest = {"key": t.key} if t.key else {}
+    out["operator"] = str(t.operator)
+    if t.value:
+        out["value"] = t.value
+    if t.effect:
+        out["effect"] = str(t.effect)
+    if t.toleration_seconds is not None:
+        out["tolerationSeconds"] = t.toleration_seconds
+    return out
+
+
+def node_affinity_manifest(a: NodeAffinity) -> Manifest:
+    def term(t: NodeSelectorTerm) -> Manifest:
+        exprs: list[Manifest] = []
+        for r in t.match_expressions:
+            expr: Manifest = {"key": r.key, "operator": r.operator}
+            if r.values:
+                expr["values"] = list(r.values)
+            exprs.append(expr)
+        return {"matchExpressions": exprs}
+
+    out: Manifest = {}
+    if a.required:
+        out["requiredDuringSchedulingIgnoredDuringExecution"] = {
+            "nodeSelectorTerms": [term(t) for t in a.required]
+        }
+    if a.preferred:
+        out["preferredDuringSchedulingIgnoredDuringExecution"] = [
+            {"weight": w, "preference": term(t)} for w, t in a.preferred
+        ]
+    return out
 
 
 def selector_manifest(s: LabelSelector) -> Manifest:
@@ -199,7 +240,7 @@ def pod_template(p: PodView) -> PodTemplate:
     s = p.spec
     return PodTemplate(
         s.request, s.containers, s.volumes, s.config, s.labels, s.annotations,
-        s.termination_grace_s,
+        s.termination_grace_s, s.tolerations, s.node_selector, s.node_affinity,
     )  # fmt: skip
 
 
@@ -279,6 +320,11 @@ def node_manifest(n: NodeView) -> Manifest:
     if n.faults:
         status["faults"] = list(n.faults)
     spec: Manifest = {"unschedulable": True} if n.cordoned else {}
+    if n.taints:
+        spec["taints"] = [
+            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": str(t.effect)}
+            for t in n.taints
+        ]
     return {
         "apiVersion": "v1",
         "kind": "Node",

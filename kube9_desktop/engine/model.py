@@ -15,6 +15,13 @@ from typing_extensions import TypedDict
 
 from kube9_desktop.agent.config import MASTER_COMPONENTS as AGENT_MASTER_COMPONENTS
 from kube9_desktop.agent.config import WORKER_COMPONENTS as AGENT_WORKER_COMPONENTS
+from kube9_desktop.engine.constraints import (
+    NO_CONSTRAINTS,
+    NodeAffinity,
+    PodConstraints,
+    Taint,
+    Toleration,
+)
 from kube9_desktop.engine.jsontypes import Cores, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 
@@ -288,6 +295,8 @@ class NodeSpec:
     capacity: Resources
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    # None: the default (a master gets the control-plane NoSchedule taint, a worker none)
+    taints: tuple[Taint, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +312,15 @@ class PodSpec:
     owner: ObjectRef | None = None  # the ReplicaSet that keeps it, if any
     # SIGTERM to SIGKILL when it stops (Kubernetes' terminationGracePeriodSeconds, default 30)
     termination_grace_s: float = TERMINATION_GRACE_S
+    tolerations: tuple[Toleration, ...] = ()
+    node_selector: Mapping[str, str] = field(default_factory=dict)  # label -> value, all must match
+    node_affinity: NodeAffinity | None = None
+
+    @property
+    def constraints(self) -> PodConstraints:
+        if not self.tolerations and not self.node_selector and not self.node_affinity:
+            return NO_CONSTRAINTS
+        return PodConstraints(self.tolerations, self.node_selector, self.node_affinity)
 
     @property
     def kind(self) -> str:
@@ -501,10 +519,12 @@ class NodeView:
     faults: tuple[str, ...]
     created_at: datetime
     schedulable: bool = False
-    cordoned: bool = False  # spec.unschedulable: no new pods (being deleted or drained)
+    cordoned: bool = False  # spec.unschedulable: no new pods (cordoned, or being deleted)
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     resource_version: int = 0
+    taints: tuple[Taint, ...] = ()
+    deleting: bool = False  # cordoned by its deletion (seen only inside that commit)
     stale_pods: tuple[StaleCopy, ...] = ()  # split brain: copies it still runs, out of reach
     # The fault injector's books: component -> "failed" (injected) or "ended" (healed, its
     # agent not yet reporting it running); engine/components.py merges them with the report.

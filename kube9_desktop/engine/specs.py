@@ -29,6 +29,20 @@ from pydantic import (
     model_validator,
 )
 
+from kube9_desktop.engine.constraints import (
+    AFFINITY_TERMS_MAX,
+    EXPRESSIONS_MAX,
+    TAINTS_MAX,
+    TOLERATION_SECONDS_MAX,
+    TOLERATIONS_MAX,
+    VALUES_MAX,
+    NodeAffinity,
+    NodeSelectorTerm,
+    Taint,
+    TaintEffect,
+    Toleration,
+    TolerationOperator,
+)
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
 from kube9_desktop.engine.jsontypes import TextChecked
@@ -40,7 +54,9 @@ from kube9_desktop.engine.meta import (
     NAME_MAX,
     QUALIFIED_NAME_MAX,
     QUALIFIED_NAME_PATTERN,
+    label_value_problem,
     namespace_problem,
+    qualified_name_problem,
     validate_annotations,
     validate_labels,
 )
@@ -66,11 +82,13 @@ from kube9_desktop.engine.quantity import (
     parse_cpu,
     parse_memory,
 )
+from kube9_desktop.engine.selectors import Requirement
 from kube9_desktop.engine.usage import PodUsage
 
 # Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
 # matches before a trailing newline, so .match would let "worker-1\n" through.
 COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
+INTEGER = re.compile(r"-?[0-9]{1,18}")  # fullmatch: Gt/Lt's value
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 NODE_NAME_MAX = 40
@@ -418,6 +436,63 @@ Namespace = Annotated[
 ]
 
 
+def _qualified_name(value: object) -> str:
+    problem = qualified_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def _label_value(value: object) -> str:
+    problem = label_value_problem(value)
+    if problem:
+        raise ValueError(problem)
+    assert isinstance(value, str)
+    return value
+
+
+def _optional_qualified_name(value: object) -> str:
+    return value if value == "" else _qualified_name(value)
+
+
+_LABEL_VALUE_SCHEMA = {"type": "string", "maxLength": NAME_MAX, "pattern": LABEL_VALUE_PATTERN}
+QualifiedName = Annotated[
+    str,
+    BeforeValidator(_qualified_name),
+    WithJsonSchema({"type": "string", **_KEYS, "description": "A label key ('dedicated', "
+                    "'node-role.kubernetes.io/control-plane')."}),
+]  # fmt: skip
+OptionalQualifiedName = Annotated[
+    str,
+    BeforeValidator(_optional_qualified_name),
+    WithJsonSchema({"type": "string", "maxLength": QUALIFIED_NAME_MAX,
+                    "pattern": f"^(?:{QUALIFIED_NAME_PATTERN[1:-1]})?$",
+                    "description": "A label key, or empty (with Exists: every key)."}),
+]  # fmt: skip
+LabelValue = Annotated[
+    str,
+    BeforeValidator(_label_value),
+    WithJsonSchema({**_LABEL_VALUE_SCHEMA, "description": "A label value (may be empty)."}),
+]
+NodeSelector = Annotated[
+    dict[str, str],
+    BeforeValidator(_labels),
+    WithJsonSchema(
+        _nullable(
+            {
+                "type": "object",
+                "maxProperties": LABELS_MAX,
+                "propertyNames": _KEYS,
+                "additionalProperties": _LABEL_VALUE_SCHEMA,
+                "description": "Node labels the pod's node must carry, each with this value "
+                "(Kubernetes' nodeSelector): {'disktype': 'ssd'}.",
+            }
+        )
+    ),
+]
+
+
 class Strict(BaseModel):
     """Unknown fields refused, and no coercion: "2" is not a number, 2.0 not an integer, as
     the JSON schema says (Cpu, Mem and Size take their strings on purpose)."""
@@ -439,6 +514,119 @@ class Strict(BaseModel):
         return self
 
 
+EffectName = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class TaintIn(Strict):
+    key: QualifiedName
+    value: LabelValue = ""
+    effect: EffectName = Field(
+        description="NoSchedule: pods that do not tolerate it stay off; PreferNoSchedule: the "
+        "node ranks lower for them; NoExecute: as NoSchedule, and the pods on it that do not "
+        "tolerate it are evicted."
+    )
+
+    def to_taint(self) -> Taint:
+        return Taint(self.key, self.value, TaintEffect(self.effect))
+
+
+def check_taints(taints: Sequence[TaintIn], where: str = "taints") -> tuple[Taint, ...]:
+    """Kubernetes refuses two taints with the same key and effect."""
+    seen: set[tuple[str, str]] = set()
+    for i, t in enumerate(taints):
+        if (t.key, t.effect) in seen:
+            raise UserError(
+                f"{where}[{i}]: the taint '{t.key}:{t.effect}' is given twice",
+                field=f"{where}[{i}]",
+            )
+        seen.add((t.key, t.effect))
+    return tuple(t.to_taint() for t in taints)
+
+
+class TaintsIn(Strict):
+    """PUT /nodes/{id}/taints: the node's whole new list ([] removes them all)."""
+
+    taints: list[TaintIn] = Field(max_length=TAINTS_MAX)
+
+
+class TolerationIn(Strict):
+    key: OptionalQualifiedName = ""
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: LabelValue = ""
+    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="", description="Empty: every effect."
+    )
+    toleration_seconds: int | None = Field(
+        default=None, ge=0, le=TOLERATION_SECONDS_MAX,
+        description="NoExecute only: how long the pod may stay once the taint appears "
+        "(stored; eviction after it is not built yet: the pod stays).",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TolerationIn:
+        if self.operator == "Exists" and self.value:
+            raise ValueError("value: must be empty when operator is Exists")
+        if not self.key and self.operator != "Exists":
+            raise ValueError("operator: must be Exists when key is empty")
+        if self.toleration_seconds is not None and self.effect != "NoExecute":
+            raise ValueError("toleration_seconds: only allowed when effect is NoExecute")
+        return self
+
+    def to_toleration(self) -> Toleration:
+        effect = TaintEffect(self.effect) if self.effect else None
+        return Toleration(
+            self.key, TolerationOperator(self.operator), self.value, effect,
+            self.toleration_seconds,
+        )  # fmt: skip
+
+
+class RequirementIn(Strict):
+    key: QualifiedName
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: list[LabelValue] = Field(default_factory=list, max_length=VALUES_MAX)
+
+    @model_validator(mode="after")
+    def _values_fit_the_operator(self) -> RequirementIn:
+        op, values = self.operator, self.values
+        if op in ("In", "NotIn") and not values:
+            raise ValueError(f"values: {op} needs at least one value")
+        if op in ("Exists", "DoesNotExist") and values:
+            raise ValueError(f"values: {op} takes no values")
+        if op in ("Gt", "Lt") and (len(values) != 1 or not INTEGER.fullmatch(values[0])):
+            raise ValueError(f"values: {op} takes exactly one integer")
+        return self
+
+    def to_requirement(self) -> Requirement:
+        return Requirement(self.key, self.operator, tuple(self.values))
+
+
+class NodeSelectorTermIn(Strict):
+    match_expressions: list[RequirementIn] = Field(min_length=1, max_length=EXPRESSIONS_MAX)
+
+    def to_term(self) -> NodeSelectorTerm:
+        return NodeSelectorTerm(tuple(r.to_requirement() for r in self.match_expressions))
+
+
+class PreferredTermIn(Strict):
+    weight: int = Field(ge=1, le=100)
+    preference: NodeSelectorTermIn
+
+
+class NodeAffinityIn(Strict):
+    """Kubernetes' affinity.nodeAffinity: ``required`` is requiredDuringScheduling…'s
+    nodeSelectorTerms (ORed), ``preferred`` preferredDuringScheduling… (weights added)."""
+
+    required: list[NodeSelectorTermIn] = Field(default_factory=list, max_length=AFFINITY_TERMS_MAX)
+    preferred: list[PreferredTermIn] = Field(default_factory=list, max_length=AFFINITY_TERMS_MAX)
+
+    def to_affinity(self) -> NodeAffinity | None:
+        affinity = NodeAffinity(
+            tuple(t.to_term() for t in self.required),
+            tuple((p.weight, p.preference.to_term()) for p in self.preferred),
+        )
+        return affinity or None
+
+
 class NodeCreate(Strict):
     name: NodeName
     cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
@@ -448,6 +636,11 @@ class NodeCreate(Strict):
     )
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+    taints: list[TaintIn] | None = Field(
+        default=None, max_length=TAINTS_MAX,
+        description="Omitted: a master gets node-role.kubernetes.io/control-plane:NoSchedule, "
+        "a worker none; a list (even []) is used as given.",
+    )  # fmt: skip
 
     def to_spec(self) -> NodeSpec:
         return NodeSpec(
@@ -456,6 +649,7 @@ class NodeCreate(Strict):
             Resources(self.cpu_cores_avail, self.memory_mb or 0),
             labels=dict(self.labels),
             annotations=dict(self.annotations),
+            taints=None if self.taints is None else check_taints(self.taints),
         )
 
 
@@ -656,6 +850,19 @@ class PodFields(Strict):
         description="Seconds from SIGTERM to SIGKILL when the pod stops (Kubernetes' "
         "terminationGracePeriodSeconds); it leaves its Services' endpoints before SIGTERM.",
     )  # fmt: skip
+    tolerations: list[TolerationIn] = Field(default_factory=list, max_length=TOLERATIONS_MAX)
+    node_selector: NodeSelector = Field(default_factory=dict)
+    node_affinity: NodeAffinityIn | None = None
+
+    def constraint_parts(
+        self,
+    ) -> tuple[tuple[Toleration, ...], dict[str, str], NodeAffinity | None]:
+        affinity = self.node_affinity.to_affinity() if self.node_affinity else None
+        return (
+            tuple(t.to_toleration() for t in self.tolerations),
+            dict(self.node_selector),
+            affinity,
+        )
 
     def parts(
         self, where: str = ""
@@ -743,6 +950,9 @@ class PodCreate(PodFields):
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             termination_grace_s=self.termination_grace_period_s,
+            tolerations=self.constraint_parts()[0],
+            node_selector=dict(self.node_selector),
+            node_affinity=self.constraint_parts()[2],
         )
 
 

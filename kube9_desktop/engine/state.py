@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from kube9_desktop.engine.constraints import Taint
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerStatus,
@@ -25,7 +26,7 @@ from kube9_desktop.engine.model import (
     PodView,
     Resources,
 )
-from kube9_desktop.engine.scheduler import SchedulingIndex, is_eligible
+from kube9_desktop.engine.scheduler import SchedulingIndexes, is_open
 from kube9_desktop.engine.services import (
     ClusterIpPool,
     Endpoint,
@@ -135,7 +136,9 @@ class NodeState:
     annotations: dict[str, str] = field(default_factory=dict)
     allocated: Resources = field(default_factory=Resources)
     pod_ids: set[int] = field(default_factory=set)
-    cordoned: bool = False  # spec.unschedulable: no new pods (being deleted or drained)
+    cordoned: bool = False  # spec.unschedulable: no new pods (cordoned, or being deleted)
+    taints: tuple[Taint, ...] = ()
+    deleting: bool = False  # never stored: set by the deletion's own commit
     recovery_attempts: int = 0
     resource_version: int = 0
     # The bound set's version: bumped whenever it changes; agents echo the one they applied.
@@ -186,11 +189,13 @@ class NodeState:
             faults=faults,
             component_faults=dict(component_faults or {}),
             created_at=self.created_at,
-            schedulable=is_eligible(self),
+            schedulable=is_open(self),
             cordoned=self.cordoned,
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             resource_version=self.resource_version,
+            taints=self.taints,
+            deleting=self.deleting,
         )
 
 
@@ -392,7 +397,9 @@ class ClusterState:
         # The node statuses endpoints were last synced with (cluster/services.sync_endpoints).
         self.endpoint_node_status: dict[int, NodeStatus] = {}
         self.pending: dict[int, None] = {}  # insertion-ordered set of pod ids waiting for a node
-        self.index = SchedulingIndex()
+        # Every eligible node, by taint set; ``index`` is its untainted part (the hot path).
+        self.indexes = SchedulingIndexes()
+        self.index = self.indexes.plain
         self.ips = IpPool()
 
     # ---- nodes -------------------------------------------------------------------------
@@ -405,16 +412,13 @@ class ClusterState:
     def remove_node(self, node: NodeState) -> None:
         if node.pod_ids:
             raise RuntimeError(f"node {node.name} still has pods bound")  # a bug, never input
-        self.index.discard(node.id)
+        self.indexes.discard(node)
         del self.nodes[node.id]
         del self.node_ids[node.name]
 
     def reindex(self, node: NodeState) -> None:
-        """Keep the scheduling index in step with a node's eligibility and free resources."""
-        if is_eligible(node):
-            self.index.put(node.id, node.free)
-        else:
-            self.index.discard(node.id)
+        """Keep the scheduling indexes in step with a node's eligibility, taints and room."""
+        self.indexes.put(node)
 
     def node_by_name(self, name: str) -> NodeState | None:
         node_id = self.node_ids.get(name)

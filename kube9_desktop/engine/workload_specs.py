@@ -78,9 +78,10 @@ class TemplateIn(PodFields):
                 f"{where}labels['{POD_TEMPLATE_HASH}']: set by the engine, not by you",
                 field=f"{where}labels",
             )
+        tolerations, node_selector, affinity = self.constraint_parts()
         return PodTemplate(
             request, containers, volumes, config, dict(self.labels), dict(self.annotations),
-            self.termination_grace_period_s,
+            self.termination_grace_period_s, tolerations, node_selector, affinity,
         )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.constraints import NodeAffinity, Toleration, tolerations_from_json
 from kube9_desktop.engine.jsontypes import Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
@@ -73,17 +74,28 @@ class PodTemplate:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     termination_grace_s: float = TERMINATION_GRACE_S
+    tolerations: tuple[Toleration, ...] = ()
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_affinity: NodeAffinity | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON (stored, hashed); secrets in clear: the API masks them. The grace
-        period appears only when it is not the default, so templates stored before it existed
-        keep their hash (no rollout on upgrade)."""
+        period, tolerations and node selector appear only when they are not the default, so
+        templates stored before they existed keep their hash (no rollout on upgrade)."""
         grace = (
             {} if self.termination_grace_s == TERMINATION_GRACE_S
             else {"termination_grace_s": self.termination_grace_s}
         )  # fmt: skip
+        placement: dict[str, Any] = {}
+        if self.tolerations:
+            placement["tolerations"] = [t.to_json() for t in self.tolerations]
+        if self.node_selector:
+            placement["node_selector"] = dict(sorted(self.node_selector.items()))
+        if self.node_affinity:
+            placement["node_affinity"] = self.node_affinity.to_json()
         return {
             **grace,
+            **placement,
             "labels": dict(sorted(self.labels.items())),
             "annotations": dict(sorted(self.annotations.items())),
             "cpu_m": self.request.cpu_m,
@@ -125,6 +137,9 @@ class PodTemplate:
             labels=dict(data.get("labels", {})),
             annotations=dict(data.get("annotations", {})),
             termination_grace_s=float(data.get("termination_grace_s", TERMINATION_GRACE_S)),
+            tolerations=tolerations_from_json(data.get("tolerations")),
+            node_selector=dict(data.get("node_selector", {})),
+            node_affinity=NodeAffinity.from_json(data.get("node_affinity")),
         )  # fmt: skip
 
     def template_hash(self, collision_count: int = 0) -> str:
@@ -151,6 +166,9 @@ class PodTemplate:
             annotations=dict(self.annotations),
             owner=owner,
             termination_grace_s=self.termination_grace_s,
+            tolerations=self.tolerations,
+            node_selector=self.node_selector,
+            node_affinity=self.node_affinity,
         )
 
 

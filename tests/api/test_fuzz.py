@@ -61,6 +61,10 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
     + [{"mode": "partition", "duration_s": 1}, {"mode": "component", "component": "kubelet"}],
     "HeartbeatIn": [POSTMAN_HEARTBEAT, {"generation": 1, "pods": [{"id": 1, "phase": "running"}]}],
     "PodFaultIn": [{}, {"container": "nginx"}],
+    "TaintsIn": [
+        {"taints": []},
+        {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
+    ],
     "NamespaceCreate": [{"name": "team-a"}, {"name": "team-b", "labels": {"tier": "web"}}],
     "DeploymentCreate": [
         {

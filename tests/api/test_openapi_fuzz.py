@@ -53,6 +53,7 @@ ORDER = {
     "get": 0,
     "post": 1,
     "patch": 1,
+    "put": 1,
     "delete": 2,
 }  # reads first, so deletes do not empty the cluster
 

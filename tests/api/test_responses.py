@@ -83,6 +83,9 @@ class Checker:
     def delete(self, path: str, expect: int = 200, **kw: Any) -> Any:
         return self.call("DELETE", path, expect=expect, **kw)
 
+    def put(self, path: str, json: Any = None, expect: int = 200, **kw: Any) -> Any:
+        return self.call("PUT", path, json, expect=expect, **kw)
+
 
 @pytest.fixture
 async def checker(api: Api) -> Checker:
@@ -154,6 +157,9 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     # A killed pod process, a crash on a virtual node, its incident and its events.
     await c.post(f"/pods/{team}/simulate/failure", {"container": "api"})
     await c.post(f"/nodes/{worker['id']}/recover")  # healthy: nothing to recover
+    await c.put(f"/nodes/{worker['id']}/taints", {"taints": []})
+    await c.post(f"/nodes/{worker['id']}/cordon")
+    await c.post(f"/nodes/{worker['id']}/uncordon")
     injected = await c.post(f"/nodes/{busy}/simulate/failure", {"mode": "crash"})
     incident = injected["incident_id"]
     await wait_for(lambda: engine.store.incident(incident).outcome != "open",  # type: ignore[union-attr]

@@ -151,7 +151,9 @@ async def test_no_fit_is_refused_with_every_nodes_reasons(engine: Engine, api: A
     assert status == 400
     assert reply["error"].startswith("No available worker node")
     assert reply["reasons"]["small"] == ["insufficient cpu: requested 2, free 1"]
-    assert reply["reasons"]["boss"] == ["master node: reserved for the control plane (NoSchedule)"]
+    assert reply["reasons"]["boss"] == [
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+    ]
     assert (await api.get("/pods/"))[1] == []
 
 

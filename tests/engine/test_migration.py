@@ -11,8 +11,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect
 
+from kube9_desktop.engine.constraints import CONTROL_PLANE_TAINT
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus
@@ -23,6 +24,7 @@ from tests.helpers import fast_settings, wait_for
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 V1_DUMP = Path(__file__).parent / "data" / "v1-cluster.sql"
+V3_DUMP = Path(__file__).parent / "data" / "v3-cluster.sql"
 
 
 def v1_data_dir(tmp_path: Path) -> Path:
@@ -145,3 +147,48 @@ def test_a_v1_database_made_by_the_frozen_schema_is_carried_forward(
     ev = store.events()[0]
     assert ev.pod_id == 9 and ev.node_id == 1 and ev.related is not None
     store.close()
+
+
+# ---- v6: taints -------------------------------------------------------------------------
+
+
+def test_v6_gives_the_old_masters_a_real_control_plane_taint(tmp_path: Path) -> None:
+    """Masters never took pods before v6; now the control-plane taint says so, and the old
+    decisions (which spelled it the old way) still load."""
+    data = v1_data_dir(tmp_path)
+    store = Store.open(f"sqlite:///{data}/cluster.db")
+    loaded = store.load()
+    taints = {n.name: n.taints for n in loaded.nodes}
+    assert taints == {"worker-1": (), "worker-2": (), "master-1": (CONTROL_PLANE_TAINT,)}
+    assert all(p.spec.tolerations == () and p.spec.node_selector == {} for p in loaded.pods)
+    store.close()
+
+
+def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) -> None:
+    """The real v3 dump brought to v5 (the columns of v6 absent), a master added in v5's
+    shape; v6 adds the columns, taints the master only, and the pods keep everything."""
+    path = tmp_path / "cluster.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.migrate(conn, target=5)
+        assert "taints" not in {c["name"] for c in inspect(conn).get_columns("nodes")}
+        conn.exec_driver_sql(
+            "INSERT INTO nodes (id, uid, name, node_type, labels, annotations, cpu_m, mem_mi, "
+            "status, status_reason, components, recovery_attempts, runtime, runtime_handle, "
+            "token_hash, unschedulable, last_heartbeat, created_at, resource_version) "
+            "SELECT 2, 'u-m1', 'm1', 'master', labels, annotations, cpu_m, mem_mi, status, "
+            "status_reason, components, 0, runtime, NULL, token_hash, 0, NULL, created_at, 9 "
+            "FROM nodes WHERE id = 1"
+        )
+    eng.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    loaded = store.load()
+    assert {n.name: n.taints for n in loaded.nodes} == {"w1": (), "m1": (CONTROL_PLANE_TAINT,)}
+    assert len(loaded.pods) == 3 and {p.node_id for p in loaded.pods} == {1}
+    assert all(p.spec.tolerations == () for p in loaded.pods)
+    store.close()
+    with create_engine(f"sqlite:///{path}").connect() as conn:
+        assert current_version(conn) == SCHEMA_VERSION == 6

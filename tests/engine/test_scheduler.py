@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kube9_desktop.engine.constraints import CONTROL_PLANE_TAINT, Taint
 from kube9_desktop.engine.model import NodeStatus, NodeType, Resources
 from kube9_desktop.engine.scheduler import STRATEGIES, SchedulingIndex, fit, is_eligible, schedule
 
@@ -27,6 +28,15 @@ class N:
     status: NodeStatus = NodeStatus.HEALTHY
     components: Mapping[str, str] = field(default_factory=lambda: dict(RUNNING))
     cordoned: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    deleting: bool = False
+
+
+def master(node_id: int, name: str, capacity: Resources, allocated: Resources | None = None) -> N:
+    """A master as the engine makes one: it carries the control-plane NoSchedule taint."""
+    return N(node_id, name, capacity, allocated or Resources(), node_type=NodeType.MASTER,
+             taints=(CONTROL_PLANE_TAINT,))  # fmt: skip
 
 
 def w(
@@ -57,29 +67,34 @@ def test_best_fit_tie_goes_to_less_free_memory_then_lowest_id() -> None:
     assert schedule(req(1), same).node_name == "w4"
 
 
-def test_masters_never_receive_pods() -> None:
-    master = N(1, "m1", Resources(64000, 65536), node_type=NodeType.MASTER)
-    decision = schedule(req(1), [master, w(2, 1)])
+def test_masters_never_receive_pods_that_do_not_tolerate_their_taint() -> None:
+    m1 = master(1, "m1", Resources(64000, 65536))
+    decision = schedule(req(1), [m1, w(2, 1)])
     assert decision.node_name == "w2"
-    assert "master node: reserved for the control plane (NoSchedule)" in decision.reasons["m1"]
-    assert schedule(req(2), [master, w(2, 1)]).node_id is None
+    assert (
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+        in decision.reasons["m1"]
+    )
+    assert schedule(req(2), [m1, w(2, 1)]).node_id is None
 
 
 def test_every_rejection_reason_is_reported() -> None:
-    master = N(1, "m", Resources(1000, 512), Resources(1000, 512), node_type=NodeType.MASTER)
+    m = master(1, "m", Resources(1000, 512), Resources(1000, 512))
     unhealthy = w(2, 4, status=NodeStatus.UNHEALTHY)
     kubelet_down = w(3, 4, components={"kubelet": "failed", "container_runtime": "running"})
     runtime_down = w(4, 4, components={"kubelet": "running", "container_runtime": "stopped"})
     cpu_short = w(5, 2, used_cpu=1)
     mem_short = w(6, 4, mem=1024, used_mem=900)
     cordoned = w(7, 4, cordoned=True)
+    deleting = w(8, 4, cordoned=True, deleting=True)
     decision = schedule(
-        req(2, 256), [master, unhealthy, kubelet_down, runtime_down, cpu_short, mem_short, cordoned]
+        req(2, 256),
+        [m, unhealthy, kubelet_down, runtime_down, cpu_short, mem_short, cordoned, deleting],
     )
     assert decision.node_id is None
     r = decision.reasons
     assert r["m"] == [
-        "master node: reserved for the control plane (NoSchedule)",
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }",
         "insufficient cpu: requested 2, free 0",
         "insufficient memory: requested 256Mi, free 0Mi",
     ]
@@ -88,7 +103,8 @@ def test_every_rejection_reason_is_reported() -> None:
     assert r["w4"] == ["container_runtime is stopped"]
     assert r["w5"] == ["insufficient cpu: requested 2, free 1"]
     assert r["w6"] == ["insufficient memory: requested 256Mi, free 124Mi"]
-    assert r["w7"] == ["node is cordoned (being deleted)"]
+    assert r["w7"] == ["node(s) were unschedulable"]
+    assert r["w8"] == ["node(s) were unschedulable (being deleted)"]
 
 
 def test_fit_is_empty_when_the_node_fits() -> None:

@@ -103,7 +103,8 @@ def test_scheduling_explanation_lists_every_candidate_with_its_reasons(
         reasons = ["; ".join(c.reasons) if c.reasons else "fits" for c in decision.candidates]
         assert table.texts(3) == reasons
     assert any(
-        "master node: reserved for the control plane (NoSchedule)" in r for r in table.texts(3)
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }" in r
+        for r in table.texts(3)
     )
 
 

@@ -238,7 +238,7 @@ def test_no_node_fits_shows_every_node_in_the_form(
     qtbot.waitUntil(lambda: refusal.isVisible() and refusal.count() == 3, timeout=5000)
     lines = {refusal.item(i).text().split(":")[0]: refusal.item(i).text() for i in range(3)}
     assert set(lines) == set(workers)
-    assert "cpu" in lines["w1"] and "cpu" in lines["w2"] and "master" in lines["m1"]
+    assert "cpu" in lines["w1"] and "cpu" in lines["w2"] and "control-plane" in lines["m1"]
     assert "No available worker node can fit pod 'huge'" in visible_error(form, "form")
     assert form.isVisible() and form.result() == QDialog.DialogCode.Rejected
     assert not ui_engine.cluster.state.pods

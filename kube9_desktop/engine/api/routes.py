@@ -56,6 +56,7 @@ from kube9_desktop.engine.api.wire import (
     MessageJson,
     NamespaceDeletedJson,
     NamespaceJson,
+    NodeCordonJson,
     NodeCreatedJson,
     NodeDeletedJson,
     NodeDetailJson,
@@ -70,6 +71,7 @@ from kube9_desktop.engine.api.wire import (
 )
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.constraints import taints_json
 from kube9_desktop.engine.events import EventJson
 from kube9_desktop.engine.model import cores
 from kube9_desktop.engine.specs import (
@@ -79,6 +81,8 @@ from kube9_desktop.engine.specs import (
     NodeCreate,
     PodCreate,
     PodFaultIn,
+    TaintsIn,
+    check_taints,
     parse_body,
 )
 from kube9_desktop.engine.usage import UsageHistoryJson
@@ -239,6 +243,7 @@ async def create_node(request: web.Request) -> web.StreamResponse:
         "runtime": v.runtime,
         "labels": dict(v.labels),
         "annotations": dict(v.annotations),
+        "taints": taints_json(v.taints),
         "resource_version": str(created.changes.resource_version),
         "message": f"Node '{v.name}' created; it becomes healthy on its first heartbeat",
     }
@@ -328,6 +333,35 @@ async def simulate_node_failure(request: web.Request) -> web.StreamResponse:
 async def recover_node(request: web.Request) -> web.StreamResponse:
     reply: MessageJson = {"message": await request.app[ENGINE].recover_node(path_id(request))}
     return json_response(reply)
+
+
+async def node_taints(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    body = parse_body(TaintsIn, await read_json(request))
+    view = engine.set_node_taints(path_id(request), check_taints(body.taints))
+    reply: NodeJson = node_json(view, engine.heartbeats.usage.node(view.id))
+    return json_response(reply)
+
+
+async def _set_cordoned(request: web.Request, cordoned: bool) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    view, changed = engine.set_node_cordoned(path_id(request), cordoned)
+    word = "cordoned" if cordoned else "uncordoned"
+    reply: NodeCordonJson = {
+        "message": f"Node '{view.name}' {word}" if changed else f"Node '{view.name}' was "
+        f"already {word}",
+        "changed": changed,
+        "node": node_json(view, engine.heartbeats.usage.node(view.id)),
+    }  # fmt: skip
+    return json_response(reply)
+
+
+async def cordon_node(request: web.Request) -> web.StreamResponse:
+    return await _set_cordoned(request, True)
+
+
+async def uncordon_node(request: web.Request) -> web.StreamResponse:
+    return await _set_cordoned(request, False)
 
 
 # ---- pods ------------------------------------------------------------------------------
@@ -495,6 +529,16 @@ ROUTES: tuple[Route, ...] = (
     R("POST", (f"/nodes/{ID}/recover",), recover_node, "Heal faults and restart now",
       MessageJson, store="writes",
       errors={409: "already being restarted", 503: "the runtime is unavailable"}),
+    R("PUT", (f"/nodes/{ID}/taints",), node_taints,
+      "Replace the node's taints (pods not tolerating a NoExecute one are evicted; pending "
+      "pods that now fit are placed)",
+      NodeJson, body=TaintsIn, store="writes"),
+    R("POST", (f"/nodes/{ID}/cordon",), cordon_node,
+      "Cordon: no new pods on the node (spec.unschedulable; those on it stay)",
+      NodeCordonJson, store="writes"),
+    R("POST", (f"/nodes/{ID}/uncordon",), uncordon_node,
+      "Uncordon: the node takes new pods again (pending pods that fit are placed)",
+      NodeCordonJson, store="writes"),
     R("GET", ("/pods/", "/pods"), list_pods, "List pods", list[PodJson],
       query=(NAMESPACE, SELECTOR)),
     R("POST", ("/pods/", "/pods"), create_pod, "Create and schedule a pod", PodCreatedJson, 201,

@@ -16,6 +16,7 @@ from kube9_desktop.engine.api.wire import (
     SummaryJson,
 )
 from kube9_desktop.engine.clock import utc_iso
+from kube9_desktop.engine.constraints import taints_json
 from kube9_desktop.engine.model import (
     ClusterSummary,
     ContainerSpec,
@@ -70,6 +71,7 @@ def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
             }
             for c in n.stale_pods
         ],
+        "taints": taints_json(n.taints),
     }
 
 
@@ -108,6 +110,9 @@ def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None =
         "ip_address": p.ip,
         "type": p.spec.kind,
         "termination_grace_period_s": p.spec.termination_grace_s,
+        "tolerations": [t.to_json() for t in p.spec.tolerations],
+        "node_selector": dict(p.spec.node_selector),
+        "node_affinity": p.spec.node_affinity.to_json() if p.spec.node_affinity else None,
         "containers": [
             {
                 "id": i + 1,

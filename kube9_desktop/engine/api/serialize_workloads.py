@@ -35,6 +35,9 @@ def template_json(t: PodTemplate) -> TemplateJson:
         "cpu_cores_req": cores(t.request.cpu_m),
         "memory_mb_req": t.request.mem_mi,
         "termination_grace_period_s": t.termination_grace_s,
+        "tolerations": [x.to_json() for x in t.tolerations],
+        "node_selector": dict(t.node_selector),
+        "node_affinity": t.node_affinity.to_json() if t.node_affinity else None,
         "containers": [
             {"name": c.name, "image": c.image, "cpu_req": cores(c.cpu_m), "memory_req": c.mem_mi,
              "command": list(c.command), "args": list(c.args), **container_extra_json(c)}

@@ -14,6 +14,7 @@ from typing import Annotated, NotRequired
 
 from typing_extensions import TypedDict
 
+from kube9_desktop.engine.constraints import NodeAffinityJson, TaintJson, TolerationJson
 from kube9_desktop.engine.events import EventJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, JsonObject, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
@@ -107,6 +108,14 @@ class NodeJson(TypedDict):
     usage: UsageJson | None  # live usage its agent reports (null until it does)
     pod_limit: int  # most pods it may hold: kube9.io/max-pods, else 110 as Kubernetes
     stale_pods: list[StalePodJson]  # partitioned: copies it still runs, moved or replaced
+    taints: list[TaintJson]  # a master has node-role.kubernetes.io/control-plane:NoSchedule
+
+
+@closed
+class NodeCordonJson(TypedDict):
+    message: str
+    changed: bool  # false: it already was so (nothing was written)
+    node: NodeJson
 
 
 @closed
@@ -171,6 +180,7 @@ class NodeCreatedJson(TypedDict):
     runtime: str
     labels: Labels
     annotations: Labels
+    taints: list[TaintJson]
     resource_version: Digits
     message: str
 
@@ -340,6 +350,9 @@ class PodJson(TypedDict):
     ready: bool  # every container ready
     ready_since: Timestamp | None
     termination_grace_period_s: float  # SIGTERM to SIGKILL when it stops
+    tolerations: list[TolerationJson]
+    node_selector: Labels  # node labels its node must carry
+    node_affinity: NodeAffinityJson | None  # required terms (ORed) and weighted preferred ones
     usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 

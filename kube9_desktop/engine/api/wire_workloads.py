@@ -15,6 +15,7 @@ from kube9_desktop.engine.api.wire import (
     ProbeJson,
     VolumeJson,
 )
+from kube9_desktop.engine.constraints import NodeAffinityJson, TolerationJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
 from kube9_desktop.engine.workloads import DeploymentStatusJson
@@ -45,6 +46,9 @@ class TemplateJson(TypedDict):
     volumes: list[VolumeJson]
     config: list[ConfigItemJson]  # a secret's value is "******"
     termination_grace_period_s: float
+    tolerations: list[TolerationJson]
+    node_selector: Labels
+    node_affinity: NodeAffinityJson | None
 
 
 @closed

@@ -23,6 +23,7 @@ from kube9_desktop.engine.cluster import incidents, namespaces, nodes, placement
 from kube9_desktop.engine.cluster.base import ClusterBase, ClusterConfig, epoch_generation
 from kube9_desktop.engine.cluster.placement import EvictionResult, largest_first
 from kube9_desktop.engine.cluster.txn import Txn
+from kube9_desktop.engine.constraints import Taint
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import (
     ClusterSummary,
@@ -30,6 +31,7 @@ from kube9_desktop.engine.model import (
     NodeSpec,
     NodeStatus,
     NodeType,
+    NodeView,
     PodPhase,
     PodSpec,
     Resources,
@@ -76,6 +78,19 @@ class Cluster(ClusterBase):
         with self.transaction() as t:
             node, token = nodes.create_node(t, spec)
         return CreatedNode(self.node_view(node), token, t.changes)
+
+    def set_taints(self, node_id: int, taints: tuple[Taint, ...]) -> NodeView:
+        node = self.node(node_id)
+        with self.transaction() as t:
+            nodes.set_taints(t, node, taints)
+        return self.node_view(node)
+
+    def set_cordoned(self, node_id: int, cordoned: bool) -> tuple[NodeView, bool]:
+        """The node as it now is, and whether this changed it."""
+        node = self.node(node_id)
+        with self.transaction() as t:
+            changed = nodes.set_cordoned(t, node, cordoned)
+        return self.node_view(node), changed
 
     def delete_node(self, node_id: int, *, force: bool = False) -> DeletedNode:
         with self.transaction() as t:
@@ -191,7 +206,7 @@ class Cluster(ClusterBase):
             return placement.evict(t, node, reason=reason)
 
     def place_pending(self) -> int:
-        if not self.state.pending or not len(self.state.index):
+        if not self.state.pending or not len(self.state.indexes):
             return 0
         with self.transaction() as t:
             return placement.place_pending(t)

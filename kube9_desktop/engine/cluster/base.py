@@ -18,6 +18,7 @@ from typing import Any
 from kube9_desktop.engine.clock import Clock
 from kube9_desktop.engine.cluster import services as service_ops
 from kube9_desktop.engine.cluster.txn import Txn, run_transaction
+from kube9_desktop.engine.constraints import NO_CONSTRAINTS, PodConstraints
 from kube9_desktop.engine.errors import NotFound
 from kube9_desktop.engine.events import EventBus
 from kube9_desktop.engine.meta import ObjectRef
@@ -144,14 +145,16 @@ class ClusterBase:
 
     # ---- scheduling --------------------------------------------------------------------
 
-    def decide(self, request: Resources) -> Decision:
-        """The strategy's choice from the index, explained by a scan in small clusters."""
+    def decide(self, request: Resources, constraints: PodConstraints = NO_CONSTRAINTS) -> Decision:
+        """The strategy's choice from the indexes, explained by a scan in small clusters."""
         strategy = self.config.scheduler
         at = self.clock.now()
-        chosen = STRATEGIES[strategy].pick(self.state.index, request)
+        chosen = self.state.indexes.pick(
+            STRATEGIES[strategy], request, constraints, self.state.nodes
+        )
         nodes = list(self.state.nodes.values())
         if chosen is None or len(nodes) <= self.config.explain_limit:
-            decision = schedule(request, nodes, strategy, at=at)
+            decision = schedule(request, nodes, strategy, constraints=constraints, at=at)
             if chosen is not None and decision.node_id != chosen:
                 log.error("index chose %s but the scan chose %s", chosen, decision.node_id)
             return decision
@@ -160,7 +163,7 @@ class ClusterBase:
             strategy=strategy,
             node_id=chosen,
             node_name=node.name,
-            candidates=(candidate(node, request),),
+            candidates=(candidate(node, request, constraints),),
             omitted=len(nodes) - 1,
             at=at,
         )
@@ -202,6 +205,7 @@ class ClusterBase:
                     labels=dict(row.labels),
                     annotations=dict(row.annotations),
                     cordoned=row.unschedulable,
+                    taints=row.taints,
                     recovery_attempts=row.recovery_attempts,
                     resource_version=row.resource_version,
                     generation=gen,

@@ -14,6 +14,13 @@ from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import incidents, placement
 from kube9_desktop.engine.cluster.base import epoch_generation
 from kube9_desktop.engine.cluster.txn import Txn
+from kube9_desktop.engine.constraints import (
+    CONTROL_PLANE_TAINT,
+    Taint,
+    TaintEffect,
+    taints_json,
+    tolerated,
+)
 from kube9_desktop.engine.errors import Conflict
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.meta import new_uid
@@ -21,6 +28,7 @@ from kube9_desktop.engine.model import (
     MIB_PER_CORE_DEFAULT,
     NodeSpec,
     NodeStatus,
+    NodeType,
     Resources,
     components_for,
     format_cpu,
@@ -42,6 +50,7 @@ _COLUMNS: dict[str, tuple[str, Any]] = {
     "token_hash": ("token_hash", str),
     "labels": ("labels", dict),
     "annotations": ("annotations", dict),
+    "taints": ("taints", taints_json),
 }
 
 
@@ -122,7 +131,66 @@ def rotate_token(t: Txn, node: NodeState) -> str:
     return token
 
 
+def default_taints(node_type: NodeType) -> tuple[Taint, ...]:
+    """kubeadm's: a master keeps pods off unless they tolerate the control-plane taint."""
+    return (CONTROL_PLANE_TAINT,) if node_type is NodeType.MASTER else ()
+
+
 # ---- operations ------------------------------------------------------------------------
+
+
+def set_taints(
+    t: Txn, node: NodeState, taints: tuple[Taint, ...]
+) -> placement.EvictionResult | None:
+    """Replace a node's taints; pending pods that now fit are placed in the same commit.
+
+    Pods on the node that do not tolerate one of its NoExecute taints are evicted in the same
+    commit (moved, or replaced by their ReplicaSet), as Kubernetes' taint manager does for a
+    pod with no matching toleration. A pod whose tolerations match with toleration_seconds
+    stays: eviction after that time is not built yet. None: the taints were already so.
+    """
+    before = node.taints
+    if before == taints:
+        return None
+    update_node(t, node, taints=taints)
+    t.event(
+        EventKind.NODE_TAINTED,
+        f"Node {node.name} taints: {', '.join(map(str, taints)) or 'none'}",
+        obj=node.ref(),
+        data={"taints": taints_json(taints), "previous": taints_json(before)},
+    )
+    no_execute = [x for x in taints if x.effect is TaintEffect.NO_EXECUTE]
+    moved = placement.EvictionResult((), ())
+    if no_execute:
+        doomed = [
+            p for p in t.state.pods_of(node)
+            if any(not tolerated(x, p.spec.tolerations) for x in no_execute)
+        ]  # fmt: skip
+        if doomed:
+            shown = ", ".join(str(x) for x in no_execute)
+            moved = placement.evict_pods(
+                t, node, doomed, reason=f"node {node.name} has the taint {shown}"
+            )
+    placement.place_pending(t)
+    return moved
+
+
+def set_cordoned(t: Txn, node: NodeState, cordoned: bool) -> bool:
+    """Cordon (no new pods; those on it stay) or uncordon; False when it already was so."""
+    if node.cordoned is cordoned:
+        return False
+    update_node(t, node, cordoned=cordoned)
+    kind = EventKind.NODE_CORDONED if cordoned else EventKind.NODE_UNCORDONED
+    t.event(
+        kind,
+        f"Node {node.name} cordoned: no new pods (those on it stay)"
+        if cordoned
+        else f"Node {node.name} uncordoned: it takes new pods again",
+        obj=node.ref(),
+    )
+    if not cordoned:
+        placement.place_pending(t)
+    return True
 
 
 def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
@@ -132,6 +200,7 @@ def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
     if capacity.mem_mi <= 0:
         capacity = Resources(capacity.cpu_m, -(-capacity.cpu_m * MIB_PER_CORE_DEFAULT // 1000))
     components = {c: "unknown" for c in components_for(spec.node_type)}
+    taints = default_taints(spec.node_type) if spec.taints is None else spec.taints
     uid = new_uid()
     runtime = t.cluster.config.runtime
     node_id = t.store.insert_node(
@@ -148,6 +217,7 @@ def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
         token_hash=secrets.token_hex(16),  # replaced below, once the id (part of it) is known
         unschedulable=False,
         resource_version=t.rv,
+        taints=taints_json(taints),
     )
     token = new_node_token(node_id)
     t.store.update_node(node_id, token_hash=hash_token(token))
@@ -166,6 +236,7 @@ def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
         annotations=dict(spec.annotations),
         resource_version=t.rv,
         generation=epoch_generation(),
+        taints=taints,
     )
     t.state.add_node(node)
     t.undo(lambda: t.state.remove_node(node))
@@ -200,6 +271,7 @@ def delete_node(t: Txn, node: NodeState, *, force: bool = False) -> DeletedNode:
     if refusal is not None:
         raise refusal
     view = t.cluster.node_view(node)
+    t.set(node, "deleting", True)  # fit says why it is unschedulable
     update_node(t, node, cordoned=True)  # no pod of its own lands back on it
     moved = placement.evict(t, node, reason=f"node {node.name} is being deleted")
     incidents.close_incident(t, node, "deleted")

@@ -51,7 +51,7 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
     """Bind ``pod`` to the scheduler's choice, or make it pending; returns the new node."""
     state = t.state
     old = state.nodes.get(pod.node_id) if pod.node_id is not None else None
-    decision = t.cluster.decide(pod.request)
+    decision = t.cluster.decide(pod.request, pod.spec.constraints)
     target = state.nodes.get(decision.node_id) if decision.node_id is not None else None
     if target is None and old is None:
         return None  # still pending; nothing changes, nothing to record
@@ -106,6 +106,11 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
     A pod a ReplicaSet keeps is deleted instead, and its ReplicaSet makes a new one that the
     scheduler places (what Kubernetes does after an eviction); bare pods move as they are.
     """
+    return evict_pods(t, node, t.state.pods_of(node), reason=reason)
+
+
+def evict_pods(t: Txn, node: NodeState, pods: Iterable[PodState], *, reason: str) -> EvictionResult:
+    """``evict`` for some of the node's pods only (those a NoExecute taint sends away)."""
     from kube9_desktop.engine.cluster import pods as pod_ops  # pods.py imports this module
 
     rebound: list[tuple[str, str]] = []
@@ -113,7 +118,7 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
     replaced: list[str] = []
     current = t.state.open_incidents.get(node.id)
     incident = current.id if current is not None else None
-    for pod in largest_first(t.state.pods_of(node)):
+    for pod in largest_first(pods):
         if t.state.owner_of(pod) is not None:
             pod_ops.delete_pod(t, pod, why=f"evicted ({reason}); its ReplicaSet replaces it")
             replaced.append(pod.name)
@@ -129,11 +134,11 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
 def place_pending(t: Txn) -> int:
     """Try to place every pending pod (largest first); returns how many were placed."""
     state = t.state
-    if not state.pending or not len(state.index):
+    if not state.pending or not len(state.indexes):
         return 0
     placed = 0
     for pod in largest_first(state.pending_pods()):
-        if not len(state.index):
+        if not len(state.indexes):
             break  # nothing eligible is left: the rest stay pending, unchanged
         if move(t, pod, reason="capacity became available", incident_id=None) is not None:
             placed += 1

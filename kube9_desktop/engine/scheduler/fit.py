@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from kube9_desktop.engine.constraints import (
+    NO_CONSTRAINTS,
+    PodConstraints,
+    Taint,
+    tolerated,
+)
 from kube9_desktop.engine.model import (
     COMPONENT_RUNNING,
     REQUIRED_COMPONENTS,
@@ -14,6 +20,15 @@ from kube9_desktop.engine.model import (
     format_cpu,
     format_mem,
 )
+
+# kube-scheduler's own words (NodeUnschedulable, NodeAffinity, TaintToleration plugins)
+UNSCHEDULABLE = "node(s) were unschedulable"
+SELECTOR_MISMATCH = "node(s) didn't match Pod's node affinity/selector"
+
+
+def untolerated_reason(taint: Taint) -> str:
+    """``node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }``."""
+    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
 
 
 class SchedNode(Protocol):
@@ -35,32 +50,54 @@ class SchedNode(Protocol):
     def allocated(self) -> Resources: ...
     @property
     def cordoned(self) -> bool: ...
+    @property
+    def deleting(self) -> bool: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def taints(self) -> tuple[Taint, ...]: ...
 
 
 def is_eligible(node: SchedNode) -> bool:
-    """A healthy worker whose kubelet and container runtime run: it may receive pods."""
+    """A healthy, uncordoned node whose kubelet and container runtime run: it may receive the
+    pods its taints let in (a master's control-plane taint keeps out those not tolerating it)."""
     return (
-        node.node_type is NodeType.WORKER
-        and node.status is NodeStatus.HEALTHY
+        node.status is NodeStatus.HEALTHY
         and not node.cordoned
         and all(node.components.get(c) == COMPONENT_RUNNING for c in REQUIRED_COMPONENTS)
     )
 
 
-def fit(request: Resources, node: SchedNode, free: Resources | None = None) -> list[str]:
+def is_open(node: SchedNode) -> bool:
+    """Eligible, and no NoSchedule/NoExecute taint: it takes a pod that tolerates nothing."""
+    return is_eligible(node) and not any(t.hard for t in node.taints)
+
+
+def fit(
+    request: Resources,
+    node: SchedNode,
+    free: Resources | None = None,
+    constraints: PodConstraints = NO_CONSTRAINTS,
+) -> list[str]:
     """Every reason ``node`` cannot take a pod requesting ``request``; empty when it fits.
 
     A 2-core pod on a healthy worker with 1 core free gets
-    ``["insufficient cpu: requested 2, free 1"]``; a master also gets the NoSchedule reason.
-    ``free`` is the node's capacity minus its allocation, when the caller has it already.
+    ``["insufficient cpu: requested 2, free 1"]``; on a master (1 core free) it also gets
+    ``node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }`` unless it
+    tolerates that taint. ``free`` is the node's capacity minus its allocation, when the
+    caller has it already.
     """
     reasons: list[str] = []
-    if node.node_type is NodeType.MASTER:
-        reasons.append("master node: reserved for the control plane (NoSchedule)")
     if node.status is not NodeStatus.HEALTHY:
         reasons.append(f"node is {node.status} (not ready)")
     if node.cordoned:
-        reasons.append("node is cordoned (being deleted)")
+        reasons.append(f"{UNSCHEDULABLE} (being deleted)" if node.deleting else UNSCHEDULABLE)
+    if (constraints.node_selector or constraints.affinity) and not constraints.selects(node.labels):
+        reasons.append(SELECTOR_MISMATCH)
+    tolerations = constraints.tolerations
+    for taint in node.taints:
+        if taint.hard and not tolerated(taint, tolerations):
+            reasons.append(untolerated_reason(taint))
     for component in REQUIRED_COMPONENTS:
         state = node.components.get(component)
         if state is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
+from itertools import islice
 
 from kube9_desktop.engine.model import Resources
 
@@ -98,6 +99,56 @@ class SchedulingIndex:
             if cpu >= request.cpu_m and mem >= request.mem_mi and (best is None or node_id < best):
                 best = node_id
         return best
+
+    # ---- walks in a strategy's order (the filtered path: the caller skips what it rejects) ----
+
+    def walk_best(self, request: Resources) -> Iterator[int]:
+        """Ids of the nodes that fit, in best-fit order: (free cpu, free memory, id) ascending."""
+        mem_key = (request.mem_mi + _BIAS) << _BITS
+        for key in self._from((request.cpu_m + _BIAS) << _CPU_SHIFT):
+            if key & (_MASK << _BITS) >= mem_key:
+                yield key & _MASK
+
+    def walk_worst(self, request: Resources) -> Iterator[int]:
+        """Ids that fit in worst-fit order: most free cpu, then most memory, then lowest id.
+
+        Keys run downwards, so the ids of one (cpu, memory) pair come highest first: each
+        such run is collected and given back lowest first.
+        """
+        same: list[int] = []
+        prefix = None
+        fits = False
+        for run in reversed(self._runs):
+            for key in reversed(run):
+                if (key >> _CPU_SHIFT) - _BIAS < request.cpu_m:
+                    yield from sorted(same)
+                    return
+                if key >> _BITS != prefix:
+                    yield from sorted(same)
+                    same = []
+                    prefix = key >> _BITS
+                    fits = ((key >> _BITS) & _MASK) - _BIAS >= request.mem_mi
+                if fits:
+                    same.append(key & _MASK)
+        yield from sorted(same)
+
+    def walk_first(self, request: Resources) -> Iterator[int]:
+        """Ids that fit, lowest first (sorts the ids: first-fit has no order to exploit)."""
+        for node_id in sorted(self._by_id):
+            cpu, mem, _ = unpack(self._by_id[node_id])
+            if cpu >= request.cpu_m and mem >= request.mem_mi:
+                yield node_id
+
+    def _from(self, lo: int) -> Iterator[int]:
+        """Every key >= ``lo``, ascending."""
+        maxes, runs = self._maxes, self._runs
+        pos = bisect_left(maxes, lo)
+        if pos == len(maxes):
+            return
+        run = runs[pos]
+        yield from islice(run, bisect_left(run, lo), None)
+        for run in islice(runs, pos + 1, None):
+            yield from run
 
     # ---- the sorted runs ---------------------------------------------------------------
 

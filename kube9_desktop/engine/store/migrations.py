@@ -11,6 +11,8 @@ Version 3: workloads: ReplicaSets and Deployments, pods' owner and ready time, c
 probes and ports.
 Version 4: Services (their cluster IP and node ports stored; endpoints are derived).
 Version 5: pods' termination grace period (null in older rows: the default, 30 s).
+Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
+the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -35,8 +37,10 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 
+from kube9_desktop.engine.constraints import CONTROL_PLANE_TAINT, taints_json
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.store.models import (
     Base,
@@ -54,7 +58,7 @@ from kube9_desktop.engine.store.models import (
     VolumeRow,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _meta = cast(Table, Meta.__table__)
 
 
@@ -249,9 +253,22 @@ def _v4_to_v5(conn: Connection) -> None:
     add_missing_columns(conn, cast(Table, PodRow.__table__), ("termination_grace_s",))
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    nodes = cast(Table, NodeRow.__table__)
+    add_missing_columns(conn, nodes, ("taints",))
+    add_missing_columns(
+        conn, cast(Table, PodRow.__table__), ("tolerations", "node_selector", "node_affinity")
+    )
+    conn.execute(
+        update(nodes)
+        .where(nodes.c.node_type == "master")
+        .values(taints=taints_json((CONTROL_PLANE_TAINT,)))
+    )
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
-    1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5,
+    1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
 }  # fmt: skip
 
 

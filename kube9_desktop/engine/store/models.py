@@ -83,6 +83,9 @@ class NodeRow(Base):
     last_heartbeat: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
     resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    taints: Mapped[list[Any] | None] = mapped_column(
+        JSON, default=None
+    )  # v6: [{key, value, effect}]
 
 
 class NamespaceRow(Base):
@@ -128,6 +131,10 @@ class PodRow(Base):
     owner_name: Mapped[str | None] = mapped_column(String(63), default=None)
     ready_since: Mapped[datetime | None] = mapped_column(default=None)
     termination_grace_s: Mapped[float | None] = mapped_column(default=None)  # v5
+    # v6: scheduling constraints (null in older rows: none)
+    tolerations: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    node_selector: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    node_affinity: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ReplicaSetRow(Base):

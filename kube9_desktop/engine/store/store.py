@@ -37,6 +37,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from kube9_desktop.engine.constraints import (
+    NodeAffinity,
+    Taint,
+    taints_from_json,
+    tolerations_from_json,
+)
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.meta import ObjectRef
@@ -132,6 +138,7 @@ class StoredNode:
     last_heartbeat: datetime | None
     created_at: datetime
     resource_version: int
+    taints: tuple[Taint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +399,9 @@ class Tx:
                 "owner_name": spec.owner.name if spec.owner else None,
                 "ready_since": None,
                 "termination_grace_s": spec.termination_grace_s,
+                "tolerations": [t.to_json() for t in spec.tolerations],
+                "node_selector": dict(spec.node_selector),
+                "node_affinity": spec.node_affinity.to_json() if spec.node_affinity else {},
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -642,6 +652,7 @@ class Store:
                     last_heartbeat=r.last_heartbeat,
                     created_at=r.created_at,
                     resource_version=r.resource_version or 0,
+                    taints=taints_from_json(r.taints),
                 )
                 for r in conn.execute(select(_nodes).order_by(_nodes.c.id))
             )
@@ -687,6 +698,9 @@ class Store:
                             if r.termination_grace_s is None
                             else float(r.termination_grace_s)
                         ),
+                        tolerations=tolerations_from_json(r.tolerations),
+                        node_selector=dict(r.node_selector or {}),
+                        node_affinity=NodeAffinity.from_json(r.node_affinity),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
