@@ -11,11 +11,11 @@ a manifest (an ``env`` entry has only the variable's name).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kube9_desktop.engine.constraints import NodeAffinity, NodeSelectorTerm, Toleration
+from kube9_desktop.engine.constraints import NodeAffinity, NodeSelectorTerm, Taint, Toleration
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerSpec,
@@ -290,6 +290,13 @@ def pod_manifest(p: PodView) -> Manifest:
     }
 
 
+def taints_manifest(taints: Sequence[Taint]) -> list[Manifest]:
+    return [
+        {"key": t.key, **({"value": t.value} if t.value else {}), "effect": str(t.effect)}
+        for t in taints
+    ]
+
+
 def node_manifest(n: NodeView) -> Manifest:
     capacity = {
         "cpu": cpu_quantity(n.capacity.cpu_m),
@@ -321,10 +328,7 @@ def node_manifest(n: NodeView) -> Manifest:
         status["faults"] = list(n.faults)
     spec: Manifest = {"unschedulable": True} if n.cordoned else {}
     if n.taints:
-        spec["taints"] = [
-            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": str(t.effect)}
-            for t in n.taints
-        ]
+        spec["taints"] = taints_manifest(n.taints)
     return {
         "apiVersion": "v1",
         "kind": "Node",

@@ -166,7 +166,7 @@ async def test_unknown_paths_and_names_are_a_404_status(
     [
         ("POST", "/api/v1/namespaces/default/pods", "create"),
         ("PUT", "/api/v1/namespaces/default/pods/web-a", "update"),
-        ("PATCH", "/api/v1/nodes/worker-1", "patch"),
+        ("PATCH", "/api/v1/namespaces/default/pods/web-a", "patch"),
         ("DELETE", "/api/v1/namespaces/default/endpoints/web", "delete"),
         ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
         ("POST", "/version", "create"),

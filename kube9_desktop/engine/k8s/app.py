@@ -47,7 +47,7 @@ from kube9_desktop.engine.k8s.watch import (
     parse_timeout,
     serve_watch,
 )
-from kube9_desktop.engine.k8s.writes import delete_object, evict, scale
+from kube9_desktop.engine.k8s.writes import delete_object, evict, patch_node, scale
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -259,6 +259,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
         raise _not_served("DELETE", what, verb="deletecollection")
     if request.method == "DELETE" and name is not None:
         return await delete_object(request, request.app[ENGINE], found, namespace or "", name)
+    if request.method == "PATCH" and found.plural == "nodes" and not found.group and name:
+        return await patch_node(request, request.app[ENGINE], found, name)
     _read_only(request, what)
     engine = request.app[ENGINE]
     tv = table_version(request.headers.get("Accept", ""))

@@ -24,6 +24,7 @@ from kube9_desktop.engine.manifests import (
     pod_spec_manifest,
     pod_template,
     replicaset_manifest,
+    taints_manifest,
     timestamp,
 )
 from kube9_desktop.engine.model import (
@@ -150,6 +151,8 @@ def node_object(n: NodeView) -> Obj:
     if n.last_heartbeat is not None:
         condition["lastHeartbeatTime"] = timestamp(n.last_heartbeat)
     spec: Obj = {"unschedulable": True} if n.cordoned else {}
+    if n.taints:
+        spec["taints"] = taints_manifest(n.taints)
     return {
         "kind": "Node",
         "apiVersion": "v1",

@@ -347,7 +347,9 @@ RESOURCES += (
 
 DELETABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces", "nodes"})
 RESOURCES = tuple(
-    replace(r, verbs=WRITE_VERBS) if r.group != "metrics.k8s.io" and r.plural in DELETABLE else r
+    replace(r, verbs=WRITE_VERBS + (("patch",) if r.plural == "nodes" else ()))
+    if r.group != "metrics.k8s.io" and r.plural in DELETABLE
+    else r
     for r in RESOURCES
 )
 

@@ -312,3 +312,101 @@ async def evict(
     done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
             "code": 201}  # fmt: skip
     return json_response(done, 201)
+
+
+# ---- nodes: cordon, uncordon, taint --------------------------------------------------------
+
+
+NODE_SPEC_FIELDS = frozenset({"unschedulable", "taints"})
+
+
+def _node_patch(ctype: str, body: Any) -> dict[str, Any]:
+    """The node fields a patch sets: ``unschedulable`` and/or ``taints`` (a whole list, as
+    ``kubectl taint`` sends it); any other field is a 422 naming it."""
+    if ctype == "application/json-patch+json":
+        if not isinstance(body, list):
+            raise BadRequest("a JSON patch is a list of operations")
+        out: dict[str, Any] = {}
+        for op in body:
+            path = op.get("path") if isinstance(op, dict) else None
+            field = str(path or "").removeprefix("/spec/")
+            if field not in NODE_SPEC_FIELDS or op.get("op") not in ("add", "replace", "remove"):
+                raise Invalid(f"{str(path)[:80]}: only /spec/unschedulable and /spec/taints of "
+                              "a node can be patched here")  # fmt: skip
+            out[field] = None if op["op"] == "remove" else op.get("value")
+        return out
+    if not isinstance(body, dict):
+        raise BadRequest("the patch must be a JSON object")
+    meta = body.get("metadata")
+    if meta not in (None, {}) and (not isinstance(meta, dict) or set(meta) - {"resourceVersion"}):
+        keys = ", ".join(f"metadata.{k}" for k in (meta if isinstance(meta, dict) else {}))
+        raise Invalid(f"{keys or 'metadata'}: changing a node's metadata (labels, "
+                      "annotations) is not served by Kube-9 Desktop; set them when the node "
+                      "is created")  # fmt: skip
+    extra = set(body) - {"spec", "metadata", "kind", "apiVersion"}
+    if extra:
+        raise Invalid(f"{sorted(extra)[0]}: only spec.unschedulable and spec.taints of a node "
+                      "can be patched")  # fmt: skip
+    spec = body.get("spec") or {}
+    if not isinstance(spec, dict):
+        raise Invalid("spec: must be an object")
+    for key in spec:
+        if key not in NODE_SPEC_FIELDS:
+            raise Invalid(f"spec.{str(key)[:60]}: only spec.unschedulable and spec.taints of a "
+                          "node can be patched")  # fmt: skip
+    return dict(spec)
+
+
+def _taints(value: Any) -> tuple[Any, ...]:
+    from kube9_desktop.engine.specs import TaintIn, check_taints
+
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise Invalid("spec.taints: must be a list")
+    parsed = []
+    for i, t in enumerate(value):
+        if not isinstance(t, dict):
+            raise Invalid(f"spec.taints[{i}]: must be an object with key, value and effect")
+        fields = {k: v for k, v in t.items() if k != "timeAdded"}  # set by the server
+        try:
+            parsed.append(TaintIn.model_validate(fields))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise Invalid(f"spec.taints[{i}].{where}: {first['msg']}") from None
+    try:
+        return check_taints(parsed, "spec.taints")
+    except Kube9Error as exc:
+        raise Invalid(exc.message) from None
+
+
+async def patch_node(
+    request: web.Request, engine: Engine, found: Resource, name: str
+) -> web.Response:
+    """``kubectl cordon``, ``uncordon``, ``taint``: PATCH a node's ``spec.unschedulable`` or
+    ``spec.taints``; everything is checked before anything changes."""
+    ctype = request.content_type
+    if ctype not in PATCH_TYPES[:3]:
+        raise UnsupportedMediaType(
+            f"the body of the request was in an unknown format - accepted media types "
+            f"include: {', '.join(PATCH_TYPES[:3])}"
+        )
+    view = found.find(engine, "", name)
+    if view is None:
+        raise not_found(found.plural, name)
+    wanted = _node_patch(ctype, await read_json(request))
+    taints = _taints(wanted["taints"]) if "taints" in wanted else None
+    unschedulable = wanted.get("unschedulable")
+    if "unschedulable" in wanted and unschedulable not in (None, True, False):
+        raise Invalid("spec.unschedulable: must be true or false")
+    if request.query.get("dryRun") == "All":
+        return json_response(found.to_object(view))
+    try:
+        if "unschedulable" in wanted:
+            view, _ = engine.set_node_cordoned(view.id, bool(unschedulable))
+        if taints is not None:
+            view = engine.set_node_taints(view.id, taints)
+    except Kube9Error as exc:
+        raise engine_refusal(exc) from None
+    return json_response(found.to_object(view))
