@@ -98,8 +98,11 @@ async def answers(url: str) -> bool:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-async def test_curl_through_the_cluster_ip_and_the_node_port(make_engine: EngineFactory) -> None:
-    engine: Engine = await make_engine(runtime="process", **FAST)
+async def test_curl_through_the_cluster_ip_and_the_node_port(on_runtime: OnRuntime) -> None:
+    """Round robin through the cluster IP, the node port from this machine, the service
+    variables; then the Service deleted: both stop answering, and its node port is free for
+    the next Service, which answers on it."""
+    engine = await on_runtime.engine()
     await add_nodes(engine, ("w1", 2), ("w2", 2))
     body = {"name": "web", "selector": {"app": "web"}, "type": "NodePort",
             "ports": [{"name": "http", "port": 18090, "target_port": "http"}]}  # fmt: skip
@@ -124,6 +127,16 @@ async def test_curl_through_the_cluster_ip_and_the_node_port(make_engine: Engine
     assert set(via_node_port) == {"web-0", "web-1", "web-2"}
     env = await curl(f"http://{svc.cluster_ip}:18090/env.txt")
     assert env == f"{svc.cluster_ip}:18090:18090"
+    await engine.delete_service(svc.id)
+    await wait_for(engine.proxy.synced, what="the proxy took the tables up")
+    assert not await answers(cluster_url)
+    assert not await answers(f"http://127.0.0.1:{node_port}/name.txt")
+    again = {**body, "name": "web2", "ports": [{**body["ports"][0], "node_port": node_port}]}
+    svc2 = (await engine.create_service(parse_body(ServiceCreate, again).to_spec())).view
+    await wait_for(lambda: len(engine.service(svc2.id).ready_endpoints) == 4, timeout=30,
+                   what="the new Service's endpoints")  # fmt: skip
+    await wait_for(engine.proxy.synced, what="the proxy took the tables up")
+    assert await curl(f"http://127.0.0.1:{node_port}/name.txt") in {"web-0", "web-1", "web-2"}
 
 
 async def web_service(engine: Engine) -> Any:
