@@ -37,6 +37,7 @@ from kube9_desktop.engine.k8s.status import (
     Unauthorized,
     no_route,
     not_found,
+    status_error,
     status_object,
 )
 from kube9_desktop.engine.k8s.tables import INCLUDE_OBJECT, table
@@ -69,13 +70,6 @@ SUBRESOURCES = frozenset({
 })  # fmt: skip
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# metav1.StatusReason per code, for refusals that reach here as the engine's errors
-REASONS = {
-    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-    405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 413: "RequestEntityTooLarge",
-    415: "UnsupportedMediaType", 422: "Invalid", 429: "TooManyRequests",
-    503: "ServiceUnavailable",
-}  # fmt: skip
 Obj = dict[str, Any]
 
 
@@ -90,9 +84,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except K8sError as exc:
         return status_response(exc)
     except Kube9Error as exc:  # the engine's own refusals (a bad selector): the client's fault
-        code = exc.status if 400 <= exc.status < 500 else 500
-        reason = REASONS.get(code, "BadRequest" if code < 500 else "InternalError")
-        return json_response(status_object(code, reason, exc.message), code)
+        return status_response(status_error(exc.status if exc.status < 500 else 500, exc.message))
     except web.HTTPException as exc:
         if exc.status == 404:
             return status_response(no_route())

@@ -49,6 +49,38 @@ class Expired(K8sError):
     reason = "Expired"
 
 
+class Conflict(K8sError):
+    code = 409
+    reason = "Conflict"
+
+
+class Invalid(K8sError):
+    code = 422
+    reason = "Invalid"
+
+
+class UnsupportedMediaType(K8sError):
+    code = 415
+    reason = "UnsupportedMediaType"
+
+
+# metav1.StatusReason per code, for refusals that come as the engine's own errors
+REASONS = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType", 422: "Invalid", 429: "TooManyRequests",
+    503: "ServiceUnavailable",
+}  # fmt: skip
+
+
+def status_error(code: int, message: str) -> K8sError:
+    """A refusal with ``code`` and metav1's reason for it."""
+    error = K8sError(message)
+    error.code = code
+    error.reason = REASONS.get(code, "BadRequest" if code < 500 else "InternalError")
+    return error
+
+
 def status_object(
     code: int, reason: str, message: str, details: dict[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -24,7 +24,16 @@ from kube9_desktop.engine.api.app import json_response
 from kube9_desktop.engine.api.app import read_json as read_kube9_json
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.k8s.resources import DELETABLE, Resource
-from kube9_desktop.engine.k8s.status import BadRequest, K8sError, not_found
+from kube9_desktop.engine.k8s.status import (
+    BadRequest,
+    Conflict,
+    Invalid,
+    K8sError,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+    not_found,
+    status_error,
+)
 from kube9_desktop.engine.workload_specs import ScaleIn
 
 if TYPE_CHECKING:
@@ -55,37 +64,10 @@ async def read_json(request: web.Request) -> Any:
     return await read_kube9_json(request)
 
 
-class Conflict(K8sError):
-    code = 409
-    reason = "Conflict"
-
-
-class Invalid(K8sError):
-    code = 422
-    reason = "Invalid"
-
-
-class UnsupportedMediaType(K8sError):
-    code = 415
-    reason = "UnsupportedMediaType"
-
-
 def engine_refusal(exc: Kube9Error) -> K8sError:
-    """An engine refusal as the Status Kubernetes would answer."""
-    error: K8sError
-    if exc.status == 409:
-        error = Conflict(exc.message)
-    elif exc.status == 404:
-        error = K8sError(exc.message)
-        error.code, error.reason = 404, "NotFound"
-    elif exc.status == 403:
-        error = K8sError(exc.message)
-        error.code, error.reason = 403, "Forbidden"
-    elif exc.status == 422:
-        error = Invalid(exc.message)
-    else:
-        error = BadRequest(exc.message)
-    return error
+    """An engine refusal as the Status Kubernetes would answer (anything but a conflict, a
+    missing object, a refusal or an invalid field is the client's bad request)."""
+    return status_error(exc.status if exc.status in (403, 404, 409, 422) else 400, exc.message)
 
 
 async def _options(request: web.Request) -> Obj:
@@ -174,12 +156,10 @@ async def delete_object(
 
 
 def _not_writable(found: Resource, verb: str) -> K8sError:
-    error = K8sError(
+    return MethodNotAllowed(
         f"the server does not allow this method on the requested resource: {verb} on "
         f"{found.plural} is not served by Kube-9 Desktop's Kubernetes API"
     )
-    error.code, error.reason = 405, "MethodNotAllowed"
-    return error
 
 
 # ---- scale -----------------------------------------------------------------------------------
