@@ -8,6 +8,7 @@ kubectl is ``/usr/bin/kubectl`` (or on PATH); without it the kubectl tests skip,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -148,6 +149,31 @@ async def kubectl(cluster: K8sCluster, *args: str, kubeconfig: Path | None = Non
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return Result(proc.returncode, out.decode(), err.decode())
+
+
+@contextlib.asynccontextmanager
+async def kubectl_streaming(cluster: K8sCluster, *args: str) -> AsyncIterator[list[str]]:
+    """A running kubectl that keeps printing (``get -w``, ``logs -f``): the lines it printed
+    so far, growing while the block runs; it is stopped at the end."""
+    env = {"HOME": str(cluster.home), "KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin"}
+    proc = await asyncio.create_subprocess_exec(
+        kubectl_path(), *args, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    lines: list[str] = []
+
+    async def read() -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            lines.append(raw.decode().rstrip())
+
+    reader = asyncio.create_task(read())
+    try:
+        yield lines
+    finally:
+        proc.terminate()
+        await proc.wait()
+        reader.cancel()
 
 
 def write_kubeconfig(engine: Engine, output: Path) -> Path:

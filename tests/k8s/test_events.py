@@ -4,13 +4,12 @@ is pending (every node's reason); ``kubectl get events -w``; names, selectors, N
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate
 from tests.helpers import wait_for
-from tests.k8s.conftest import K8sCluster, kubectl, kubectl_path, pod
+from tests.k8s.conftest import K8sCluster, kubectl, kubectl_streaming, pod
 
 
 async def test_get_events_lists_the_engines_events_about_objects(cluster: K8sCluster) -> None:
@@ -85,26 +84,9 @@ async def test_one_event_by_name_and_by_selectors(cluster: K8sCluster) -> None:
 
 
 async def test_get_events_w_sees_a_new_pods_events(cluster: K8sCluster) -> None:
-    env = {"HOME": str(cluster.home), "KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin"}
-    proc = await asyncio.create_subprocess_exec(
-        kubectl_path(), "get", "events", "-w", env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    lines: list[str] = []
-
-    async def read() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            lines.append(raw.decode().rstrip())
-
-    reader = asyncio.create_task(read())
-    try:
+    async with kubectl_streaming(cluster, "get", "events", "-w") as lines:
         await wait_for(lambda: any("pod/web-a" in ln for ln in lines), timeout=60,
                        what="the events so far")  # fmt: skip
         await cluster.engine.create_pod_from_json(pod("fresh", {"app": "fresh"}))
         await wait_for(lambda: any("pod/fresh" in ln and "Scheduled" in ln for ln in lines),
                        timeout=30, what="the new pod's Scheduled event")  # fmt: skip
-    finally:
-        proc.terminate()
-        await proc.wait()
-        reader.cancel()

@@ -4,7 +4,6 @@ receiving a line printed later, ``-c`` and the refusal of a container that is no
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,7 +14,12 @@ from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.serve import start_engine
 from tests.helpers import fast_settings, wait_for
 from tests.integration.test_pod_logs import pod_dir, printer_pod
-from tests.k8s.conftest import K8sCluster, kubectl, kubectl_path, write_kubeconfig
+from tests.k8s.conftest import (
+    K8sCluster,
+    kubectl,
+    kubectl_streaming,
+    write_kubeconfig,
+)
 from tests.procs import marker
 
 
@@ -69,34 +73,17 @@ async def test_logs_tail_and_container(logs_cluster: tuple[K8sCluster, int]) -> 
 
 async def test_logs_follow_streams_a_later_line(logs_cluster: tuple[K8sCluster, int]) -> None:
     cluster, pod_id = logs_cluster
-    env = {"HOME": str(cluster.home), "KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin"}
 
     async def started() -> bool:
         out = await kubectl(cluster, "logs", "printer")
         return out.rc == 0 and "line 5" in out.out
 
     await wait_for(started, timeout=30, what="the printer's five lines")
-    proc = await asyncio.create_subprocess_exec(
-        kubectl_path(), "logs", "-f", "printer", env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    lines: list[str] = []
-
-    async def read() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            lines.append(raw.decode().rstrip())
-
-    reader = asyncio.create_task(read())
-    try:
+    async with kubectl_streaming(cluster, "logs", "-f", "printer") as lines:
         await wait_for(lambda: "line 5" in lines, timeout=30, what="the lines so far")
         assert "late line" not in lines
         (pod_dir(cluster.engine, pod_id) / "go").touch()
         await wait_for(lambda: "late line" in lines, timeout=30, what="the later line, followed")
-    finally:
-        proc.terminate()
-        await proc.wait()
-        reader.cancel()
 
 
 async def test_bad_log_parameters_are_400s(logs_cluster: tuple[K8sCluster, int]) -> None:

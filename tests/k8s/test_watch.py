@@ -16,7 +16,7 @@ from kubernetes import client, config, watch
 
 from kube9_desktop.engine.k8s import watch as k8s_watch
 from tests.helpers import wait_for
-from tests.k8s.conftest import K8sCluster, kubectl_path, pod
+from tests.k8s.conftest import K8sCluster, kubectl_streaming, pod
 
 
 @pytest.fixture
@@ -50,21 +50,7 @@ async def stream_lines(
 async def test_kubectl_get_w_prints_what_the_engine_does(cluster: K8sCluster) -> None:
     """A pod made and deleted through the engine (as the window does) shows up in a running
     ``kubectl get pods -w`` at default flags: its row when made, running, and deleted."""
-    env = {"HOME": str(cluster.home), "KUBECONFIG": str(cluster.kubeconfig), "PATH": "/usr/bin"}
-    proc = await asyncio.create_subprocess_exec(
-        kubectl_path(), "get", "pods", "-w", env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    lines: list[str] = []
-
-    async def read() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            lines.append(raw.decode().rstrip())
-
-    reader = asyncio.create_task(read())
-    try:
+    async with kubectl_streaming(cluster, "get", "pods", "-w") as lines:
         await wait_for(lambda: any(ln.startswith("web-a ") for ln in lines), timeout=60,
                        what="kubectl's first rows")  # fmt: skip
         assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
@@ -76,10 +62,6 @@ async def test_kubectl_get_w_prints_what_the_engine_does(cluster: K8sCluster) ->
         await wait_for(lambda: sum(ln.startswith("watched ") for ln in lines) > seen,
                        timeout=30, what="the deletion in kubectl -w")  # fmt: skip
         assert lines.count(lines[0]) == 1  # the header once, not per event
-    finally:
-        proc.terminate()
-        await proc.wait()
-        reader.cancel()
 
 
 async def test_the_clients_watch_from_a_lists_version_misses_nothing(
