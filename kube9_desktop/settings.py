@@ -86,6 +86,14 @@ class Settings:
     eviction_delay: float = field(
         default=0.0, metadata=_doc("Seconds an unhealthy node keeps its pods before eviction.")
     )
+    kubernetes_default_tolerations: bool = field(
+        default=False,
+        metadata=_doc(
+            "Kubernetes defaults: every pod tolerates the not-ready and unreachable NoExecute "
+            "taints for 300 s (kube-apiserver's admission), so an unhealthy node keeps its pods "
+            "5 minutes; off, they are evicted as soon as the node is found unhealthy."
+        ),
+    )
     max_recovery_attempts: int = field(
         default=3, metadata=_doc("Restarts in a row before a node is marked failed.")
     )

@@ -47,6 +47,7 @@ from kube9_desktop.engine.health import HealthConfig, HealthMonitor
 from kube9_desktop.engine.heartbeat import Heartbeats, Partitioned
 from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, NodeView, PodSpec
+from kube9_desktop.engine.node_ops import EngineNodes
 from kube9_desktop.engine.pod_logs import PodLogs
 from kube9_desktop.engine.proxy.probe import address_in_use
 from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
@@ -62,6 +63,7 @@ from kube9_desktop.engine.split_brain import StaleCopies
 from kube9_desktop.engine.store.lock import StoreLock, acquire_store_lock
 from kube9_desktop.engine.store.store import Store
 from kube9_desktop.engine.supervisor import NodeSupervisor
+from kube9_desktop.engine.taint_eviction import TaintEvictionConfig, TaintEvictionController
 from kube9_desktop.engine.terminating import TerminatingPods
 from kube9_desktop.engine.tokens import Authenticator, Principal, load_or_create_admin_token
 from kube9_desktop.engine.workload_controller import WorkloadConfig, WorkloadController
@@ -73,7 +75,7 @@ FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core ma
 Stopper = Callable[[], Awaitable[None]]
 
 
-class Engine(EngineReads, EngineWorkloads, EngineServices):
+class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
     def __init__(
         self,
         settings: Settings,
@@ -83,6 +85,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         runtime_reason: str = "",
     ) -> None:
         self.settings = settings.validate()
+        self.kubernetes_defaults = settings.kubernetes_default_tolerations
+        self._draining: set[int] = set()  # nodes a drain is under way on
         self.traffic_runs = {}
         self.clock = clock or SystemClock()
         self.bus = EventBus()
@@ -154,7 +158,14 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
                 stall_threshold=max(1.0, s.heartbeat_interval),
                 fresh_window=1.5 * s.heartbeat_interval + s.monitor_tick,
             ),
+            extra_tolerations=self.extra_tolerations,
         )
+        self.taint_eviction = TaintEvictionController(
+            self.cluster, self.clock, TaintEvictionConfig(tick=s.monitor_tick),
+            extra_tolerations=self.extra_tolerations,
+            paused=lambda: self.health.evictions_paused,
+            pending=lambda node_id: self.health.evict_at(node_id) is not None,
+        )  # fmt: skip
         self.faults = FaultInjector(
             self.cluster, self.runtime, self.clock, tick=s.monitor_tick,
             on_healed=self.health.restart_watch,
@@ -219,6 +230,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
         if self.service_dns is not None:
             self.service_dns.start()
         self.health.start()
+        self.taint_eviction.start()
         self.recovery.start()
         self.faults.start()
         self.workloads.start()
@@ -263,7 +275,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for name in ("workloads", "health", "recovery", "faults"):
+        for name in ("workloads", "health", "taint_eviction", "recovery", "faults"):
             controller = getattr(self, name, None)
             if controller is not None:
                 await controller.stop()

@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from kube9_desktop.engine import noexecute
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster, placement
+from kube9_desktop.engine.constraints import Toleration
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import NodeStatus, NodeType
-from kube9_desktop.engine.state import NodeState
+from kube9_desktop.engine.state import NodeState, PodState
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +117,25 @@ class NodeWatch:
 
 
 class HealthMonitor:
-    """Marks silent nodes unhealthy and evicts pods of unhealthy nodes."""
+    """Marks silent nodes unhealthy and evicts pods of unhealthy nodes.
 
-    def __init__(self, cluster: Cluster, clock: Clock, config: HealthConfig) -> None:
+    Its eviction works through the node's condition taints (noexecute.py): pods that do not
+    tolerate them go at ``evict_at``; pods that tolerate them stay, for the taint eviction
+    controller to move when their toleration_seconds are up. ``extra_tolerations()``: what
+    every pod tolerates besides its own (the "Kubernetes defaults" setting's).
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        clock: Clock,
+        config: HealthConfig,
+        extra_tolerations: Callable[[], tuple[Toleration, ...]] = lambda: (),
+    ) -> None:
         self.cluster = cluster
         self.clock = clock
         self.config = config
+        self.extra_tolerations = extra_tolerations
         self.evictions_paused = False
         self.last_tick: float | None = None
         self.max_lag = 0.0
@@ -219,6 +235,11 @@ class HealthMonitor:
             except Exception:
                 log.exception("health check of node %s failed", node.name)
         self._guard(now)
+        for node in list(self.cluster.state.nodes.values()):
+            try:
+                self._condition(node, now)
+            except Exception:
+                log.exception("updating the condition taints of node %s failed", node.name)
         now = self.clock.monotonic()  # detections above may have set deadlines of "now"
         if not self.evictions_paused and self._some_worker_fresh(now):
             for node in list(self.cluster.state.nodes.values()):
@@ -263,6 +284,7 @@ class HealthMonitor:
                     f"no heartbeat for {quiet:.1f} s (grace period {cfg.grace_period:g} s)",
                     EventKind.NODE_DETECTED,
                     detected="detected",
+                    silent=True,
                     data={
                         "detected_by": "heartbeat",
                         "silence_s": round(quiet, 3),
@@ -287,6 +309,39 @@ class HealthMonitor:
                 f"did not heartbeat within {cfg.restart_timeout:g} s of its restart",
                 EventKind.NODE_STATUS,
             )
+
+    def _condition(self, node: NodeState, now: float) -> None:
+        """An unhealthy node's condition taint follows its heartbeats: unreachable once they
+        are overdue, not-ready while its agent speaks. A swap is a new NoExecute taint, so the
+        node's pods are looked at again at the eviction's own pace."""
+        if node.status in (NodeStatus.HEALTHY, NodeStatus.INITIALIZING):
+            return
+        w = self.watch(node.id)
+        current = noexecute.condition_of(node.taints)
+        silent = heartbeat_overdue(w.last_heard, w.watch_since, now, self.config.grace_period)
+        key = noexecute.condition_key(node.status, silent, current)
+        if key != current and self.cluster.set_condition(node, key) and node.pod_ids:
+            if w.evict_at is None:
+                w.evict_at = now + self.config.eviction_delay
+
+    def evictions_due_again(self) -> None:
+        """Look at every unhealthy node's pods again (what they tolerate changed)."""
+        now = self.clock.monotonic()
+        for node in self.cluster.state.nodes.values():
+            if node.pod_ids and node.status is not NodeStatus.HEALTHY:
+                w = self.watch(node.id)
+                if w.evict_at is None and node.status is not NodeStatus.INITIALIZING:
+                    w.evict_at = now
+
+    def doomed(self, node: NodeState) -> list[PodState]:
+        """The node's pods that do not tolerate one of its NoExecute taints: they go now."""
+        extra = self.extra_tolerations()
+        added = {t: 0.0 for t in node.taints}
+        return [
+            p for p in self.cluster.state.pods_of(node)
+            if noexecute.verdict(added, noexecute.with_defaults(p.spec.tolerations, extra),
+                                 0.0).action is noexecute.Action.EVICT
+        ]  # fmt: skip
 
     def _some_worker_fresh(self, now: float) -> bool:
         return any_fresh(
@@ -336,13 +391,17 @@ class HealthMonitor:
         )
 
     def _evict(self, node: NodeState) -> None:
-        count = len(node.pod_ids)
+        doomed = self.doomed(node)
+        self.watch(node.id).evict_at = None
+        if not doomed:
+            return  # every pod tolerates the node's taints (for a while): they stay
+        count, staying = len(doomed), len(node.pod_ids) - len(doomed)
         with self.cluster.transaction() as t:
             t.event(
                 EventKind.EVICTION_STARTED,
-                f"Evicting {count} pod(s) from {node.name} ({node.status_reason or node.status})",
+                f"Evicting {count} pod(s) from {node.name} ({node.status_reason or node.status})"
+                + (f"; {staying} tolerating its taints stay" if staying else ""),
                 obj=node.ref(),
-                data={"pods": count},
+                data={"pods": count, "staying": staying},
             )
-            placement.evict(t, node, reason=f"{node.name} is {node.status}")
-        self.watch(node.id).evict_at = None
+            placement.evict_pods(t, node, doomed, reason=f"{node.name} is {node.status}")

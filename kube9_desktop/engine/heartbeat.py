@@ -375,6 +375,7 @@ class Heartbeats:
                 reason,
                 EventKind.NODE_DETECTED,
                 message=f"Node {node.name} is unhealthy: {reason}",
+                silent=False,  # its agent speaks and says not ready: not-ready, not unreachable
             )
 
     def _apply_pod_reports(self, t: Txn, node: NodeState, pods: tuple[PodReport, ...]) -> None:

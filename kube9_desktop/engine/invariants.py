@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from kube9_desktop.engine import noexecute
+from kube9_desktop.engine.constraints import Toleration
 from kube9_desktop.engine.model import NodeStatus, PodPhase, Resources
 from kube9_desktop.engine.scheduler import is_eligible
 from kube9_desktop.engine.state import ClusterState
@@ -23,8 +25,11 @@ def check_invariants(
     *,
     evictions_settled: bool = False,
     eviction_scheduled: Callable[[int], bool] = lambda _node_id: False,
+    extra_tolerations: tuple[Toleration, ...] = (),
 ) -> list[str]:
-    """``eviction_scheduled(node_id)``: the health monitor still has an eviction due there."""
+    """``eviction_scheduled(node_id)``: the health monitor still has an eviction due there;
+    ``extra_tolerations``: what every pod tolerates besides its own (the Kubernetes
+    defaults), so a pod that tolerates an unhealthy node's taints may stay on it."""
     problems: list[str] = []
     bound_to: dict[int, int] = {}
     for node in state.nodes.values():
@@ -59,7 +64,18 @@ def check_invariants(
             and node.status in (NodeStatus.UNHEALTHY, NodeStatus.FAILED)
             and not eviction_scheduled(node.id)
         ):
-            problems.append(f"node {node.name} is {node.status} but still holds pods")
+            added = {t: 0.0 for t in node.taints}
+            untolerating = [
+                p.name for p in state.pods_of(node)
+                if noexecute.verdict(
+                    added, noexecute.with_defaults(p.spec.tolerations, extra_tolerations), 0.0
+                ).action is noexecute.Action.EVICT
+            ]  # fmt: skip
+            if untolerating:
+                problems.append(
+                    f"node {node.name} is {node.status} but still holds pods that do not "
+                    f"tolerate its taints: {', '.join(sorted(untolerating)[:5])}"
+                )
     ips: dict[str, str] = {}
     for pod in state.pods.values():
         if pod.node_id is not None:

@@ -6,7 +6,8 @@ importing the operations themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from kube9_desktop.engine.changes import Changes
 from kube9_desktop.engine.model import Decision, NamespaceView, NodeView, PodView
@@ -46,3 +47,43 @@ class NamespaceOutcome:
     view: NamespaceView
     changes: Changes
     pods_deleted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DrainStep:
+    """What a drain did with one pod: moved (a bare pod, to ``to``), replaced (a ReplicaSet's,
+    deleted for its ReplicaSet to make again elsewhere), or left (``reason``; ``reasons``: why
+    each other node would not take it, the scheduler's words)."""
+
+    pod: str
+    pod_id: int
+    action: str  # "moved" | "replaced" | "left"
+    to: str | None = None
+    reason: str = ""
+    daemon_like: bool = False
+    reasons: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drained:
+    node: str
+    cordoned: bool  # this drain cordoned it (False: it already was)
+    steps: tuple[DrainStep, ...]
+
+    @property
+    def left(self) -> tuple[DrainStep, ...]:
+        return tuple(s for s in self.steps if s.action == "left")
+
+    @property
+    def evicted(self) -> tuple[DrainStep, ...]:
+        return tuple(s for s in self.steps if s.action != "left")
+
+    @property
+    def message(self) -> str:
+        gone, left = len(self.evicted), len(self.left)
+        text = f"Node {self.node} drained: {gone} pod(s) evicted"
+        if left:
+            text += f", {left} could not move: " + "; ".join(
+                f"{s.pod} ({s.reason})" for s in self.left
+            )
+        return text

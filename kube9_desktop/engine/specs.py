@@ -559,7 +559,7 @@ class TolerationIn(Strict):
     toleration_seconds: int | None = Field(
         default=None, ge=0, le=TOLERATION_SECONDS_MAX,
         description="NoExecute only: how long the pod may stay once the taint appears "
-        "(stored; eviction after it is not built yet: the pod stays).",
+        "(or once it arrives, if later); then it is evicted. Absent: forever.",
     )  # fmt: skip
 
     @model_validator(mode="after")

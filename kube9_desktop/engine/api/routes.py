@@ -574,3 +574,7 @@ ROUTES = ROUTES + workload_routes(Route, Link, ID)
 from kube9_desktop.engine.api.routes_services import service_routes  # noqa: E402
 
 ROUTES = ROUTES + service_routes(Route, Link, ID)
+
+from kube9_desktop.engine.api.routes_nodes import node_routes  # noqa: E402
+
+ROUTES = ROUTES + node_routes(Route, Link, ID)

@@ -41,6 +41,7 @@ from kube9_desktop.engine.outcomes import (
     CreatedPod,
     DeletedNode,
     DeletedPod,
+    DrainStep,
     NamespaceOutcome,
 )
 from kube9_desktop.engine.state import NodeState, PodState
@@ -92,6 +93,19 @@ class Cluster(ClusterBase):
             changed = nodes.set_cordoned(t, node, cordoned)
         return self.node_view(node), changed
 
+    def drain_pod(self, node_id: int, pod_id: int) -> DrainStep | None:
+        """One pod of a drain, in its own commit (None: it left the node meanwhile)."""
+        node = self.node(node_id)
+        pod = self.state.pods.get(pod_id)
+        if pod is None or pod.node_id != node.id:
+            return None
+        with self.transaction() as t:
+            return nodes.drain_pod(t, node, pod)
+
+    def set_condition(self, node: NodeState, key: str | None) -> bool:
+        with self.transaction() as t:
+            return nodes.set_condition(t, node, key)
+
     def delete_node(self, node_id: int, *, force: bool = False) -> DeletedNode:
         with self.transaction() as t:
             return nodes.delete_node(t, self.node(node_id), force=force)
@@ -108,6 +122,7 @@ class Cluster(ClusterBase):
         recovery_attempts: int | None = None,
         detected: str | None = None,
         close_incident: str | None = None,
+        silent: bool | None = None,
     ) -> Event:
         """A status change with its event. ``detected`` (a mode): the node was found failing,
         so its event joins the incident awaiting that detection, or a new one opens;
@@ -117,7 +132,7 @@ class Cluster(ClusterBase):
                 incidents.detected(t, node, detected)
             ev = nodes.set_status(
                 t, node, status, reason, kind, message=message, data=data,
-                recovery_attempts=recovery_attempts,
+                recovery_attempts=recovery_attempts, silent=silent,
             )  # fmt: skip
             if close_incident:
                 incidents.close_incident(t, node, close_incident)

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from kube9_desktop.engine.changes import Kind
+from kube9_desktop.engine import noexecute
 from kube9_desktop.engine.cluster import incidents, placement
+from kube9_desktop.engine.cluster import pods as pod_ops
 from kube9_desktop.engine.cluster.base import epoch_generation
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.constraints import (
@@ -34,8 +36,8 @@ from kube9_desktop.engine.model import (
     format_cpu,
     format_mem,
 )
-from kube9_desktop.engine.outcomes import DeletedNode
-from kube9_desktop.engine.state import ClusterState, NodeState
+from kube9_desktop.engine.outcomes import DeletedNode, DrainStep
+from kube9_desktop.engine.state import ClusterState, NodeState, PodState
 from kube9_desktop.engine.tokens import hash_token, new_node_token
 
 # memory attribute -> (column, how the column stores it)
@@ -87,26 +89,55 @@ def set_status(
     message: str | None = None,
     data: Mapping[str, Any] | None = None,
     recovery_attempts: int | None = None,
+    silent: bool | None = None,
 ) -> Event:
     """A node's status change with its event; the components it was decided on are stored too.
 
-    A node turning healthy gets the pending pods that now fit, in the same commit.
+    The node's condition taints follow its status in the same commit (noexecute.py: not-ready,
+    or unreachable when ``silent``, its heartbeats overdue; None keeps the kind it has), so a
+    node is never healthy with them nor unhealthy without. They evict nothing here: the health
+    monitor and the taint eviction controller do, on their own timing. A node turning healthy
+    gets the pending pods that now fit, in the same commit.
     """
     previous = node.status
     fields: dict[str, Any] = {"status": status, "status_reason": reason,
                               "components": dict(node.components)}  # fmt: skip
     if recovery_attempts is not None:
         fields["recovery_attempts"] = recovery_attempts
+    current = noexecute.condition_of(node.taints)
+    key = noexecute.condition_key(
+        status, current == noexecute.UNREACHABLE if silent is None else silent, current
+    )
+    taints = noexecute.with_condition(node.taints, key)
+    if taints != node.taints:
+        fields["taints"] = taints
     update_node(t, node, **fields)
+    extra = {"condition_taint": key} if key != current else {}
     ev = t.event(
         kind,
         message or f"Node {node.name} is {status}" + (f": {reason}" if reason else ""),
         obj=node.ref(),
-        data={"status": str(status), "previous": str(previous), **(data or {})},
+        data={"status": str(status), "previous": str(previous), **extra, **(data or {})},
     )
     if status is NodeStatus.HEALTHY:
         placement.place_pending(t)
     return ev
+
+
+def set_condition(t: Txn, node: NodeState, key: str | None) -> bool:
+    """Swap the node's condition taints (not-ready <-> unreachable) as its heartbeats stop or
+    resume while it stays unhealthy; False when it already carried them."""
+    taints = noexecute.with_condition(node.taints, key)
+    if taints == node.taints:
+        return False
+    update_node(t, node, taints=taints)
+    t.event(
+        EventKind.NODE_TAINTED,
+        f"Node {node.name} taints: {', '.join(map(str, taints)) or 'none'}",
+        obj=node.ref(),
+        data={"taints": taints_json(taints), "condition_taint": key},
+    )
+    return True
 
 
 def set_components(t: Txn, node: NodeState, components: Mapping[str, str]) -> None:
@@ -147,7 +178,7 @@ def set_taints(
     Pods on the node that do not tolerate one of its NoExecute taints are evicted in the same
     commit (moved, or replaced by their ReplicaSet), as Kubernetes' taint manager does for a
     pod with no matching toleration. A pod whose tolerations match with toleration_seconds
-    stays: eviction after that time is not built yet. None: the taints were already so.
+    stays that long (taint_eviction.py moves it then). None: the taints were already so.
     """
     before = node.taints
     if before == taints:
@@ -159,7 +190,11 @@ def set_taints(
         obj=node.ref(),
         data={"taints": taints_json(taints), "previous": taints_json(before)},
     )
-    no_execute = [x for x in taints if x.effect is TaintEffect.NO_EXECUTE]
+    # The condition taints' evictions are the health monitor's (its timing and guard).
+    no_execute = [
+        x for x in taints
+        if x.effect is TaintEffect.NO_EXECUTE and x.key not in noexecute.CONDITION_KEYS
+    ]  # fmt: skip
     moved = placement.EvictionResult((), ())
     if no_execute:
         doomed = [
@@ -191,6 +226,34 @@ def set_cordoned(t: Txn, node: NodeState, cordoned: bool) -> bool:
     if not cordoned:
         placement.place_pending(t)
     return True
+
+
+# What the DaemonSet controller gives its pods, so a cordoned node keeps them: kubectl drain
+# leaves such pods (--ignore-daemonsets), and so does ours.
+UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", TaintEffect.NO_SCHEDULE)
+
+
+def drain_pod(t: Txn, node: NodeState, pod: PodState) -> DrainStep:
+    """Send one of a cordoned node's pods away, if it can go: a bare pod moves to the
+    scheduler's choice, a ReplicaSet's is deleted (graceful termination, as any deletion) for
+    its ReplicaSet to make again; a daemon-like pod, or one no other node would take, stays
+    and says why (kubectl drain's report)."""
+    if tolerated(UNSCHEDULABLE_TAINT, pod.spec.tolerations):
+        return DrainStep(
+            pod.name, pod.id, "left", daemon_like=True,
+            reason=f"daemon-like: it tolerates {UNSCHEDULABLE_TAINT}, as a DaemonSet's pods do",
+        )  # fmt: skip
+    decision = t.cluster.decide(pod.request, pod.spec.constraints)
+    if decision.node_id is None:
+        reasons = {n: list(r) for n, r in decision.reasons.items() if n != node.name}
+        return DrainStep(pod.name, pod.id, "left", reason="no other node fits", reasons=reasons)
+    why = f"node {node.name} is being drained"
+    if t.state.owner_of(pod) is not None:
+        pod_ops.delete_pod(t, pod, why=f"evicted ({why}); its ReplicaSet replaces it")
+        return DrainStep(pod.name, pod.id, "replaced")
+    current = t.state.open_incidents.get(node.id)
+    target = placement.move(t, pod, reason=why, incident_id=current.id if current else None)
+    return DrainStep(pod.name, pod.id, "moved", to=target.name if target else None)
 
 
 def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:

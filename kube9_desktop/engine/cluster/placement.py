@@ -7,10 +7,11 @@ commit, and the scheduler's choice for the next pod already counts the ones move
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster.txn import Txn
+from kube9_desktop.engine.constraints import PodConstraints, Taint
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.model import PodPhase
 from kube9_desktop.engine.state import NodeState, PodState
@@ -47,11 +48,20 @@ def _remember(t: Txn, pod: PodState) -> None:
     t.undo(restore)
 
 
-def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> NodeState | None:
-    """Bind ``pod`` to the scheduler's choice, or make it pending; returns the new node."""
+def move(
+    t: Txn, pod: PodState, *, reason: str, incident_id: int | None,
+    constraints: PodConstraints | None = None,
+) -> NodeState | None:  # fmt: skip
+    """Bind ``pod`` to the scheduler's choice, or make it pending; returns the new node.
+
+    ``constraints``: decide by these instead of the pod's own (a pod whose toleration of a
+    taint ran out is placed as if it did not tolerate it, so it does not land back there).
+    """
     state = t.state
     old = state.nodes.get(pod.node_id) if pod.node_id is not None else None
-    decision = t.cluster.decide(pod.request, pod.spec.constraints)
+    decision = t.cluster.decide(
+        pod.request, pod.spec.constraints if constraints is None else constraints
+    )
     target = state.nodes.get(decision.node_id) if decision.node_id is not None else None
     if target is None and old is None:
         return None  # still pending; nothing changes, nothing to record
@@ -109,8 +119,15 @@ def evict(t: Txn, node: NodeState, *, reason: str) -> EvictionResult:
     return evict_pods(t, node, t.state.pods_of(node), reason=reason)
 
 
-def evict_pods(t: Txn, node: NodeState, pods: Iterable[PodState], *, reason: str) -> EvictionResult:
-    """``evict`` for some of the node's pods only (those a NoExecute taint sends away)."""
+def evict_pods(
+    t: Txn, node: NodeState, pods: Iterable[PodState], *, reason: str,
+    expired: tuple[Taint, ...] = (),
+) -> EvictionResult:  # fmt: skip
+    """``evict`` for some of the node's pods only (those a NoExecute taint sends away).
+
+    ``expired``: taints whose toleration ran out; a bare pod moves as if it did not tolerate
+    them (a ReplicaSet's replacement is a new pod, and may come back, as in Kubernetes).
+    """
     from kube9_desktop.engine.cluster import pods as pod_ops  # pods.py imports this module
 
     rebound: list[tuple[str, str]] = []
@@ -123,7 +140,14 @@ def evict_pods(t: Txn, node: NodeState, pods: Iterable[PodState], *, reason: str
             pod_ops.delete_pod(t, pod, why=f"evicted ({reason}); its ReplicaSet replaces it")
             replaced.append(pod.name)
             continue
-        target = move(t, pod, reason=reason, incident_id=incident)
+        constraints = None
+        if expired:
+            kept = tuple(
+                x for x in pod.spec.tolerations
+                if x.toleration_seconds is None or not any(x.tolerates(e) for e in expired)
+            )  # fmt: skip
+            constraints = replace(pod.spec.constraints, tolerations=kept)
+        target = move(t, pod, reason=reason, incident_id=incident, constraints=constraints)
         if target is None:
             pending.append(pod.name)
         else:

@@ -1,0 +1,75 @@
+"""The Engine's node operations beyond create and delete: drain, and the eviction settings
+(the "Kubernetes defaults" tolerations) that apply at once (a mixin, as workload_ops.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from kube9_desktop.engine import noexecute
+from kube9_desktop.engine.cluster import largest_first
+from kube9_desktop.engine.constraints import Toleration
+from kube9_desktop.engine.errors import Conflict
+from kube9_desktop.engine.outcomes import Drained, DrainStep
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.cluster import Cluster
+    from kube9_desktop.engine.health import HealthMonitor
+    from kube9_desktop.engine.workload_controller import WorkloadController
+
+DEFAULT_TOLERATIONS = noexecute.default_tolerations()
+
+
+class EngineNodes:
+    cluster: Cluster
+    health: HealthMonitor
+    workloads: WorkloadController
+    kubernetes_defaults: bool
+    _draining: set[int]
+
+    def extra_tolerations(self) -> tuple[Toleration, ...]:
+        """What every pod tolerates besides its own tolerations (for NoExecute evictions)."""
+        return DEFAULT_TOLERATIONS if self.kubernetes_defaults else ()
+
+    def set_kubernetes_defaults(self, on: bool) -> bool:
+        """Turn the Kubernetes default tolerations on or off, at once; True if it changed.
+
+        Turning them off sends away, at the eviction's pace, the pods of unhealthy nodes that
+        stayed only by them: each such node's eviction is due again.
+        """
+        if on is self.kubernetes_defaults:
+            return False
+        self.kubernetes_defaults = on
+        if not on:
+            self.health.evictions_due_again()
+        return True
+
+    async def drain_node(self, node_id: int) -> Drained:
+        """kubectl drain: cordon, then evict every pod that can go, one commit per pod so each
+        scheduler choice counts the pods moved (and the replacements made) before it.
+
+        A ReplicaSet's pod is deleted and its ReplicaSet makes another at once (placed, or
+        pending with its reasons); a bare pod moves; a daemon-like pod, or one no other node
+        would take, stays and is listed with why. Two drains of one node at once: 409.
+        """
+        node = self.cluster.node(node_id)  # NotFound: 404
+        draining = self._draining
+        if node_id in draining:
+            raise Conflict(f"Node {node.name} is already being drained", node=node.name)
+        draining.add(node_id)
+        try:
+            _, cordoned = self.cluster.set_cordoned(node_id, True)
+            steps: list[DrainStep] = []
+            for pod in largest_first(self.cluster.state.pods_of(node)):
+                if node_id not in self.cluster.state.nodes:
+                    break  # deleted meanwhile
+                step = self.cluster.drain_pod(node_id, pod.id)
+                if step is None:
+                    continue
+                if step.action == "replaced":
+                    self.workloads.reconcile()  # its replacement takes its room now
+                steps.append(step)
+                await asyncio.sleep(0)  # heartbeats and requests go between the pods
+            return Drained(node.name, cordoned, tuple(steps))
+        finally:
+            draining.discard(node_id)
