@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kube9_desktop.engine import noexecute
-
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.clock import Clock, tick_forever
 from kube9_desktop.engine.cluster import Cluster, placement
@@ -320,9 +319,9 @@ class HealthMonitor:
         current = noexecute.condition_of(node.taints)
         silent = heartbeat_overdue(w.last_heard, w.watch_since, now, self.config.grace_period)
         key = noexecute.condition_key(node.status, silent, current)
-        if key != current and self.cluster.set_condition(node, key) and node.pod_ids:
-            if w.evict_at is None:
-                w.evict_at = now + self.config.eviction_delay
+        swapped = key != current and self.cluster.set_condition(node, key)
+        if swapped and node.pod_ids and w.evict_at is None:
+            w.evict_at = now + self.config.eviction_delay
 
     def evictions_due_again(self) -> None:
         """Look at every unhealthy node's pods again (what they tolerate changed)."""

@@ -65,6 +65,11 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
         {"taints": []},
         {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
     ],
+    "EngineSettingsPatch": [
+        {},
+        {"kubernetes_default_tolerations": True},
+        {"kubernetes_default_tolerations": False},
+    ],
     "NamespaceCreate": [{"name": "team-a"}, {"name": "team-b", "labels": {"tier": "web"}}],
     "DeploymentCreate": [
         {

@@ -89,7 +89,7 @@ async def test_taints_are_replaced_and_pending_pods_placed(engine: Engine, api: 
     assert engine.pod(web.id).node_id == g["id"]
     _, events = await api.get(f"/events?node_id={g['id']}&kind=node_tainted")
     assert [e["kind"] for e in events] == ["node_tainted"]
-    # The running gpu-job stays: NoExecute eviction is not built, NoSchedule never evicts.
+    # The running gpu-job stays: NoSchedule never evicts.
     status, node = await api.call("PUT", f"/nodes/{g['id']}/taints", {"taints": [GPU]})
     assert status == 200 and engine.pod(placed["pod_details"]["id"]).node_id == g["id"]
     assert_invariants(engine)
@@ -222,7 +222,7 @@ async def test_a_no_execute_taint_evicts_the_pods_that_do_not_tolerate_it(
     # (decided while it was still booked on w1, as every eviction: w1 also looks full)
     assert w1_verdict["reasons"][0] == "node(s) had untolerated taint {drain: }"
     assert engine.pod(ids["tolerant"]).node_id == w1["id"]
-    # toleration_seconds: it may stay that long; eviction after it is not built yet.
+    # toleration_seconds: it may stay that long (tests/api/test_node_taints_and_drain.py).
     assert engine.pod(ids["for-a-while"]).node_id == w1["id"]
     # The taint goes: the pending pod comes back.
     await api.call("PUT", f"/nodes/{w1['id']}/taints", {"taints": []})

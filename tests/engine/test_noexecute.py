@@ -119,7 +119,10 @@ def test_condition_taints_replace_each_other_and_keep_the_users() -> None:
     users = (GPU_NS,)
     tainted = noexecute.with_condition(users, UNREACHABLE)
     assert [str(t) for t in tainted] == [
-        "gpu=yes:NoSchedule", f"{UNREACHABLE}:NoSchedule", f"{UNREACHABLE}:NoExecute"]
+        "gpu=yes:NoSchedule",
+        f"{UNREACHABLE}:NoSchedule",
+        f"{UNREACHABLE}:NoExecute",
+    ]
     swapped = noexecute.with_condition(tainted, NOT_READY)
     assert [str(t) for t in swapped][1:] == [f"{NOT_READY}:NoSchedule", f"{NOT_READY}:NoExecute"]
     assert noexecute.with_condition(swapped, None) == users
@@ -166,9 +169,7 @@ class World:
         self.alive: set[int] = set()
 
     def node(self, name: str, cpu_m: int = 4000) -> int:
-        created = self.cluster.create_node(
-            NodeSpec(name, NodeType.WORKER, Resources(cpu_m, 8192))
-        )
+        created = self.cluster.create_node(NodeSpec(name, NodeType.WORKER, Resources(cpu_m, 8192)))
         self.alive.add(created.view.id)
         self.beat()
         return created.view.id
@@ -207,7 +208,7 @@ def test_a_silent_node_is_tainted_unreachable_and_tolerating_pods_stay_their_sec
     plain = w.pod("plain")
     minute = w.pod("minute", tol(UNREACHABLE, 60))
     forever = w.pod("forever", tol(UNREACHABLE))
-    n2 = w.node("n2")
+    w.node("n2")
     w.alive.discard(n1)  # n1 stops beating
     w.run(GRACE + 0.5)
     node = w.cluster.state.nodes[n1]

@@ -85,11 +85,11 @@ def _settings(request: web.Request) -> EngineSettingsJson:
     }
 
 
-async def get_settings(request: web.Request) -> web.StreamResponse:
+async def engine_settings(request: web.Request) -> web.StreamResponse:
     return json_response(_settings(request))
 
 
-async def patch_settings(request: web.Request) -> web.StreamResponse:
+async def change_settings(request: web.Request) -> web.StreamResponse:
     body = parse_body(EngineSettingsPatch, await read_json(request))
     if body.kubernetes_default_tolerations is not None:
         request.app[ENGINE].set_kubernetes_defaults(body.kubernetes_default_tolerations)
@@ -104,8 +104,8 @@ def node_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
           "elsewhere, bare pods move); lists those that could not move and why",
           NodeDrainedJson, store="writes",
           errors={409: "a drain of this node is already under way"}),
-        R("GET", ("/settings",), get_settings, "Engine settings that apply at once",
+        R("GET", ("/settings",), engine_settings, "Engine settings that apply at once",
           EngineSettingsJson),
-        R("PATCH", ("/settings",), patch_settings, "Change engine settings that apply at once",
+        R("PATCH", ("/settings",), change_settings, "Change engine settings that apply at once",
           EngineSettingsJson, body=EngineSettingsPatch),
     )  # fmt: skip

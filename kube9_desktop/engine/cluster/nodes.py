@@ -10,8 +10,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine import noexecute
+from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import incidents, placement
 from kube9_desktop.engine.cluster import pods as pod_ops
 from kube9_desktop.engine.cluster.base import epoch_generation
