@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also detect a node's death from Docker's events or its agent's exit, at once",
     )
+    p.add_argument(
+        "--kubernetes-defaults",
+        action="store_true",
+        default=None,
+        help="every pod tolerates unhealthy nodes for 300 s, as Kubernetes' defaults "
+        "(default: evicted at once)",
+    )
     p.add_argument("--max-recovery-attempts", type=int, default=None, metavar="N")
     p.add_argument(
         "--crash-backoff",
@@ -78,6 +85,7 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         "grace_period": args.grace_period,
         "eviction_delay": args.eviction_delay,
         "detect_from_runtime": args.detect_from_runtime,
+        "kubernetes_default_tolerations": args.kubernetes_defaults,
         "max_recovery_attempts": args.max_recovery_attempts,
         "crash_backoff": args.crash_backoff,
         "crash_backoff_cap": args.crash_backoff_cap,

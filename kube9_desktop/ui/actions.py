@@ -31,7 +31,7 @@ from kube9_desktop.ui.preferences import Preferences
 from kube9_desktop.ui.theme import apply_theme
 
 PARTITION_S = 30.0
-APPLIES_NOW = ("scheduler", "theme")
+APPLIES_NOW = ("scheduler", "theme", "kubernetes_default_tolerations")
 SP = QStyle.StandardPixmap
 # The change-set kind each selectable row of the node tree stands for.
 KIND_OF = {ItemKind.NODE: Kind.NODE, ItemKind.POD: Kind.POD, ItemKind.CONTAINER: Kind.POD}
@@ -311,11 +311,14 @@ class ClusterActions(QObject):
         self._open(AboutDialog(self.bridge, self.settings, self.window))
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
-        """Scheduler and theme apply at once; the rest when the app next starts."""
+        """Scheduler, theme and the Kubernetes defaults apply at once; the rest when the app
+        next starts."""
         if not changes:
             return
         if "scheduler" in changes and self.bridge.attached:
             self.bridge.set_scheduler(changes["scheduler"])
+        if "kubernetes_default_tolerations" in changes and self.bridge.attached:
+            self.bridge.set_kubernetes_defaults(changes["kubernetes_default_tolerations"])
         app = QApplication.instance()
         if "theme" in changes and isinstance(app, QApplication):
             apply_theme(app, changes["theme"])

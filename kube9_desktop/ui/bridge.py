@@ -334,6 +334,10 @@ class EngineBridge(QObject):
         """Switch the scheduling strategy at once (new and displaced pods use it)."""
         self._engine().cluster.set_scheduler(strategy)
 
+    def set_kubernetes_defaults(self, on: bool) -> None:
+        """Give every pod Kubernetes' default tolerations of unhealthy nodes (300 s), or not."""
+        self._engine().set_kubernetes_defaults(on)
+
     @property
     def api_url(self) -> str:
         return self.engine.api_url if self.engine else ""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.engine.components import COMPONENT_RECOVERING, component_states
+from kube9_desktop.engine.constraints import Taint
 from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import (
     COMPONENT_RUNNING,
@@ -27,6 +28,7 @@ from kube9_desktop.engine.model import (
     format_cpu,
     format_mem,
 )
+from kube9_desktop.engine.noexecute import CONDITION_KEYS
 from kube9_desktop.engine.scheduler import STRATEGIES
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
 from kube9_desktop.ui import formatting as fmt
@@ -63,6 +65,10 @@ class NodePage(QWidget):
         self.heartbeat = value_label("NodeHeartbeat")
         self.recovery = value_label("NodeRecovery")
         self.runtime = value_label("NodeRuntime")
+        self.scheduling = value_label("NodeScheduling")
+        self.labels = value_label("NodeLabels")
+        self.taints = value_label("NodeTaints")
+        self.taints.setTextFormat(Qt.TextFormat.RichText)
         self.pods = value_label("NodePods")
         self.usage = UsageSection("NodeUsage", with_pods=True)
         form = QFormLayout()
@@ -73,6 +79,9 @@ class NodePage(QWidget):
             ("Last heartbeat", self.heartbeat),
             ("Recovery attempts", self.recovery),
             ("Runtime", self.runtime),
+            ("Scheduling", self.scheduling),
+            ("Taints", self.taints),
+            ("Labels", self.labels),
             ("Pods", self.pods),
         ):
             form.addRow(caption, widget)
@@ -119,7 +128,15 @@ class NodePage(QWidget):
         )
         self.recovery.setText(str(node.recovery_attempts))
         self.runtime.setText(f"{node.runtime} · {node.runtime_handle or 'not running'}")
-        self.pods.setText(f"{len(pod_names)}: {', '.join(pod_names)}" if pod_names else "none")
+        self.scheduling.setText(
+            "cordoned: takes no new pods (those on it stay)" if node.cordoned
+            else "schedulable" if node.schedulable
+            else f"not taking pods while {node.status}"
+        )  # fmt: skip
+        self.taints.setText(taints_html(node.taints))
+        self.labels.setText(", ".join(f"{k}={v}" for k, v in sorted(node.labels.items())) or "none")
+        count = f"{len(pod_names)} / {node.pod_limit}"
+        self.pods.setText(f"{count}: {', '.join(pod_names)}" if pod_names else f"{count}: none")
         usage = _latest(history)
         self.usage.show_usage(
             bars.node_cpu(node, usage), bars.node_memory(node, usage), history,
@@ -257,6 +274,20 @@ class PodPage(QWidget):
 
 
 _COMPONENT_COLORS = {COMPONENT_RUNNING: "running", COMPONENT_RECOVERING: "recovering"}
+
+
+def taints_html(taints: Sequence[Taint]) -> str:
+    """One taint a line in kubectl's spelling; the engine's condition taints (not-ready,
+    unreachable) say who set them."""
+    if not taints:
+        return "none"
+    lines = []
+    for t in taints:
+        text = html.escape(str(t))
+        if t.key in CONDITION_KEYS:
+            text += " <i>(set while the node is unhealthy)</i>"
+        lines.append(text)
+    return "<br>".join(lines)
 
 
 def _latest(history: UsageHistoryJson | None) -> UsageJson | None:

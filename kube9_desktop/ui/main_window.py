@@ -36,6 +36,7 @@ from kube9_desktop.ui.event_dock import EventDock
 from kube9_desktop.ui.kubeconfig_actions import KubeconfigActions
 from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from kube9_desktop.ui.node_actions import NodeActions
 from kube9_desktop.ui.notices import MessageBar, StartupPage
 from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.pod_list_actions import PodListActions
@@ -84,6 +85,9 @@ class MainWindow(QMainWindow):
         self.commands = ClusterActions(bridge, prefs, settings, self)
         self.workload_commands = WorkloadActions(bridge, self.commands, self)
         self.manifests = ManifestActions(bridge, self)
+        self.node_commands = NodeActions(bridge, self)
+        self.commands.context_menu.addSeparator()
+        self.node_commands.add_to(self.commands.context_menu)
         self.manifests.add_to(self.commands.context_menu)
         self.manifests.add_to(self.workload_commands.context_menu)
         self.service_commands = ServiceActions(bridge, self.commands, self)
@@ -160,6 +164,7 @@ class MainWindow(QMainWindow):
         self.details.logs_requested.connect(self.logs.open_for)
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
+        self.node_commands.message_posted.connect(self.messages.show_message)
         self.kubeconfig.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
         self.service_commands.message_posted.connect(self.messages.show_message)
@@ -229,6 +234,8 @@ class MainWindow(QMainWindow):
         cluster_menu.addSeparator()
         cluster_menu.addMenu(a.failure_menu)
         cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
+        cluster_menu.addSeparator()
+        self.node_commands.add_to(cluster_menu)
         cluster_menu.addSeparator()
         self.shells.add_to(cluster_menu)
         menu_bar.addMenu(self.workload_commands.menu)
@@ -321,6 +328,7 @@ class MainWindow(QMainWindow):
     def _select(self, item: TreeItem | None) -> None:
         self.details.show_item(item)
         self.commands.set_selection(item)
+        self.node_commands.set_selection(item)
         self.workload_commands.set_selection(item)
         self.service_commands.set_selection(item)
         self.manifests.set_selection(item)
@@ -343,6 +351,7 @@ class MainWindow(QMainWindow):
         """The pod list's pod in the details; the trees' commands stand down (the list has its
         own, for the whole selection, on the same keys)."""
         self.commands.set_selection(None)
+        self.node_commands.set_selection(None)
         self.workload_commands.set_selection(None)
         self.service_commands.set_selection(None)
         self.details.show_item(item)

@@ -117,3 +117,17 @@ def test_detection_from_runtime_events_is_a_stored_choice(
     assert Preferences(QSettings()).load() == {"detect_from_runtime": False}
     qsettings.setValue("engine/detect_from_runtime", "maybe")  # corrupt: ignored
     assert Preferences(QSettings()).load() == {}
+
+
+def test_the_kubernetes_defaults_apply_at_once_and_are_stored(
+    qtbot: QtBot, prefs: Preferences
+) -> None:
+    dialog = open_dialog(qtbot, prefs, Settings())
+    box = child(dialog, QCheckBox, "kubernetes_default_tolerations")
+    assert not box.isChecked() and "300 s" in box.toolTip()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert "at once: Kubernetes default tolerations" in child(dialog, QLabel, "note").text()
+    with qtbot.waitSignal(dialog.settings_saved, timeout=2000) as saved:
+        qtbot.mouseClick(child(dialog, QPushButton, "submit"), Qt.MouseButton.LeftButton)
+    assert saved.args[0] == {"kubernetes_default_tolerations": True}
+    assert Preferences(QSettings()).apply_to(Settings()).kubernetes_default_tolerations is True

@@ -31,11 +31,12 @@ from kube9_desktop.ui.dialogs._fields import (
 from kube9_desktop.ui.preferences import Preferences
 
 # Changes to these take effect at once; the rest when the app next starts.
-APPLIES_NOW = ("scheduler", "theme")
+APPLIES_NOW = ("scheduler", "theme", "kubernetes_default_tolerations")
 LABELS = {
     "heartbeat_interval": "heartbeat interval",
     "grace_period": "grace period",
     "detect_from_runtime": "detection from runtime events",
+    "kubernetes_default_tolerations": "Kubernetes default tolerations",
     "scheduler": "scheduler",
     "runtime": "runtime",
     "port": "API port",
@@ -85,6 +86,17 @@ class SettingsDialog(QDialog):
         )
         self.detect_from_runtime.setChecked(current.detect_from_runtime)
 
+        self.kubernetes_defaults = named(
+            QCheckBox("&Kubernetes defaults: pods stay on an unhealthy node 300 s"),
+            "kubernetes_default_tolerations",
+        )
+        self.kubernetes_defaults.setToolTip(
+            "Every pod tolerates the node.kubernetes.io/not-ready and unreachable NoExecute "
+            "taints for 300 s, as Kubernetes' admission gives it. Off (Kube-9's default), pods "
+            "without their own tolerations leave an unhealthy node at once."
+        )
+        self.kubernetes_defaults.setChecked(current.kubernetes_default_tolerations)
+
         self.scheduler = self._combo("scheduler", SCHEDULERS, current.scheduler)
         self.runtime = self._combo("runtime", RUNTIMES, current.runtime)
         self.theme = self._combo("theme", THEMES, current.theme)
@@ -103,6 +115,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Grace period", self.grace_period)
         form.addRow("", self.grace_period_error)
         form.addRow("", self.detect_from_runtime)
+        form.addRow("", self.kubernetes_defaults)
         form.addRow("&Scheduler", self.scheduler)
         form.addRow("&Runtime", self.runtime)
         form.addRow("API &port", self.port)
@@ -128,6 +141,7 @@ class SettingsDialog(QDialog):
             spin.valueChanged.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
         self.detect_from_runtime.toggled.connect(self._refresh)
+        self.kubernetes_defaults.toggled.connect(self._refresh)
         for combo in (self.scheduler, self.runtime, self.theme):
             combo.currentIndexChanged.connect(self._refresh)
         self._refresh()
@@ -145,6 +159,7 @@ class SettingsDialog(QDialog):
             "heartbeat_interval": round(self.heartbeat_interval.value(), 2),
             "grace_period": grace or None,
             "detect_from_runtime": self.detect_from_runtime.isChecked(),
+            "kubernetes_default_tolerations": self.kubernetes_defaults.isChecked(),
             "scheduler": self.scheduler.currentText(),
             "runtime": self.runtime.currentText(),
             "port": self.port.value(),
@@ -185,7 +200,8 @@ class SettingsDialog(QDialog):
             parts.append(f"Applies when Kube-9 Desktop next starts: {', '.join(later)}.")
         if not parts:
             parts.append(
-                "Scheduler and theme changes apply at once; the others when the app next starts."
+                "Scheduler, theme and Kubernetes defaults apply at once; the others when the "
+                "app next starts."
             )
         return " ".join(parts)
 
