@@ -2,18 +2,21 @@
 
 Returns human-readable violations (empty when all hold): no node over capacity; each node's
 books equal the sum of its bound pods; every pod bound at most once and to an existing node;
-no pod on an unhealthy node once eviction has run; pod IPs unique; index and pending queue
-consistent with the pods; Services' cluster IPs and node ports unique and booked, and their
-endpoints exactly what a full scan derives (the per-commit sync missed nothing).
+no pod on an unhealthy node once eviction has run (unless it tolerates the node's taints);
+pod IPs unique; index and pending queue consistent with the pods; Services' cluster IPs and
+node ports unique and booked, and their endpoints exactly what a full scan derives (the
+per-commit sync missed nothing). ``check_placements`` judges scheduling decisions as they are
+published: none onto a cordoned node or past an untolerated NoSchedule taint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from kube9_desktop.engine import noexecute
-from kube9_desktop.engine.constraints import Toleration
+from kube9_desktop.engine.constraints import Toleration, untolerated
+from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import NodeStatus, PodPhase, Resources
 from kube9_desktop.engine.scheduler import is_eligible
 from kube9_desktop.engine.state import ClusterState
@@ -98,6 +101,33 @@ def check_invariants(
             problems.append(f"pods {ips[pod.ip]} and {pod.name} share IP {pod.ip}")
         ips[pod.ip] = pod.name
     problems.extend(check_service_invariants(state))
+    return problems
+
+
+PLACING = frozenset({EventKind.POD_CREATED, EventKind.POD_BOUND, EventKind.POD_REBOUND})
+
+
+def check_placements(state: ClusterState, events: Iterable[Event]) -> list[str]:
+    """Scheduling decisions, checked as their commit publishes them (a bus subscriber): no pod
+    placed on a cordoned node, nor on one with a NoSchedule (or NoExecute) taint it does not
+    tolerate. Taints and cordons that come after a pod was placed are not the scheduler's
+    doing (NoSchedule never evicts), so only the commit that placed it is judged."""
+    problems: list[str] = []
+    for e in events:
+        if e.kind not in PLACING or e.related is None or e.related.kind != "Node":
+            continue
+        pod = state.pods.get(e.pod_id) if e.pod_id is not None else None
+        node = state.nodes.get(e.related.id)
+        if pod is None or node is None or pod.node_id != node.id:
+            continue  # gone or moved on in the same commit
+        if node.cordoned:
+            problems.append(f"pod {pod.name} was scheduled onto the cordoned node {node.name}")
+        bad = untolerated(node.taints, pod.spec.tolerations)
+        if bad:
+            problems.append(
+                f"pod {pod.name} was scheduled onto {node.name} with the untolerated taint(s) "
+                + ", ".join(map(str, bad))
+            )
     return problems
 
 

@@ -11,10 +11,11 @@ from kube9_desktop.engine import noexecute
 from kube9_desktop.engine.clock import FakeClock
 from kube9_desktop.engine.cluster import Cluster
 from kube9_desktop.engine.constraints import Taint, TaintEffect, Toleration, TolerationOperator
-from kube9_desktop.engine.events import EventBus
+from kube9_desktop.engine.errors import Unschedulable
+from kube9_desktop.engine.events import Event, EventBus, EventKind
 from kube9_desktop.engine.health import HealthConfig, HealthMonitor
 from kube9_desktop.engine.heartbeat import HeartbeatReport, Heartbeats
-from kube9_desktop.engine.invariants import check_invariants
+from kube9_desktop.engine.invariants import check_invariants, check_placements
 from kube9_desktop.engine.model import (
     ContainerSpec,
     NodeSpec,
@@ -300,3 +301,29 @@ def test_every_worker_silent_evicts_nothing_even_when_tolerations_run_out(
     assert w.health.evictions_paused
     assert w.cluster.state.nodes[n1].status is U and w.cluster.state.nodes[n2].status is U
     assert w.where(minute) == "n1"
+
+
+def test_check_placements_judges_the_commit_that_placed_a_pod(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    n1 = w.node("n1")
+    seen: list[Event] = []
+    problems: list[str] = []
+
+    def judge(event: Event) -> None:  # at publish time, as the soak does
+        seen.append(event)
+        problems.extend(check_placements(w.cluster.state, [event]))
+
+    w.cluster.bus.subscribe(judge)
+    ok = w.pod("ok")
+    # A taint or a cordon after the placement is not the scheduler's doing: still fine.
+    w.cluster.set_taints(n1, (GPU_NS,))
+    w.cluster.set_cordoned(n1, True)
+    with pytest.raises(Unschedulable):
+        w.pod("refused")  # no node fits: refused, nothing placed
+    assert problems == []
+    # The same placement judged as if it had been made now is refused, with both reasons.
+    placed = next(e for e in seen if e.kind is EventKind.POD_CREATED and e.pod_id == ok)
+    assert check_placements(w.cluster.state, [placed]) == [
+        "pod ok was scheduled onto the cordoned node n1",
+        "pod ok was scheduled onto n1 with the untolerated taint(s) gpu=yes:NoSchedule",
+    ]

@@ -3,7 +3,10 @@
     python -m tests.soak.soak --nodes 50 --pods 3000 --duration 600 --runtime virtual
 
 Deployments run through it too: rollouts, scales and rollbacks are started while nodes are
-failing. Reports faults injected (and survived), pods rescheduled, rollouts completed, false
+failing. Nodes are cordoned, tainted (NoSchedule, and NoExecute that some pods tolerate for a
+second or two) and drained meanwhile, and lifted again; every scheduling decision is checked
+as its commit publishes it (``check_placements``: none onto a cordoned node or past an
+untolerated NoSchedule taint). Reports faults injected (and survived), pods rescheduled, rollouts completed, false
 detections (a node declared dead without a fault: must be 0), invariant violations (cluster
 and workload invariants, checked every 50 ms: must be 0) and memory at start and end.
 Exit code 0 only when both counts are zero. ``tests/soak/test_soak.py`` runs a short version.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -21,17 +25,42 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kube9_desktop.engine.constraints import Taint, TaintEffect
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
-from kube9_desktop.engine.events import EventKind
-from kube9_desktop.engine.invariants import check_invariants, check_workload_invariants
+from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.invariants import (
+    PLACING,
+    check_invariants,
+    check_placements,
+    check_workload_invariants,
+)
 from kube9_desktop.engine.model import NodeStatus
+from kube9_desktop.engine.noexecute import CONDITION_KEYS, UNREACHABLE
 from kube9_desktop.engine.specs import parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
 from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
 MODES = ("crash", "hang", "partition", "component")
+DEDICATED = Taint("soak/dedicated", "x", TaintEffect.NO_SCHEDULE)
+MAINTENANCE = Taint("soak/maintenance", "", TaintEffect.NO_EXECUTE)
+MAINTENANCE_OPS = ("cordon", "taint", "no_execute", "drain")
+
+
+def tolerations(rng: random.Random) -> list[dict[str, object]]:
+    """Some pods tolerate the soak's taints: the dedicated one, maintenance for a second or
+    two, or an unreachable node for a second."""
+    pick = rng.random()
+    if pick < 0.1:
+        return [{"key": DEDICATED.key, "operator": "Exists", "effect": "NoSchedule"}]
+    if pick < 0.2:
+        return [{"key": MAINTENANCE.key, "operator": "Exists", "effect": "NoExecute",
+                 "toleration_seconds": rng.randint(1, 2)}]  # fmt: skip
+    if pick < 0.25:
+        return [{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute",
+                 "toleration_seconds": 1}]  # fmt: skip
+    return []
 
 
 def rss_mb() -> float:
@@ -63,6 +92,9 @@ class Report:
     rollouts_completed: int = 0
     scales: int = 0
     rollbacks: int = 0
+    maintenance: dict[str, int] = field(default_factory=dict)  # cordon/taint/drain: how often
+    drained_pods_left: int = 0  # pods a drain could not move (fits nowhere, daemon-like)
+    placements_checked: int = 0
     rss_start_mb: float = 0.0
     rss_end_mb: float = 0.0
     rss_samples_mb: list[float] = field(default_factory=list)  # every tenth of the run
@@ -107,7 +139,8 @@ async def soak(
                 await asyncio.sleep(0)  # let heartbeats in, as an API client's pauses would
             await engine.create_pod_from_json(
                 {"name": f"p{i}", "cpu_cores_req": rng.choice([0.1, 0.2, 0.25, 0.5]),
-                 "containers": [{"name": "c", "image": "busybox", "memory_req": 16}]}
+                 "containers": [{"name": "c", "image": "busybox", "memory_req": 16}],
+                 "tolerations": tolerations(rng)}
             )  # fmt: skip
         versions: dict[int, int] = {}
         for i in range(deployments):
@@ -140,6 +173,43 @@ async def soak(
                     report.invariant_examples.extend(problems[:3])
                 await asyncio.sleep(0.05)
 
+        def on_event(event: Event) -> None:
+            report.placements_checked += event.kind in PLACING
+            problems = check_placements(state, (event,))
+            if problems:
+                report.invariant_violations += len(problems)
+                report.invariant_examples.extend(problems[:3])
+
+        unsubscribe = engine.bus.subscribe(on_event)
+        maintained: dict[int, float] = {}  # node id -> when its cordon/taints are lifted
+
+        async def maintain() -> None:
+            now = time.monotonic()
+            for node_id, until in list(maintained.items()):
+                node = state.nodes.get(node_id)
+                if now >= until and node is not None:
+                    engine.set_node_cordoned(node_id, False)
+                    kept = tuple(t for t in node.taints if t.key in CONDITION_KEYS)
+                    engine.set_node_taints(node_id, kept)
+                    del maintained[node_id]
+            free = [n for n in state.nodes.values() if n.status is NodeStatus.HEALTHY
+                    and n.id not in maintained and n.node_type == "worker"]  # fmt: skip
+            if len(maintained) >= 3 or not free:
+                return
+            node = rng.choice(free)
+            op = MAINTENANCE_OPS[sum(report.maintenance.values()) % len(MAINTENANCE_OPS)]
+            if op == "cordon":
+                engine.set_node_cordoned(node.id, True)
+            elif op == "taint":
+                engine.set_node_taints(node.id, (*node.taints, DEDICATED))
+            elif op == "no_execute":
+                engine.set_node_taints(node.id, (*node.taints, MAINTENANCE))
+            else:
+                drained = await engine.drain_node(node.id)
+                report.drained_pods_left += len(drained.left)
+            report.maintenance[op] = report.maintenance.get(op, 0) + 1
+            maintained[node.id] = time.monotonic() + interval * rng.uniform(10, 30)
+
         watcher = asyncio.create_task(watch())
         while time.monotonic() < end:
             await asyncio.sleep(rng.uniform(0.3, 1.0) * interval * 4)
@@ -157,6 +227,9 @@ async def soak(
                     report.faults_injected[mode] = report.faults_injected.get(mode, 0) + 1
                 except Kube9Error:
                     pass
+            if rng.random() < 0.3:
+                with contextlib.suppress(Kube9Error):
+                    await maintain()
             if rng.random() < 0.3 and state.pods:
                 pod = rng.choice(list(state.pods.values()))
                 try:
@@ -202,6 +275,7 @@ async def soak(
                 next_sample += 0.1
         stop_watch.set()
         await watcher
+        unsubscribe()
         report.rss_end_mb = round(rss_mb(), 1)  # before reading the whole event log back
         events = engine.store.events(since=first_event, limit=1_000_000)
         report.pods_rescheduled = sum(1 for e in events if e.kind is EventKind.POD_REBOUND)

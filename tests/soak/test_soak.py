@@ -1,4 +1,4 @@
-"""The soak in its short mode: 50 virtual nodes, 2,000 pods, 8 Deployments rolled out and\nscaled, random faults for 20 s."""
+"""The soak in its short mode: 50 virtual nodes, 2,000 pods, 8 Deployments rolled out and\nscaled, nodes cordoned, tainted and drained, random faults for 20 s."""
 
 from __future__ import annotations
 
@@ -17,3 +17,5 @@ async def test_short_soak_survives_every_fault_without_false_alarms(tmp_path: Pa
     assert report.invariant_violations == 0, report.invariant_examples
     assert report.rollouts_started >= 3 and report.rollouts_during_faults >= 1
     assert report.rollouts_completed >= 1
+    assert set(report.maintenance) == {"cordon", "taint", "no_execute", "drain"}, report.maintenance
+    assert report.placements_checked > 500

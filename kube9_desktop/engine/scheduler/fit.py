@@ -96,8 +96,12 @@ def fit(
         reasons.append(SELECTOR_MISMATCH)
     tolerations = constraints.tolerations
     for taint in node.taints:
+        # (one line per key and value: an unhealthy node's not-ready taint is NoSchedule and
+        # NoExecute both, and kube-scheduler's words do not name the effect)
         if taint.hard and not tolerated(taint, tolerations):
-            reasons.append(untolerated_reason(taint))
+            reason = untolerated_reason(taint)
+            if reason not in reasons:
+                reasons.append(reason)
     for component in REQUIRED_COMPONENTS:
         state = node.components.get(component)
         if state is None:
