@@ -46,10 +46,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
         "--view", default="failure",
-        choices=("failure", "pods", "services", "traffic", "many", "empty"),
+        choices=("failure", "pods", "services", "traffic", "many", "empty", "node"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form; "
-        "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no cluster",
+        "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no "
+        "cluster; node: a tainted, cordoned, partitioned node's details (its taints)",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -116,6 +117,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         if args.view == "traffic":
             await traffic_view(win, args, done)
             return
+        if args.view == "node":
+            await node_view(win, args, done)
+            return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
         moved = set(victim.pod_ids)
@@ -152,6 +156,34 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         win = window()
         if win is not None:
             win.quit_requested.emit()
+
+
+async def node_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """The busiest worker with a taint of the user's, cordoned, then partitioned: its details
+    show its taints (the unreachable ones too), labels and pods against its limit."""
+    from PySide6.QtWidgets import QLabel
+
+    from kube9_desktop.engine.constraints import Taint, TaintEffect
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+
+    bridge = win.bridge
+    workers = [n for n in bridge.nodes() if n.node_type == "worker"]
+    node = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
+    engine = bridge.engine
+    engine.set_node_taints(node.id, (Taint("dedicated", "gpu", TaintEffect.NO_SCHEDULE),))
+    engine.set_node_cordoned(node.id, True)
+    win.cluster.select(TreeItem(ItemKind.NODE, node.id))
+    result: list[object] = []
+    bridge.run("Partition", lambda e: e.inject_fault(node.id, "partition", duration_s=60),
+               result.append)  # fmt: skip
+
+    def tainted() -> bool:
+        text = win.details.findChild(QLabel, "NodeTaints").text()
+        return "unreachable:NoExecute" in text
+
+    await until(tainted, args.timeout, "the unreachable taints in the details")
+    await asyncio.sleep(0.6)
+    grab(win, args, done)
 
 
 def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:

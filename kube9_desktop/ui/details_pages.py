@@ -136,7 +136,7 @@ class NodePage(QWidget):
         self.taints.setText(taints_html(node.taints))
         self.labels.setText(", ".join(f"{k}={v}" for k, v in sorted(node.labels.items())) or "none")
         count = f"{len(pod_names)} / {node.pod_limit}"
-        self.pods.setText(f"{count}: {', '.join(pod_names)}" if pod_names else f"{count}: none")
+        self.pods.setText(f"{count}: {', '.join(pod_names)}" if pod_names else count)
         usage = _latest(history)
         self.usage.show_usage(
             bars.node_cpu(node, usage), bars.node_memory(node, usage), history,
@@ -277,16 +277,16 @@ _COMPONENT_COLORS = {COMPONENT_RUNNING: "running", COMPONENT_RECOVERING: "recove
 
 
 def taints_html(taints: Sequence[Taint]) -> str:
-    """One taint a line in kubectl's spelling; the engine's condition taints (not-ready,
-    unreachable) say who set them."""
+    """One taint a line in kubectl's spelling, the engine's condition taints (not-ready,
+    unreachable) last, followed by one short note saying they follow the node's health
+    (a note per line wrapped each taint in two at 1024 px)."""
     if not taints:
         return "none"
-    lines = []
-    for t in taints:
-        text = html.escape(str(t))
-        if t.key in CONDITION_KEYS:
-            text += " <i>(set while the node is unhealthy)</i>"
-        lines.append(text)
+    shown = sorted(taints, key=lambda t: t.key in CONDITION_KEYS)  # stable: theirs first
+    lines = [html.escape(str(t)) for t in shown]
+    condition = sum(1 for t in taints if t.key in CONDITION_KEYS)
+    if condition:
+        lines.append(f"<i>(the last {condition} come and go with the node's health)</i>")
     return "<br>".join(lines)
 
 

@@ -51,7 +51,9 @@ def test_node_details_show_capacity_components_heartbeat_and_events(
     assert child(details, QLabel, "NodeRecovery").text() == "0"
     assert child(details, QLabel, "NodeFaults").text() == "none"
     pods = child(details, QLabel, "NodePods").text()
-    assert pods.startswith(f"{len(node.pod_ids)}: ")
+    assert pods.startswith(f"{len(node.pod_ids)} / {node.pod_limit}: ")  # count vs capacity
+    assert child(details, QLabel, "NodeTaints").text() == "none"
+    assert child(details, QLabel, "NodeScheduling").text() == "schedulable"
     heartbeat = child(details, QLabel, "NodeHeartbeat")
     assert " s ago (" in heartbeat.text()
     first = heartbeat.text()
