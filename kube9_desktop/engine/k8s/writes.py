@@ -53,7 +53,7 @@ PATCH_TYPES = (
 BODY_TYPES = ("application/json", "application/octet-stream", "")  # the client's, and none
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request, limit: int | None = None) -> Any:
     """A body as JSON, by the Kube-9 API's reader (size, depth and number limits), for the
     media types Kubernetes clients send: JSON, a patch type, or (the official Python client,
     for some calls) application/octet-stream."""
@@ -61,7 +61,7 @@ async def read_json(request: web.Request) -> Any:
     if ctype in BODY_TYPES[1:]:
         # (aiohttp's reader insists on a JSON type: pretend the client said so)
         request = request.clone(headers={**request.headers, "Content-Type": "application/json"})
-    return await read_kube9_json(request)
+    return await (read_kube9_json(request) if limit is None else read_kube9_json(request, limit))
 
 
 def engine_refusal(exc: Kube9Error) -> K8sError:
