@@ -51,7 +51,7 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     ]  # fmt: skip
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-        "verbs": ["get", "list", "watch", "delete", "create", "update", "patch"],
+        "verbs": ["get", "list", "watch", "delete", "create", "update", "patch", "deletecollection"],
         "shortNames": ["po"], "categories": ["all"],
     }  # fmt: skip
     assert by_name["nodes"]["namespaced"] is False
@@ -170,7 +170,7 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("PATCH", "/api/v1/namespaces/default/endpoints/web", "patch"),
         ("POST", "/api/v1/nodes", "create"),
         ("DELETE", "/api/v1/namespaces/default/endpoints/web", "delete"),
-        ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
+        ("DELETE", "/api/v1/namespaces/default/endpoints", "deletecollection"),
         ("POST", "/version", "create"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/attach", "create pods/attach"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),

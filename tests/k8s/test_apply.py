@@ -246,7 +246,7 @@ async def send(
     cluster: K8sCluster, method: str, path: str, body: Any, ctype: str = "application/json"
 ) -> tuple[int, Any]:
     headers = {**cluster.headers(), "Content-Type": ctype}
-    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    data = body if body is None or isinstance(body, str | bytes) else json.dumps(body)
     async with (
         aiohttp.ClientSession() as session,
         session.request(method, cluster.url + path, data=data, headers=headers,
@@ -472,3 +472,22 @@ async def test_changes_through_kubectl_reach_the_kube9_api(
     assert "shop" in names
     await wait_for(lambda: shop(cluster).status.available == 2, timeout=30,
                    what="two available shop replicas")  # fmt: skip
+
+
+async def test_delete_collection_by_selector(cluster: K8sCluster, kube: client.ApiClient) -> None:
+    """The client's ``delete_collection_namespaced_pod``: what the selector matches, only."""
+    core = client.CoreV1Api(kube)
+    before = {p.name for p in cluster.engine.pods()}
+    done = await asyncio.to_thread(core.delete_collection_namespaced_pod, "default",
+                                   label_selector="tier=front", _preload_content=False)  # fmt: skip
+    answer = json.loads(done.data)
+    assert answer["kind"] == "PodList"
+    assert sorted(i["metadata"]["name"] for i in answer["items"]) == ["web-a", "web-b"]
+    assert {p.name for p in cluster.engine.pods()} == before - {"web-a", "web-b"}
+    # a dry run names what would go and deletes nothing
+    status, body = await send(cluster, "DELETE", "/api/v1/namespaces/default/pods?dryRun=All"
+                              "&fieldSelector=metadata.name%3Ddb", None)  # fmt: skip
+    assert status == 200 and [i["metadata"]["name"] for i in body["items"]] == ["db"]
+    assert cluster.engine.find_pod_named("default", "db") is not None
+    status, body = await send(cluster, "DELETE", "/api/v1/namespaces", None)
+    assert status == 405 and "deletecollection" in body["message"]

@@ -49,7 +49,13 @@ from kube9_desktop.engine.k8s.watch import (
     parse_timeout,
     serve_watch,
 )
-from kube9_desktop.engine.k8s.writes import delete_object, evict, patch_node, scale
+from kube9_desktop.engine.k8s.writes import (
+    delete_collection,
+    delete_object,
+    evict,
+    patch_node,
+    scale,
+)
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -265,7 +271,10 @@ async def resource(request: web.Request) -> web.StreamResponse:
             raise _not_served("GET", what, verb="watch")
         return await _watch(request, found, namespace, name)
     if request.method == "DELETE" and name is None:
-        raise _not_served("DELETE", what, verb="deletecollection")
+        if "deletecollection" not in found.verbs:
+            raise _not_served("DELETE", what, verb="deletecollection")
+        items, _ = _list(request.app[ENGINE], found, namespace, request, paged=False)
+        return await delete_collection(request, request.app[ENGINE], found, items)
     if request.method == "DELETE" and name is not None:
         return await delete_object(request, request.app[ENGINE], found, namespace or "", name)
     if request.method == "PATCH" and found.plural == "nodes" and not found.group and name:
@@ -424,13 +433,14 @@ def _get(engine: Engine, found: Resource, namespace: str, name: str) -> Obj:
 
 
 def _list(
-    engine: Engine, found: Resource, namespace: str | None, request: web.Request
-) -> tuple[list[Obj], Obj]:
+    engine: Engine, found: Resource, namespace: str | None, request: web.Request,
+    *, paged: bool = True,
+) -> tuple[list[Obj], Obj]:  # fmt: skip
     q = request.query
     labels = parse_label_selector(q.get("labelSelector", ""))
     fields = parse_field_selector(q.get("fieldSelector", ""), found)
-    limit = parse_limit(q.get("limit"))
-    after = parse_continue(q.get("continue"), found, namespace)
+    limit = parse_limit(q.get("limit")) if paged else 0
+    after = parse_continue(q.get("continue"), found, namespace) if paged else None
     version = engine.resource_version()
     objects = []
     for view in found.views(engine, namespace if found.namespaced else None):

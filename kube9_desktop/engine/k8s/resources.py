@@ -352,7 +352,8 @@ RESOURCES = tuple(
         r,
         verbs=WRITE_VERBS
         + (("patch",) if r.plural == "nodes" else ())
-        + (("create", "update", "patch") if r.plural in WRITABLE else ()),
+        + (("create", "update", "patch") if r.plural in WRITABLE else ())
+        + (("deletecollection",) if r.plural in WRITABLE - {"namespaces"} else ()),
     )
     if r.group != "metrics.k8s.io" and r.plural in DELETABLE
     else r
