@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kubernetes import client, config, watch
 
 from kube9_desktop.engine.k8s.decode import decode
@@ -360,6 +362,31 @@ async def test_refusals_over_http(cluster: K8sCluster) -> None:
             "Invalid",
         ),
         ("PATCH", DEPLOY + "/api", "a: [", "application/apply-patch+yaml", 400, "BadRequest"),
+        (
+            "PATCH",
+            DEPLOY + "/api",
+            "a: &x [1]\nb: *x\n",
+            "application/apply-patch+yaml",
+            400,
+            "BadRequest",
+        ),
+        ("PATCH", DEPLOY + "/api", "1: one\n", "application/apply-patch+yaml", 400, "BadRequest"),
+        (
+            "PATCH",
+            DEPLOY + "/api",
+            "spec: {replicas: .nan}\n",
+            "application/apply-patch+yaml",
+            400,
+            "BadRequest",
+        ),
+        (
+            "PATCH",
+            DEPLOY + "/api",
+            "spec: !!binary aGk=\n",
+            "application/apply-patch+yaml",
+            400,
+            "BadRequest",
+        ),
     ]
     for method, path, body, ctype, code, reason in cases:
         status, answer = await send(cluster, method, path, body, ctype)
@@ -491,3 +518,43 @@ async def test_delete_collection_by_selector(cluster: K8sCluster, kube: client.A
     assert cluster.engine.find_pod_named("default", "db") is not None
     status, body = await send(cluster, "DELETE", "/api/v1/namespaces", None)
     assert status == 405 and "deletecollection" in body["message"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False,
+    allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["metadata", "spec", "name", "containers", "template", "replicas",
+                         "labels", "image", "ports", "selector", "matchLabels", "x", "$patch",
+                         "$setElementOrder/containers", "$retainKeys", "op", "path", "value"]),
+        inner, max_size=5),
+    max_leaves=25,
+)  # fmt: skip
+WRITES = [
+    ("POST", DEPLOY, "application/json"),
+    ("POST", "/api/v1/namespaces/default/pods", "application/json"),
+    ("POST", "/api/v1/namespaces/default/services", "application/json"),
+    ("PUT", DEPLOY + "/api", "application/json"),
+    ("PATCH", DEPLOY + "/api", "application/merge-patch+json"),
+    ("PATCH", DEPLOY + "/api", "application/strategic-merge-patch+json"),
+    ("PATCH", DEPLOY + "/api", "application/json-patch+json"),
+    ("PATCH", "/api/v1/namespaces/default/services/web", "application/strategic-merge-patch+json"),
+]
+
+
+async def test_random_bodies_are_refused_or_done_never_a_5xx(cluster: K8sCluster) -> None:
+    """Whatever a client sends to a write, the answer is a 2xx or a 4xx Status."""
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(st.sampled_from(WRITES), JSON)
+    def one(write: tuple[str, str, str], body: Any) -> None:
+        method, path, ctype = write
+        status, answer = asyncio.run_coroutine_threadsafe(
+            send(cluster, method, path, body, ctype), loop).result(30)  # fmt: skip
+        assert status < 500, (write, body, answer)
+        if status >= 400:
+            assert answer["kind"] == "Status" and answer["message"], answer
+
+    loop = asyncio.get_running_loop()
+    await asyncio.to_thread(one)

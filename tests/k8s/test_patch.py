@@ -88,6 +88,11 @@ def test_json_patch(ops: list[Any], result: Any) -> None:
         ([{"op": "add", "path": 5, "value": 1}], "JSON pointer string"),
         ({"op": "add"}, "a list of operations"),
         ([{"op": "test", "path": "/spec/replicas", "value": 2}] * 10_001, "at most 10000"),
+        (
+            [{"op": "add", "path": "/x", "value": ["x" * 1000]}]
+            + [{"op": "copy", "from": "/x", "path": "/x/-"}] * 40,
+            "copies would exceed",
+        ),
     ],
 )
 def test_json_patch_refusals_name_the_operation(ops: Any, message: str) -> None:

@@ -19,6 +19,8 @@ configuration (created when missing); field ownership is not tracked (docs/kuber
 from __future__ import annotations
 
 import copy
+import datetime
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -146,17 +148,33 @@ class _YamlLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _depth(obj: Any) -> int:
-    """How deeply ``obj`` nests (lists and objects), counted without recursion."""
-    deepest, todo = 0, [(obj, 1)]
+def _checked(obj: Any) -> Any:
+    """A body as JSON would carry it: string keys, finite numbers, YAML's dates as the text
+    they were, at most ``DEPTH_MAX`` levels deep; anything else a 400. No recursion."""
+    root: list[Any] = [obj]
+    todo: list[tuple[Any, Any, int]] = [(root, 0, 1)]
     while todo:
-        node, level = todo.pop()
+        parent, key, level = todo.pop()
+        node = parent[key]
         if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            if level <= DEPTH_MAX:
-                todo.extend((x, level + 1) for x in (node.values() if isinstance(node, dict)
-                                                      else node))  # fmt: skip
-    return deepest
+            if level > DEPTH_MAX:
+                raise BadRequest(f"the body nests more than {DEPTH_MAX} levels of lists or "
+                                 "objects; no Kubernetes object this API serves does")  # fmt: skip
+            if isinstance(node, dict):
+                for k in node:
+                    if not isinstance(k, str):
+                        raise BadRequest(f"the body has a key that is not a string "
+                                         f"({str(k)[:40]!r}); quote it")  # fmt: skip
+                todo.extend((node, k, level + 1) for k in node)
+            else:
+                todo.extend((node, i, level + 1) for i in range(len(node)))
+        elif isinstance(node, datetime.date):  # (YAML reads an unquoted date as one)
+            parent[key] = node.isoformat().replace("+00:00", "Z")
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise BadRequest("the body holds a number that is not finite (.nan, .inf)")
+        elif node is not None and not isinstance(node, str | int | float):
+            raise BadRequest(f"the body holds a value JSON cannot ({type(node).__name__})")
+    return root[0]
 
 
 async def _body(request: web.Request) -> Any:
@@ -172,10 +190,7 @@ async def _body(request: web.Request) -> Any:
             raise BadRequest(f"the body is not YAML or JSON: {text}") from None
     else:
         body = await read_json(request, BODY_LIMIT)
-    if _depth(body) > DEPTH_MAX:
-        raise BadRequest(f"the body nests more than {DEPTH_MAX} levels of lists or objects; no "
-                         "Kubernetes object this API serves does")  # fmt: skip
-    return body
+    return _checked(body)
 
 
 def _view(engine: Engine, found: Resource, namespace: str, name: str) -> Any:

@@ -11,12 +11,14 @@ a ``PatchError`` naming where.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from kube9_desktop.engine.k8s.openapi import Schemas
 
 Obj = dict[str, Any]
 OPS_MAX = 10_000  # JSON patch operations in one patch
+COPIED_MAX = 4 * 1024 * 1024  # characters (as JSON) all of a patch's copy operations may copy
 
 
 class PatchError(ValueError):
@@ -124,6 +126,7 @@ def json_patch(target: Any, ops: Any) -> Any:
     if len(ops) > OPS_MAX:
         raise PatchError(f"a JSON patch may hold at most {OPS_MAX} operations ({len(ops)} given)")
     doc = copy.deepcopy(target)
+    copied = 0  # a copy doubles what it copies: bounded, or a small patch grows without end
     for i, op in enumerate(ops):
         if not isinstance(op, dict) or not isinstance(op.get("op"), str):
             raise PatchError(f"operation {i}: an object with 'op' and 'path'")
@@ -151,6 +154,10 @@ def json_patch(target: Any, ops: Any) -> Any:
                     and (path.startswith(source + "/"))
                 ):
                     raise PatchError(f"'from' {source!r} cannot move into itself")
+                if kind == "copy":
+                    copied += len(json.dumps(_get(doc, source)))
+                    if copied > COPIED_MAX:
+                        raise PatchError(f"the copies would exceed {COPIED_MAX // 1024} KiB")
                 value = _remove(doc, source) if kind == "move" else copy.deepcopy(_get(doc, source))
                 doc = _add(doc, path, value)
             elif kind == "test":
