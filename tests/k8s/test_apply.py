@@ -165,6 +165,24 @@ async def test_imperative_commands(cluster: K8sCluster) -> None:
     assert cluster.engine.find_pod_named("default", "solo").labels == {"run": "solo"}
 
 
+async def test_a_secret_typed_in_kube9_survives_kubectl_changes(cluster: K8sCluster) -> None:
+    """A secret's value never leaves the engine; a change through kubectl keeps it."""
+    body = {"name": "vault", "replicas": 1, "template": {
+        "labels": {"app": "vault"}, "cpu_cores_req": 0.1,
+        "containers": [{"name": "v", "image": "nginx:1.25"}],
+        "config": [{"name": "db-pass", "type": "secret", "key": "DB_PASS", "value": "hunter2"},
+                   {"name": "mode", "type": "env", "key": "MODE", "value": "prod"}]}}  # fmt: skip
+    assert (await cluster.api.post("/deployments/", body))[0] == 201
+    shown = (await kubectl(cluster, "get", "deployment", "vault", "-o", "yaml")).ok()
+    assert "hunter2" not in shown and "secretKeyRef" in shown
+    (await kubectl(cluster, "label", "deployment", "vault", "tier=back")).ok()
+    (await kubectl(cluster, "set", "image", "deployment/vault", "v=nginx:1.26")).ok()
+    t = cluster.engine.find_deployment_named("default", "vault").spec.template
+    assert {(c.name, c.key, c.value) for c in t.config} == {
+        ("db-pass", "DB_PASS", "hunter2"), ("mode", "MODE", "prod")}  # fmt: skip
+    assert t.containers[0].image == "nginx:1.26"
+
+
 async def test_replace_and_edit_round_trip_what_get_shows(cluster: K8sCluster) -> None:
     """Every object this API shows reads back as itself: ``kubectl replace`` of ``get -o
     yaml`` changes nothing, for every kind that can be written."""
@@ -221,7 +239,7 @@ spec:
         (
             "        env: [{name: K, valueFrom: {secretKeyRef: {name: s, key: k}}}]\n",
             "Invalid",
-            "env[0].valueFrom: Kube-9 Desktop has no Secrets",
+            "env[0].value: a secret needs a value",
         ),
         (
             "        ports: [{containerPort: 99999}]\n",

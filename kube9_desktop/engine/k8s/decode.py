@@ -199,7 +199,7 @@ def decode_pod_spec(d: Decoder, spec: Obj, where: str, schema: Obj | None) -> Ob
     """A core/v1 PodSpec as the Kube-9 API's pod fields (PodFields)."""
     out: Obj = {}
     mounts: dict[str, str] = {}
-    env: dict[str, str] = {}
+    env: dict[str, Obj] = {}
     res = d.mapping(spec.get("resources"), f"{where}.resources")
     if res:
         requests = d.mapping(res.get("requests"), f"{where}.resources.requests")
@@ -219,8 +219,7 @@ def decode_pod_spec(d: Decoder, spec: Obj, where: str, schema: Obj | None) -> Ob
             c["cpu_req"] = DEFAULT_CPU
     if env:
         out["config"] = [
-            {"name": _config_name(key, i), "type": "env", "key": key, "value": value}
-            for i, (key, value) in enumerate(env.items())
+            {"name": _config_name(key, i), **item} for i, (key, item) in enumerate(env.items())
         ]
     volumes = []
     v_schema = d.item(schema, "volumes")
@@ -271,7 +270,7 @@ def _snake(key: str) -> str:
 
 def _container(
     d: Decoder, c: Obj, where: str, schema: Obj | None, mounts: dict[str, str],
-    env: dict[str, str],
+    env: dict[str, Obj],
 ) -> Obj:  # fmt: skip
     out: Obj = {"name": c.get("name"), "image": c.get("image")}
     for key in ("command", "args"):
@@ -308,21 +307,29 @@ def _container(
             out[target] = _probe(d, d.mapping(c[key], f"{where}.{key}"), f"{where}.{key}",
                                  d.sub(schema, key))  # fmt: skip
     for i, e in enumerate(d.sequence(c.get("env"), f"{where}.env")):
-        e = d.mapping(e, f"{where}.env[{i}]")
+        at = f"{where}.env[{i}]"
+        e = d.mapping(e, at)
         name, value = e.get("name"), e.get("value", "")
         if not isinstance(name, str) or not isinstance(value, str):
-            d.bad(f"{where}.env[{i}]", "name and value must be strings")
+            d.bad(at, "name and value must be strings")
             continue
-        key = name
-        if key in env and env[key] != value:
-            d.bad(f"{where}.env[{i}].value", f"{key[:63]} has another value in another "
-                  "container: a Kube-9 pod has one environment for all its containers",
+        item: Obj = {"type": "env", "key": name, "value": value}
+        source = d.mapping(e.get("valueFrom"), f"{at}.valueFrom")
+        if source:
+            ref = d.mapping(source.get("secretKeyRef"), f"{at}.valueFrom.secretKeyRef")
+            # A Kube-9 secret: its value is the engine's (typed in the window), never shown.
+            item = {"type": "secret", "key": name, "value": "", "name": ref.get("name")}
+            d.rest(ref, {"name", "key"}, f"{at}.valueFrom.secretKeyRef", None)
+            if not ref:
+                d.bad(f"{at}.valueFrom", "Kube-9 Desktop has no ConfigMaps or downward API to "
+                      "read from: give the value", "FieldValueNotSupported")  # fmt: skip
+            d.rest(source, {"secretKeyRef"}, f"{at}.valueFrom", None)
+        if name in env and env[name] != item:
+            d.bad(f"{at}.value", f"{name[:63]} has another value in another container: a "
+                  "Kube-9 pod has one environment for all its containers",
                   "FieldValueNotSupported")  # fmt: skip
-        env[key] = value
-        if "valueFrom" in e:
-            d.bad(f"{where}.env[{i}].valueFrom", "Kube-9 Desktop has no Secrets or ConfigMaps "
-                  "to read from: give the value", "FieldValueNotSupported")  # fmt: skip
-        d.rest(e, {"name", "value", "valueFrom"}, f"{where}.env[{i}]", d.item(schema, "env"))
+        env[name] = item
+        d.rest(e, {"name", "value", "valueFrom"}, at, d.item(schema, "env"))
     for i, m in enumerate(d.sequence(c.get("volumeMounts"), f"{where}.volumeMounts")):
         m = d.mapping(m, f"{where}.volumeMounts[{i}]")
         name, path = m.get("name"), m.get("mountPath")

@@ -433,13 +433,18 @@ SERVICE_DEFAULTS = {"selector": {}, "type": "ClusterIP", "session_affinity": "No
                     "labels": {}, "annotations": {}}  # fmt: skip
 
 
-def _keep_config_names(template: Obj, current: Any) -> None:
+def _keep_config(template: Obj, current: Any) -> None:
     """Environment variables read from a manifest get made-up config names; the ones the
-    engine already has keep theirs, so re-reading a template changes nothing."""
-    names = {c.key: c.name for c in current.config}
+    engine already has keep theirs, so re-reading a template changes nothing. A secret's
+    value is never in an object: the engine's stays (a new secret has none, and is refused)."""
+    kept = {c.key: c for c in current.config}
     for item in template.get("config", ()):
-        if item.get("key") in names:
-            item["name"] = names[item["key"]]
+        old = kept.get(item.get("key"))
+        if old is None:
+            continue
+        if item.get("type") == "secret" and old.is_secret and item.get("name") == old.name:
+            item["value"] = old.value
+        item["name"] = old.name
 
 
 async def _apply(
@@ -453,7 +458,7 @@ async def _apply(
         patch = {k: body.get(k, default) for k, default in DEPLOYMENT_DEFAULTS.items()}
         patch["template"] = body.get("template")
         if isinstance(patch["template"], dict):
-            _keep_config_names(patch["template"], view.spec.template)
+            _keep_config(patch["template"], view.spec.template)
         checked = parse_body(DeploymentPatch, patch)
         if dry:
             checked.apply(view.spec)
