@@ -38,6 +38,8 @@ ROUTE_AUTH: web.AppKey[dict[web.AbstractRoute, str]] = web.AppKey("route_auth")
 PUBLIC_PATHS: web.AppKey[frozenset[str]] = web.AppKey("public_paths")
 # The query parameters each route takes (Route.query); any other is refused, as a typo.
 ROUTE_QUERY: web.AppKey[dict[web.AbstractRoute, frozenset[str]]] = web.AppKey("route_query")
+# Who the auth middleware found the caller to be (routes that take a node's token).
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 JSON_MAX_INT_DIGITS = 4300  # Python's own limit for int(str); no field takes more than 19
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -272,6 +274,7 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
             who = auth().identify(bearer(request.headers.get("Authorization")))
             if rule == "node-or-admin":
                 _require_own_node(who, request.match_info.get("id", ""))
+                request[PRINCIPAL] = who  # the heartbeat's handler need not look again
             else:
                 Authenticator.require_admin(who)
         _check_query(request)  # one middleware for both: each layer costs every request
