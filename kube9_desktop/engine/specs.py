@@ -940,6 +940,7 @@ class PodCreate(PodFields):
 
     def to_spec(self) -> PodSpec:
         request, containers, volumes, config = self.parts()
+        tolerations, _, affinity = self.constraint_parts()  # once: it builds every part anew
         return PodSpec(
             name=self.name,
             request=request,
@@ -950,9 +951,9 @@ class PodCreate(PodFields):
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             termination_grace_s=self.termination_grace_period_s,
-            tolerations=self.constraint_parts()[0],
+            tolerations=tolerations,
             node_selector=dict(self.node_selector),
-            node_affinity=self.constraint_parts()[2],
+            node_affinity=affinity,
         )
 
 
