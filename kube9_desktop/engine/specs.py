@@ -61,8 +61,10 @@ from kube9_desktop.engine.meta import (
     validate_labels,
 )
 from kube9_desktop.engine.model import (
+    MASTER_COMPONENTS,
     TERMINATION_GRACE_MAX_S,
     TERMINATION_GRACE_S,
+    WORKER_COMPONENTS,
     ConfigItem,
     ContainerPort,
     ContainerSpec,
@@ -88,6 +90,8 @@ from kube9_desktop.engine.usage import PodUsage
 # Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
 # matches before a trailing newline, so .match would let "worker-1\n" through.
 COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
+# Names every agent reports, which COMPONENT_NAME matches: no regex run for them per heartbeat.
+_COMPONENT_NAMES = frozenset(MASTER_COMPONENTS + WORKER_COMPONENTS)
 INTEGER = re.compile(r"-?[0-9]{1,18}")  # fullmatch: Gt/Lt's value
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
@@ -940,6 +944,7 @@ class PodCreate(PodFields):
 
     def to_spec(self) -> PodSpec:
         request, containers, volumes, config = self.parts()
+        tolerations, _, affinity = self.constraint_parts()  # once: it builds every part anew
         return PodSpec(
             name=self.name,
             request=request,
@@ -950,9 +955,9 @@ class PodCreate(PodFields):
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             termination_grace_s=self.termination_grace_period_s,
-            tolerations=self.constraint_parts()[0],
+            tolerations=tolerations,
             node_selector=dict(self.node_selector),
-            node_affinity=self.constraint_parts()[2],
+            node_affinity=affinity,
         )
 
 
@@ -1054,7 +1059,7 @@ class HeartbeatIn(Strict):
     def _components(cls, v: dict[str, str] | None) -> dict[str, str] | None:
         if v is not None:
             for key in v:
-                if not COMPONENT_NAME.fullmatch(key):
+                if key not in _COMPONENT_NAMES and not COMPONENT_NAME.fullmatch(key):
                     raise ValueError(f"unknown component name {key[:40]!r}")
         return v
 

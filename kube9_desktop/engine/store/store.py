@@ -67,6 +67,7 @@ from kube9_desktop.engine.store.models import (
     PodRow,
     ReplicaSetRow,
     ServiceRow,
+    UtcDateTime,
     VolumeRow,
 )
 
@@ -252,12 +253,30 @@ def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
 
 
 def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's bind processor; for JSON, an empty dict or list (most labels,
-    annotations, volumes, event data) skips the encoder for the text it would make anyway."""
+    """The column type's bind processor; for JSON, None or an empty dict or list (most labels,
+    annotations, volumes, event data, reports not yet made) skips the encoder for the text it
+    would make anyway. A datetime is formatted once for the inserts that bind that same object
+    one after the other (a transaction's ``now``: a pod's created_at, then its event's at)."""
     proc: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, JSON):
+    if proc is None:
         return proc
-    empty: dict[type, Any] = {dict: proc({}), list: proc([])}
+    if isinstance(type_, UtcDateTime):
+        # (the datetime, its bound text) as one tuple: read and replaced whole, consistent
+        # even if two threads bind at once.
+        last: list[tuple[Any, Any]] = [(None, proc(None))]
+
+        def bind_datetime(value: Any) -> Any:
+            seen, bound = last[0]
+            if value is seen:
+                return bound
+            bound = proc(value)
+            last[0] = (value, bound)
+            return bound
+
+        return bind_datetime
+    if not isinstance(type_, JSON):
+        return proc
+    empty: dict[type, Any] = {dict: proc({}), list: proc([]), type(None): proc(None)}
 
     def bind(value: Any) -> Any:
         return empty[type(value)] if not value and type(value) in empty else proc(value)
