@@ -22,7 +22,7 @@ from kube9_desktop.engine.interpod import (
     TaintsPolicy,
     WhenUnsatisfiable,
 )
-from kube9_desktop.engine.model import Resources
+from kube9_desktop.engine.model import Decision, Resources
 from kube9_desktop.engine.scheduler import STRATEGIES, SchedulingIndexes, schedule
 from kube9_desktop.engine.scheduler.fit import TOO_MANY_PODS
 from kube9_desktop.engine.scheduler.topology import (
@@ -88,7 +88,9 @@ class Cluster:
         node.allocated = node.allocated + pod.request
         self.indexes.put(node)
 
-    def decide(self, pod: P, constraints: PodConstraints | None = None, strategy: str = "best-fit"):  # type: ignore[no-untyped-def]
+    def decide(
+        self, pod: P, constraints: PodConstraints | None = None, strategy: str = "best-fit"
+    ) -> Decision:
         c = constraints or PodConstraints(interpod=pod.interpod)
         scan = topology_check(pod.namespace, pod.labels, c, ScanCounts(self.pods.values(), self.nodes),
                               self.nodes)  # fmt: skip
@@ -100,12 +102,12 @@ class Cluster:
         return decision
 
 
-def reasons_of(decision, node_id: int) -> list[str]:  # type: ignore[no-untyped-def]
-    return [list(c.reasons) for c in decision.candidates if c.node_id == node_id][0]
+def reasons_of(decision: Decision, node_id: int) -> list[str]:
+    return next(list(c.reasons) for c in decision.candidates if c.node_id == node_id)
 
 
-def scores_of(decision, node_id: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return [dict(c.scores) for c in decision.candidates if c.node_id == node_id][0]
+def scores_of(decision: Decision, node_id: int) -> dict[str, int]:
+    return next(dict(c.scores) for c in decision.candidates if c.node_id == node_id)
 
 
 def test_required_anti_affinity_keeps_a_pod_off_nodes_with_a_matching_pod() -> None:

@@ -389,6 +389,15 @@ def _bump(counts: dict[K, int], key: K, step: int) -> None:
         counts.pop(key, None)
 
 
+def _crowded(node: SchedNode, terms: list[tuple[str, Counts]]) -> bool:
+    """A term's pods are in the node's domain (a node without the key has no domain)."""
+    for key, counts in terms:
+        d = domain_of(node, key)
+        if d is not None and counts.get(d, 0) > 0:
+            return True
+    return False
+
+
 @dataclass
 class _Spread:
     constraint: SpreadConstraint
@@ -415,19 +424,16 @@ class TopologyCheck:
         return bool(self.preferred) or any(not s.constraint.hard for s in self.spread)
 
     def reasons(self, node: SchedNode) -> list[str]:
+        """At most one inter-pod reason (kube-scheduler's InterPodAffinity checks the existing
+        pods' anti-affinity, then the pod's own, then its affinity, and stops at the first),
+        then at most one spread reason (PodTopologySpread's)."""
         out: list[str] = []
-        if self.affinity and not self._affine(node):
+        if _crowded(node, self.existing):
+            out.append(EXISTING_ANTI_AFFINITY)
+        elif _crowded(node, self.anti):
+            out.append(ANTI_AFFINITY_MISMATCH)
+        elif self.affinity and not self._affine(node):
             out.append(AFFINITY_MISMATCH)
-        for key, counts in self.anti:
-            d = domain_of(node, key)
-            if d is not None and counts.get(d, 0) > 0:
-                out.append(ANTI_AFFINITY_MISMATCH)
-                break
-        for key, counts in self.existing:
-            d = domain_of(node, key)
-            if d is not None and counts.get(d, 0) > 0:
-                out.append(EXISTING_ANTI_AFFINITY)
-                break
         for s in self.spread:
             if not s.constraint.hard:
                 continue
