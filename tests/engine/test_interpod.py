@@ -88,6 +88,16 @@ class Cluster:
         node.allocated = node.allocated + pod.request
         self.indexes.put(node)
 
+    def unbind(self, pod_id: int) -> None:
+        pod = self.pods[pod_id]
+        assert pod.node_id is not None
+        node = self.nodes[pod.node_id]
+        self.books.unbound(pod, node)
+        node.pod_ids = node.pod_ids - {pod_id}
+        node.allocated = node.allocated - pod.request
+        pod.node_id = None
+        self.indexes.put(node)
+
     def decide(
         self, pod: P, constraints: PodConstraints | None = None, strategy: str = "best-fit"
     ) -> Decision:
@@ -282,7 +292,7 @@ rules_st = st.builds(
 )  # fmt: skip
 pod_st = st.tuples(
     st.sampled_from(APPS), st.sampled_from(("default", "other")), rules_st,
-    st.integers(100, 1500), st.booleans(),
+    st.integers(100, 1500), st.booleans(), st.integers(0, 3),
 )  # fmt: skip
 node_st = st.tuples(
     st.sampled_from(("a", "b", "c", None)), st.integers(1, 4), st.booleans(), st.integers(1, 6)
@@ -298,18 +308,21 @@ node_st = st.tuples(
 )
 def test_books_and_indexes_choose_what_a_fresh_scan_chooses(
     nodes: list[tuple[str | None, int, bool, int]],
-    pods: list[tuple[str, str, InterPodRules | None, int, bool]],
+    pods: list[tuple[str, str, InterPodRules | None, int, bool, int]],
     strategy: str,
     relabel: int,
 ) -> None:
-    """Pods placed one after another, each bound where the scan says: the books' counts and
-    the indexes' choice equal a scan's that counts every pod afresh, every time; a relabelled
-    node resets the books."""
+    """Pods placed one after another, each bound where the scan says, some removed again: the
+    books' counts and the indexes' choice equal a scan's that counts every pod afresh, every
+    time; a relabelled node resets the books."""
     gpu = Taint("dedicated", "gpu", TaintEffect.NO_SCHEDULE)
     made = [zoned(i + 1, z, cpu, taints=(gpu,) if tainted else (), pod_limit=limit)
             for i, (z, cpu, tainted, limit) in enumerate(nodes)]  # fmt: skip
     c = Cluster(made)
-    for step, (name, ns, rules, cpu_m, matching) in enumerate(pods):
+    for step, (name, ns, rules, cpu_m, matching, remove) in enumerate(pods):
+        bound = [i for i, p in c.pods.items() if p.node_id is not None]
+        if remove == 0 and bound:
+            c.unbind(bound[step % len(bound)])
         if step == relabel:
             node = c.nodes[1]
             node.labels = {ZONE_KEY: "c"} if node.labels.get(ZONE_KEY) != "c" else {}
