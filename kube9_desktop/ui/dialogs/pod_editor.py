@@ -274,7 +274,10 @@ class PodEditor(QWidget):
         out: dict[str, str] = {}
         for path, message in raw.items():
             path, message = keyed_error(path, message)
-            out.setdefault(to_form_path(path, rows), message)
+            where = to_form_path(path, rows)
+            if where == "(form)" and not path.startswith("(") and not message.startswith(path):
+                message = f"{path}: {message}"  # no field shows it (a manifest's affinity...)
+            out.setdefault(where, message)
         return out
 
     def validation_errors(self) -> dict[str, str]:
