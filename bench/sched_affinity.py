@@ -29,7 +29,8 @@ from kube9_desktop.engine.interpod import (
 )
 from kube9_desktop.engine.model import Resources
 from kube9_desktop.engine.scheduler import STRATEGIES, SchedulingIndexes, best_fit, is_eligible
-from kube9_desktop.engine.scheduler.topology import PodTopology, ScanCounts, rank, topology_check
+from kube9_desktop.engine.scheduler.topology import ScanCounts, rank, topology_check
+from kube9_desktop.engine.scheduler.topology_books import PodTopology
 from kube9_desktop.engine.state import NodeState
 
 APPS = 200

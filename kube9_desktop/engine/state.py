@@ -29,7 +29,7 @@ from kube9_desktop.engine.model import (
     pod_limit_of,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndexes, is_open
-from kube9_desktop.engine.scheduler.topology import PodTopology
+from kube9_desktop.engine.scheduler.topology_books import PodTopology
 from kube9_desktop.engine.services import (
     ClusterIpPool,
     Endpoint,

@@ -31,10 +31,10 @@ from kube9_desktop.engine.scheduler.topology import (
     EXISTING_ANTI_AFFINITY,
     SPREAD_MISMATCH,
     SPREAD_MISSING_LABEL,
-    PodTopology,
     ScanCounts,
     topology_check,
 )
+from kube9_desktop.engine.scheduler.topology_books import PodTopology
 from kube9_desktop.engine.selectors import Requirement
 from tests.engine.test_scheduler import N, w
 
