@@ -152,6 +152,14 @@ TERM = term("web")
         ({"pod_affinity": {"required": [{**TERM, "namespaces": ["Bad_NS"]}]}},
          "pod_affinity.required[0].namespaces[0]"),
         ({"pod_affinity": {"required": [TERM] * 17}}, "pod_affinity.required"),
+        ({"pod_affinity": {"required": [{**TERM, "label_selector": {"match_expressions": [
+            {"key": "app", "operator": "In", "values": ["a"] * 65}]}}]}},
+         "pod_affinity.required[0].label_selector.match_expressions[0].values"),
+        ({"pod_anti_affinity": {"required": [{**TERM, "label_selector": {"match_expressions": [
+            {"key": "app", "operator": "Exists"}] * 33}}]}},
+         "pod_anti_affinity.required[0].label_selector.match_expressions"),
+        ({"pod_anti_affinity": {"required": [{**TERM, "topology_key": "bad key!"}]}},
+         "pod_anti_affinity.required[0].topology_key"),
         ({"pod_affinity": {"required": [{**TERM, "namespaces": ["a"] * 17}]}},
          "pod_affinity.required[0].namespaces"),
         ({"pod_affinity": {"preferred": [{"weight": 0, "pod_affinity_term": TERM}]}},
