@@ -65,6 +65,8 @@ def update_node(t: Txn, node: NodeState, **fields: Any) -> None:
     """
     state = t.state
     t.undo(lambda: state.reindex(node))
+    if "labels" in fields:  # the pod-topology books count pods by their nodes' labels
+        t.undo(state.topology.reset)
     cols: dict[str, Any] = {}
     for attr, value in fields.items():
         column, store_as = _COLUMNS[attr]  # a KeyError here is a bug: no such stored field
@@ -74,6 +76,8 @@ def update_node(t: Txn, node: NodeState, **fields: Any) -> None:
     cols["resource_version"] = t.rv
     t.store.update_node(node.id, **cols)
     state.reindex(node)
+    if "labels" in fields:
+        state.topology.reset()
     t.changed(Kind.NODE, node.id)
 
 

@@ -51,7 +51,9 @@ def move(t: Txn, pod: PodState, *, reason: str, incident_id: int | None) -> Node
     """Bind ``pod`` to the scheduler's choice, or make it pending; returns the new node."""
     state = t.state
     old = state.nodes.get(pod.node_id) if pod.node_id is not None else None
-    decision = t.cluster.decide(pod.request, pod.spec.constraints)
+    decision = t.cluster.decide(
+        pod.request, pod.spec.constraints, namespace=pod.namespace, labels=pod.labels
+    )
     target = state.nodes.get(decision.node_id) if decision.node_id is not None else None
     if target is None and old is None:
         return None  # still pending; nothing changes, nothing to record

@@ -45,6 +45,7 @@ from kube9_desktop.engine.constraints import (
 )
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     TERMINATION_GRACE_S,
@@ -421,6 +422,7 @@ class Tx:
                 "tolerations": [t.to_json() for t in spec.tolerations],
                 "node_selector": dict(spec.node_selector),
                 "node_affinity": spec.node_affinity.to_json() if spec.node_affinity else {},
+                "interpod": spec.interpod.to_json() if spec.interpod else None,
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -720,6 +722,7 @@ class Store:
                         tolerations=tolerations_from_json(r.tolerations),
                         node_selector=dict(r.node_selector or {}),
                         node_affinity=NodeAffinity.from_json(r.node_affinity),
+                        interpod=InterPodRules.from_json(r.interpod),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
