@@ -576,3 +576,69 @@ async def test_random_bodies_are_refused_or_done_never_a_5xx(cluster: K8sCluster
 
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(one)
+
+
+SPREAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: spread}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: spread}}
+  template:
+    metadata: {labels: {app: spread}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: spread}}
+            topologyKey: kubernetes.io/hostname
+        podAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 50
+            podAffinityTerm:
+              labelSelector:
+                matchExpressions: [{key: app, operator: In, values: [web]}]
+              topologyKey: kubernetes.io/hostname
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: ScheduleAnyway
+        labelSelector: {matchLabels: {app: spread}}
+      containers:
+      - name: c
+        image: nginx:1.25
+        resources: {requests: {cpu: 100m}}
+"""
+
+
+async def test_inter_pod_rules_through_kubectl(cluster: K8sCluster, tmp_path: Path) -> None:
+    """Pod anti-affinity, affinity and spread read from a manifest reach the scheduler: two
+    replicas that may not share a node are on two nodes; the rules read back unchanged."""
+    # (worker-1 is full: a third worker gives the second replica somewhere to go)
+    node = {"name": "worker-3", "cpu_cores_avail": 2, "memory_mb": 4096}
+    assert (await cluster.api.post("/nodes/", node))[0] == 201
+    await wait_for(lambda: all(n.status == "healthy" for n in cluster.engine.nodes()),
+                   what="worker-3 healthy")  # fmt: skip
+    path = write(tmp_path, SPREAD)
+    assert "deployment.apps/spread created" in (await kubectl(cluster, "apply", "-f", path)).ok()
+    rules = cluster.engine.find_deployment_named("default", "spread").spec.template.interpod
+    assert rules is not None and rules.anti_affinity and rules.affinity and rules.spread
+    await wait_for(
+        lambda: len({p.node_name for p in cluster.engine.pods()
+                     if p.labels.get("app") == "spread" and p.node_name}) == 2,
+        timeout=30, what="the two replicas on two nodes",
+    )  # fmt: skip
+    await wait_for(
+        lambda: cluster.engine.find_deployment_named("default", "spread").status.available == 2,
+        timeout=30, what="both replicas available",
+    )  # fmt: skip
+    before = cluster.engine.resource_version()
+    assert "unchanged" in (await kubectl(cluster, "apply", "-f", path)).ok()
+    assert (await kubectl(cluster, "diff", "-f", path)).rc == 0
+    assert cluster.engine.resource_version() == before
+    shown = (await kubectl(cluster, "get", "deployment", "spread", "-o", "yaml")).yaml()
+    spec = shown["spec"]["template"]["spec"]
+    assert spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
+    anti = spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert anti[0]["topologyKey"] == "kubernetes.io/hostname"

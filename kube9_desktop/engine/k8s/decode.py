@@ -252,9 +252,35 @@ def decode_pod_spec(d: Decoder, spec: Obj, where: str, schema: Obj | None) -> Ob
                                        f"{where}.affinity.nodeAffinity")  # fmt: skip
         if node_affinity:
             out["node_affinity"] = node_affinity
-        d.rest(affinity, {"nodeAffinity"}, f"{where}.affinity", d.sub(schema, "affinity"))
+        for key, target in (("podAffinity", "pod_affinity"),
+                            ("podAntiAffinity", "pod_anti_affinity")):  # fmt: skip
+            if affinity.get(key) is not None:
+                out[target] = _pod_affinity(d, d.mapping(affinity[key], f"{where}.affinity.{key}"),
+                                            f"{where}.affinity.{key}")  # fmt: skip
+        d.rest(affinity, {"nodeAffinity", "podAffinity", "podAntiAffinity"}, f"{where}.affinity",
+               d.sub(schema, "affinity"))  # fmt: skip
+    spread = []
+    for i, c in enumerate(d.sequence(spec.get("topologySpreadConstraints"),
+                                     f"{where}.topologySpreadConstraints")):  # fmt: skip
+        at = f"{where}.topologySpreadConstraints[{i}]"
+        c = d.mapping(c, at)
+        item: Obj = {}
+        for key, target in (("maxSkew", "max_skew"), ("topologyKey", "topology_key"),
+                            ("whenUnsatisfiable", "when_unsatisfiable"),
+                            ("nodeTaintsPolicy", "node_taints_policy")):  # fmt: skip
+            if c.get(key) is not None:
+                item[target] = c[key]
+        if c.get("labelSelector") is not None:
+            item["label_selector"] = _pod_selector(d, c["labelSelector"], f"{at}.labelSelector")
+        spread.append(item)
+        d.rest(c, {"maxSkew", "topologyKey", "whenUnsatisfiable", "nodeTaintsPolicy",
+                   "labelSelector"}, at, d.item(schema, "topologySpreadConstraints"),
+               {"nodeAffinityPolicy": _is("Honor")})  # fmt: skip
+    if spread:
+        out["topology_spread_constraints"] = spread
     used = {"containers", "volumes", "resources", "terminationGracePeriodSeconds",
-            "nodeSelector", "tolerations", "affinity", "nodeName"}  # fmt: skip
+            "nodeSelector", "tolerations", "affinity", "nodeName",
+            "topologySpreadConstraints"}  # fmt: skip
     d.rest(spec, used, where, schema, POD_DEFAULTS)
     return out
 
@@ -439,6 +465,55 @@ def _node_affinity(d: Decoder, a: Obj, where: str) -> Obj:
                           "preference": term(p.get("preference"),
                                              f"{where}.{pref_key}[{i}].preference")})  # fmt: skip
         d.rest(p, {"weight", "preference"}, f"{where}.{pref_key}[{i}]", None)
+    if preferred:
+        out["preferred"] = preferred
+    d.rest(a, {req_key, pref_key}, where, None)
+    return out
+
+
+def _pod_selector(d: Decoder, value: Any, where: str) -> Obj:
+    sel = d.mapping(value, where)
+    out: Obj = {}
+    if sel.get("matchLabels") is not None:
+        out["match_labels"] = d.mapping(sel["matchLabels"], f"{where}.matchLabels")
+    exprs = []
+    for i, e in enumerate(d.sequence(sel.get("matchExpressions"), f"{where}.matchExpressions")):
+        e = d.mapping(e, f"{where}.matchExpressions[{i}]")
+        exprs.append({k: e[k] for k in ("key", "operator", "values") if k in e})
+        d.rest(e, {"key", "operator", "values"}, f"{where}.matchExpressions[{i}]", None)
+    if exprs:
+        out["match_expressions"] = exprs
+    d.rest(sel, {"matchLabels", "matchExpressions"}, where, None)
+    return out
+
+
+def _pod_term(d: Decoder, value: Any, where: str) -> Obj:
+    t = d.mapping(value, where)
+    out: Obj = {}
+    if t.get("labelSelector") is not None:
+        out["label_selector"] = _pod_selector(d, t["labelSelector"], f"{where}.labelSelector")
+    if t.get("namespaces") is not None:
+        out["namespaces"] = t["namespaces"]
+    if t.get("topologyKey") is not None:
+        out["topology_key"] = t["topologyKey"]
+    d.rest(t, {"labelSelector", "namespaces", "topologyKey"}, where, None)
+    return out
+
+
+def _pod_affinity(d: Decoder, a: Obj, where: str) -> Obj:
+    req_key = "requiredDuringSchedulingIgnoredDuringExecution"
+    pref_key = "preferredDuringSchedulingIgnoredDuringExecution"
+    out: Obj = {}
+    required = d.sequence(a.get(req_key), f"{where}.{req_key}")
+    if required:
+        out["required"] = [_pod_term(d, t, f"{where}.{req_key}[{i}]")
+                           for i, t in enumerate(required)]  # fmt: skip
+    preferred = []
+    for i, p in enumerate(d.sequence(a.get(pref_key), f"{where}.{pref_key}")):
+        p = d.mapping(p, f"{where}.{pref_key}[{i}]")
+        preferred.append({"weight": p.get("weight"), "pod_affinity_term": _pod_term(
+            d, p.get("podAffinityTerm"), f"{where}.{pref_key}[{i}].podAffinityTerm")})  # fmt: skip
+        d.rest(p, {"weight", "podAffinityTerm"}, f"{where}.{pref_key}[{i}]", None)
     if preferred:
         out["preferred"] = preferred
     d.rest(a, {req_key, pref_key}, where, None)
