@@ -28,6 +28,7 @@ from bench.httpclient import Conn
 TOKEN = "bench-admin-token"
 CONNECTIONS = 4
 NODE_CORES = 1000  # room for every pod of a repeat
+MAX_PODS = 100_000  # likewise for the pod count (a repeat puts hundreds on each node)
 POD_CPU = 0.1
 
 
@@ -147,7 +148,10 @@ async def create_pods(url: str, server_pid: int, nodes: int, pods: int) -> Load:
     admin = await Conn.open(url)
     for n in range(nodes):
         status, body = await admin.call(
-            "POST", "/nodes/", TOKEN, {"name": f"worker-{n}", "cpu_cores_avail": NODE_CORES}
+            "POST",
+            "/nodes/",
+            TOKEN,
+            {"name": f"worker-{n}", "cpu_cores_avail": NODE_CORES, "max_pods": MAX_PODS},
         )
         if status != 201:
             raise RuntimeError(f"node create failed: {status} {body}")

@@ -10,9 +10,11 @@ meanwhile; the cluster is built over the Kube-9 API. Printed:
   list as raw HTTPS JSON beside it: seconds, median of 3;
 - 100 watchers (raw HTTPS streams from the version of a list) while 1,000 pods are created as
   fast as 4 connections can: each (watcher, pod) ADDED event's latency from the moment its
-  create was sent, p50/p99/max, and how many of the 100,000 expected events never came.
+  create was sent, p50/p99/max, and how many of the 100,000 expected events never came;
+- ``kubectl apply -f`` of one file of 100 Deployments: seconds to create them, and to apply
+  the same file again (all unchanged).
 
-    .venv/bin/python bench/k8s_api.py [--pods 10000] [--burst 1000] [--watchers 100]
+    .venv/bin/python bench/k8s_api.py [--pods 10000] [--burst 1000] [--watchers 100] [--apply 100]
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ async def build(server: Server, s: aiohttp.ClientSession, pods: int, burst: int,
         if time.monotonic() > deadline:
             raise RuntimeError("nodes did not become healthy")
         await asyncio.sleep(0.2)
-    for ns in ("k1", "burst"):
+    for ns in ("k1", "burst", "apply"):
         await api_call(s, "POST", server.api + "/namespaces/", {"name": ns})
     names = [(f"k1-{i:04d}", "k1") for i in range(k1)]
     names += [(f"p-{i:05d}", "default") for i in range(pods - k1)]
@@ -151,6 +153,31 @@ def kubectl_get(kubeconfig: Path, home: Path, expected: int) -> float:
     if rows != expected:
         raise RuntimeError(f"kubectl printed {rows} pods, not {expected}")
     return elapsed
+
+
+def kubectl_apply(kubeconfig: Path, home: Path, count: int) -> tuple[float, float]:
+    """``kubectl apply -f`` of one file of ``count`` Deployments (one replica each): seconds to
+    create them, then seconds for the same file again (every one unchanged)."""
+    docs = [
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i:03d}}}\nspec:\n"
+        f"  selector: {{matchLabels: {{app: app-{i:03d}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: app-{i:03d}}}}}\n"
+        f"    spec: {{containers: [{{name: web, image: 'nginx:1.25'}}]}}\n"
+        for i in range(count)
+    ]
+    path = home / "apps.yaml"
+    path.write_text("---\n".join(docs))
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(home), "PATH": "/usr/bin:/bin"}
+    kubectl = shutil.which("kubectl") or "/usr/bin/kubectl"
+    times = []
+    for word in ("created", "unchanged"):
+        start = time.perf_counter()
+        out = subprocess.run([kubectl, "apply", "-n", "apply", "-f", str(path)], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        times.append(time.perf_counter() - start)
+        if out.stdout.count(word) != count:
+            raise RuntimeError(f"kubectl apply did not say {word} {count} times: {out.stdout}")
+    return times[0], times[1]
 
 
 def client_list(kubeconfig: Path, expected: int) -> float:
@@ -237,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--watchers", type=int, default=100)
     parser.add_argument("--k1", type=int, default=1000, help="pods kubectl gets (of --pods)")
+    parser.add_argument("--apply", type=int, default=100, help="Deployments kubectl applies")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kube9-bench-k8s-") as tmp:
         server = Server(Path(tmp) / "data")
@@ -257,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             client_s = median(client_list(kubeconfig, args.pods) for _ in range(3))
             raw_s = median(asyncio.run(raw_list(server, args.pods)) for _ in range(3))
             latencies, lost = asyncio.run(watch_burst(server, args.watchers, args.burst))
+            apply_s, again_s = kubectl_apply(kubeconfig, home, args.apply)
         finally:
             server.stop()
     print(f"kubectl_get_pods_{args.k1}_s {kubectl_s:.2f}")
@@ -266,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"watch_{args.watchers}x{args.burst}_p99_s {percentile(latencies, 99):.3f}  "
               f"(max {max(latencies):.3f}; target p99 <= 1 s)")  # fmt: skip
     print(f"watch_events_lost {lost} of {args.watchers * args.burst}")
+    print(f"kubectl_apply_{args.apply}_deployments_s {apply_s:.2f}  (again, unchanged: "
+          f"{again_s:.2f})")  # fmt: skip
     return 0
 
 

@@ -40,6 +40,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "sched_constrained_per_s_10k",
         "scan_constrained_per_s_10k",
         "sched_constrained_speedup_10k",
+        "sched_anti_affinity_per_s_10k",
+        "scan_anti_affinity_per_s_10k",
+        "sched_anti_affinity_speedup_10k",
     ),
     "api": ("api_pod_creates_per_s", "heartbeats_per_s", "startup_api_ready_s"),
     "failures": ("grace_period_s", "detect_p50_s", "detect_p99_s", "rebind_p99_s"),
@@ -66,6 +69,7 @@ FLOORS: dict[str, Floor] = {
     "sched_per_s_10k": (lambda v, _: v >= 100_000, ">= 100,000"),
     "sched_speedup_vs_scan_10k": (lambda v, _: v >= 20, ">= 20"),
     "sched_constrained_per_s_10k": (lambda v, _: v >= 10_000, ">= 10,000"),
+    "sched_anti_affinity_per_s_10k": (lambda v, _: v >= 1_000, ">= 1,000"),
     "api_pod_creates_per_s": (lambda v, _: v >= 1000, ">= 1,000"),
     "heartbeats_per_s": (lambda v, _: v >= 3000, ">= 3,000"),
     "detect_p99_s": (

@@ -232,6 +232,9 @@ def run(sizes: Sizes) -> Figures:
         "same run, median of the per-repeat ratios", samples=[rnd(r) for r in ratios],
     )  # fmt: skip
     figures.update(constrained_figures(sizes))
+    from bench.sched_affinity import affinity_figures  # it imports this module's cluster
+
+    figures.update(affinity_figures(sizes))
     return figures
 
 

@@ -6,9 +6,22 @@ engine itself imports nothing from its HTTP layer.
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 from kube9_desktop.engine.api.server import ApiServer
 from kube9_desktop.engine.core import Engine
-from kube9_desktop.engine.k8s.server import K8sServer
+
+if TYPE_CHECKING:
+    from kube9_desktop.engine.k8s.server import K8sServer
+
+
+def _k8s_server_class() -> type[K8sServer]:
+    """The Kubernetes API's server, imported on first use: its modules and cryptography's
+    cost tens of milliseconds, which a process that never serves it should not pay."""
+    from kube9_desktop.engine.k8s.server import K8sServer
+
+    return K8sServer
 
 
 async def start_engine(
@@ -27,7 +40,9 @@ async def start_engine(
             api = ApiServer(engine, engine.settings)
             engine.api_url = await api.start()
             engine.on_stop(api.stop)
-            k8s = K8sServer(engine, engine.settings)
+            # Imported on a worker thread: the Kube-9 API, already listening, answers meanwhile
+            # (as it does while the certificates are made, also on a thread).
+            k8s = (await asyncio.to_thread(_k8s_server_class))(engine, engine.settings)
             engine.k8s_url = await k8s.start()
             engine.on_stop(k8s.stop)
         await engine.run()

@@ -58,10 +58,15 @@ def test_the_kubernetes_api_benchmark_runs_at_small_sizes() -> None:
     kubectl_path()  # skips (or fails in CI) without kubectl, like the kubectl tests
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "k8s_api.py"), "--pods", "60", "--k1", "40",
-         "--burst", "20", "--watchers", "5"],
+         "--burst", "20", "--watchers", "5", "--apply", "5"],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
-    for key in ("kubectl_get_pods_40_s", "client_list_60_pods_s", "watch_5x20_p99_s"):
+    for key in (
+        "kubectl_get_pods_40_s",
+        "client_list_60_pods_s",
+        "watch_5x20_p99_s",
+        "kubectl_apply_5_deployments_s",
+    ):
         assert key in out.stdout, out.stdout
     assert "watch_events_lost 0 of 100" in out.stdout, out.stdout

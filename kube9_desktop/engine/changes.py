@@ -56,12 +56,19 @@ class Changes:
         self.removed.setdefault(kind, {})[obj_id] = view
 
     def ids(self, kind: Kind) -> set[int]:
-        """Every id of ``kind`` this change set touches."""
-        return (
-            self.added.get(kind, set())
-            | self.changed.get(kind, set())
-            | set(self.removed.get(kind, {}))
-        )
+        """Every id of ``kind`` this change set touches (a new set, the caller's to keep)."""
+        added = self.added.get(kind)
+        changed = self.changed.get(kind)
+        removed = self.removed.get(kind)
+        # Most change sets touch a kind one way (a pod create: its node changed), and each of
+        # the engine's subscribers asks after every commit: one copy, not three sets and two
+        # unions.
+        if removed is None:
+            if added is None:
+                return set() if changed is None else set(changed)
+            if changed is None:
+                return set(added)
+        return (added or set()) | (changed or set()) | set(removed or ())
 
     def merge(self, other: Changes) -> None:
         """Fold a later change set into this one (the bridge coalesces bursts this way).

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from typing_extensions import TypedDict
 
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.jsontypes import closed, one_of
 from kube9_desktop.engine.selectors import OPERATORS, Requirement
 
@@ -225,14 +226,16 @@ class NodeAffinity:
 
 @dataclass(frozen=True, slots=True)
 class PodConstraints:
-    """What a pod asks of its node beyond room: tolerations, a node selector, node affinity."""
+    """What a pod asks of its node beyond room: tolerations, a node selector, node affinity,
+    and of the pods around it (``interpod``: pod affinity, anti-affinity, topology spread)."""
 
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)
     affinity: NodeAffinity | None = None
+    interpod: InterPodRules | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.tolerations or self.node_selector or self.affinity)
+        return bool(self.tolerations or self.node_selector or self.affinity or self.interpod)
 
     def selects(self, labels: Mapping[str, str]) -> bool:
         """The node selector and the required node affinity both match."""

@@ -544,11 +544,15 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
         return self.heartbeats.body_limit(node_id)
 
     async def node_heartbeat(
-        self, node_id: int, token: str | None, payload: Any
+        self, node_id: int, token: str | None, payload: Any, *, principal: Principal | None = None
     ) -> tuple[int, dict[str, Any]]:
-        """The heartbeat handler of the API route and of virtual nodes: auth, validate, apply."""
+        """The heartbeat handler of the API route and of virtual nodes: auth, validate, apply.
+
+        ``principal``: who ``token`` is, when the caller has just identified it (the API's auth
+        middleware, before it read the body); the token is not looked up a second time."""
         try:
-            principal = self.auth.identify(token)
+            if principal is None:
+                principal = self.auth.identify(token)
             self.auth.require_node(principal, node_id)
             body = parse_body(HeartbeatIn, payload)
             node = self.cluster.node(node_id)

@@ -162,36 +162,47 @@ class EventBus:
     failing subscriber harms no other. Both are published only after their commit."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
-        self._change_subscribers: list[Callable[[Any], None]] = []
+        # Tuples, replaced on (un)subscribe: a publish iterates the one it found, so a
+        # subscriber added or removed meanwhile changes the next publish only, with no copy
+        # made per publish (one per commit, and one per event).
+        self._subscribers: tuple[Subscriber, ...] = ()
+        self._change_subscribers: tuple[Callable[[Any], None], ...] = ()
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        return _add(self._subscribers, fn)
+        self._subscribers += (fn,)
+
+        def unsubscribe() -> None:
+            self._subscribers = _without(self._subscribers, fn)
+
+        return unsubscribe
 
     def subscribe_changes(self, fn: Callable[[Any], None]) -> Callable[[], None]:
         """``fn(changes)`` after every commit that changed something (a ``Changes``)."""
-        return _add(self._change_subscribers, fn)
+        self._change_subscribers += (fn,)
+
+        def unsubscribe() -> None:
+            self._change_subscribers = _without(self._change_subscribers, fn)
+
+        return unsubscribe
 
     def publish(self, event: Event) -> None:
-        for fn in list(self._subscribers):
+        for fn in self._subscribers:
             try:
                 fn(event)
             except Exception:
                 log.exception("event subscriber %r failed on %s", fn, event.kind)
 
     def publish_changes(self, changes: Any) -> None:
-        for fn in list(self._change_subscribers):
+        for fn in self._change_subscribers:
             try:
                 fn(changes)
             except Exception:
                 log.exception("change subscriber %r failed", fn)
 
 
-def _add(subscribers: list[Any], fn: Any) -> Callable[[], None]:
-    subscribers.append(fn)
-
-    def unsubscribe() -> None:
-        if fn in subscribers:
-            subscribers.remove(fn)
-
-    return unsubscribe
+def _without(subscribers: tuple[Any, ...], fn: Any) -> tuple[Any, ...]:
+    """``subscribers`` less the first ``fn`` (as list.remove did; none: unchanged)."""
+    for i, found in enumerate(subscribers):
+        if found == fn:
+            return subscribers[:i] + subscribers[i + 1 :]
+    return subscribers

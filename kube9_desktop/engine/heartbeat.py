@@ -414,7 +414,7 @@ class Heartbeats:
     ) -> None:
         if report.generation is not None and report.generation != node.generation:
             return  # the agent has not applied the current desired set yet: not drift, just lag
-        free_cpu = node.free.cpu_m
+        free_cpu = node.capacity.cpu_m - node.allocated.cpu_m  # node.free's, no Resources made
         ids = report.pod_ids
         if ids is not None:
             # Same length and same set: no duplicates either (the books are a set).

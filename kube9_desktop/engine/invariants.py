@@ -3,10 +3,12 @@
 Returns human-readable violations (empty when all hold): no node over capacity; each node's
 books equal the sum of its bound pods; every pod bound at most once and to an existing node;
 no pod on an unhealthy node once eviction has run (unless it tolerates the node's taints);
-pod IPs unique; index and pending queue consistent with the pods; Services' cluster IPs and
-node ports unique and booked, and their endpoints exactly what a full scan derives (the
-per-commit sync missed nothing). ``check_placements`` judges scheduling decisions as they are
-published: none onto a cordoned node or past an untolerated NoSchedule taint.
+pod IPs unique; index and pending queue consistent with the pods; no pod placed against a
+required pod anti-affinity (its own or another pod's) and the pod-topology books equal a fresh
+count; Services' cluster IPs and node ports unique and booked, and their endpoints exactly
+what a full scan derives (the per-commit sync missed nothing). ``check_placements`` judges
+scheduling decisions as they are published: none onto a cordoned node or past an untolerated
+NoSchedule taint.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from kube9_desktop.engine.constraints import Toleration, untolerated
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.model import NodeStatus, PodPhase, Resources
 from kube9_desktop.engine.scheduler import is_eligible
+from kube9_desktop.engine.scheduler.fit import is_full
+from kube9_desktop.engine.scheduler.topology import ScanCounts, anti_terms, domain_of
 from kube9_desktop.engine.state import ClusterState
 from kube9_desktop.engine.workloads import ROLLING_UPDATE, available, max_surge, max_unavailable
 
@@ -57,7 +61,7 @@ def check_invariants(
                 f"node {node.name} is over capacity: {node.allocated} > {node.capacity}"
             )
         in_index = node.id in state.indexes
-        if in_index != (is_eligible(node)):
+        if in_index != (is_eligible(node) and not is_full(node)):
             problems.append(f"node {node.name}: index membership {in_index} != eligibility")
         if (node.id in state.index) != (in_index and not node.taints):
             problems.append(f"node {node.name}: in the untainted index with taints {node.taints}")
@@ -100,7 +104,36 @@ def check_invariants(
         if pod.ip in ips:
             problems.append(f"pods {ips[pod.ip]} and {pod.name} share IP {pod.ip}")
         ips[pod.ip] = pod.name
+    problems.extend(check_anti_affinity(state))
+    problems.extend(state.topology.drift())
     problems.extend(check_service_invariants(state))
+    return problems
+
+
+def check_anti_affinity(state: ClusterState) -> list[str]:
+    """No two bound pods in one domain where either's required anti-affinity names the other
+    (a node relabelled after the placement could break this: nothing in a soak does)."""
+    problems: list[str] = []
+    scan = ScanCounts(state.pods.values(), state.nodes)
+    counted: dict[tuple[object, str], dict[str, int]] = {}
+    for pod in state.pods.values():
+        if pod.node_id is None or pod.node_id not in state.nodes:
+            continue
+        for part, key in anti_terms(pod):
+            d = domain_of(state.nodes[pod.node_id], key)
+            if d is None:
+                continue
+            counts = counted.get((part, key))
+            if counts is None:
+                counts = counted[(part, key)] = scan.domain_counts((part,), key)
+            own = 1 if part[1] is not None and part[1].matches(pod.labels) and (
+                pod.namespace in part[0]
+            ) else 0  # fmt: skip
+            if counts.get(d, 0) - own > 0:
+                problems.append(
+                    f"pod {pod.namespace}/{pod.name}: a pod its required anti-affinity refuses "
+                    f"shares its {key} domain {d}"
+                )
     return problems
 
 

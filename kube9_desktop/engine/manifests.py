@@ -16,6 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop.engine.constraints import NodeAffinity, NodeSelectorTerm, Taint, Toleration
+from kube9_desktop.engine.interpod import (
+    PodAffinity,
+    PodAffinityTerm,
+    PodSelector,
+    SpreadConstraint,
+    TaintsPolicy,
+)
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerSpec,
@@ -177,8 +184,18 @@ def pod_spec_manifest(t: PodTemplate, node_name: str | None = None) -> Manifest:
         spec["nodeSelector"] = dict(sorted(t.node_selector.items()))
     if t.tolerations:
         spec["tolerations"] = [toleration_manifest(x) for x in t.tolerations]
+    affinity: Manifest = {}
     if t.node_affinity:
-        spec["affinity"] = {"nodeAffinity": node_affinity_manifest(t.node_affinity)}
+        affinity["nodeAffinity"] = node_affinity_manifest(t.node_affinity)
+    rules = t.interpod
+    if rules is not None and rules.affinity:
+        affinity["podAffinity"] = pod_affinity_manifest(rules.affinity)
+    if rules is not None and rules.anti_affinity:
+        affinity["podAntiAffinity"] = pod_affinity_manifest(rules.anti_affinity)
+    if affinity:
+        spec["affinity"] = affinity
+    if rules is not None and rules.spread:
+        spec["topologySpreadConstraints"] = [spread_manifest(c) for c in rules.spread]
     grace = t.termination_grace_s
     spec["terminationGracePeriodSeconds"] = int(grace) if grace == int(grace) else grace
     return spec
@@ -218,6 +235,58 @@ def node_affinity_manifest(a: NodeAffinity) -> Manifest:
     return out
 
 
+def pod_selector_manifest(s: PodSelector) -> Manifest:
+    out: Manifest = {}
+    if s.match_labels:
+        out["matchLabels"] = dict(s.match_labels)
+    if s.match_expressions:
+        out["matchExpressions"] = [
+            {
+                "key": r.key,
+                "operator": r.operator,
+                **({"values": list(r.values)} if r.values else {}),
+            }
+            for r in s.match_expressions
+        ]
+    return out
+
+
+def pod_term_manifest(t: PodAffinityTerm) -> Manifest:
+    out: Manifest = {}
+    if t.selector is not None:
+        out["labelSelector"] = pod_selector_manifest(t.selector)
+    if t.namespaces:
+        out["namespaces"] = list(t.namespaces)
+    out["topologyKey"] = t.topology_key
+    return out
+
+
+def pod_affinity_manifest(a: PodAffinity) -> Manifest:
+    out: Manifest = {}
+    if a.required:
+        out["requiredDuringSchedulingIgnoredDuringExecution"] = [
+            pod_term_manifest(t) for t in a.required
+        ]
+    if a.preferred:
+        out["preferredDuringSchedulingIgnoredDuringExecution"] = [
+            {"weight": w, "podAffinityTerm": pod_term_manifest(t)} for w, t in a.preferred
+        ]
+    return out
+
+
+def spread_manifest(c: SpreadConstraint) -> Manifest:
+    out: Manifest = {
+        "maxSkew": c.max_skew,
+        "topologyKey": c.topology_key,
+        "whenUnsatisfiable": str(c.when_unsatisfiable),
+    }
+    if c.selector is not None:
+        out["labelSelector"] = pod_selector_manifest(c.selector)
+    if c.node_taints_policy is not TaintsPolicy.IGNORE:
+        out["nodeTaintsPolicy"] = str(c.node_taints_policy)
+    return out
+
+
 def selector_manifest(s: LabelSelector) -> Manifest:
     out: Manifest = {}
     if s.match_labels:
@@ -240,7 +309,7 @@ def pod_template(p: PodView) -> PodTemplate:
     s = p.spec
     return PodTemplate(
         s.request, s.containers, s.volumes, s.config, s.labels, s.annotations,
-        s.termination_grace_s, s.tolerations, s.node_selector, s.node_affinity,
+        s.termination_grace_s, s.tolerations, s.node_selector, s.node_affinity, s.interpod,
     )  # fmt: skip
 
 

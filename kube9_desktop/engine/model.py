@@ -22,6 +22,7 @@ from kube9_desktop.engine.constraints import (
     Taint,
     Toleration,
 )
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.jsontypes import Cores, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 
@@ -315,12 +316,18 @@ class PodSpec:
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)  # label -> value, all must match
     node_affinity: NodeAffinity | None = None
+    interpod: InterPodRules | None = None  # pod (anti-)affinity and topology spread
 
     @property
     def constraints(self) -> PodConstraints:
-        if not self.tolerations and not self.node_selector and not self.node_affinity:
+        if (
+            not self.tolerations and not self.node_selector and not self.node_affinity
+            and not self.interpod
+        ):  # fmt: skip
             return NO_CONSTRAINTS
-        return PodConstraints(self.tolerations, self.node_selector, self.node_affinity)
+        return PodConstraints(
+            self.tolerations, self.node_selector, self.node_affinity, self.interpod
+        )
 
     @property
     def kind(self) -> str:
@@ -368,6 +375,9 @@ class CandidateJson(TypedDict):
     reasons: list[str]
     cpu_cores_free: Cores
     memory_mb_free: int
+    # the ranking's parts that apply to the pod (scheduler.score_parts): taints, node and pod
+    # affinity, topology spread
+    scores: dict[str, int]
 
 
 @closed
@@ -390,6 +400,7 @@ class CandidateResult:
     reasons: tuple[str, ...] = ()
     free_cpu_m: int = 0
     free_mem_mi: int = 0
+    scores: tuple[tuple[str, int], ...] = ()  # (part, value): see scheduler.score_parts
 
     def to_json(self) -> CandidateJson:
         return {
@@ -399,6 +410,7 @@ class CandidateResult:
             "reasons": list(self.reasons),
             "cpu_cores_free": cores(self.free_cpu_m),
             "memory_mb_free": self.free_mem_mi,
+            "scores": dict(self.scores),
         }
 
 
@@ -441,6 +453,7 @@ class Decision:
                 reasons=tuple(c.get("reasons", ())),
                 free_cpu_m=round(float(c.get("cpu_cores_free", 0)) * 1000),
                 free_mem_mi=int(c.get("memory_mb_free", 0)),
+                scores=tuple((str(k), int(v)) for k, v in (c.get("scores") or {}).items()),
             )
             for c in data.get("candidates", ())
         )
@@ -457,6 +470,16 @@ class Decision:
 
 DEFAULT_POD_LIMIT = 110  # as a kubelet's --max-pods
 POD_LIMIT_ANNOTATION = "kube9.io/max-pods"
+POD_LIMIT_MAX = 100_000
+
+
+def pod_limit_of(annotations: Mapping[str, str]) -> int:
+    """The most pods a node may hold: its ``kube9.io/max-pods`` annotation (1..100000), else
+    110 as a kubelet's ``--max-pods``."""
+    raw = annotations.get(POD_LIMIT_ANNOTATION)
+    if raw is not None and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= POD_LIMIT_MAX:
+        return int(raw)
+    return DEFAULT_POD_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,12 +559,8 @@ class NodeView:
 
     @property
     def pod_limit(self) -> int:
-        """The most pods it may hold: its ``kube9.io/max-pods`` annotation (1..100000), else
-        110 as a kubelet's ``--max-pods``."""
-        raw = self.annotations.get(POD_LIMIT_ANNOTATION, "")
-        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100_000:
-            return int(raw)
-        return DEFAULT_POD_LIMIT
+        """The most pods it may hold (``pod_limit_of``); the scheduler checks it."""
+        return pod_limit_of(self.annotations)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,19 @@ from kube9_desktop.engine.constraints import (
 )
 from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.heartbeat import ContainerReport, HeartbeatReport, PodReport
+from kube9_desktop.engine.interpod import (
+    MAX_SKEW_MAX,
+    NAMESPACES_MAX,
+    POD_TERMS_MAX,
+    SPREAD_MAX,
+    InterPodRules,
+    PodAffinity,
+    PodAffinityTerm,
+    PodSelector,
+    SpreadConstraint,
+    TaintsPolicy,
+    WhenUnsatisfiable,
+)
 from kube9_desktop.engine.jsontypes import TextChecked
 from kube9_desktop.engine.meta import (
     DEFAULT_NAMESPACE,
@@ -61,8 +74,12 @@ from kube9_desktop.engine.meta import (
     validate_labels,
 )
 from kube9_desktop.engine.model import (
+    MASTER_COMPONENTS,
+    POD_LIMIT_ANNOTATION,
+    POD_LIMIT_MAX,
     TERMINATION_GRACE_MAX_S,
     TERMINATION_GRACE_S,
+    WORKER_COMPONENTS,
     ConfigItem,
     ContainerPort,
     ContainerSpec,
@@ -88,6 +105,8 @@ from kube9_desktop.engine.usage import PodUsage
 # Patterns are written ^...$ for the JSON schema and used with fullmatch here: Python's $ also
 # matches before a trailing newline, so .match would let "worker-1\n" through.
 COMPONENT_NAME = re.compile(r"[a-z_]{1,40}")
+# Names every agent reports, which COMPONENT_NAME matches: no regex run for them per heartbeat.
+_COMPONENT_NAMES = frozenset(MASTER_COMPONENTS + WORKER_COMPONENTS)
 INTEGER = re.compile(r"-?[0-9]{1,18}")  # fullmatch: Gt/Lt's value
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
@@ -627,6 +646,120 @@ class NodeAffinityIn(Strict):
         return affinity or None
 
 
+class ExpressionIn(Strict):
+    """A pod selector's matchExpressions entry (no Gt/Lt: those are for node labels)."""
+
+    key: QualifiedName
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[LabelValue] = Field(default_factory=list, max_length=VALUES_MAX)
+
+    @model_validator(mode="after")
+    def _values_fit_the_operator(self) -> ExpressionIn:
+        op, values = self.operator, self.values
+        if op in ("In", "NotIn") and not values:
+            raise ValueError(f"values: {op} needs at least one value")
+        if op in ("Exists", "DoesNotExist") and values:
+            raise ValueError(f"values: {op} takes no values")
+        return self
+
+
+class PodSelectorIn(Strict):
+    """Which pods a term counts: matchLabels and matchExpressions, ANDed ({}: every pod)."""
+
+    match_labels: NodeSelector = Field(default_factory=dict)
+    match_expressions: list[ExpressionIn] = Field(default_factory=list, max_length=EXPRESSIONS_MAX)
+
+    def to_selector(self) -> PodSelector:
+        return PodSelector(
+            tuple(sorted(self.match_labels.items())),
+            tuple(Requirement(e.key, e.operator, tuple(e.values)) for e in self.match_expressions),
+        )
+
+
+class PodAffinityTermIn(Strict):
+    label_selector: PodSelectorIn | None = Field(
+        default=None, description="The pods it names; null names none (as Kubernetes)."
+    )
+    namespaces: list[Namespace] = Field(
+        default_factory=list, max_length=NAMESPACES_MAX,
+        description="Where those pods are; empty: the pod's own namespace.",
+    )  # fmt: skip
+    topology_key: QualifiedName = Field(
+        description="The node label whose value is the domain: kubernetes.io/hostname (one "
+        "node), topology.kubernetes.io/zone, ..."
+    )
+
+    def to_term(self) -> PodAffinityTerm:
+        selector = self.label_selector.to_selector() if self.label_selector else None
+        return PodAffinityTerm(selector, self.topology_key, tuple(dict.fromkeys(self.namespaces)))
+
+
+class WeightedPodAffinityTermIn(Strict):
+    weight: int = Field(ge=1, le=100)
+    pod_affinity_term: PodAffinityTermIn
+
+
+class PodAffinityIn(Strict):
+    """Kubernetes' podAffinity / podAntiAffinity: ``required`` is requiredDuringScheduling…
+    (every term holds), ``preferred`` preferredDuringScheduling… (weighted)."""
+
+    required: list[PodAffinityTermIn] = Field(default_factory=list, max_length=POD_TERMS_MAX)
+    preferred: list[WeightedPodAffinityTermIn] = Field(
+        default_factory=list, max_length=POD_TERMS_MAX
+    )
+
+    def to_affinity(self) -> PodAffinity | None:
+        out = PodAffinity(
+            tuple(t.to_term() for t in self.required),
+            tuple((p.weight, p.pod_affinity_term.to_term()) for p in self.preferred),
+        )
+        return out or None
+
+
+class SpreadConstraintIn(Strict):
+    """A topologySpreadConstraint (minDomains, matchLabelKeys and nodeAffinityPolicy are not
+    taken: the last is always Honor)."""
+
+    max_skew: int = Field(ge=1, le=MAX_SKEW_MAX)
+    topology_key: QualifiedName
+    when_unsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"] = "DoNotSchedule"
+    label_selector: PodSelectorIn | None = None
+    node_taints_policy: Literal["Ignore", "Honor"] = "Ignore"
+
+    def to_constraint(self) -> SpreadConstraint:
+        selector = self.label_selector.to_selector() if self.label_selector else None
+        return SpreadConstraint(
+            self.max_skew, self.topology_key, WhenUnsatisfiable(self.when_unsatisfiable),
+            selector, TaintsPolicy(self.node_taints_policy),
+        )  # fmt: skip
+
+
+def interpod_rules(
+    affinity: PodAffinityIn | None,
+    anti_affinity: PodAffinityIn | None,
+    spread: Sequence[SpreadConstraintIn],
+    where: str = "",
+) -> InterPodRules | None:
+    """The checked inter-pod rules; a spread constraint per (topology key, when) at most, as
+    Kubernetes."""
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(spread):
+        pair = (c.topology_key, c.when_unsatisfiable)
+        if pair in seen:
+            at = f"{where}topology_spread_constraints[{i}]"
+            raise UserError(
+                f"{at}: a second constraint for topology_key '{c.topology_key}' and "
+                f"when_unsatisfiable {c.when_unsatisfiable}", field=at,
+            )  # fmt: skip
+        seen.add(pair)
+    rules = InterPodRules(
+        affinity.to_affinity() if affinity else None,
+        anti_affinity.to_affinity() if anti_affinity else None,
+        tuple(c.to_constraint() for c in spread),
+    )
+    return rules or None
+
+
 class NodeCreate(Strict):
     name: NodeName
     cpu_cores_avail: Cpu = Field(description="CPU capacity in cores, or a quantity like '500m'.")
@@ -642,13 +775,29 @@ class NodeCreate(Strict):
         "a worker none; a list (even []) is used as given.",
     )  # fmt: skip
 
+    max_pods: int | None = Field(
+        default=None, ge=1, le=POD_LIMIT_MAX,
+        description="The most pods it may hold (a kubelet's --max-pods; default 110), kept "
+        f"as its {POD_LIMIT_ANNOTATION} annotation; the scheduler refuses more ('Too many "
+        "pods').",
+    )  # fmt: skip
+
     def to_spec(self) -> NodeSpec:
+        annotations = dict(self.annotations)
+        if self.max_pods is not None:
+            given = annotations.get(POD_LIMIT_ANNOTATION)
+            if given is not None and given != str(self.max_pods):
+                raise UserError(
+                    f"max_pods: {self.max_pods}, but annotations['{POD_LIMIT_ANNOTATION}'] "
+                    f"says {given!r}: give one of them", field="max_pods",
+                )  # fmt: skip
+            annotations[POD_LIMIT_ANNOTATION] = str(self.max_pods)
         return NodeSpec(
             self.name,
             NodeType(self.node_type),
             Resources(self.cpu_cores_avail, self.memory_mb or 0),
             labels=dict(self.labels),
-            annotations=dict(self.annotations),
+            annotations=annotations,
             taints=None if self.taints is None else check_taints(self.taints),
         )
 
@@ -853,6 +1002,16 @@ class PodFields(Strict):
     tolerations: list[TolerationIn] = Field(default_factory=list, max_length=TOLERATIONS_MAX)
     node_selector: NodeSelector = Field(default_factory=dict)
     node_affinity: NodeAffinityIn | None = None
+    pod_affinity: PodAffinityIn | None = None
+    pod_anti_affinity: PodAffinityIn | None = None
+    topology_spread_constraints: list[SpreadConstraintIn] = Field(
+        default_factory=list, max_length=SPREAD_MAX
+    )
+
+    def interpod(self, where: str = "") -> InterPodRules | None:
+        return interpod_rules(
+            self.pod_affinity, self.pod_anti_affinity, self.topology_spread_constraints, where
+        )
 
     def constraint_parts(
         self,
@@ -940,6 +1099,7 @@ class PodCreate(PodFields):
 
     def to_spec(self) -> PodSpec:
         request, containers, volumes, config = self.parts()
+        tolerations, _, affinity = self.constraint_parts()  # once: it builds every part anew
         return PodSpec(
             name=self.name,
             request=request,
@@ -950,9 +1110,10 @@ class PodCreate(PodFields):
             labels=dict(self.labels),
             annotations=dict(self.annotations),
             termination_grace_s=self.termination_grace_period_s,
-            tolerations=self.constraint_parts()[0],
+            tolerations=tolerations,
             node_selector=dict(self.node_selector),
-            node_affinity=self.constraint_parts()[2],
+            node_affinity=affinity,
+            interpod=self.interpod(),
         )
 
 
@@ -1054,7 +1215,7 @@ class HeartbeatIn(Strict):
     def _components(cls, v: dict[str, str] | None) -> dict[str, str] | None:
         if v is not None:
             for key in v:
-                if not COMPONENT_NAME.fullmatch(key):
+                if key not in _COMPONENT_NAMES and not COMPONENT_NAME.fullmatch(key):
                     raise ValueError(f"unknown component name {key[:40]!r}")
         return v
 

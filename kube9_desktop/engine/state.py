@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kube9_desktop.engine.constraints import Taint
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     ContainerStatus,
@@ -25,8 +26,10 @@ from kube9_desktop.engine.model import (
     PodSpec,
     PodView,
     Resources,
+    pod_limit_of,
 )
 from kube9_desktop.engine.scheduler import SchedulingIndexes, is_open
+from kube9_desktop.engine.scheduler.topology_books import PodTopology
 from kube9_desktop.engine.services import (
     ClusterIpPool,
     Endpoint,
@@ -149,6 +152,10 @@ class NodeState:
     def free(self) -> Resources:
         return self.capacity - self.allocated
 
+    @property
+    def pod_limit(self) -> int:
+        return pod_limit_of(self.annotations)
+
     def ref(self) -> ObjectRef:
         return ObjectRef("Node", self.id, self.uid, self.name)
 
@@ -240,6 +247,10 @@ class PodState:
     @property
     def labels(self) -> Mapping[str, str]:
         return self.spec.labels
+
+    @property
+    def interpod(self) -> InterPodRules | None:
+        return self.spec.interpod
 
     @property
     def request(self) -> Resources:
@@ -400,6 +411,8 @@ class ClusterState:
         # Every eligible node, by taint set; ``index`` is its untainted part (the hot path).
         self.indexes = SchedulingIndexes()
         self.index = self.indexes.plain
+        # Matching pods per node and per topology domain (pod affinity, anti-affinity, spread)
+        self.topology = PodTopology(self.pods, self.nodes)
         self.ips = IpPool()
 
     # ---- nodes -------------------------------------------------------------------------
@@ -463,6 +476,7 @@ class ClusterState:
         if pod.node_id is None:
             return None
         node = self.nodes[pod.node_id]
+        self.topology.unbound(pod, node)
         node.pod_ids.discard(pod.id)
         node.allocated = node.allocated - pod.request
         node.generation += 1
@@ -473,6 +487,7 @@ class ClusterState:
         return node
 
     def _attach(self, pod: PodState, node: NodeState) -> None:
+        self.topology.bound(pod, node)
         node.pod_ids.add(pod.id)
         node.allocated = node.allocated + pod.request
         node.generation += 1

@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.constraints import NodeAffinity, Toleration, tolerations_from_json
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.jsontypes import Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
@@ -77,6 +78,7 @@ class PodTemplate:
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Mapping[str, str] = field(default_factory=dict)
     node_affinity: NodeAffinity | None = None
+    interpod: InterPodRules | None = None  # pod (anti-)affinity, topology spread
 
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON (stored, hashed); secrets in clear: the API masks them. The grace
@@ -93,6 +95,8 @@ class PodTemplate:
             placement["node_selector"] = dict(sorted(self.node_selector.items()))
         if self.node_affinity:
             placement["node_affinity"] = self.node_affinity.to_json()
+        if self.interpod:
+            placement.update(self.interpod.to_json())
         return {
             **grace,
             **placement,
@@ -140,6 +144,7 @@ class PodTemplate:
             tolerations=tolerations_from_json(data.get("tolerations")),
             node_selector=dict(data.get("node_selector", {})),
             node_affinity=NodeAffinity.from_json(data.get("node_affinity")),
+            interpod=InterPodRules.from_json(data),
         )  # fmt: skip
 
     def template_hash(self, collision_count: int = 0) -> str:
@@ -169,6 +174,7 @@ class PodTemplate:
             tolerations=self.tolerations,
             node_selector=self.node_selector,
             node_affinity=self.node_affinity,
+            interpod=self.interpod,
         )
 
 

@@ -261,7 +261,9 @@ class PodPage(QWidget):
                     c.node_name,
                     fits,
                     f"{format_cpu(c.free_cpu_m)} CPU, {format_mem(c.free_mem_mi)}",
-                    Shown("; ".join(c.reasons), tip="\n".join(c.reasons)) if c.reasons else "fits",
+                    Shown("; ".join(c.reasons), tip="\n".join(c.reasons))
+                    if c.reasons
+                    else fits_text(c.scores),
                 )
             )
         self.candidates.set_rows(rows)
@@ -271,6 +273,20 @@ class PodPage(QWidget):
             else ""
         )
         self.omitted.setVisible(bool(decision.omitted))
+
+
+SCORE_NAMES = {
+    "prefer_no_schedule_taints": "untolerated PreferNoSchedule taints",
+    "node_affinity": "node affinity",
+    "pod_affinity": "pod affinity",
+    "topology_spread": "pods of its spread here",
+}
+
+
+def fits_text(scores: tuple[tuple[str, int], ...]) -> str:
+    """A fitting node's verdict with the ranking's parts: "fits · pod affinity 20"."""
+    parts = [f"{SCORE_NAMES.get(name, name)} {value}" for name, value in scores]
+    return " · ".join(("fits", *parts))
 
 
 _COMPONENT_COLORS = {COMPONENT_RUNNING: "running", COMPONENT_RECOVERING: "recovering"}

@@ -27,9 +27,14 @@ def body(
     }
 
 
-async def workers(api: Api, engine: Engine, count: int = 3, cpu: float = 4) -> None:
+async def workers(
+    api: Api, engine: Engine, count: int = 3, cpu: float = 4, max_pods: int | None = None
+) -> None:
+    """``max_pods``: for a test that puts more than a kubelet's 110 pods on a node."""
+    more = {} if max_pods is None else {"max_pods": max_pods}
     for i in range(count):
-        assert (await api.post("/nodes/", {"name": f"w{i}", "cpu_cores_avail": cpu}))[0] == 201
+        body = {"name": f"w{i}", "cpu_cores_avail": cpu, **more}
+        assert (await api.post("/nodes/", body))[0] == 201
     await wait_for(lambda: all(n.status == "healthy" for n in engine.nodes()), what="workers")
 
 
@@ -208,7 +213,7 @@ async def test_a_huge_scale_answers_at_once_and_goes_on_in_slices(
     from kube9_desktop.engine import workload_controller
 
     monkeypatch.setattr(workload_controller, "WORK_PER_SLICE", 60)
-    await workers(api, engine, count=2, cpu=200)
+    await workers(api, engine, count=2, cpu=200, max_pods=1000)
     status, created = await api.post("/deployments/", body(replicas=2))
     assert status == 201, created
     await settled(api, engine, created["id"], 2)

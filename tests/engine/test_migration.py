@@ -191,4 +191,24 @@ def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) 
     assert all(p.spec.tolerations == () for p in loaded.pods)
     store.close()
     with create_engine(f"sqlite:///{path}").connect() as conn:
-        assert current_version(conn) == SCHEMA_VERSION == 6
+        assert current_version(conn) == SCHEMA_VERSION
+
+
+def test_v6_to_v7_adds_pods_inter_pod_rules_read_as_none(tmp_path: Path) -> None:
+    """A v6 database has no interpod column: v7 adds it, and its old pods have no rules."""
+    path = tmp_path / "cluster.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.migrate(conn, target=6)
+        assert "interpod" not in {c["name"] for c in inspect(conn).get_columns("pods")}
+    eng.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    loaded = store.load()
+    assert loaded.pods and all(p.spec.interpod is None for p in loaded.pods)
+    store.close()
+    with create_engine(f"sqlite:///{path}").connect() as conn:
+        assert "interpod" in {c["name"] for c in inspect(conn).get_columns("pods")}
+        assert current_version(conn) == SCHEMA_VERSION == 7

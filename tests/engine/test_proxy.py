@@ -448,8 +448,9 @@ async def test_stopping_the_engine_closes_every_listener(tmp_path: Any) -> None:
 
 async def test_a_thousand_virtual_pods_behind_one_service(engine: Engine) -> None:
     """Each of 1,000 virtual endpoints answers once in 1,000 connections (round robin)."""
-    for i in range(4):
-        await engine.create_node_from_json({"name": f"w{i + 1}", "cpu_cores_avail": 64})
+    for i in range(4):  # 250 pods each: more than a kubelet's 110
+        body = {"name": f"w{i + 1}", "cpu_cores_avail": 64, "max_pods": 250}
+        await engine.create_node_from_json(body)
     await wait_for(lambda: all(n.status is HEALTHY for n in engine.nodes()), what="healthy")
     body = {"name": "many", "selector": {"app": "many"}, "ports": [{"port": 18082}]}
     svc = (await engine.create_service(parse_body(ServiceCreate, body).to_spec())).view

@@ -31,6 +31,8 @@ class N:
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
     deleting: bool = False
+    pod_ids: frozenset[int] = frozenset()
+    pod_limit: int = 110
 
 
 def master(node_id: int, name: str, capacity: Resources, allocated: Resources | None = None) -> N:

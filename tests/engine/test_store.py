@@ -243,3 +243,30 @@ def test_raw_inserts_bind_every_json_value_as_the_column_type_would() -> None:
                 assert proc(value) == core(value), (table.name, key, value)
             checked += 1
     assert checked >= 10  # labels, annotations, volumes, event data, ...
+
+
+def test_raw_inserts_bind_every_datetime_as_the_column_type_would() -> None:
+    """A datetime bound again (a transaction's now, in a pod and then its event) reuses the
+    text made for it: the same text the type makes, for it and for every other value."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from kube9_desktop.engine.store.models import UtcDateTime
+    from kube9_desktop.engine.store.store import _HOT_TABLES, RawInsert
+
+    dialect = create_engine("sqlite://").dialect
+    now = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    values = [now, now, None, now, now + timedelta(microseconds=1), now.replace(tzinfo=None),
+              now.astimezone(timezone(timedelta(hours=2))), None, None, now]  # fmt: skip
+    checked = 0
+    for table in _HOT_TABLES:
+        raw = RawInsert(table, dialect)
+        for key, proc in raw.columns:
+            column_type = table.c[key].type
+            if not isinstance(column_type, UtcDateTime):
+                continue
+            core = column_type.dialect_impl(dialect).bind_processor(dialect)
+            assert proc is not None and core is not None
+            for value in values:
+                assert proc(value) == core(value), (table.name, key, value)
+            checked += 1
+    assert checked >= 3  # pods' created_at, events' at, ...

@@ -39,10 +39,15 @@ async def make_engine(tmp_path: Path) -> AsyncIterator[EngineFactory]:
         await eng.stop()
 
 
-async def add_nodes(engine: Engine, *specs: tuple[str, float]) -> dict[str, int]:
+async def add_nodes(
+    engine: Engine, *specs: tuple[str, float], max_pods: int | None = None
+) -> dict[str, int]:
+    """``max_pods``: for a test that puts more than a kubelet's 110 pods on a node."""
     ids = {}
+    more = {} if max_pods is None else {"max_pods": max_pods}
     for name, cpu in specs:
-        created = await engine.create_node_from_json({"name": name, "cpu_cores_avail": cpu})
+        body = {"name": name, "cpu_cores_avail": cpu, **more}
+        created = await engine.create_node_from_json(body)
         ids[name] = created.view.id
     await wait_for(
         lambda: all(engine.cluster.state.nodes[i].status == "healthy" for i in ids.values()),

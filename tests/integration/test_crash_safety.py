@@ -128,7 +128,8 @@ async def test_kill_minus_nine_never_loses_an_acknowledged_write(tmp_path: Path)
     headers = {"Authorization": "Bearer headless-token"}
     async with aiohttp.ClientSession(headers=headers) as s:
         for n in range(3):
-            async with s.post(f"{url}/nodes/", json={"name": f"w{n}", "cpu_cores_avail": 64}) as r:
+            body = {"name": f"w{n}", "cpu_cores_avail": 64, "max_pods": 1000}  # CPU binds first
+            async with s.post(f"{url}/nodes/", json=body) as r:
                 assert r.status == 201
         while True:  # wait until the nodes take pods
             async with s.get(f"{url}/nodes/") as r:

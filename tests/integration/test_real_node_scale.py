@@ -73,7 +73,7 @@ async def run_big_node(
     spy = PageSpy(engine)
     monkeypatch.setattr(engine, "desired_pods_page", spy)
     created = await engine.create_node_from_json(
-        {"name": "big", "cpu_cores_avail": 4, "memory_mb": 16_384}
+        {"name": "big", "cpu_cores_avail": 4, "memory_mb": 16_384, "max_pods": count}
     )
     node_id = created.view.id
     node = engine.cluster.state.nodes[node_id]

@@ -172,7 +172,7 @@ async def test_a_node_holding_10000_pods_stays_healthy_for_a_minute(tmp_path: Pa
     engine = Engine(fast_settings(tmp_path / "data", heartbeat_interval=0.5))
     await start_engine(engine)
     try:
-        ids = await add_nodes(engine, ("huge", 1000))
+        ids = await add_nodes(engine, ("huge", 1000), max_pods=10_000)
         node_id = ids["huge"]
         for start in range(0, 10_000, 1000):
             await engine.create_pods([tiny_pod(f"p{i}") for i in range(start, start + 1000)])
@@ -207,7 +207,7 @@ async def test_a_heartbeat_body_may_grow_with_the_pods_its_node_holds(
     engine: Engine, api: Api
 ) -> None:
     """A manual heartbeat listing 3,000 pod ids (~20 KiB) is accepted from a node that has them."""
-    ids = await add_nodes(engine, ("w1", 400))
+    ids = await add_nodes(engine, ("w1", 400), max_pods=3000)
     await engine.create_pods([tiny_pod(f"p{i}") for i in range(3000)])
     pod_ids = sorted(engine.node(ids["w1"]).pod_ids)
     async with aiohttp.ClientSession() as session:

@@ -51,7 +51,8 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     ]  # fmt: skip
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-        "verbs": ["get", "list", "watch", "delete"], "shortNames": ["po"], "categories": ["all"],
+        "verbs": ["get", "list", "watch", "delete", "create", "update", "patch", "deletecollection"],
+        "shortNames": ["po"], "categories": ["all"],
     }  # fmt: skip
     assert by_name["nodes"]["namespaced"] is False
     status, apps = await cluster.get("/apis/apps/v1/")
@@ -164,11 +165,12 @@ async def test_unknown_paths_and_names_are_a_404_status(
 @pytest.mark.parametrize(
     ("method", "path", "verb"),
     [
-        ("POST", "/api/v1/namespaces/default/pods", "create"),
-        ("PUT", "/api/v1/namespaces/default/pods/web-a", "update"),
-        ("PATCH", "/api/v1/namespaces/default/pods/web-a", "patch"),
+        ("POST", "/api/v1/namespaces/default/endpoints", "create"),
+        ("PUT", "/api/v1/namespaces/default/endpoints/web", "update"),
+        ("PATCH", "/api/v1/namespaces/default/endpoints/web", "patch"),
+        ("POST", "/api/v1/nodes", "create"),
         ("DELETE", "/api/v1/namespaces/default/endpoints/web", "delete"),
-        ("DELETE", "/api/v1/namespaces/default/pods", "deletecollection"),
+        ("DELETE", "/api/v1/namespaces/default/endpoints", "deletecollection"),
         ("POST", "/version", "create"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/attach", "create pods/attach"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),

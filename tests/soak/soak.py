@@ -110,8 +110,24 @@ class Report:
 
 
 def template(name: str, version: int) -> dict[str, object]:
-    return {"labels": {"app": name}, "cpu_cores_req": 0.1,
-            "containers": [{"name": "c", "image": f"nginx:{version}", "memory_req": 16}]}  # fmt: skip
+    """Even-numbered Deployments keep one replica per node (a required anti-affinity to their
+    own app) and spread over zones as they can; the invariants check the first never breaks."""
+    out: dict[str, object] = {
+        "labels": {"app": name}, "cpu_cores_req": 0.1,
+        "containers": [{"name": "c", "image": f"nginx:{version}", "memory_req": 16}],
+    }  # fmt: skip
+    if int(name[1:]) % 2 == 0:
+        selector = {"match_labels": {"app": name}}
+        out["pod_anti_affinity"] = {"required": [
+            {"label_selector": selector, "topology_key": "kubernetes.io/hostname"}]}  # fmt: skip
+        out["topology_spread_constraints"] = [{
+            "max_skew": 1, "topology_key": ZONE, "when_unsatisfiable": "ScheduleAnyway",
+            "label_selector": selector,
+        }]  # fmt: skip
+    return out
+
+
+ZONE = "topology.kubernetes.io/zone"
 
 
 async def soak(
@@ -127,7 +143,8 @@ async def soak(
     report = Report(runtime=runtime, nodes=nodes, pods=pods, duration_s=duration)
     try:
         for i in range(nodes):
-            await engine.create_node_from_json({"name": f"n{i}", "cpu_cores_avail": cores})
+            await engine.create_node_from_json({"name": f"n{i}", "cpu_cores_avail": cores,
+                                                "labels": {ZONE: "abc"[i % 3]}})  # fmt: skip
         state = engine.cluster.state
         deadline = time.monotonic() + 120
         while any(n.status is not NodeStatus.HEALTHY for n in state.nodes.values()):

@@ -160,3 +160,35 @@ def test_a_pod_deleted_by_kubectl_leaves_the_window(
     assert proc.returncode == 0, out.read_text()
     assert out.read_text().strip() == 'pod "web-2" deleted'
     qtbot.waitUntil(lambda: "web-2" not in names_in(tree_model(window)))
+
+
+def test_a_deployment_applied_by_kubectl_appears_in_the_window(
+    qtbot: QtBot, window: MainWindow, demo: Engine, tmp_path: Path
+) -> None:
+    """``kubectl apply -f`` of a tutorial's Deployment: its pods join the tree."""
+    file_menu_action(window, "CopyKubeconfigAction").trigger()  # type: ignore[attr-defined]
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard is not None
+    config_path = tmp_path / "kubeconfig"
+    config_path.write_text(clipboard.text())
+    manifest = tmp_path / "hello.yaml"
+    manifest.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello}\nspec:\n"
+        "  replicas: 2\n  selector: {matchLabels: {app: hello}}\n  template:\n"
+        "    metadata: {labels: {app: hello}}\n"
+        "    spec: {containers: [{name: hello, image: 'nginx:1.25'}]}\n"
+    )
+    out = tmp_path / "apply.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [kubectl_path(), "apply", "-f", str(manifest)], stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={"KUBECONFIG": str(config_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
+    assert proc.returncode == 0, out.read_text()
+    assert out.read_text().strip() == "deployment.apps/hello created"
+    qtbot.waitUntil(
+        lambda: sum(n.startswith("hello-") for n in names_in(tree_model(window))) == 2,
+        timeout=30_000,
+    )

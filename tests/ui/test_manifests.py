@@ -4,9 +4,13 @@ its template, and an existing Deployment written back as form text exactly."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.engine.manifests import pod_spec_manifest
+from kube9_desktop.engine.model import PodSpec
+from kube9_desktop.engine.specs import PodCreate, parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate, TemplateIn
+from kube9_desktop.engine.workloads import PodTemplate
 from kube9_desktop.ui.dialogs.deployment_fields import field_of
 from kube9_desktop.ui.dialogs.deployment_manifest import (
     read_deployment_manifest,
@@ -95,10 +99,10 @@ def test_deployment_manifest_fills_every_field_and_lists_what_it_ignores() -> No
     }
     assert extra["liveness_probe"] == {"tcp_socket": {"port": 80}, "initial_delay_s": 5}
     assert [c["key"] for c in t.config] == ["MODE"]
+    assert t.scheduling == {"node_selector": {"disk": "ssd"}}
     assert set(d.ignored) == {
         "metadata.uid",
         "spec.template.metadata.name",
-        "spec.template.spec.nodeSelector",
         "spec.template.spec.containers[0].ports[0].hostPort",
         "spec.template.spec.containers[0].readinessProbe.httpGet.scheme",
     }
@@ -144,6 +148,12 @@ def test_a_template_written_back_as_form_text_is_the_same_template() -> None:
             ],
             "volumes": [{"name": "data", "type": "emptyDir", "size": 2, "path": "/data"}],
             "config": [{"name": "s", "type": "secret", "key": "K", "value": "v"}],
+            "node_selector": {"disk": "ssd"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+            "pod_anti_affinity": {"required": [{"label_selector": {"match_labels": {"app": "web"}},
+                                                "topology_key": "kubernetes.io/hostname"}]},
+            "topology_spread_constraints": [{"max_skew": 1, "topology_key": "zone",
+                                             "when_unsatisfiable": "ScheduleAnyway"}],
         },
     }  # fmt: skip
     template = parse_body(DeploymentCreate, body).to_spec().template
@@ -160,6 +170,7 @@ def test_a_template_written_back_as_form_text_is_the_same_template() -> None:
         "containers": rows,
         "volumes": [{**v, "size": int(v["size"])} for v in draft.volumes],
         "config": draft.config,
+        **draft.scheduling,
     }
     if draft.cpu:
         again["cpu_cores_req"] = draft.cpu
@@ -187,3 +198,90 @@ def test_request_paths_land_on_the_deployment_forms_fields(
     path: str, message: str, where: str, shown: str
 ) -> None:
     assert field_of(path, message) == (where, shown)
+
+
+AFFINE_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, labels: {app: web}}
+spec:
+  containers: [{name: c, image: nginx, resources: {requests: {cpu: 100m}}}]
+  nodeSelector: {disktype: ssd}
+  tolerations: [{key: dedicated, operator: Exists, effect: NoSchedule}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions: [{key: zone, operator: In, values: [a, b]}]
+    podAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 50
+        podAffinityTerm:
+          labelSelector: {matchLabels: {app: cache}}
+          topologyKey: topology.kubernetes.io/zone
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector:
+          matchExpressions: [{key: app, operator: In, values: [web]}]
+        namespaces: [default]
+        namespaceSelector: {}
+        topologyKey: kubernetes.io/hostname
+  topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: DoNotSchedule
+    labelSelector: {matchLabels: {app: web}}
+    minDomains: 2
+"""
+
+
+def test_a_pod_manifest_reads_affinity_spread_and_tolerations_as_request_fields() -> None:
+    """Kubernetes' placement keys become the request's fields; what is not modelled
+    (namespaceSelector, minDomains) is listed as ignored, and the engine takes the rest."""
+    draft = read_manifest(AFFINE_POD)
+    assert set(draft.ignored) == {
+        "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+        ".namespaceSelector",
+        "spec.topologySpreadConstraints[0].minDomains",
+    }
+    s = draft.scheduling
+    assert s["pod_anti_affinity"]["required"] == [{
+        "label_selector": {"match_expressions": [
+            {"key": "app", "operator": "In", "values": ["web"]}]},
+        "namespaces": ["default"], "topology_key": "kubernetes.io/hostname",
+    }]  # fmt: skip
+    assert s["topology_spread_constraints"] == [{
+        "max_skew": 1, "topology_key": "topology.kubernetes.io/zone",
+        "when_unsatisfiable": "DoNotSchedule",
+        "label_selector": {"match_labels": {"app": "web"}},
+    }]  # fmt: skip
+    body = {
+        "name": draft.name, "labels": draft.labels,
+        "containers": [{"name": "c", "image": "nginx", "cpu_req": 0.1}], **s,
+    }  # fmt: skip
+    spec = parse_body(PodCreate, body).to_spec()
+    assert spec.node_selector == {"disktype": "ssd"} and spec.tolerations
+    assert spec.node_affinity is not None and spec.interpod is not None
+    assert spec.interpod.affinity is not None and spec.interpod.affinity.preferred[0][0] == 50
+    assert draft.manifest_key("pod_anti_affinity") == "spec.affinity.podAntiAffinity"
+
+
+def pod_template_of(s: PodSpec) -> PodTemplate:
+    return PodTemplate(
+        s.request, s.containers, s.volumes, s.config, s.labels, s.annotations,
+        s.termination_grace_s, s.tolerations, s.node_selector, s.node_affinity, s.interpod,
+    )  # fmt: skip
+
+
+def test_an_exported_manifest_reads_back_as_the_same_rules() -> None:
+    """manifests.pod_spec_manifest (the YAML view and export) and the reader agree."""
+    spec = parse_body(PodCreate, {
+        "name": "p", "containers": [{"name": "c", "image": "nginx", "cpu_req": 0.1}],
+        **read_manifest(AFFINE_POD).scheduling,
+    }).to_spec()  # fmt: skip
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": pod_spec_manifest(pod_template_of(spec))}  # fmt: skip
+    again = read_manifest(yaml.safe_dump(manifest))
+    body = {"name": "p", "containers": [{"name": "c", "image": "nginx", "cpu_req": 0.1}],
+            **again.scheduling}  # fmt: skip
+    assert parse_body(PodCreate, body).to_spec() == spec

@@ -160,3 +160,41 @@ def test_the_form_is_this_editor_inside_the_skeleton(fake: FakeBridge, qtbot: Qt
     assert form.findChild(PodEditor) is form.editor
     form.fill(DRAFT)
     assert form.body() == form.editor.body()
+
+
+def test_a_manifests_placement_rules_go_into_the_body(fake: FakeBridge, qtbot: QtBot) -> None:
+    """Applied YAML with affinity and spread: the body carries them as request fields, and a
+    bad one is refused by the engine's own validation, named by its manifest key."""
+    editor = PodEditor(fake)
+    _dialog = host(qtbot, editor)
+    editor.tabs.setCurrentIndex(1)
+    yaml = editor.findChild(QPlainTextEdit, "yaml")
+    assert yaml is not None
+    yaml.setPlainText(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1, labels: {app: web}}\n"
+        "spec:\n  containers:\n  - {name: c, image: busybox, resources: {requests: {cpu: 1}}}\n"
+        "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "      - labelSelector: {matchLabels: {app: web}}\n"
+        "        topologyKey: kubernetes.io/hostname\n"
+        "  topologySpreadConstraints:\n"
+        "  - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway}\n"
+    )
+    apply = editor.findChild(QPushButton, "apply_yaml")
+    assert apply is not None
+    click(qtbot, apply)
+    body = editor.body()
+    assert body["pod_anti_affinity"] == {"required": [{
+        "label_selector": {"match_labels": {"app": "web"}},
+        "topology_key": "kubernetes.io/hostname",
+    }], "preferred": []}  # fmt: skip
+    assert body["topology_spread_constraints"] == [
+        {"max_skew": 1, "topology_key": "zone", "when_unsatisfiable": "ScheduleAnyway"}
+    ]
+    assert editor.validation_errors() == {}
+    yaml.setPlainText(yaml.toPlainText().replace("maxSkew: 1", "maxSkew: 0"))
+    click(qtbot, apply)
+    errors = editor.validation_errors()
+    assert errors == {
+        "(form)": "topology_spread_constraints[0].max_skew: input should be greater than or "
+        "equal to 1"
+    }

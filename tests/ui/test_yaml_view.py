@@ -131,6 +131,7 @@ metadata:
   labels: {app: picky}
 spec:
   nodeSelector: {disk: ssd}
+  hostNetwork: true
   containers:
   - name: web
     image: nginx
@@ -162,7 +163,7 @@ def test_unused_fields_are_listed_in_the_form(
     note: QLabel = child(form, QLabel, "unused_fields")
     assert note.isVisible()
     for key in (
-        "spec.nodeSelector",
+        "spec.hostNetwork",
         "spec.containers[0].resources.limits",
         "spec.containers[0].ports[0].hostPort",
     ):
@@ -171,6 +172,8 @@ def test_unused_fields_are_listed_in_the_form(
     body = form.body()
     assert body["labels"] == {"app": "picky"} and body["namespace"] == "default"
     assert body["config"] == [{"name": "api-token", "type": "secret", "key": "TOKEN", "value": ""}]
+    assert body["node_selector"] == {"disk": "ssd"}  # read now, not listed as unused
+    assert "spec.nodeSelector" not in note.text()
 
 
 def test_replace_keeps_the_pod_when_refused_and_replaces_it_when_valid(

@@ -38,6 +38,8 @@ ROUTE_AUTH: web.AppKey[dict[web.AbstractRoute, str]] = web.AppKey("route_auth")
 PUBLIC_PATHS: web.AppKey[frozenset[str]] = web.AppKey("public_paths")
 # The query parameters each route takes (Route.query); any other is refused, as a typo.
 ROUTE_QUERY: web.AppKey[dict[web.AbstractRoute, frozenset[str]]] = web.AppKey("route_query")
+# Who the auth middleware found the caller to be (routes that take a node's token).
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 JSON_MAX_INT_DIGITS = 4300  # Python's own limit for int(str); no field takes more than 19
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -180,15 +182,22 @@ def _json_constant(name: str) -> Any:
     raise UserError(f"The body is not valid JSON: {name} is not a JSON number", field="(body)")
 
 
+# Built once: json.loads with any keyword builds a decoder (and its scanner) per call.
+_DECODER = json.JSONDecoder(parse_constant=_json_constant)
+_DECODER_INT_CHECKED = json.JSONDecoder(parse_int=_json_int, parse_constant=_json_constant)
+
+
 def parse_json(raw: bytes) -> Any:
     """Strict JSON: no NaN/Infinity, no integer of thousands of digits, no nesting so deep
     that Python cannot follow it; each is a 400 naming the problem, never a 500."""
     try:
+        # As json.loads reads bytes: UTF-8, -16 or -32 as detected, lone surrogates kept.
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
         if 0 < sys.get_int_max_str_digits() <= JSON_MAX_INT_DIGITS:
             # Python refuses longer integers itself (a ValueError, below): no callback per
             # integer, which was a third of a heartbeat's parse.
-            return json.loads(raw, parse_constant=_json_constant)
-        return json.loads(raw, parse_int=_json_int, parse_constant=_json_constant)
+            return _DECODER.decode(text)
+        return _DECODER_INT_CHECKED.decode(text)
     except RecursionError:
         raise UserError(
             "The body is nested too deeply (hundreds of levels of lists or objects)",
@@ -265,6 +274,7 @@ def auth_middleware(auth: Callable[[], Authenticator]) -> Any:
             who = auth().identify(bearer(request.headers.get("Authorization")))
             if rule == "node-or-admin":
                 _require_own_node(who, request.match_info.get("id", ""))
+                request[PRINCIPAL] = who  # the heartbeat's handler need not look again
             else:
                 Authenticator.require_admin(who)
         _check_query(request)  # one middleware for both: each layer costs every request

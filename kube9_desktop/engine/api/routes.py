@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from kube9_desktop.engine.api.app import (
     ENGINE,
     HEARTBEAT_BODY_LIMIT,
+    PRINCIPAL,
     json_response,
     read_json,
 )
@@ -297,7 +298,9 @@ async def heartbeat(request: web.Request) -> web.StreamResponse:
     payload = await read_json(
         request, max(HEARTBEAT_BODY_LIMIT, engine.heartbeat_body_limit(node_id))
     )
-    status, reply = await engine.node_heartbeat(node_id, token, payload)
+    status, reply = await engine.node_heartbeat(
+        node_id, token, payload, principal=request.get(PRINCIPAL)
+    )
     return json_response(reply, status)
 
 

@@ -14,6 +14,7 @@ from kube9_desktop.engine.api.wire import (
     PortJson,
     ProbeJson,
     SummaryJson,
+    interpod_json,
 )
 from kube9_desktop.engine.clock import utc_iso
 from kube9_desktop.engine.constraints import taints_json
@@ -113,6 +114,7 @@ def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None =
         "tolerations": [t.to_json() for t in p.spec.tolerations],
         "node_selector": dict(p.spec.node_selector),
         "node_affinity": p.spec.node_affinity.to_json() if p.spec.node_affinity else None,
+        **interpod_json(p.spec.interpod),
         "containers": [
             {
                 "id": i + 1,

@@ -6,7 +6,7 @@ Templates show secrets masked, as pods do.
 from __future__ import annotations
 
 from kube9_desktop.engine.api.serialize import container_extra_json
-from kube9_desktop.engine.api.wire import Labels
+from kube9_desktop.engine.api.wire import Labels, interpod_json
 from kube9_desktop.engine.api.wire_workloads import (
     DeploymentJson,
     ReplicaSetJson,
@@ -38,6 +38,7 @@ def template_json(t: PodTemplate) -> TemplateJson:
         "tolerations": [x.to_json() for x in t.tolerations],
         "node_selector": dict(t.node_selector),
         "node_affinity": t.node_affinity.to_json() if t.node_affinity else None,
+        **interpod_json(t.interpod),
         "containers": [
             {"name": c.name, "image": c.image, "cpu_req": cores(c.cpu_m), "memory_req": c.mem_mi,
              "command": list(c.command), "args": list(c.args), **container_extra_json(c)}

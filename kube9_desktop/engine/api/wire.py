@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 
 from kube9_desktop.engine.constraints import NodeAffinityJson, TaintJson, TolerationJson
 from kube9_desktop.engine.events import EventJson
+from kube9_desktop.engine.interpod import InterPodRules, PodAffinityJson, SpreadConstraintJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, JsonObject, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
 from kube9_desktop.engine.model import (
@@ -325,6 +326,23 @@ class ConfigItemJson(TypedDict):
     value: str  # a secret's value is "******"
 
 
+class InterPodJson(TypedDict):
+    pod_affinity: PodAffinityJson | None
+    pod_anti_affinity: PodAffinityJson | None
+    topology_spread_constraints: list[SpreadConstraintJson]
+
+
+def interpod_json(rules: InterPodRules | None) -> InterPodJson:
+    """A pod's (or template's) inter-pod fields, each present (null or [] when unset)."""
+    if rules is None:
+        return {"pod_affinity": None, "pod_anti_affinity": None, "topology_spread_constraints": []}
+    return {
+        "pod_affinity": rules.affinity.to_json() if rules.affinity else None,
+        "pod_anti_affinity": rules.anti_affinity.to_json() if rules.anti_affinity else None,
+        "topology_spread_constraints": [c.to_json() for c in rules.spread],
+    }
+
+
 @closed
 class PodJson(TypedDict):
     id: int
@@ -353,6 +371,9 @@ class PodJson(TypedDict):
     tolerations: list[TolerationJson]
     node_selector: Labels  # node labels its node must carry
     node_affinity: NodeAffinityJson | None  # required terms (ORed) and weighted preferred ones
+    pod_affinity: PodAffinityJson | None  # near the pods its terms name (same domain)
+    pod_anti_affinity: PodAffinityJson | None  # away from them
+    topology_spread_constraints: list[SpreadConstraintJson]
     usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 

@@ -16,6 +16,7 @@ from kube9_desktop.engine.api.wire import (
     VolumeJson,
 )
 from kube9_desktop.engine.constraints import NodeAffinityJson, TolerationJson
+from kube9_desktop.engine.interpod import PodAffinityJson, SpreadConstraintJson
 from kube9_desktop.engine.jsontypes import Cores, Digits, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import ObjectRefJson
 from kube9_desktop.engine.workloads import DeploymentStatusJson
@@ -49,6 +50,9 @@ class TemplateJson(TypedDict):
     tolerations: list[TolerationJson]
     node_selector: Labels
     node_affinity: NodeAffinityJson | None
+    pod_affinity: PodAffinityJson | None
+    pod_anti_affinity: PodAffinityJson | None
+    topology_spread_constraints: list[SpreadConstraintJson]
 
 
 @closed

@@ -21,7 +21,7 @@ from kube9_desktop.engine.cluster.txn import Txn, run_transaction
 from kube9_desktop.engine.constraints import NO_CONSTRAINTS, PodConstraints
 from kube9_desktop.engine.errors import NotFound
 from kube9_desktop.engine.events import EventBus
-from kube9_desktop.engine.meta import ObjectRef
+from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
 from kube9_desktop.engine.model import (
     ContainerStatus,
     Decision,
@@ -34,6 +34,7 @@ from kube9_desktop.engine.model import (
     StaleCopy,
 )
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
+from kube9_desktop.engine.scheduler.topology import topology_check
 from kube9_desktop.engine.services import ServicePort, ServiceSpec
 from kube9_desktop.engine.state import (
     ClusterState,
@@ -145,25 +146,42 @@ class ClusterBase:
 
     # ---- scheduling --------------------------------------------------------------------
 
-    def decide(self, request: Resources, constraints: PodConstraints = NO_CONSTRAINTS) -> Decision:
-        """The strategy's choice from the indexes, explained by a scan in small clusters."""
+    def decide(
+        self,
+        request: Resources,
+        constraints: PodConstraints = NO_CONSTRAINTS,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        labels: Mapping[str, str] | None = None,
+    ) -> Decision:
+        """The strategy's choice from the indexes, explained by a scan in small clusters.
+
+        ``namespace`` and ``labels`` are the pod's: its own inter-pod rules and the existing
+        pods' anti-affinity are checked against them (``scheduler/topology.py``).
+        """
         strategy = self.config.scheduler
         at = self.clock.now()
-        chosen = self.state.indexes.pick(
-            STRATEGIES[strategy], request, constraints, self.state.nodes
-        )
-        nodes = list(self.state.nodes.values())
+        state = self.state
+        check = None
+        if constraints.interpod is not None or state.topology.has_anti:
+            check = topology_check(
+                namespace, labels or {}, constraints, state.topology, state.nodes
+            )
+        chosen = state.indexes.pick(STRATEGIES[strategy], request, constraints, state.nodes, check)
+        nodes = list(state.nodes.values())
         if chosen is None or len(nodes) <= self.config.explain_limit:
-            decision = schedule(request, nodes, strategy, constraints=constraints, at=at)
+            decision = schedule(
+                request, nodes, strategy, constraints=constraints, check=check, at=at
+            )
             if chosen is not None and decision.node_id != chosen:
                 log.error("index chose %s but the scan chose %s", chosen, decision.node_id)
             return decision
-        node = self.state.nodes[chosen]
+        node = state.nodes[chosen]
         return Decision(
             strategy=strategy,
             node_id=chosen,
             node_name=node.name,
-            candidates=(candidate(node, request, constraints),),
+            candidates=(candidate(node, request, constraints, check),),
             omitted=len(nodes) - 1,
             at=at,
         )

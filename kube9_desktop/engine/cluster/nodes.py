@@ -67,6 +67,8 @@ def update_node(t: Txn, node: NodeState, **fields: Any) -> None:
     """
     state = t.state
     t.undo(lambda: state.reindex(node))
+    if "labels" in fields:  # the pod-topology books count pods by their nodes' labels
+        t.undo(state.topology.reset)
     cols: dict[str, Any] = {}
     for attr, value in fields.items():
         column, store_as = _COLUMNS[attr]  # a KeyError here is a bug: no such stored field
@@ -76,6 +78,8 @@ def update_node(t: Txn, node: NodeState, **fields: Any) -> None:
     cols["resource_version"] = t.rv
     t.store.update_node(node.id, **cols)
     state.reindex(node)
+    if "labels" in fields:
+        state.topology.reset()
     t.changed(Kind.NODE, node.id)
 
 
@@ -243,7 +247,9 @@ def drain_pod(t: Txn, node: NodeState, pod: PodState) -> DrainStep:
             pod.name, pod.id, "left", daemon_like=True,
             reason=f"daemon-like: it tolerates {UNSCHEDULABLE_TAINT}, as a DaemonSet's pods do",
         )  # fmt: skip
-    decision = t.cluster.decide(pod.request, pod.spec.constraints)
+    decision = t.cluster.decide(
+        pod.request, pod.spec.constraints, namespace=pod.namespace, labels=pod.labels
+    )
     if decision.node_id is None:
         reasons = {n: list(r) for n, r in decision.reasons.items() if n != node.name}
         return DrainStep(pod.name, pod.id, "left", reason="no other node fits", reasons=reasons)

@@ -60,7 +60,10 @@ def move(
     state = t.state
     old = state.nodes.get(pod.node_id) if pod.node_id is not None else None
     decision = t.cluster.decide(
-        pod.request, pod.spec.constraints if constraints is None else constraints
+        pod.request,
+        pod.spec.constraints if constraints is None else constraints,
+        namespace=pod.namespace,
+        labels=pod.labels,
     )
     target = state.nodes.get(decision.node_id) if decision.node_id is not None else None
     if target is None and old is None:

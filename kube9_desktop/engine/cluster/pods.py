@@ -45,7 +45,9 @@ def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> Created
     if (spec.namespace, spec.name) in t.state.pod_ids:
         where = f" in namespace '{spec.namespace}'" if spec.namespace != "default" else ""
         raise Conflict(f"A pod named '{spec.name}' already exists{where}", field="name")
-    decision = t.cluster.decide(spec.request, spec.constraints)
+    decision = t.cluster.decide(
+        spec.request, spec.constraints, namespace=spec.namespace, labels=spec.labels
+    )
     if decision.node_id is None and not allow_pending:
         raise Unschedulable(
             f"No available worker node can fit pod '{spec.name}' (requests "

@@ -132,6 +132,18 @@ class Txn:
 
     # ---- ending ------------------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """Nothing done yet: no store transaction, no undo entry, no hook, nothing changed."""
+        return (
+            self._store_cm is None
+            and self._rv is None
+            and not self._undo
+            and not self._after
+            and not self._before
+            and not self.changes
+        )
+
     def _rollback(self, exc: BaseException | None) -> None:
         for fn in reversed(self._undo):
             try:
@@ -198,6 +210,11 @@ class run_transaction:  # used as the function it was: with run_transaction(clus
     ) -> Literal[False]:
         txn = self.txn
         if txn is None:
+            return False
+        if exc is None and txn.idle:
+            # Nothing written, changed or asked for (most heartbeats of a settled node): there
+            # is nothing to commit, undo or publish.
+            self.cluster.open_txn = None
             return False
         try:
             if exc is None:

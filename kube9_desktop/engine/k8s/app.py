@@ -10,6 +10,7 @@ watch.py's.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from kube9_desktop.engine.api.app import json_response
 from kube9_desktop.engine.api.auth import bearer, host_allowed
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.errors import Unauthorized as EngineUnauthorized
-from kube9_desktop.engine.k8s import discovery
+from kube9_desktop.engine.k8s import discovery, mutate, openapi
 from kube9_desktop.engine.k8s.listing import (
     FieldRequirement,
     page,
@@ -48,7 +49,13 @@ from kube9_desktop.engine.k8s.watch import (
     parse_timeout,
     serve_watch,
 )
-from kube9_desktop.engine.k8s.writes import delete_object, evict, patch_node, scale
+from kube9_desktop.engine.k8s.writes import (
+    delete_collection,
+    delete_object,
+    evict,
+    patch_node,
+    scale,
+)
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
@@ -135,7 +142,7 @@ def _not_served(method: str, what: str, verb: str | None = None) -> MethodNotAll
     )
     return MethodNotAllowed(
         f"the server does not allow this method on the requested resource: {verb} on {what} "
-        f"is not served by Kube-9 Desktop's Kubernetes API yet, only get, list and watch ({advice})"
+        f"is not served by Kube-9 Desktop's Kubernetes API ({advice})"
     )
 
 
@@ -159,10 +166,26 @@ async def health(request: web.Request) -> web.Response:
     return web.Response(text=text, status=200 if ready else 500)
 
 
+async def openapi_root(request: web.Request) -> web.Response:
+    _read_only(request, request.path)
+    return web.Response(body=openapi.root(), content_type="application/json")
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    _read_only(request, request.path)
+    doc = openapi.document_for_path(request.match_info["path"])
+    if doc is None:
+        raise no_route()
+    # (the URL carries the document's hash: clients may keep it as long as they like)
+    return web.Response(body=doc, content_type="application/json",
+                        headers={"Cache-Control": "public, immutable"})  # fmt: skip
+
+
 async def root(request: web.Request) -> web.Response:
     _read_only(request, "/")
     paths = ["/api", "/api/v1", "/apis", *[f"/apis/{g}" for g in discovery.group_names()]]
     paths += [f"/apis/{gv}" for gv in GROUP_VERSIONS if "/" in gv]
+    paths += ["/openapi/v3", *[f"/openapi/v3/{p}" for p in json.loads(openapi.root())["paths"]]]
     paths += sorted(PUBLIC_PATHS)
     return json_response({"paths": sorted(paths)})
 
@@ -248,11 +271,23 @@ async def resource(request: web.Request) -> web.StreamResponse:
             raise _not_served("GET", what, verb="watch")
         return await _watch(request, found, namespace, name)
     if request.method == "DELETE" and name is None:
-        raise _not_served("DELETE", what, verb="deletecollection")
+        if "deletecollection" not in found.verbs:
+            raise _not_served("DELETE", what, verb="deletecollection")
+        items, _ = _list(request.app[ENGINE], found, namespace, request, paged=False)
+        return await delete_collection(request, request.app[ENGINE], found, items)
     if request.method == "DELETE" and name is not None:
         return await delete_object(request, request.app[ENGINE], found, namespace or "", name)
     if request.method == "PATCH" and found.plural == "nodes" and not found.group and name:
         return await patch_node(request, request.app[ENGINE], found, name)
+    if request.method == "POST" and name is None and "create" in found.verbs:
+        if found.namespaced and namespace is None:
+            raise BadRequest("a namespaced object is created in a namespace: POST to "
+                             f".../namespaces/<namespace>/{found.plural}")  # fmt: skip
+        return await mutate.create(request, request.app[ENGINE], found, namespace)
+    if request.method == "PUT" and name is not None and "update" in found.verbs:
+        return await mutate.update(request, request.app[ENGINE], found, namespace or "", name)
+    if request.method == "PATCH" and name is not None and "patch" in found.verbs:
+        return await mutate.patch(request, request.app[ENGINE], found, namespace or "", name)
     _read_only(request, what)
     engine = request.app[ENGINE]
     tv = table_version(request.headers.get("Accept", ""))
@@ -398,13 +433,14 @@ def _get(engine: Engine, found: Resource, namespace: str, name: str) -> Obj:
 
 
 def _list(
-    engine: Engine, found: Resource, namespace: str | None, request: web.Request
-) -> tuple[list[Obj], Obj]:
+    engine: Engine, found: Resource, namespace: str | None, request: web.Request,
+    *, paged: bool = True,
+) -> tuple[list[Obj], Obj]:  # fmt: skip
     q = request.query
     labels = parse_label_selector(q.get("labelSelector", ""))
     fields = parse_field_selector(q.get("fieldSelector", ""), found)
-    limit = parse_limit(q.get("limit"))
-    after = parse_continue(q.get("continue"), found, namespace)
+    limit = parse_limit(q.get("limit")) if paged else 0
+    after = parse_continue(q.get("continue"), found, namespace) if paged else None
     version = engine.resource_version()
     objects = []
     for view in found.views(engine, namespace if found.namespaced else None):
@@ -430,6 +466,8 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     app.on_shutdown.append(_close_hub)
     add = app.router.add_route
     add("*", "/", root)
+    add("*", "/openapi/v3", openapi_root)
+    add("*", "/openapi/v3/{path:.+}", openapi_document)
     for path in ("/healthz", "/readyz", "/livez"):
         add("*", path, health)
     # with and without a trailing slash, as Kubernetes (the Python client asks /version/)

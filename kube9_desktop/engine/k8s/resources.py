@@ -346,8 +346,15 @@ RESOURCES += (
 )
 
 DELETABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces", "nodes"})
+WRITABLE = DELETABLE - {"nodes"}  # (mutate.py: create, update, patch; nodes: writes.py's patch)
 RESOURCES = tuple(
-    replace(r, verbs=WRITE_VERBS + (("patch",) if r.plural == "nodes" else ()))
+    replace(
+        r,
+        verbs=WRITE_VERBS
+        + (("patch",) if r.plural == "nodes" else ())
+        + (("create", "update", "patch") if r.plural in WRITABLE else ())
+        + (("deletecollection",) if r.plural in WRITABLE - {"namespaces"} else ()),
+    )
     if r.group != "metrics.k8s.io" and r.plural in DELETABLE
     else r
     for r in RESOURCES

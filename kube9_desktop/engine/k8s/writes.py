@@ -53,7 +53,7 @@ PATCH_TYPES = (
 BODY_TYPES = ("application/json", "application/octet-stream", "")  # the client's, and none
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request, limit: int | None = None) -> Any:
     """A body as JSON, by the Kube-9 API's reader (size, depth and number limits), for the
     media types Kubernetes clients send: JSON, a patch type, or (the official Python client,
     for some calls) application/octet-stream."""
@@ -61,7 +61,7 @@ async def read_json(request: web.Request) -> Any:
     if ctype in BODY_TYPES[1:]:
         # (aiohttp's reader insists on a JSON type: pretend the client said so)
         request = request.clone(headers={**request.headers, "Content-Type": "application/json"})
-    return await read_kube9_json(request)
+    return await (read_kube9_json(request) if limit is None else read_kube9_json(request, limit))
 
 
 def engine_refusal(exc: Kube9Error) -> K8sError:
@@ -129,7 +129,19 @@ async def delete_object(
     _check_preconditions(options, obj, what)
     if _dry_run(options.get("dryRun")):
         return json_response(obj)
-    cascade = policy != "Orphan"
+    await _delete(engine, found, view, name, cascade=policy != "Orphan")
+    if found.plural == "pods":  # the API server answers a pod's delete with the pod
+        return json_response(obj)
+    details = {"name": name, "kind": found.plural, "uid": obj["metadata"].get("uid", "")}
+    if found.group:
+        details["group"] = found.group
+    done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details}  # fmt: skip
+    return json_response(done)
+
+
+async def _delete(engine: Engine, found: Resource, view: Any, name: str, *, cascade: bool) -> None:
+    """One object's delete through the engine's operation for its kind."""
     try:
         if found.plural == "pods":
             await engine.delete_pod(view.id)
@@ -145,14 +157,36 @@ async def delete_object(
             await engine.delete_node(view.id)
     except Kube9Error as exc:
         raise engine_refusal(exc) from None
-    if found.plural == "pods":  # the API server answers a pod's delete with the pod
-        return json_response(obj)
-    details = {"name": name, "kind": found.plural, "uid": obj["metadata"].get("uid", "")}
-    if found.group:
-        details["group"] = found.group
-    done = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": details}  # fmt: skip
-    return json_response(done)
+
+
+COLLECTIONS = frozenset({"pods", "deployments", "replicasets", "services"})
+
+
+async def delete_collection(
+    request: web.Request, engine: Engine, found: Resource, items: list[Obj]
+) -> web.Response:
+    """``deletecollection``: every object the list's selectors match, one by one through the
+    engine (as the API server does; an object gone meanwhile is skipped), answered with the
+    list of what was deleted."""
+    if found.plural not in COLLECTIONS:
+        raise _not_writable(found, "deletecollection")
+    options = await _options(request)
+    policy = options.get("propagationPolicy") or "Background"
+    if policy not in PROPAGATION:
+        raise BadRequest(f"propagationPolicy: must be one of {', '.join(PROPAGATION)} "
+                         f"(got {str(policy)[:40]!r})")  # fmt: skip
+    deleted = []
+    for obj in items:
+        meta = obj["metadata"]
+        view = found.find(engine, meta.get("namespace", ""), meta["name"])
+        if view is None or view.uid != meta["uid"]:
+            continue
+        if not _dry_run(options.get("dryRun")):
+            await _delete(engine, found, view, meta["name"], cascade=policy != "Orphan")
+        deleted.append(obj)
+    return json_response({"kind": f"{found.kind}List", "apiVersion": found.api_version,
+                          "metadata": {"resourceVersion": str(engine.resource_version())},
+                          "items": deleted})  # fmt: skip
 
 
 def _not_writable(found: Resource, verb: str) -> K8sError:

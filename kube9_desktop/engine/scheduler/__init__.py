@@ -5,12 +5,15 @@ same choice in O(log n) for the engine's hot path, and ``SchedulingIndexes`` for
 tolerations or a node selector (tests hold them to agreement).
 
 Ranking: among the nodes that pass every filter, those with fewer untolerated PreferNoSchedule
-taints come first, then those whose matching preferred node-affinity terms weigh more, and the
-strategy orders nodes equal in both. Kubernetes adds these scores to the others (the taint's
-with weight 3, affinity's with 2); here they are tried in that order, so a soft taint always
-costs more than any affinity weight, and either more than any difference in free room.
-Example: best-fit puts a 1-core pod on a worker with 4 cores free rather than on one with 1
-core free and a ``spot:PreferNoSchedule`` taint.
+taints come first, then those whose matching preferred node-affinity terms weigh more, then
+those whose preferred pod (anti-)affinity terms score more (``topology.py``), then those with
+fewer pods matching a ScheduleAnyway spread constraint in their domain, and the strategy orders
+nodes equal in all. Kubernetes adds these scores to the others (the taint's with weight 3,
+node and pod affinity's and spread's with 2); here they are tried in that order, so a soft
+taint always costs more than any affinity weight, and either more than any difference in free
+room. Example: best-fit puts a 1-core pod on a worker with 4 cores free rather than on one
+with 1 core free and a ``spot:PreferNoSchedule`` taint. Each candidate carries these parts
+(``scores``), as the decision's explanation shows them.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kube9_desktop.engine.constraints import NO_CONSTRAINTS, PodConstraints, prefer_penalty
+from kube9_desktop.engine.constraints import NO_CONSTRAINTS, PodConstraints
 from kube9_desktop.engine.model import CandidateResult, Decision, Resources
 from kube9_desktop.engine.scheduler import best_fit, first_fit, worst_fit
 from kube9_desktop.engine.scheduler.fit import SchedNode, fit, is_eligible, is_open
 from kube9_desktop.engine.scheduler.index import SchedulingIndex
 from kube9_desktop.engine.scheduler.indexes import SchedulingIndexes
+from kube9_desktop.engine.scheduler.topology import TopologyCheck, rank
 
 KeyFn = Callable[[SchedNode, Resources], tuple[int, int, int]]
 
@@ -55,13 +59,42 @@ STRATEGIES: dict[str, Strategy] = {
 DEFAULT_STRATEGY = "best-fit"
 
 
+def score_parts(
+    node: SchedNode, constraints: PodConstraints, check: TopologyCheck | None
+) -> tuple[tuple[str, int], ...]:
+    """The rank's parts that apply to this pod, by name (what "why it is here" shows)."""
+    penalty, node_aff, pod_aff, spread = rank(node, constraints, check)
+    parts: list[tuple[str, int]] = []
+    if penalty:
+        parts.append(("prefer_no_schedule_taints", penalty))
+    if constraints.affinity is not None and constraints.affinity.preferred:
+        parts.append(("node_affinity", -node_aff))
+    if check is not None and check.preferred:
+        parts.append(("pod_affinity", -pod_aff))
+    if check is not None and any(not s.constraint.hard for s in check.spread):
+        parts.append(("topology_spread", spread))
+    return tuple(parts)
+
+
 def candidate(
-    node: SchedNode, request: Resources, constraints: PodConstraints = NO_CONSTRAINTS
+    node: SchedNode,
+    request: Resources,
+    constraints: PodConstraints = NO_CONSTRAINTS,
+    check: TopologyCheck | None = None,
 ) -> CandidateResult:
     free = node.capacity - node.allocated
     reasons = fit(request, node, free, constraints)
+    if check is not None:
+        reasons.extend(check.reasons(node))
+        scores = score_parts(node, constraints, check)
+    elif constraints:
+        scores = score_parts(node, constraints, None)
+    else:
+        scores = ()
     # node_id, node_name, fits, reasons, free_cpu_m, free_mem_mi (positional: a hot path)
-    return CandidateResult(node.id, node.name, not reasons, tuple(reasons), free.cpu_m, free.mem_mi)
+    return CandidateResult(
+        node.id, node.name, not reasons, tuple(reasons), free.cpu_m, free.mem_mi, scores
+    )
 
 
 def schedule(
@@ -70,32 +103,27 @@ def schedule(
     strategy: str = DEFAULT_STRATEGY,
     *,
     constraints: PodConstraints = NO_CONSTRAINTS,
+    check: TopologyCheck | None = None,
     at: datetime | None = None,
     explain_limit: int | None = None,
 ) -> Decision:
     """Choose a node for ``request`` among ``nodes`` by a full scan, explaining every node.
 
-    Fitting nodes rank by (untolerated PreferNoSchedule taints, minus the preferred affinity
-    weight, the strategy's key). With
+    Fitting nodes rank by ``rank`` (taints, node affinity, pod affinity, spread), then the
+    strategy's key; ``check`` is the pod's inter-pod rules over the counts. With
     ``explain_limit`` the candidate list keeps the chosen node, the best alternatives and the
     rejected nodes up to that many entries, and counts the rest in ``omitted``.
     """
     strat = STRATEGIES[strategy]
-    tolerations = constraints.tolerations
-    results = [candidate(n, request, constraints) for n in nodes]
+    results = [candidate(n, request, constraints, check) for n in nodes]
     fitting = sorted(
         (
-            (
-                (prefer_penalty(n.taints, tolerations) if n.taints else 0,
-                 -constraints.preference(n.labels)),
-                strat.key(n, request),
-                c,
-            )
+            (rank(n, constraints, check), strat.key(n, request), c)
             for n, c in zip(nodes, results, strict=True)
             if c.fits
         ),
         key=lambda kc: (kc[0], kc[1]),
-    )  # fmt: skip
+    )
     ordered = [c for _, _, c in fitting] + [c for c in results if not c.fits]
     chosen = fitting[0][2] if fitting else None
     omitted = 0
@@ -119,9 +147,11 @@ __all__ = [
     "SchedulingIndex",
     "SchedulingIndexes",
     "Strategy",
+    "TopologyCheck",
     "candidate",
     "fit",
     "is_eligible",
     "is_open",
+    "rank",
     "schedule",
 ]

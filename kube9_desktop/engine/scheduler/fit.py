@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from kube9_desktop.engine.constraints import (
@@ -24,6 +24,7 @@ from kube9_desktop.engine.model import (
 # kube-scheduler's own words (NodeUnschedulable, NodeAffinity, TaintToleration plugins)
 UNSCHEDULABLE = "node(s) were unschedulable"
 SELECTOR_MISMATCH = "node(s) didn't match Pod's node affinity/selector"
+TOO_MANY_PODS = "Too many pods"  # NodeResourcesFit: the node holds its max-pods already
 
 
 def untolerated_reason(taint: Taint) -> str:
@@ -56,6 +57,15 @@ class SchedNode(Protocol):
     def labels(self) -> Mapping[str, str]: ...
     @property
     def taints(self) -> tuple[Taint, ...]: ...
+    @property
+    def pod_ids(self) -> Collection[int]: ...
+    @property
+    def pod_limit(self) -> int: ...
+
+
+def is_full(node: SchedNode) -> bool:
+    """It holds as many pods as its pod limit (max-pods) allows: no more go there."""
+    return len(node.pod_ids) >= node.pod_limit
 
 
 def is_eligible(node: SchedNode) -> bool:
@@ -109,6 +119,8 @@ def fit(
                 reasons.append(f"{component} has not reported")
         elif state not in (COMPONENT_RUNNING, "unknown"):
             reasons.append(f"{component} is {state}")
+    if len(node.pod_ids) >= node.pod_limit:
+        reasons.append(TOO_MANY_PODS)
     if free is None:
         free = node.capacity - node.allocated
     if request.cpu_m > free.cpu_m:

@@ -22,6 +22,7 @@ from kube9_desktop.engine.constraints import PodConstraints, Taint, prefer_penal
 from kube9_desktop.engine.model import Resources
 from kube9_desktop.engine.scheduler.fit import SchedNode, is_eligible
 from kube9_desktop.engine.scheduler.index import SchedulingIndex
+from kube9_desktop.engine.scheduler.topology import TopologyCheck, rank
 
 LABEL_INDEXES_MAX = 256
 Group = tuple[Taint, ...]  # a node's taints, sorted: () is the plain index
@@ -54,8 +55,9 @@ class SchedulingIndexes:
         return self._group.get(node_id)
 
     def put(self, node: SchedNode) -> None:
-        """Index an eligible node by its free resources; remove an ineligible one."""
-        if not is_eligible(node):
+        """Index an eligible node by its free resources; remove an ineligible or full one
+        (it holds its pod limit: ``Too many pods``)."""
+        if not is_eligible(node) or len(node.pod_ids) >= node.pod_limit:
             self.discard(node)
             return
         node_id = node.id
@@ -119,9 +121,11 @@ class SchedulingIndexes:
         request: Resources,
         constraints: PodConstraints,
         nodes: Mapping[int, SchedNode],
+        check: TopologyCheck | None = None,
     ) -> int | None:
-        """The node ``schedule`` would choose among the eligible ones (None: none fits)."""
-        if not constraints:
+        """The node ``schedule`` would choose among the eligible ones (None: none fits);
+        ``check`` is the pod's inter-pod rules (topology.py), None when none apply."""
+        if not constraints and check is None:
             chosen = strategy.pick(self.plain, request)
             if chosen is not None or not self.tainted:
                 return chosen  # the hot path: untainted nodes always rank first for such a pod
@@ -131,21 +135,21 @@ class SchedulingIndexes:
             if all(not t.hard or tolerated(t, tolerations) for t in group):
                 penalties[group] = prefer_penalty(group, tolerations)
         affinity = constraints.affinity
-        if affinity is not None and affinity.preferred:
-            return self._pick_scored(strategy, request, constraints, nodes, penalties)
+        if (affinity is not None and affinity.preferred) or (check is not None and check.scored):
+            return self._pick_scored(strategy, request, constraints, nodes, penalties, check)
         if constraints.node_selector:
-            return self._pick_selected(strategy, request, constraints, nodes, penalties)
+            return self._pick_selected(strategy, request, constraints, nodes, penalties, check)
         best: int | None = None
         best_key: tuple[int, tuple[int, int, int]] | None = None
         for group, penalty in penalties.items():
             if best_key is not None and penalty > best_key[0]:
                 continue
             index = self.tainted[group] if group else self.plain
-            if affinity is None:
+            if affinity is None and check is None:
                 node_id = strategy.pick(index, request)
-            else:  # required terms only: the first node of the walk that matches them
+            else:  # required terms only: the first node of the walk that passes them
                 walk = strategy.walk(index, request)
-                node_id = next((i for i in walk if affinity.requires(nodes[i].labels)), None)
+                node_id = next((i for i in walk if _passes(nodes[i], constraints, check)), None)
             if node_id is None:
                 continue
             key = (penalty, strategy.key(nodes[node_id], request))
@@ -160,9 +164,11 @@ class SchedulingIndexes:
         constraints: PodConstraints,
         nodes: Mapping[int, SchedNode],
         penalties: dict[Group, int],
+        check: TopologyCheck | None,
     ) -> int | None:
-        """Preferred node affinity: every candidate is scored (the smallest label index of
-        the selector when there is one, else every node the pod may land on): O(candidates)."""
+        """Preferred node or pod affinity, or a ScheduleAnyway spread: every candidate is
+        scored (the smallest label index of the selector when there is one, else every node
+        the pod may land on): O(candidates)."""
         if constraints.node_selector:
             pairs = constraints.node_selector.items()
             ids = min((self.labelled(k, v, nodes) for k, v in pairs), key=len).ids()
@@ -171,18 +177,17 @@ class SchedulingIndexes:
                 i for g in penalties for i in (self.tainted[g] if g else self.plain).ids()
             )  # fmt: skip
         best: int | None = None
-        best_key: tuple[int, int, tuple[int, int, int]] | None = None
+        best_key: tuple[tuple[int, int, int, int], tuple[int, int, int]] | None = None
         for node_id in ids:
-            penalty = penalties.get(self._group[node_id])
-            if penalty is None:
+            if self._group[node_id] not in penalties:
                 continue
             node = nodes[node_id]
             free = node.capacity - node.allocated
             if free.cpu_m < request.cpu_m or free.mem_mi < request.mem_mi:
                 continue
-            if not constraints.selects(node.labels):
+            if not _passes(node, constraints, check):
                 continue
-            key = (penalty, -constraints.preference(node.labels), strategy.key(node, request))
+            key = (rank(node, constraints, check), strategy.key(node, request))
             if best_key is None or key < best_key:
                 best, best_key = node_id, key
         return best
@@ -194,6 +199,7 @@ class SchedulingIndexes:
         constraints: PodConstraints,
         nodes: Mapping[int, SchedNode],
         penalties: dict[Group, int],
+        check: TopologyCheck | None,
     ) -> int | None:
         """Walk the smallest label index of the selector in the strategy's order: the first
         node that passes with the lowest penalty possible wins; else the lowest penalty seen."""
@@ -209,9 +215,20 @@ class SchedulingIndexes:
             penalty = penalties.get(self._group[node_id])
             if penalty is None or (best_penalty is not None and penalty >= best_penalty):
                 continue
-            if several and not constraints.selects(nodes[node_id].labels):
+            node = nodes[node_id]
+            if several and not constraints.selects(node.labels):
+                continue
+            if check is not None and not check.allows(node):
                 continue
             best, best_penalty = node_id, penalty
             if penalty == floor:
                 break
         return best
+
+
+def _passes(node: SchedNode, constraints: PodConstraints, check: TopologyCheck | None) -> bool:
+    """The node selector, required node affinity and inter-pod rules (taints and room are
+    the index's part)."""
+    if (constraints.node_selector or constraints.affinity) and not constraints.selects(node.labels):
+        return False
+    return check is None or check.allows(node)

@@ -13,6 +13,7 @@ Version 4: Services (their cluster IP and node ports stored; endpoints are deriv
 Version 5: pods' termination grace period (null in older rows: the default, 30 s).
 Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
 the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
+Version 7: pods' inter-pod rules (pod affinity, anti-affinity, topology spread; null: none).
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -58,7 +59,7 @@ from kube9_desktop.engine.store.models import (
     VolumeRow,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _meta = cast(Table, Meta.__table__)
 
 
@@ -266,9 +267,14 @@ def _v5_to_v6(conn: Connection) -> None:
     )
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    add_missing_columns(conn, cast(Table, PodRow.__table__), ("interpod",))
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
+    7: _v6_to_v7,
 }  # fmt: skip
 
 

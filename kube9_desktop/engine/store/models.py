@@ -135,6 +135,8 @@ class PodRow(Base):
     tolerations: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     node_selector: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     node_affinity: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # v7: pod affinity, anti-affinity, topology spread (null: none)
+    interpod: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ReplicaSetRow(Base):

@@ -45,6 +45,7 @@ from kube9_desktop.engine.constraints import (
 )
 from kube9_desktop.engine.errors import StoreUnavailable
 from kube9_desktop.engine.events import Event, EventKind
+from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.meta import ObjectRef
 from kube9_desktop.engine.model import (
     TERMINATION_GRACE_S,
@@ -67,6 +68,7 @@ from kube9_desktop.engine.store.models import (
     PodRow,
     ReplicaSetRow,
     ServiceRow,
+    UtcDateTime,
     VolumeRow,
 )
 
@@ -252,12 +254,30 @@ def _explain(exc: BaseException, url: str, *, opening: bool = False) -> str:
 
 
 def _bind(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column type's bind processor; for JSON, an empty dict or list (most labels,
-    annotations, volumes, event data) skips the encoder for the text it would make anyway."""
+    """The column type's bind processor; for JSON, None or an empty dict or list (most labels,
+    annotations, volumes, event data, reports not yet made) skips the encoder for the text it
+    would make anyway. A datetime is formatted once for the inserts that bind that same object
+    one after the other (a transaction's ``now``: a pod's created_at, then its event's at)."""
     proc: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None or not isinstance(type_, JSON):
+    if proc is None:
         return proc
-    empty: dict[type, Any] = {dict: proc({}), list: proc([])}
+    if isinstance(type_, UtcDateTime):
+        # (the datetime, its bound text) as one tuple: read and replaced whole, consistent
+        # even if two threads bind at once.
+        last: list[tuple[Any, Any]] = [(None, proc(None))]
+
+        def bind_datetime(value: Any) -> Any:
+            seen, bound = last[0]
+            if value is seen:
+                return bound
+            bound = proc(value)
+            last[0] = (value, bound)
+            return bound
+
+        return bind_datetime
+    if not isinstance(type_, JSON):
+        return proc
+    empty: dict[type, Any] = {dict: proc({}), list: proc([]), type(None): proc(None)}
 
     def bind(value: Any) -> Any:
         return empty[type(value)] if not value and type(value) in empty else proc(value)
@@ -402,6 +422,7 @@ class Tx:
                 "tolerations": [t.to_json() for t in spec.tolerations],
                 "node_selector": dict(spec.node_selector),
                 "node_affinity": spec.node_affinity.to_json() if spec.node_affinity else {},
+                "interpod": spec.interpod.to_json() if spec.interpod else None,
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -701,6 +722,7 @@ class Store:
                         tolerations=tolerations_from_json(r.tolerations),
                         node_selector=dict(r.node_selector or {}),
                         node_affinity=NodeAffinity.from_json(r.node_affinity),
+                        interpod=InterPodRules.from_json(r.interpod),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,

@@ -209,7 +209,22 @@ def template_draft(t: PodTemplate) -> PodDraft:
     draft.config = [
         {"name": i.name, "type": i.type, "key": i.key, "value": i.value} for i in t.config
     ]
+    draft.scheduling = template_scheduling(t)
     return draft
+
+
+def template_scheduling(t: PodTemplate) -> dict[str, Any]:
+    """Where the template's pods may run, as the request's fields (kept through an edit)."""
+    out: dict[str, Any] = {}
+    if t.node_selector:
+        out["node_selector"] = dict(t.node_selector)
+    if t.tolerations:
+        out["tolerations"] = [x.to_json() for x in t.tolerations]
+    if t.node_affinity:
+        out["node_affinity"] = t.node_affinity.to_json()
+    if t.interpod:
+        out.update(t.interpod.to_json())
+    return out
 
 
 def deployment_draft(d: DeploymentView) -> DeploymentDraft:

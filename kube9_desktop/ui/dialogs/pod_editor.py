@@ -105,6 +105,7 @@ class PodEditor(QWidget):
         self.template = template
         self.annotations: dict[str, str] = {}  # from a manifest; no field edits them
         self.grace_s: float | None = None  # likewise (None: the engine's default, 30 s)
+        self.scheduling: dict[str, Any] = {}  # likewise: affinity, spread, tolerations...
         self.replacing: tuple[str, str] | None = None  # (namespace, name) a replace may reuse
         self._touched_tables: set[str] = set()
         self.tabs = named(QTabWidget(), "tabs")
@@ -237,6 +238,7 @@ class PodEditor(QWidget):
             body["annotations"] = dict(self.annotations)
         if self.grace_s is not None:
             body["termination_grace_period_s"] = self.grace_s
+        body.update(self.scheduling)
         rows = self._rows()
         body["containers"] = [self._container(r) for r in rows["containers"]]
         if rows["volumes"]:
@@ -272,7 +274,10 @@ class PodEditor(QWidget):
         out: dict[str, str] = {}
         for path, message in raw.items():
             path, message = keyed_error(path, message)
-            out.setdefault(to_form_path(path, rows), message)
+            where = to_form_path(path, rows)
+            if where == "(form)" and not path.startswith("(") and not message.startswith(path):
+                message = f"{path}: {message}"  # no field shows it (a manifest's affinity...)
+            out.setdefault(where, message)
         return out
 
     def validation_errors(self) -> dict[str, str]:
@@ -397,6 +402,7 @@ class PodEditor(QWidget):
         self.labels.setText(format_pairs(draft.labels))
         self.annotations = dict(draft.annotations)
         self.grace_s = draft.grace_s
+        self.scheduling = dict(draft.scheduling)
         shown = format_pairs(self.annotations)
         self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
         self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")

@@ -4,7 +4,10 @@ Only what the cluster models is read: metadata.name, namespace, labels and annot
 spec.terminationGracePeriodSeconds, each
 container's name, image, command, args, resources.requests (or limits) cpu/memory, env
 name/value, volumeMounts, ports and readiness/liveness probes (exec, tcpSocket, httpGet and
-their timings), and spec.volumes of type emptyDir, configMap, hostPath or secret. Every
+their timings), spec.volumes of type emptyDir, configMap, hostPath or secret, and where the
+pod may run: spec.nodeSelector, spec.tolerations, spec.affinity (nodeAffinity, podAffinity,
+podAntiAffinity) and spec.topologySpreadConstraints (``PodDraft.scheduling``, sent as the
+request's fields for the engine to judge). Every
 problem names the manifest key it is about (``spec.containers[0].resources.requests.cpu``);
 every key not used is listed in ``ignored``. ``Reader.pod_spec`` reads a pod's spec wherever
 it sits, so a Deployment's ``spec.template.spec`` is read by the same code.
@@ -36,6 +39,15 @@ PROBE_TIMINGS = {
     "successThreshold": "success_threshold",
 }
 PROBE_HANDLERS = {"exec": "exec", "tcpSocket": "tcp_socket", "httpGet": "http_get"}
+SCHEDULING_KEYS = ("nodeSelector", "tolerations", "affinity", "topologySpreadConstraints")
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+TOLERATION_KEYS = {"key": "key", "operator": "operator", "value": "value", "effect": "effect",
+                   "tolerationSeconds": "toleration_seconds"}  # fmt: skip
+EXPRESSION_KEYS = {"key": "key", "operator": "operator", "values": "values"}
+SPREAD_KEYS = {"maxSkew": "max_skew", "topologyKey": "topology_key",
+               "whenUnsatisfiable": "when_unsatisfiable", "labelSelector": "label_selector",
+               "nodeTaintsPolicy": "node_taints_policy"}  # fmt: skip
 
 
 @dataclass
@@ -58,6 +70,9 @@ class PodDraft:
     # Read, but the user must act before submitting (a secret's value is never in a manifest).
     notes: list[str] = field(default_factory=list)
     grace_s: float | None = None  # spec.terminationGracePeriodSeconds, sent as it is
+    # Where it may run, as request fields (node_selector, tolerations, node_affinity,
+    # pod_affinity, pod_anti_affinity, topology_spread_constraints), sent as they are
+    scheduling: dict[str, Any] = field(default_factory=dict)
 
     def manifest_key(self, form_path: str) -> str:
         """The manifest key a form path came from ("containers[0].cpu" -> "...requests.cpu")."""
@@ -167,9 +182,133 @@ class Reader:
         self.grace(
             spec.get("terminationGracePeriodSeconds"), f"{where}.terminationGracePeriodSeconds"
         )
-        self.ignore(
-            spec, {"containers", "volumes", "resources", "terminationGracePeriodSeconds"}, where
-        )
+        self.scheduling(spec, where)
+        self.ignore(spec, {"containers", "volumes", "resources", "terminationGracePeriodSeconds",
+                           *SCHEDULING_KEYS}, where)  # fmt: skip
+
+    # ---- where it may run -----------------------------------------------------------------
+
+    def scheduling(self, spec: dict[str, Any], where: str) -> None:
+        """nodeSelector, tolerations, affinity and topologySpreadConstraints as request fields."""
+        out = self.draft.scheduling
+        origins = self.draft.origins
+        if spec.get("nodeSelector") is not None:
+            out["node_selector"] = self.strings(spec["nodeSelector"], f"{where}.nodeSelector")
+            origins["node_selector"] = f"{where}.nodeSelector"
+        tolerations = []
+        for i, item in enumerate(self.sequence(spec.get("tolerations"), f"{where}.tolerations")):
+            at = f"{where}.tolerations[{i}]"
+            tolerations.append(self.renamed(self.mapping(item, at), TOLERATION_KEYS, at))
+        if tolerations:
+            out["tolerations"] = tolerations
+            origins["tolerations"] = f"{where}.tolerations"
+        affinity = self.mapping(spec.get("affinity"), f"{where}.affinity", required=False)
+        at = f"{where}.affinity"
+        if affinity.get("nodeAffinity") is not None:
+            out["node_affinity"] = self.node_affinity(
+                affinity["nodeAffinity"], f"{at}.nodeAffinity"
+            )
+            origins["node_affinity"] = f"{at}.nodeAffinity"
+        for source, target in (("podAffinity", "pod_affinity"),
+                               ("podAntiAffinity", "pod_anti_affinity")):  # fmt: skip
+            if affinity.get(source) is not None:
+                out[target] = self.pod_affinity(affinity[source], f"{at}.{source}")
+                origins[target] = f"{at}.{source}"
+        self.ignore(affinity, {"nodeAffinity", "podAffinity", "podAntiAffinity"}, at)
+        spread = []
+        at = f"{where}.topologySpreadConstraints"
+        for i, item in enumerate(self.sequence(spec.get("topologySpreadConstraints"), at)):
+            data = self.mapping(item, f"{at}[{i}]")
+            entry = self.renamed(data, SPREAD_KEYS, f"{at}[{i}]")
+            if "label_selector" in entry:
+                entry["label_selector"] = self.pod_selector(
+                    data["labelSelector"], f"{at}[{i}].labelSelector"
+                )
+            spread.append(entry)
+        if spread:
+            out["topology_spread_constraints"] = spread
+            origins["topology_spread_constraints"] = at
+
+    def renamed(self, data: dict[str, Any], names: dict[str, str], key: str) -> dict[str, Any]:
+        """The keys of ``names`` under their request names; the others listed as ignored."""
+        self.ignore(data, set(names), key)
+        return {names[k]: v for k, v in data.items() if k in names}
+
+    def pod_selector(self, value: Any, key: str) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        data = self.mapping(value, key)
+        out: dict[str, Any] = {}
+        if "matchLabels" in data:
+            out["match_labels"] = self.strings(data["matchLabels"], f"{key}.matchLabels")
+        exprs = self.sequence(data.get("matchExpressions"), f"{key}.matchExpressions")
+        if exprs:
+            out["match_expressions"] = [
+                self.renamed(self.mapping(e, f"{key}.matchExpressions[{i}]"), EXPRESSION_KEYS,
+                             f"{key}.matchExpressions[{i}]")
+                for i, e in enumerate(exprs)
+            ]  # fmt: skip
+        self.ignore(data, {"matchLabels", "matchExpressions"}, key)
+        return out
+
+    def pod_term(self, value: Any, key: str) -> dict[str, Any]:
+        data = self.mapping(value, key)
+        out = self.renamed(data, {"namespaces": "namespaces", "topologyKey": "topology_key",
+                                  "labelSelector": "label_selector"}, key)  # fmt: skip
+        if "label_selector" in out:
+            out["label_selector"] = self.pod_selector(data["labelSelector"], f"{key}.labelSelector")
+        return out
+
+    def pod_affinity(self, value: Any, key: str) -> dict[str, Any]:
+        data = self.mapping(value, key)
+        req, pref = f"{key}.{REQUIRED}", f"{key}.{PREFERRED}"
+        out: dict[str, Any] = {
+            "required": [self.pod_term(t, f"{req}[{i}]")
+                         for i, t in enumerate(self.sequence(data.get(REQUIRED), req))],
+            "preferred": [],
+        }  # fmt: skip
+        for i, item in enumerate(self.sequence(data.get(PREFERRED), pref)):
+            entry = self.mapping(item, f"{pref}[{i}]")
+            out["preferred"].append({
+                "weight": entry.get("weight"),
+                "pod_affinity_term": self.pod_term(
+                    entry.get("podAffinityTerm"), f"{pref}[{i}].podAffinityTerm"
+                ),
+            })  # fmt: skip
+            self.ignore(entry, {"weight", "podAffinityTerm"}, f"{pref}[{i}]")
+        self.ignore(data, {REQUIRED, PREFERRED}, key)
+        return out
+
+    def node_affinity(self, value: Any, key: str) -> dict[str, Any]:
+        data = self.mapping(value, key)
+        req, pref = f"{key}.{REQUIRED}", f"{key}.{PREFERRED}"
+
+        def term(item: Any, at: str) -> dict[str, Any]:
+            t = self.mapping(item, at)
+            self.ignore(t, {"matchExpressions"}, at)
+            exprs = self.sequence(t.get("matchExpressions"), f"{at}.matchExpressions")
+            return {"match_expressions": [
+                self.renamed(self.mapping(e, f"{at}.matchExpressions[{i}]"), EXPRESSION_KEYS,
+                             f"{at}.matchExpressions[{i}]")
+                for i, e in enumerate(exprs)
+            ]}  # fmt: skip
+
+        required = self.mapping(data.get(REQUIRED), req, required=False)
+        self.ignore(required, {"nodeSelectorTerms"}, req)
+        terms = self.sequence(required.get("nodeSelectorTerms"), f"{req}.nodeSelectorTerms")
+        out: dict[str, Any] = {
+            "required": [term(t, f"{req}.nodeSelectorTerms[{i}]") for i, t in enumerate(terms)],
+            "preferred": [],
+        }
+        for i, item in enumerate(self.sequence(data.get(PREFERRED), pref)):
+            entry = self.mapping(item, f"{pref}[{i}]")
+            out["preferred"].append({
+                "weight": entry.get("weight"),
+                "preference": term(entry.get("preference"), f"{pref}[{i}].preference"),
+            })  # fmt: skip
+            self.ignore(entry, {"weight", "preference"}, f"{pref}[{i}]")
+        self.ignore(data, {REQUIRED, PREFERRED}, key)
+        return out
 
     def grace(self, value: Any, key: str) -> None:
         if value is None:
