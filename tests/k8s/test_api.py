@@ -46,8 +46,8 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
     by_name = {r["name"]: r for r in core["resources"]}
     assert sorted(by_name) == [
-        "endpoints", "events", "namespaces", "nodes", "pods", "pods/eviction", "pods/log",
-        "services",
+        "endpoints", "events", "namespaces", "namespaces/status", "nodes", "nodes/status", "pods",
+        "pods/eviction", "pods/log", "pods/status", "services", "services/status",
     ]  # fmt: skip
     assert by_name["pods"] == {
         "name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
@@ -58,7 +58,8 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
     status, apps = await cluster.get("/apis/apps/v1/")
     assert status == 200
     assert sorted(r["name"] for r in apps["resources"]) == [
-        "deployments", "deployments/scale", "replicasets", "replicasets/scale",
+        "deployments", "deployments/scale", "deployments/status", "replicasets",
+        "replicasets/scale", "replicasets/status",
     ]  # fmt: skip
     for path in ("/healthz", "/readyz", "/livez"):
         assert await cluster.get(path, token=None) == (200, "ok")
@@ -175,7 +176,8 @@ async def test_unknown_paths_and_names_are_a_404_status(
         ("POST", "/api/v1/namespaces/default/pods/web-a/attach", "create pods/attach"),
         ("POST", "/api/v1/namespaces/default/pods/web-a/exec", "create pods/exec"),
         ("PUT", "/api/v1/namespaces/default/pods/web-a/scale", "put pods/scale"),
-        ("GET", "/api/v1/nodes/worker-1/status", "get nodes/status"),
+        ("GET", "/api/v1/namespaces/default/endpoints/web/status", "get endpoints/status"),
+        ("PUT", "/api/v1/nodes/worker-1/status", "update nodes/status"),
     ],
 )
 async def test_verbs_not_served_are_a_405_naming_them(

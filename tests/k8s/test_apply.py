@@ -642,3 +642,13 @@ async def test_inter_pod_rules_through_kubectl(cluster: K8sCluster, tmp_path: Pa
     assert spec["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "ScheduleAnyway"
     anti = spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert anti[0]["topologyKey"] == "kubernetes.io/hostname"
+
+
+async def test_status_subresource_reads_the_object(cluster: K8sCluster) -> None:
+    status, body = await cluster.get("/apis/apps/v1/namespaces/default/deployments/api/status")
+    assert status == 200 and body["kind"] == "Deployment"
+    assert body["status"]["availableReplicas"] == 2
+    status, body = await cluster.get("/api/v1/nodes/worker-1/status")
+    assert status == 200 and body["status"]["conditions"]
+    status, body = await cluster.get("/api/v1/namespaces/default/pods/nope/status")
+    assert status == 404 and body["reason"] == "NotFound"

@@ -262,6 +262,14 @@ async def resource(request: web.Request) -> web.StreamResponse:
             return await pod_log(request, namespace or "", name)
         if (found.plural, sub, request.method) == ("pods", "eviction", "POST") and name:
             return await evict(request, request.app[ENGINE], found, namespace or "", name)
+        if (
+            sub == "status"
+            and name is not None
+            and request.method == "GET"
+            and found.plural in discovery.STATUS_SERVED
+            and found.group != "metrics.k8s.io"
+        ):
+            return json_response(_get(request.app[ENGINE], found, namespace or "", name))
         if sub == "scale" and name is not None and request.method in ("GET", "PUT", "PATCH"):
             return await scale(request, request.app[ENGINE], found, namespace or "", name)
         verb = WRITE_VERBS.get(request.method, "get")

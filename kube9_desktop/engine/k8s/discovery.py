@@ -116,11 +116,21 @@ SUBRESOURCES: dict[tuple[str, str], list[Obj]] = {
 }
 
 
+# The objects whose ``/status`` reads (the object itself, as the API server answers it); the
+# controllers write status, so it is read only here.
+STATUS_SERVED = frozenset({"pods", "nodes", "services", "namespaces", "deployments",
+                           "replicasets"})  # fmt: skip
+
+
 def resource_list(group_version: str) -> Obj:
     resources = []
     for r in GROUP_VERSIONS[group_version]:
         resources.append(r.discovery())
         resources += SUBRESOURCES.get((group_version, r.plural), [])
+        if r.plural in STATUS_SERVED and r.group != "metrics.k8s.io":
+            status = {"name": f"{r.plural}/status", "singularName": "",
+                      "namespaced": r.namespaced, "kind": r.kind, "verbs": ["get"]}  # fmt: skip
+            resources.append(status)
     return {
         "kind": "APIResourceList",
         "apiVersion": "v1",
