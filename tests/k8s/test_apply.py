@@ -134,6 +134,18 @@ async def test_server_side_apply_creates_then_merges(cluster: K8sCluster, tmp_pa
     changed = APP.replace("replicas: 2", "replicas: 4")
     (await kubectl(cluster, "apply", "--server-side", "-f", write(tmp_path, changed))).ok()
     assert shop(cluster).spec.replicas == 4 and image(cluster) == "nginx:1.25"
+    (await kubectl(cluster, "scale", "deployment", "shop", "--replicas=3")).ok()
+    (await kubectl(cluster, "label", "deployment", "shop", "tier=front")).ok()
+    shown = (await kubectl(cluster, "get", "deployment", "shop", "-o", "yaml",
+                           "--show-managed-fields")).yaml()  # fmt: skip
+    managers = {(m["manager"], m["operation"]): m for m in shown["metadata"]["managedFields"]}
+    assert set(managers) == {("kubectl", "Apply"), ("kubectl-label", "Update")}, managers
+    applied = managers[("kubectl", "Apply")]["fieldsV1"]
+    assert "f:replicas" in applied["f:spec"]
+    containers = applied["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert 'k:{"name":"nginx"}' in containers
+    assert managers[("kubectl-label", "Update")]["fieldsV1"] == {
+        "f:metadata": {"f:labels": {"f:tier": {}}}}  # fmt: skip
 
 
 async def test_imperative_commands(cluster: K8sCluster) -> None:

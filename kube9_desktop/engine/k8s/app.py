@@ -30,6 +30,7 @@ from kube9_desktop.engine.k8s.listing import (
     parse_label_selector,
     parse_limit,
 )
+from kube9_desktop.engine.k8s.managed import MANAGED, ManagedFields
 from kube9_desktop.engine.k8s.resources import BY_PATH, GROUP_VERSIONS, Resource
 from kube9_desktop.engine.k8s.status import (
     BadRequest,
@@ -307,7 +308,7 @@ async def resource(request: web.Request) -> web.StreamResponse:
             return json_response(
                 table(found.kind, [obj], meta, engine.clock.now(), include=include, version=tv)
             )
-        return json_response(obj)
+        return json_response(request.app[MANAGED].attach(obj))
     items, meta = _list(engine, found, namespace, request)
     if tv is not None:
         return json_response(
@@ -318,7 +319,7 @@ async def resource(request: web.Request) -> web.StreamResponse:
             "kind": f"{found.kind}List",
             "apiVersion": found.api_version,
             "metadata": meta,
-            "items": items,
+            "items": [request.app[MANAGED].attach(o) for o in items],
         }
     )
 
@@ -470,6 +471,7 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     app[ALLOWED_HOSTS] = allowed_hosts
     app[HUB] = {}
     app[FOLLOWING] = set[asyncio.Task[Any]]()
+    app[MANAGED] = ManagedFields()
     app.on_startup.append(_start_hub)
     app.on_shutdown.append(_close_hub)
     add = app.router.add_route

@@ -30,6 +30,7 @@ from aiohttp import web
 from kube9_desktop.engine.api.app import json_response
 from kube9_desktop.engine.errors import Kube9Error, UserError
 from kube9_desktop.engine.k8s.decode import Decoded, decode
+from kube9_desktop.engine.k8s.managed import Recorder, recorder
 from kube9_desktop.engine.k8s.openapi import schemas
 from kube9_desktop.engine.k8s.patch import (
     PatchError,
@@ -219,11 +220,19 @@ async def create(
         raise K8sError("unreachable")  # app.py sends only what is creatable
     dry = _options(request)
     obj = await _body(request)
-    return await _create(engine, found, namespace, obj, dry)
+    rec = _recorder(request, engine, found, obj, "Update")
+    return await _create(engine, found, namespace, obj, dry, rec)
+
+
+def _recorder(
+    request: web.Request, engine: Engine, found: Resource, body: Any, operation: str
+) -> Recorder:
+    return recorder(request, found.group, found.version, found.kind, body, operation,
+                    engine.clock.now())  # fmt: skip
 
 
 async def _create(
-    engine: Engine, found: Resource, namespace: str | None, obj: Any, dry: bool
+    engine: Engine, found: Resource, namespace: str | None, obj: Any, dry: bool, rec: Recorder
 ) -> web.Response:
     decoded = decode(found.kind, obj, namespace if found.namespaced else None)
     name = decoded.name
@@ -269,7 +278,7 @@ async def _create(
     except Kube9Error as exc:
         raise engine_refusal(exc) from None
     view = _view(engine, found, decoded.namespace or "", name)
-    return json_response(found.to_object(view), 201)
+    return json_response(rec.written(found.to_object(view)), 201)
 
 
 def _check(found: Resource, d: Decoded) -> None:
@@ -330,7 +339,8 @@ async def update(
     if meta.get("name") not in (None, name):
         raise BadRequest(f"the name of the object ({str(meta['name'])[:63]}) does not match "
                          f"the name on the URL ({name})")  # fmt: skip
-    return await _change(engine, found, view, current, obj, dry)
+    rec = _recorder(request, engine, found, obj, "Update")
+    return await _change(engine, found, view, current, obj, dry, rec)
 
 
 async def patch(
@@ -347,11 +357,17 @@ async def patch(
         )
     body = await _body(request)
     view = found.find(engine, namespace, name)
-    if ctype == "application/apply-patch+yaml":
+    applying = ctype == "application/apply-patch+yaml"
+    if applying and not request.query.get("fieldManager"):
+        raise BadRequest("PATCH requests with apply content type must have a fieldManager")
+    fields = body if ctype != "application/json-patch+json" else _json_patch_fields(body)
+    rec = _recorder(request, engine, found, fields, "Apply" if applying else "Update")
+    if applying:
         if not isinstance(body, dict):
             raise BadRequest("an apply configuration is an object")
         if view is None:  # server-side apply creates
-            return await _create(engine, found, namespace if found.namespaced else None, body, dry)
+            ns = namespace if found.namespaced else None
+            return await _create(engine, found, ns, body, dry, rec)
     if view is None:
         raise not_found(found.plural, name, found.group)
     current = found.to_object(view)
@@ -368,7 +384,20 @@ async def patch(
         raise Invalid(f"the patch does not apply: {exc}") from None
     if not isinstance(new, dict):
         raise BadRequest(f"the patched object is not a {found.kind} object")
-    return await _change(engine, found, view, current, new, dry)
+    return await _change(engine, found, view, current, new, dry, rec)
+
+
+def _json_patch_fields(ops: Any) -> Obj:
+    """The fields a JSON patch's operations write, as an object of them (for its record)."""
+    out: Obj = {}
+    for op in ops if isinstance(ops, list) else ():
+        path = op.get("path") if isinstance(op, dict) else None
+        if not isinstance(path, str) or op.get("op") == "test":
+            continue
+        node = out
+        for part in [p for p in path.split("/")[1:] if not p.isdigit() and p != "-"]:
+            node = node.setdefault(part.replace("~1", "/").replace("~0", "~"), {})
+    return out
 
 
 def _meta(obj: Obj) -> Obj:
@@ -377,8 +406,9 @@ def _meta(obj: Obj) -> Obj:
 
 
 async def _change(
-    engine: Engine, found: Resource, view: Any, current: Obj, new: Obj, dry: bool
-) -> web.Response:
+    engine: Engine, found: Resource, view: Any, current: Obj, new: Obj, dry: bool,
+    rec: Recorder,
+) -> web.Response:  # fmt: skip
     name = current["metadata"]["name"]
     namespace = current["metadata"].get("namespace")
     new_meta = _meta(new)
@@ -398,7 +428,7 @@ async def _change(
     before = decode(found.kind, current, namespace)
     after = decode(found.kind, new, namespace)
     if before.body == after.body and before.extra == after.extra:
-        return json_response(current)  # nothing changes: no write, no new resourceVersion
+        return json_response(rec.shown(current))  # nothing changes: no write, no new version
     try:
         await _apply(engine, found, view, before, after, dry)
     except UserError as exc:
@@ -412,7 +442,7 @@ async def _change(
         out["metadata"] = {**current["metadata"], **{k: v for k, v in new_meta.items()
                            if k in ("labels", "annotations")}}  # fmt: skip
         return json_response(out)
-    return json_response(found.to_object(_view(engine, found, namespace or "", name)))
+    return json_response(rec.written(found.to_object(_view(engine, found, namespace or "", name))))
 
 
 def _refuse(found: Resource, name: str, field: str, message: str) -> Invalid:
