@@ -200,6 +200,11 @@ async def test_auth_refusals_are_401_statuses(cluster: K8sCluster) -> None:
     assert_status(body, 401, "Unauthorized")
     status, body = await cluster.get("/api/v1/nodes", token=None)
     assert "items" not in body
+    # A node's own token is a real identity, just not one this API serves: 403.
+    node_token = next(iter(cluster.engine.cluster.tokens.values()))
+    status, body = await cluster.get("/api/v1/nodes", token=node_token)
+    assert status == 403 and "items" not in body
+    assert_status(body, 403, "Forbidden")
 
 
 async def test_a_taken_port_names_it_and_the_flag(tmp_path: Path) -> None:

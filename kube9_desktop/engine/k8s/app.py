@@ -34,6 +34,7 @@ from kube9_desktop.engine.k8s.managed import MANAGED, ManagedFields
 from kube9_desktop.engine.k8s.resources import BY_PATH, GROUP_VERSIONS, Resource
 from kube9_desktop.engine.k8s.status import (
     BadRequest,
+    Forbidden,
     K8sError,
     MethodNotAllowed,
     Unauthorized,
@@ -130,7 +131,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except EngineUnauthorized:
         raise Unauthorized("Unauthorized") from None
     if not who.admin:
-        raise Unauthorized("Unauthorized: a node token cannot use the Kubernetes API")
+        raise Forbidden("forbidden: a node's token cannot use the Kubernetes API (the admin "
+                        "token can: kube9-desktop kubeconfig)")  # fmt: skip
     return await handler(request)
 
 

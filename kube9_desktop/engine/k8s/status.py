@@ -34,6 +34,11 @@ class Unauthorized(K8sError):
     reason = "Unauthorized"
 
 
+class Forbidden(K8sError):
+    code = 403
+    reason = "Forbidden"
+
+
 class NotFound(K8sError):
     code = 404
     reason = "NotFound"

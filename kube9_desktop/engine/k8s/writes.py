@@ -27,6 +27,7 @@ from kube9_desktop.engine.k8s.resources import DELETABLE, Resource
 from kube9_desktop.engine.k8s.status import (
     BadRequest,
     Conflict,
+    Forbidden,
     Invalid,
     K8sError,
     MethodNotAllowed,
@@ -34,6 +35,7 @@ from kube9_desktop.engine.k8s.status import (
     not_found,
     status_error,
 )
+from kube9_desktop.engine.meta import SYSTEM_NAMESPACES
 from kube9_desktop.engine.workload_specs import ScaleIn
 
 if TYPE_CHECKING:
@@ -126,6 +128,9 @@ async def delete_object(
         raise BadRequest(f"propagationPolicy: must be one of {', '.join(PROPAGATION)} "
                          f"(got {str(policy)[:40]!r})")  # fmt: skip
     what = f'{found.plural} "{name}"'
+    if found.plural == "namespaces" and name in SYSTEM_NAMESPACES:
+        raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                        details={"name": name, "kind": "namespaces"})  # fmt: skip
     _check_preconditions(options, obj, what)
     if _dry_run(options.get("dryRun")):
         return json_response(obj)
