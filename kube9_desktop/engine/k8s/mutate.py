@@ -118,6 +118,13 @@ def invalid(found: Resource, name: str, exc: UserError) -> Invalid:
                    details={"name": name, "kind": found.kind, "causes": causes})  # fmt: skip
 
 
+def _refusal(found: Resource, name: str, exc: Kube9Error) -> K8sError:
+    """An engine refusal of a write: a bad field as Invalid naming it, the rest by code."""
+    if isinstance(exc, UserError) and exc.status == 400:
+        return invalid(found, name, exc)
+    return engine_refusal(exc)
+
+
 def _what(found: Resource, name: str) -> str:
     return f"{found.plural}.{found.group}" if found.group else found.plural
 
@@ -242,43 +249,41 @@ async def _create(
             details={"name": name, "kind": found.plural, **({"group": found.group}
                      if found.group else {})},
         )  # fmt: skip
-    if decoded.extra.get("nodeName"):
-        raise Invalid(
-            f'{found.kind} "{name}" is invalid: spec.nodeName: Kube-9 Desktop\'s scheduler '
-            "places every pod (leave nodeName out; a nodeSelector picks a node by its labels)",
-            details={"name": name, "kind": found.kind, "causes": [
-                {"reason": "FieldValueNotSupported", "field": "spec.nodeName",
-                 "message": "set by the scheduler"}]},
-        )  # fmt: skip
-    if decoded.extra.get("ownerReferences"):
-        raise Invalid(
-            f'{found.kind} "{name}" is invalid: metadata.ownerReferences: Kube-9 Desktop\'s '
-            "controllers own what they create; an object cannot be given an owner",
-            details={"name": name, "kind": found.kind, "causes": [
-                {"reason": "FieldValueNotSupported", "field": "metadata.ownerReferences",
-                 "message": "set by the controllers"}]},
-        )  # fmt: skip
-    if decoded.extra.get("clusterIP"):
-        raise Invalid(
-            f'{found.kind} "{name}" is invalid: spec.clusterIP: Kube-9 Desktop gives every '
-            "Service its address (leave clusterIP out)",
-            details={"name": name, "kind": found.kind, "causes": [
-                {"reason": "FieldValueNotSupported", "field": "spec.clusterIP",
-                 "message": "given by the cluster"}]},
-        )  # fmt: skip
+    for key, field, message in CLUSTER_SET:
+        if decoded.extra.get(key):
+            raise _invalid_field(found, name, field, message, "FieldValueNotSupported")
     try:
         if dry:
             _check(found, decoded)
             return json_response(_dry_object(found, obj, decoded), 201)
         await _run_create(engine, found, decoded)
-    except UserError as exc:
-        if exc.status != 400:
-            raise engine_refusal(exc) from None
-        raise invalid(found, name, exc) from None
     except Kube9Error as exc:
-        raise engine_refusal(exc) from None
+        raise _refusal(found, name, exc) from None
     view = _view(engine, found, decoded.namespace or "", name)
     return json_response(rec.written(found.to_object(view)), 201)
+
+
+# Fields the cluster sets, refused on create: (extra key, field, why).
+CLUSTER_SET = (
+    ("nodeName", "spec.nodeName", "Kube-9 Desktop's scheduler places every pod (leave "
+     "nodeName out; a nodeSelector picks a node by its labels)"),
+    ("ownerReferences", "metadata.ownerReferences", "Kube-9 Desktop's controllers own what "
+     "they create; an object cannot be given an owner"),
+    ("clusterIP", "spec.clusterIP", "Kube-9 Desktop gives every Service its address (leave "
+     "clusterIP out)"),
+)  # fmt: skip
+
+
+def _invalid_field(
+    found: Resource, name: str, field: str, message: str, reason: str, kind: str = ""
+) -> Invalid:
+    """Kubernetes' Invalid for one field: the message names it (and the kind of refusal,
+    ``Forbidden: ``), the one cause carries it."""
+    return Invalid(
+        f'{found.kind} "{name}" is invalid: {field}: {kind}{message}',
+        details={"name": name, "kind": found.kind,
+                 "causes": [{"reason": reason, "field": field, "message": message}]},
+    )  # fmt: skip
 
 
 def _check(found: Resource, d: Decoded) -> None:
@@ -431,12 +436,8 @@ async def _change(
         return json_response(rec.shown(current))  # nothing changes: no write, no new version
     try:
         await _apply(engine, found, view, before, after, dry)
-    except UserError as exc:
-        if exc.status != 400:
-            raise engine_refusal(exc) from None
-        raise invalid(found, name, exc) from None
     except Kube9Error as exc:
-        raise engine_refusal(exc) from None
+        raise _refusal(found, name, exc) from None
     if dry:
         out = copy.deepcopy(new)
         out["metadata"] = {**current["metadata"], **{k: v for k, v in new_meta.items()
@@ -446,12 +447,7 @@ async def _change(
 
 
 def _refuse(found: Resource, name: str, field: str, message: str) -> Invalid:
-    return Invalid(
-        f'{found.kind} "{name}" is invalid: {field}: Forbidden: {message}',
-        details={"name": name, "kind": found.kind,
-                 "causes": [{"reason": "FieldValueForbidden", "field": field,
-                             "message": message}]},
-    )  # fmt: skip
+    return _invalid_field(found, name, field, message, "FieldValueForbidden", "Forbidden: ")
 
 
 DEPLOYMENT_DEFAULTS = {
