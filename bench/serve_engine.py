@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kube9_desktop.engine import gc_policy  # noqa: E402
 from kube9_desktop.engine.core import Engine  # noqa: E402
 from kube9_desktop.engine.runtime.base import (  # noqa: E402
     FoundNode,
@@ -83,6 +84,7 @@ async def serve(data_dir: Path, heartbeat_interval: float) -> int:
     )
     engine = Engine(settings, runtime=ExternalRuntime(), runtime_reason="benchmark agents")
     await start_engine(engine)
+    gc_policy.apply()  # as the headless engine does
     print(f"READY {engine.api_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

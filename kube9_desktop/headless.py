@@ -7,6 +7,7 @@ import signal
 import sys
 
 from kube9_desktop import __version__
+from kube9_desktop.engine import gc_policy
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.serve import start_engine
@@ -21,6 +22,7 @@ async def serve(settings: Settings) -> int:
         print(f"kube9-desktop: {exc.message}", file=sys.stderr)
         await engine.stop()
         return 2
+    gc_policy.apply()
     token_from = "KUBE9_API_TOKEN" if settings.api_token else str(engine.token_path)
     print(
         f"Kube-9 Desktop {__version__} API listening on {engine.api_url}\n"
