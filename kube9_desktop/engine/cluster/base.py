@@ -7,7 +7,6 @@ Operations live beside this file, one file per kind of object (``nodes.py``, ``p
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -55,8 +54,6 @@ from kube9_desktop.engine.workloads import (
     ReplicaSetSpec,
     Strategy,
 )
-
-log = logging.getLogger(__name__)
 
 
 def epoch_generation() -> int:
@@ -167,15 +164,14 @@ class ClusterBase:
             check = topology_check(
                 namespace, labels or {}, constraints, state.topology, state.nodes
             )
-        chosen = state.indexes.pick(STRATEGIES[strategy], request, constraints, state.nodes, check)
         nodes = list(state.nodes.values())
-        if chosen is None or len(nodes) <= self.config.explain_limit:
-            decision = schedule(
-                request, nodes, strategy, constraints=constraints, check=check, at=at
-            )
-            if chosen is not None and decision.node_id != chosen:
-                log.error("index chose %s but the scan chose %s", chosen, decision.node_id)
-            return decision
+        if len(nodes) <= self.config.explain_limit:
+            # A small cluster is scanned anyway, to explain every node; the scan chooses as
+            # the index would (tests/engine hold the two to agreement), so it alone decides.
+            return schedule(request, nodes, strategy, constraints=constraints, check=check, at=at)
+        chosen = state.indexes.pick(STRATEGIES[strategy], request, constraints, state.nodes, check)
+        if chosen is None:
+            return schedule(request, nodes, strategy, constraints=constraints, check=check, at=at)
         node = state.nodes[chosen]
         return Decision(
             strategy=strategy,
