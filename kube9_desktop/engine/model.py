@@ -5,6 +5,7 @@ Units inside the engine: CPU in integer millicores (``cpu_m``), memory in intege
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -477,7 +478,13 @@ def pod_limit_of(annotations: Mapping[str, str]) -> int:
     """The most pods a node may hold: its ``kube9.io/max-pods`` annotation (1..100000), else
     110 as a kubelet's ``--max-pods``."""
     raw = annotations.get(POD_LIMIT_ANNOTATION)
-    if raw is not None and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= POD_LIMIT_MAX:
+    return DEFAULT_POD_LIMIT if raw is None else _pod_limit(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _pod_limit(raw: str) -> int:
+    """An annotation's value as a pod limit (the scheduler asks for every node it weighs)."""
+    if len(raw) <= 6 and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= POD_LIMIT_MAX:
         return int(raw)
     return DEFAULT_POD_LIMIT
 
