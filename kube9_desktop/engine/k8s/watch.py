@@ -142,8 +142,9 @@ class WatchHub:
             dropped = self.entries.popleft()
             self.first_seq += 1
             self.complete_after = max(self.complete_after, dropped.rv)
-        self._wake.set()
-        self._wake = asyncio.Event()
+        if self.watchers:  # (no stream open: nobody waits, so no event to set and renew)
+            self._wake.set()
+            self._wake = asyncio.Event()
 
     def close(self) -> None:
         """End every watch (the server is stopping)."""
