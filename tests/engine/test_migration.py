@@ -11,7 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect
 
 from kube9_desktop.engine.constraints import CONTROL_PLANE_TAINT
 from kube9_desktop.engine.core import Engine
@@ -211,4 +211,69 @@ def test_v6_to_v7_adds_pods_inter_pod_rules_read_as_none(tmp_path: Path) -> None
     store.close()
     with create_engine(f"sqlite:///{path}").connect() as conn:
         assert "interpod" in {c["name"] for c in inspect(conn).get_columns("pods")}
-        assert current_version(conn) == SCHEMA_VERSION == 7
+        assert current_version(conn) == SCHEMA_VERSION
+
+
+def _indexes(conn: Connection, table: str) -> dict[str, str]:
+    """Index name -> its SQL as SQLite keeps it."""
+    rows = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+    )
+    return {name: sql or "" for name, sql in rows}
+
+
+def test_v7_to_v8_makes_the_owner_and_incident_indexes_partial_and_keeps_the_data(
+    tmp_path: Path,
+) -> None:
+    """A v7 database has full owner/incident indexes and pod_id indexes on containers and
+    volumes; v8 writes neither for a bare pod or an event without incident, and every row stays."""
+    path = tmp_path / "cluster.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.migrate(conn, target=7)
+        assert "ix_containers_pod_id" in _indexes(conn, "containers")
+        assert "WHERE" not in _indexes(conn, "pods")["ix_pods_owner_id"]
+        before = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+                  for t in ("nodes", "pods", "containers", "events")}  # fmt: skip
+    eng.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    loaded = store.load()
+    assert loaded.pods and loaded.nodes
+    store.close()
+    with create_engine(f"sqlite:///{path}").connect() as conn:
+        assert current_version(conn) == SCHEMA_VERSION
+        pods, events = _indexes(conn, "pods"), _indexes(conn, "events")
+        assert "owner_id IS NOT NULL" in pods["ix_pods_owner_id"]
+        assert "incident_id IS NOT NULL" in events["ix_events_incident"]
+        assert "ix_containers_pod_id" not in _indexes(conn, "containers")
+        assert "ix_volumes_pod_id" not in _indexes(conn, "volumes")
+        after = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+                 for t in ("nodes", "pods", "containers", "events")}  # fmt: skip
+        assert after == before
+        # The planner still finds a pod's owner and an incident's events by index.
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM pods WHERE owner_id = 1"
+            )
+        )  # fmt: skip
+        assert "ix_pods_owner_id" in plan
+
+
+def test_a_new_database_has_the_same_indexes_as_a_migrated_one(tmp_path: Path) -> None:
+    fresh = Store.open(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.close()
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    Store.open(f"sqlite:///{path}").close()
+    tables = ("pods", "containers", "volumes", "config_items", "events", "replicasets")
+    with (
+        create_engine(f"sqlite:///{tmp_path / 'fresh.db'}").connect() as a,
+        create_engine(f"sqlite:///{path}").connect() as b,
+    ):
+        for table in tables:
+            assert set(_indexes(a, table)) == set(_indexes(b, table)), table

@@ -14,6 +14,9 @@ Version 5: pods' termination grace period (null in older rows: the default, 30 s
 Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
 the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
 Version 7: pods' inter-pod rules (pod affinity, anti-affinity, topology spread; null: none).
+Version 8: indexes a pod create need not write: pods' owner and events' incident indexed only
+where set (partial indexes), containers' and volumes' pod_id index dropped (their unique
+(pod_id, name) index starts with it). No data changes.
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -59,7 +62,7 @@ from kube9_desktop.engine.store.models import (
     VolumeRow,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _meta = cast(Table, Meta.__table__)
 
 
@@ -271,10 +274,26 @@ def _v6_to_v7(conn: Connection) -> None:
     add_missing_columns(conn, cast(Table, PodRow.__table__), ("interpod",))
 
 
+# Indexes a pod create no longer writes (version 8): replaced by partial ones, or dropped as
+# the prefix of a unique index.
+_REPLACED_INDEXES = ("ix_pods_owner_id", "ix_events_incident")
+_DROPPED_INDEXES = ("ix_containers_pod_id", "ix_volumes_pod_id")
+
+
+def _v7_to_v8(conn: Connection) -> None:
+    for name in (*_REPLACED_INDEXES, *_DROPPED_INDEXES):
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    wanted = {*_REPLACED_INDEXES}
+    for table in (cast(Table, PodRow.__table__), cast(Table, EventRow.__table__)):
+        for index in table.indexes:
+            if index.name in wanted:
+                index.create(conn)
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
-    7: _v6_to_v7,
+    7: _v6_to_v7, 8: _v7_to_v8,
 }  # fmt: skip
 
 
