@@ -24,10 +24,13 @@ before what lives in them (a namespace name has no dot, so ``namespace.name`` is
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from kube9_desktop.engine.errors import Conflict, EnvironmentProblem, UserError
 from kube9_desktop.engine.k8s.objects import (
     CONTROL_PLANE_LABEL,
     deployment_object,
@@ -49,6 +52,7 @@ MANIFESTS = "manifests"
 KIND_CONFIG = "kind-config.yaml"
 README = "README.txt"
 KIND_API = "kind.x-k8s.io/v1alpha4"
+KIND_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,48}[a-z0-9])?")  # its nodes' names derive from it
 # Set by the cluster that serves the object (or by kubectl for itself): a real cluster sets
 # its own, so an export carries none of them.
 SERVER_ANNOTATIONS = frozenset(
@@ -375,6 +379,12 @@ def kind_config(
 
 def export_cluster(reads: ClusterReads, cluster_name: str = "kube9") -> Export:
     """The cluster as manifests and a kind config, with everything left out named."""
+    if not KIND_NAME.fullmatch(cluster_name):
+        raise UserError(
+            f"{cluster_name[:70]!r} cannot name a kind cluster: lower-case letters, digits and "
+            "'-', starting and ending with a letter or digit, at most 50 characters.",
+            field="kind_name",
+        )
     notes = _Notes()
     needs: set[str] = set()
     objects: list[Obj] = []
@@ -436,3 +446,55 @@ def readme_text(
     ]
     lines += [f"  - {item.line()}" for item in left] or ["  nothing else"]
     return "\n".join(lines) + "\n"
+
+
+# ---- writing it ------------------------------------------------------------------------------
+
+OUR_MANIFEST = re.compile(r"^\d\d-[a-z]+-[^/]+\.yaml$")  # what --force may replace
+
+
+def check_folder(folder: Path, *, force: bool = False) -> None:
+    """Refuse a file, or a folder holding anything already unless ``force`` (``Conflict``)."""
+    if folder.exists() and not folder.is_dir():
+        raise Conflict(f"{folder} is a file, not a folder: name a new or empty folder.")
+    try:
+        entries = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    except OSError as exc:
+        raise EnvironmentProblem(f"Cannot read the folder {folder} ({exc.strerror}).") from exc
+    if entries and not force:
+        shown = ", ".join(entries[:3]) + (", …" if len(entries) > 3 else "")
+        raise Conflict(
+            f"{folder} is not empty ({len(entries)} entries: {shown}): name a new or empty "
+            "folder, or pass --force to write over an earlier export there."
+        )
+
+
+def write_export(export: Export, folder: Path, *, force: bool = False) -> list[Path]:
+    """Write the export's files under ``folder`` (made if missing).
+
+    A folder that holds anything already is refused (``Conflict``) unless ``force``: then
+    README.txt and kind-config.yaml are written over and the manifests an earlier export left
+    in ``manifests/`` are removed first (an object deleted since must not come back with the
+    next ``kubectl apply``); any other file stays. A folder that cannot be made or written is
+    an ``EnvironmentProblem`` naming the path and the system's reason.
+    """
+    try:
+        check_folder(folder, force=force)
+        manifests = folder / MANIFESTS
+        if force and manifests.is_dir():
+            for old in manifests.iterdir():
+                if OUR_MANIFEST.match(old.name) and old.is_file():
+                    old.unlink()
+        written = []
+        for rel, text in sorted(export.files.items()):
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        return written
+    except OSError as exc:
+        where = exc.filename or folder
+        raise EnvironmentProblem(
+            f"Cannot write the export to {where} ({exc.strerror or exc}): choose a folder "
+            "you can write to."
+        ) from exc
