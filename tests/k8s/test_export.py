@@ -19,6 +19,7 @@ from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.k8s.export import KIND_API, Export, export_cluster
 from kube9_desktop.serve import start_engine
 from tests.helpers import Api, fast_settings, wait_for
+from tests.k8s.conftest import K8sCluster, kubectl, write_kubeconfig
 
 K8S_VERSION = "1.33.0"  # the schemas this API serves (scripts/gen_k8s_schemas.py)
 
@@ -173,8 +174,10 @@ async def build(api: Api, engine: Engine, *, odd: bool) -> None:
 
 
 @pytest.fixture
-async def built(tmp_path: Path) -> AsyncIterator[Built]:
-    engine = Engine(fast_settings(tmp_path / "data", k8s_port=0))
+async def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Built]:
+    # The admin token in the data directory, as the kubeconfig subcommand reads it.
+    monkeypatch.delenv("KUBE9_API_TOKEN", raising=False)
+    engine = Engine(fast_settings(tmp_path / "data", api_token=None, k8s_port=0))
     await start_engine(engine)
     try:
         async with aiohttp.ClientSession() as session:
@@ -317,3 +320,51 @@ async def test_what_has_no_kubernetes_form_is_listed(built: Built) -> None:
     assert "  worker-2 -> kube9-worker2 (worker)\n" in readme
     for item in export.left_out:
         assert f"  - {item.what}: {item.why}\n" in readme
+
+
+async def test_the_running_cluster_exports_itself_over_its_kubernetes_api(
+    built: Built, tmp_path: Path
+) -> None:
+    """``kubectl get --raw /export/kubernetes``: the manifests as one stream kubectl applies,
+    what was left out as comments; ``?format=json`` the export folder's files."""
+    home = tmp_path / "home"
+    home.mkdir()
+    cluster = K8sCluster(built.engine, built.api, write_kubeconfig(built.engine,
+                         tmp_path / "kc"), home)  # fmt: skip
+    export = exported(built.engine)
+    text = (await kubectl(cluster, "get", "--raw", "/export/kubernetes")).ok()
+    assert text == export.stream()
+    assert text.startswith("# not carried over: Pod default/odd annotation kube9.io/usage-cpu")
+    docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    assert docs == [m for _, m in sorted(export.manifests.items())]
+    assert docs[0]["kind"] == "Namespace"  # apply order
+    status, body = await cluster.get("/export/kubernetes?format=json&kindName=lab")
+    assert status == 200
+    assert body["files"] == exported_named(built.engine, "lab").files
+    assert body["leftOut"][0] == {"what": export.left_out[0].what, "why": export.left_out[0].why}
+    assert body["nodes"][1] == {"kube9": "worker-1", "kind": "lab-worker", "role": "worker"}
+
+
+def exported_named(engine: Engine, name: str) -> Export:
+    return export_cluster(engine, name)
+
+
+@pytest.mark.parametrize(
+    ("query", "method", "code", "says"),
+    [
+        ("?format=xml", "GET", 400, "format must be yaml or json (got 'xml')"),
+        ("?kind=x", "GET", 400, "unknown query parameter 'kind' for /export/kubernetes"),
+        ("?format=json&format=yaml", "GET", 400, "query parameter 'format' given more than once"),
+        ("?kindName=Big_Lab", "GET", 422, "'Big_Lab' cannot name a kind cluster"),
+        ("", "POST", 405, "POST on /export/kubernetes (it is read with GET)"),
+    ],
+)
+async def test_a_bad_export_request_is_a_status_naming_it(
+    built: Built, tmp_path: Path, query: str, method: str, code: int, says: str
+) -> None:
+    cluster = K8sCluster(built.engine, built.api, tmp_path / "unused", tmp_path)
+    status, body = await cluster.get("/export/kubernetes" + query, method=method)
+    assert status == code
+    assert body["kind"] == "Status" and says in body["message"]
+    status, body = await cluster.get("/export/kubernetes", token=None)
+    assert status == 401  # the admin token's, like every other path but health and version

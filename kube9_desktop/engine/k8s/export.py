@@ -87,6 +87,44 @@ class ClusterReads(Protocol):
     def pods(self) -> Sequence[PodView]: ...
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The views an export reads, taken at once on the engine's loop, so the export itself
+    may be built off it (``asyncio.to_thread``): the views are frozen."""
+
+    node_views: tuple[NodeView, ...]
+    namespace_views: tuple[NamespaceView, ...]
+    deployment_views: tuple[DeploymentView, ...]
+    replicaset_views: tuple[ReplicaSetView, ...]
+    service_views: tuple[ServiceView, ...]
+    pod_views: tuple[PodView, ...]
+
+    @classmethod
+    def of(cls, reads: ClusterReads) -> Snapshot:
+        return cls(
+            tuple(reads.nodes()), tuple(reads.namespaces()), tuple(reads.deployments()),
+            tuple(reads.replicasets()), tuple(reads.services()), tuple(reads.pods()),
+        )  # fmt: skip
+
+    def nodes(self) -> Sequence[NodeView]:
+        return self.node_views
+
+    def namespaces(self) -> Sequence[NamespaceView]:
+        return self.namespace_views
+
+    def deployments(self) -> Sequence[DeploymentView]:
+        return self.deployment_views
+
+    def replicasets(self) -> Sequence[ReplicaSetView]:
+        return self.replicaset_views
+
+    def services(self) -> Sequence[ServiceView]:
+        return self.service_views
+
+    def pods(self) -> Sequence[PodView]:
+        return self.pod_views
+
+
 @dataclass(frozen=True, slots=True)
 class LeftOut:
     """Something Kube-9 models that the export could not carry over faithfully, and why."""
@@ -118,8 +156,19 @@ class Export:
     files: dict[str, str] = field(default_factory=dict)
 
     def stream(self) -> str:
-        """Every manifest as one YAML stream, in apply order (``kubectl apply -f -``)."""
-        return "".join("---\n" + to_yaml(m) for _, m in sorted(self.manifests.items()))
+        """Every manifest as one YAML stream in apply order (``kubectl apply -f -``), what
+        was left out first, as comments."""
+        head = "".join(f"# not carried over: {item.line()}\n" for item in self.left_out)
+        return head + "".join("---\n" + to_yaml(m) for _, m in sorted(self.manifests.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """The folder's files and what was left out (``GET /export/kubernetes?format=json``)."""
+        return {
+            "files": dict(sorted(self.files.items())),
+            "leftOut": [{"what": i.what, "why": i.why} for i in self.left_out],
+            "nodes": [{"kube9": m.kube9_name, "kind": m.kind_name, "role": m.role}
+                      for m in self.nodes],
+        }  # fmt: skip
 
 
 class _Notes:
