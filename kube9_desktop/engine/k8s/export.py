@@ -202,17 +202,20 @@ def _clean_meta(meta: Obj, where: str, notes: _Notes) -> Obj:
 
 
 def _clean_annotations(annotations: dict[str, str], where: str, notes: _Notes) -> dict[str, str]:
-    out = {}
+    """Less the server's and Kube-9's own; an object's ``kube9.io/`` ones are one note."""
+    out, ours = {}, []
     for key, value in annotations.items():
         if key in SERVER_ANNOTATIONS:
             continue
         if _is_kube9(key):
-            notes.add(
-                f"{where} annotation {key}={value}",
-                "a Kube-9 setting (modelled usage, a pod limit) that no real kubelet reads",
-            )
+            ours.append(f"{key}={value}")
             continue
         out[key] = value
+    if ours:
+        notes.add(
+            f"{where} annotation{'s' if len(ours) > 1 else ''} {', '.join(ours)}",
+            "Kube-9 settings (modelled usage, a pod limit) that no real kubelet reads",
+        )
     return out
 
 
@@ -370,13 +373,13 @@ def _kind_node(n: NodeView, role: str, kind_name: str, notes: _Notes) -> Obj:
         node["kubeadmConfigPatches"] = [_patch("JoinConfiguration", manifest)]
     elif role == "control-plane" and manifest != DEFAULT_MASTER_TAINTS:
         node["kubeadmConfigPatches"] = [_patch("InitConfiguration", manifest)]
+    _clean_annotations(dict(sorted(n.annotations.items())), f"Node {n.name}", notes)
     for key, value in sorted(n.annotations.items()):
-        why = (
-            "a Kube-9 setting (a pod limit, modelled usage) that no real kubelet reads"
-            if _is_kube9(key)
-            else f"kind sets no node annotations: kubectl annotate node {kind_name} {key}={value}"
-        )
-        notes.add(f"Node {n.name} annotation {key}={value}", why)
+        if not _is_kube9(key) and key not in SERVER_ANNOTATIONS:
+            notes.add(
+                f"Node {n.name} annotation {key}={value}",
+                f"kind sets no node annotations: kubectl annotate node {kind_name} {key}={value}",
+            )
     if n.cordoned:
         notes.add(
             f"Node {n.name} is cordoned",
