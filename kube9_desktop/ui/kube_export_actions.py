@@ -9,6 +9,7 @@ the folder's README.txt.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -29,6 +30,12 @@ from kube9_desktop.ui.actions import enable, new_action
 from kube9_desktop.ui.bridge import EngineBridge
 
 NO_ENGINE = "no cluster is open"
+
+
+def _build_and_write(snapshot: Snapshot, folder: Path, force: bool) -> Export:
+    export = export_cluster(snapshot)
+    write_export(export, folder, force=force)
+    return export
 
 
 class KubernetesExportActions(QObject):
@@ -57,23 +64,33 @@ class KubernetesExportActions(QObject):
         folder = QFileDialog.getExistingDirectory(self.window, "Export for Kubernetes to a folder")
         return Path(folder) if folder else None
 
-    def export_to(self, folder: Path, *, force: bool = False) -> Export | None:
-        """Write the export, or ask first when ``folder`` is not empty (None: not written)."""
+    def export_to(self, folder: Path, *, force: bool = False) -> None:
+        """Write the export (``exported`` says when), or ask first when ``folder`` is not
+        empty. The views are read here; building and writing the files runs on a worker
+        thread (5,000 pods take about half a second)."""
         try:
             if not force:
                 check_folder(folder)
         except Conflict:
             self._ask_to_write_over(folder)
-            return None
+            return
         except Kube9Error as exc:
-            self.message_posted.emit("error", f"Export failed: {exc.message}")
-            return None
-        export = export_cluster(Snapshot.of(self.bridge))
-        try:
-            write_export(export, folder, force=force)
-        except Kube9Error as exc:
-            self.message_posted.emit("error", f"Export failed: {exc.message}")
-            return None
+            self._on_export_failed(exc)
+            return
+        snapshot = Snapshot.of(self.bridge)
+
+        async def build_and_write(_engine: object) -> Export:
+            return await asyncio.to_thread(_build_and_write, snapshot, folder, force)
+
+        self.bridge.run(
+            "Export for Kubernetes", build_and_write,
+            lambda export: self._on_exported(export, folder), self._on_export_failed,
+        )  # fmt: skip
+
+    def _on_export_failed(self, exc: Kube9Error) -> None:
+        self.message_posted.emit("error", f"Export failed: {exc.message}")
+
+    def _on_exported(self, export: Export, folder: Path) -> None:
         left = len(export.left_out)
         note = (
             f"; {left} thing(s) could not be carried over, listed in {README}"
@@ -88,7 +105,6 @@ class KubernetesExportActions(QObject):
             + note,
         )
         self.exported.emit(export)
-        return export
 
     def _ask_to_write_over(self, folder: Path) -> None:
         box = QMessageBox(

@@ -81,15 +81,15 @@ def test_a_folder_not_empty_is_written_only_when_confirmed(
 
 
 def test_an_unwritable_folder_is_an_error_message(
-    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(window.kube_export, "ask_folder", lambda: Path("/sys/kube9-export"))
     export_action(window).trigger()  # type: ignore[attr-defined]
-    message = child(window, QLabel, "MessageText").text()
-    assert message == (
+    expected = (
         "Export failed: Cannot write the export to /sys/kube9-export (Operation not "
         "permitted): choose a folder you can write to."
     )
+    qtbot.waitUntil(lambda: child(window, QLabel, "MessageText").text() == expected)
 
 
 def test_the_action_waits_for_a_cluster(window: MainWindow) -> None:
