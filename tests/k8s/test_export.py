@@ -139,6 +139,8 @@ PODS = (
 # Kube-9 forms with no faithful Kubernetes one: each must be listed, not dropped in silence.
 ODD_POD = {
     "name": "odd", "cpu_cores_req": 0.1, "labels": {"app": "odd"},
+    "node_affinity": {"preferred": [{"weight": 1, "preference": {"match_expressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["worker-3"]}]}}]},
     "annotations": {"kube9.io/usage-cpu": "50m"},
     "containers": [{"name": "main", "image": "busybox:1.36", "memory_req": 8}],
     "config": [{"name": "db-password", "type": "secret", "key": "PASSWORD", "value": "hunter2"}],
@@ -310,7 +312,10 @@ async def test_what_has_no_kubernetes_form_is_listed(built: Built) -> None:
         "pod-level CPU requests (spec.resources)",
         "Node worker-4 label node-role.kubernetes.io/infra=",
         "Node worker-4 annotation kube9.io/max-pods=20",
+        "Pod default/odd picks node worker-3 by kubernetes.io/hostname",
     ]
+    (picks,) = [item for item in export.left_out if "picks node" in item.what]
+    assert picks.why == "kind names that node kube9-worker3: change the manifest to match"
     odd = export.manifests["manifests/40-pod-default.odd.yaml"]
     assert [v["name"] for v in odd["spec"]["volumes"]] == ["settings"]  # "nowhere" is invalid
     assert "hunter2" not in "".join(export.files.values())  # a secret's value never leaves

@@ -73,6 +73,7 @@ KUBELET_LABELS = frozenset(
     }
 )  # fmt: skip
 KUBELET_LABEL_PREFIXES = ("kubelet.kubernetes.io/", "node.kubernetes.io/")
+HOSTNAME = "kubernetes.io/hostname"
 DEFAULT_MASTER_TAINTS = [{"key": CONTROL_PLANE_LABEL, "effect": "NoSchedule"}]  # kubeadm's
 
 
@@ -353,7 +354,7 @@ def _kind_node(n: NodeView, role: str, kind_name: str, notes: _Notes) -> Obj:
     node: Obj = {"role": role}
     labels = {}
     for key, value in sorted(n.labels.items()):
-        if key == "kubernetes.io/hostname":
+        if key == HOSTNAME:
             continue  # kind names the node itself
         if key == CONTROL_PLANE_LABEL and role == "control-plane":
             continue  # kubeadm sets it
@@ -464,12 +465,42 @@ def export_cluster(reads: ClusterReads, cluster_name: str = "kube9") -> Export:
             "PodLevelResources feature gate; another cluster needs it on too",
         )
     config, mapping = kind_config(reads.nodes(), cluster_name, notes, needs)
+    renamed = {m.kube9_name: m.kind_name for m in mapping}
+    for m in objects:
+        _note_hostnames(m, renamed, notes)
     manifests = {manifest_file(m): m for m in objects}
     left = tuple(notes.items)
     files = {path: to_yaml(m) for path, m in manifests.items()}
     files[KIND_CONFIG] = to_yaml(config, literal=True)
     files[README] = readme_text(cluster_name, len(manifests), mapping, left)
     return Export(manifests, config, mapping, left, files)
+
+
+def _note_hostnames(m: Obj, renamed: dict[str, str], notes: _Notes) -> None:
+    """A pod that picks a node by ``kubernetes.io/hostname`` names a Kube-9 node: kind's
+    node has another name, so the manifest needs that name (it is listed, not rewritten)."""
+    spec = m.get("spec", {})
+    pod = spec.get("template", {}).get("spec", spec) if m["kind"] != "Pod" else spec
+    names = []
+    if HOSTNAME in pod.get("nodeSelector", {}):
+        names.append(pod["nodeSelector"][HOSTNAME])
+    required = pod.get("affinity", {}).get("nodeAffinity", {})
+    terms = required.get("requiredDuringSchedulingIgnoredDuringExecution", {})
+    preferred = required.get("preferredDuringSchedulingIgnoredDuringExecution", [])
+    for term in [*terms.get("nodeSelectorTerms", []), *(p["preference"] for p in preferred)]:
+        for expr in term.get("matchExpressions", []):
+            if expr["key"] == HOSTNAME:
+                names += expr.get("values", [])
+    for name in dict.fromkeys(names):
+        kind_name = renamed.get(name)
+        meta = m["metadata"]
+        where = f"{m['kind']} {meta.get('namespace', '')}/{meta['name']}"
+        notes.add(
+            f"{where} picks node {name} by {HOSTNAME}",
+            f"kind names that node {kind_name}: change the manifest to match"
+            if kind_name
+            else "no node of that name is exported",
+        )
 
 
 def readme_text(
