@@ -68,9 +68,10 @@ async def export_stored_cluster(
 
     The store is opened the way an engine opens it (its lock refuses a running engine's
     store, and an older schema is migrated) with a virtual runtime standing in, so no node is
-    started, stopped or touched and no API is served; then it is closed again. Besides the
-    system namespaces it makes sure of, it writes nothing. A running engine exports itself
-    (the window's File > Export for Kubernetes…, ``GET /export/kubernetes``).
+    started, stopped or touched and no API is served; then it is closed again. It changes
+    only what any engine's start tidies (the system namespaces, incidents a crashed engine
+    left open). A running engine exports itself (the window's File > Export for
+    Kubernetes…, ``GET /export/kubernetes``).
     """
     from kube9_desktop.engine.k8s.export import check_folder, export_cluster, write_export
     from kube9_desktop.engine.runtime.virtual import VirtualRuntime
