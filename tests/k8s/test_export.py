@@ -141,7 +141,7 @@ ODD_POD = {
     "name": "odd", "cpu_cores_req": 0.1, "labels": {"app": "odd"},
     "node_affinity": {"preferred": [{"weight": 1, "preference": {"match_expressions": [
         {"key": "kubernetes.io/hostname", "operator": "In", "values": ["worker-3"]}]}}]},
-    "annotations": {"kube9.io/usage-cpu": "50m"},
+    "annotations": {"kube9.io/usage-cpu": "50m", "kube9.io/note": "a\nkind: Secret"},
     "containers": [{"name": "main", "image": "busybox:1.36", "memory_req": 8}],
     "config": [{"name": "db-password", "type": "secret", "key": "PASSWORD", "value": "hunter2"}],
     "volumes": [{"name": "settings", "type": "configMap", "path": "/etc/settings"},
@@ -305,7 +305,7 @@ async def test_what_has_no_kubernetes_form_is_listed(built: Built) -> None:
     export = exported(built.engine)
     listed = [item.what for item in export.left_out]
     assert listed == [
-        "Pod default/odd annotation kube9.io/usage-cpu=50m",
+        "Pod default/odd annotations kube9.io/note=a\nkind: Secret, kube9.io/usage-cpu=50m",
         "Pod default/odd volume settings (configMap settings)",
         "Pod default/odd volume nowhere (hostPath, no path)",
         "Pod default/odd secret db-password (key PASSWORD)",
@@ -324,7 +324,8 @@ async def test_what_has_no_kubernetes_form_is_listed(built: Built) -> None:
     assert "  kubectl apply -f manifests/\n" in readme
     assert "  worker-2 -> kube9-worker2 (worker)\n" in readme
     for item in export.left_out:
-        assert f"  - {item.what}: {item.why}\n" in readme
+        assert f"  - {item.line()}\n" in readme
+    assert "\nkind: Secret" not in readme
 
 
 async def test_the_running_cluster_exports_itself_over_its_kubernetes_api(
@@ -339,7 +340,9 @@ async def test_the_running_cluster_exports_itself_over_its_kubernetes_api(
     export = exported(built.engine)
     text = (await kubectl(cluster, "get", "--raw", "/export/kubernetes")).ok()
     assert text == export.stream()
-    assert text.startswith("# not carried over: Pod default/odd annotation kube9.io/usage-cpu")
+    assert text.startswith(
+        "# not carried over: Pod default/odd annotations kube9.io/note=a\\nkind: Secret, "
+    )  # a value's newline stays in its comment
     docs = [d for d in yaml.safe_load_all(text) if d is not None]
     assert docs == [m for _, m in sorted(export.manifests.items())]
     assert docs[0]["kind"] == "Namespace"  # apply order

@@ -134,7 +134,9 @@ class LeftOut:
     why: str  # what it meant here, and what to do on the real cluster
 
     def line(self) -> str:
-        return f"{self.what}: {self.why}"
+        """One line, whatever a value held (a newline in a YAML comment would be YAML)."""
+        text = f"{self.what}: {self.why}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,7 @@ class Export:
         """Every manifest as one YAML stream in apply order (``kubectl apply -f -``), what
         was left out first, as comments."""
         head = "".join(f"# not carried over: {item.line()}\n" for item in self.left_out)
-        return head + "".join("---\n" + to_yaml(m) for _, m in sorted(self.manifests.items()))
+        return head + "".join("---\n" + self.files[path] for path in sorted(self.manifests))
 
     def to_json(self) -> dict[str, Any]:
         """The folder's files and what was left out (``GET /export/kubernetes?format=json``)."""
