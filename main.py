@@ -15,7 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kube9-desktop",
         description="A small Kubernetes-style cluster on your desktop: watch it, break it.",
         epilog="'kube9-desktop agent' runs a node agent (used by the process and Docker "
-        "runtimes); 'kube9-desktop kubeconfig' writes a kubeconfig for kubectl.",
+        "runtimes); 'kube9-desktop kubeconfig' writes a kubeconfig for kubectl; "
+        "'kube9-desktop export --kubernetes DIR' writes the cluster for a real Kubernetes.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -134,6 +135,58 @@ def kubeconfig_main(argv: list[str]) -> int:
     return 0
 
 
+def build_export_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kube9-desktop export",
+        description="Write this cluster for a real Kubernetes: its namespaces, Deployments, "
+        "bare ReplicaSets, Services and bare pods as apps/v1 and v1 manifests (one file per "
+        "object in DIR/manifests/), a kind config with one worker per node (DIR/"
+        "kind-config.yaml) and DIR/README.txt with the two commands and what was left out. "
+        "It reads the cluster's store, so the engine must not be running on it.",
+    )
+    p.add_argument("--kubernetes", type=Path, required=True, metavar="DIR",
+                   help="the folder to write (made if missing; must be empty)")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty DIR: README.txt and kind-config.yaml are "
+                   "replaced, manifests an earlier export left are removed")  # fmt: skip
+    p.add_argument("--data-dir", type=Path, default=None, help="where the cluster lives")
+    p.add_argument("--db", default=None, metavar="URL", help="SQLAlchemy URL of the store")
+    p.add_argument("--kind-name", default="kube9", metavar="NAME",
+                   help="the kind cluster's name in kind-config.yaml (default kube9)")  # fmt: skip
+    return p
+
+
+def export_main(argv: list[str]) -> int:
+    import asyncio
+
+    from kube9_desktop.engine.errors import Kube9Error
+    from kube9_desktop.serve import export_stored_cluster
+
+    args = build_export_parser().parse_args(argv)
+    changes = {"data_dir": args.data_dir, "db_url": args.db}
+    try:
+        settings = Settings().with_(**{k: v for k, v in changes.items() if v is not None})
+        export, written = asyncio.run(
+            export_stored_cluster(
+                settings.validate(), args.kubernetes, force=args.force, kind_name=args.kind_name
+            )
+        )
+    except (ValueError, Kube9Error) as exc:
+        print(f"kube9-desktop export: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    for item in export.left_out:
+        print(f"kube9-desktop export: not carried over: {item.line()}", file=sys.stderr)
+    folder = args.kubernetes
+    print(
+        f"Wrote {len(export.manifests)} manifest(s) and a kind config with "
+        f"{len(export.kind_config['nodes'])} node(s) to {folder} ({len(written)} files); "
+        f"then: kind create cluster --config {folder / 'kind-config.yaml'} && "
+        f"kubectl apply -f {folder / 'manifests'}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["agent"]:
@@ -142,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return agent_main(argv[1:])
     if argv[:1] == ["kubeconfig"]:
         return kubeconfig_main(argv[1:])
+    if argv[:1] == ["export"]:
+        return export_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from_args(args).validate()

@@ -7,12 +7,16 @@ engine itself imports nothing from its HTTP layer.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kube9_desktop.engine.api.server import ApiServer
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.errors import StoreInUse, UserError
+from kube9_desktop.settings import Settings
 
 if TYPE_CHECKING:
+    from kube9_desktop.engine.k8s.export import Export
     from kube9_desktop.engine.k8s.server import K8sServer
 
 
@@ -55,3 +59,43 @@ async def start_engine(
         await engine.stop()
         raise
     return engine
+
+
+async def export_stored_cluster(
+    settings: Settings, folder: Path, *, force: bool = False, kind_name: str = "kube9"
+) -> tuple[Export, list[Path]]:
+    """Export the cluster of ``settings``' store to ``folder`` while no engine runs on it.
+
+    The store is opened the way an engine opens it (its lock refuses a running engine's
+    store, and an older schema is migrated) with a virtual runtime standing in, so no node is
+    started, stopped or touched and no API is served; then it is closed again. It changes
+    only what any engine's start tidies (the system namespaces, incidents a crashed engine
+    left open). A running engine exports itself (the window's File > Export for
+    Kubernetes…, ``GET /export/kubernetes``).
+    """
+    from kube9_desktop.engine.k8s.export import check_folder, export_cluster, write_export
+    from kube9_desktop.engine.runtime.virtual import VirtualRuntime
+
+    check_folder(folder, force=force)  # before the store is opened at all
+    if settings.db_url is None and not (settings.data_dir / "cluster.db").is_file():
+        raise UserError(
+            f"There is no cluster in {settings.data_dir} (no cluster.db): pass the cluster's "
+            "--data-dir (or its --db)."
+        )
+    engine = Engine(settings, runtime=VirtualRuntime())
+    try:
+        await engine.open()
+        export = export_cluster(engine, kind_name)
+    except StoreInUse as exc:
+        holder = getattr(exc, "holder", None)
+        api = holder.api_url if holder is not None and holder.api_url else None
+        where = f"GET {api}/export/kubernetes" if api else "GET /export/kubernetes on its API"
+        who = holder.describe() if holder is not None else "its details cannot be read"
+        raise StoreInUse(
+            f"The cluster's engine is running ({who}) and holds the store: export from it "
+            f"(File > Export for Kubernetes… in its window, or {where}), or stop it and run "
+            "this again."
+        ) from exc
+    finally:
+        await engine.stop()
+    return export, await asyncio.to_thread(write_export, export, folder, force=force)

@@ -46,11 +46,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
         "--view", default="failure",
-        choices=("failure", "pods", "services", "traffic", "many", "empty", "node"),
+        choices=("failure", "pods", "services", "traffic", "many", "empty", "node", "export"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form; "
         "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no "
-        "cluster; node: a tainted, cordoned, partitioned node's details (its taints)",
+        "cluster; node: a tainted, cordoned, partitioned node's details (its taints); export: "
+        "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm)",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -113,6 +114,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             return
         if args.view == "services":
             await services_view(win, args, done)
+            return
+        if args.view == "export":
+            await export_view(win, args, done)
             return
         if args.view == "traffic":
             await traffic_view(win, args, done)
@@ -365,6 +369,39 @@ async def traffic_view(win: Any, args: argparse.Namespace, done: list[str]) -> N
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not win.grab().save(str(args.out)):
         raise RuntimeError(f"could not write {args.out}")
+    done.append(str(args.out))
+
+
+async def export_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """The File menu open (-menu.png), Export for Kubernetes… asking before it writes into a
+    folder that is not empty (-confirm.png), then the window with its message (--out)."""
+    from PySide6.QtWidgets import QMenu, QPushButton
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    menu = win.findChild(QMenu, "FileMenu")
+    menu.popup(win.mapToGlobal(win.menuBar().geometry().bottomLeft()))
+    await asyncio.sleep(0.5)
+    menu.setActiveAction(win.kube_export.export)
+    await asyncio.sleep(0.3)
+    menu_out = args.out.with_name(f"{args.out.stem}-menu.png")
+    if not menu.grab().save(str(menu_out)):
+        raise RuntimeError(f"could not write {menu_out}")
+    menu.hide()
+    folder = Path(tempfile.mkdtemp(prefix="kube9-export-shot-"))
+    (folder / "notes.md").write_text("mine")
+    win.kube_export.export_to(folder)
+    await until(lambda: win.kube_export.confirm is not None, 10, "the confirmation")
+    box = win.kube_export.confirm
+    await asyncio.sleep(0.5)
+    box_out = args.out.with_name(f"{args.out.stem}-confirm.png")
+    if not box.grab().save(str(box_out)):
+        raise RuntimeError(f"could not write {box_out}")
+    box.findChild(QPushButton, "ExportOverwriteButton").click()
+    await until(lambda: (folder / "README.txt").exists(), 10, "the export")
+    await asyncio.sleep(0.5)
+    if not win.grab().save(str(args.out)):
+        raise RuntimeError(f"could not write {args.out}")
+    shutil.rmtree(folder)
     done.append(str(args.out))
 
 

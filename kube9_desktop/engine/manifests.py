@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import yaml
+
 from kube9_desktop.engine.constraints import NodeAffinity, NodeSelectorTerm, Taint, Toleration
 from kube9_desktop.engine.interpod import (
     PodAffinity,
@@ -45,6 +47,37 @@ API_VERSIONS = {
     "Node": "v1", "Pod": "v1", "Service": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
 }  # fmt: skip
 PROBE_KEYS = {"exec": "exec", "tcp_socket": "tcpSocket", "http_get": "httpGet"}
+
+
+# libyaml's emitter when PyYAML has it: the same text, about ten times faster (an export of
+# 5,000 pods spent 93 % of its time in the pure-Python emitter).
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _PlainDumper(_SafeDumper):  # type: ignore[valid-type,misc]
+    """Writes a value shared by two keys twice, as kubectl does, never as ``&id001`` anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _LiteralDumper(_PlainDumper):
+    """Also writes a multi-line string as a ``|`` block (an embedded config, say)."""
+
+
+def _literal(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _literal)
+
+
+def to_yaml(manifest: Manifest, *, literal: bool = False) -> str:
+    return yaml.dump(
+        manifest, Dumper=_LiteralDumper if literal else _PlainDumper, sort_keys=False,
+        allow_unicode=True, default_flow_style=False,
+    )  # fmt: skip
 
 
 def timestamp(at: datetime | None) -> str | None:

@@ -33,6 +33,7 @@ from kube9_desktop.ui.cluster_panel import ClusterPanel
 from kube9_desktop.ui.collector import LoadedObjects
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.event_dock import EventDock
+from kube9_desktop.ui.kube_export_actions import KubernetesExportActions
 from kube9_desktop.ui.kubeconfig_actions import KubeconfigActions
 from kube9_desktop.ui.log_actions import LogActions
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.logs = LogActions(bridge, self)
         self.shells = ShellActions(bridge, self)
         self.kubeconfig = KubeconfigActions(bridge, self)
+        self.kube_export = KubernetesExportActions(bridge, self)
         for menu in (self.commands.context_menu, self.workload_commands.context_menu):
             self.logs.add_to(menu)
             self.shells.add_to(menu)
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
         self.commands.message_posted.connect(self.messages.show_message)
         self.node_commands.message_posted.connect(self.messages.show_message)
         self.kubeconfig.message_posted.connect(self.messages.show_message)
+        self.kube_export.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
         self.service_commands.message_posted.connect(self.messages.show_message)
         self.manifests.message_posted.connect(self.messages.show_message)
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         file_menu = menu_bar.addMenu("&File")
         file_menu.setObjectName("FileMenu")
         file_menu.addAction(self.manifests.export)
+        file_menu.addAction(self.kube_export.export)
         file_menu.addSeparator()
         self.kubeconfig.add_to(file_menu)
         file_menu.addSeparator()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
@@ -35,6 +34,7 @@ from kube9_desktop.engine.manifests import (
     pod_manifest,
     replicaset_manifest,
     service_manifest,
+    to_yaml,
 )
 from kube9_desktop.engine.outcomes import CreatedPod
 from kube9_desktop.ui.actions import enable, new_action
@@ -49,20 +49,6 @@ SERVER_SET = frozenset(
     {"metadata.uid", "metadata.resourceVersion", "metadata.creationTimestamp",
      "metadata.ownerReferences", "spec.nodeName"}
 )  # fmt: skip
-
-
-class _PlainDumper(yaml.SafeDumper):
-    """Writes a value shared by two keys twice, as kubectl does, never as ``&id001`` anchors."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def to_yaml(manifest: Manifest) -> str:
-    return yaml.dump(
-        manifest, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True,
-        default_flow_style=False,
-    )  # fmt: skip
 
 
 def manifest_of(bridge: EngineBridge, item: TreeItem | None) -> Manifest | None:

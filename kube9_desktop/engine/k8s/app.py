@@ -21,7 +21,7 @@ from kube9_desktop.engine.api.app import json_response
 from kube9_desktop.engine.api.auth import bearer, host_allowed
 from kube9_desktop.engine.errors import Kube9Error
 from kube9_desktop.engine.errors import Unauthorized as EngineUnauthorized
-from kube9_desktop.engine.k8s import discovery, mutate, openapi
+from kube9_desktop.engine.k8s import discovery, export_route, mutate, openapi
 from kube9_desktop.engine.k8s.listing import (
     FieldRequirement,
     page,
@@ -189,7 +189,7 @@ async def root(request: web.Request) -> web.Response:
     paths = ["/api", "/api/v1", "/apis", *[f"/apis/{g}" for g in discovery.group_names()]]
     paths += [f"/apis/{gv}" for gv in GROUP_VERSIONS if "/" in gv]
     paths += ["/openapi/v3", *[f"/openapi/v3/{p}" for p in json.loads(openapi.root())["paths"]]]
-    paths += sorted(PUBLIC_PATHS)
+    paths += [*sorted(PUBLIC_PATHS), export_route.PATH]
     return json_response({"paths": sorted(paths)})
 
 
@@ -467,6 +467,10 @@ def _list(
     return items, {"resourceVersion": str(version), **paging}
 
 
+async def export(request: web.Request) -> web.Response:
+    return await export_route.export_kubernetes(request, request.app[ENGINE])
+
+
 def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> web.Application:
     app = web.Application(middlewares=[errors_middleware, host_middleware, auth_middleware])
     app[ENGINE] = engine
@@ -480,6 +484,7 @@ def create_app(engine: Engine, allowed_hosts: frozenset[str] = frozenset()) -> w
     add("*", "/", root)
     add("*", "/openapi/v3", openapi_root)
     add("*", "/openapi/v3/{path:.+}", openapi_document)
+    add("*", export_route.PATH, export)
     for path in ("/healthz", "/readyz", "/livez"):
         add("*", path, health)
     # with and without a trailing slash, as Kubernetes (the Python client asks /version/)

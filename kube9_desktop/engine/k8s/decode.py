@@ -20,6 +20,7 @@ from typing import Any
 
 from kube9_desktop.engine.k8s.openapi import Schemas, schemas
 from kube9_desktop.engine.k8s.status import BadRequest, Invalid
+from kube9_desktop.engine.quantity import QuantityError, parse_quantity
 
 Obj = dict[str, Any]
 Check = Callable[[Any], bool]
@@ -156,6 +157,21 @@ def _memory(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return f"{max(1, math.ceil(value / 1024))}Ki"
     return value
+
+
+def _gibibytes(value: Any) -> int | None:
+    """An emptyDir's ``sizeLimit`` (a quantity; a bare number is bytes) in the whole GiB
+    Kube-9 keeps, rounded up as the pod form's manifest reader does: ``2Gi`` -> 2,
+    ``3000000000`` -> 3 (2.79 GiB), ``500Mi`` -> 1; None when it is no positive quantity."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        size = parse_quantity(str(value))
+    except QuantityError:
+        return None
+    if not size.is_finite() or size <= 0 or size > 1_000_000 << 30:
+        return None
+    return math.ceil(size / (1 << 30))
 
 
 def decode_metadata(
@@ -417,8 +433,12 @@ def _volume(
     source = d.mapping(v[kind], f"{where}.{kind}")
     if kind == "emptyDir":
         if source.get("sizeLimit") is not None:
-            size = source["sizeLimit"]
-            out["size"] = _memory(size) if not isinstance(size, str) else size
+            size = _gibibytes(source["sizeLimit"])
+            if size is None:
+                d.bad(f"{where}.emptyDir.sizeLimit", "must be a quantity of at most "
+                      "1000000Gi, such as 1Gi")  # fmt: skip
+            else:
+                out["size"] = size
         d.rest(source, {"sizeLimit"}, f"{where}.emptyDir", d.sub(schema, kind),
                {"medium": _is("")})  # fmt: skip
     elif kind == "hostPath":
