@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import traceback
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,10 +32,50 @@ _NO_PERMISSION = (
 )
 
 
+def docker_client(timeout: float | None = None) -> docker.DockerClient:
+    """A client for the engine ``DOCKER_HOST`` names (else the local socket), as ``docker``'s
+    own command reaches it.
+
+    An ``ssh://`` engine goes through the system ``ssh`` client (``docker system dial-stdio``
+    on the far side), as the docker CLI does: it uses the user's keys, agent and
+    ``~/.ssh/config`` as they are, and needs no paramiko, which docker-py would otherwise
+    require (and which the app does not ship). Without an ``ssh`` program the engine cannot
+    be reached at all, and that is the error, not "Docker is not running".
+    """
+    host = os.environ.get("DOCKER_HOST", "")
+    kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    if host.startswith("ssh://"):
+        if shutil.which("ssh") is None:
+            raise docker.errors.DockerException(_NO_SSH.format(host=host))
+        return docker.DockerClient(base_url=host, use_ssh_client=True, **kwargs)
+    return docker.from_env(**kwargs)
+
+
+_NO_SSH = (
+    "DOCKER_HOST is {host}, an engine reached over SSH, and there is no ssh program "
+    "(`sudo apt-get install openssh-client`)"
+)
+
+
+def _remote_cause(exc: BaseException) -> str | None:
+    """For an engine that is not this machine's socket: the failure as it happened (an SSH
+    refusal, a TLS failure, an unreachable address), since "not running" would only guess."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if not host or host.startswith("unix://"):
+        return None
+    text = " ".join(str(exc).split())
+    if text.startswith("DOCKER_HOST is"):
+        return text
+    return f"the Docker engine at {host} did not answer: {text[:300]}"
+
+
 def describe_docker_error(exc: BaseException, doing: str) -> RuntimeUnavailable:
     """Turn a docker SDK / requests failure into a RuntimeUnavailable a person can act on."""
     if isinstance(exc, docker.errors.APIError):
         return RuntimeUnavailable(f"Docker could not {doing}: {exc.explanation or exc}")
+    remote = _remote_cause(exc)
+    if remote is not None:
+        return RuntimeUnavailable(f"{remote[0].upper()}{remote[1:]} (while trying to {doing})")
     if "Permission denied" in str(exc) or isinstance(exc, PermissionError):
         return RuntimeUnavailable(f"{_NO_PERMISSION} (while trying to {doing})")
     if isinstance(exc, OSError) or "Error while fetching server API version" in str(exc):
@@ -63,21 +104,51 @@ async def docker_available(timeout: float = 2.0) -> tuple[bool, str]:
     """Whether a Docker daemon answers a ping (for ``--runtime auto``), and why not if not."""
 
     def probe() -> str:
-        client = docker.from_env(timeout=timeout)
+        client = docker_client(timeout=timeout)
         try:
             client.ping()
             return str(client.version().get("Version", "?"))
         finally:
             client.close()
 
+    host = os.environ.get("DOCKER_HOST", "")
     try:
         version = await asyncio.wait_for(asyncio.to_thread(probe), timeout + 1.0)
     except TimeoutError:
         return False, f"Docker did not answer within {timeout:g} s"
     except Exception as exc:
         release_frames(exc)
+        if host.startswith("ssh://") and shutil.which("ssh") is not None:
+            # docker-py's error says only that the stream closed: ask ssh itself why.
+            why = await asyncio.to_thread(ssh_failure, host, timeout)
+            if why is not None:
+                return False, f"the Docker engine at {host} cannot be reached over SSH: {why}"
         return False, _short_reason(exc)
     return True, f"Docker {version} is running"
+
+
+def ssh_failure(host: str, timeout: float) -> str | None:
+    """What ``ssh`` says when it cannot run ``docker`` at ``host`` (``ssh://[user@]host[:port]``):
+    its last line of errors ("Connection refused", "Permission denied (publickey)", "Could not
+    resolve hostname"…), or None when it can. Never prompts (BatchMode)."""
+    parts = urlsplit(host)
+    if not parts.hostname:
+        return f"{host!r} names no host"
+    cmd = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, round(timeout))}"]
+    if parts.port:
+        cmd += ["-p", str(parts.port)]
+    target = f"{parts.username}@{parts.hostname}" if parts.username else parts.hostname
+    cmd += ["--", target, "docker", "version", "--format", "{{.Server.Version}}"]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout + 2, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"ssh did not finish ({exc})"
+    if done.returncode == 0:
+        return None
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else f"ssh exited with status {done.returncode}"
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -86,6 +157,9 @@ def _short_reason(exc: BaseException) -> str:
         return f"Docker answered with an error: {exc.explanation or exc}"
     if "Permission denied" in str(exc) or isinstance(exc, PermissionError):
         return "this user may not use Docker (`sudo usermod -aG docker $USER`, then log in again)"
+    remote = _remote_cause(exc)
+    if remote is not None:
+        return remote
     host = os.environ.get("DOCKER_HOST")
     if _not_installed(host):
         return "Docker is not installed (`sudo apt-get install docker.io`)"
