@@ -88,6 +88,7 @@ class VirtualNode:
         "readiness_due",
         "seq",
         "sink",
+        "spread",
         "task",
         "unreported",
         "usage_pods",
@@ -101,8 +102,10 @@ class VirtualNode:
         pages: PageSource | None = None,
         clock: Callable[[], float] = time.monotonic,
         early: EarlyBeats | None = None,
+        spread: random.Random = _SPREAD,
     ) -> None:
         self.launch = launch
+        self.spread = spread
         self.early = early or EarlyBeats()
         self.clock = clock  # the event loop's time (monotonic)
         self.sink = sink
@@ -250,7 +253,7 @@ class VirtualNode:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.launch.heartbeat_interval
-        next_at = loop.time() + _SPREAD.uniform(0, interval)  # spread nodes over the interval
+        next_at = loop.time() + self.spread.uniform(0, interval)  # spread nodes over the interval
         pulled_in = False  # next_at was brought forward: that beat is an early one
         while True:
             delay = max(0.0, next_at - loop.time())
@@ -318,8 +321,13 @@ def modelled_usage(pod_id: int, pod: dict[str, Any], now: float) -> dict[str, An
 class VirtualRuntime:
     name = "virtual"
 
-    def __init__(self, sink: HeartbeatSink | None = None) -> None:
+    def __init__(
+        self, sink: HeartbeatSink | None = None, *, spread: random.Random | None = None
+    ) -> None:
+        """``spread`` draws each node's first beat in its interval (a seeded one makes a
+        simulated run repeatable; scenario/driver.py passes one)."""
         self._sink = sink
+        self._spread = spread or _SPREAD
         self._pages: PageSource | None = None
         self._nodes: dict[int, VirtualNode] = {}
         self._broken: dict[int, int] = {}  # node id -> restarts that come up dead (tests, demos)
@@ -347,8 +355,9 @@ class VirtualRuntime:
         if old is not None and old.task is not None:
             old.task.cancel()
         node = VirtualNode(
-            launch, self._sink, self._pages, asyncio.get_running_loop().time, self._early
-        )
+            launch, self._sink, self._pages, asyncio.get_running_loop().time, self._early,
+            self._spread,
+        )  # fmt: skip
         self._nodes[launch.node_id] = node
         if self._broken.get(launch.node_id, 0) > 0:
             self._broken[launch.node_id] -= 1  # comes up dead: no task, no heartbeats
