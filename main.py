@@ -151,6 +151,7 @@ def build_scenario_parser() -> argparse.ArgumentParser:
                      help="where the reports go (default: here)")  # fmt: skip
     check = sub.add_parser("check", help="validate FILE and say what is wrong, by line")
     check.add_argument("file", type=Path, metavar="FILE")
+    sub.add_parser("list", help="the scenarios shipped with the app (FILE may name one)")
     return p
 
 
@@ -158,7 +159,7 @@ def scenario_main(argv: list[str]) -> int:
     import logging
 
     from kube9_desktop.engine.errors import Kube9Error
-    from kube9_desktop.scenario.format import load_scenario
+    from kube9_desktop.scenario.format import find_scenario, load_scenario, shipped_scenarios
     from kube9_desktop.scenario.report import (
         report_hash,
         run_scenario,
@@ -168,8 +169,12 @@ def scenario_main(argv: list[str]) -> int:
 
     args = build_scenario_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "list":
+        for path in shipped_scenarios():
+            print(f"{path.stem:28} {path}")
+        return 0
     try:
-        scenario = load_scenario(args.file)
+        scenario = load_scenario(find_scenario(args.file))
         if args.command == "check":
             print(f"{args.file}: valid ({len(scenario.timeline)} step(s), "
                   f"{len(scenario.nodes)} node(s))")  # fmt: skip

@@ -55,6 +55,7 @@ class Driver:
             eviction_delay=sc.eviction_delay,
             detect_from_runtime=sc.detection == "runtime",
             kubernetes_default_tolerations=sc.kubernetes_defaults,
+            max_recovery_attempts=sc.recovery_attempts,
         )
         self.runtime = VirtualRuntime(spread=random.Random(scenario.seed))
         self.engine = Engine(settings, clock=SimClock(loop), runtime=self.runtime, data_plane=False)

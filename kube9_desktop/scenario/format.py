@@ -21,7 +21,7 @@ from kube9_desktop.engine.errors import UserError
 from kube9_desktop.engine.service_specs import ServiceCreate
 from kube9_desktop.engine.specs import FaultIn, NodeCreate, PodCreate, parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
-from kube9_desktop.resources import resource_path
+from kube9_desktop.resources import resource_dirs, resource_path
 from kube9_desktop.scenario.marked import Path as DataPath
 from kube9_desktop.scenario.marked import YamlProblem, dotted, line_of, load_marked
 from kube9_desktop.settings import SCHEDULERS
@@ -114,6 +114,7 @@ class SimSettings:
     detection: str = "heartbeat"
     eviction_delay: float = 0.0
     kubernetes_defaults: bool = False
+    recovery_attempts: int = 3  # restarts before a node is marked failed (0: never restarted)
 
 
 @dataclass(frozen=True)
@@ -391,6 +392,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             ("settings", "eviction_delay"), raw_settings.get("eviction_delay", 0)
         ),
         kubernetes_defaults=bool(raw_settings.get("kubernetes_defaults", False)),
+        recovery_attempts=int(raw_settings.get("recovery_attempts", 3)),
     )
     if heartbeat < 0.05:
         reader.problem(("settings", "heartbeat"), "must be at least 0.05 s")
@@ -440,3 +442,19 @@ def load_scenario(path: Path) -> Scenario:
             str(path), [Problem(1, "(file)", f"not UTF-8 text ({exc.reason})")]
         ) from None
     return parse_scenario(text, str(path))
+
+
+def shipped_scenarios() -> list[Path]:
+    """The scenarios in ``resources/scenarios/`` (the .deb and the bundle carry them)."""
+    for folder in resource_dirs():
+        found = sorted((folder / "scenarios").glob("*.yaml"))
+        if found:
+            return found
+    return []
+
+
+def find_scenario(given: Path) -> Path:
+    """``given`` itself, or the shipped scenario of that name ("fragmentation")."""
+    if given.exists() or given.suffix or len(given.parts) > 1:
+        return given
+    return next((p for p in shipped_scenarios() if p.stem == given.name), given)

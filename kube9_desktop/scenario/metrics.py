@@ -111,6 +111,7 @@ class Series:
     pending: list[int] = field(default_factory=list)
     nodes_schedulable: list[int] = field(default_factory=list)
     deployments: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    first_sample: dict[str, int] = field(default_factory=dict)  # where each Deployment began
 
 
 class Recorder:
@@ -214,6 +215,8 @@ class Recorder:
             if self.only is not None and d.name not in self.only:
                 continue
             key = d.name if d.namespace == "default" else f"{d.namespace}/{d.name}"
+            if key not in s.deployments:
+                s.first_sample[key] = len(s.t) - 1
             book = s.deployments.setdefault(
                 key, {"available": [0] * (len(s.t) - 1), "desired": [0] * (len(s.t) - 1)}
             )
@@ -267,7 +270,13 @@ class Recorder:
             "unschedulable_reasons": dict(sorted(self.reasons.items())),
             "refused_reasons": dict(sorted(self.refused.items())),
             "deployments": {
-                name: availability(book["available"], book["desired"])
+                name: {
+                    **availability(
+                        book["available"][s.first_sample[name] :],
+                        book["desired"][s.first_sample[name] :],
+                    ),
+                    "from_t": s.t[s.first_sample[name]],
+                }
                 for name, book in sorted(s.deployments.items())
             },
         }

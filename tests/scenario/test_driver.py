@@ -139,3 +139,18 @@ def test_the_cli_refuses_a_bad_file_and_an_unknown_strategy(tmp_path: Path) -> N
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "fastest-fit is not one of" in done.stderr
+
+
+def test_the_cli_finds_shipped_scenarios_by_name(tmp_path: Path) -> None:
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "scenario", "list"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0 and "partition-split-brain" in listed.stdout
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "scenario", "check", "n-plus-one"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.startswith(
+        "n-plus-one: valid (2 step(s), 5 node(s))"
+    )
