@@ -316,18 +316,21 @@ class Driver:
         totals["incidents"] = len(incidents)
         totals["detect_s_max"] = max(detects) if detects else None
         totals["recover_s_max"] = max(recovers) if recovers else None
-        series = {
-            "t": s.t,
-            "cpu_capacity_m": s.cpu_capacity_m,
-            "cpu_allocated_m": s.cpu_allocated_m,
-            "mem_capacity_mi": s.mem_capacity_mi,
-            "mem_allocated_mi": s.mem_allocated_mi,
-            "stranded_cpu_m": s.stranded_cpu_m,
-            "stranded_mem_mi": s.stranded_mem_mi,
-            "pending": s.pending,
-            "nodes_schedulable": s.nodes_schedulable,
-            "deployments": s.deployments,
-        }
+        chosen = set(self.scenario.measure.series)
+        series: dict[str, Any] = {"t": s.t, "nodes_schedulable": s.nodes_schedulable}
+        if "allocation" in chosen:
+            series.update(
+                cpu_capacity_m=s.cpu_capacity_m,
+                cpu_allocated_m=s.cpu_allocated_m,
+                mem_capacity_mi=s.mem_capacity_mi,
+                mem_allocated_mi=s.mem_allocated_mi,
+            )
+        if "fragmentation" in chosen:
+            series.update(stranded_cpu_m=s.stranded_cpu_m, stranded_mem_mi=s.stranded_mem_mi)
+        if "pending" in chosen:
+            series["pending"] = s.pending
+        if "availability" in chosen:
+            series["deployments"] = s.deployments
         return {
             "strategy": self.strategy,
             "series": series,

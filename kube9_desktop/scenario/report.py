@@ -15,6 +15,10 @@ from kube9_desktop.scenario.driver import run_strategy, scenario_header
 from kube9_desktop.scenario.format import Scenario
 
 REPORT_FORMAT = 1
+CSV_COLUMNS = (
+    "t", "cpu_capacity_m", "cpu_allocated_m", "mem_capacity_mi", "mem_allocated_mi",
+    "stranded_cpu_m", "stranded_mem_mi", "pending", "nodes_schedulable",
+)  # fmt: skip
 
 
 def dumps(report: dict[str, Any]) -> str:
@@ -37,16 +41,16 @@ def run_scenario(scenario: Scenario, strategies: list[str]) -> dict[str, Any]:
 def csv_text(run: dict[str, Any]) -> str:
     """One row per sample: the series, each Deployment's available and desired replicas."""
     s = run["series"]
-    names = sorted(s["deployments"])
-    cols = ["t", "cpu_capacity_m", "cpu_allocated_m", "mem_capacity_mi", "mem_allocated_mi",
-            "stranded_cpu_m", "stranded_mem_mi", "pending", "nodes_schedulable"]  # fmt: skip
+    deployments = s.get("deployments", {})
+    names = sorted(deployments)
+    cols = [c for c in CSV_COLUMNS if c in s]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(cols + [f"{n}:{k}" for n in names for k in ("available", "desired")])
     for i in range(len(s["t"])):
         row = [s[c][i] for c in cols]
         for n in names:
-            row += [s["deployments"][n]["available"][i], s["deployments"][n]["desired"][i]]
+            row += [deployments[n]["available"][i], deployments[n]["desired"][i]]
         w.writerow(row)
     return out.getvalue()
 

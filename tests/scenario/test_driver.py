@@ -154,3 +154,14 @@ def test_the_cli_finds_shipped_scenarios_by_name(tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.startswith(
         "n-plus-one: valid (2 step(s), 5 node(s))"
     )
+
+
+def test_measure_series_chooses_what_the_series_keep() -> None:
+    text = SMALL.replace(
+        "measure: {sample_every: 10s}", "measure: {sample_every: 30s, series: [pending]}"
+    )
+    report = run(text, ["best-fit"])["strategies"]["best-fit"]
+    assert set(report["series"]) == {"t", "nodes_schedulable", "pending"}
+    assert report["series"]["t"] == [0.0, 30.0, 60.0, 90.0]
+    assert csv_text(report).splitlines()[0] == "t,pending,nodes_schedulable"
+    assert report["totals"]["pending_peak"] >= 0 and "deployments" in report["totals"]
