@@ -84,3 +84,16 @@ def test_n_plus_one_at_90_percent_leaves_pods_pending() -> None:
     assert totals["pending_at_end"] == 4 and series["pending"][-1] == 4  # 18 cores wanted
     assert totals["unschedulable_reasons"].get("insufficient cpu", 0) >= 1
     assert totals["deployments"]["shop"]["fully_available_share"] < 0.5
+
+
+def test_a_wheel_carries_the_scenarios_and_the_schema() -> None:
+    """The .deb and the bundle take resources/ whole; a wheel takes what pyproject lists."""
+    import tomllib
+
+    root = FOLDER.parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    files = data["data-files"]
+    assert "resources/scenario.schema.json" in files["share/kube9-desktop"]
+    assert sorted(files["share/kube9-desktop/scenarios"]) == [
+        f"resources/scenarios/{name}.yaml" for name in SHIPPED
+    ]

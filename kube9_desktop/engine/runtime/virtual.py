@@ -96,7 +96,7 @@ class Wakeup:
         waiter = self.waiter = loop.create_future()
         timer = loop.call_later(timeout, _time_up, waiter)
         try:
-            return await waiter
+            return bool(await waiter)
         finally:
             timer.cancel()
             self.waiter = None
