@@ -260,6 +260,13 @@ class _Reader:
             if "duration" in raw:
                 fault["duration_s"] = self.duration((*path, "duration"), raw["duration"])
             made = self.model(FaultIn, fault, path, {"duration_s": "duration"})
+            # The injector's rules that need no node (engine/faults.py refusal), at load time.
+            if made is not None and made.duration_s is not None and made.mode != "partition":
+                self.problem((*path, "duration"), "only used with mode 'partition'")
+                return None
+            if made is not None and made.component is not None and made.mode != "component":
+                self.problem((*path, "component"), "only used with mode 'component'")
+                return None
             return None if made is None else {"node": raw["node"], "fault": made}
         if name == "scale_deployment":
             return {**_ref(raw), "replicas": raw["replicas"]}

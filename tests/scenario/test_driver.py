@@ -165,3 +165,68 @@ def test_measure_series_chooses_what_the_series_keep() -> None:
     assert report["series"]["t"] == [0.0, 30.0, 60.0, 90.0]
     assert csv_text(report).splitlines()[0] == "t,pending,nodes_schedulable"
     assert report["totals"]["pending_peak"] >= 0 and "deployments" in report["totals"]
+
+
+EVERY_ACTION = """\
+seed: 5
+duration: 60s
+cluster:
+  nodes: [{name: w, count: 2, cpu: 4, memory: 8Gi}]
+settings: {heartbeat: 1s, grace: 3s, detection: runtime}
+measure: {sample_every: 5s}
+timeline:
+  - at: 0s
+    add_node: {name: extra, cpu: 2, memory: 4Gi, labels: {disk: ssd}}
+  - at: 1s
+    create_pod: {name: solo, count: 2, containers: [{name: c, image: nginx, cpu_req: 0.2}]}
+  - at: 2s
+    create_deployment:
+      name: web
+      replicas: 2
+      template: {labels: {app: web}, containers: [{name: c, image: nginx, cpu_req: 0.2}]}
+  - at: 3s
+    create_service: {name: web, selector: {app: web}, ports: [{port: 80, target_port: 8080}]}
+  - after: node extra healthy
+    fault: {node: w-2, mode: crash}
+  - after: node w-2 healthy
+    heal: {node: w-2}
+  - at: 20s
+    fault: {node: w-1, mode: component, component: kubelet}
+  - at: 30s
+    scale_deployment: {name: web, replicas: 3}
+  - after: deployment web complete
+    delete_service: {name: web}
+  - at: 40s
+    delete_pod: {name: solo-1}
+  - at: 45s
+    delete_deployment: {name: web}
+  - at: 50s
+    remove_node: {node: extra}
+  - at: 55s
+    delete_pod: {name: nobody}
+"""
+
+
+def test_every_action_kind_runs_through_the_engine() -> None:
+    report = run(EVERY_ACTION, ["best-fit"])["strategies"]["best-fit"]
+    outcomes = {s["item"]: s.get("outcome") or s.get("error") for s in report["steps"]}
+    assert outcomes == {
+        0: "1 node(s) added",
+        1: "2 pod(s) created",
+        2: "deployment web created",
+        3: "service web created",
+        4: "crash on w-2",
+        5: outcomes[5],  # the Recover button's words: nothing left to heal
+        6: "component on w-1",
+        7: "deployment web scaled to 3",
+        8: "service web deleted",
+        9: "pod solo-1 deleted",
+        10: "deployment web deleted",
+        11: "node extra removed",
+        12: "Pod 'nobody' not found",
+    }
+    assert "w-2" in outcomes[5]
+    crash = next(i for i in report["incidents"] if i["mode"] == "crash")
+    assert crash["detected_by"] == "runtime" and crash["detect_s"] < 1.0  # at once, no grace
+    assert report["series"]["nodes_schedulable"][-1] == 2  # extra was removed
+    assert report["series"]["deployments"]["web"]["desired"][-1] == 0  # deleted

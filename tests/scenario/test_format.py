@@ -181,6 +181,16 @@ def test_fault_fields_are_the_engines() -> None:
             fault: {node: w, mode: partition, duration: 2h}
         """)
     assert got == [(7, "timeline[0].fault.duration", "input should be less than or equal to 3600")]
+    got = problems("""\
+        seed: 1
+        duration: 1m
+        cluster:
+          nodes: [{name: w, cpu: 2}]
+        timeline:
+          - at: 1s
+            fault: {node: w, mode: crash, duration: 5s}
+        """)
+    assert got == [(7, "timeline[0].fault.duration", "only used with mode 'partition'")]
 
 
 def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
