@@ -135,6 +135,14 @@ class Driver:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.recorder.sample()  # the end itself, whatever the interval
+            for step in self.scenario.timeline:  # never reached: its condition never held
+                if not self.done[step.index].is_set():
+                    waited = step.after.text if step.after is not None else "its time"
+                    self.outcomes.append({
+                        "step": step.index, "item": step.item, "action": step.action,
+                        "t": None, "not_run": f"still waiting for {waited!r} at the end",
+                    })  # fmt: skip
+            self.outcomes.sort(key=lambda o: (o["t"] is None, o["t"] or 0.0, o["step"]))
             return self.report()
         finally:
             if self.recorder is not None:

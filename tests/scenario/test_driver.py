@@ -230,3 +230,32 @@ def test_every_action_kind_runs_through_the_engine() -> None:
     assert crash["detected_by"] == "runtime" and crash["detect_s"] < 1.0  # at once, no grace
     assert report["series"]["nodes_schedulable"][-1] == 2  # extra was removed
     assert report["series"]["deployments"]["web"]["desired"][-1] == 0  # deleted
+
+
+def test_a_step_whose_condition_never_holds_is_reported_not_run() -> None:
+    text = """\
+seed: 1
+duration: 20s
+cluster:
+  nodes: [{name: w, cpu: 1}]
+timeline:
+  - at: 0s
+    create_deployment:
+      name: big
+      replicas: 1
+      template: {labels: {app: big}, containers: [{name: c, image: x, cpu_req: 0.9}]}
+  - at: 1s
+    create_deployment:
+      name: more
+      replicas: 1
+      template: {labels: {app: more}, containers: [{name: c, image: x, cpu_req: 0.9}]}
+  - after: no pods pending
+    heal: {node: w}
+  - after: deployment more ready
+    heal: {node: w}
+"""
+    report = run(text, ["best-fit"])["strategies"]["best-fit"]
+    last = report["steps"][-2:]
+    assert [s["item"] for s in last] == [2, 3] and all(s["t"] is None for s in last)
+    assert last[0]["not_run"] == "still waiting for 'no pods pending' at the end"
+    assert report["totals"]["pending_at_end"] == 1
