@@ -50,6 +50,7 @@ class Driver:
             scheduler=strategy,
             port=0,
             api_token="scenario",
+            db_url="sqlite://",  # in memory: the run's store is thrown away
             heartbeat_interval=sc.heartbeat,
             grace_period=sc.grace,
             eviction_delay=sc.eviction_delay,
