@@ -24,6 +24,7 @@ from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatc
 from kube9_desktop.resources import resource_dirs, resource_path
 from kube9_desktop.scenario.marked import Path as DataPath
 from kube9_desktop.scenario.marked import YamlProblem, dotted, line_of, load_marked
+from kube9_desktop.scenario.schema_check import SchemaChecker
 from kube9_desktop.settings import SCHEDULERS
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -146,24 +147,41 @@ def _schema() -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def schema_problems(data: Any, marks: dict[DataPath, int]) -> list[Problem]:
-    """The JSON Schema's verdict, each error at the line of the field it names."""
-    import jsonschema  # type: ignore[import-untyped]
+def _raw_schema_errors(data: Any, use_jsonschema: bool) -> list[tuple[DataPath, str, str, Any]]:
+    """(path, message, keyword, instance) from jsonschema when it is installed, else from our
+    own strict checker of the same subset (jsonschema is not one of the app's dependencies)."""
+    schema = _schema()
+    if use_jsonschema:
+        try:
+            import jsonschema  # type: ignore[import-untyped]
+        except ImportError:
+            use_jsonschema = False
+    if use_jsonschema:
+        validator = jsonschema.Draft202012Validator(schema)
+        return [(tuple(e.absolute_path), e.message, str(e.validator), e.instance)
+                for e in validator.iter_errors(data)]  # fmt: skip
+    checker = SchemaChecker(schema)
+    return [(e.path, e.message, e.validator, e.instance) for e in checker.iter_errors(data)]
 
-    validator = jsonschema.Draft202012Validator(_schema())
+
+def schema_problems(
+    data: Any, marks: dict[DataPath, int], *, use_jsonschema: bool = True
+) -> list[Problem]:
+    """The JSON Schema's verdict, each error at the line of the field it names."""
     out = []
-    for err in validator.iter_errors(data):
-        path = tuple(err.absolute_path)
-        message = err.message
-        if err.validator == "additionalProperties":
-            extra = re.findall(r"'([^']+)'", message)
-            if extra and isinstance(err.instance, dict) and extra[0] in err.instance:
-                path = (*path, extra[0])
-                message = "unknown field (check the spelling)"
-        elif err.validator in ("maxProperties", "minProperties") and len(path) >= 2:
+    for path, message, keyword, instance in _raw_schema_errors(data, use_jsonschema):
+        if keyword == "additionalProperties" and isinstance(instance, dict):
+            named = [k for k in re.findall(r"'([^']+)'", message) if k in instance]
+            for key in named:
+                where = (*path, key)
+                out.append(Problem(line_of(marks, where, key=True), dotted(where),
+                                   "unknown field (check the spelling)"))  # fmt: skip
+            if named:
+                continue
+        elif keyword in ("maxProperties", "minProperties") and len(path) >= 2:
             message = f"give exactly one action of {', '.join(ACTIONS)}"
         out.append(Problem(line_of(marks, path, key=True), dotted(path), message))
-    return out
+    return sorted(set(out), key=lambda p: (p.line, p.path, p.message))
 
 
 class _Reader:

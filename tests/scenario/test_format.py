@@ -200,3 +200,42 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     bad.write_bytes(b"seed: \xff\n")
     with pytest.raises(ScenarioError, match="not UTF-8"):
         load_scenario(bad)
+
+
+SCHEMA_CASES = [
+    "name: x\n",
+    "seed: -1\nduration: 1m\ncluster: {nodes: []}\n",
+    "seed: 1\nduration: soon\ncluster: {nodes: [{name: w}]}\n",
+    "seed: 1\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1, colour: red, size: xl}]}\n",
+    "seed: 1\nduration: 1m\ncluster: {nodes: [{name: '', cpu: 1, count: 0}]}\n",
+    "seed: 1\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\nsettings: {strategy: x}\n",
+    "seed: 1\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\ntimeline:\n"
+    "  - {at: 1s, heal: {node: w}, fault: {node: w}}\n  - {at: 1s, repeat: {count: 2}}\n"
+    "  - {at: [1], fault: {node: w, mode: melt}}\n",
+    "seed: 1\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\n"
+    "measure: {series: [pending, pending], sample_every: true}\n",
+    "seed: true\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\n",
+]
+
+
+@pytest.mark.parametrize("text", SCHEMA_CASES)
+def test_our_schema_checker_agrees_with_jsonschema(text: str) -> None:
+    """Where jsonschema is missing (it is not an app dependency) our checker stands in."""
+    from kube9_desktop.scenario.format import schema_problems
+    from kube9_desktop.scenario.marked import load_marked
+
+    data, marks = load_marked(text)
+    theirs = schema_problems(data, marks, use_jsonschema=True)
+    ours = schema_problems(data, marks, use_jsonschema=False)
+    assert theirs, "each case has a problem"
+    assert [(p.line, p.path) for p in ours] == [(p.line, p.path) for p in theirs]
+    for mine, reference in zip(ours, theirs, strict=True):
+        if "unknown field" in reference.message or "required property" in reference.message:
+            assert mine.message == reference.message
+
+
+def test_our_schema_checker_refuses_keywords_it_does_not_know() -> None:
+    from kube9_desktop.scenario.schema_check import SchemaChecker
+
+    with pytest.raises(ValueError, match="not supported"):
+        SchemaChecker({"type": "object", "properties": {"a": {"const": 1}}})
