@@ -128,9 +128,12 @@ class Driver:
             tasks.append(asyncio.create_task(self._timed(timed), name="scenario-timed"))
             for step in self.scenario.timeline:
                 self.done[step.index] = asyncio.Event()
+            chains: dict[int, list[Step]] = {}  # file item -> its steps (a repeat has several)
             for step in self.scenario.timeline:
                 if step.after is not None:
-                    tasks.append(asyncio.create_task(self._after(step), name=f"step-{step.index}"))
+                    chains.setdefault(step.item, []).append(step)
+            for item, steps in chains.items():
+                tasks.append(asyncio.create_task(self._after(steps), name=f"item-{item}"))
             await asyncio.sleep(self.t0 + self.scenario.duration - self.loop.time())
             for task in tasks:
                 task.cancel()
@@ -168,14 +171,19 @@ class Driver:
             await asyncio.sleep(max(0.0, self.t0 + step.at - self.loop.time()))
             await self._carry_out(step)
 
-    async def _after(self, step: Step) -> None:
-        assert step.after is not None
-        if step.index > 0:
-            await self.done[step.index - 1].wait()
-        await self.until(lambda: self.holds(step.after))  # type: ignore[arg-type]
-        if step.delay:
-            await asyncio.sleep(step.delay)
-        await self._carry_out(step)
+    async def _after(self, steps: list[Step]) -> None:
+        """One file entry with ``after``: once the entry before it has run and the condition
+        holds, each of its steps (a repeat's copies) at that moment plus its own delay."""
+        first = steps[0]
+        cond = first.after
+        assert cond is not None
+        if first.index > 0:
+            await self.done[first.index - 1].wait()
+        await self.until(lambda: self.holds(cond))
+        began = self.loop.time()
+        for step in steps:
+            await asyncio.sleep(max(0.0, began + step.delay - self.loop.time()))
+            await self._carry_out(step)
 
     def _now(self) -> float:
         return round(self.loop.time() - self.t0, 6)

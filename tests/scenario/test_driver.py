@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kube9_desktop.scenario.format import parse_scenario
 from kube9_desktop.scenario.report import csv_text, dumps, report_hash, run_scenario
 
@@ -259,3 +261,29 @@ timeline:
     assert [s["item"] for s in last] == [2, 3] and all(s["t"] is None for s in last)
     assert last[0]["not_run"] == "still waiting for 'no pods pending' at the end"
     assert report["totals"]["pending_at_end"] == 1
+
+
+def test_an_after_repeat_counts_its_copies_from_the_condition() -> None:
+    text = """\
+seed: 3
+duration: 2m
+cluster:
+  nodes: [{name: w, count: 2, cpu: 4}]
+timeline:
+  - at: 0s
+    create_deployment:
+      name: web
+      replicas: 2
+      template: {labels: {app: web}, containers: [{name: c, image: x, cpu_req: 0.1}]}
+  - after: deployment web ready
+    delay: 5s
+    repeat:
+      count: 3
+      every: 10s
+      do: {create_pod: {name: "p-{i}", containers: [{name: c, image: x, cpu_req: 0.1}]}}
+"""
+    steps = run(text, ["best-fit"])["strategies"]["best-fit"]["steps"]
+    times = [s["t"] for s in steps if s.get("repetition")]
+    assert len(times) == 3
+    assert times[1] - times[0] == pytest.approx(10.0) and times[2] - times[1] == pytest.approx(10.0)
+    assert 5.0 < times[0] < 10.0  # the Deployment ready within a few beats, then 5 s
