@@ -127,6 +127,10 @@ class Recorder:
         self.reasons: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        # Evicted ReplicaSet pods not yet replaced, and the commit (resource version, node)
+        # of the eviction under way: its pod deletions are evictions.
+        self.unreplaced = 0
+        self._evicting: tuple[int, int | None] | None = None
         for pod_id in engine.cluster.state.pending:
             self.pending_since[pod_id] = 0.0
         self._unsubscribe: Callable[[], None] = engine.bus.subscribe(self._on_event)
@@ -145,6 +149,9 @@ class Recorder:
             self.counts["pending_events"] += 1
             if event.data.get("from"):
                 self.counts["displaced_to_pending"] += 1
+            else:  # created without a node (pods.py says "created, pending")
+                self.counts["pods_created"] += 1
+                self._maybe_replacement(pod_id)
             for reason in reason_keys(event.data.get("reasons") or {}):
                 self.reasons[reason] += 1
         elif kind in (EventKind.POD_BOUND, EventKind.POD_REBOUND) and pod_id is not None:
@@ -155,18 +162,30 @@ class Recorder:
                 self.counts["reschedules"] += 1
         elif kind is EventKind.POD_CREATED and pod_id is not None:
             self.counts["pods_created"] += 1
+            self._maybe_replacement(pod_id)
         elif kind is EventKind.POD_DELETED and pod_id is not None:
             self.counts["pods_deleted"] += 1
             if self.pending_since.pop(pod_id, None) is not None:
                 self.counts["deleted_while_pending"] += 1
+            if self._evicting == (event.resource_version, event.related and event.related.id):
+                self.unreplaced += 1  # deleted by the eviction: its ReplicaSet replaces it
         elif kind is EventKind.EVICTION_STARTED:
             self.counts["evictions"] += int(event.data.get("pods", 0))
+            node_id = event.object.id if event.object is not None else None
+            self._evicting = (event.resource_version, node_id)
         elif kind is EventKind.SPLIT_BRAIN and "stale_pod_id" in event.data:
             self.counts["split_brain_copies"] += 1
         elif kind is EventKind.NODE_DETECTED:
             self.counts["nodes_detected"] += 1
         elif kind is EventKind.POD_RESTARTED:
             self.counts["container_restarts"] += 1
+
+    def _maybe_replacement(self, pod_id: int) -> None:
+        """A ReplicaSet's new pod while evicted ones are unreplaced: counted as one of them."""
+        pod = self.engine.cluster.state.pods.get(pod_id)
+        if self.unreplaced and pod is not None and pod.spec.owner is not None:
+            self.unreplaced -= 1
+            self.counts["reschedules"] += 1
 
     def refused_create(self, reasons: dict[str, list[str]]) -> None:
         """A bare pod the engine refused at once (it fits nowhere; only controllers' pods wait)."""

@@ -55,6 +55,7 @@ def test_rolling_update_rides_out_the_crash() -> None:
     assert incident["recover_s"] >= incident["detect_s"]
     totals = report["totals"]
     assert totals["evictions"] >= 1
+    assert totals["reschedules"] == totals["evictions"]  # each evicted pod was replaced
     web = report["series"]["deployments"]["web"]
     assert web["available"][-1] == web["desired"][-1] == 6  # the rollout finished
     assert 0.8 < totals["deployments"]["web"]["mean"] < 1.0  # the crash cost some availability
@@ -82,6 +83,7 @@ def test_n_plus_one_at_90_percent_leaves_pods_pending() -> None:
     assert incident["outcome"] == "failed" and incident["recover_s"] is None
     assert series["cpu_capacity_m"][-1] == 16_000  # four nodes left
     assert totals["pending_at_end"] == 4 and series["pending"][-1] == 4  # 18 cores wanted
+    assert totals["reschedules"] == totals["evictions"] > 0  # replaced, 4 of them pending
     assert totals["unschedulable_reasons"].get("insufficient cpu", 0) >= 1
     assert totals["deployments"]["shop"]["fully_available_share"] < 0.5
 
