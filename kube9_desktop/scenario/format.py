@@ -214,7 +214,7 @@ class _Reader:
                 head, sep, rest = field_name.partition(".")
                 head = (rename or {}).get(head, head)
                 sub = self._subpath(path, head + sep + rest)
-                self.problem(sub, str(err["message"]), key=False)
+                self.problem(sub, str(err["message"]))
             return None
 
     def _subpath(self, path: DataPath, field_name: str) -> DataPath:
@@ -397,14 +397,13 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if duration <= 0:
         reader.problem(("duration",), "must be longer than 0 s")
     nodes: list[NodeCreate] = []
-    for i, raw in enumerate(data["cluster"]["nodes"]):
-        nodes += reader.nodes(raw, ("cluster", "nodes", i))
     seen: set[str] = set()
-    for i, node in enumerate(nodes):
-        if node.name in seen:
-            reader.problem(("cluster", "nodes"), f"node name {node.name!r} is used twice")
-        seen.add(node.name)
-        del i
+    for i, raw in enumerate(data["cluster"]["nodes"]):
+        for node in reader.nodes(raw, ("cluster", "nodes", i)):
+            if node.name in seen:
+                reader.problem(("cluster", "nodes", i), f"node name {node.name!r} is used twice")
+            seen.add(node.name)
+            nodes.append(node)
     raw_settings = data.get("settings") or {}
     heartbeat = reader.duration(("settings", "heartbeat"), raw_settings.get("heartbeat", 1.0))
     grace = raw_settings.get("grace")

@@ -239,3 +239,15 @@ def test_our_schema_checker_refuses_keywords_it_does_not_know() -> None:
 
     with pytest.raises(ValueError, match="not supported"):
         SchemaChecker({"type": "object", "properties": {"a": {"const": 1}}})
+
+
+def test_node_names_are_unique_across_counts() -> None:
+    got = problems("""\
+        seed: 1
+        duration: 1m
+        cluster:
+          nodes:
+            - {name: w, count: 2, cpu: 1}
+            - {name: w-2, cpu: 1}
+        """)
+    assert got == [(6, "cluster.nodes[1]", "node name 'w-2' is used twice")]
