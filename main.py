@@ -16,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A small Kubernetes-style cluster on your desktop: watch it, break it.",
         epilog="'kube9-desktop agent' runs a node agent (used by the process and Docker "
         "runtimes); 'kube9-desktop kubeconfig' writes a kubeconfig for kubectl; "
-        "'kube9-desktop export --kubernetes DIR' writes the cluster for a real Kubernetes.",
+        "'kube9-desktop export --kubernetes DIR' writes the cluster for a real Kubernetes; "
+        "'kube9-desktop scenario run FILE' runs a scenario in simulated time.",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -187,6 +188,71 @@ def export_main(argv: list[str]) -> int:
     return 0
 
 
+def build_scenario_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kube9-desktop scenario",
+        description="Run a scenario file (docs/scenarios.md) on virtual nodes in simulated "
+        "time, once per scheduling strategy, and write its reports (JSON and CSV).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run FILE and write its reports")
+    run.add_argument("file", type=Path, metavar="FILE")
+    run.add_argument("--strategies", default=None, metavar="LIST",
+                     help="comma-separated, of " + ", ".join(SCHEDULERS)
+                     + " (default: the file's settings.strategy)")  # fmt: skip
+    run.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                     help="where the reports go (default: here)")  # fmt: skip
+    check = sub.add_parser("check", help="validate FILE and say what is wrong, by line")
+    check.add_argument("file", type=Path, metavar="FILE")
+    sub.add_parser("list", help="the scenarios shipped with the app (FILE may name one)")
+    return p
+
+
+def scenario_main(argv: list[str]) -> int:
+    import logging
+
+    from kube9_desktop.engine.errors import Kube9Error
+    from kube9_desktop.scenario.format import find_scenario, load_scenario, shipped_scenarios
+    from kube9_desktop.scenario.report import (
+        report_hash,
+        run_scenario,
+        summary_lines,
+        write_reports,
+    )
+
+    args = build_scenario_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "list":
+        for path in shipped_scenarios():
+            print(f"{path.stem:28} {path}")
+        return 0
+    try:
+        scenario = load_scenario(find_scenario(args.file))
+        if args.command == "check":
+            print(f"{args.file}: valid ({len(scenario.timeline)} step(s), "
+                  f"{len(scenario.nodes)} node(s))")  # fmt: skip
+            return 0
+        given = args.strategies or scenario.settings.strategy
+        strategies = [s.strip() for s in given.split(",") if s.strip()]
+        unknown = [s for s in strategies if s not in SCHEDULERS]
+        if unknown or not strategies:
+            print(f"kube9-desktop scenario: --strategies: {', '.join(unknown) or '(none)'} "
+                  f"is not one of {', '.join(SCHEDULERS)}", file=sys.stderr)  # fmt: skip
+            return 2
+        combined = run_scenario(scenario, list(dict.fromkeys(strategies)))
+        written = write_reports(combined, args.out)
+    except Kube9Error as exc:
+        print(f"kube9-desktop scenario: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"kube9-desktop scenario: {exc}", file=sys.stderr)
+        return 2
+    for line in summary_lines(combined):
+        print(line)
+    print(f"report sha256 {report_hash(combined)}; wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["agent"]:
@@ -197,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return kubeconfig_main(argv[1:])
     if argv[:1] == ["export"]:
         return export_main(argv[1:])
+    if argv[:1] == ["scenario"]:
+        return scenario_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from_args(args).validate()

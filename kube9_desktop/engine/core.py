@@ -83,8 +83,12 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
         clock: Clock | None = None,
         runtime: NodeRuntime | None = None,
         runtime_reason: str = "",
+        data_plane: bool = True,
     ) -> None:
+        """``data_plane=False`` (a simulated scenario run): no proxy thread, no listening
+        socket, no probe of Service addresses; nothing outside the loop moves."""
         self.settings = settings.validate()
+        self.data_plane = data_plane
         self.kubernetes_defaults = settings.kubernetes_default_tolerations
         self._draining: set[int] = set()  # nodes a drain is under way on
         self.traffic_runs = {}
@@ -211,7 +215,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
             node_dead=self._virtual_node_dead,
         )  # fmt: skip
         self.bus.subscribe_changes(self.proxy.on_changes)
-        self.cluster.address_taken = address_in_use  # another engine's Service, say
+        if self.data_plane:
+            self.cluster.address_taken = address_in_use  # another engine's Service, say
         self.service_dns: ServiceDns | None = None
         if isinstance(self.runtime, HostsWriter):  # Docker: pods share their node's hosts file
             self.service_dns = ServiceDns(self.cluster, self.runtime)
@@ -226,7 +231,8 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
             await asyncio.to_thread(self.store_lock.update, api_url=self.api_url)
         counts = await self.supervisor.reconcile()
         self._loop = asyncio.get_running_loop()
-        self.proxy.start()
+        if self.data_plane:
+            self.proxy.start()
         if self.service_dns is not None:
             self.service_dns.start()
         self.health.start()
@@ -238,8 +244,9 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
             asyncio.create_task(self._flush_loop(), name="flush"),
             asyncio.create_task(self._meter_loop(), name="heartbeat-meter"),
             asyncio.create_task(self._runtime_watch_loop(), name="runtime-watch"),
-            asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"),
         ]
+        if self.data_plane:  # a simulated run's store is thrown away: no checkpoints needed
+            self._tasks.append(asyncio.create_task(self._checkpoint_loop(), name="wal-checkpoint"))
         self.started = True
         if self.settings.detect_from_runtime:
             self.runtime.watch_exits(self._node_died)

@@ -129,3 +129,25 @@ async def test_the_status_bar_sentence_says_why_the_nodes_are_virtual(tmp_path: 
     _, demo = await select_runtime(base.with_(demo=True), print)
     assert chosen == "virtual nodes (in-process), as chosen in settings"
     assert demo == "virtual nodes (in-process), for the demo (--runtime picks another)"
+
+
+async def test_wakeup_waits_for_its_flag_or_its_timeout() -> None:
+    from kube9_desktop.engine.runtime.virtual import Wakeup
+
+    w = Wakeup()
+    w.set()
+    assert await w.wait(10.0) is True  # already set: at once
+    w.clear()
+    assert not w.is_set()
+    assert await w.wait(0.01) is False  # nobody sets it: the timeout
+    loop = asyncio.get_running_loop()
+    loop.call_soon(w.set)
+    assert await w.wait(10.0) is True and w.is_set()
+    w.clear()
+    task = asyncio.create_task(w.wait(10.0))
+    await asyncio.sleep(0)
+    w.set()
+    task.cancel()  # set and cancelled in one turn: the cancellation still wins
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert w.waiter is None

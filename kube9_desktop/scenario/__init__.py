@@ -1,0 +1,1 @@
+"""Scenario files run on simulated time: the format, the driver, the report."""
