@@ -18,11 +18,8 @@ from kube9_desktop.engine.runtime.docker_support import (
     ssh_failure,
 )
 
-# docker-py leaves a failed connection's socket, and its ssh child, to the collector.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+# docker-py leaves a failed connection's socket to the collector.
+pytestmark = pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning")
 
 
 @pytest.fixture

@@ -112,17 +112,18 @@ async def docker_available(timeout: float = 2.0) -> tuple[bool, str]:
             client.close()
 
     host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("ssh://") and shutil.which("ssh") is not None:
+        # Asked of ssh itself first: docker-py's error would say only that its stream closed
+        # (and leave the failed ssh child behind).
+        why = await asyncio.to_thread(ssh_failure, host, timeout)
+        if why is not None:
+            return False, f"the Docker engine at {host} cannot be reached over SSH: {why}"
     try:
         version = await asyncio.wait_for(asyncio.to_thread(probe), timeout + 1.0)
     except TimeoutError:
         return False, f"Docker did not answer within {timeout:g} s"
     except Exception as exc:
         release_frames(exc)
-        if host.startswith("ssh://") and shutil.which("ssh") is not None:
-            # docker-py's error says only that the stream closed: ask ssh itself why.
-            why = await asyncio.to_thread(ssh_failure, host, timeout)
-            if why is not None:
-                return False, f"the Docker engine at {host} cannot be reached over SSH: {why}"
         return False, _short_reason(exc)
     return True, f"Docker {version} is running"
 
