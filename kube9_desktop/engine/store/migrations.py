@@ -14,6 +14,8 @@ Version 5: pods' termination grace period (null in older rows: the default, 30 s
 Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
 the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
 Version 7: pods' inter-pod rules (pod affinity, anti-affinity, topology spread; null: none).
+Version 8: PriorityClasses, and pods' class, priority and preemption policy (null in older
+rows: no class, priority 0, PreemptLowerPriority, as Kubernetes gives a pod without a class).
 
 Steps after 2 only add what is missing (the v1 -> v2 step builds its tables from the current
 models, so a database that came from v1 already has the later columns).
@@ -53,13 +55,14 @@ from kube9_desktop.engine.store.models import (
     Meta,
     NodeRow,
     PodRow,
+    PriorityClassRow,
     ReplicaSetRow,
     ServiceRow,
     UtcDateTime,
     VolumeRow,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _meta = cast(Table, Meta.__table__)
 
 
@@ -271,10 +274,19 @@ def _v6_to_v7(conn: Connection) -> None:
     add_missing_columns(conn, cast(Table, PodRow.__table__), ("interpod",))
 
 
+def _v7_to_v8(conn: Connection) -> None:
+    add_missing_columns(
+        conn,
+        cast(Table, PodRow.__table__),
+        ("priority_class_name", "priority", "preemption_policy"),
+    )
+    Base.metadata.create_all(conn, tables=[cast(Table, PriorityClassRow.__table__)])
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
-    7: _v6_to_v7,
+    7: _v6_to_v7, 8: _v7_to_v8,
 }  # fmt: skip
 
 
