@@ -128,6 +128,9 @@ class PodEditor(QWidget):
         self.labels = self.rows.add(
             "labels", "&Labels", QLineEdit(placeholderText="optional: app=web, tier=front")
         )
+        self.priority_class = self.rows.add(
+            "priority_class_name", "P&riority class", self._priority_combo()
+        )
         self.annotations_field = self.rows.add("annotations", "Annotations", QLabel())
         self.annotations_field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.annotations_field.setTextFormat(Qt.TextFormat.PlainText)
@@ -191,6 +194,21 @@ class PodEditor(QWidget):
         combo.setToolTip("An existing namespace; the list shows the cluster's")
         return combo
 
+    def _priority_combo(self) -> QComboBox:
+        """Blank: the default class (if one is marked), else priority 0."""
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        combo.addItem("")
+        for c in self.bridge.priority_classes():
+            combo.addItem(c.name)
+            combo.setItemData(combo.count() - 1, f"value {c.value:,}", Qt.ItemDataRole.ToolTipRole)
+        edit = combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("default")
+        combo.setToolTip("Its PriorityClass: higher priority is placed first and may preempt")
+        return combo
+
     def _build_yaml_tab(self) -> QWidget:
         page = QWidget()
         self.yaml = named(QPlainTextEdit(), "yaml")
@@ -239,6 +257,9 @@ class PodEditor(QWidget):
         if self.grace_s is not None:
             body["termination_grace_period_s"] = self.grace_s
         body.update(self.scheduling)
+        priority_class = self.priority_class.currentText().strip()
+        if priority_class:
+            body["priority_class_name"] = priority_class
         rows = self._rows()
         body["containers"] = [self._container(r) for r in rows["containers"]]
         if rows["volumes"]:
@@ -292,6 +313,13 @@ class PodEditor(QWidget):
             out["labels"] = problem
         for path, message in self.form_errors(raw).items():
             out.setdefault(path, message)
+        wanted = body.get("priority_class_name")
+        if wanted and "priority_class_name" not in out and self.bridge.attached:
+            known = {c.name for c in self.bridge.priority_classes()}
+            if wanted not in known:
+                out["priority_class_name"] = (
+                    f"there is no PriorityClass '{wanted}'; pick one from the list"
+                )
         if self.template:
             return out
         name, namespace = body["name"], body["namespace"]
@@ -403,6 +431,7 @@ class PodEditor(QWidget):
         self.annotations = dict(draft.annotations)
         self.grace_s = draft.grace_s
         self.scheduling = dict(draft.scheduling)
+        self.priority_class.setCurrentText(str(self.scheduling.pop("priority_class_name", "")))
         shown = format_pairs(self.annotations)
         self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
         self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")

@@ -1,0 +1,95 @@
+"""The pod form's Priority class choice (an unknown class named inline, the created pod's
+priority) and a preemption's victims and per-node outcomes in the pod's details."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPushButton
+from pytestqt.qtbot import QtBot
+
+from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.priority import PriorityClassSpec
+from kube9_desktop.ui.bridge import EngineBridge
+from kube9_desktop.ui.details import DetailsPanel
+from kube9_desktop.ui.details_table import Table
+from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from tests.ui.helpers import child
+from tests.ui.test_pod_form import fill_row, open_form, visible_error
+
+
+def nodes_ready(qtbot: QtBot, engine: Engine, run_async: Callable[..., Any],
+                *bodies: dict[str, Any]) -> None:  # fmt: skip
+    for body in bodies:
+        run_async(engine.create_node_from_json(body))
+    qtbot.waitUntil(
+        lambda: all(n.status == "healthy" for n in engine.cluster.node_views()), timeout=10_000
+    )
+
+
+def test_the_form_sends_the_chosen_class_and_names_an_unknown_one(
+    qtbot: QtBot, ui_engine: Engine, bridge: EngineBridge, run_async: Callable[..., Any]
+) -> None:
+    nodes_ready(qtbot, ui_engine, run_async, {"name": "w1", "cpu_cores_avail": 2})
+    run_async(ui_engine.create_priority_class(PriorityClassSpec("high", 1000)))
+    form = open_form(qtbot, bridge)
+    combo = child(form, QComboBox, "priority_class_name")
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "", "high", "system-cluster-critical", "system-node-critical",
+    ]  # fmt: skip
+    qtbot.keyClicks(child(form, QLineEdit, "name"), "vip")
+    fill_row(qtbot, form, "containers", 0, name="web", image="nginx", cpu="1")
+    line = combo.lineEdit()
+    assert line is not None
+    qtbot.keyClicks(line, "gold")
+    assert visible_error(form, "priority_class_name") == (
+        "there is no PriorityClass 'gold'; pick one from the list"
+    )
+    submit = child(form, QPushButton, "submit")
+    assert not submit.isEnabled()
+    line.selectAll()
+    qtbot.keyClicks(line, "high")
+    qtbot.waitUntil(lambda: submit.isEnabled())
+    assert visible_error(form, "priority_class_name") == ""
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    (pod,) = bridge.pods()
+    assert (pod.spec.priority_class_name, pod.spec.priority) == ("high", 1000)
+
+
+def test_the_details_show_priority_and_a_preemptions_victims(
+    qtbot: QtBot, ui_engine: Engine, bridge: EngineBridge, run_async: Callable[..., Any]
+) -> None:
+    nodes_ready(qtbot, ui_engine, run_async, {"name": "w1", "cpu_cores_avail": 2},
+                {"name": "w2", "cpu_cores_avail": 2})  # fmt: skip
+    for name, value in (("low", 10), ("mid", 50), ("high", 1000)):
+        run_async(ui_engine.create_priority_class(PriorityClassSpec(name, value)))
+
+    def pod(name: str, cls: str) -> dict[str, Any]:
+        return {"name": name, "cpu_cores_req": 2, "priority_class_name": cls,
+                "containers": [{"name": "c", "image": "nginx"}]}  # fmt: skip
+
+    run_async(ui_engine.create_pod_from_json(pod("mid-1", "mid")))
+    run_async(ui_engine.create_pod_from_json(pod("low-1", "low")))
+    vip = run_async(ui_engine.create_pod_from_json(pod("vip", "high"))).view
+    panel = DetailsPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.resize(900, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_item(TreeItem(ItemKind.POD, vip.id))
+    priority = child(panel, QLabel, "PodPriority")
+    qtbot.waitUntil(lambda: priority.text() == "1,000 (high)")
+    summary = child(panel, QLabel, "PreemptionSummary")
+    assert summary.isVisible()
+    assert "Preempted default/low-1 on <b>" in summary.text()
+    table = child(panel, Table, "PreemptionNodes")
+    shown = dict(zip(table.texts(0), zip(table.texts(1), table.texts(2), strict=True),
+                     strict=True))  # fmt: skip
+    low_node = next(n for n, (what, _) in shown.items() if what == "chosen")
+    assert shown[low_node] == ("chosen", "default/low-1 (10)")
+    other = next(n for n in shown if n != low_node)
+    assert shown[other] == ("would need", "default/mid-1 (50)")
+    assert vip.node_name == low_node
