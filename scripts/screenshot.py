@@ -216,6 +216,15 @@ async def preemption_view(win: Any, args: argparse.Namespace, done: list[str]) -
     await asyncio.sleep(0.3)
     win.pods.select_pods([created.view.id])
     await asyncio.sleep(1.0)
+    from PySide6.QtWidgets import QScrollArea, QWidget
+
+    table = win.details.findChild(QWidget, "PreemptionNodes")
+    area = table.parent()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parent()
+    if area is not None:  # the details scroll: show the preemption's part
+        area.ensureWidgetVisible(table, 0, 0)
+    await asyncio.sleep(0.3)
     grab(win, args, done)
     form = PodForm(bridge, win)
     form.open()
