@@ -33,6 +33,9 @@ class EnginePriorityClasses:
             raise NotFound(f"PriorityClass '{name}' not found")
         return found
 
+    def find_priority_class(self, name: str) -> PriorityClassView | None:
+        return self.cluster.state.priority_classes.get(name)
+
     async def create_priority_class(self, spec: PriorityClassSpec) -> PriorityClassOutcome:
         with self.cluster.transaction() as t:
             view = ops.create_priority_class(t, spec)

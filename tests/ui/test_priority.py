@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPlainTextEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
@@ -93,3 +93,20 @@ def test_the_details_show_priority_and_a_preemptions_victims(
     other = next(n for n in shown if n != low_node)
     assert shown[other] == ("would need", "default/mid-1 (50)")
     assert vip.node_name == low_node
+
+
+def test_a_manifests_priority_class_name_fills_the_choice(
+    qtbot: QtBot, ui_engine: Engine, bridge: EngineBridge, run_async: Callable[..., Any]
+) -> None:
+    run_async(ui_engine.create_priority_class(PriorityClassSpec("high", 1000)))
+    form = open_form(qtbot, bridge)
+    yaml_edit = child(form, QPlainTextEdit, "yaml")
+    yaml_edit.setPlainText(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: vip}\nspec:\n"
+        "  priorityClassName: high\n  containers:\n  - {name: c, image: nginx}\n"
+    )
+    qtbot.mouseClick(child(form, QPushButton, "apply_yaml"), Qt.MouseButton.LeftButton)
+    combo = child(form, QComboBox, "priority_class_name")
+    qtbot.waitUntil(lambda: combo.currentText() == "high")
+    assert form.editor.body()["priority_class_name"] == "high"
+    assert "priorityClassName" not in child(form, QLabel, "unused_fields").text()
