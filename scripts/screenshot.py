@@ -228,7 +228,22 @@ async def preemption_view(win: Any, args: argparse.Namespace, done: list[str]) -
     grab(win, args, done)
     form = PodForm(bridge, win)
     form.open()
-    await asyncio.sleep(0.5)
+    rows = form.editor.placement  # one term and one spread constraint, one of them wrong
+    rows.interpod.add_row({"rule": "anti-affinity", "selector": "app=web"}, touched=True)
+    rows.interpod.add_row({"mode": "preferred", "weight": "500", "selector": "app=cache",
+                           "topology_key": "zone"}, touched=True)  # fmt: skip
+    rows.spread.add_row({"max_skew": "1", "selector": "app=web"}, touched=True)
+    rows.touch_all()
+    rows.toggle.setChecked(True)
+    form.editor.check(everything=False)
+    await asyncio.sleep(0.3)  # laid out: the body's scroll area knows its height
+    area = rows.parent()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parent()
+    if area is not None:
+        bar = area.verticalScrollBar()
+        bar.setValue(bar.maximum())
+    await asyncio.sleep(0.3)
     form_out = args.out.with_name(f"{args.out.stem}-form.png")
     if not form.grab().save(str(form_out)):
         raise RuntimeError(f"could not write {form_out}")

@@ -7,7 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QToolButton,
+)
 from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
@@ -16,6 +25,7 @@ from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.details import DetailsPanel
 from kube9_desktop.ui.details_table import Table
 from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+from tests.ui import helpers
 from tests.ui.helpers import child
 from tests.ui.test_pod_form import fill_row, open_form, visible_error
 
@@ -110,3 +120,55 @@ def test_a_manifests_priority_class_name_fills_the_choice(
     qtbot.waitUntil(lambda: combo.currentText() == "high")
     assert form.editor.body()["priority_class_name"] == "high"
     assert "priorityClassName" not in child(form, QLabel, "unused_fields").text()
+
+
+def test_placement_rows_make_the_pods_affinity_and_spread(
+    qtbot: QtBot, ui_engine: Engine, bridge: EngineBridge, run_async: Callable[..., Any]
+) -> None:
+    nodes_ready(qtbot, ui_engine, run_async,
+                {"name": "w1", "cpu_cores_avail": 2, "labels": {"zone": "a"}},
+                {"name": "w2", "cpu_cores_avail": 2, "labels": {"zone": "b"}})  # fmt: skip
+    form = open_form(qtbot, bridge)
+    qtbot.keyClicks(child(form, QLineEdit, "name"), "web-1")
+    fill_row(qtbot, form, "containers", 0, name="web", image="nginx", cpu="0.5")
+    toggle = child(form, QToolButton, "placement_toggle")
+    assert not toggle.isChecked() and not child(form, QTableWidget, "interpod").isVisible()
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    terms = child(form, QTableWidget, "interpod")
+    assert terms.isVisible()
+    spread = child(form, QTableWidget, "spread")
+    qtbot.mouseClick(child(form, QPushButton, "add_interpod"), Qt.MouseButton.LeftButton)
+    terms.cellWidget(0, 0).setCurrentText("anti-affinity")
+    helpers.edit_cell(qtbot, terms, 0, 3, "app=web")
+    qtbot.mouseClick(child(form, QPushButton, "add_interpod"), Qt.MouseButton.LeftButton)
+    terms.cellWidget(1, 1).setCurrentText("preferred")
+    helpers.edit_cell(qtbot, terms, 1, 2, "500")
+    helpers.edit_cell(qtbot, terms, 1, 3, "app=cache")
+    helpers.edit_cell(qtbot, terms, 1, 4, "zone")
+    qtbot.mouseClick(child(form, QPushButton, "add_spread"), Qt.MouseButton.LeftButton)
+    helpers.edit_cell(qtbot, spread, 0, 0, "0")
+    helpers.edit_cell(qtbot, spread, 0, 3, "app=web")
+    errors = visible_error(form, "interpod")
+    assert "Row 2, Weight: input should be less than or equal to 100" in errors, errors
+    spread_errors = visible_error(form, "spread")
+    assert "Row 1, Max skew: input should be greater than or equal to 1" in spread_errors
+    assert "Row 1, Topology key:" in spread_errors, spread_errors
+    submit = child(form, QPushButton, "submit")
+    assert not submit.isEnabled()
+    helpers.edit_cell(qtbot, terms, 1, 2, "40")
+    helpers.edit_cell(qtbot, spread, 0, 0, "1")
+    helpers.edit_cell(qtbot, spread, 0, 1, "zone")
+    qtbot.waitUntil(lambda: submit.isEnabled())
+    assert visible_error(form, "interpod") == visible_error(form, "spread") == ""
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.result() == QDialog.DialogCode.Accepted, timeout=5000)
+    (pod,) = bridge.pods()
+    rules = pod.spec.interpod
+    assert rules is not None and rules.anti_affinity is not None and rules.affinity is not None
+    (anti,) = rules.anti_affinity.required
+    assert anti.topology_key == "kubernetes.io/hostname"
+    assert anti.selector is not None and dict(anti.selector.match_labels) == {"app": "web"}
+    ((weight, near),) = rules.affinity.preferred
+    assert (weight, near.topology_key) == (40, "zone")
+    (c,) = rules.spread
+    assert (c.max_skew, c.topology_key, str(c.when_unsatisfiable)) == (1, "zone", "DoNotSchedule")

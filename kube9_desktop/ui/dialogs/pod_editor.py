@@ -51,6 +51,7 @@ from kube9_desktop.ui.dialogs._fields import (
     quantity_value,
     show_error,
 )
+from kube9_desktop.ui.dialogs.placement_rows import PlacementRows
 from kube9_desktop.ui.dialogs.pod_manifest import (
     ManifestError,
     PodDraft,
@@ -88,6 +89,17 @@ spec:
     - {name: MODE, value: production}
 """
 STAND_IN_NAME = "template"  # validates a template, which has no name of its own
+
+
+def merge_placement(body: dict[str, Any], rows: dict[str, Any]) -> None:
+    """Add the placement rows' terms and constraints to those a manifest gave (kept as is)."""
+    for key, value in rows.items():
+        if key == "topology_spread_constraints":
+            body[key] = [*body.get(key, []), *value]
+            continue
+        old = body.get(key) or {}
+        body[key] = {mode: [*(old.get(mode) or []), *value[mode]]
+                     for mode in ("required", "preferred")}  # fmt: skip
 
 
 class PodEditor(QWidget):
@@ -181,6 +193,9 @@ class PodEditor(QWidget):
             else:
                 side_by_side.addWidget(group, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(side_by_side)
+        self.placement = PlacementRows(page)
+        self.placement.edited.connect(self._on_user_edited)
+        layout.addWidget(self.placement)
         layout.addStretch(1)  # a taller dialog or an error line moves no table's rows
         return page
 
@@ -257,6 +272,7 @@ class PodEditor(QWidget):
         if self.grace_s is not None:
             body["termination_grace_period_s"] = self.grace_s
         body.update(self.scheduling)
+        merge_placement(body, self.placement.fields()[0])
         priority_class = self.priority_class.currentText().strip()
         if priority_class:
             body["priority_class_name"] = priority_class
@@ -294,6 +310,10 @@ class PodEditor(QWidget):
         rows = self._rows()
         out: dict[str, str] = {}
         for path, message in raw.items():
+            claimed = self.placement.claim(path)
+            if claimed is not None:
+                out.setdefault(claimed, message)
+                continue
             path, message = keyed_error(path, message)
             where = to_form_path(path, rows)
             if where == "(form)" and not path.startswith("(") and not message.startswith(path):
@@ -307,7 +327,7 @@ class PodEditor(QWidget):
         probe = {**body, "name": STAND_IN_NAME} if self.template else body
         raw = body_errors(PodCreate, probe)
         raw.update({k: v for k, v in duplicate_errors(body).items() if k not in raw})
-        out: dict[str, str] = {}
+        out: dict[str, str] = dict(self.placement.fields()[1])
         _labels, problem = parse_pairs(self.labels.text())
         if problem:
             out["labels"] = problem
@@ -343,6 +363,7 @@ class PodEditor(QWidget):
 
     def touch_all(self) -> None:
         self.rows.touch_all()
+        self.placement.touch_all()
         self._touched_tables.update(TABLES)
         for name in TABLES:
             self.table(name).touch_all()
@@ -380,6 +401,7 @@ class PodEditor(QWidget):
                 lines.append(f"Row {row + 1}, {table.title_of(key)}: {message}")
             table.show_errors(cells)
             show_error(self.table_errors[name], "\n".join(lines))
+        shown.update(self.placement.display(errors, everything=everything))
         return shown
 
     def check(self, *, everything: bool = False) -> Checked:
@@ -431,6 +453,7 @@ class PodEditor(QWidget):
         self.annotations = dict(draft.annotations)
         self.grace_s = draft.grace_s
         self.scheduling = dict(draft.scheduling)
+        self.placement.fill(self.scheduling)  # (what the rows show leaves self.scheduling)
         self.priority_class.setCurrentText(str(self.scheduling.pop("priority_class_name", "")))
         shown = format_pairs(self.annotations)
         self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
