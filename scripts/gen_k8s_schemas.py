@@ -30,6 +30,7 @@ ROOTS = (
     "io.k8s.api.autoscaling.v1.Scale", "io.k8s.api.policy.v1.Eviction",
     "io.k8s.api.coordination.v1.Lease", "io.k8s.api.coordination.v1.LeaseList",
     "io.k8s.api.discovery.v1.EndpointSlice", "io.k8s.api.discovery.v1.EndpointSliceList",
+    "io.k8s.api.scheduling.v1.PriorityClass", "io.k8s.api.scheduling.v1.PriorityClassList",
     "io.k8s.apimachinery.pkg.apis.meta.v1.Status",
     "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
     "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",

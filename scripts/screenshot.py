@@ -46,12 +46,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--range", default="1m", help="the charts' time window: 1m 5m 15m all")
     parser.add_argument(
         "--view", default="failure",
-        choices=("failure", "pods", "services", "traffic", "many", "empty", "node", "export"),
+        choices=("failure", "pods", "services", "traffic", "many", "empty", "node", "export",
+                 "preemption"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form; "
         "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no "
         "cluster; node: a tainted, cordoned, partitioned node's details (its taints); export: "
-        "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm)",
+        "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm); "
+        "preemption: a high-priority pod's victims in its details, and the pod form",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -124,6 +126,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
         if args.view == "node":
             await node_view(win, args, done)
             return
+        if args.view == "preemption":
+            await preemption_view(win, args, done)
+            return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
         moved = set(victim.pod_ids)
@@ -188,6 +193,66 @@ async def node_view(win: Any, args: argparse.Namespace, done: list[str]) -> None
     await until(tainted, args.timeout, "the unreachable taints in the details")
     await asyncio.sleep(0.6)
     grab(win, args, done)
+
+
+async def preemption_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """A priority-1000 pod as large as the biggest worker preempts the demo pods there; the
+    Pods tab shows its details (priority, victims, each node's outcome), then the pod form
+    (its Priority class row) is grabbed as ``-form.png``."""
+    from kube9_desktop.engine.priority import PriorityClassSpec
+    from kube9_desktop.ui.dialogs.pod_form import PodForm
+
+    bridge = win.bridge
+    engine = bridge.engine
+    await engine.create_priority_class(PriorityClassSpec("high", 1000))
+    await engine.create_priority_class(PriorityClassSpec("batch", 10))
+
+    def pod(name: str, cpu_m: int, cls: str) -> dict[str, Any]:
+        return {"name": name, "cpu_cores_req": cpu_m / 1000, "priority_class_name": cls,
+                "containers": [{"name": "app", "image": "nginx:1.25"}]}  # fmt: skip
+
+    for n in bridge.nodes():  # every worker's free room taken by a batch pod
+        free = n.capacity.cpu_m - n.allocated.cpu_m
+        if n.node_type == "worker" and free > 0:
+            await engine.create_pod_from_json(pod(f"batch-{n.name}", free, "batch"))
+    created = await engine.create_pod_from_json(pod("vip", 1000, "high"))
+    win.trees.setCurrentWidget(win.pods)
+    await until(lambda: bridge.pod(created.view.id) is not None, 10, "the pod in the list")
+    await asyncio.sleep(0.3)
+    win.pods.select_pods([created.view.id])
+    await asyncio.sleep(1.0)
+    from PySide6.QtWidgets import QScrollArea, QWidget
+
+    table = win.details.findChild(QWidget, "PreemptionNodes")
+    area = table.parent()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parent()
+    if area is not None:  # the details scroll: show the preemption's part
+        area.ensureWidgetVisible(table, 0, 0)
+    await asyncio.sleep(0.3)
+    grab(win, args, done)
+    form = PodForm(bridge, win)
+    form.open()
+    rows = form.editor.placement  # one term and one spread constraint, one of them wrong
+    rows.interpod.add_row({"rule": "anti-affinity", "selector": "app=web"}, touched=True)
+    rows.interpod.add_row({"mode": "preferred", "weight": "500", "selector": "app=cache",
+                           "topology_key": "zone"}, touched=True)  # fmt: skip
+    rows.spread.add_row({"max_skew": "1", "selector": "app=web"}, touched=True)
+    rows.touch_all()
+    rows.toggle.setChecked(True)
+    form.editor.check(everything=False)
+    await asyncio.sleep(0.3)  # laid out: the body's scroll area knows its height
+    area = rows.parent()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parent()
+    if area is not None:
+        bar = area.verticalScrollBar()
+        bar.setValue(bar.maximum())
+    await asyncio.sleep(0.3)
+    form_out = args.out.with_name(f"{args.out.stem}-form.png")
+    if not form.grab().save(str(form_out)):
+        raise RuntimeError(f"could not write {form_out}")
+    form.reject()
 
 
 def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:

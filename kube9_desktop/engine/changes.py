@@ -21,6 +21,7 @@ class Kind(StrEnum):
     REPLICASET = "ReplicaSet"
     DEPLOYMENT = "Deployment"
     SERVICE = "Service"
+    PRIORITY_CLASS = "PriorityClass"
 
 
 @dataclass

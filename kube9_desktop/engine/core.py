@@ -49,6 +49,7 @@ from kube9_desktop.engine.meta import validate_annotations, validate_labels
 from kube9_desktop.engine.model import ClusterSummary, NodeSpec, NodeStatus, NodeView, PodSpec
 from kube9_desktop.engine.node_ops import EngineNodes
 from kube9_desktop.engine.pod_logs import PodLogs
+from kube9_desktop.engine.priority_ops import EnginePriorityClasses
 from kube9_desktop.engine.proxy.probe import address_in_use
 from kube9_desktop.engine.proxy.service_proxy import ServiceProxy
 from kube9_desktop.engine.reads import EngineReads
@@ -75,7 +76,7 @@ FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core ma
 Stopper = Callable[[], Awaitable[None]]
 
 
-class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes):
+class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePriorityClasses):
     def __init__(
         self,
         settings: Settings,

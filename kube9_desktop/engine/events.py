@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     POD_PHASE = "pod_phase"
     POD_RESTARTED = "pod_restarted"  # a container restarted inside its pod
     POD_KILLED = "pod_killed"  # a pod process was killed on purpose
+    POD_PREEMPTED = "pod_preempted"  # deleted to make room for a higher-priority pod
+    POD_NOMINATED = "pod_nominated"  # preemption chose its node and victims
     DRIFT = "drift"  # an agent's report disagreed with the books
     REPLICASET_CREATED = "replicaset_created"
     REPLICASET_SCALED = "replicaset_scaled"  # its pods created or deleted toward its replicas
@@ -68,6 +70,8 @@ class EventKind(StrEnum):
     TRAFFIC_STARTED = "traffic_started"  # the built-in traffic generator, through a Service
     TRAFFIC_STOPPED = "traffic_stopped"  # stopped by the user (a run that ends says nothing)
     NAMESPACE_CREATED = "namespace_created"
+    PRIORITY_CLASS_CREATED = "priority_class_created"
+    PRIORITY_CLASS_DELETED = "priority_class_deleted"
     NAMESPACE_DELETED = "namespace_deleted"
     RUNTIME = "runtime"  # runtime availability, image builds, progress
     ENGINE = "engine"  # engine start/stop, stalls

@@ -231,6 +231,8 @@ def pod_spec_manifest(t: PodTemplate, node_name: str | None = None) -> Manifest:
         spec["topologySpreadConstraints"] = [spread_manifest(c) for c in rules.spread]
     grace = t.termination_grace_s
     spec["terminationGracePeriodSeconds"] = int(grace) if grace == int(grace) else grace
+    if t.priority_class_name:
+        spec["priorityClassName"] = t.priority_class_name
     return spec
 
 
@@ -343,6 +345,7 @@ def pod_template(p: PodView) -> PodTemplate:
     return PodTemplate(
         s.request, s.containers, s.volumes, s.config, s.labels, s.annotations,
         s.termination_grace_s, s.tolerations, s.node_selector, s.node_affinity, s.interpod,
+        s.priority_class_name,
     )  # fmt: skip
 
 

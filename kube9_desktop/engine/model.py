@@ -26,6 +26,7 @@ from kube9_desktop.engine.constraints import (
 from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.jsontypes import Cores, Timestamp, closed, one_of
 from kube9_desktop.engine.meta import DEFAULT_NAMESPACE, ObjectRef
+from kube9_desktop.engine.priority import PreemptionPolicy
 
 
 class NodeType(StrEnum):
@@ -318,6 +319,11 @@ class PodSpec:
     node_selector: Mapping[str, str] = field(default_factory=dict)  # label -> value, all must match
     node_affinity: NodeAffinity | None = None
     interpod: InterPodRules | None = None  # pod (anti-)affinity and topology spread
+    # Its PriorityClass ("" = the default class, if any); priority and policy are resolved
+    # from it when the pod is created (engine/priority.py) and fixed for the pod's life.
+    priority_class_name: str = ""
+    priority: int = 0
+    preemption_policy: PreemptionPolicy = PreemptionPolicy.PREEMPT_LOWER
 
     @property
     def constraints(self) -> PodConstraints:
@@ -382,6 +388,32 @@ class CandidateJson(TypedDict):
 
 
 @closed
+class VictimJson(TypedDict):
+    pod_id: int
+    pod: str  # namespace/name
+    priority: int
+
+
+@closed
+class PreemptionNodeJson(TypedDict):
+    node_id: int
+    node: str
+    # chosen | candidate (it would have needed ``victims``) | not_helpful | no_victims
+    outcome: str
+    victims: list[VictimJson]
+    reasons: list[str]  # why preemption cannot help there (not_helpful, no_victims)
+
+
+@closed
+class PreemptionJson(TypedDict):
+    priority: int  # the preemptor's
+    node: str | None  # the node nominated (status.nominatedNodeName); None: nowhere
+    node_id: int | None
+    victims: list[VictimJson]
+    nodes: list[PreemptionNodeJson]  # every node, the chosen one first
+
+
+@closed
 class DecisionJson(TypedDict):
     strategy: str
     node: str | None
@@ -389,6 +421,8 @@ class DecisionJson(TypedDict):
     candidates: list[CandidateJson]
     omitted: int
     at: Timestamp | None
+    # present when the pod fitted nowhere and looked for lower-priority pods to preempt
+    preemption: NotRequired[PreemptionJson]
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +450,74 @@ class CandidateResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Victim:
+    pod_id: int
+    pod: str  # namespace/name
+    priority: int
+
+    def to_json(self) -> VictimJson:
+        return {"pod_id": self.pod_id, "pod": self.pod, "priority": self.priority}
+
+
+@dataclass(frozen=True, slots=True)
+class PreemptionNode:
+    """One node as preemption saw it: chosen, a candidate that lost, or no help."""
+
+    node_id: int
+    node_name: str
+    outcome: str  # chosen | candidate | not_helpful | no_victims
+    victims: tuple[Victim, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> PreemptionNodeJson:
+        return {
+            "node_id": self.node_id, "node": self.node_name, "outcome": self.outcome,
+            "victims": [v.to_json() for v in self.victims], "reasons": list(self.reasons),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Preemption:
+    """What preemption found for a pod that fits nowhere: the node nominated, its victims,
+    and every node's outcome (scheduler/preemption.py)."""
+
+    priority: int
+    node_id: int | None
+    node_name: str | None
+    victims: tuple[Victim, ...] = ()
+    nodes: tuple[PreemptionNode, ...] = ()
+
+    def to_json(self) -> PreemptionJson:
+        return {
+            "priority": self.priority, "node": self.node_name, "node_id": self.node_id,
+            "victims": [v.to_json() for v in self.victims],
+            "nodes": [n.to_json() for n in self.nodes],
+        }  # fmt: skip
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Preemption:
+        def victims(items: Any) -> tuple[Victim, ...]:
+            return tuple(
+                Victim(int(v.get("pod_id", 0)), str(v.get("pod", "")), int(v.get("priority", 0)))
+                for v in items or ()
+            )
+
+        return Preemption(
+            priority=int(data.get("priority", 0)),
+            node_id=data.get("node_id"),
+            node_name=data.get("node"),
+            victims=victims(data.get("victims")),
+            nodes=tuple(
+                PreemptionNode(
+                    int(n.get("node_id", 0)), str(n.get("node", "")), str(n.get("outcome", "")),
+                    victims(n.get("victims")), tuple(n.get("reasons") or ()),
+                )
+                for n in data.get("nodes") or ()
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The scheduler's answer: the chosen node, or why no node fits; always with the candidates.
 
@@ -429,13 +531,14 @@ class Decision:
     candidates: tuple[CandidateResult, ...] = ()
     omitted: int = 0
     at: datetime | None = None
+    preemption: Preemption | None = None
 
     @property
     def reasons(self) -> dict[str, list[str]]:
         return {c.node_name: list(c.reasons) for c in self.candidates if not c.fits}
 
     def to_json(self) -> DecisionJson:
-        return {
+        out: DecisionJson = {
             "strategy": self.strategy,
             "node": self.node_name,
             "node_id": self.node_id,
@@ -443,6 +546,9 @@ class Decision:
             "omitted": self.omitted,
             "at": self.at.isoformat() if self.at else None,
         }
+        if self.preemption is not None:
+            out["preemption"] = self.preemption.to_json()
+        return out
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Decision:
@@ -466,6 +572,7 @@ class Decision:
             candidates=cands,
             omitted=int(data.get("omitted", 0)),
             at=datetime.fromisoformat(at) if at else None,
+            preemption=Preemption.from_json(pre) if (pre := data.get("preemption")) else None,
         )
 
 
@@ -591,6 +698,12 @@ class PodView:
     @property
     def request(self) -> Resources:
         return self.spec.request
+
+    @property
+    def nominated_node_name(self) -> str | None:
+        """The node its preemption made room on (status.nominatedNodeName)."""
+        d = self.decision
+        return d.preemption.node_name if d is not None and d.preemption is not None else None
 
     @property
     def ready(self) -> bool:

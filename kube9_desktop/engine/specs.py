@@ -90,6 +90,7 @@ from kube9_desktop.engine.model import (
     Resources,
     VolumeSpec,
 )
+from kube9_desktop.engine.priority import PreemptionPolicy, PriorityClassSpec, check_new
 from kube9_desktop.engine.quantity import (
     MAX_CPU_M,
     MAX_MEM_MI,
@@ -1007,6 +1008,12 @@ class PodFields(Strict):
     topology_spread_constraints: list[SpreadConstraintIn] = Field(
         default_factory=list, max_length=SPREAD_MAX
     )
+    priority_class_name: str = Field(
+        default="", max_length=253,
+        description="Its PriorityClass (GET /priorityclasses/); empty: the class marked "
+        "global_default, else priority 0. The pod's priority is fixed when it is created; "
+        "an unknown class is a 400.",
+    )  # fmt: skip
 
     def interpod(self, where: str = "") -> InterPodRules | None:
         return interpod_rules(
@@ -1114,6 +1121,7 @@ class PodCreate(PodFields):
             node_selector=dict(self.node_selector),
             node_affinity=affinity,
             interpod=self.interpod(),
+            priority_class_name=self.priority_class_name,
         )
 
 
@@ -1279,6 +1287,33 @@ class NamespaceCreate(Strict):
     name: Namespace
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+
+
+class PriorityClassCreate(Strict):
+    """A PriorityClass (scheduling.k8s.io/v1): pods naming it get its value as priority."""
+
+    name: str = Field(min_length=1, max_length=253, description="Lowercase letters, digits, "
+                      "'-' and '.'; the 'system-' prefix is reserved.")  # fmt: skip
+    value: int = Field(
+        ge=-(2**31), le=2**31 - 1,
+        description="The priority of its pods; user classes at most 1000000000.",
+    )  # fmt: skip
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] = Field(
+        default="PreemptLowerPriority",
+        description="Never: its pods wait for room instead of preempting lower-priority pods.",
+    )
+    global_default: bool = Field(
+        default=False, description="Pods naming no class get this one (at most one class)."
+    )
+    description: str = Field(default="", max_length=1024)
+
+    def to_spec(self) -> PriorityClassSpec:
+        spec = PriorityClassSpec(
+            self.name, self.value, PreemptionPolicy(self.preemption_policy),
+            self.global_default, self.description,
+        )  # fmt: skip
+        check_new(spec)
+        return spec
 
 
 class PodFaultIn(Strict):

@@ -28,6 +28,8 @@ from kube9_desktop.engine.model import (
     Resources,
     pod_limit_of,
 )
+from kube9_desktop.engine.priority import BUILTIN as BUILTIN_PRIORITY_CLASSES
+from kube9_desktop.engine.priority import PriorityClassView
 from kube9_desktop.engine.scheduler import SchedulingIndexes, is_open
 from kube9_desktop.engine.scheduler.topology_books import PodTopology
 from kube9_desktop.engine.services import (
@@ -256,6 +258,10 @@ class PodState:
     def request(self) -> Resources:
         return self.spec.request
 
+    @property
+    def priority(self) -> int:
+        return self.spec.priority
+
     def ref(self) -> ObjectRef:
         return ObjectRef("Pod", self.id, self.uid, self.spec.name, self.spec.namespace)
 
@@ -414,6 +420,11 @@ class ClusterState:
         # Matching pods per node and per topology domain (pod affinity, anti-affinity, spread)
         self.topology = PodTopology(self.pods, self.nodes)
         self.ips = IpPool()
+        # PriorityClasses by name: the built-in system ones, then the stored ones
+        self.priority_classes: dict[str, PriorityClassView] = {
+            c.name: PriorityClassView(0, f"builtin-{c.name}", c, None, 0, builtin=True)
+            for c in BUILTIN_PRIORITY_CLASSES
+        }
 
     # ---- nodes -------------------------------------------------------------------------
 

@@ -82,7 +82,7 @@ class TemplateIn(PodFields):
         return PodTemplate(
             request, containers, volumes, config, dict(self.labels), dict(self.annotations),
             self.termination_grace_period_s, tolerations, node_selector, affinity,
-            self.interpod(where),
+            self.interpod(where), self.priority_class_name,
         )  # fmt: skip
 
 

@@ -79,6 +79,7 @@ class PodTemplate:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     node_affinity: NodeAffinity | None = None
     interpod: InterPodRules | None = None  # pod (anti-)affinity, topology spread
+    priority_class_name: str = ""  # its pods' PriorityClass ("" = the default, if any)
 
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON (stored, hashed); secrets in clear: the API masks them. The grace
@@ -97,6 +98,8 @@ class PodTemplate:
             placement["node_affinity"] = self.node_affinity.to_json()
         if self.interpod:
             placement.update(self.interpod.to_json())
+        if self.priority_class_name:
+            placement["priority_class_name"] = self.priority_class_name
         return {
             **grace,
             **placement,
@@ -145,6 +148,7 @@ class PodTemplate:
             node_selector=dict(data.get("node_selector", {})),
             node_affinity=NodeAffinity.from_json(data.get("node_affinity")),
             interpod=InterPodRules.from_json(data),
+            priority_class_name=str(data.get("priority_class_name", "")),
         )  # fmt: skip
 
     def template_hash(self, collision_count: int = 0) -> str:
@@ -175,6 +179,7 @@ class PodTemplate:
             node_selector=self.node_selector,
             node_affinity=self.node_affinity,
             interpod=self.interpod,
+            priority_class_name=self.priority_class_name,
         )
 
 

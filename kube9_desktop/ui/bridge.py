@@ -33,6 +33,7 @@ from kube9_desktop.engine.model import (
     StaleCopy,
 )
 from kube9_desktop.engine.node_shell import ShellPlace
+from kube9_desktop.engine.priority import PriorityClassView
 from kube9_desktop.engine.services import ServiceView
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
@@ -187,6 +188,9 @@ class EngineBridge(QObject):
 
     def namespaces(self) -> list[NamespaceView]:
         return self.engine.namespaces() if self.engine else []
+
+    def priority_classes(self) -> list[PriorityClassView]:
+        return self.engine.priority_classes() if self.engine else []
 
     def namespace(self, name: str) -> NamespaceView | None:
         """The namespace named ``name``; None when there is none (or no engine yet)."""

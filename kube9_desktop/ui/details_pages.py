@@ -25,6 +25,7 @@ from kube9_desktop.engine.model import (
     NodeStatus,
     NodeView,
     PodView,
+    Preemption,
     format_cpu,
     format_mem,
 )
@@ -165,6 +166,7 @@ class PodPage(QWidget):
         self.ip = value_label("PodIp")
         self.request = value_label("PodRequest")
         self.created = value_label("PodCreated")
+        self.priority = value_label("PodPriority")
         self.usage = UsageSection("PodUsage", with_pods=False)
         form = QFormLayout()
         for caption, widget in (
@@ -173,6 +175,7 @@ class PodPage(QWidget):
             ("IP", self.ip),
             ("Requests", self.request),
             ("Created", self.created),
+            ("Priority", self.priority),
         ):
             form.addRow(caption, widget)
         self.containers = Table(
@@ -183,14 +186,19 @@ class PodPage(QWidget):
         self.decision = value_label("SchedulingSummary")
         self.candidates = Table("SchedulingCandidates", ("Node", "Fits", "Free before", "Reasons"))
         self.omitted = value_label("SchedulingOmitted")
+        self.preemption = value_label("PreemptionSummary")
+        self.preemption_nodes = Table(
+            "PreemptionNodes", ("Node", "Preemption", "Victims or reasons"), stretch=2
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.usage)
         layout.addWidget(group("Containers", "PodContainersGroup", self.containers))
         layout.addWidget(
-            group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted)
-        )
+            group("Why it is here", "PodScheduling", self.decision, self.candidates, self.omitted,
+                  self.preemption, self.preemption_nodes)
+        )  # fmt: skip
         self.volumes_group = group("Volumes", "PodVolumesGroup", self.volumes)
         self.config_group = group("Configuration", "PodConfigGroup", self.config)
         layout.addWidget(self.volumes_group)
@@ -210,6 +218,7 @@ class PodPage(QWidget):
             f"({pod.spec.kind})"
         )
         self.created.setText(fmt.clock(pod.created_at))
+        self.priority.setText(priority_text(pod))
         usage = _latest(history)
         self.usage.show_usage(bars.pod_cpu(pod, usage), bars.pod_memory(pod, usage), history)
         rows: list[tuple[Cell, ...]] = []
@@ -273,6 +282,54 @@ class PodPage(QWidget):
             else ""
         )
         self.omitted.setVisible(bool(decision.omitted))
+        self._show_preemption(decision.preemption)
+
+    def _show_preemption(self, pre: Preemption | None) -> None:
+        self.preemption.setVisible(pre is not None)
+        self.preemption_nodes.setVisible(pre is not None)
+        if pre is None:
+            self.preemption_nodes.set_rows([])
+            return
+        if pre.node_name is None:
+            self.preemption.setText(
+                f"Preemption (priority {pre.priority:,}) found no node where removing "
+                "lower-priority pods would help:"
+            )
+        else:
+            victims = ", ".join(html.escape(v.pod) for v in pre.victims)
+            self.preemption.setText(
+                f"Preempted {victims} on <b>{html.escape(pre.node_name)}</b> to make room "
+                f"(priority {pre.priority:,} over theirs; nominated node {pre.node_name}):"
+            )
+        rows: list[tuple[Cell, ...]] = []
+        for n in pre.nodes:
+            what = PREEMPTION_OUTCOMES.get(n.outcome, n.outcome)
+            outcome: Cell = (what, "healthy") if n.outcome == "chosen" else what
+            if n.victims:
+                detail = ", ".join(f"{v.pod} ({v.priority:,})" for v in n.victims)
+            else:
+                detail = "; ".join(n.reasons)
+            rows.append((n.node_name, outcome, Shown(detail, tip=detail.replace("; ", "\n"))))
+        self.preemption_nodes.set_rows(rows)
+
+
+PREEMPTION_OUTCOMES = {
+    "chosen": "chosen",
+    "candidate": "would need",
+    "not_helpful": "not helpful",
+    "no_victims": "no victims",
+}
+
+
+def priority_text(pod: PodView) -> str:
+    """ "1,000 (high)", "0": the pod's priority and the class it came from."""
+    spec = pod.spec
+    text = f"{spec.priority:,}"
+    if spec.priority_class_name:
+        text += f" ({spec.priority_class_name})"
+    if str(spec.preemption_policy) == "Never":
+        text += ", never preempts"
+    return text
 
 
 SCORE_NAMES = {

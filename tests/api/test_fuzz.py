@@ -71,6 +71,10 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
         {"kubernetes_default_tolerations": False},
     ],
     "NamespaceCreate": [{"name": "team-a"}, {"name": "team-b", "labels": {"tier": "web"}}],
+    "PriorityClassCreate": [
+        {"name": "high", "value": 1000},
+        {"name": "polite", "value": 10, "preemption_policy": "Never", "description": "x"},
+    ],
     "DeploymentCreate": [
         {
             "name": "web",

@@ -112,6 +112,14 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     # Pods in two namespaces: single and multi-container, volumes, env and secret config.
     await c.post("/namespaces/", {"name": "team-a", "labels": {"team": "a"}}, 201)
     await c.post("/namespaces", {"name": "team-b"}, 201)
+    # PriorityClasses: one the pods below get by default, one to read and delete.
+    await c.post("/priorityclasses/", {"name": "base", "value": 5, "global_default": True}, 201)
+    await c.post("/priorityclasses", {"name": "gone", "value": 9, "preemption_policy": "Never"},
+                 201)  # fmt: skip
+    await c.get("/priorityclasses/")
+    await c.get("/priorityclasses")
+    await c.get("/priorityclasses/gone")
+    await c.delete("/priorityclasses/gone")
     pods = [(await c.post("/pods/", body, 201))["pod_details"]["id"] for body in POSTMAN_PODS]
     team = (await c.post("/pods", TEAM_POD, 201))["pod_details"]["id"]
     await wait_for(lambda: engine.cluster.state.pods[team].phase == "running", what="running")

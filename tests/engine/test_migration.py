@@ -211,7 +211,46 @@ def test_v6_to_v7_adds_pods_inter_pod_rules_read_as_none(tmp_path: Path) -> None
     store.close()
     with create_engine(f"sqlite:///{path}").connect() as conn:
         assert "interpod" in {c["name"] for c in inspect(conn).get_columns("pods")}
-        assert current_version(conn) == SCHEMA_VERSION
+        assert current_version(conn) == SCHEMA_VERSION >= 7
+
+
+def test_v7_to_v8_adds_priority_classes_and_pods_priority_keeping_the_data(
+    tmp_path: Path,
+) -> None:
+    """A v7 database (the real v3 dump brought to v7) has no priority columns or classes
+    table: v8 adds them, every old pod keeps its node and containers and reads as priority 0
+    with no class, and a class can be stored and read back."""
+    from kube9_desktop.engine.priority import PreemptionPolicy
+
+    path = tmp_path / "cluster.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.migrate(conn, target=7)
+        assert "priority" not in {c["name"] for c in inspect(conn).get_columns("pods")}
+        assert not inspect(conn).has_table("priority_classes")
+        before = conn.exec_driver_sql("SELECT id, name, node_id FROM pods ORDER BY id").all()
+    eng.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    loaded = store.load()
+    assert [(p.id, p.spec.name, p.node_id) for p in loaded.pods] == [tuple(r) for r in before]
+    assert all(p.spec.containers for p in loaded.pods)
+    assert all(
+        (p.spec.priority, p.spec.priority_class_name, p.spec.preemption_policy)
+        == (0, "", PreemptionPolicy.PREEMPT_LOWER)
+        for p in loaded.pods
+    )
+    assert loaded.priority_classes == ()
+    with store.tx(NOW) as tx:
+        tx.insert_priority_class(uid="u-1", name="high", value=1000,
+                                 preemption_policy="Never", global_default=False,
+                                 description="", resource_version=1)  # fmt: skip
+    assert [c["name"] for c in store.load().priority_classes] == ["high"]
+    store.close()
+    with create_engine(f"sqlite:///{path}").connect() as conn:
+        assert current_version(conn) == SCHEMA_VERSION >= 8
 
 
 def _indexes(conn: Connection, table: str) -> dict[str, str]:
@@ -222,18 +261,18 @@ def _indexes(conn: Connection, table: str) -> dict[str, str]:
     return {name: sql or "" for name, sql in rows}
 
 
-def test_v7_to_v8_makes_the_owner_and_incident_indexes_partial_and_keeps_the_data(
+def test_v8_to_v9_makes_the_owner_and_incident_indexes_partial_and_keeps_the_data(
     tmp_path: Path,
 ) -> None:
-    """A v7 database has full owner/incident indexes and pod_id indexes on containers and
-    volumes; v8 writes neither for a bare pod or an event without incident, and every row stays."""
+    """A v8 database has full owner/incident indexes and pod_id indexes on containers and
+    volumes; v9 writes neither for a bare pod or an event without incident, and every row stays."""
     path = tmp_path / "cluster.db"
     raw = sqlite3.connect(path)
     raw.executescript(V3_DUMP.read_text())
     raw.close()
     eng = create_engine(f"sqlite:///{path}")
     with eng.begin() as conn:
-        migrations.migrate(conn, target=7)
+        migrations.migrate(conn, target=8)
         assert "ix_containers_pod_id" in _indexes(conn, "containers")
         assert "WHERE" not in _indexes(conn, "pods")["ix_pods_owner_id"]
         before = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()

@@ -40,6 +40,7 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
         "coordination.k8s.io",
         "discovery.k8s.io",
         "metrics.k8s.io",
+        "scheduling.k8s.io",
     ]
     assert groups["groups"][0]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     status, core = await cluster.get("/api/v1")
@@ -61,6 +62,14 @@ async def test_discovery_documents(cluster: K8sCluster) -> None:
         "deployments", "deployments/scale", "deployments/status", "replicasets",
         "replicasets/scale", "replicasets/status",
     ]  # fmt: skip
+    status, sched = await cluster.get("/apis/scheduling.k8s.io/v1")
+    assert status == 200
+    assert sched["resources"] == [{
+        "name": "priorityclasses", "singularName": "priorityclass", "namespaced": False,
+        "kind": "PriorityClass",
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+        "shortNames": ["pc"],
+    }]  # fmt: skip
     for path in ("/healthz", "/readyz", "/livez"):
         assert await cluster.get(path, token=None) == (200, "ok")
     status, version = await cluster.get("/version/", token=None)

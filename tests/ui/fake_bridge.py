@@ -103,6 +103,9 @@ class FakeBridge(EngineBridge):
     def namespaces(self) -> list[NamespaceView]:
         return [self._namespace_view(name) for name in self._namespaces]
 
+    def priority_classes(self) -> list[Any]:
+        return []
+
     def namespace(self, name: str) -> NamespaceView | None:
         return self._namespace_view(name) if name in self._namespaces else None
 

@@ -115,6 +115,10 @@ def pod_json(p: PodView, node_type: str | None = None, usage: UsageJson | None =
         "node_selector": dict(p.spec.node_selector),
         "node_affinity": p.spec.node_affinity.to_json() if p.spec.node_affinity else None,
         **interpod_json(p.spec.interpod),
+        "priority_class_name": p.spec.priority_class_name,
+        "priority": p.spec.priority,
+        "preemption_policy": str(p.spec.preemption_policy),
+        "nominated_node_name": p.nominated_node_name,
         "containers": [
             {
                 "id": i + 1,

@@ -39,6 +39,7 @@ def template_json(t: PodTemplate) -> TemplateJson:
         "node_selector": dict(t.node_selector),
         "node_affinity": t.node_affinity.to_json() if t.node_affinity else None,
         **interpod_json(t.interpod),
+        "priority_class_name": t.priority_class_name,
         "containers": [
             {"name": c.name, "image": c.image, "cpu_req": cores(c.cpu_m), "memory_req": c.mem_mi,
              "command": list(c.command), "args": list(c.args), **container_extra_json(c)}

@@ -27,6 +27,7 @@ from kube9_desktop.engine.model import (
     PortJson,
     ProbeJson,
 )
+from kube9_desktop.engine.priority import PreemptionPolicy
 from kube9_desktop.engine.timeline import IncidentDetailJson, IncidentJson
 from kube9_desktop.engine.usage import UsageJson
 
@@ -40,6 +41,7 @@ NodeStatusName = Annotated[str, one_of(NodeStatus)]
 NodeTypeName = Annotated[str, one_of(NodeType)]
 PhaseName = Annotated[str, one_of(PodPhase)]
 PodType = Annotated[str, one_of("single-container", "multi-container")]
+PreemptionPolicyName = Annotated[str, one_of(PreemptionPolicy)]
 
 # ---- errors and plain replies ----------------------------------------------------------
 
@@ -374,6 +376,10 @@ class PodJson(TypedDict):
     pod_affinity: PodAffinityJson | None  # near the pods its terms name (same domain)
     pod_anti_affinity: PodAffinityJson | None  # away from them
     topology_spread_constraints: list[SpreadConstraintJson]
+    priority_class_name: str  # its PriorityClass ("" when none applied)
+    priority: int  # resolved from the class when it was created, fixed since
+    preemption_policy: PreemptionPolicyName
+    nominated_node_name: str | None  # the node its preemption made room on
     usage: UsageJson | None  # live usage its node's agent reports (null until it does)
 
 

@@ -53,6 +53,7 @@ class TemplateJson(TypedDict):
     pod_affinity: PodAffinityJson | None
     pod_anti_affinity: PodAffinityJson | None
     topology_spread_constraints: list[SpreadConstraintJson]
+    priority_class_name: str  # its pods' PriorityClass ("" = the default, if any)
 
 
 @closed

@@ -3,6 +3,7 @@
     nodes.py       create, delete, status, runtime handle, token, recovery attempts
     pods.py        create (one or many), delete, phase and container status
     placement.py   bind to the scheduler's choice, evict a node, place pending pods
+    priority.py    PriorityClasses, a pod's priority at creation, carrying out a preemption
     namespaces.py  system namespaces, create, delete (with their pods)
     incidents.py   open and close a node's incident record
     txn.py         the transaction: store rows + working copy with undo, one commit, then publish
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from kube9_desktop.engine.cluster import incidents, namespaces, nodes, placement, pods
+from kube9_desktop.engine.cluster import incidents, namespaces, nodes, placement, pods, priority
 from kube9_desktop.engine.cluster.base import ClusterBase, ClusterConfig, epoch_generation
 from kube9_desktop.engine.cluster.placement import EvictionResult, largest_first
 from kube9_desktop.engine.cluster.txn import Txn
@@ -44,6 +45,7 @@ from kube9_desktop.engine.outcomes import (
     DrainStep,
     NamespaceOutcome,
 )
+from kube9_desktop.engine.priority import PriorityClassSpec, PriorityClassView
 from kube9_desktop.engine.state import NodeState, PodState
 
 T = TypeVar("T")
@@ -225,6 +227,16 @@ class Cluster(ClusterBase):
             return 0
         with self.transaction() as t:
             return placement.place_pending(t)
+
+    # ---- priority classes --------------------------------------------------------------
+
+    def create_priority_class(self, spec: PriorityClassSpec) -> PriorityClassView:
+        with self.transaction() as t:
+            return priority.create_priority_class(t, spec)
+
+    def delete_priority_class(self, name: str) -> PriorityClassView:
+        with self.transaction() as t:
+            return priority.delete_priority_class(t, name)
 
     # ---- namespaces --------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from kube9_desktop.engine.model import (
     Resources,
     StaleCopy,
 )
+from kube9_desktop.engine.priority import PreemptionPolicy, PriorityClassSpec, PriorityClassView
 from kube9_desktop.engine.scheduler import STRATEGIES, candidate, schedule
 from kube9_desktop.engine.scheduler.topology import topology_check
 from kube9_desktop.engine.services import ServicePort, ServiceSpec
@@ -261,6 +262,14 @@ class ClusterBase:
         if self.state.services:
             for pod in self.state.pods.values():
                 pod.service_env = self.state.service_env(pod.namespace, pod.created_at)
+        for crow in loaded.priority_classes:
+            cspec = PriorityClassSpec(
+                crow["name"], int(crow["value"]), PreemptionPolicy(crow["preemption_policy"]),
+                bool(crow["global_default"]), crow["description"] or "",
+            )  # fmt: skip
+            self.state.priority_classes[cspec.name] = PriorityClassView(
+                crow["id"], crow["uid"], cspec, crow["created_at"], crow["resource_version"] or 0
+            )
         for inc in loaded.open_incidents:
             if inc.node_id in self.state.nodes:
                 self.state.open_incidents[inc.node_id] = OpenIncident(inc.id, inc.mode)

@@ -158,13 +158,19 @@ def evict_pods(
     return EvictionResult(tuple(rebound), tuple(pending), tuple(replaced))
 
 
+def by_priority(pods: Iterable[PodState]) -> list[PodState]:
+    """The scheduling queue's order: highest priority first, then the oldest (creation)."""
+    return sorted(pods, key=lambda p: (-p.spec.priority, p.id))
+
+
 def place_pending(t: Txn) -> int:
-    """Try to place every pending pod (largest first); returns how many were placed."""
+    """Try to place every pending pod (highest priority first, then the oldest); returns how
+    many were placed."""
     state = t.state
     if not state.pending or not len(state.indexes):
         return 0
     placed = 0
-    for pod in largest_first(state.pending_pods()):
+    for pod in by_priority(state.pending_pods()):
         if not len(state.indexes):
             break  # nothing eligible is left: the rest stay pending, unchanged
         if move(t, pod, reason="capacity became available", incident_id=None) is not None:

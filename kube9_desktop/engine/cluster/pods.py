@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from kube9_desktop.engine.changes import Kind
-from kube9_desktop.engine.cluster import placement
+from kube9_desktop.engine.cluster import placement, priority
 from kube9_desktop.engine.cluster.txn import Txn
 from kube9_desktop.engine.errors import Conflict, Unschedulable, UserError
 from kube9_desktop.engine.events import EventKind
@@ -38,16 +39,28 @@ def report_json(containers: Iterable[ContainerStatus]) -> list[dict[str, Any]]:
 def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> CreatedPod:
     """Validate against the books, schedule, insert and bind one pod.
 
-    A pod that fits nowhere is refused with every node's reasons, unless ``allow_pending``
-    (a controller's replica): then it waits as pending, its decision saying why.
+    Its priority is resolved from its class first (an unknown class is refused). A pod that
+    fits nowhere may preempt lower-priority pods (``priority.preempt``: they are deleted in
+    this commit and the pod binds to the node nominated); else it is refused with every
+    node's reasons, unless ``allow_pending`` (a controller's replica): then it waits as
+    pending, its decision saying why.
     """
     t.cluster.namespace(spec.namespace)  # NotFound names it
     if (spec.namespace, spec.name) in t.state.pod_ids:
         where = f" in namespace '{spec.namespace}'" if spec.namespace != "default" else ""
         raise Conflict(f"A pod named '{spec.name}' already exists{where}", field="name")
+    spec = priority.with_priority(t, spec)
     decision = t.cluster.decide(
         spec.request, spec.constraints, namespace=spec.namespace, labels=spec.labels
     )
+    if decision.node_id is None and t.state.nodes:
+        found = priority.preempt(t, spec)
+        if found is not None and found.node_id is not None:
+            decision = t.cluster.decide(
+                spec.request, spec.constraints, namespace=spec.namespace, labels=spec.labels
+            )
+        if found is not None:
+            decision = replace(decision, preemption=found)
     if decision.node_id is None and not allow_pending:
         raise Unschedulable(
             f"No available worker node can fit pod '{spec.name}' (requests "
@@ -89,11 +102,17 @@ def create_pod(t: Txn, spec: PodSpec, *, allow_pending: bool = False) -> Created
     if owner is not None:
         t.changed(Kind.REPLICASET, owner.id)
     data = {"cpu_m": spec.request.cpu_m, "mem_mi": spec.request.mem_mi, "ip": ip}
+    pre = decision.preemption
     if node is not None:
         t.changed(Kind.NODE, node.id)
+        preempted = (
+            f", preempting {', '.join(v.pod for v in pre.victims)}"
+            if pre is not None and pre.victims else ""
+        )  # fmt: skip
         t.event(
             EventKind.POD_CREATED,
-            f"Pod {spec.name} created and assigned to {node.name} ({decision.strategy})",
+            f"Pod {spec.name} created and assigned to {node.name} ({decision.strategy}"
+            f"{preempted})",
             obj=pod.ref(), related=node.ref(), data=data,
         )  # fmt: skip
     else:

@@ -13,7 +13,7 @@ from typing import Any
 from kube9_desktop.engine.changes import Kind
 from kube9_desktop.engine.cluster import pods as pod_ops
 from kube9_desktop.engine.cluster.txn import Txn
-from kube9_desktop.engine.errors import Conflict
+from kube9_desktop.engine.errors import Conflict, UserError
 from kube9_desktop.engine.events import EventKind
 from kube9_desktop.engine.meta import new_uid
 from kube9_desktop.engine.state import DeploymentState, PodState, ReplicaSetState
@@ -22,6 +22,7 @@ from kube9_desktop.engine.workloads import (
     MAX_REPLICAS,
     DeploymentSpec,
     DeploymentStatus,
+    PodTemplate,
     ReplicaSetSpec,
 )
 
@@ -39,6 +40,16 @@ def _rs_cols(rs: ReplicaSetState) -> dict[str, Any]:
 # ---- ReplicaSets -------------------------------------------------------------------------
 
 
+def check_class(t: Txn, template: PodTemplate) -> None:
+    """The template's PriorityClass exists (its pods would all be refused otherwise)."""
+    name = template.priority_class_name
+    if name and name not in t.state.priority_classes:
+        raise UserError(
+            f"template.priority_class_name: no PriorityClass with name {name} was found",
+            field="template.priority_class_name",
+        )
+
+
 def create_replicaset(
     t: Txn,
     spec: ReplicaSetSpec,
@@ -48,6 +59,8 @@ def create_replicaset(
     template_hash: str = "",
 ) -> ReplicaSetState:
     state = t.state
+    if owner is None:
+        check_class(t, spec.template)
     t.cluster.namespace(spec.namespace)
     if (spec.namespace, spec.name) in state.replicaset_ids:
         raise Conflict(f"A ReplicaSet named '{spec.name}' already exists", field="name")
@@ -194,6 +207,7 @@ def _deployment_cols(d: DeploymentState) -> dict[str, Any]:
 def create_deployment(t: Txn, spec: DeploymentSpec) -> DeploymentState:
     state = t.state
     t.cluster.namespace(spec.namespace)
+    check_class(t, spec.template)
     if (spec.namespace, spec.name) in state.deployment_ids:
         raise Conflict(f"A Deployment named '{spec.name}' already exists", field="name")
     uid = new_uid()
@@ -222,6 +236,8 @@ def update_deployment(
     """Write a Deployment's spec (a change bumps its generation), status or revision; only
     the columns that changed are written (status updates come at every rollout step)."""
     cols: dict[str, Any] = {}
+    if spec is not None and spec.template != d.spec.template:
+        check_class(t, spec.template)
     if spec is not None and spec != d.spec:
         t.set(d, "spec", spec)
         t.set(d, "generation", d.generation + 1)

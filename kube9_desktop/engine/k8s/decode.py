@@ -49,8 +49,10 @@ POD_DEFAULTS = {
     "restartPolicy": _is("Always"), "dnsPolicy": _is("ClusterFirst"),
     "schedulerName": _is("default-scheduler"), "securityContext": _empty,
     "serviceAccountName": _is("default"), "serviceAccount": _is("default"),
-    "enableServiceLinks": _is(True), "priority": _is(0),
-    "preemptionPolicy": _is("PreemptLowerPriority"), "imagePullSecrets": _empty,
+    "enableServiceLinks": _is(True),
+    # both follow the pod's PriorityClass when it is created (what a get gives back is read)
+    "priority": _anything, "preemptionPolicy": _is("PreemptLowerPriority", "Never"),
+    "imagePullSecrets": _empty,
     "automountServiceAccountToken": _anything, "hostname": _empty, "subdomain": _empty,
 }  # fmt: skip
 CONTAINER_DEFAULTS = {
@@ -294,9 +296,11 @@ def decode_pod_spec(d: Decoder, spec: Obj, where: str, schema: Obj | None) -> Ob
                {"nodeAffinityPolicy": _is("Honor")})  # fmt: skip
     if spread:
         out["topology_spread_constraints"] = spread
+    if spec.get("priorityClassName") not in (None, ""):
+        out["priority_class_name"] = spec["priorityClassName"]
     used = {"containers", "volumes", "resources", "terminationGracePeriodSeconds",
             "nodeSelector", "tolerations", "affinity", "nodeName",
-            "topologySpreadConstraints"}  # fmt: skip
+            "topologySpreadConstraints", "priorityClassName"}  # fmt: skip
     d.rest(spec, used, where, schema, POD_DEFAULTS)
     return out
 
@@ -598,7 +602,7 @@ def decode(kind: str, obj: Any, namespace: str | None) -> Decoded:
 
 
 _API_VERSIONS = {"Pod": "v1", "Service": "v1", "Namespace": "v1", "Deployment": "apps/v1",
-                 "ReplicaSet": "apps/v1"}  # fmt: skip
+                 "ReplicaSet": "apps/v1", "PriorityClass": "scheduling.k8s.io/v1"}  # fmt: skip
 
 
 def _pod(d: Decoder, obj: Obj, namespace: str | None) -> Decoded:
@@ -703,7 +707,31 @@ def _namespace(d: Decoder, obj: Obj, namespace: str | None) -> Decoded:
                    name, None)  # fmt: skip
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _priority_class(d: Decoder, obj: Obj, namespace: str | None) -> Decoded:
+    name, _, meta = decode_metadata(d, obj, None, namespaced=False)
+    annotations = dict(meta.get("annotations", {}))
+    annotations.pop(LAST_APPLIED, None)  # kubectl apply's own record: nothing to keep
+    for key, found in (("labels", meta.get("labels")), ("annotations", annotations)):
+        if found:
+            d.bad(f"metadata.{key}", "Kube-9 Desktop does not keep a PriorityClass's labels or "
+                  "annotations", "FieldValueNotSupported")  # fmt: skip
+    body: Obj = {"name": name}
+    for key, target in (("value", "value"), ("globalDefault", "global_default"),
+                        ("description", "description"),
+                        ("preemptionPolicy", "preemption_policy")):  # fmt: skip
+        if obj.get(key) is not None:
+            body[target] = obj[key]
+    if "value" not in body:
+        d.bad("value", "Required value", "FieldValueRequired")
+    _top(d, obj, ("value", "globalDefault", "description", "preemptionPolicy"))
+    return Decoded(body, name, None)
+
+
 READERS: dict[str, Callable[[Decoder, Obj, str | None], Decoded]] = {
+    "PriorityClass": _priority_class,
     "Pod": _pod,
     "Deployment": lambda d, o, ns: _workload(d, o, ns, deployment=True),
     "ReplicaSet": lambda d, o, ns: _workload(d, o, ns, deployment=False),

@@ -31,6 +31,7 @@ K8S_EVENT: dict[EventKind, tuple[str, str, str]] = {
     EventKind.POD_PENDING: ("FailedScheduling", "Warning", "default-scheduler"),
     EventKind.POD_DELETED: ("Killing", "Normal", "kubelet"),
     EventKind.POD_KILLED: ("Killing", "Warning", "kubelet"),
+    EventKind.POD_PREEMPTED: ("Preempted", "Normal", "default-scheduler"),
     EventKind.POD_RESTARTED: ("BackOff", "Warning", "kubelet"),
     EventKind.NODE_CREATED: ("RegisteredNode", "Normal", "node-controller"),
     EventKind.NODE_READY: ("NodeReady", "Normal", "kubelet"),

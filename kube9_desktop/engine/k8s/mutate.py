@@ -50,15 +50,17 @@ from kube9_desktop.engine.k8s.status import (
 )
 from kube9_desktop.engine.k8s.writes import engine_refusal, read_json
 from kube9_desktop.engine.service_specs import ServiceCreate, ServicePatch
-from kube9_desktop.engine.specs import parse_body
+from kube9_desktop.engine.specs import PriorityClassCreate, parse_body
 from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch, ReplicaSetCreate
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.core import Engine
 
 Obj = dict[str, Any]
-CREATABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces"})
-UPDATABLE = CREATABLE
+CREATABLE = frozenset(
+    {"pods", "deployments", "replicasets", "services", "namespaces", "priorityclasses"}
+)
+UPDATABLE = CREATABLE  # (a PriorityClass: a re-apply that changes nothing; a change is refused)
 BODY_LIMIT = 1024 * 1024  # a write's body: a pod of 32 containers with its last-applied copy fits
 DEPTH_MAX = 64  # levels of nesting in a body (a Deployment has about 12)
 VALIDATION = ("", "Ignore", "Warn", "Strict")
@@ -298,6 +300,8 @@ def _check(found: Resource, d: Decoded) -> None:
         from kube9_desktop.engine.specs import PodCreate
 
         parse_body(PodCreate, d.body).to_spec()
+    elif found.plural == "priorityclasses":
+        parse_body(PriorityClassCreate, d.body).to_spec()
     else:
         from kube9_desktop.engine.meta import validate_annotations, validate_labels
 
@@ -314,6 +318,8 @@ async def _run_create(engine: Engine, found: Resource, d: Decoded) -> None:
         await engine.create_replicaset(parse_body(ReplicaSetCreate, d.body).to_spec())
     elif found.plural == "services":
         await engine.create_service(parse_body(ServiceCreate, d.body).to_spec())
+    elif found.plural == "priorityclasses":
+        await engine.create_priority_class(parse_body(PriorityClassCreate, d.body).to_spec())
     else:
         await engine.create_namespace(d.name, d.body.get("labels"), d.body.get("annotations"))
 
@@ -473,6 +479,10 @@ def _keep_config(template: Obj, current: Any) -> None:
         item["name"] = old.name
 
 
+PRIORITY_CLASS_FIELDS = {"global_default": "globalDefault",
+                         "preemption_policy": "preemptionPolicy"}  # fmt: skip
+
+
 async def _apply(
     engine: Engine, found: Resource, view: Any, before: Decoded, after: Decoded, dry: bool
 ) -> None:
@@ -511,6 +521,13 @@ async def _apply(
         replicas = after.body.get("replicas", 1)
         if not dry:
             await engine.scale_replicaset(view.id, replicas)
+    elif found.plural == "priorityclasses":
+        changed = sorted(k for k in {*before.body, *after.body}
+                         if before.body.get(k) != after.body.get(k))  # fmt: skip
+        field = PRIORITY_CLASS_FIELDS.get(changed[0], changed[0]) if changed else "value"
+        raise _refuse(found, name, field, "Kube-9 Desktop does not change a PriorityClass "
+                      "(its value is immutable in Kubernetes too): delete it and create it "
+                      "again")  # fmt: skip
     elif found.plural == "pods":
         raise _refuse(found, name, "spec", "pod updates may not change fields in Kube-9 Desktop "
                       "(Kubernetes allows labels, annotations, image and a few more; delete "

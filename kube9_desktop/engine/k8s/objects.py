@@ -12,7 +12,7 @@ from __future__ import annotations
 import platform
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kube9_desktop import __version__
@@ -36,6 +36,7 @@ from kube9_desktop.engine.model import (
     PodPhase,
     PodView,
 )
+from kube9_desktop.engine.priority import PriorityClassView
 from kube9_desktop.engine.services import NODE_PORT, ServiceView
 from kube9_desktop.engine.workloads import DeploymentView, ReplicaSetView
 
@@ -260,6 +261,10 @@ def pod_object(p: PodView) -> Obj:
     status["qosClass"] = "Burstable" if p.request.cpu_m or p.request.mem_mi else "BestEffort"
     spec = pod_spec_manifest(pod_template(p), p.node_name)
     spec["restartPolicy"] = "Always"
+    spec["priority"] = p.spec.priority
+    spec["preemptionPolicy"] = str(p.spec.preemption_policy)
+    if p.nominated_node_name:
+        status["nominatedNodeName"] = p.nominated_node_name
     _complete_volumes(spec)
     return {
         "kind": "Pod",
@@ -277,6 +282,29 @@ def pod_object(p: PodView) -> Obj:
         "spec": spec,
         "status": status,
     }
+
+
+STARTED = datetime.now(UTC)  # when this process began serving (the built-ins' creation)
+
+
+def priority_class_object(c: PriorityClassView) -> Obj:
+    """A scheduling.k8s.io/v1 PriorityClass (the built-ins carry the creation time of none:
+    the engine's start stands in for the API server's bootstrap)."""
+    out: Obj = {
+        "kind": "PriorityClass",
+        "apiVersion": "scheduling.k8s.io/v1",
+        "metadata": metadata(
+            name=c.name, namespace=None, uid=c.uid, resource_version=c.resource_version,
+            created_at=c.created_at or STARTED, labels={}, annotations={},
+        ),
+        "value": c.value,
+        "preemptionPolicy": str(c.spec.preemption_policy),
+    }  # fmt: skip
+    if c.spec.global_default:
+        out["globalDefault"] = True
+    if c.spec.description:
+        out["description"] = c.spec.description
+    return out
 
 
 def _complete_volumes(spec: Obj) -> None:

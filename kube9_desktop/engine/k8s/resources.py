@@ -29,6 +29,7 @@ from kube9_desktop.engine.k8s.objects import (
     namespace_object,
     node_object,
     pod_object,
+    priority_class_object,
     replicaset_object,
     service_object,
 )
@@ -345,7 +346,26 @@ RESOURCES += (
     ),
 )
 
-DELETABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces", "nodes"})
+RESOURCES += (
+    Resource(
+        "scheduling.k8s.io",
+        "v1",
+        "priorityclasses",
+        "priorityclass",
+        "PriorityClass",
+        False,
+        ("pc",),
+        (),
+        views=lambda e, ns: e.priority_classes(),
+        find=lambda e, ns, name: e.find_priority_class(name),
+        to_object=priority_class_object,
+        field_names=("metadata.name",),
+        verbs=("get", "list", "watch", "create", "update", "patch", "delete"),
+    ),
+)
+
+DELETABLE = frozenset({"pods", "deployments", "replicasets", "services", "namespaces", "nodes",
+                       "priorityclasses"})  # fmt: skip
 WRITABLE = DELETABLE - {"nodes"}  # (mutate.py: create, update, patch; nodes: writes.py's patch)
 RESOURCES = tuple(
     replace(
@@ -355,7 +375,7 @@ RESOURCES = tuple(
         + (("create", "update", "patch") if r.plural in WRITABLE else ())
         + (("deletecollection",) if r.plural in WRITABLE - {"namespaces"} else ()),
     )
-    if r.group != "metrics.k8s.io" and r.plural in DELETABLE
+    if r.group not in ("metrics.k8s.io", "scheduling.k8s.io") and r.plural in DELETABLE
     else r
     for r in RESOURCES
 )

@@ -127,7 +127,7 @@ def _pod_cells(pod: Obj, now: datetime) -> list[Any]:
         age(pod, now),
         status.get("podIP") or NONE,
         spec.get("nodeName") or NONE,
-        NONE,
+        status.get("nominatedNodeName") or NONE,
         NONE,
     ]
 
@@ -414,6 +414,31 @@ class Printer:
     cells: Callable[[Obj, datetime], list[Any]]
 
 
+def _priority_class_cells(c: Obj, now: datetime) -> list[Any]:
+    return [
+        c["metadata"]["name"], c["value"], bool(c.get("globalDefault")), age(c, now),
+        c.get("preemptionPolicy", "PreemptLowerPriority"),
+    ]  # fmt: skip
+
+
+PRIORITY_CLASS_COLUMNS = (
+    NAME,
+    Column("Value", "value is the integer value of this priority class.", type="integer"),
+    Column(
+        "Global-Default",
+        "globalDefault specifies whether this PriorityClass should be "
+        "considered as the default priority.",
+        type="boolean",
+    ),
+    AGE,
+    Column(
+        "PreemptionPolicy",
+        "preemptionPolicy is the Policy for preempting pods with lower priority.",
+        priority=1,
+    ),
+)
+
+
 PRINTERS: dict[str, Printer] = {
     "Pod": Printer(POD_COLUMNS, _pod_cells),
     "Node": Printer(NODE_COLUMNS, _node_cells),
@@ -425,6 +450,7 @@ PRINTERS: dict[str, Printer] = {
     "Event": Printer(EVENT_COLUMNS, _event_cells),
     "Lease": Printer(LEASE_COLUMNS, _lease_cells),
     "EndpointSlice": Printer(SLICE_COLUMNS, _slice_cells),
+    "PriorityClass": Printer(PRIORITY_CLASS_COLUMNS, _priority_class_cells),
 }
 
 # What the API server prints for a kind without a printer of its own: name and age.

@@ -57,6 +57,7 @@ RESOURCES_OF: dict[Kind | str, tuple[str, ...]] = {
     Kind.SERVICE: ("services", "endpoints", "endpointslices"),
     Kind.DEPLOYMENT: ("deployments",),
     Kind.REPLICASET: ("replicasets",),
+    Kind.PRIORITY_CLASS: ("priorityclasses",),
     EVENT: ("events",),
 }
 # Kinds whose removal reaches the bus without a last view: their DELETED event carries the
@@ -89,6 +90,9 @@ VIEW_BY_ID: dict[str, Callable[[Engine, int], Any]] = {
     "endpointslices": _by_id("service"),
     "deployments": _by_id("deployment"),
     "replicasets": _by_id("replicaset"),
+    "priorityclasses": lambda engine, obj_id: next(
+        (c for c in engine.priority_classes() if c.id == obj_id), None
+    ),
     "events": lambda engine, obj_id: None,  # an event entry carries its event
 }
 

@@ -158,6 +158,8 @@ async def _delete(engine: Engine, found: Resource, view: Any, name: str, *, casc
             await engine.delete_service(view.id)
         elif found.plural == "namespaces":
             await engine.delete_namespace(name)
+        elif found.plural == "priorityclasses":
+            await engine.delete_priority_class(name)
         else:
             await engine.delete_node(view.id)
     except Kube9Error as exc:

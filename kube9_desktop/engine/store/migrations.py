@@ -14,7 +14,9 @@ Version 5: pods' termination grace period (null in older rows: the default, 30 s
 Version 6: node taints (every master gets the control-plane NoSchedule taint, which replaces
 the old rule that masters never take pods), pods' tolerations, node selector and node affinity.
 Version 7: pods' inter-pod rules (pod affinity, anti-affinity, topology spread; null: none).
-Version 8: indexes a pod create need not write: pods' owner and events' incident indexed only
+Version 8: PriorityClasses, and pods' class, priority and preemption policy (null in older
+rows: no class, priority 0, PreemptLowerPriority, as Kubernetes gives a pod without a class).
+Version 9: indexes a pod create need not write: pods' owner and events' incident indexed only
 where set (partial indexes), containers' and volumes' pod_id index dropped (their unique
 (pod_id, name) index starts with it). No data changes.
 
@@ -56,13 +58,14 @@ from kube9_desktop.engine.store.models import (
     Meta,
     NodeRow,
     PodRow,
+    PriorityClassRow,
     ReplicaSetRow,
     ServiceRow,
     UtcDateTime,
     VolumeRow,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 _meta = cast(Table, Meta.__table__)
 
 
@@ -274,13 +277,22 @@ def _v6_to_v7(conn: Connection) -> None:
     add_missing_columns(conn, cast(Table, PodRow.__table__), ("interpod",))
 
 
-# Indexes a pod create no longer writes (version 8): replaced by partial ones, or dropped as
+def _v7_to_v8(conn: Connection) -> None:
+    add_missing_columns(
+        conn,
+        cast(Table, PodRow.__table__),
+        ("priority_class_name", "priority", "preemption_policy"),
+    )
+    Base.metadata.create_all(conn, tables=[cast(Table, PriorityClassRow.__table__)])
+
+
+# Indexes a pod create no longer writes (version 9): replaced by partial ones, or dropped as
 # the prefix of a unique index.
 _REPLACED_INDEXES = ("ix_pods_owner_id", "ix_events_incident")
 _DROPPED_INDEXES = ("ix_containers_pod_id", "ix_volumes_pod_id")
 
 
-def _v7_to_v8(conn: Connection) -> None:
+def _v8_to_v9(conn: Connection) -> None:
     for name in (*_REPLACED_INDEXES, *_DROPPED_INDEXES):
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     wanted = {*_REPLACED_INDEXES}
@@ -293,7 +305,7 @@ def _v7_to_v8(conn: Connection) -> None:
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
-    7: _v6_to_v7, 8: _v7_to_v8,
+    7: _v6_to_v7, 8: _v7_to_v8, 9: _v8_to_v9,
 }  # fmt: skip
 
 

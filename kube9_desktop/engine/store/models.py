@@ -149,6 +149,27 @@ class PodRow(Base):
     node_affinity: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # v7: pod affinity, anti-affinity, topology spread (null: none)
     interpod: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # v8: its PriorityClass and the priority and policy resolved from it at creation
+    priority_class_name: Mapped[str | None] = mapped_column(String(253), default=None)
+    priority: Mapped[int | None] = mapped_column(default=None)
+    preemption_policy: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class PriorityClassRow(Base):
+    """v8: a user PriorityClass (the built-in system classes are never stored)."""
+
+    __tablename__ = "priority_classes"
+    __table_args__ = (_NO_REUSE,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(253), unique=True)
+    value: Mapped[int]
+    preemption_policy: Mapped[str] = mapped_column(String(32))
+    global_default: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    resource_version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReplicaSetRow(Base):

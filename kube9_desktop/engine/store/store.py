@@ -55,6 +55,7 @@ from kube9_desktop.engine.model import (
     Resources,
     VolumeSpec,
 )
+from kube9_desktop.engine.priority import PreemptionPolicy
 from kube9_desktop.engine.store.migrations import migrate
 from kube9_desktop.engine.store.models import (
     ConfigRow,
@@ -66,6 +67,7 @@ from kube9_desktop.engine.store.models import (
     NamespaceRow,
     NodeRow,
     PodRow,
+    PriorityClassRow,
     ReplicaSetRow,
     ServiceRow,
     UtcDateTime,
@@ -95,6 +97,7 @@ _namespaces = cast(Table, NamespaceRow.__table__)
 _replicasets = cast(Table, ReplicaSetRow.__table__)
 _deployments = cast(Table, DeploymentRow.__table__)
 _services = cast(Table, ServiceRow.__table__)
+_priority_classes = cast(Table, PriorityClassRow.__table__)
 _meta = cast(Table, Meta.__table__)
 
 SQLITE_PAGE_SIZE = 2048  # bytes, for databases this version creates
@@ -106,7 +109,7 @@ _INSERT = {
     t.name: insert(t)
     for t in (
         _nodes, _pods, _containers, _volumes, _config, _events, _incidents, _namespaces,
-        _replicasets, _deployments, _services,
+        _replicasets, _deployments, _services, _priority_classes,
     )
 }  # fmt: skip
 # Written by every pod, event and workload step: inserted through RawInsert on SQLite.
@@ -194,6 +197,7 @@ class Loaded:
     replicasets: tuple[Mapping[str, Any], ...] = ()
     deployments: tuple[Mapping[str, Any], ...] = ()
     services: tuple[Mapping[str, Any], ...] = ()
+    priority_classes: tuple[Mapping[str, Any], ...] = ()
 
 
 def _ref(kind: str | None, id_: int | None, uid: str | None, name: str | None,
@@ -424,6 +428,9 @@ class Tx:
                 "node_selector": dict(spec.node_selector),
                 "node_affinity": spec.node_affinity.to_json() if spec.node_affinity else {},
                 "interpod": spec.interpod.to_json() if spec.interpod else None,
+                "priority_class_name": spec.priority_class_name or None,
+                "priority": spec.priority,
+                "preemption_policy": str(spec.preemption_policy),
             },
             None if decision_text is None else {"decision": decision_text},
         )
@@ -504,6 +511,12 @@ class Tx:
 
     def delete_service(self, service_id: int) -> None:
         self._c.execute(delete(_services).where(_services.c.id == service_id))
+
+    def insert_priority_class(self, **cols: Any) -> int:
+        return self._insert("priority_classes", {"created_at": self.now, **cols})
+
+    def delete_priority_class(self, class_id: int) -> None:
+        self._c.execute(delete(_priority_classes).where(_priority_classes.c.id == class_id))
 
     def add_event(
         self,
@@ -728,6 +741,11 @@ class Store:
                         node_selector=dict(r.node_selector or {}),
                         node_affinity=NodeAffinity.from_json(r.node_affinity),
                         interpod=InterPodRules.from_json(r.interpod),
+                        priority_class_name=r.priority_class_name or "",
+                        priority=int(r.priority or 0),
+                        preemption_policy=PreemptionPolicy(
+                            r.preemption_policy or PreemptionPolicy.PREEMPT_LOWER
+                        ),
                     ),
                     node_id=r.node_id,
                     phase=r.phase,
@@ -753,6 +771,10 @@ class Store:
             services = tuple(
                 dict(r._mapping) for r in conn.execute(select(_services).order_by(_services.c.id))
             )
+            priority_classes = tuple(
+                dict(r._mapping)
+                for r in conn.execute(select(_priority_classes).order_by(_priority_classes.c.id))
+            )
             incidents = tuple(
                 _incident(r)
                 for r in conn.execute(select(_incidents).where(_incidents.c.closed_at.is_(None)))
@@ -763,11 +785,20 @@ class Store:
             rvs = [int(stored_rv or 0)]
             for table in (
                 _nodes, _pods, _namespaces, _events, _replicasets, _deployments, _services,
+                _priority_classes,
             ):  # fmt: skip
                 rvs.append(int(conn.execute(select(func.max(table.c.resource_version))).scalar()
                                or 0))  # fmt: skip
         return Loaded(
-            nodes, pods, namespaces, incidents, max(rvs), replicasets, deployments, services
+            nodes,
+            pods,
+            namespaces,
+            incidents,
+            max(rvs),
+            replicasets,
+            deployments,
+            services,
+            priority_classes,
         )
 
     def save_resource_version(self, resource_version: int) -> None:

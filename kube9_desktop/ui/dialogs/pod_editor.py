@@ -51,6 +51,7 @@ from kube9_desktop.ui.dialogs._fields import (
     quantity_value,
     show_error,
 )
+from kube9_desktop.ui.dialogs.placement_rows import PlacementRows
 from kube9_desktop.ui.dialogs.pod_manifest import (
     ManifestError,
     PodDraft,
@@ -90,6 +91,17 @@ spec:
 STAND_IN_NAME = "template"  # validates a template, which has no name of its own
 
 
+def merge_placement(body: dict[str, Any], rows: dict[str, Any]) -> None:
+    """Add the placement rows' terms and constraints to those a manifest gave (kept as is)."""
+    for key, value in rows.items():
+        if key == "topology_spread_constraints":
+            body[key] = [*body.get(key, []), *value]
+            continue
+        old = body.get(key) or {}
+        body[key] = {mode: [*(old.get(mode) or []), *value[mode]]
+                     for mode in ("required", "preferred")}  # fmt: skip
+
+
 class PodEditor(QWidget):
     """A pod's name, namespace, labels, CPU, containers, volumes and config, and a YAML tab."""
 
@@ -127,6 +139,9 @@ class PodEditor(QWidget):
         self.cpu = self.rows.add("cpu", "Pod &CPU", QLineEdit())
         self.labels = self.rows.add(
             "labels", "&Labels", QLineEdit(placeholderText="optional: app=web, tier=front")
+        )
+        self.priority_class = self.rows.add(
+            "priority_class_name", "P&riority class", self._priority_combo()
         )
         self.annotations_field = self.rows.add("annotations", "Annotations", QLabel())
         self.annotations_field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -178,6 +193,9 @@ class PodEditor(QWidget):
             else:
                 side_by_side.addWidget(group, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(side_by_side)
+        self.placement = PlacementRows(page)
+        self.placement.edited.connect(self._on_user_edited)
+        layout.addWidget(self.placement)
         layout.addStretch(1)  # a taller dialog or an error line moves no table's rows
         return page
 
@@ -189,6 +207,21 @@ class PodEditor(QWidget):
         combo.addItems(names)
         combo.setCurrentText(DEFAULT_NAMESPACE)
         combo.setToolTip("An existing namespace; the list shows the cluster's")
+        return combo
+
+    def _priority_combo(self) -> QComboBox:
+        """Blank: the default class (if one is marked), else priority 0."""
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        combo.addItem("")
+        for c in self.bridge.priority_classes():
+            combo.addItem(c.name)
+            combo.setItemData(combo.count() - 1, f"value {c.value:,}", Qt.ItemDataRole.ToolTipRole)
+        edit = combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("default")
+        combo.setToolTip("Its PriorityClass: higher priority is placed first and may preempt")
         return combo
 
     def _build_yaml_tab(self) -> QWidget:
@@ -239,6 +272,10 @@ class PodEditor(QWidget):
         if self.grace_s is not None:
             body["termination_grace_period_s"] = self.grace_s
         body.update(self.scheduling)
+        merge_placement(body, self.placement.fields()[0])
+        priority_class = self.priority_class.currentText().strip()
+        if priority_class:
+            body["priority_class_name"] = priority_class
         rows = self._rows()
         body["containers"] = [self._container(r) for r in rows["containers"]]
         if rows["volumes"]:
@@ -273,6 +310,10 @@ class PodEditor(QWidget):
         rows = self._rows()
         out: dict[str, str] = {}
         for path, message in raw.items():
+            claimed = self.placement.claim(path)
+            if claimed is not None:
+                out.setdefault(claimed, message)
+                continue
             path, message = keyed_error(path, message)
             where = to_form_path(path, rows)
             if where == "(form)" and not path.startswith("(") and not message.startswith(path):
@@ -286,12 +327,19 @@ class PodEditor(QWidget):
         probe = {**body, "name": STAND_IN_NAME} if self.template else body
         raw = body_errors(PodCreate, probe)
         raw.update({k: v for k, v in duplicate_errors(body).items() if k not in raw})
-        out: dict[str, str] = {}
+        out: dict[str, str] = dict(self.placement.fields()[1])
         _labels, problem = parse_pairs(self.labels.text())
         if problem:
             out["labels"] = problem
         for path, message in self.form_errors(raw).items():
             out.setdefault(path, message)
+        wanted = body.get("priority_class_name")
+        if wanted and "priority_class_name" not in out and self.bridge.attached:
+            known = {c.name for c in self.bridge.priority_classes()}
+            if wanted not in known:
+                out["priority_class_name"] = (
+                    f"there is no PriorityClass '{wanted}'; pick one from the list"
+                )
         if self.template:
             return out
         name, namespace = body["name"], body["namespace"]
@@ -315,6 +363,7 @@ class PodEditor(QWidget):
 
     def touch_all(self) -> None:
         self.rows.touch_all()
+        self.placement.touch_all()
         self._touched_tables.update(TABLES)
         for name in TABLES:
             self.table(name).touch_all()
@@ -352,6 +401,7 @@ class PodEditor(QWidget):
                 lines.append(f"Row {row + 1}, {table.title_of(key)}: {message}")
             table.show_errors(cells)
             show_error(self.table_errors[name], "\n".join(lines))
+        shown.update(self.placement.display(errors, everything=everything))
         return shown
 
     def check(self, *, everything: bool = False) -> Checked:
@@ -403,6 +453,8 @@ class PodEditor(QWidget):
         self.annotations = dict(draft.annotations)
         self.grace_s = draft.grace_s
         self.scheduling = dict(draft.scheduling)
+        self.placement.fill(self.scheduling)  # (what the rows show leaves self.scheduling)
+        self.priority_class.setCurrentText(str(self.scheduling.pop("priority_class_name", "")))
         shown = format_pairs(self.annotations)
         self.annotations_field.setText(shown if len(shown) <= 120 else shown[:119] + "…")
         self.annotations_field.setToolTip("From the YAML manifest; sent with the pod as they are")

@@ -39,7 +39,8 @@ PROBE_TIMINGS = {
     "successThreshold": "success_threshold",
 }
 PROBE_HANDLERS = {"exec": "exec", "tcpSocket": "tcp_socket", "httpGet": "http_get"}
-SCHEDULING_KEYS = ("nodeSelector", "tolerations", "affinity", "topologySpreadConstraints")
+SCHEDULING_KEYS = ("nodeSelector", "tolerations", "affinity", "topologySpreadConstraints",
+                   "priorityClassName")  # fmt: skip
 REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 TOLERATION_KEYS = {"key": "key", "operator": "operator", "value": "value", "effect": "effect",
@@ -192,6 +193,9 @@ class Reader:
         """nodeSelector, tolerations, affinity and topologySpreadConstraints as request fields."""
         out = self.draft.scheduling
         origins = self.draft.origins
+        if isinstance(spec.get("priorityClassName"), str) and spec["priorityClassName"]:
+            out["priority_class_name"] = spec["priorityClassName"]  # the form's Priority class
+            origins["priority_class_name"] = f"{where}.priorityClassName"
         if spec.get("nodeSelector") is not None:
             out["node_selector"] = self.strings(spec["nodeSelector"], f"{where}.nodeSelector")
             origins["node_selector"] = f"{where}.nodeSelector"

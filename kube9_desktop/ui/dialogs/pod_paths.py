@@ -22,7 +22,7 @@ COLUMN_OF = {
 }
 FIELD_OF = {"cpu": "cpu_req", "memory": "memory_req"}
 PATH = re.compile(r"^(containers|volumes|config)(?:\[(\d+)\])?(?:\.(\w+))?")
-METADATA = ("name", "namespace", "labels", "annotations")
+METADATA = ("name", "namespace", "labels", "annotations", "priority_class_name")
 TITLES = {"containers": "Containers", "volumes": "Volumes", "config": "Config"}
 
 
