@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kube9_desktop.engine import noexecute
+from kube9_desktop.engine import noexecute, what_if
 from kube9_desktop.engine.cluster import largest_first
 from kube9_desktop.engine.constraints import Toleration
 from kube9_desktop.engine.errors import Conflict
 from kube9_desktop.engine.outcomes import Drained, DrainStep
+from kube9_desktop.engine.what_if import WhatIf
 
 if TYPE_CHECKING:
     from kube9_desktop.engine.cluster import Cluster
@@ -43,6 +45,12 @@ class EngineNodes:
         if not on:
             self.health.evictions_due_again()
         return True
+
+    def what_if(self, node_ids: Sequence[int], strategy: str | None = None) -> WhatIf:
+        """Where the pods of ``node_ids`` would go if those nodes crashed now (what_if.py);
+        computed by a rehearsal that is undone, so nothing in the cluster changes."""
+        return what_if.preview(self.cluster, node_ids, doomed=self.health.doomed,
+                               strategy=strategy)  # fmt: skip
 
     async def drain_node(self, node_id: int) -> Drained:
         """kubectl drain: cordon, then evict every pod that can go, one commit per pod so each
