@@ -12,20 +12,13 @@ from kube9_desktop.engine.errors import NotFound, UserError
 from kube9_desktop.engine.invariants import check_invariants
 from kube9_desktop.engine.noexecute import UNREACHABLE
 from kube9_desktop.engine.what_if import MAX_FAIL_NODES, Fate
-from tests.engine.what_if_world import World, predicted
+from tests.engine.what_if_world import World, predicted, snapshot
 
 EXISTS = TolerationOperator.EXISTS
 
 
 def fates(result: object) -> dict[str, tuple[str, str | None]]:
     return {f.name: (f.fate.value, f.node) for f in result.pods}  # type: ignore[attr-defined]
-
-
-def snapshot(w: World) -> tuple[object, ...]:
-    c = w.cluster
-    """Every object as its view shows it, and the books a rehearsal touches."""
-    return (c.resource_version, c.node_views(), c.pod_views(), dict(c.state.open_incidents),
-            sorted(c.state.pending), c.config, c.store.load())  # fmt: skip
 
 
 def test_bare_pods_move_largest_first_and_the_rest_wait_with_the_schedulers_reasons(

@@ -149,27 +149,27 @@ class World:
         self.workloads._timed()
         self.workloads.reconcile()
 
-    def crash(self, node_ids: list[int]) -> None:
-        """The crash fault, injected for real on each node, as the API's does."""
-
-        async def inject() -> None:
-            for node_id in node_ids:
-                await self.faults.inject(self.cluster.state.nodes[node_id], "crash")
-
-        asyncio.run(inject())
-
     def fail_and_settle(self, node_ids: list[int]) -> None:
         """Crash the nodes, then let time pass until their pods are dealt with: the nodes
-        detected, their evictions done and the ReplicaSets' replacements made."""
-        self.crash(node_ids)
+        detected, their evictions done and the ReplicaSets' replacements made. On a loop, as
+        the controllers run (recovery's restarts are tasks)."""
+        asyncio.run(self._fail(node_ids))
+
+    async def _fail(self, node_ids: list[int]) -> None:
+        for node_id in node_ids:  # the crash fault, injected for real, as the API's does
+            await self.faults.inject(self.cluster.state.nodes[node_id], "crash")
         for _ in range(round((GRACE + 2.0) / TICK)):
             self.tick()
+            await asyncio.sleep(0)
             state = self.cluster.state
             detected = all(state.nodes[n].status.value != "healthy" for n in node_ids)
-            if detected and all(self.health.evict_at(n) is None for n in node_ids):
-                break
-        else:
-            raise AssertionError("the failure was never dealt with")
+            done = all(
+                self.health.evict_at(n) is None or not state.nodes[n].pod_ids for n in node_ids
+            )
+            if detected and (done or self.health.evictions_paused):
+                await self.recovery.stop()
+                return
+        raise AssertionError("the failure was never dealt with")
 
     # ---- comparing ---------------------------------------------------------------------
 
@@ -206,6 +206,15 @@ class Outcome:
 
     def __repr__(self) -> str:
         return f"Outcome(bare={self.bare}, owned={dict(self.owned)})"
+
+
+def snapshot(w: World) -> tuple[object, ...]:
+    """Every object as its view shows it (by id: an undone deletion puts a pod back at the
+    end of the working copy's dict), the books a rehearsal touches, and the store's rows."""
+    c = w.cluster
+    return (c.resource_version, sorted(c.node_views(), key=lambda v: v.id),
+            sorted(c.pod_views(), key=lambda v: v.id), dict(c.state.open_incidents),
+            sorted(c.state.pending), c.config, c.store.load())  # fmt: skip
 
 
 def predicted(before: Outcome, result: WhatIf) -> Outcome:
