@@ -581,3 +581,7 @@ ROUTES = ROUTES + service_routes(Route, Link, ID)
 from kube9_desktop.engine.api.routes_nodes import node_routes  # noqa: E402
 
 ROUTES = ROUTES + node_routes(Route, Link, ID)
+
+from kube9_desktop.engine.api.routes_what_if import what_if_routes  # noqa: E402
+
+ROUTES = ROUTES + what_if_routes(Route, Link, ID)
