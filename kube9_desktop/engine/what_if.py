@@ -18,6 +18,7 @@ moves them (reported as ``stays``), and no recovery restart has brought a node b
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -250,3 +251,54 @@ def _reasons(decision: Decision | None) -> dict[str, tuple[str, ...]]:
     if decision is None:
         return {}
     return {name: tuple(why) for name, why in decision.reasons.items()}
+
+
+# ---- after "Inject now": did the failure end as the preview said? -----------------------
+
+
+def settled(cluster: Cluster, result: WhatIf, known: set[int]) -> bool:
+    """The failure has been dealt with as far as the preview goes: the failing nodes hold only
+    the pods said to stay, and each ReplicaSet made as many new pods as it lost there."""
+    state = cluster.state
+    staying = {f.pod_id for f in result.pods if f.fate is Fate.STAYS}
+    for node_id in result.fail_nodes:
+        node = state.nodes.get(node_id)
+        if node is None or node.status is NodeStatus.HEALTHY or node.pod_ids - staying:
+            return False
+    made = Counter(_owner_name(p) for p in state.pods.values() if p.id not in known)
+    lost = Counter(f.owner for f in result.pods if f.fate in (Fate.REPLACED, Fate.PENDING)
+                   and f.owner and f.replacement)  # fmt: skip
+    return all(made[owner] >= count for owner, count in lost.items())
+
+
+def differences(cluster: Cluster, result: WhatIf, known: set[int]) -> list[str]:
+    """How the live outcome differs from the preview (empty: it matched): bare pods by node,
+    ReplicaSets' new pods by count per node, the pending set."""
+    state = cluster.state
+    found: list[str] = []
+    said_new: Counter[tuple[str, str | None]] = Counter()
+    for f in result.pods:
+        if f.owner and f.replacement:
+            said_new[(f.owner, f.node)] += 1
+            continue
+        pod = state.pods.get(f.pod_id)
+        where = state.node_name(pod.node_id) if pod is not None and pod.node_id else None
+        if pod is None:
+            found.append(f"pod {f.name}: said {f.node or 'pending'}, but it is gone")
+        elif where != f.node:
+            found.append(f"pod {f.name}: said {f.node or 'pending'}, went {where or 'pending'}")
+    made: Counter[tuple[str, str | None]] = Counter(
+        (_owner_name(p), state.node_name(p.node_id) if p.node_id else None)
+        for p in state.pods.values()
+        if p.id not in known and p.spec.owner is not None
+    )
+    for key in sorted(set(said_new) | set(made), key=str):
+        if said_new[key] != made[key]:
+            owner, node = key
+            found.append(f"{owner}: said {said_new[key]} new pod(s) on {node or 'pending'}, "
+                         f"made {made[key]}")  # fmt: skip
+    return found
+
+
+def _owner_name(pod: PodState) -> str:
+    return f"ReplicaSet {pod.spec.owner.name}" if pod.spec.owner is not None else ""

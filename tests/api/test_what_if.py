@@ -99,3 +99,22 @@ async def test_another_strategy_and_the_refusals_name_the_field(engine: Engine, 
         assert status == code and named in str(reply), (sent, status, reply)
     status, _ = await api.post("/what-if", {"fail_nodes": [n1["id"]]}, token=None)
     assert status == 401  # the admin's token, as every route but /healthz
+
+
+async def test_inject_now_records_on_the_incident_that_the_outcome_matched(
+    engine: Engine, api: Api
+) -> None:
+    (n1,) = await nodes_up(engine, api, {"name": "n1", "cpu_cores_avail": 4})
+    for name in ("a", "b"):
+        assert (await api.post("/pods/", pod(name, 1)))[0] == 201
+    assert (await api.post("/deployments/", deployment("web", 2)))[0] == 201
+    await wait_for(lambda: len(engine.cluster.state.pods) == 4, what="the web pods")
+    await nodes_up(engine, api, {"name": "n2", "cpu_cores_avail": 4})
+    result = engine.what_if([n1["id"]])
+    assert await engine.inject_what_if(result, timeout=20) == []
+    _, incidents = await api.get("/incidents")
+    (incident,) = [i for i in incidents if i["node_id"] == n1["id"]]
+    assert incident["what_if_matched"] is True
+    _, detail = await api.get(f"/incidents/{incident['id']}")
+    checked = [e for e in detail["events"] if e["kind"] == "what_if_checked"]
+    assert checked and "matched" in checked[0]["message"]
