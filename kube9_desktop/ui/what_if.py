@@ -1,6 +1,6 @@
-""" "What if these fail?": the engine's what-if preview of the selected nodes shown over the
-tree (each affected pod marked with its would-be node, or pending and why) and the CPU chart
-(the projected allocation), with a banner to dismiss it or inject the failure for real."""
+"""The "What if these fail?" action: the engine's what-if preview of the selected nodes shown
+over the tree (each affected pod's status says its would-be node, or pending and why) and the
+CPU chart (the projected allocation), with a banner to dismiss it or inject it for real."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ def mark_of(fate: PodFate) -> tuple[str, str]:
     """The tree's mark for one pod (and its tooltip): where it would go, or why it would wait."""
     if fate.fate is Fate.PENDING:
         why = "; ".join(f"{n}: {', '.join(r)}" for n, r in sorted((fate.reasons or {}).items()))
-        return "⌛ would be pending", f"No node would take it: {why or 'no node left'}"
+        return "⌛ pending", f"No node would take it: {why or 'no node left'}"
     if fate.fate is Fate.STAYS:
         return "• stays", "It tolerates the failed node's taints: it is not evicted (for now)"
     if fate.fate is Fate.REPLACED:
         tip = f"Its {fate.owner} would replace it with {fate.replacement} on {fate.node}"
-        return f"→ {fate.node} (replacement)", tip
+        return f"↻ {fate.node}", tip
     return f"→ {fate.node}", f"It would be rebound to {fate.node}"
 
 

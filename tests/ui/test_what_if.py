@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.ui.main_window import MainWindow
+from kube9_desktop.ui.models.tree_cells import Column
 from kube9_desktop.ui.what_if import WhatIfBanner
 from tests.ui.helpers import (
     busiest_worker,
@@ -28,15 +29,13 @@ pytestmark = [pytest.mark.qt_log_ignore("This plugin does not support")]
 
 
 def marked(window: MainWindow) -> dict[str, str]:
-    """Every tree row showing a what-if mark: its name -> the mark."""
+    """Every tree row showing a what-if mark in its status: its name -> the mark."""
     model = window.cluster.proxy
     found = {}
     for index in walk(model):
-        text = str(index.data() or "")
-        for sign in ("→", "⌛", "•", "✖"):
-            if f"  {sign}" in text:
-                name, _, mark = text.partition("  ")
-                found[name] = mark
+        status = str(index.siblingAtColumn(Column.STATUS).data() or "")
+        if status[:1] in ("→", "↻", "⌛", "•", "✖"):
+            found[str(index.data())] = status
     return found
 
 
@@ -84,10 +83,13 @@ def test_preview_marks_the_tree_and_chart_then_dismiss_then_inject_now_matches(
     assert text.startswith(f"What if {victim} failed:") and "would move" in text
     marks = marked(window)
     assert marks[victim].startswith("✖")
-    tree.expand(find_row(tree.model(), f"{victim}  {marks[victim]}"))  # its pods' rows
+    tree.expand(find_row(tree.model(), victim))  # its pods' rows
     qtbot.waitUntil(lambda: pods <= set(marked(window)))
-    assert all(marked(window)[p][0] in "→⌛•" for p in pods)
-    assert window.charts.cpu_card.note.text().startswith("What-if:")
+    assert all(marked(window)[p][0] in "→↻⌛•" for p in pods)
+    fates = {f.name: f for f in window.what_if.result.pods}  # type: ignore[union-attr]
+    for p in pods:
+        assert fates[p].node is None or fates[p].node in marked(window)[p]
+    assert window.charts.cpu_card.note.text().startswith("what-if:")
     assert window.charts.what_if_line is not None
     assert demo.cluster.resource_version >= rv  # (heartbeats go on; the preview wrote nothing)
     click(qtbot, child(banner, QPushButton, "WhatIfDismiss"))

@@ -368,8 +368,9 @@ class ChartsPanel(QWidget):
             self.cpu_plot.addItem(line)
         line.setValue(allocated)
         self.cpu_card.set_note(
-            f"What-if: {allocated:g} of {capacity:g} cores allocated on the nodes left",
-            "The dashed line: the allocation after the previewed failure (until dismissed)",
+            f"what-if: {allocated:g} / {capacity:g} allocated",
+            "The dashed line: the CPU allocated on the nodes left after the previewed failure, "
+            "of their capacity (until the preview is dismissed)",
         )
 
     def redraw(self) -> None:

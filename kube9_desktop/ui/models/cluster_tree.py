@@ -76,9 +76,10 @@ _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 def what_if_cell(value: Any, role: int, mark: str, tip: str) -> Any:
-    """A name cell with the what-if overlay's mark after it (and its reasons as tooltip)."""
+    """A status cell while a what-if preview is shown: the projected state instead of the
+    current one (``mark``), and why as its tooltip; the status colour's dot stays."""
     if role == _DISPLAY:
-        return f"{value}  {mark}"
+        return mark
     if role == _TOOLTIP:
         return tip
     return value
@@ -331,8 +332,8 @@ class ClusterTreeModel(QAbstractItemModel):
                 return None
             usage = self.bridge.node_usage(node.id) if wants_usage(column, role) else None
             cell = node_cell(node, column, role, usage)
-            if column == 0 and node.id in self._what_if_nodes:
-                return what_if_cell(cell, role, "✖ fails (what-if)",
+            if column == Column.STATUS and node.id in self._what_if_nodes:
+                return what_if_cell(cell, role, "✖ would fail",
                                     "What if this node failed: its pods are marked")  # fmt: skip
             return cell
         if kind == _GROUP:
@@ -346,7 +347,7 @@ class ClusterTreeModel(QAbstractItemModel):
         if kind == _POD:
             usage = self.bridge.pod_usage(pod.id) if wants_usage(column, role) else None
             value = pod_cell(pod, column, role, usage)
-            mark = self._what_if.get(pod.id) if column == 0 else None
+            mark = self._what_if.get(pod.id) if column == Column.STATUS else None
             if mark is not None:
                 value = what_if_cell(value, role, *mark)
             replaced = self._replacing.get(pod.id)
