@@ -6,8 +6,10 @@ detection (NotReady, the ``unreachable`` condition taints), its eviction of each
 that do not tolerate them (``placement.evict_pods``: bare pods rebound by the scheduler,
 ReplicaSets' pods deleted, then the pending pods placed as that commit would), and then the
 ReplicaSets' replacements (``replicasets.manage``, lowest id first as ``WorkloadController``
-steps them). What the transaction changed is read off before the undo; nothing is committed
-or published, so the live cluster, its resource version and the store stay as they were.
+steps them). What the transaction changed is read off before the undo; the store's
+transaction is rolled back and nothing is published, so the live cluster, its resource
+version and the store stay as they were (an undone deletion puts a pod back at the end of the
+working copy's dict: its order is all that may differ).
 Nothing awaits inside, so no other task ever sees the rehearsal.
 
 What it assumes (the outcome right after the failure is dealt with): the nodes are detected
