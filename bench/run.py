@@ -59,6 +59,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "rollout_traffic_failed",
         "rollout_traffic_sent",
     ),
+    "what_if": ("what_if_ms_1k_20k", "what_if_max_ms_1k_20k"),
 }
 KEYS = tuple(k for keys in SECTIONS.values() for k in keys)
 SECTION_TIMEOUT_S = {"smoke": 300.0, "quick": 600.0, "full": 1800.0}
@@ -92,6 +93,7 @@ FLOORS: dict[str, Floor] = {
     "failover_runtime_last_failure_s": (lambda v, _: v <= 0.2, "<= 0.2"),
     "rollout_traffic_failed": (lambda v, _: v == 0, "= 0"),
     "rollout_traffic_sent": (lambda v, _: v >= 10_000, ">= 10,000"),
+    "what_if_ms_1k_20k": (lambda v, _: v <= 50, "<= 50"),
 }
 
 
@@ -134,6 +136,10 @@ def run_section(name: str, mode: str) -> Figures:
         from bench import service_failover
 
         return service_failover.run(sizes, mode)
+    if name == "what_if":
+        from bench import what_if
+
+        return what_if.run(sizes)
     raise ValueError(f"unknown section {name}")
 
 

@@ -47,13 +47,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--view", default="failure",
         choices=("failure", "pods", "services", "traffic", "many", "empty", "node", "export",
-                 "preemption"),
+                 "preemption", "what-if"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form; "
         "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no "
         "cluster; node: a tainted, cordoned, partitioned node's details (its taints); export: "
         "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm); "
-        "preemption: a high-priority pod's victims in its details, and the pod form",
+        "preemption: a high-priority pod's victims in its details, and the pod form; what-if: "
+        "the busiest worker previewed as failing (marks, banner, projected CPU)",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -128,6 +129,8 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             return
         if args.view == "preemption":
             await preemption_view(win, args, done)
+        if args.view == "what-if":
+            await what_if_view(win, args, done)
             return
         workers = [n for n in bridge.nodes() if n.node_type == "worker"]
         victim = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
@@ -253,6 +256,26 @@ async def preemption_view(win: Any, args: argparse.Namespace, done: list[str]) -
     if not form.grab().save(str(form_out)):
         raise RuntimeError(f"could not write {form_out}")
     form.reject()
+
+
+async def what_if_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """The busiest worker previewed as failing: the banner, its pods marked in the tree with
+    their would-be nodes, the CPU chart's projected allocation."""
+    from kube9_desktop.ui.models.tree_cells import ItemKind, TreeItem
+
+    bridge = win.bridge
+    workers = [n for n in bridge.nodes() if n.node_type == "worker"]
+    node = max(workers, key=lambda n: (len(n.pod_ids), -n.id))
+    win.cluster.select(TreeItem(ItemKind.NODE, node.id))
+    win.what_if.action.trigger()
+    await until(win.cluster.what_if_banner.isVisible, args.timeout, "the what-if banner")
+    index = win.cluster.proxy.mapFromSource(
+        win.cluster.model.index_of(TreeItem(ItemKind.NODE, node.id))
+    )
+    win.cluster.tree.expand(index)
+    await asyncio.sleep(0.6)
+    win.charts.redraw()
+    grab(win, args, done)
 
 
 def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:

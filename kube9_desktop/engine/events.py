@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     EVICTION_STARTED = "eviction_started"
     EVICTIONS_PAUSED = "evictions_paused"
     EVICTIONS_RESUMED = "evictions_resumed"
+    WHAT_IF_CHECKED = "what_if_checked"  # a failure injected after its preview: did it match?
     SPLIT_BRAIN = "split_brain"  # a copy still runs on an unreachable node: replaced, stopped
     POD_CREATED = "pod_created"
     POD_DELETED = "pod_deleted"

@@ -54,6 +54,7 @@ class IncidentJson(TypedDict):
     pods_moved: int
     pods_pending: int
     restart_attempts: int
+    what_if_matched: bool | None  # injected from a what-if preview: did the outcome match it?
 
 
 @closed
@@ -75,6 +76,7 @@ class Timeline:
     pods_moved: int
     pods_pending: int
     restart_attempts: int
+    what_if_matched: bool | None = None
 
     @property
     def started_at(self) -> datetime:
@@ -112,6 +114,7 @@ class Timeline:
             "pods_moved": self.pods_moved,
             "pods_pending": self.pods_pending,
             "restart_attempts": self.restart_attempts,
+            "what_if_matched": self.what_if_matched,
         }
 
     def to_json_with_events(self) -> IncidentDetailJson:
@@ -125,6 +128,8 @@ def build_timeline(incident: Incident, events: list[Event]) -> Timeline:
     moves = [e for e in events if e.kind in (EventKind.POD_REBOUND, EventKind.POD_PENDING)]
     detection = next((e for e in events if e.kind is EventKind.NODE_DETECTED), None)
     by = detection.data.get("detected_by") if detection is not None else None
+    checked = next((e for e in events if e.kind is EventKind.WHAT_IF_CHECKED), None)
+    matched = checked.data.get("matched") if checked is not None else None
     return Timeline(
         incident=incident,
         events=tuple(events),
@@ -138,6 +143,7 @@ def build_timeline(incident: Incident, events: list[Event]) -> Timeline:
         pods_moved=sum(1 for e in moves if e.kind is EventKind.POD_REBOUND),
         pods_pending=sum(1 for e in moves if e.kind is EventKind.POD_PENDING),
         restart_attempts=sum(1 for e in events if e.kind is EventKind.RECOVERY_ATTEMPT),
+        what_if_matched=matched if isinstance(matched, bool) else None,
     )
 
 

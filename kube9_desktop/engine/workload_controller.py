@@ -50,6 +50,14 @@ class WorkloadConfig:
     tick: float = 0.25
 
 
+def take_lowest(ids: set[int]) -> int:
+    """The oldest dirty object first: the order of steps (and so of the scheduler's choices
+    for their pods) is the same every run, and the what-if preview can follow it."""
+    lowest = min(ids)
+    ids.discard(lowest)
+    return lowest
+
+
 def no_terminating(_replicaset_id: int) -> int:
     return 0
 
@@ -276,13 +284,13 @@ class WorkloadController:
             for _ in range(STEPS_MAX):
                 progressed = False
                 while self.dirty_deployments and done < work:
-                    units = self._step_deployment(self.dirty_deployments.pop())
+                    units = self._step_deployment(take_lowest(self.dirty_deployments))
                     if units:
                         progressed = True
                         taken += 1
                         done += units
                 while self.dirty_replicasets and done < work:
-                    units = self._step_replicaset(self.dirty_replicasets.pop())
+                    units = self._step_replicaset(take_lowest(self.dirty_replicasets))
                     if units:
                         progressed = True
                         taken += 1

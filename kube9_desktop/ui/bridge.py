@@ -37,6 +37,7 @@ from kube9_desktop.engine.priority import PriorityClassView
 from kube9_desktop.engine.services import ServiceView
 from kube9_desktop.engine.timeline import Timeline
 from kube9_desktop.engine.usage import UsageHistoryJson, UsageJson
+from kube9_desktop.engine.what_if import WhatIf
 from kube9_desktop.engine.workload_ops import Revision
 from kube9_desktop.engine.workloads import DeploymentView, ReplicaSetView
 
@@ -169,6 +170,10 @@ class EngineBridge(QObject):
 
     def node(self, node_id: int) -> NodeView | None:
         return self.engine.find_node(node_id) if self.engine else None
+
+    def what_if(self, node_ids: list[int]) -> WhatIf:
+        """The engine's what-if preview of these nodes failing (nothing changes)."""
+        return self._engine().what_if(node_ids)
 
     def pod(self, pod_id: int) -> PodView | None:
         return self.engine.find_pod(pod_id) if self.engine else None

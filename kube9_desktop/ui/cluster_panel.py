@@ -38,6 +38,7 @@ from kube9_desktop.ui.models.tree_cells import (
 )
 from kube9_desktop.ui.onboarding import EmptyClusterHint
 from kube9_desktop.ui.usage_bars import UsageBarDelegate
+from kube9_desktop.ui.what_if import WhatIfBanner
 
 WIDTHS = (125, 105, 104, 140, 60, 220)  # Name, Status, CPU, Memory, Pods, Info
 AUTO_EXPAND_NODES = 50  # clusters up to this size open fully; bigger ones start collapsed
@@ -63,6 +64,7 @@ class ClusterPanel(QWidget):
     selection_changed = Signal(object)  # TreeItem | None
     context_menu_requested = Signal(QPoint)  # global position
     add_node_requested = Signal()  # the empty cluster's "Add a node"
+    rows_selected = Signal()  # the set of selected rows changed (several may be)
 
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,7 +95,9 @@ class ClusterPanel(QWidget):
         self.tree.header().setSortIndicatorClearable(True)
         self.tree.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.tree.setSortingEnabled(True)
-        self.tree.setSelectionMode(QTreeView.SelectionMode.SingleSelection)
+        # Several rows may be selected (Ctrl/Shift+click) for "What if these fail?"; the
+        # details and the single-object actions follow the current row.
+        self.tree.setSelectionMode(QTreeView.SelectionMode.ExtendedSelection)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
         header = self.tree.header()
@@ -116,7 +120,9 @@ class ClusterPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        self.what_if_banner = WhatIfBanner(self)
         layout.addWidget(self.filter)
+        layout.addWidget(self.what_if_banner)
         layout.addWidget(self.tree)
         self.empty_hint = EmptyClusterHint(bridge, self.tree.viewport())
         self.empty_hint.add_node_requested.connect(self.add_node_requested)
@@ -128,12 +134,26 @@ class ClusterPanel(QWidget):
     # ---- selection -------------------------------------------------------------------
 
     def selected(self) -> TreeItem | None:
-        """The item under the tree's selection (None when nothing is selected)."""
-        rows = self.tree.selectionModel().selectedRows()
+        """The item under the tree's selection (None when nothing is selected): the current
+        row when several are selected."""
+        model = self.tree.selectionModel()
+        rows = model.selectedRows()
         if not rows:
             return None
+        current = model.currentIndex()
+        if (
+            len(rows) > 1
+            and current.isValid()
+            and model.isRowSelected(current.row(), current.parent())
+        ):
+            rows = [current.siblingAtColumn(0)]
         item = rows[0].data(ITEM_ROLE)
         return item if isinstance(item, TreeItem) else None
+
+    def selected_items(self) -> list[TreeItem]:
+        """Every selected row's item (several nodes for "What if these fail?")."""
+        found = (i.data(ITEM_ROLE) for i in self.tree.selectionModel().selectedRows())
+        return [item for item in found if isinstance(item, TreeItem)]
 
     def select(self, item: TreeItem) -> bool:
         """Select (and reveal) an item; False when it is not shown."""
@@ -148,6 +168,7 @@ class ClusterPanel(QWidget):
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         if self.model.applying or self._restoring:
             return  # a moved row leaves and comes back; changes_applied settles it
+        self.rows_selected.emit()
         item = self.selected()
         if item != self._current:
             self._current = item

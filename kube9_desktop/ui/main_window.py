@@ -48,6 +48,7 @@ from kube9_desktop.ui.services_panel import ServicesPanel
 from kube9_desktop.ui.shell import ShellActions
 from kube9_desktop.ui.shortcuts import clear_on_escape, install_shortcuts
 from kube9_desktop.ui.status_bar import ClusterStatusBar
+from kube9_desktop.ui.what_if import WhatIfActions
 from kube9_desktop.ui.workload_actions import WorkloadActions
 from kube9_desktop.ui.workloads_panel import WorkloadsPanel
 from kube9_desktop.ui.yaml_view import ManifestActions
@@ -102,6 +103,11 @@ class MainWindow(QMainWindow):
             self.shells.add_to(menu)
         self.cluster = ClusterPanel(bridge)
         self.cluster.add_node_requested.connect(self.commands.add_node.trigger)
+        self.what_if = WhatIfActions(bridge, self, self.cluster.model, self.cluster.what_if_banner,
+                                     self.cluster.selected_items)  # fmt: skip
+        self.cluster.rows_selected.connect(self.what_if.refresh)
+        bridge.engine_attached.connect(self.what_if.refresh)
+        self.commands.context_menu.addAction(self.what_if.action)
         self.workloads = WorkloadsPanel(bridge)
         self.trees = QTabWidget()
         self.trees.setObjectName("TreeTabs")
@@ -167,6 +173,8 @@ class MainWindow(QMainWindow):
         self.events.item_requested.connect(self._on_events_item_requested)
         self.commands.message_posted.connect(self.messages.show_message)
         self.node_commands.message_posted.connect(self.messages.show_message)
+        self.what_if.message_posted.connect(self.messages.show_message)
+        self.what_if.shown.connect(self.charts.show_what_if)
         self.kubeconfig.message_posted.connect(self.messages.show_message)
         self.kube_export.message_posted.connect(self.messages.show_message)
         self.workload_commands.message_posted.connect(self.messages.show_message)
@@ -240,6 +248,7 @@ class MainWindow(QMainWindow):
         cluster_menu.addActions([a.kill_pod, a.recover, a.delete])
         cluster_menu.addSeparator()
         self.node_commands.add_to(cluster_menu)
+        cluster_menu.addAction(self.what_if.action)
         cluster_menu.addSeparator()
         self.shells.add_to(cluster_menu)
         menu_bar.addMenu(self.workload_commands.menu)

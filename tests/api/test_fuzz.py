@@ -65,6 +65,11 @@ TEMPLATES: dict[str, list[dict[str, Any]]] = {
         {"taints": []},
         {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]},
     ],
+    "WhatIfRequest": [
+        {"fail_nodes": [1]},
+        {"fail_nodes": [1, 2], "strategy": "worst-fit"},
+        {"fail_nodes": [2], "strategy": "first-fit"},
+    ],
     "EngineSettingsPatch": [
         {},
         {"kubernetes_default_tolerations": True},

@@ -168,6 +168,7 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     await c.put(f"/nodes/{worker['id']}/taints", {"taints": []})
     await c.post(f"/nodes/{worker['id']}/cordon")
     await c.post(f"/nodes/{worker['id']}/uncordon")
+    await c.post("/what-if", {"fail_nodes": [worker["id"]], "strategy": "worst-fit"})
     await c.post(f"/nodes/{worker['id']}/drain")  # its pods move or say why not
     await c.post(f"/nodes/{worker['id']}/uncordon")
     await c.get("/settings")

@@ -585,3 +585,7 @@ ROUTES = ROUTES + node_routes(Route, Link, ID)
 from kube9_desktop.engine.api.routes_priority import priority_routes  # noqa: E402
 
 ROUTES = ROUTES + priority_routes(Route, Link)
+
+from kube9_desktop.engine.api.routes_what_if import what_if_routes  # noqa: E402
+
+ROUTES = ROUTES + what_if_routes(Route, Link, ID)

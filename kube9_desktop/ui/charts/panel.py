@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kube9_desktop.engine.events import Event
 from kube9_desktop.engine.model import NodeGauge, PodPhase
+from kube9_desktop.engine.what_if import WhatIf
 from kube9_desktop.settings import Settings
 from kube9_desktop.ui.bridge import EngineBridge
 from kube9_desktop.ui.charts.bars import StatusBars
@@ -152,6 +153,7 @@ class ChartsPanel(QWidget):
         ]
         self.time_cards = self.cards[:3]
         self.cpu_plot, self.mem_plot, self.pods_plot = (c.plot for c in self.time_cards)
+        self.what_if_line: pg.InfiniteLine | None = None  # a what-if preview's allocation
         self.heartbeat_plot, self.nodes_plot = self.heartbeat_card.plot, self.nodes_card.plot
 
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -344,6 +346,32 @@ class ChartsPanel(QWidget):
         self.marker_layer.layout()
 
     # ---- drawing ----------------------------------------------------------------------
+
+    # ---- the what-if overlay ----------------------------------------------------------
+
+    def show_what_if(self, result: WhatIf | None) -> None:
+        """The CPU chart's overlay while a what-if preview is shown: a dashed line at the
+        allocation the failure would leave on the nodes still up (None: it goes)."""
+        line = self.what_if_line
+        if result is None:
+            if line is not None:
+                self.cpu_plot.removeItem(line)
+                self.what_if_line = None
+            self.cpu_card.set_note("")
+            return
+        up = [n for n in result.nodes if not n.failing]
+        allocated = sum(n.cpu_m_allocated for n in up) / 1000
+        capacity = sum(n.cpu_m_capacity for n in up) / 1000
+        if line is None:
+            pen = pg.mkPen(STATUS_COLORS["unhealthy"], width=1, style=Qt.PenStyle.DashLine)
+            line = self.what_if_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+            self.cpu_plot.addItem(line)
+        line.setValue(allocated)
+        self.cpu_card.set_note(
+            f"what-if: {allocated:g} / {capacity:g} allocated",
+            "The dashed line: the CPU allocated on the nodes left after the previewed failure, "
+            "of their capacity (until the preview is dismissed)",
+        )
 
     def redraw(self) -> None:
         """Push the buffers and the latest node snapshot to the plots."""

@@ -72,6 +72,19 @@ _NODE, _GROUP, _POD, _CONTAINER, _STALE = (
 _COLUMNS = len(HEADERS)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+
+
+def what_if_cell(value: Any, role: int, mark: str, tip: str) -> Any:
+    """A status cell while a what-if preview is shown: the projected state instead of the
+    current one (``mark``), and why as its tooltip; the status colour's dot stays."""
+    if role == _DISPLAY:
+        return mark
+    if role == _TOOLTIP:
+        return tip
+    return value
+
+
 ROW_SIGNALS = 200  # changed rows under one parent signalled one by one; more go as one range
 
 
@@ -99,6 +112,9 @@ class ClusterTreeModel(QAbstractItemModel):
         self._stale: dict[int, list[int]] = {}  # node id -> stale copies' pod ids (sorted)
         self._copies: dict[int, StaleCopy] = {}  # stale copy's pod id -> the copy
         self._replacing: dict[int, StaleCopy] = {}  # replacement pod id -> the copy it replaced
+        # The what-if overlay: pod id -> (mark, tooltip); the nodes the preview fails.
+        self._what_if: dict[int, tuple[str, str]] = {}
+        self._what_if_nodes: set[int] = set()
         # Views read while painting one frame are kept until control returns to the loop.
         self._views: dict[int, Any] = {}
         self._forget_views = QTimer(self)
@@ -315,7 +331,11 @@ class ClusterTreeModel(QAbstractItemModel):
             if node is None:
                 return None
             usage = self.bridge.node_usage(node.id) if wants_usage(column, role) else None
-            return node_cell(node, column, role, usage)
+            cell = node_cell(node, column, role, usage)
+            if column == Column.STATUS and node.id in self._what_if_nodes:
+                return what_if_cell(cell, role, "✖ would fail",
+                                    "What if this node failed: its pods are marked")  # fmt: skip
+            return cell
         if kind == _GROUP:
             return pending_cell(len(self._children[PENDING]), column, role)
         if kind == _STALE:
@@ -327,12 +347,34 @@ class ClusterTreeModel(QAbstractItemModel):
         if kind == _POD:
             usage = self.bridge.pod_usage(pod.id) if wants_usage(column, role) else None
             value = pod_cell(pod, column, role, usage)
+            mark = self._what_if.get(pod.id) if column == Column.STATUS else None
+            if mark is not None:
+                value = what_if_cell(value, role, *mark)
             replaced = self._replacing.get(pod.id)
             return value if replaced is None else replacement_cell(replaced, column, role, value)
         position = TreeItem.from_key(key).container
         if position >= len(pod.containers):
             return None
         return container_cell(pod, position, column, role)
+
+    # ---- the what-if overlay ----------------------------------------------------------
+
+    def set_what_if(self, marks: dict[int, tuple[str, str]], nodes: set[int]) -> None:
+        """Mark pods with where a what-if preview sends them (empty: the overlay goes)."""
+        touched = set(self._what_if) | set(marks)
+        touched_nodes = self._what_if_nodes | nodes
+        self._what_if, self._what_if_nodes = dict(marks), set(nodes)
+        for node_id in touched_nodes:
+            index = self.index_of(TreeItem(ItemKind.NODE, node_id))
+            if index.isValid():
+                self.dataChanged.emit(index, index, [_DISPLAY, _TOOLTIP])
+        for pod_id in touched:
+            index = self.index_of(TreeItem(ItemKind.POD, pod_id))
+            if index.isValid():
+                self.dataChanged.emit(index, index, [_DISPLAY, _TOOLTIP])
+
+    def what_if_marks(self) -> dict[int, tuple[str, str]]:
+        return dict(self._what_if)
 
     def _stale_copy(self, pod_id: int) -> StaleCopy | None:
         """A stale copy as its node's view says now (its replacement may have been placed)."""
