@@ -129,6 +129,7 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             return
         if args.view == "preemption":
             await preemption_view(win, args, done)
+            return
         if args.view == "what-if":
             await what_if_view(win, args, done)
             return
