@@ -28,7 +28,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from kube9_desktop.engine.constraints import PodConstraints
-from kube9_desktop.engine.interpod import InterPodRules
 from kube9_desktop.engine.model import (
     NodeStatus,
     NodeType,
@@ -43,6 +42,7 @@ from kube9_desktop.engine.scheduler.topology import (
     ANTI_AFFINITY_MISMATCH,
     EXISTING_ANTI_AFFINITY,
     SPREAD_MISMATCH,
+    PlacedPod,
     ScanCounts,
     TopologyCheck,
     anti_terms,
@@ -55,21 +55,12 @@ NO_VICTIMS = "No preemption victims found for incoming pod"
 _OFFSET = 2**31  # MaxInt32 + 1: every victim adds to the sum, so fewer victims weigh less
 
 
-class PreemptablePod(Protocol):
-    """What preemption reads of a bound pod (the engine's PodState qualifies)."""
+class PreemptablePod(PlacedPod, Protocol):
+    """What preemption reads of a bound pod: what the books read, and its name, request and
+    priority (the engine's PodState qualifies)."""
 
     @property
-    def id(self) -> int: ...
-    @property
     def name(self) -> str: ...
-    @property
-    def namespace(self) -> str: ...
-    @property
-    def labels(self) -> Mapping[str, str]: ...
-    @property
-    def node_id(self) -> int | None: ...
-    @property
-    def interpod(self) -> InterPodRules | None: ...
     @property
     def request(self) -> Resources: ...
     @property
