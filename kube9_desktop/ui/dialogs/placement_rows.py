@@ -15,9 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,7 +29,7 @@ from kube9_desktop.ui.dialogs._fields import (
     parse_pairs,
     show_error,
 )
-from kube9_desktop.ui.dialogs.pod_tables import Column, RowTable
+from kube9_desktop.ui.dialogs.pod_tables import Column, RowTable, row_buttons
 
 TERM_COLUMNS = (
     Column("rule", "Rule", choices=("affinity", "anti-affinity")),
@@ -91,14 +89,7 @@ class PlacementRows(QWidget):
         for name, noun in (("interpod", "term"), ("spread", "spread constraint")):
             table: RowTable = getattr(self, name)
             table.row_edited.connect(lambda _r, n=name: self._on_table_edited(n))
-            add = named(QPushButton(f"Add {noun}"), f"add_{name}")
-            remove = named(QPushButton(f"Remove {noun}"), f"remove_{name}")
-            add.clicked.connect(lambda _c=False, t=table: self._on_add_clicked(t))
-            remove.clicked.connect(lambda _c=False, t=table: t.remove_current_row())
-            buttons = QHBoxLayout()
-            buttons.addWidget(add)
-            buttons.addWidget(remove)
-            buttons.addStretch(1)
+            buttons = row_buttons(table, noun, name, self._on_add_clicked)
             box = QVBoxLayout()
             title = QLabel("Near or away from pods" if name == "interpod" else "Spread")
             box.addWidget(title)

@@ -71,6 +71,7 @@ from kube9_desktop.ui.dialogs.pod_tables import (
     CONTAINER_COLUMNS,
     VOLUME_COLUMNS,
     RowTable,
+    row_buttons,
 )
 
 EXAMPLE = """apiVersion: v1
@@ -174,14 +175,7 @@ class PodEditor(QWidget):
         ):
             table = self.table(name)
             table.row_edited.connect(lambda _row, n=name: self._on_table_edited(n))
-            add = named(QPushButton(f"Add {noun}"), f"add_{key}")
-            remove = named(QPushButton(f"Remove {noun}"), f"remove_{key}")
-            add.clicked.connect(lambda _c=False, t=table: self._on_add_row_clicked(t))
-            remove.clicked.connect(lambda _c=False, t=table: t.remove_current_row())
-            buttons = QHBoxLayout()
-            buttons.addWidget(add)
-            buttons.addWidget(remove)
-            buttons.addStretch(1)
+            buttons = row_buttons(table, noun, key, self._on_add_row_clicked)
             box = QVBoxLayout()
             box.addWidget(table)
             box.addLayout(buttons)

@@ -9,7 +9,7 @@ row keeps that as ``extra`` and removing the row removes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kube9_desktop.engine.model import CONFIG_TYPES, VOLUME_TYPES
-from kube9_desktop.ui.dialogs._fields import mark_bad
+from kube9_desktop.ui.dialogs._fields import mark_bad, named
 
 BAD_CELL = QColor(217, 83, 79, 70)
 TOUCHED = Qt.ItemDataRole.UserRole + 1
@@ -314,3 +316,19 @@ class RowTable(QTableWidget):
         finally:
             self._filling = False
         self.row_edited.emit(row)
+
+
+def row_buttons(
+    table: RowTable, noun: str, key: str, on_add: Callable[[RowTable], None]
+) -> QHBoxLayout:
+    """ "Add <noun>" and "Remove <noun>" under a row table (object names ``add_<key>`` and
+    ``remove_<key>``): adding asks ``on_add``, removing takes the current row."""
+    add = named(QPushButton(f"Add {noun}"), f"add_{key}")
+    remove = named(QPushButton(f"Remove {noun}"), f"remove_{key}")
+    add.clicked.connect(lambda _c=False: on_add(table))
+    remove.clicked.connect(lambda _c=False: table.remove_current_row())
+    buttons = QHBoxLayout()
+    buttons.addWidget(add)
+    buttons.addWidget(remove)
+    buttons.addStretch(1)
+    return buttons
