@@ -167,7 +167,7 @@ def _num(x: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _time_label(seconds: float) -> str:
+def duration_label(seconds: float) -> str:
     if seconds >= 3600 and seconds % 360 == 0:
         return f"{_num(seconds / 3600)} h"
     if seconds >= 60 and seconds % 6 == 0:
@@ -398,7 +398,7 @@ def html_text(combined: dict[str, Any]) -> str:
     if head.get("description"):
         out.append(f'<p class="meta">{escape(head["description"])}</p>')
     out.append(
-        f'<p class="meta">seed {escape(str(head["seed"]))} · {_time_label(head["duration_s"])}'
+        f'<p class="meta">seed {escape(str(head["seed"]))} · {duration_label(head["duration_s"])}'
         f" simulated · heartbeat {secs(head['heartbeat_s'])} · a sample every "
         f"{secs(head['sample_every_s'])} · {escape(str(head.get('mode', 'simulated')))}"
         f" · Kube-9 Desktop {escape(str(head['app_version']))}</p>"
