@@ -55,8 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm); "
         "preemption: a high-priority pod's victims in its details, and the pod form; what-if: "
         "the busiest worker previewed as failing (marks, banner, projected CPU); scenarios: "
-        "the Scenarios panel after running fragmentation under best-fit and worst-fit (and "
-        "the panel alone as <out>-panel.png)",
+        "the Scenarios panel after running fragmentation under best-fit and worst-fit (the "
+        "whole window as <out>-window.png)",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -286,7 +286,8 @@ async def what_if_view(win: Any, args: argparse.Namespace, done: list[str]) -> N
 
 async def scenarios_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
     """View > Scenarios, fragmentation with best-fit and worst-fit ticked, Run, and the
-    report once it shows: the window, and the panel alone (-panel.png)."""
+    report once it shows: the panel alone (docs/scenario-report.png) and the window
+    (-window.png)."""
     dock = win.scenarios
     panel = dock.panel
     dock.open_action.trigger()
@@ -298,10 +299,13 @@ async def scenarios_view(win: Any, args: argparse.Namespace, done: list[str]) ->
         panel.run.click()
         await until(lambda: panel.report_source is not None, args.timeout, "the report")
         await asyncio.sleep(0.5)
-        grab(win, args, done)
-        panel_out = args.out.with_name(f"{args.out.stem}-panel.png")
-        if not dock.grab().save(str(panel_out)):
-            raise RuntimeError(f"could not write {panel_out}")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        window_out = args.out.with_name(f"{args.out.stem}-window.png")
+        if not win.grab().save(str(window_out)):
+            raise RuntimeError(f"could not write {window_out}")
+        if not dock.grab().save(str(args.out)):
+            raise RuntimeError(f"could not write {args.out}")
+        done.append(str(args.out))
 
 
 def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:
