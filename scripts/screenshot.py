@@ -47,14 +47,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--view", default="failure",
         choices=("failure", "pods", "services", "traffic", "many", "empty", "node", "export",
-                 "preemption", "what-if"),
+                 "preemption", "what-if", "scenarios"),
         help="failure: a crash mid-recovery (the README's first image); pods: the Pods list "
         "with a pod's details and live usage; services: a Service, its endpoints and its form; "
         "many: --nodes virtual nodes with five pods each, one of them crashed; empty: no "
         "cluster; node: a tainted, cordoned, partitioned node's details (its taints); export: "
         "the File menu, Export for Kubernetes' confirmation and its message (-menu, -confirm); "
         "preemption: a high-priority pod's victims in its details, and the pod form; what-if: "
-        "the busiest worker previewed as failing (marks, banner, projected CPU)",
+        "the busiest worker previewed as failing (marks, banner, projected CPU); scenarios: "
+        "the Scenarios panel after running fragmentation under best-fit and worst-fit (the "
+        "whole window as <out>-window.png)",
     )  # fmt: skip
     parser.add_argument("--nodes", type=int, default=300, help="nodes for --view many")
     return parser.parse_args(argv)
@@ -97,6 +99,9 @@ async def stage(args: argparse.Namespace, done: list[str]) -> None:
             return
         if args.view == "many":
             await many_view(win, args, done)
+            return
+        if args.view == "scenarios":
+            await scenarios_view(win, args, done)
             return
         await until(
             lambda: len(bridge.pods()) >= 6 and all(p.phase == "running" for p in bridge.pods()),
@@ -277,6 +282,30 @@ async def what_if_view(win: Any, args: argparse.Namespace, done: list[str]) -> N
     await asyncio.sleep(0.6)
     win.charts.redraw()
     grab(win, args, done)
+
+
+async def scenarios_view(win: Any, args: argparse.Namespace, done: list[str]) -> None:
+    """View > Scenarios, fragmentation with best-fit and worst-fit ticked, Run, and the
+    report once it shows: the panel alone (docs/scenario-report.png) and the window
+    (-window.png)."""
+    dock = win.scenarios
+    panel = dock.panel
+    dock.open_action.trigger()
+    panel.picker.setCurrentIndex(panel.picker.findText("fragmentation"))
+    for name, box in panel.strategy_boxes.items():
+        box.setChecked(name in ("best-fit", "worst-fit"))
+    with tempfile.TemporaryDirectory(prefix="kube9-scenario-shot-") as out:
+        panel.out_edit.setText(out)
+        panel.run.click()
+        await until(lambda: panel.report_source is not None, args.timeout, "the report")
+        await asyncio.sleep(0.5)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        window_out = args.out.with_name(f"{args.out.stem}-window.png")
+        if not win.grab().save(str(window_out)):
+            raise RuntimeError(f"could not write {window_out}")
+        if not dock.grab().save(str(args.out)):
+            raise RuntimeError(f"could not write {args.out}")
+        done.append(str(args.out))
 
 
 def grab(win: Any, args: argparse.Namespace, done: list[str]) -> None:

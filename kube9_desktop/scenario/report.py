@@ -1,6 +1,7 @@
-"""A scenario's reports on disk: per strategy ``<name>.<strategy>.json`` and ``.csv``, and
-``<name>.json`` with every strategy side by side. JSON is written with sorted keys and a
-fixed layout, so the same file and seed give the same bytes (its sha256 is the run's hash)."""
+"""A scenario's reports on disk: per strategy ``<name>.<strategy>.json`` and ``.csv``,
+``<name>.json`` with every strategy side by side and ``<name>.html``, its page with plots
+(html_report.py). JSON is written with sorted keys and a fixed layout, so the same file and
+seed give the same bytes (its sha256 is the run's hash); the page is as deterministic."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from kube9_desktop.scenario.driver import run_strategy, scenario_header
 from kube9_desktop.scenario.format import Scenario
+from kube9_desktop.scenario.html_report import html_text
 
 REPORT_FORMAT = 1
 CSV_COLUMNS = (
@@ -66,10 +68,17 @@ def write_reports(combined: dict[str, Any], out_dir: Path) -> list[Path]:
         csv_path = out_dir / f"{base}.{strategy}.csv"
         csv_path.write_text(csv_text(run), encoding="utf-8")
         written += [path, csv_path]
-    path = out_dir / f"{base}.json"
+    path = combined_path(out_dir, combined["scenario"]["name"])
     path.write_text(dumps(combined), encoding="utf-8")
-    written.append(path)
+    page = path.with_suffix(".html")
+    page.write_text(html_text(combined), encoding="utf-8")
+    written += [path, page]
     return written
+
+
+def combined_path(out_dir: Path, name: str) -> Path:
+    """Where ``write_reports`` puts the side-by-side ``NAME.json`` (its page: ``NAME.html``)."""
+    return out_dir / f"{_file_name(name)}.json"
 
 
 def _file_name(name: str) -> str:

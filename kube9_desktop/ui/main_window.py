@@ -43,6 +43,7 @@ from kube9_desktop.ui.palette import install_palette
 from kube9_desktop.ui.pod_list_actions import PodListActions
 from kube9_desktop.ui.pod_list_panel import PodListPanel
 from kube9_desktop.ui.preferences import Preferences
+from kube9_desktop.ui.scenarios_panel import ScenariosDock
 from kube9_desktop.ui.service_actions import ServiceActions
 from kube9_desktop.ui.services_panel import ServicesPanel
 from kube9_desktop.ui.shell import ShellActions
@@ -151,6 +152,9 @@ class MainWindow(QMainWindow):
         self.events = EventDock(bridge, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.events)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.charts_dock)
+        self.scenarios = ScenariosDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.scenarios)
+        self.scenarios.hide()
 
         self.toolbar = self._build_toolbar()
         self._build_menus()
@@ -200,6 +204,7 @@ class MainWindow(QMainWindow):
             self.events.raise_()
         else:
             self.resizeDocks([self.charts_dock], [560], Qt.Orientation.Horizontal)
+            self.tabifyDockWidget(self.charts_dock, self.scenarios)  # a tab beside the charts
         self.resizeDocks([self.events], [min(300, height // 3)], Qt.Orientation.Vertical)
         self._restore_state()
         if bridge.attached:
@@ -261,6 +266,8 @@ class MainWindow(QMainWindow):
         focus_filter.triggered.connect(lambda: self.current_filter().setFocus())
         view_menu.addAction(self.manifests.view_yaml)
         view_menu.addAction(self.logs.show_logs)
+        view_menu.addSeparator()
+        view_menu.addAction(self.scenarios.open_action)
         view_menu.addSeparator()
         view_menu.addAction(self.charts_dock.toggleViewAction())
         view_menu.addAction(self.events.toggleViewAction())
@@ -438,4 +445,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
+        self.scenarios.panel.shutdown()  # a run under way is killed, not left behind
         super().closeEvent(event)
