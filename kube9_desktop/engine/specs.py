@@ -517,7 +517,9 @@ class Strict(BaseModel):
     """Unknown fields refused, and no coercion: "2" is not a number, 2.0 not an integer, as
     the JSON schema says (Cpu, Mem and Size take their strings on purpose)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, str_max_length=STR_MAX)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, str_max_length=STR_MAX, defer_build=True
+    )
 
     @model_validator(mode="after")
     def _no_unrunnable_text(self, info: ValidationInfo) -> Strict:
