@@ -108,6 +108,8 @@ class Driver:
         try:
             await e.run()
             e.bus.subscribe_changes(self._on_changes)
+            for pc in self.scenario.priority_classes:
+                await e.create_priority_class(pc.to_spec())
             for node in self.scenario.nodes:
                 await e.create_node(node.to_spec())
             up = await self.until(

@@ -127,6 +127,8 @@ class Recorder:
         self.reasons: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        self.preempted: Counter[int] = Counter()  # victims by their priority
+        self.pending_peak_by_priority: Counter[int] = Counter()
         # Evicted ReplicaSet pods not yet replaced, and the commit (resource version, node)
         # of the eviction under way: its pod deletions are evictions.
         self.unreplaced = 0
@@ -177,6 +179,8 @@ class Recorder:
             self.counts["split_brain_copies"] += 1
         elif kind is EventKind.NODE_DETECTED:
             self.counts["nodes_detected"] += 1
+        elif kind is EventKind.POD_PREEMPTED:
+            self.preempted[int(event.data.get("victim_priority", 0))] += 1
         elif kind is EventKind.POD_RESTARTED:
             self.counts["container_restarts"] += 1
 
@@ -209,6 +213,10 @@ class Recorder:
                 free = node.free
                 rooms.append(Free(free.cpu_m, free.mem_mi, node.pod_limit - len(node.pod_ids)))
         pending = [state.pods[p].spec.request for p in state.pending]
+        by_priority = Counter(state.pods[p].spec.priority for p in state.pending)
+        for prio, n in by_priority.items():
+            if n > self.pending_peak_by_priority[prio]:
+                self.pending_peak_by_priority[prio] = n
         if pending:
             probes: list[tuple[int, int]] = [(r.cpu_m, r.mem_mi) for r in pending]
         else:
@@ -286,6 +294,15 @@ class Recorder:
             "pods_refused": self.counts["pods_refused"],
             "split_brain_copies": self.counts["split_brain_copies"],
             "nodes_detected": self.counts["nodes_detected"],
+            "preemptions": sum(self.preempted.values()),
+            "preempted_by_priority": _by_priority(self.preempted),
+            "pending_peak_by_priority": _by_priority(self.pending_peak_by_priority),
+            "pending_at_end_by_priority": _by_priority(
+                Counter(
+                    self.engine.cluster.state.pods[p].spec.priority
+                    for p in self.engine.cluster.state.pending
+                )
+            ),
             "unschedulable_reasons": dict(sorted(self.reasons.items())),
             "refused_reasons": dict(sorted(self.refused.items())),
             "deployments": {
@@ -299,3 +316,8 @@ class Recorder:
                 for name, book in sorted(s.deployments.items())
             },
         }
+
+
+def _by_priority(counts: Counter[int]) -> dict[str, int]:
+    """{priority: count}, keyed by the priority as a string (JSON keys are strings)."""
+    return {str(p): n for p, n in sorted(counts.items(), key=lambda kv: -kv[0]) if n}
