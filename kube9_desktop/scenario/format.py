@@ -13,11 +13,12 @@ import hashlib
 import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.faults import DEFAULT_PARTITION_S
 from kube9_desktop.engine.priority import BUILTIN_NAMES
 from kube9_desktop.engine.service_specs import ServiceCreate
 from kube9_desktop.engine.specs import (
@@ -146,6 +147,7 @@ class Scenario:
     source: str = ""
     node_names: frozenset[str] = field(default_factory=frozenset)
     priority_classes: tuple[PriorityClassCreate, ...] = ()  # created before the nodes
+    time_scale: float = 1.0  # every time multiplied by it (``scaled``; 1: as written)
 
 
 def _schema() -> dict[str, Any]:
@@ -504,6 +506,50 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         source=source,
         node_names=frozenset(seen),
         priority_classes=classes,
+    )
+
+
+def scaled(scenario: Scenario, factor: float) -> Scenario:
+    """``scenario`` with every time in it multiplied by ``factor``: its duration, the steps'
+    ``at`` and ``delay``, partitions' durations, the heartbeat, grace and eviction delay, the
+    sample interval. ``--time-scale 0.25`` plays a 3-minute scenario live in 45 s; the same
+    scale in simulated mode gives the report to compare with. A heartbeat below 0.05 s is
+    refused, as in the file."""
+    if factor == 1.0:
+        return scenario
+    if not 0 < factor <= 100:
+        raise UserError("time scale: must be above 0 and at most 100", field="time_scale")
+    st = scenario.settings
+    if st.heartbeat * factor < 0.05:
+        raise UserError(
+            f"time scale: {factor:g} makes the heartbeat {st.heartbeat * factor:g} s, below "
+            "the 0.05 s the engine needs",
+            field="time_scale",
+        )
+
+    def body(step: Step) -> Any:
+        if step.action != "fault" or step.body["fault"].mode != "partition":
+            return step.body
+        fault = step.body["fault"]
+        length = DEFAULT_PARTITION_S if fault.duration_s is None else fault.duration_s
+        return {**step.body, "fault": fault.model_copy(update={"duration_s": length * factor})}
+
+    steps = tuple(
+        replace(s, body=body(s), at=None if s.at is None else s.at * factor, delay=s.delay * factor)
+        for s in scenario.timeline
+    )
+    return replace(
+        scenario,
+        duration=scenario.duration * factor,
+        settings=replace(
+            st,
+            heartbeat=st.heartbeat * factor,
+            grace=None if st.grace is None else st.grace * factor,
+            eviction_delay=st.eviction_delay * factor,
+        ),
+        measure=replace(scenario.measure, sample_every=scenario.measure.sample_every * factor),
+        timeline=steps,
+        time_scale=scenario.time_scale * factor,
     )
 
 
