@@ -19,6 +19,7 @@ from kube9_desktop.scenario.format import load_scenario, scaled
 from kube9_desktop.scenario.live import LiveCluster, run_live
 from kube9_desktop.scenario.report import run_scenario
 from kube9_desktop.selftest import processes_of
+from tests.helpers import wait_for
 
 FOLDER = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
 SCALE = 0.25
@@ -70,3 +71,25 @@ def test_time_scale_shortens_every_time() -> None:
         scaled(s, 0.01)
     with pytest.raises(UserError, match="above 0"):
         scaled(s, 0)
+
+
+def test_a_cancelled_live_run_removes_its_nodes_and_leaves_no_process() -> None:
+    """What Ctrl+C does (the command cancels the run's task on SIGINT)."""
+    scenario = scaled(load_scenario(FOLDER / "partition-split-brain.yaml"), SCALE)
+    seen: list[LiveCluster] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(run_live(scenario, "worst-fit", "process", on_ready=seen.append))
+
+        def agents() -> list[int]:
+            return processes_of(seen[0].engine.settings.data_dir) if seen else []
+
+        await wait_for(lambda: len(agents()) >= 3, timeout=30, what="the three agents run")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    (cluster,) = seen
+    assert not cluster.engine.nodes()
+    assert processes_of(cluster.engine.settings.data_dir) == []
