@@ -202,6 +202,16 @@ def build_scenario_parser() -> argparse.ArgumentParser:
                      + " (default: the file's settings.strategy)")  # fmt: skip
     run.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                      help="where the reports go (default: here)")  # fmt: skip
+    run.add_argument("--live", action="store_true",
+                     help="run in real time on a real runtime (a fresh engine serving its "
+                     "APIs, so the run can be watched), instead of simulated time")  # fmt: skip
+    run.add_argument("--runtime", choices=("auto", "process", "docker"), default="auto",
+                     help="--live: where the nodes run (auto: Docker if it answers, else "
+                     "local processes)")  # fmt: skip
+    run.add_argument("--time-scale", type=float, default=1.0, metavar="F",
+                     help="multiply every time in the file by F (0.25: a 3-minute "
+                     "scenario in 45 s); the same F in simulated mode gives the report to "
+                     "compare with")  # fmt: skip
     check = sub.add_parser("check", help="validate FILE and say what is wrong, by line")
     check.add_argument("file", type=Path, metavar="FILE")
     sub.add_parser("list", help="the scenarios shipped with the app (FILE may name one)")
@@ -212,7 +222,12 @@ def scenario_main(argv: list[str]) -> int:
     import logging
 
     from kube9_desktop.engine.errors import Kube9Error
-    from kube9_desktop.scenario.format import find_scenario, load_scenario, shipped_scenarios
+    from kube9_desktop.scenario.format import (
+        find_scenario,
+        load_scenario,
+        scaled,
+        shipped_scenarios,
+    )
     from kube9_desktop.scenario.report import (
         report_hash,
         run_scenario,
@@ -239,7 +254,21 @@ def scenario_main(argv: list[str]) -> int:
             print(f"kube9-desktop scenario: --strategies: {', '.join(unknown) or '(none)'} "
                   f"is not one of {', '.join(SCHEDULERS)}", file=sys.stderr)  # fmt: skip
             return 2
-        combined = run_scenario(scenario, list(dict.fromkeys(strategies)))
+        scenario = scaled(scenario, args.time_scale)
+        if args.live:
+            from kube9_desktop.scenario.live import run_live_strategies, watch_lines
+
+            try:
+                combined = run_live_strategies(
+                    scenario, list(dict.fromkeys(strategies)), args.runtime,
+                    on_ready=lambda c: print("\n".join(watch_lines(c)), flush=True),
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                print("kube9-desktop scenario: interrupted; the nodes were removed and the "
+                      "engine stopped, no report written", file=sys.stderr)  # fmt: skip
+                return 130
+        else:
+            combined = run_scenario(scenario, list(dict.fromkeys(strategies)))
         written = write_reports(combined, args.out)
     except Kube9Error as exc:
         print(f"kube9-desktop scenario: {exc.message}", file=sys.stderr)
@@ -249,7 +278,8 @@ def scenario_main(argv: list[str]) -> int:
         return 2
     for line in summary_lines(combined):
         print(line)
-    print(f"report sha256 {report_hash(combined)}; wrote " + ", ".join(str(p) for p in written))
+    what = "report" if args.live else "report sha256 " + report_hash(combined) + ";"
+    print(f"{what} wrote " + ", ".join(str(p) for p in written))
     return 0
 
 

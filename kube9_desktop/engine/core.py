@@ -9,7 +9,6 @@ reads (``reads.py``); neither reaches into its state or store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -413,8 +412,9 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePr
         node = self.cluster.state.nodes[created.view.id]
         task = self.supervisor.launch(node)
         # Answer promptly: wait a moment for a fast runtime, never for an image build.
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(task), timeout=0.5)
+        # asyncio.wait, not wait_for(shield(...)): on Python 3.11 wait_for can swallow the
+        # caller's cancellation (Ctrl+C on a live scenario) when the launch ends meanwhile.
+        await asyncio.wait({task}, timeout=0.5)
         if node.id not in self.cluster.state.nodes:
             return created
         return replace(created, view=self.cluster.node_view(node))

@@ -67,7 +67,7 @@ def rs_facts(
     terminating: Callable[[int], int] = no_terminating,
 ) -> deployments.RSFacts:  # fmt: skip
     state = cluster.state
-    pods = [replicasets.facts(state.pods[p]) for p in rs.pod_ids]
+    pods = (state.pods[p] for p in rs.pod_ids)
     notes = rs.spec.annotations
 
     def number(key: str) -> int | None:
@@ -80,7 +80,7 @@ def rs_facts(
         revision=rs.revision,
         template=rs.spec.template,
         replicas=rs.spec.replicas,
-        status=replicasets.status_of(pods, rs.spec.min_ready_seconds, now),
+        status=replicasets.status_of_pods(pods, rs.spec.min_ready_seconds, now),
         created_at=rs.created_at,
         desired=number(DESIRED_REPLICAS),
         max_total=number(MAX_REPLICAS),

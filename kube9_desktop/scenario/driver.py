@@ -38,34 +38,61 @@ class ScenarioFailed(Kube9Error):
     """The run could not go on (its cluster never came up, say)."""
 
 
+def scenario_settings(scenario: Scenario, strategy: str, data_dir: Path, **more: Any) -> Settings:
+    """The engine settings a scenario asks for (heartbeat, grace, detection …) on ``data_dir``;
+    ``more`` for the mode's own (runtime, store, ports)."""
+    sc = scenario.settings
+    base: dict[str, Any] = {
+        "data_dir": data_dir,
+        "runtime": "virtual",
+        "scheduler": strategy,
+        "port": 0,
+        "api_token": "scenario",
+        "db_url": "sqlite://",  # in memory: the run's store is thrown away
+        "heartbeat_interval": sc.heartbeat,
+        "grace_period": sc.grace,
+        "eviction_delay": sc.eviction_delay,
+        "detect_from_runtime": sc.detection == "runtime",
+        "kubernetes_default_tolerations": sc.kubernetes_defaults,
+        "max_recovery_attempts": sc.recovery_attempts,
+    }
+    base.update(more)
+    return Settings(**base)
+
+
+def simulated_engine(scenario: Scenario, strategy: str, loop: SimLoop, data_dir: Path) -> Engine:
+    """A fresh engine on ``loop``'s simulated time, virtual nodes whose heartbeat offsets come
+    from the seed, no data plane: a run that is a function of the file."""
+    runtime = VirtualRuntime(spread=random.Random(scenario.seed))
+    settings = scenario_settings(scenario, strategy, data_dir)
+    return Engine(settings, clock=SimClock(loop), runtime=runtime, data_plane=False)
+
+
 class Driver:
-    def __init__(self, scenario: Scenario, strategy: str, loop: SimLoop, data_dir: Path) -> None:
+    """Plays one scenario on one engine: ``run`` opens, plays and stops a fresh engine;
+    ``play`` plays on one that already runs (live mode, the window) and leaves it running.
+
+    Times are seconds on the engine's clock since t0; timestamps in the report are measured
+    from SIM_EPOCH (simulated: exact, so the bytes never move) or from t0's wall time (live).
+    """
+
+    def __init__(self, scenario: Scenario, strategy: str, engine: Engine, *,
+                 mode: str = "simulated") -> None:  # fmt: skip
         self.scenario = scenario
         self.strategy = strategy
-        self.loop = loop
-        sc = scenario.settings
-        settings = Settings(
-            data_dir=data_dir,
-            runtime="virtual",
-            scheduler=strategy,
-            port=0,
-            api_token="scenario",
-            db_url="sqlite://",  # in memory: the run's store is thrown away
-            heartbeat_interval=sc.heartbeat,
-            grace_period=sc.grace,
-            eviction_delay=sc.eviction_delay,
-            detect_from_runtime=sc.detection == "runtime",
-            kubernetes_default_tolerations=sc.kubernetes_defaults,
-            max_recovery_attempts=sc.recovery_attempts,
-        )
-        self.runtime = VirtualRuntime(spread=random.Random(scenario.seed))
-        self.engine = Engine(settings, clock=SimClock(loop), runtime=self.runtime, data_plane=False)
+        self.engine = engine
+        self.mode = mode
         self.rng = random.Random(scenario.seed)  # "node: random", the same draws per strategy
         self.t0 = 0.0
+        self.t0_wall: datetime | None = None  # live: the wall time of t0
         self.outcomes: list[dict[str, Any]] = []
         self.done: dict[int, asyncio.Event] = {}
         self.changed = asyncio.Event()
         self.recorder: Recorder | None = None
+
+    def time(self) -> float:
+        """The engine clock's seconds (the SimLoop's, or the real monotonic clock's)."""
+        return self.engine.clock.monotonic()
 
     # ---- waiting -----------------------------------------------------------------------
 
@@ -74,12 +101,12 @@ class Driver:
 
     async def until(self, cond: Callable[[], bool], timeout: float | None = None) -> bool:
         """Wait (simulated time) until ``cond`` holds, looking again after each commit."""
-        deadline = None if timeout is None else self.loop.time() + timeout
+        deadline = None if timeout is None else self.time() + timeout
         while not cond():
             self.changed.clear()
             if deadline is None:
                 await self.changed.wait()
-            elif not await wait_event(self.changed, max(0.0, deadline - self.loop.time())):
+            elif not await wait_event(self.changed, max(0.0, deadline - self.time())):
                 return cond()
         return True
 
@@ -103,22 +130,40 @@ class Driver:
     # ---- the run -----------------------------------------------------------------------
 
     async def run(self) -> dict[str, Any]:
+        """Open the engine, play the scenario, stop the engine: the report."""
         e = self.engine
         await e.open()
         try:
             await e.run()
-            e.bus.subscribe_changes(self._on_changes)
+            return await self.play()
+        finally:
+            await e.stop()
+
+    async def play(self) -> dict[str, Any]:
+        """On a running engine: the scenario's classes and nodes, t0 once they are healthy,
+        the timeline until the duration is over, then the report."""
+        e = self.engine
+        unsubscribe = e.bus.subscribe_changes(self._on_changes)
+        try:
+            for pc in self.scenario.priority_classes:
+                await e.create_priority_class(pc.to_spec())
             for node in self.scenario.nodes:
                 await e.create_node(node.to_spec())
-            up = await self.until(
-                lambda: all(n.status is NodeStatus.HEALTHY for n in e.cluster.state.nodes.values()),
-                READY_TIMEOUT_S,
-            )
-            if not up:
+            names = {n.name for n in self.scenario.nodes}
+
+            def all_up() -> bool:
+                nodes = [n for n in e.cluster.state.nodes.values() if n.name in names]
+                return len(nodes) == len(names) and all(
+                    n.status is NodeStatus.HEALTHY for n in nodes
+                )
+
+            if not await self.until(all_up, READY_TIMEOUT_S):
                 raise ScenarioFailed(
                     f"the cluster's nodes were not all healthy {READY_TIMEOUT_S:g} s after start"
                 )
-            self.t0 = self.loop.time()
+            self.t0 = self.time()
+            if self.mode != "simulated":
+                self.t0_wall = e.clock.now()
             self.recorder = Recorder(e, self.t0, self.scenario.measure.deployments)
             tasks = [asyncio.create_task(self._sampler(), name="scenario-sampler")]
             timed = sorted(
@@ -134,10 +179,12 @@ class Driver:
                     chains.setdefault(step.item, []).append(step)
             for item, steps in chains.items():
                 tasks.append(asyncio.create_task(self._after(steps), name=f"item-{item}"))
-            await asyncio.sleep(self.t0 + self.scenario.duration - self.loop.time())
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await asyncio.sleep(self.t0 + self.scenario.duration - self.time())
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
             self.recorder.sample()  # the end itself, whatever the interval
             for step in self.scenario.timeline:  # never reached: its condition never held
                 if not self.done[step.index].is_set():
@@ -149,9 +196,9 @@ class Driver:
             self.outcomes.sort(key=lambda o: (o["t"] is None, o["t"] or 0.0, o["step"]))
             return self.report()
         finally:
+            unsubscribe()
             if self.recorder is not None:
                 self.recorder.close()
-            await e.stop()
 
     async def _sampler(self) -> None:
         assert self.recorder is not None
@@ -161,14 +208,14 @@ class Driver:
             due = self.t0 + n * every
             if due >= self.t0 + self.scenario.duration:
                 return  # the end is sampled once the run stops
-            await asyncio.sleep(max(0.0, due - self.loop.time()))
+            await asyncio.sleep(max(0.0, due - self.time()))
             self.recorder.sample()
             n += 1
 
     async def _timed(self, steps: list[Step]) -> None:
         for step in steps:
             assert step.at is not None
-            await asyncio.sleep(max(0.0, self.t0 + step.at - self.loop.time()))
+            await asyncio.sleep(max(0.0, self.t0 + step.at - self.time()))
             await self._carry_out(step)
 
     async def _after(self, steps: list[Step]) -> None:
@@ -180,13 +227,13 @@ class Driver:
         if first.index > 0:
             await self.done[first.index - 1].wait()
         await self.until(lambda: self.holds(cond))
-        began = self.loop.time()
+        began = self.time()
         for step in steps:
-            await asyncio.sleep(max(0.0, began + step.delay - self.loop.time()))
+            await asyncio.sleep(max(0.0, began + step.delay - self.time()))
             await self._carry_out(step)
 
     def _now(self) -> float:
-        return round(self.loop.time() - self.t0, 6)
+        return round(self.time() - self.t0, 6)
 
     async def _carry_out(self, step: Step) -> None:
         record: dict[str, Any] = {"step": step.index, "item": step.item, "action": step.action,
@@ -291,6 +338,8 @@ class Driver:
     def _secs(self, at: datetime | None) -> float | None:
         if at is None:
             return None
+        if self.t0_wall is not None:
+            return round(float((at - self.t0_wall).total_seconds()), 6)
         return round(float((at - SIM_EPOCH).total_seconds()) - self.t0, 6)
 
     def incidents(self) -> list[dict[str, Any]]:
@@ -353,6 +402,7 @@ class Driver:
             "series": series,
             "totals": totals,
             "incidents": incidents,
+            "moves": r.moves,
             "steps": self.outcomes,
         }
 
@@ -362,14 +412,15 @@ def run_strategy(scenario: Scenario, strategy: str) -> dict[str, Any]:
 
     async def main(loop: SimLoop) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="kube9-scenario-") as tmp:
-            return await Driver(scenario, strategy, loop, Path(tmp) / "data").run()
+            engine = simulated_engine(scenario, strategy, loop, Path(tmp) / "data")
+            return await Driver(scenario, strategy, engine).run()
 
     result: dict[str, Any] = run_simulated(main)
     return result
 
 
-def scenario_header(scenario: Scenario) -> dict[str, Any]:
-    return {
+def scenario_header(scenario: Scenario, mode: str = "simulated") -> dict[str, Any]:
+    header = {
         "name": scenario.name,
         "description": scenario.description,
         "file_sha256": scenario.sha256,
@@ -378,5 +429,8 @@ def scenario_header(scenario: Scenario) -> dict[str, Any]:
         "sample_every_s": scenario.measure.sample_every,
         "heartbeat_s": scenario.settings.heartbeat,
         "app_version": __version__,
-        "mode": "simulated",
+        "mode": mode,
     }
+    if scenario.time_scale != 1.0:
+        header["time_scale"] = scenario.time_scale
+    return header

@@ -13,13 +13,21 @@ import hashlib
 import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kube9_desktop.engine.errors import UserError
+from kube9_desktop.engine.faults import DEFAULT_PARTITION_S
+from kube9_desktop.engine.priority import BUILTIN_NAMES
 from kube9_desktop.engine.service_specs import ServiceCreate
-from kube9_desktop.engine.specs import FaultIn, NodeCreate, PodCreate, parse_body
+from kube9_desktop.engine.specs import (
+    FaultIn,
+    NodeCreate,
+    PodCreate,
+    PriorityClassCreate,
+    parse_body,
+)
 from kube9_desktop.engine.workload_specs import DeploymentCreate, DeploymentPatch
 from kube9_desktop.resources import resource_dirs, resource_path
 from kube9_desktop.scenario.marked import Path as DataPath
@@ -138,6 +146,8 @@ class Scenario:
     measure: Measure
     source: str = ""
     node_names: frozenset[str] = field(default_factory=frozenset)
+    priority_classes: tuple[PriorityClassCreate, ...] = ()  # created before the nodes
+    time_scale: float = 1.0  # every time multiplied by it (``scaled``; 1: as written)
 
 
 def _schema() -> dict[str, Any]:
@@ -241,6 +251,32 @@ class _Reader:
                 break  # the first copy's problems stand for them all
             out.append(made)
         return out
+
+    def priority_classes(self) -> tuple[PriorityClassCreate, ...]:
+        """``cluster.priority_classes``, each through the API's model and the engine's own
+        rules for a user class (``to_spec``: no 'system-' prefix, value at most 1e9)."""
+        out: list[PriorityClassCreate] = []
+        defaults = 0
+        for i, raw in enumerate(self.data["cluster"].get("priority_classes") or []):
+            path: DataPath = ("cluster", "priority_classes", i)
+            made = self.model(PriorityClassCreate, raw, path)
+            if made is None:
+                continue
+            try:
+                made.to_spec()
+            except UserError as exc:  # "value: 2000000000 is out of range…": named by path
+                message = exc.message.removeprefix(f"{exc.field}: ")
+                self.problem((*path, exc.field) if exc.field else path, message)
+                continue
+            if any(c.name == made.name for c in out):
+                self.problem((*path, "name"), f"priority class {made.name!r} is defined twice")
+                continue
+            defaults += made.global_default
+            if made.global_default and defaults > 1:
+                self.problem((*path, "global_default"), "only one class may be the default")
+                continue
+            out.append(made)
+        return tuple(out)
 
     def condition(self, text: str, path: DataPath) -> Condition | None:
         for pattern, kind in CONDITIONS:
@@ -352,9 +388,12 @@ def _numbered(value: Any, n: int) -> Any:
     return value
 
 
-def _check_references(reader: _Reader, scenario_nodes: set[str], steps: list[Step]) -> None:
+def _check_references(
+    reader: _Reader, scenario_nodes: set[str], steps: list[Step], classes: set[str]
+) -> None:
     """Names a step refers to must be made somewhere in the file."""
     nodes = set(scenario_nodes)
+    known_classes = classes | BUILTIN_NAMES
     deployments: set[str] = set()
     for step in steps:
         if step.action == "add_node":
@@ -374,11 +413,25 @@ def _check_references(reader: _Reader, scenario_nodes: set[str], steps: list[Ste
             and step.body["name"] not in deployments
         ):
             reader.problem(where, f"deployment {step.body['name']!r} is never created")
+        wanted = _class_named(step)
+        if wanted and wanted not in known_classes:
+            reader.problem(where, f"priority class {wanted!r} is not in cluster.priority_classes")
         cond = step.after
         if cond is not None and cond.kind == "deployment" and cond.name not in deployments:
             reader.problem(where, f"deployment {cond.name!r} is never created")
         if cond is not None and cond.kind == "node" and cond.name not in nodes:
             reader.problem(where, f"node {cond.name!r} is not in the cluster nor added")
+
+
+def _class_named(step: Step) -> str:
+    """The priority_class_name a pod or a Deployment's template names ("" if none)."""
+    if step.action == "create_pod":
+        return str(step.body[0].priority_class_name)
+    if step.action == "create_deployment":
+        return str(step.body.template.priority_class_name)
+    if step.action == "update_deployment" and step.body["patch"].template is not None:
+        return str(step.body["patch"].template.priority_class_name)
+    return ""
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
@@ -434,8 +487,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         reader.problem(("measure", "sample_every"), "must be longer than 0 s")
     elif duration / measure.sample_every > 100_000:
         reader.problem(("measure", "sample_every"), "gives more than 100,000 samples")
+    classes = reader.priority_classes()
     steps = reader.timeline(duration)
-    _check_references(reader, seen, steps)
+    _check_references(reader, seen, steps, {c.name for c in classes})
     if reader.problems:
         raise ScenarioError(source, reader.problems)
     assert settings.strategy in SCHEDULERS
@@ -451,6 +505,51 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         measure=measure,
         source=source,
         node_names=frozenset(seen),
+        priority_classes=classes,
+    )
+
+
+def scaled(scenario: Scenario, factor: float) -> Scenario:
+    """``scenario`` with every time in it multiplied by ``factor``: its duration, the steps'
+    ``at`` and ``delay``, partitions' durations, the heartbeat, grace and eviction delay, the
+    sample interval. ``--time-scale 0.25`` plays a 3-minute scenario live in 45 s; the same
+    scale in simulated mode gives the report to compare with. A heartbeat below 0.05 s is
+    refused, as in the file."""
+    if factor == 1.0:
+        return scenario
+    if not 0 < factor <= 100:
+        raise UserError("time scale: must be above 0 and at most 100", field="time_scale")
+    st = scenario.settings
+    if st.heartbeat * factor < 0.05:
+        raise UserError(
+            f"time scale: {factor:g} makes the heartbeat {st.heartbeat * factor:g} s, below "
+            "the 0.05 s the engine needs",
+            field="time_scale",
+        )
+
+    def body(step: Step) -> Any:
+        if step.action != "fault" or step.body["fault"].mode != "partition":
+            return step.body
+        fault = step.body["fault"]
+        length = DEFAULT_PARTITION_S if fault.duration_s is None else fault.duration_s
+        return {**step.body, "fault": fault.model_copy(update={"duration_s": length * factor})}
+
+    steps = tuple(
+        replace(s, body=body(s), at=None if s.at is None else s.at * factor, delay=s.delay * factor)
+        for s in scenario.timeline
+    )
+    return replace(
+        scenario,
+        duration=scenario.duration * factor,
+        settings=replace(
+            st,
+            heartbeat=st.heartbeat * factor,
+            grace=None if st.grace is None else st.grace * factor,
+            eviction_delay=st.eviction_delay * factor,
+        ),
+        measure=replace(scenario.measure, sample_every=scenario.measure.sample_every * factor),
+        timeline=steps,
+        time_scale=scenario.time_scale * factor,
     )
 
 

@@ -9,7 +9,7 @@ since the scenario's start (``t0``), never wall time. docs/scenarios.md defines 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,9 +127,15 @@ class Recorder:
         self.reasons: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
+        self.preempted: Counter[int] = Counter()  # victims by their priority
+        self.pending_peak_by_priority: Counter[int] = Counter()
         # Evicted ReplicaSet pods not yet replaced, and the commit (resource version, node)
         # of the eviction under way: its pod deletions are evictions.
         self.unreplaced = 0
+        # Moves: where each displaced pod went (a ReplicaSet's replacement stands for the pod
+        # its eviction deleted, paired in order); the evicted pods' nodes, oldest first.
+        self.moves: list[dict[str, Any]] = []
+        self._evicted_from: deque[str | None] = deque()
         self._evicting: tuple[int, int | None] | None = None
         for pod_id in engine.cluster.state.pending:
             self.pending_since[pod_id] = 0.0
@@ -149,6 +155,7 @@ class Recorder:
             self.counts["pending_events"] += 1
             if event.data.get("from"):
                 self.counts["displaced_to_pending"] += 1
+                self._moved(event.object.name if event.object else "", event.data["from"], None)
             else:  # created without a node (pods.py says "created, pending")
                 self.counts["pods_created"] += 1
                 self._maybe_replacement(pod_id)
@@ -160,6 +167,8 @@ class Recorder:
                 self.waits.append(round(self.now() - since, 6))
             if kind is EventKind.POD_REBOUND:
                 self.counts["reschedules"] += 1
+                name = event.object.name if event.object else ""
+                self._moved(name, event.data.get("from"), event.data.get("to"))
         elif kind is EventKind.POD_CREATED and pod_id is not None:
             self.counts["pods_created"] += 1
             self._maybe_replacement(pod_id)
@@ -169,6 +178,7 @@ class Recorder:
                 self.counts["deleted_while_pending"] += 1
             if self._evicting == (event.resource_version, event.related and event.related.id):
                 self.unreplaced += 1  # deleted by the eviction: its ReplicaSet replaces it
+                self._evicted_from.append(event.related.name if event.related else None)
         elif kind is EventKind.EVICTION_STARTED:
             self.counts["evictions"] += int(event.data.get("pods", 0))
             node_id = event.object.id if event.object is not None else None
@@ -177,6 +187,8 @@ class Recorder:
             self.counts["split_brain_copies"] += 1
         elif kind is EventKind.NODE_DETECTED:
             self.counts["nodes_detected"] += 1
+        elif kind is EventKind.POD_PREEMPTED:
+            self.preempted[int(event.data.get("victim_priority", 0))] += 1
         elif kind is EventKind.POD_RESTARTED:
             self.counts["container_restarts"] += 1
 
@@ -186,6 +198,14 @@ class Recorder:
         if self.unreplaced and pod is not None and pod.spec.owner is not None:
             self.unreplaced -= 1
             self.counts["reschedules"] += 1
+            origin = self._evicted_from.popleft() if self._evicted_from else None
+            node = self.engine.cluster.state.nodes.get(pod.node_id) if pod.node_id else None
+            self._moved(pod.spec.owner.name, origin, node.name if node else None)
+
+    def _moved(self, pod: str, origin: str | None, to: str | None) -> None:
+        """One move: ``pod`` (a bare pod's name, or a replica's ReplicaSet) from ``origin``
+        to ``to`` (None: pending)."""
+        self.moves.append({"t": self.now(), "pod": pod, "from": origin, "to": to})
 
     def refused_create(self, reasons: dict[str, list[str]]) -> None:
         """A bare pod the engine refused at once (it fits nowhere; only controllers' pods wait)."""
@@ -209,6 +229,10 @@ class Recorder:
                 free = node.free
                 rooms.append(Free(free.cpu_m, free.mem_mi, node.pod_limit - len(node.pod_ids)))
         pending = [state.pods[p].spec.request for p in state.pending]
+        by_priority = Counter(state.pods[p].spec.priority for p in state.pending)
+        for prio, n in by_priority.items():
+            if n > self.pending_peak_by_priority[prio]:
+                self.pending_peak_by_priority[prio] = n
         if pending:
             probes: list[tuple[int, int]] = [(r.cpu_m, r.mem_mi) for r in pending]
         else:
@@ -286,6 +310,15 @@ class Recorder:
             "pods_refused": self.counts["pods_refused"],
             "split_brain_copies": self.counts["split_brain_copies"],
             "nodes_detected": self.counts["nodes_detected"],
+            "preemptions": sum(self.preempted.values()),
+            "preempted_by_priority": _by_priority(self.preempted),
+            "pending_peak_by_priority": _by_priority(self.pending_peak_by_priority),
+            "pending_at_end_by_priority": _by_priority(
+                Counter(
+                    self.engine.cluster.state.pods[p].spec.priority
+                    for p in self.engine.cluster.state.pending
+                )
+            ),
             "unschedulable_reasons": dict(sorted(self.reasons.items())),
             "refused_reasons": dict(sorted(self.refused.items())),
             "deployments": {
@@ -299,3 +332,8 @@ class Recorder:
                 for name, book in sorted(s.deployments.items())
             },
         }
+
+
+def _by_priority(counts: Counter[int]) -> dict[str, int]:
+    """{priority: count}, keyed by the priority as a string (JSON keys are strings)."""
+    return {str(p): n for p, n in sorted(counts.items(), key=lambda kv: -kv[0]) if n}

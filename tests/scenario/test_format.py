@@ -215,6 +215,8 @@ SCHEMA_CASES = [
     "seed: 1\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\n"
     "measure: {series: [pending, pending], sample_every: true}\n",
     "seed: true\nduration: 1m\ncluster: {nodes: [{name: w, cpu: 1}]}\n",
+    "seed: 1\nduration: 1m\ncluster:\n  nodes: [{name: w, cpu: 1}]\n  priority_classes:\n"
+    "    - {value: 1, colour: red}\n    - {name: x, value: 1.5, preemption_policy: Maybe}\n",
 ]
 
 
@@ -251,3 +253,77 @@ def test_node_names_are_unique_across_counts() -> None:
             - {name: w-2, cpu: 1}
         """)
     assert got == [(6, "cluster.nodes[1]", "node name 'w-2' is used twice")]
+
+
+def test_priority_classes_are_read_and_judged_by_the_engines_rules() -> None:
+    s = parse_scenario(
+        textwrap.dedent("""\
+        seed: 1
+        duration: 1m
+        cluster:
+          priority_classes:
+            - {name: low, value: 10, global_default: true}
+            - {name: high, value: 1000, preemption_policy: Never}
+          nodes: [{name: w, cpu: 1}]
+        timeline:
+          - at: 0s
+            create_pod:
+              name: p
+              priority_class_name: high
+              containers: [{name: c, image: nginx}]
+          - at: 1s
+            create_pod:
+              name: q
+              priority_class_name: system-node-critical
+              containers: [{name: c, image: nginx}]
+        """),
+        "p.yaml",
+    )
+    assert [(c.name, c.value, c.global_default) for c in s.priority_classes] == [
+        ("low", 10, True), ("high", 1000, False),
+    ]  # fmt: skip
+    assert s.priority_classes[1].to_spec().preemption_policy == "Never"
+    got = problems("""\
+        seed: 1
+        duration: 1m
+        cluster:
+          priority_classes:
+            - {name: c, value: x}
+            - {name: d, value: 1, preemption_policy: Sometimes, colour: red}
+          nodes: [{name: w, cpu: 1}]
+        """)
+    assert got == [
+        (5, "cluster.priority_classes[0].value", "'x' is not of type 'integer'"),
+        (6, "cluster.priority_classes[1].colour", "unknown field (check the spelling)"),
+        (6, "cluster.priority_classes[1].preemption_policy",
+         "'Sometimes' is not one of ['PreemptLowerPriority', 'Never']"),
+    ]  # fmt: skip
+    got = problems("""\
+        seed: 1
+        duration: 1m
+        cluster:
+          priority_classes:
+            - {name: system-mine, value: 5}
+            - {name: big, value: 2000000000}
+            - {name: a, value: 1, global_default: true}
+            - {name: b, value: 2, global_default: true}
+            - {name: a, value: 3}
+          nodes: [{name: w, cpu: 1}]
+        timeline:
+          - at: 0s
+            create_deployment:
+              name: web
+              template:
+                labels: {app: web}
+                priority_class_name: nowhere
+                containers: [{name: c, image: nginx}]
+        """)
+    assert got == [
+        (5, "cluster.priority_classes[0].name",
+         "'system-mine': the 'system-' prefix is reserved for the built-in classes"),
+        (6, "cluster.priority_classes[1].value", "2000000000 is out of range: a user class's "
+         "value is at most 1,000,000,000 (higher values are reserved for system classes)"),
+        (8, "cluster.priority_classes[3].global_default", "only one class may be the default"),
+        (9, "cluster.priority_classes[4].name", "priority class 'a' is defined twice"),
+        (12, "timeline[0]", "priority class 'nowhere' is not in cluster.priority_classes"),
+    ]  # fmt: skip

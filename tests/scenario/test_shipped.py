@@ -22,7 +22,8 @@ def run(name: str, strategies: list[str]) -> dict[str, Any]:
 
 def test_the_shipped_set() -> None:
     assert SHIPPED == [
-        "fragmentation", "n-plus-one", "partition-split-brain", "rolling-update-node-crash",
+        "fragmentation", "n-plus-one", "partition-split-brain", "preemption",
+        "rolling-update-node-crash",
     ]  # fmt: skip
 
 
@@ -86,6 +87,24 @@ def test_n_plus_one_at_90_percent_leaves_pods_pending() -> None:
     assert totals["reschedules"] == totals["evictions"] > 0  # replaced, 4 of them pending
     assert totals["unschedulable_reasons"].get("insufficient cpu", 0) >= 1
     assert totals["deployments"]["shop"]["fully_available_share"] < 0.5
+
+
+def test_preemption_places_every_high_priority_pod_and_leaves_the_low_ones_pending() -> None:
+    report = run("preemption", ["best-fit"])["strategies"]["best-fit"]
+    totals, series = report["totals"], report["series"]
+    web = series["deployments"]["web"]
+    assert web["available"][-1] == web["desired"][-1] == 4  # every critical pod placed
+    assert totals["deployments"]["web"]["fully_available_share"] == 1.0
+    # Two 1-core batch pods make room for each 2-core web pod; none of anything else.
+    assert totals["preemptions"] == 8 and totals["preempted_by_priority"] == {"100": 8}
+    assert totals["evictions"] == 0 and report["incidents"] == []
+    # The batch pods recreated have no one of lower priority to preempt, and the polite
+    # class (preemption_policy Never) waits instead of preempting them.
+    assert totals["pending_at_end_by_priority"] == {"100": 8, "10000": 2}
+    assert totals["pending_at_end"] == series["pending"][-1] == 10
+    batch = series["deployments"]["batch"]
+    assert max(batch["available"]) == 16 and batch["available"][-1] == 8
+    assert series["deployments"]["reports"]["available"][-1] == 0
 
 
 def test_a_wheel_carries_the_scenarios_and_the_schema() -> None:
