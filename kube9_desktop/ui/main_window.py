@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.events)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.charts_dock)
         self.scenarios = ScenariosDock(self)
+        if settings.runtime in ("process", "docker"):
+            self.scenarios.panel.live_runtime = settings.runtime
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.scenarios)
         self.scenarios.hide()
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 import kube9_desktop
 
 PREFIX = "kube9-desktop scenario: "
+TERM_GRACE_MS = 15_000  # a live run's clean stop (nodes removed) before it is killed
 
 
 def scenario_command(*args: str) -> list[str]:
@@ -26,11 +27,6 @@ def scenario_command(*args: str) -> list[str]:
     if entry.is_file():
         return [sys.executable, str(entry), "scenario", *args]
     return [sys.executable, "-m", "main", "scenario", *args]
-
-
-def supports_live(help_text: str) -> bool:
-    """Whether ``scenario run --help`` offers ``--live`` (it lands with the live runner)."""
-    return any(word.strip("[],") == "--live" for word in help_text.split())
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -49,21 +45,21 @@ class ScenarioProcess(QObject):
     finished = Signal()  # exit 0: the reports are written
     failed = Signal(list)  # the error lines (exit status not 0, or it could not start)
     cancelled = Signal()
-    live_probed = Signal(bool)
+    said = Signal(str)  # a line of the child's standard output (a live run's URLs)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.process: QProcess | None = None
         self._cancelling = False
-        self._probe: QProcess | None = None
+        self._out = b""
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.setInterval(TERM_GRACE_MS)
+        self._kill_timer.timeout.connect(self._on_kill_timer_timeout)
 
     @property
     def running(self) -> bool:
         return self.process is not None
-
-    @property
-    def probing(self) -> bool:
-        return self._probe is not None
 
     def start(self, args: list[str]) -> None:
         if self.process is not None:
@@ -74,53 +70,48 @@ class ScenarioProcess(QObject):
         process.setArguments(argv[1:])
         process.finished.connect(self._on_process_finished)
         process.errorOccurred.connect(self._on_process_error_occurred)
+        process.readyReadStandardOutput.connect(self._on_process_ready_read_standard_output)
         self.process = process
         self._cancelling = False
+        self._out = b""
         process.start()
 
     def cancel(self) -> None:
+        """SIGTERM first: a live run then removes its nodes (agents, containers) and stops its
+        engine before it exits; a child still there after ``TERM_GRACE_MS`` is killed."""
         if self.process is not None:
             self._cancelling = True
-            self.process.kill()
+            self.process.terminate()
+            self._kill_timer.start()
 
     def stop(self) -> None:
-        """Kill a run and the probe and wait for them (the window is closing)."""
-        for process in (self.process, self._probe):
-            if process is not None and process.state() != QProcess.ProcessState.NotRunning:
-                process.blockSignals(True)
+        """End a run and wait for it (the window is closing): SIGTERM, then SIGKILL."""
+        process, self.process = self.process, None
+        self._kill_timer.stop()
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.blockSignals(True)
+            process.terminate()
+            if not process.waitForFinished(TERM_GRACE_MS):
                 process.kill()
                 process.waitForFinished(3000)
-        self.process = self._probe = None
 
-    def probe_live(self) -> None:
-        """Ask ``scenario run --help`` whether it has ``--live``: ``live_probed`` says."""
-        if self._probe is not None:
+    def _on_kill_timer_timeout(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def _on_process_ready_read_standard_output(self) -> None:
+        if self.process is None:
             return
-        argv = scenario_command("run", "--help")
-        probe = QProcess(self)
-        probe.setProgram(argv[0])
-        probe.setArguments(argv[1:])
-        probe.finished.connect(self._on_probe_finished)
-        probe.errorOccurred.connect(self._on_probe_error_occurred)
-        self._probe = probe
-        probe.start()
-
-    def _on_probe_finished(self, _code: int, _status: QProcess.ExitStatus) -> None:
-        probe, self._probe = self._probe, None
-        if probe is None:
-            return
-        text = bytes(probe.readAllStandardOutput().data()).decode("utf-8", "replace")
-        probe.deleteLater()
-        self.live_probed.emit(supports_live(text))
-
-    def _on_probe_error_occurred(self, error: QProcess.ProcessError) -> None:
-        if error is QProcess.ProcessError.FailedToStart and self._probe is not None:
-            self._probe.deleteLater()
-            self._probe = None
-            self.live_probed.emit(False)
+        self._out += bytes(self.process.readAllStandardOutput().data())
+        *lines, self._out = self._out.split(b"\n")
+        for line in lines:
+            text = line.decode("utf-8", "replace").rstrip()
+            if text:
+                self.said.emit(text)
 
     def _on_process_finished(self, code: int, status: QProcess.ExitStatus) -> None:
         process, self.process = self.process, None
+        self._kill_timer.stop()
         if process is None:
             return
         stderr = bytes(process.readAllStandardError().data()).decode("utf-8", "replace")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QShowEvent
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,7 +46,10 @@ from kube9_desktop.ui.scenario_runner import ScenarioProcess
 from kube9_desktop.ui.theme import error_color
 
 OPEN_SHARE = 0.55  # of the window's width, for the dock when View > Scenarios opens it
-NEEDS_LIVE = "needs --live: this build's 'scenario run' runs in simulated time only"
+LIVE_TIP = (
+    "Run it in real time on this machine's runtime (Docker, else processes), in an engine of "
+    "its own: watch it with kubectl or curl at the address shown; Cancel removes its nodes"
+)
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -79,14 +82,17 @@ class ScenariosPanel(QWidget):
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.cancelled.connect(self._on_runner_cancelled)
-        self.runner.live_probed.connect(self._on_runner_live_probed)
+        self.runner.said.connect(self._on_runner_said)
         self.scenario: Scenario | None = None
         self.scenario_path: Path | None = None
         self.out_dir: Path | None = None  # of the run under way or the report shown
         self.html_path: Path | None = None
         self.report_source: tuple[Path, dict[str, Any]] | None = None
-        self.live_supported = False
-        self._probed = False
+        self.live_url = ""  # a live run's REST address, as it printed it
+        self.live_lines: list[str] = []  # and how to watch it
+        # Where a live run's nodes run: the window's own runtime setting where it names one
+        # the CLI takes (a virtual node is no live run), else Docker if it answers, else processes.
+        self.live_runtime = "auto"
         self.elapsed = QElapsedTimer()
         self.ticker = QTimer(self)
         self.ticker.setInterval(250)
@@ -126,7 +132,7 @@ class ScenariosPanel(QWidget):
         self.run_live = QPushButton("Run live")
         self.run_live.setObjectName("ScenarioRunLive")
         self.run_live.setEnabled(False)
-        self.run_live.setToolTip(NEEDS_LIVE)
+        self.run_live.setToolTip(LIVE_TIP)
         self.cancel = QPushButton("Cancel")
         self.cancel.setObjectName("ScenarioCancel")
         self.cancel.setEnabled(False)
@@ -146,6 +152,7 @@ class ScenariosPanel(QWidget):
         self.status = QLabel()
         self.status.setObjectName("ScenarioStatus")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems = QListWidget()
         self.problems.setObjectName("ScenarioProblems")
         self.problems.setStyleSheet(f"color: {error_color()}")
@@ -267,7 +274,7 @@ class ScenariosPanel(QWidget):
         busy = self.runner.running
         ready = self.scenario is not None and bool(self.checked_strategies()) and not busy
         self.run.setEnabled(ready)
-        self.run_live.setEnabled(ready and self.live_supported)
+        self.run_live.setEnabled(ready)
         self.cancel.setEnabled(busy)
         for widget in (self.picker, self.open_file, self.open_report, self.choose_out):
             widget.setEnabled(not busy)
@@ -279,7 +286,7 @@ class ScenariosPanel(QWidget):
         self.start_run(live=False)
 
     def _on_run_live_clicked(self) -> None:
-        """The hook for ``scenario run --live`` (real time, on the configured runtime)."""
+        """``scenario run --live``: real time, on the configured runtime, its own engine."""
         self.start_run(live=True)
 
     def start_run(self, live: bool) -> None:
@@ -302,8 +309,10 @@ class ScenariosPanel(QWidget):
         args = ["run", str(self.scenario_path), "--strategies", ",".join(strategies),
                 "--out", str(self.out_dir)]  # fmt: skip
         if live:
-            args.append("--live")
+            args += ["--live", "--runtime", self.live_runtime]
         self.problems.hide()
+        self.live_url, self.live_lines = "", []
+        self.status.setToolTip("")
         self.runner.start(args)
         self.elapsed.start()
         self.ticker.start()
@@ -314,7 +323,22 @@ class ScenariosPanel(QWidget):
     def _on_ticker_timeout(self) -> None:
         seconds = self.elapsed.elapsed() / 1000
         names = ", ".join(self.checked_strategies())
-        self.status.setText(f"Running {self.picker.currentText()} under {names}… {seconds:.0f} s")
+        where = f" · watch it at {self.live_url}" if self.live_url else ""
+        self.status.setText(
+            f"Running {self.picker.currentText()} under {names}… {seconds:.0f} s{where}"
+        )
+
+    def _on_runner_said(self, line: str) -> None:
+        """A live run prints, for each strategy, its engine's address and how to watch it
+        (curl, kubectl): the address goes into the status line, the rest into its tooltip."""
+        if line.startswith("live on the "):
+            self.live_lines = []
+            words = [w for w in line.split() if w.startswith("http://")]
+            self.live_url = words[0] if words else ""
+        if self.runner.running and (self.live_url or line.startswith("  watch:")):
+            self.live_lines.append(line.strip())
+            self.status.setToolTip("\n".join(self.live_lines))
+            self._on_ticker_timeout()
 
     def _stopped(self, text: str) -> None:
         self.ticker.stop()
@@ -335,13 +359,6 @@ class ScenariosPanel(QWidget):
 
     def _on_runner_cancelled(self) -> None:
         self._stopped("Cancelled: no report was written.")
-
-    def _on_runner_live_probed(self, supported: bool) -> None:
-        self.live_supported = supported
-        self.run_live.setToolTip(
-            "Run the scenario in real time on the configured runtime" if supported else NEEDS_LIVE
-        )
-        self._update_buttons()
 
     def _show_problems(self, lines: list[str]) -> None:
         self.problems.clear()
@@ -400,12 +417,6 @@ class ScenariosPanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(page)))
 
     # ---- lifetime --------------------------------------------------------------------
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._probed:  # once, when first shown: ask the CLI whether it has --live
-            self._probed = True
-            self.runner.probe_live()
 
     def shutdown(self) -> None:
         self.ticker.stop()

@@ -1,6 +1,6 @@
 """The Scenarios panel, driven through its widgets: a shipped scenario run under two
 strategies in a child process (the window keeps turning), its totals as the JSON has them,
-a bad file's problems inline with their lines, Cancel, an earlier report, the live hook."""
+a bad file's problems inline with their lines, Cancel, an earlier report, a live run."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
-from kube9_desktop.ui.scenario_runner import error_lines, scenario_command, supports_live
-from kube9_desktop.ui.scenarios_panel import NEEDS_LIVE, ScenariosDock, ScenariosPanel
+from kube9_desktop.ui.scenario_runner import error_lines, scenario_command
+from kube9_desktop.ui.scenarios_panel import LIVE_TIP, ScenariosDock, ScenariosPanel
 from tests.ui.helpers import (
     demo_bridge_fixture,  # noqa: F401
     demo_fixture,  # noqa: F401
@@ -22,6 +22,18 @@ from tests.ui.helpers import (
 )
 
 RUN_TIMEOUT_MS = 90_000
+LIVE = """\
+name: live-panel
+seed: 1
+duration: 10m
+cluster:
+  nodes:
+    - {name: w, count: 2, cpu: 2, memory: 2Gi}
+settings: {heartbeat: 0.5s}
+timeline:
+  - at: 0s
+    create_pod: {name: p, containers: [{name: c, image: busybox, cpu_req: 100m}]}
+"""
 BAD = """\
 name: bad
 seed: 1
@@ -64,7 +76,6 @@ def panel(qtbot: QtBot) -> Iterator[ScenariosPanel]:
     qtbot.addWidget(widget)
     widget.resize(1000, 800)
     widget.show()
-    qtbot.waitUntil(lambda: widget._probed and not widget.runner.probing, timeout=30_000)
     yield widget
     widget.shutdown()
 
@@ -188,12 +199,45 @@ def test_open_report_shows_an_earlier_strategys_json_and_says_what_is_not_one(
     assert panel.problems.item(0).text() == f"{junk}: not a scenario report (no 'scenario' header)"
 
 
-def test_run_live_waits_for_the_clis_live_flag(panel: ScenariosPanel) -> None:
-    """The hook for ``scenario run --live``: enabled once the CLI's help offers it."""
-    assert panel.live_supported is False  # this build's CLI has no --live yet
-    assert not panel.run_live.isEnabled() and panel.run_live.toolTip() == NEEDS_LIVE
-    panel._on_runner_live_probed(True)
-    assert panel.run_live.isEnabled() == panel.run.isEnabled()
+def live_processes() -> list[int]:
+    """Processes of a live run: its engine's temporary folder is in their command or cwd."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = str((entry / "cwd").readlink())
+        except OSError:
+            continue
+        if "kube9-live-" in cmd or "kube9-live-" in cwd:
+            found.append(int(entry.name))
+    return found
+
+
+def test_run_live_plays_on_real_nodes_and_cancel_removes_them(
+    qtbot: QtBot, panel: ScenariosPanel, tmp_path: Path
+) -> None:
+    """Run live: a child engine on the process runtime, its address in the status line and
+    how to watch it in the tooltip; Cancel (SIGTERM) removes its node processes."""
+    assert not live_processes()
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE, encoding="utf-8")
+    panel.select_file(path)
+    tick(qtbot, panel, {"best-fit"})
+    panel.out_edit.setText(str(tmp_path / "out"))
+    panel.live_runtime = "process"
+    assert panel.run_live.isEnabled() and panel.run_live.toolTip() == LIVE_TIP
+    qtbot.mouseClick(panel.run_live, Qt.MouseButton.LeftButton)
+    assert panel.runner.running and not panel.run_live.isEnabled()
+    qtbot.waitUntil(lambda: "watch it at http://127." in panel.status.text(), timeout=60_000)
+    assert "kubectl get pods" in panel.status.toolTip()
+    qtbot.waitUntil(lambda: len(live_processes()) >= 2, timeout=60_000)  # the 2 nodes' agents
+    with qtbot.waitSignal(panel.runner.cancelled, timeout=30_000):
+        qtbot.mouseClick(panel.cancel, Qt.MouseButton.LeftButton)
+    assert panel.status.text().startswith("Cancelled")
+    qtbot.waitUntil(lambda: not live_processes(), timeout=10_000)
+    assert not list((tmp_path / "out").glob("*.json"))
 
 
 def test_the_window_opens_the_panel_from_the_view_menu(qtbot: QtBot, window: object) -> None:
@@ -207,15 +251,6 @@ def test_the_window_opens_the_panel_from_the_view_menu(qtbot: QtBot, window: obj
     dock.open_action.trigger()
     qtbot.waitUntil(dock.isVisible)
     assert dock.panel.picker.count() >= 4 and dock.width() > window.width() // 3
-
-
-@pytest.mark.parametrize(
-    ("text", "live"),
-    [("usage: run [-h] [--out DIR] FILE", False), ("  --live   real time", True),
-     ("[--live] FILE", True), ("--lively", False)],
-)  # fmt: skip
-def test_supports_live(text: str, live: bool) -> None:
-    assert supports_live(text) is live
 
 
 def test_error_lines_drop_the_prefix_and_the_log() -> None:
