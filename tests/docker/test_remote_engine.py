@@ -39,11 +39,15 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEngine]:
         local.close()
 
 
-@pytest.fixture
-async def two_engines(tmp_path: Path, remote: RemoteEngine) -> AsyncIterator[Engine]:
+@pytest.fixture(params=["http", "https"])
+async def two_engines(
+    tmp_path: Path, remote: RemoteEngine, request: pytest.FixtureRequest
+) -> AsyncIterator[Engine]:
+    """Both engines; the remote agents heartbeat over plain HTTP, or HTTPS verified with the
+    cluster's CA (an https:// --advertise-url)."""
     settings = fast_settings(
         tmp_path / "data", runtime="docker", cluster_name=f"test-remote-{os.getpid()}",
-        docker_engines=(f"far={remote.url}",), advertise_url=f"http://{remote.host_ip}",
+        docker_engines=(f"far={remote.url}",), advertise_url=f"{request.param}://{remote.host_ip}",
         heartbeat_interval=0.25, grace_period=1.5, recovery_backoff=0.2,
         startup_timeout=120,
     )  # fmt: skip
@@ -75,12 +79,16 @@ async def test_nodes_on_a_second_engine_across_a_real_route(
                    timeout=180, what="agents on both engines heartbeating")  # fmt: skip
     listed = {e.name: e for e in engine.engines()}
     assert listed["far"].state == "up" and listed["far"].nodes == 1
-    assert listed["far"].agent_url.startswith("http://10.213.0.1:")
+    scheme = engine.settings.advertise_url.split(":")[0]  # type: ignore[union-attr]
+    assert listed["far"].agent_url.startswith(f"{scheme}://10.213.0.1:")
     # the remote agent's container runs in the namespace: its address is the route's far end
     c = remote.client()
     (container,) = c.containers.list(filters={"label": "kube9.node=far1"})
     env = dict(v.split("=", 1) for v in container.attrs["Config"]["Env"])
-    assert env["KUBE9_API_URL"].startswith("http://10.213.0.1:")
+    assert env["KUBE9_API_URL"].startswith(f"{scheme}://10.213.0.1:")
+    if scheme == "https":  # verified with the cluster's CA, the Kubernetes API's own
+        ca = (engine.settings.data_dir / "k8s" / "ca.crt").read_text().strip()
+        assert env["KUBE9_CA_PEM"].strip() == ca
 
     # scheduling onto the remote node
     pod = await engine.create_pod_from_json(

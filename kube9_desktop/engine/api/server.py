@@ -6,6 +6,7 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -50,9 +51,13 @@ class ProtocolLog(logging.LoggerAdapter[logging.Logger]):
 
 
 class ApiServer:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, agent_tls: ssl.SSLContext | None = None
+    ) -> None:
+        """``agent_tls``: the advertised listener's TLS (an https:// --advertise-url)."""
         self.engine = engine
         self.settings = settings
+        self.agent_tls = agent_tls
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -104,7 +109,9 @@ class ApiServer:
             # Agents on remote Docker engines heartbeat to the advertised address (engines.py):
             # the API listens there too, on the same port unless the URL names one.
             port = urlsplit(s.advertise_url or "").port or self.port
-            remote = web.TCPSite(self._runner, advertised, port, reuse_address=True)
+            remote = web.TCPSite(
+                self._runner, advertised, port, reuse_address=True, ssl_context=self.agent_tls
+            )
             try:
                 await remote.start()
             except OSError as exc:
