@@ -23,7 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.netns_engine import netns_engine, usable
+import docker
+
+from bench.netns_engine import netns_engine, remove_clusters, usable
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus
@@ -101,8 +103,13 @@ async def main() -> None:
     args = parser.parse_args()
     if not usable():
         raise SystemExit("needs root, dockerd, docker, ip and nsenter")
-    with netns_engine(CLUSTER) as remote, tempfile.TemporaryDirectory() as tmp:
-        found = await crashes(remote.url, args.crashes, Path(tmp))
+    try:
+        with netns_engine(CLUSTER) as remote, tempfile.TemporaryDirectory() as tmp:
+            found = await crashes(remote.url, args.crashes, Path(tmp))
+    finally:  # the local engine's node container and volume too
+        local = docker.from_env()
+        remove_clusters(local, CLUSTER)
+        local.close()
     medians = {}
     for where, xs in found.items():
         detect = statistics.median(d for d, _ in xs)
