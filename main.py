@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="its longest restart delay (default 300)",
     )
     p.add_argument("--cluster-name", default=None, help="name used in Docker labels")
+    p.add_argument("--docker-engine", action="append", default=[], metavar="NAME=URL",
+                   help="another Docker engine nodes may run on (repeatable): unix:///path, "
+                   "tcp://host:2376[,tls=DIR], ssh://user@host, context:NAME")  # fmt: skip
+    p.add_argument("--advertise-url", default=None, metavar="URL",
+                   help="where agents on remote engines reach the API (default: this "
+                   "machine's address on the route to each engine)")  # fmt: skip
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--version", action="version", version=f"kube9-desktop {__version__}")
     return p
@@ -92,11 +98,14 @@ def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -
         "crash_backoff": args.crash_backoff,
         "crash_backoff_cap": args.crash_backoff_cap,
         "cluster_name": args.cluster_name,
+        "advertise_url": args.advertise_url,
     }
     settings = (base or Settings()).with_(**{k: v for k, v in changes.items() if v is not None})
     extra = {"demo": args.demo or settings.demo, "allow_remote": args.allow_remote}
     if args.allowed_host:
         extra["allowed_hosts"] = tuple(args.allowed_host)
+    if args.docker_engine:
+        extra["docker_engines"] = tuple(args.docker_engine)
     return settings.with_(**extra)
 
 

@@ -7,8 +7,10 @@ engine itself imports nothing from its HTTP layer.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from kube9_desktop.engine.api.server import ApiServer
 from kube9_desktop.engine.core import Engine
@@ -28,6 +30,24 @@ def _k8s_server_class() -> type[K8sServer]:
     return K8sServer
 
 
+async def _agent_tls(engine: Engine) -> ssl.SSLContext | None:
+    """With an https:// --advertise-url: the advertised listener's TLS, its certificate from
+    the cluster's CA, whose PEM the remote engines' agents are given to verify it with."""
+    s = engine.settings
+    if not (s.docker_engines and s.advertise_url and s.advertise_url.startswith("https://")):
+        return None
+    from kube9_desktop.engine.k8s.tls import agent_listener_certificate
+
+    host = urlsplit(s.advertise_url).hostname or ""
+    cert, key, ca_pem = await asyncio.to_thread(agent_listener_certificate, s.data_dir, host)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    runtime = engine.runtime
+    if hasattr(runtime, "ca_pem"):
+        runtime.ca_pem = ca_pem.decode()
+    return context
+
+
 async def start_engine(
     engine: Engine, *, serve_api: bool = True, demo: bool | None = None
 ) -> Engine:
@@ -41,7 +61,7 @@ async def start_engine(
     try:
         await engine.open()
         if serve_api:
-            api = ApiServer(engine, engine.settings)
+            api = ApiServer(engine, engine.settings, agent_tls=await _agent_tls(engine))
             engine.api_url = await api.start()
             engine.on_stop(api.stop)
             # Imported on a worker thread: the Kube-9 API, already listening, answers meanwhile

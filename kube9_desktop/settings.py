@@ -7,13 +7,96 @@ declaration; nothing else in the code invents a default.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 RUNTIMES = ("auto", "docker", "process", "virtual")
 SCHEDULERS = ("best-fit", "first-fit", "worst-fit")
 THEMES = ("system", "light", "dark")
+
+
+LOCAL_ENGINE = "local"  # this machine's Docker engine (DOCKER_HOST): always there
+_SCHEMES = ("unix", "tcp", "ssh", "context")
+_NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-._")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSpec:
+    """One engine as the settings name it; ``url`` "" is this machine's (``DOCKER_HOST``)."""
+
+    name: str
+    url: str = ""
+    tls_dir: str | None = None
+
+    @property
+    def shown_url(self) -> str:
+        if self.url:
+            return self.url
+        return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+def parse_engine(text: str) -> EngineSpec:
+    """``NAME=URL[,tls=DIR]`` as an EngineSpec; ValueError saying what is wrong."""
+    name, sep, rest = text.strip().partition("=")
+    name = name.strip()
+    if not sep or not rest.strip():
+        raise ValueError(f"docker engine {text!r}: give it as NAME=URL (e.g. lab=ssh://me@lab)")
+    if not name or not set(name) <= _NAME_OK or not name[0].isalnum():
+        raise ValueError(
+            f"docker engine {text!r}: the name {name!r} must be lower-case letters, digits, "
+            "'-', '.' or '_', starting with a letter or digit"
+        )
+    if name == LOCAL_ENGINE:
+        raise ValueError(
+            f"docker engine {text!r}: 'local' is always this machine's engine (DOCKER_HOST); "
+            "name the other one differently"
+        )
+    url, *options = (part.strip() for part in rest.split(","))
+    tls_dir: str | None = None
+    for option in options:
+        key, _, value = option.partition("=")
+        if key != "tls" or not value:
+            raise ValueError(f"docker engine {name}: unknown option {option!r} (only tls=DIR)")
+        tls_dir = value
+    scheme = url.split(":", 1)[0]
+    if scheme not in _SCHEMES or ":" not in url:
+        raise ValueError(
+            f"docker engine {name}: {url!r} is not unix:///path, tcp://host:port, "
+            "ssh://[user@]host[:port] or context:NAME"
+        )
+    if scheme in ("tcp", "ssh") and not urlsplit(url).hostname:
+        raise ValueError(f"docker engine {name}: {url!r} names no host")
+    if scheme == "unix" and not url.removeprefix("unix://").startswith("/"):
+        raise ValueError(f"docker engine {name}: {url!r} is not unix:///absolute/path")
+    if tls_dir is not None and scheme != "tcp":
+        raise ValueError(f"docker engine {name}: tls=DIR goes with tcp:// only")
+    return EngineSpec(name, url, tls_dir)
+
+
+def engine_specs(texts: Iterable[str]) -> list[EngineSpec]:
+    """``local`` first, then the named engines; ValueError for a bad one or a repeated name."""
+    specs = [EngineSpec(LOCAL_ENGINE)]
+    for text in texts:
+        spec = parse_engine(text)
+        if any(s.name == spec.name for s in specs):
+            raise ValueError(f"docker engine {spec.name}: named twice")
+        specs.append(spec)
+    return specs
+
+
+def check_engine_settings(engines: Iterable[str], advertise_url: str | None) -> None:
+    """Settings.validate's check of ``docker_engines`` and ``advertise_url``."""
+    try:
+        engine_specs(engines)
+    except ValueError as exc:
+        raise ValueError(f"docker_engines: {exc}") from None
+    if advertise_url:
+        parts = urlsplit(advertise_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"advertise_url: {advertise_url!r} is not http(s)://host[:port]")
 
 
 def _doc(text: str, **extra: Any) -> dict[str, Any]:
@@ -129,6 +212,21 @@ class Settings:
     base_image: str = field(
         default="python:3.12-slim", metadata=_doc("Base image of the Docker node image.")
     )
+    docker_engines: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "More Docker engines nodes may run on, each NAME=URL[,tls=DIR]: unix:///path, "
+            "tcp://host:2376 (tls=DIR: ca.pem, cert.pem, key.pem), ssh://user@host, or "
+            "context:NAME (a docker context). This machine's engine is always 'local'."
+        ),
+    )
+    advertise_url: str | None = field(
+        default=None,
+        metadata=_doc(
+            "The address agents on remote engines reach the API at (http(s)://host[:port]); "
+            "default: this machine's source address on the route to each engine."
+        ),
+    )
     demo: bool = field(default=False, metadata=_doc("Start with a demo cluster if empty."))
     theme: str = field(default="system", metadata=_doc("GUI theme.", choices=THEMES))
 
@@ -182,6 +280,8 @@ class Settings:
             raise ValueError("crash_backoff: must be 0 or more and not above crash_backoff_cap")
         if self.eviction_delay < 0:
             raise ValueError("eviction_delay: must be 0 or more")
+        if self.docker_engines or self.advertise_url:
+            check_engine_settings(self.docker_engines, self.advertise_url)
         return self
 
     def with_(self, **changes: Any) -> Settings:

@@ -47,9 +47,16 @@ class EngineClient(Protocol):
 class HeartbeatClient:
     """Talks to the engine for one node with its bearer token; never raises on a bad answer."""
 
-    def __init__(self, api_url: str, node_id: int, token: str, timeout: float) -> None:
+    def __init__(
+        self, api_url: str, node_id: int, token: str, timeout: float, *, ca_pem: str = ""
+    ) -> None:
+        """``ca_pem``: the cluster CA an https:// engine's certificate must chain to (else
+        the system's trust store)."""
         parts = urlsplit(api_url)
         self._https = parts.scheme == "https"
+        self._tls: ssl.SSLContext | None = None
+        if self._https:
+            self._tls = ssl.create_default_context(cadata=ca_pem or None)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port
         self._base = parts.path.rstrip("/")
@@ -91,7 +98,9 @@ class HeartbeatClient:
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._https:
-            return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=self.timeout, context=self._tls
+            )
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
 
 

@@ -44,6 +44,8 @@ class AgentConfig:
     # The node is a container of its own (the Docker runtime says so): its usage figure is
     # the container's cgroup; otherwise the sum of its pods' processes.
     own_container: bool = False
+    # The cluster CA (PEM) an https:// api_url is verified with (remote Docker engines)
+    ca_pem: str = field(default="", repr=False)
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -144,4 +146,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> AgentConfig:
         crash_backoff_s=backoff,
         crash_backoff_cap_s=backoff_cap,
         own_container=raw_own == "1",
+        ca_pem=env.get("KUBE9_CA_PEM", "").strip(),
     )

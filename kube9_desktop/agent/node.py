@@ -71,7 +71,11 @@ class NodeAgent:
         self.config = config
         self.interval = config.heartbeat_interval
         self.client: EngineClient = client or HeartbeatClient(
-            config.api_url, config.node_id, config.token, request_timeout(self.interval)
+            config.api_url,
+            config.node_id,
+            config.token,
+            request_timeout(self.interval),
+            ca_pem=config.ca_pem,
         )
         policy = RestartPolicy(config.crash_backoff_s, config.crash_backoff_cap_s)
         self.supervisor = supervisor or PodSupervisor(config.work_dir, policy, clock=clock)

@@ -32,12 +32,12 @@ from kube9_desktop.engine.cluster import (
 )
 from kube9_desktop.engine.cluster.nodes import delete_refusal
 from kube9_desktop.engine.constraints import Taint
+from kube9_desktop.engine.engine_ops import EngineHosts
 from kube9_desktop.engine.errors import (
     Conflict,
     EnvironmentProblem,
     Kube9Error,
     NotFound,
-    RuntimeUnavailable,
     UserError,
 )
 from kube9_desktop.engine.events import EventBus, EventKind
@@ -75,7 +75,9 @@ FLUSH_CHUNK = 1000  # rows per batched write: ~20 ms of loop time on a 2-core ma
 Stopper = Callable[[], Awaitable[None]]
 
 
-class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePriorityClasses):
+class Engine(
+    EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePriorityClasses, EngineHosts
+):
     def __init__(
         self,
         settings: Settings,
@@ -196,7 +198,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePr
                 tick=s.monitor_tick,
             ),
             self.supervisor.restart,
-            lambda: self.supervisor.runtime_available,
+            self.supervisor.available_for,
             partitioned=self.faults.partitioned,
             on_restart=self.faults.clear_for_restart,
         )
@@ -204,6 +206,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePr
             self.cluster, self.clock, WorkloadConfig(tick=s.monitor_tick), self.terminating
         )
         self.terminating.on_released = self.workloads.replicasets_released
+        self.bind_engines()
         if isinstance(self.runtime, VirtualRuntime):
             self.runtime.bind(self.node_heartbeat, self.desired_pods_page)
             self.bus.subscribe_changes(self._wake_virtual_nodes)
@@ -351,7 +354,9 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePr
         """While the runtime is unavailable, probe it; recovery resumes when it answers."""
         while True:
             await asyncio.sleep(2.0)
-            if not self.supervisor.runtime_available:
+            if self.supervisor.several_engines:
+                await self.probe_engines()
+            elif not self.supervisor.runtime_available:
                 try:
                     await self.runtime.discover()
                 except Exception:
@@ -405,9 +410,7 @@ class Engine(EngineReads, EngineWorkloads, EngineServices, EngineNodes, EnginePr
     # ---- operations --------------------------------------------------------------------
 
     async def create_node(self, spec: NodeSpec) -> CreatedNode:
-        if not self.supervisor.runtime_available:
-            problem = self.supervisor.runtime_problem or "the runtime is down"
-            raise RuntimeUnavailable(f"Cannot start new nodes: {problem}")
+        spec = await self.place(spec)  # its engine: unknown 400, down 503 naming it
         created = self.cluster.create_node(spec)
         node = self.cluster.state.nodes[created.view.id]
         task = self.supervisor.launch(node)

@@ -300,6 +300,8 @@ class NodeSpec:
     annotations: Mapping[str, str] = field(default_factory=dict)
     # None: the default (a master gets the control-plane NoSchedule taint, a worker none)
     taints: tuple[Taint, ...] | None = None
+    # The Docker engine it runs on (engines.py); None: chosen by the spread rule
+    engine: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,6 +668,7 @@ class NodeView:
     # The fault injector's books: component -> "failed" (injected) or "ended" (healed, its
     # agent not yet reporting it running); engine/components.py merges them with the report.
     component_faults: Mapping[str, str] = field(default_factory=dict)
+    engine: str = "local"  # the Docker engine it runs on ("local": this machine's)
 
     @property
     def free(self) -> Resources:

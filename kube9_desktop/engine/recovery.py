@@ -97,6 +97,8 @@ class RecoveryBooks:
 class RecoveryController:
     """Applies ``decide`` to every node on a timer; restarts run as tasks, one per node.
 
+    ``runtime_available(node)``: whether the runtime the node runs on (its Docker engine)
+    answers; while it does not, its nodes are left alone and spend no attempts.
     ``partitioned(node_id)`` comes from the fault injector; ``on_restart(node_id)`` lets the
     engine clear what a restart clears (a frozen process, component faults) before it runs.
     """
@@ -107,7 +109,7 @@ class RecoveryController:
         clock: Clock,
         config: RecoveryConfig,
         restart: RestartFn,
-        runtime_available: Callable[[], bool] = lambda: True,
+        runtime_available: Callable[[NodeState], bool] = lambda _node: True,
         partitioned: Callable[[int], bool] = lambda _node_id: False,
         on_restart: Callable[[int], None] = lambda _node_id: None,
     ) -> None:
@@ -173,7 +175,6 @@ class RecoveryController:
 
     def tick(self) -> None:
         now = self.clock.monotonic()
-        available = self._runtime_available()
         for node in list(self.cluster.state.nodes.values()):
             if node.id in self._restarts:
                 continue
@@ -184,7 +185,7 @@ class RecoveryController:
                 next_at=books.next_at,
                 healthy_since=books.healthy_since,
                 partitioned=self._partitioned(node.id),
-                runtime_available=available,
+                runtime_available=self._runtime_available(node),
                 now=now,
                 config=self.config,
             )

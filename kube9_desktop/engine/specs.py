@@ -784,6 +784,11 @@ class NodeCreate(Strict):
         f"as its {POD_LIMIT_ANNOTATION} annotation; the scheduler refuses more ('Too many "
         "pods').",
     )  # fmt: skip
+    engine: str | None = Field(
+        default=None, min_length=1, max_length=63, pattern=r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$",
+        description="The Docker engine to run it on (GET /engines names them); omitted: "
+        "the engine with the fewest nodes among those up, ties by name.",
+    )  # fmt: skip
 
     def to_spec(self) -> NodeSpec:
         annotations = dict(self.annotations)
@@ -802,6 +807,7 @@ class NodeCreate(Strict):
             labels=dict(self.labels),
             annotations=annotations,
             taints=None if self.taints is None else check_taints(self.taints),
+            engine=self.engine,
         )
 
 

@@ -149,6 +149,7 @@ class NodeState:
     # The bound set's version: bumped whenever it changes; agents echo the one they applied.
     generation: int = 1
     last_heartbeat_at: datetime | None = None
+    engine: str = "local"  # the Docker engine it runs on (runtime/engines.py)
 
     @property
     def free(self) -> Resources:
@@ -205,6 +206,7 @@ class NodeState:
             resource_version=self.resource_version,
             taints=self.taints,
             deleting=self.deleting,
+            engine=self.engine,
         )
 
 

@@ -40,9 +40,23 @@ class NodeSupervisor:
         self.cluster_name = cluster_name
         self.crash_backoff = crash_backoff  # (first, longest) restart delay the agents use
         self._on_adopted_paused = on_adopted_paused  # the fault injector notes it as hung
-        self.runtime_available = True
-        self.runtime_problem = ""
+        # engine -> why it is unavailable ("local": the one runtime, or this machine's engine)
+        self.engine_problems: dict[str, str] = {}
+        self.several_engines = False  # DockerEngines (engines.py): events name the engine
         self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    @property
+    def runtime_available(self) -> bool:
+        """Every engine answers (one runtime: it does)."""
+        return not self.engine_problems
+
+    @property
+    def runtime_problem(self) -> str:
+        return next(iter(self.engine_problems.values()), "")
+
+    def available_for(self, node: NodeState) -> bool:
+        """Whether the engine ``node`` runs on answers (recovery waits for it otherwise)."""
+        return node.engine not in self.engine_problems
 
     def launch_spec(self, node: NodeState) -> NodeLaunch:
         token = self.cluster.tokens.get(node.id) or self.cluster.rotate_token(node)
@@ -58,6 +72,7 @@ class NodeSupervisor:
             cluster=self.cluster_name,
             crash_backoff=self.crash_backoff[0],
             crash_backoff_cap=self.crash_backoff[1],
+            engine=node.engine,
         )
 
     def launch(self, node: NodeState) -> asyncio.Task[None]:
@@ -78,7 +93,7 @@ class NodeSupervisor:
         except Exception as exc:
             self._start_failed(node, exc)
             return
-        self.mark_available()
+        self.mark_available(node.engine)
         if node.id in self.cluster.state.nodes:
             self.cluster.set_runtime_handle(
                 node,
@@ -89,7 +104,7 @@ class NodeSupervisor:
     def _start_failed(self, node: NodeState, exc: Exception) -> None:
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         if isinstance(exc, RuntimeUnavailable):
-            self.mark_unavailable(message)
+            self.mark_unavailable(message, engine_of(exc, node.engine))
         else:
             log.exception("starting node %s failed", node.name, exc_info=exc)
         if node.id in self.cluster.state.nodes and node.status in (
@@ -105,9 +120,9 @@ class NodeSupervisor:
         try:
             handle = await self.runtime.restart(self.launch_spec(node))
         except RuntimeUnavailable as exc:
-            self.mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message, engine_of(exc, node.engine))
             raise
-        self.mark_available()
+        self.mark_available(node.engine)
         if node.id in self.cluster.state.nodes and handle.handle != node.runtime_handle:
             self.cluster.set_runtime_handle(
                 node, handle.handle, f"Node {node.name} restarted ({handle.handle[:12]})"
@@ -120,7 +135,7 @@ class NodeSupervisor:
         try:
             await self.runtime.remove(node_id)
         except RuntimeUnavailable as exc:
-            self.mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message, engine_of(exc))
             raise
 
     async def reconcile(self) -> dict[str, int]:
@@ -129,7 +144,7 @@ class NodeSupervisor:
         try:
             found = await self.runtime.discover()
         except RuntimeUnavailable as exc:
-            self.mark_unavailable(exc.message)
+            self.mark_unavailable(exc.message, engine_of(exc))
             found = []
         adopted: set[int] = set()
         nodes = self.cluster.state.nodes
@@ -186,22 +201,33 @@ class NodeSupervisor:
             if isinstance(result, Exception) and not isinstance(result, RuntimeUnavailable):
                 log.warning("stopping node %s failed: %s", node_id, result)
 
-    def mark_unavailable(self, message: str) -> None:
-        if self.runtime_available:
-            self.runtime_available = False
-            self.runtime_problem = message
+    def mark_unavailable(self, message: str, engine: str = "local") -> None:
+        if engine in self.engine_problems:
+            self.engine_problems[engine] = message
+            return
+        self.engine_problems[engine] = message
+        named = self._named(engine)
+        self.cluster.record_event(
+            EventKind.RUNTIME,
+            message if message.startswith(named) else f"{named} is unavailable: {message}",
+            data={"available": False, "engine": engine},
+        )
+
+    def mark_available(self, engine: str = "local") -> None:
+        if self.engine_problems.pop(engine, None) is not None:
             self.cluster.record_event(
                 EventKind.RUNTIME,
-                f"The {self.runtime.name} runtime is unavailable: {message}",
-                data={"available": False},
+                f"{self._named(engine)} is available again",
+                data={"available": True, "engine": engine},
             )
 
-    def mark_available(self) -> None:
-        if not self.runtime_available:
-            self.runtime_available = True
-            self.runtime_problem = ""
-            self.cluster.record_event(
-                EventKind.RUNTIME,
-                f"The {self.runtime.name} runtime is available again",
-                data={"available": True},
-            )
+    def _named(self, engine: str) -> str:
+        """How events name it: the one runtime, or a Docker engine of several."""
+        if not self.several_engines:
+            return f"The {self.runtime.name} runtime"
+        return f"Docker engine {engine}"
+
+
+def engine_of(exc: RuntimeUnavailable, default: str = "local") -> str:
+    """The engine a RuntimeUnavailable is about (engines.py names it), else ``default``."""
+    return str(exc.extra.get("engine") or default)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
+from kube9_desktop.engine.engine_ops import EngineInfo
 from kube9_desktop.engine.errors import Kube9Error, NotFound, UserError
 from kube9_desktop.engine.events import Event, EventKind
 from kube9_desktop.engine.k8s.kubeconfig import served_kubeconfig_text, write_kubeconfig
@@ -157,6 +158,10 @@ class EngineBridge(QObject):
         if self.engine is None:
             raise RuntimeError("the engine is not running yet")
         return self.engine
+
+    def engines(self) -> list[EngineInfo]:
+        """The Docker engines nodes may run on, with their state (``local`` first)."""
+        return self.engine.engines() if self.engine else []
 
     def nodes(self) -> list[NodeView]:
         return self.engine.nodes() if self.engine else []

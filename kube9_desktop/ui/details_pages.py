@@ -128,7 +128,9 @@ class NodePage(QWidget):
             else f"{fmt.age(node.seconds_since_heartbeat)} ({fmt.clock(node.last_heartbeat)})"
         )
         self.recovery.setText(str(node.recovery_attempts))
-        self.runtime.setText(f"{node.runtime} · {node.runtime_handle or 'not running'}")
+        self.runtime.setText(
+            f"{node.runtime} on engine {node.engine} · {node.runtime_handle or 'not running'}"
+        )
         self.scheduling.setText(
             "cordoned: takes no new pods (those on it stay)" if node.cordoned
             else "schedulable" if node.schedulable

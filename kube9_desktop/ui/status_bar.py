@@ -44,6 +44,8 @@ class ClusterStatusBar(QStatusBar):
         self.copy_token.setAutoRaise(True)
         self.copy_token.setEnabled(False)
         self.copy_token.clicked.connect(self._on_copy_token_clicked)
+        self.engines = _label("EnginesLabel")  # several Docker engines: how many are up
+        self.engines.hide()
         self.counts = _label("CountsLabel")
         self.rate = _label("HeartbeatRateLabel")
         self.paused = _label("EvictionsPausedLabel", "evictions paused")
@@ -54,7 +56,14 @@ class ClusterStatusBar(QStatusBar):
         )
         self.paused.hide()
         self.addWidget(self.runtime, 1)
-        for widget in (self.paused, self.counts, self.rate, self.api, self.copy_token):
+        for widget in (
+            self.paused,
+            self.engines,
+            self.counts,
+            self.rate,
+            self.api,
+            self.copy_token,
+        ):
             self.addPermanentWidget(widget)
         bridge.ticked.connect(self.refresh)  # the heartbeat rate has no event
         self._soon = QTimer(self)  # counts follow changes without re-reading on every burst
@@ -98,7 +107,29 @@ class ClusterStatusBar(QStatusBar):
             + (f" ({pending} pending)" if pending else "")
         )
         self.rate.setText(f"{summary.heartbeats_per_s:.1f} heartbeats/s")
+        self._show_engines()
         self.paused.setVisible(summary.evictions_paused)
+
+    def _show_engines(self) -> None:
+        """With several Docker engines: "engines 2/3 up", each one's state in the tooltip."""
+        engines = self.bridge.engines()
+        if len(engines) < 2:
+            self.engines.hide()
+            return
+        up = sum(e.state != "down" for e in engines)
+        self.engines.setText(f"engines {up}/{len(engines)} up")
+        self.engines.setStyleSheet(
+            "" if up == len(engines) else "color: white; background: #b22222; padding: 0 6px;"
+        )
+        self.engines.setToolTip(
+            "\n".join(
+                f"{e.name} ({e.url}): {e.state}, {e.nodes} node(s)"
+                + (f", agents reach {e.agent_url}" if e.agent_url and e.name != "local" else "")
+                + (f"\n    {e.error}" if e.error else "")
+                for e in engines
+            )
+        )
+        self.engines.show()
 
     def _on_copy_token_clicked(self) -> None:
         token = self.bridge.admin_token

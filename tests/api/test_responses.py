@@ -172,6 +172,7 @@ async def test_every_reply_matches_its_documented_schema(engine: Engine, checker
     await c.post(f"/nodes/{worker['id']}/drain")  # its pods move or say why not
     await c.post(f"/nodes/{worker['id']}/uncordon")
     await c.get("/settings")
+    await c.get("/engines")
     await c.call("PATCH", "/settings", {"kubernetes_default_tolerations": False}, expect=200)
     injected = await c.post(f"/nodes/{busy}/simulate/failure", {"mode": "crash"})
     incident = injected["incident_id"]

@@ -316,3 +316,26 @@ def test_a_new_database_has_the_same_indexes_as_a_migrated_one(tmp_path: Path) -
     ):
         for table in tables:
             assert set(_indexes(a, table)) == set(_indexes(b, table)), table
+
+
+def test_v9_to_v10_records_every_old_node_on_the_local_engine(tmp_path: Path) -> None:
+    """A v9 database has no engine column: v10 adds it, and every old node ran on this
+    machine's engine, 'local'; its pods stay where they were."""
+    path = tmp_path / "cluster.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(V3_DUMP.read_text())
+    raw.close()
+    eng = create_engine(f"sqlite:///{path}")
+    with eng.begin() as conn:
+        migrations.migrate(conn, target=9)
+        assert "engine" not in {c["name"] for c in inspect(conn).get_columns("nodes")}
+    eng.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    loaded = store.load()
+    assert loaded.nodes and all(n.engine == "local" for n in loaded.nodes)
+    placed = {p.node_id for p in loaded.pods if p.node_id is not None}
+    assert placed <= {n.id for n in loaded.nodes} and placed
+    store.close()
+    with create_engine(f"sqlite:///{path}").connect() as conn:
+        assert "engine" in {c["name"] for c in inspect(conn).get_columns("nodes")}
+        assert current_version(conn) == SCHEMA_VERSION >= 10

@@ -101,6 +101,25 @@ def test_add_node_through_the_form_from_the_toolbar(qtbot: QtBot, window: MainWi
     assert "Node worker-9 added" in child(window, QLabel, "MessageText").text()
 
 
+def test_the_node_form_places_a_node_on_the_engine_chosen(
+    qtbot: QtBot, window: MainWindow, demo: Engine
+) -> None:
+    click(qtbot, toolbar_button(window, window.commands.add_node))
+    qtbot.waitUntil(lambda: window.findChild(NodeForm) is not None)
+    form = child(window, NodeForm, "NodeForm")
+    qtbot.waitExposed(form)
+    engines = [form.engine.itemText(i) for i in range(form.engine.count())]
+    assert engines == ["any — the one with the fewest nodes", "local — up, 4 node(s)"]
+    type_text(qtbot, form.name, "worker-8")
+    type_text(qtbot, form.cpu, "1")
+    form.engine.setCurrentIndex(1)
+    assert form.body()["engine"] == "local"
+    click(qtbot, child(form, QPushButton, "submit"))
+    qtbot.waitUntil(lambda: "worker-8" in names_in(tree_model(window)), timeout=5000)
+    node = demo.cluster.state.node_by_name("worker-8")
+    assert node is not None and node.engine == "local"
+
+
 def test_create_pod_through_the_form_shows_its_secret_masked(
     qtbot: QtBot, window: MainWindow
 ) -> None:

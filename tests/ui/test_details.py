@@ -47,7 +47,10 @@ def test_node_details_show_capacity_components_heartbeat_and_events(
     components = child(details, Table, "NodeComponents")
     assert components.texts(0) == ["kubelet", "container_runtime", "kube_proxy", "node_agent"]
     assert set(components.texts(1)) == {"running"}
-    assert child(details, QLabel, "NodeRuntime").text() == f"virtual · virtual-{node.id}"
+    assert (
+        child(details, QLabel, "NodeRuntime").text()
+        == f"virtual on engine local · virtual-{node.id}"
+    )
     assert child(details, QLabel, "NodeRecovery").text() == "0"
     assert child(details, QLabel, "NodeFaults").text() == "none"
     pods = child(details, QLabel, "NodePods").text()

@@ -197,3 +197,36 @@ def test_layout_and_settings_persist_across_a_restart(
     dialog = child(again, SettingsDialog, "SettingsDialog")
     assert child(dialog, QComboBox, "scheduler").currentText() == "worst-fit"
     dialog.reject()
+
+
+def test_status_bar_shows_the_docker_engines_and_the_cause_of_one_that_is_down(
+    qtbot: QtBot,
+) -> None:
+    from kube9_desktop.engine.engine_ops import EngineInfo
+
+    bridge = FakeBridge()
+    summary = ClusterSummary(
+        nodes_by_status={"healthy": 1}, pods_by_phase={}, capacity=Resources(),
+        allocated=Resources(), node_count=2, pod_count=0, runtime="docker",
+    )  # fmt: skip
+    engines = [
+        EngineInfo("local", "unix:///var/run/docker.sock", "up", 1, "", "http://127.0.0.1:5000", 3.0),
+        EngineInfo("lab", "ssh://me@lab", "down", 1,
+                   "Docker engine lab (ssh://me@lab) cannot be reached over SSH: Connection refused",
+                   "http://10.0.0.1:5000", 1.0),
+    ]  # fmt: skip
+    bridge.summary = lambda: summary  # type: ignore[method-assign]
+    bridge.engines = lambda: engines  # type: ignore[method-assign]
+    bar = ClusterStatusBar(bridge)
+    qtbot.addWidget(bar)
+    bar.show()
+    bridge.attach_fake()
+    assert bar.engines.isVisible() and bar.engines.text() == "engines 1/2 up"
+    tip = bar.engines.toolTip()
+    assert "lab (ssh://me@lab): down, 1 node(s), agents reach http://10.0.0.1:5000" in tip
+    assert "Connection refused" in tip
+    engines[1] = EngineInfo("lab", "ssh://me@lab", "up", 1, "", "http://10.0.0.1:5000", 0.0)
+    bar.refresh()
+    assert (
+        bar.engines.text() == "engines 2/2 up" and "Connection refused" not in bar.engines.toolTip()
+    )

@@ -242,6 +242,7 @@ async def create_node(request: web.Request) -> web.StreamResponse:
         "container_id": v.runtime_handle,
         "node_ip": "127.0.0.1",
         "runtime": v.runtime,
+        "engine": v.engine,
         "labels": dict(v.labels),
         "annotations": dict(v.annotations),
         "taints": taints_json(v.taints),
@@ -505,7 +506,9 @@ ROUTES: tuple[Route, ...] = (
     R("GET", ("/nodes/", "/nodes"), list_nodes, "List nodes", list[NodeJson], query=(SELECTOR,)),
     R("POST", ("/nodes/", "/nodes"), create_node, "Create a node", NodeCreatedJson, 201,
       NodeCreate, store="writes",
-      errors={409: "a node of that name exists", 503: "the runtime is unavailable"},
+      errors={400: "no Docker engine of the name asked for", 409: "a node of that name exists",
+              503: "the runtime, or the Docker engine asked for, is unavailable (named, with "
+                   "its cause)"},
       link=Link("get_node", "id", "/id")),
     R("GET", ("/nodes/health",), nodes_health, "Health of every node", list[NodeHealthJson],
       query=(SELECTOR,)),

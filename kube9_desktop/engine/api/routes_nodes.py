@@ -42,6 +42,17 @@ class NodeDrainedJson(TypedDict):
 
 
 @closed
+class EngineJson(TypedDict):
+    name: str  # "local": this machine's engine (or the one runtime)
+    url: str  # how it is reached (unix://, tcp://, ssh://, context:NAME)
+    state: str  # up | down | unknown (not asked yet)
+    nodes: int  # nodes recorded on it
+    error: str  # down: the real cause (SSH refused, TLS failure, permission denied…)
+    agent_url: str  # the API's address as its agents reach it ("": none known)
+    since_s: float  # seconds in this state
+
+
+@closed
 class EngineSettingsJson(TypedDict):
     kubernetes_default_tolerations: bool  # every pod tolerates not-ready/unreachable 300 s
     default_toleration_seconds: int
@@ -85,6 +96,15 @@ def _settings(request: web.Request) -> EngineSettingsJson:
     }
 
 
+async def list_engines(request: web.Request) -> web.StreamResponse:
+    reply: list[EngineJson] = [
+        {"name": e.name, "url": e.url, "state": e.state, "nodes": e.nodes, "error": e.error,
+         "agent_url": e.agent_url, "since_s": e.since_s}
+        for e in request.app[ENGINE].engines()
+    ]  # fmt: skip
+    return json_response(reply)
+
+
 async def engine_settings(request: web.Request) -> web.StreamResponse:
     return json_response(_settings(request))
 
@@ -104,6 +124,9 @@ def node_routes(R: type[Route], L: type[Link], ID: str) -> tuple[Route, ...]:
           "elsewhere, bare pods move); lists those that could not move and why",
           NodeDrainedJson, store="writes",
           errors={409: "a drain of this node is already under way"}),
+        R("GET", ("/engines",), list_engines,
+          "The Docker engines nodes may run on: each one's state, real cause when down, node "
+          "count and the address its agents reach the API at", list[EngineJson]),
         R("GET", ("/settings",), engine_settings, "Engine settings that apply at once",
           EngineSettingsJson),
         R("PATCH", ("/settings",), change_settings, "Change engine settings that apply at once",

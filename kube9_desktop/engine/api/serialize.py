@@ -49,6 +49,7 @@ def node_json(n: NodeView, usage: UsageJson | None = None) -> NodeJson:
         "seconds_since_heartbeat": n.seconds_since_heartbeat,
         "recovery_attempts": n.recovery_attempts,
         "runtime": n.runtime,
+        "engine": n.engine,
         "container_id": n.runtime_handle,
         "faults": list(n.faults),
         "schedulable": n.schedulable,

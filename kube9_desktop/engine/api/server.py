@@ -6,8 +6,10 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -49,9 +51,13 @@ class ProtocolLog(logging.LoggerAdapter[logging.Logger]):
 
 
 class ApiServer:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, *, agent_tls: ssl.SSLContext | None = None
+    ) -> None:
+        """``agent_tls``: the advertised listener's TLS (an https:// --advertise-url)."""
         self.engine = engine
         self.settings = settings
+        self.agent_tls = agent_tls
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -67,6 +73,9 @@ class ApiServer:
         if not is_loopback(s.host) and s.host not in ("0.0.0.0", "::"):
             extra.add(s.host.lower())
         extra.add("host.docker.internal")  # agents in Docker Desktop's bridge network
+        advertised = self._advertised_host()
+        if advertised:
+            extra.add(advertised.lower())
         app = create_app(self.engine, frozenset(extra))
         # auto_decompress off: read_json inflates bodies itself, within the body limit, and
         # answers a bad or unknown Content-Encoding in JSON (aiohttp's parser would log it).
@@ -96,10 +105,33 @@ class ApiServer:
         server = site._server
         sockets: list[socket.socket] = list(getattr(server, "sockets", None) or [])
         self.port = sockets[0].getsockname()[1] if sockets else s.port
+        if advertised and advertised != s.host:
+            # Agents on remote Docker engines heartbeat to the advertised address (engines.py):
+            # the API listens there too, on the same port unless the URL names one.
+            port = urlsplit(s.advertise_url or "").port or self.port
+            remote = web.TCPSite(
+                self._runner, advertised, port, reuse_address=True, ssl_context=self.agent_tls
+            )
+            try:
+                await remote.start()
+            except OSError as exc:
+                await self._runner.cleanup()
+                self._runner = None
+                raise EnvironmentProblem(
+                    f"Cannot serve the API on the advertised address {advertised}:{port} "
+                    f"(--advertise-url): {exc.strerror}"
+                ) from exc
         host = "127.0.0.1" if s.host in ("0.0.0.0", "localhost") else s.host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    def _advertised_host(self) -> str | None:
+        """The --advertise-url's host, when remote Docker engines' agents use it."""
+        s = self.settings
+        if not (s.docker_engines and s.advertise_url):
+            return None
+        return urlsplit(s.advertise_url).hostname
 
     async def stop(self) -> None:
         if self._runner is not None:

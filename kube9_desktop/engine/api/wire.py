@@ -99,6 +99,7 @@ class NodeJson(TypedDict):
     seconds_since_heartbeat: float | None
     recovery_attempts: int
     runtime: str
+    engine: str  # the Docker engine it runs on ("local": this machine's)
     container_id: str | None
     faults: list[str]
     schedulable: bool
@@ -181,6 +182,7 @@ class NodeCreatedJson(TypedDict):
     container_id: str | None
     node_ip: str
     runtime: str
+    engine: str  # the Docker engine it runs on ("local": this machine's)
     labels: Labels
     annotations: Labels
     taints: list[TaintJson]

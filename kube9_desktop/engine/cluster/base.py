@@ -225,6 +225,7 @@ class ClusterBase:
                     resource_version=row.resource_version,
                     generation=gen,
                     last_heartbeat_at=row.last_heartbeat,
+                    engine=row.engine,
                 )
             )
         for drow in loaded.deployments:

@@ -287,6 +287,7 @@ def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
         unschedulable=False,
         resource_version=t.rv,
         taints=taints_json(taints),
+        engine=spec.engine or "local",
     )
     token = new_node_token(node_id)
     t.store.update_node(node_id, token_hash=hash_token(token))
@@ -306,6 +307,7 @@ def create_node(t: Txn, spec: NodeSpec) -> tuple[NodeState, str]:
         resource_version=t.rv,
         generation=epoch_generation(),
         taints=taints,
+        engine=spec.engine or "local",
     )
     t.state.add_node(node)
     t.undo(lambda: t.state.remove_node(node))

@@ -89,6 +89,27 @@ def ensure_certificates(data_dir: Path, host: str, now: dt.datetime | None = Non
     return files
 
 
+def agent_listener_certificate(data_dir: Path, host: str) -> tuple[Path, Path, bytes]:
+    """A server certificate for ``host`` (the --advertise-url's), signed by the cluster's CA,
+    for the API's listener that remote engines' agents heartbeat to; (cert, key, CA PEM).
+    Made anew at each start (cheap), beside the Kubernetes API's own."""
+    ca_pem = ensure_ca(data_dir)
+    files = TlsFiles.of(data_dir)
+    now = dt.datetime.now(dt.UTC)
+    ca = _load_ca(files, now)
+    assert ca is not None  # ensure_ca made it
+    cert, key = _new_server_cert(ca, host, now)
+    cert_path, key_path = files.folder / "agents.crt", files.folder / "agents.key"
+    try:
+        _write(key_path, _key_pem(key), private=True)
+        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"Cannot write the agents' listener certificate in {files.folder}: {exc.strerror}"
+        ) from exc
+    return cert_path, key_path, ca_pem
+
+
 def ensure_ca(data_dir: Path) -> bytes:
     """The CA certificate (PEM) for a kubeconfig, made first if the engine never started."""
     files = TlsFiles.of(data_dir)

@@ -15,6 +15,17 @@ async def select_runtime(settings: Settings, progress: ProgressFn) -> tuple[Node
 
         why = "for the demo (--runtime picks another)" if settings.demo else "as chosen in settings"
         return VirtualRuntime(), f"virtual nodes (in-process), {why}"
+    if settings.docker_engines and name in ("docker", "auto"):
+        from kube9_desktop.engine.runtime.engines import DockerEngines, engine_specs
+
+        specs = engine_specs(settings.docker_engines)
+        engines = DockerEngines(
+            specs, cluster=settings.cluster_name, base_image=settings.base_image,
+            progress=progress, advertise_url=settings.advertise_url,
+        )  # fmt: skip
+        await engines.probe_all()
+        states = ", ".join(f"{n} {'up' if engines.is_up(n) else 'down'}" for n in engines.names)
+        return engines, f"{len(specs)} Docker engines ({states})"
     if name in ("docker", "auto"):
         from kube9_desktop.engine.runtime.docker import DockerRuntime, docker_available
 

@@ -42,6 +42,8 @@ class NodeLaunch:
     cluster: str = "default"
     crash_backoff: float = 10.0  # seconds before a crashed container's first restart
     crash_backoff_cap: float = 300.0
+    engine: str = "local"  # the Docker engine it runs on (engines.py); other runtimes: "local"
+    ca_pem: str = ""  # the cluster CA certificate (PEM text), for an https:// api_url
 
     def agent_env(self, work_dir: str) -> dict[str, str]:
         return {
@@ -56,6 +58,7 @@ class NodeLaunch:
             "KUBE9_MEM_MI": str(self.mem_mi),
             "KUBE9_CRASH_BACKOFF": f"{self.crash_backoff:g}",
             "KUBE9_CRASH_BACKOFF_CAP": f"{self.crash_backoff_cap:g}",
+            **({"KUBE9_CA_PEM": self.ca_pem} if self.ca_pem else {}),
         }
 
 
@@ -79,6 +82,7 @@ class FoundNode:
     name: str
     handle: str
     state: RuntimeState
+    engine: str = "local"
 
 
 @dataclass(frozen=True, slots=True)

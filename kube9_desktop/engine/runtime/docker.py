@@ -95,8 +95,11 @@ class DockerRuntime:
         *,
         host_network: bool | None = None,
         agent_dir: Path | None = None,
+        engine_url: str | None = None,
     ) -> None:
-        """``host_network=None`` detects it; ``agent_dir`` overrides the agent sources (tests)."""
+        """``host_network=None`` detects it; ``agent_dir`` overrides the agent sources (tests);
+        ``engine_url``: a named engine's URL (engines.py), for its errors' real cause."""
+        self.engine_url = engine_url
         self.cluster = cluster
         self.base_image = base_image
         self.version = version
@@ -221,7 +224,7 @@ class DockerRuntime:
         except (RuntimeUnavailable, Conflict):
             raise
         except (docker.errors.DockerException, OSError) as exc:
-            raise describe_docker_error(exc, doing) from exc
+            raise describe_docker_error(exc, doing, host=self.engine_url) from exc
 
     def _labels(self, launch: NodeLaunch) -> dict[str, str]:
         return {

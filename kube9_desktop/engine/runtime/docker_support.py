@@ -57,11 +57,14 @@ _NO_SSH = (
 )
 
 
-def _remote_cause(exc: BaseException) -> str | None:
+def _remote_cause(exc: BaseException, host: str | None = None) -> str | None:
     """For an engine that is not this machine's socket: the failure as it happened (an SSH
-    refusal, a TLS failure, an unreachable address), since "not running" would only guess."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if not host or host.startswith("unix://"):
+    refusal, a TLS failure, an unreachable address), since "not running" would only guess.
+    ``host`` is the engine's URL (default: ``DOCKER_HOST``); a named engine on a unix socket
+    other than the default one gets its cause too."""
+    named = host is not None
+    host = os.environ.get("DOCKER_HOST", "") if host is None else host
+    if not host or (host.startswith("unix://") and not named):
         return None
     text = " ".join(str(exc).split())
     if text.startswith("DOCKER_HOST is"):
@@ -69,11 +72,16 @@ def _remote_cause(exc: BaseException) -> str | None:
     return f"the Docker engine at {host} did not answer: {text[:300]}"
 
 
-def describe_docker_error(exc: BaseException, doing: str) -> RuntimeUnavailable:
-    """Turn a docker SDK / requests failure into a RuntimeUnavailable a person can act on."""
+def describe_docker_error(
+    exc: BaseException, doing: str, *, host: str | None = None
+) -> RuntimeUnavailable:
+    """Turn a docker SDK / requests failure into a RuntimeUnavailable a person can act on;
+    ``host``: the engine's URL when it is a named engine (engines.py), not ``DOCKER_HOST``."""
     if isinstance(exc, docker.errors.APIError):
         return RuntimeUnavailable(f"Docker could not {doing}: {exc.explanation or exc}")
-    remote = _remote_cause(exc)
+    if host is not None and ("Permission denied" in str(exc) or isinstance(exc, PermissionError)):
+        return RuntimeUnavailable(f"permission denied on {host} (while trying to {doing})")
+    remote = _remote_cause(exc, host)
     if remote is not None:
         return RuntimeUnavailable(f"{remote[0].upper()}{remote[1:]} (while trying to {doing})")
     if "Permission denied" in str(exc) or isinstance(exc, PermissionError):

@@ -65,7 +65,7 @@ from kube9_desktop.engine.store.models import (
     VolumeRow,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 _meta = cast(Table, Meta.__table__)
 
 
@@ -302,10 +302,17 @@ def _v8_to_v9(conn: Connection) -> None:
                 index.create(conn)
 
 
+def _v9_to_v10(conn: Connection) -> None:
+    """Each node records the Docker engine it runs on; every older node ran on this machine's."""
+    nodes = cast(Table, NodeRow.__table__)
+    add_missing_columns(conn, nodes, ("engine",))
+    conn.execute(update(nodes).where(nodes.c.engine.is_(None)).values(engine="local"))
+
+
 # STEPS[n] upgrades a database at version n-1 to version n (STEPS[1] creates version 1).
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: create_v1, 2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4, 5: _v4_to_v5, 6: _v5_to_v6,
-    7: _v6_to_v7, 8: _v7_to_v8, 9: _v8_to_v9,
+    7: _v6_to_v7, 8: _v7_to_v8, 9: _v8_to_v9, 10: _v9_to_v10,
 }  # fmt: skip
 
 

@@ -87,6 +87,7 @@ class NodeRow(Base):
     taints: Mapped[list[Any] | None] = mapped_column(
         JSON, default=None
     )  # v6: [{key, value, effect}]
+    engine: Mapped[str | None] = mapped_column(String(63), default="local")  # v10
 
 
 class NamespaceRow(Base):

@@ -145,6 +145,7 @@ class StoredNode:
     created_at: datetime
     resource_version: int
     taints: tuple[Taint, ...] = ()
+    engine: str = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -692,6 +693,7 @@ class Store:
                     created_at=r.created_at,
                     resource_version=r.resource_version or 0,
                     taints=taints_from_json(r.taints),
+                    engine=r.engine or "local",
                 )
                 for r in conn.execute(select(_nodes).order_by(_nodes.c.id))
             )

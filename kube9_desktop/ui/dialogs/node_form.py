@@ -29,6 +29,7 @@ FIELD_OF = {
     "cpu_cores_avail": "cpu",
     "memory_mb": "memory",
     "labels": "labels",
+    "engine": "engine",
 }
 
 
@@ -59,6 +60,16 @@ class NodeForm(EngineForm):
         self.labels = self.rows.add(
             "labels", "&Labels", QLineEdit(placeholderText="optional: zone=a, disk=ssd")
         )
+        engine = QComboBox()
+        engine.addItem("any — the one with the fewest nodes", None)
+        for info in bridge.engines():
+            shown = f"{info.name} — {info.state}, {info.nodes} node(s)"
+            engine.addItem(shown, info.name)
+        self.engine = self.rows.add("engine", "&Engine", engine)
+        self.engine.setToolTip(
+            "The Docker engine the node runs on (--docker-engine adds engines); 'any' spreads "
+            "nodes over the engines that answer"
+        )
         self.content.addWidget(self.rows)
         self.content.addStretch(1)
         self.rows.edited.connect(lambda _key: self.on_edited())
@@ -78,6 +89,9 @@ class NodeForm(EngineForm):
         labels, _problem = parse_pairs(self.labels.text())
         if labels:
             body["labels"] = labels
+        engine = self.engine.currentData()
+        if engine is not None:
+            body["engine"] = engine
         return body
 
     def validation_errors(self) -> dict[str, str]:
