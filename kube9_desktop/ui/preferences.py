@@ -24,6 +24,13 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
+def _lines(value: Any) -> tuple[str, ...]:
+    """A list of settings stored as one text, a line each (QSettings' INI has no lists)."""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return tuple(line.strip() for line in value.splitlines() if line.strip())
+
+
 # Settings fields the dialog edits, with how to read back what QSettings stored.
 EDITABLE: dict[str, Callable[[Any], Any]] = {
     "heartbeat_interval": float,
@@ -34,6 +41,8 @@ EDITABLE: dict[str, Callable[[Any], Any]] = {
     "runtime": str,
     "port": int,
     "theme": str,
+    "docker_engines": _lines,
+    "advertise_url": str,
 }
 # Command-line attributes that override a preference (argparse dest -> settings field).
 CLI_OVERRIDES = {
@@ -44,6 +53,7 @@ CLI_OVERRIDES = {
     "scheduler": "scheduler",
     "runtime": "runtime",
     "port": "port",
+    "advertise_url": "advertise_url",
 }
 
 
@@ -67,6 +77,8 @@ class Preferences:
     def save(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             if name in EDITABLE:
+                if isinstance(value, tuple):
+                    value = "\n".join(value)
                 self.q.setValue(f"engine/{name}", "" if value is None else value)
         self.q.sync()
 
@@ -76,6 +88,8 @@ class Preferences:
         for dest, name in CLI_OVERRIDES.items():
             if explicit is not None and getattr(explicit, dest, None) is not None:
                 stored.pop(name, None)
+        if explicit is not None and getattr(explicit, "docker_engine", None):
+            stored.pop("docker_engines", None)  # --docker-engine given: those, for this run
         if explicit is not None and getattr(explicit, "demo", False) and explicit.runtime is None:
             stored["runtime"] = "virtual"  # --demo runs on virtual nodes unless told otherwise
         try:

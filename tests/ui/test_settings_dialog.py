@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -131,3 +133,38 @@ def test_the_kubernetes_defaults_apply_at_once_and_are_stored(
         qtbot.mouseClick(child(dialog, QPushButton, "submit"), Qt.MouseButton.LeftButton)
     assert saved.args[0] == {"kubernetes_default_tolerations": True}
     assert Preferences(QSettings()).apply_to(Settings()).kubernetes_default_tolerations is True
+
+
+def test_docker_engines_and_advertise_url_are_checked_inline_and_saved(
+    qtbot: QtBot, prefs: Preferences, qsettings: QSettings
+) -> None:
+    """The engines a cluster may use (issue 18) are preferences like the rest: a bad line or
+    URL is named under the fields and blocks OK; good ones are stored and read back."""
+    dialog = open_dialog(qtbot, prefs, Settings())
+    engines = child(dialog, QPlainTextEdit, "docker_engines")
+    advertise = child(dialog, QLineEdit, "advertise_url")
+    error = child(dialog, QLabel, "docker_engines_error")
+    submit = child(dialog, QPushButton, "submit")
+    qtbot.keyClicks(engines, "far=ftp://lab1")
+    assert not submit.isEnabled() and error.isVisible()
+    assert error.text().startswith("docker_engines:") and "far" in error.text()
+    engines.selectAll()
+    qtbot.keyClicks(engines, "far=ssh://student@lab1")
+    qtbot.keyClick(engines, Qt.Key.Key_Return)
+    qtbot.keyClicks(engines, "local=unix:///x.sock")
+    assert not submit.isEnabled() and "local" in error.text()  # the local engine's own name
+    engines.setPlainText("far=ssh://student@lab1\nlab=unix:///run/lab.sock\n")
+    qtbot.keyClicks(advertise, "10.0.0.1")
+    assert not submit.isEnabled() and error.text().startswith("advertise_url:")
+    advertise.clear()
+    qtbot.keyClicks(advertise, "https://10.0.0.1:8443")
+    assert submit.isEnabled() and not error.isVisible()
+    assert "Docker engines" in child(dialog, QLabel, "note").text()  # applies at next start
+    qtbot.mouseClick(submit, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    loaded = prefs.load()
+    assert loaded["docker_engines"] == ("far=ssh://student@lab1", "lab=unix:///run/lab.sock")
+    assert loaded["advertise_url"] == "https://10.0.0.1:8443"
+    settings = prefs.apply_to(Settings())
+    assert settings.docker_engines == loaded["docker_engines"]
+    assert settings.advertise_url == "https://10.0.0.1:8443"

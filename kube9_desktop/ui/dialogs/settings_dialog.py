@@ -13,14 +13,17 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from kube9_desktop.settings import RUNTIMES, SCHEDULERS, THEMES, Settings
+from kube9_desktop.settings import RUNTIMES, SCHEDULERS, THEMES, Settings, check_engine_settings
 from kube9_desktop.ui.dialogs._fields import (
+    BAD_FIELD_STYLE,
     error_label,
     fit_to_contents,
     mark_bad,
@@ -41,6 +44,8 @@ LABELS = {
     "runtime": "runtime",
     "port": "API port",
     "theme": "theme",
+    "docker_engines": "Docker engines",
+    "advertise_url": "advertise URL",
 }
 
 
@@ -106,6 +111,26 @@ class SettingsDialog(QDialog):
         self.port.setSpecialValueText("any free port")
         self.port.setValue(current.port)
 
+        self.docker_engines = named(QPlainTextEdit(), "docker_engines")
+        self.docker_engines.setPlaceholderText(
+            "one per line, NAME=URL:  lab=ssh://student@lab1   far=tcp://10.0.0.5:2376,tls=~/certs"
+        )
+        self.docker_engines.setToolTip(
+            "More Docker engines nodes may run on (this machine's is always 'local'): "
+            "unix:///path, tcp://host:2376 with tls=DIR (ca.pem, cert.pem, key.pem), "
+            "ssh://user@host (the system ssh client), context:NAME (a docker context)"
+        )
+        self.docker_engines.setTabChangesFocus(True)
+        self.docker_engines.setPlainText("\n".join(current.docker_engines))
+        self.docker_engines.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self.advertise_url = named(QLineEdit(current.advertise_url or ""), "advertise_url")
+        self.advertise_url.setPlaceholderText("default: this machine's address on each route")
+        self.advertise_url.setToolTip(
+            "Where agents on remote engines reach the API: http(s)://host[:port] (https: "
+            "verified with the cluster's CA)"
+        )
+        self.engines_error = error_label("docker_engines", self)
+
         self.grace_period_error = error_label("grace_period", self)
         self.note = named(QLabel(), "note")
         self.note.setWordWrap(True)
@@ -120,6 +145,9 @@ class SettingsDialog(QDialog):
         form.addRow("&Runtime", self.runtime)
         form.addRow("API &port", self.port)
         form.addRow("&Theme", self.theme)
+        form.addRow("Docker &engines", self.docker_engines)
+        form.addRow("&Advertise URL", self.advertise_url)
+        form.addRow("", self.engines_error)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -140,6 +168,8 @@ class SettingsDialog(QDialog):
         for spin in (self.heartbeat_interval, self.grace_period):
             spin.valueChanged.connect(self._refresh)
         self.port.valueChanged.connect(self._refresh)
+        self.docker_engines.textChanged.connect(self._refresh)
+        self.advertise_url.textChanged.connect(self._refresh)
         self.detect_from_runtime.toggled.connect(self._refresh)
         self.kubernetes_defaults.toggled.connect(self._refresh)
         for combo in (self.scheduler, self.runtime, self.theme):
@@ -164,14 +194,29 @@ class SettingsDialog(QDialog):
             "runtime": self.runtime.currentText(),
             "port": self.port.value(),
             "theme": self.theme.currentText(),
+            "docker_engines": tuple(
+                line.strip()
+                for line in self.docker_engines.toPlainText().splitlines()
+                if line.strip()
+            ),
+            "advertise_url": self.advertise_url.text().strip() or None,
         }
 
     def changes(self) -> dict[str, Any]:
         """The values that differ from the running settings."""
         return {k: v for k, v in self.values().items() if getattr(self.current, k) != v}
 
+    def engines_problem(self) -> str:
+        """What is wrong with the engines or the advertise URL, as the engine would say it."""
+        values = self.values()
+        try:
+            check_engine_settings(values["docker_engines"], values["advertise_url"])
+        except ValueError as exc:
+            return str(exc)
+        return ""
+
     def validation_error(self) -> str:
-        """Why the values cannot be saved ("" when they can)."""
+        """Why the grace period cannot be saved ("" when it can)."""
         values = self.values()
         grace, interval = values["grace_period"], values["heartbeat_interval"]
         if grace is not None and grace <= interval:
@@ -185,7 +230,12 @@ class SettingsDialog(QDialog):
         error = self.validation_error()
         show_error(self.grace_period_error, error)
         mark_bad(self.grace_period, bool(error), error)
-        self.submit.setEnabled(not error)
+        problem = self.engines_problem()
+        show_error(self.engines_error, problem)
+        where = self.advertise_url if problem.startswith("advertise_url") else self.docker_engines
+        for widget in (self.docker_engines, self.advertise_url):  # (their tooltips stay)
+            widget.setStyleSheet(BAD_FIELD_STYLE if problem and widget is where else "")
+        self.submit.setEnabled(not error and not problem)
         self.note.setText(self._note_text())
         fit_to_contents(self)
 
@@ -209,6 +259,10 @@ class SettingsDialog(QDialog):
         error = self.validation_error()
         if error:
             show_error(self.grace_period_error, error)
+            return
+        problem = self.engines_problem()
+        if problem:
+            show_error(self.engines_error, problem)
             return
         changed = self.changes()
         self.prefs.save(changed)
