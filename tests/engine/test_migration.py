@@ -8,6 +8,8 @@ incident), dumped as SQL so no binary database is kept in git.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -164,16 +166,27 @@ def test_v6_gives_the_old_masters_a_real_control_plane_taint(tmp_path: Path) -> 
     store.close()
 
 
-def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) -> None:
-    """The real v3 dump brought to v5 (the columns of v6 absent), a master added in v5's
-    shape; v6 adds the columns, taints the master only, and the pods keep everything."""
-    path = tmp_path / "cluster.db"
+@contextmanager
+def v3_dump_at(path: Path, target: int) -> Iterator[Connection]:
+    """The real v3 dump written to ``path`` and migrated to ``target``: a connection in one
+    transaction for the test to look or add in its shape, disposed of after."""
     raw = sqlite3.connect(path)
     raw.executescript(V3_DUMP.read_text())
     raw.close()
     eng = create_engine(f"sqlite:///{path}")
-    with eng.begin() as conn:
-        migrations.migrate(conn, target=5)
+    try:
+        with eng.begin() as conn:
+            migrations.migrate(conn, target=target)
+            yield conn
+    finally:
+        eng.dispose()
+
+
+def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) -> None:
+    """The real v3 dump brought to v5 (the columns of v6 absent), a master added in v5's
+    shape; v6 adds the columns, taints the master only, and the pods keep everything."""
+    path = tmp_path / "cluster.db"
+    with v3_dump_at(path, target=5) as conn:
         assert "taints" not in {c["name"] for c in inspect(conn).get_columns("nodes")}
         conn.exec_driver_sql(
             "INSERT INTO nodes (id, uid, name, node_type, labels, annotations, cpu_m, mem_mi, "
@@ -183,7 +196,6 @@ def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) 
             "status_reason, components, 0, runtime, NULL, token_hash, 0, NULL, created_at, 9 "
             "FROM nodes WHERE id = 1"
         )
-    eng.dispose()
     store = Store.open(f"sqlite:///{path}")
     loaded = store.load()
     assert {n.name: n.taints for n in loaded.nodes} == {"w1": (), "m1": (CONTROL_PLANE_TAINT,)}
@@ -197,14 +209,8 @@ def test_a_v5_database_is_carried_to_v6_with_every_node_and_pod(tmp_path: Path) 
 def test_v6_to_v7_adds_pods_inter_pod_rules_read_as_none(tmp_path: Path) -> None:
     """A v6 database has no interpod column: v7 adds it, and its old pods have no rules."""
     path = tmp_path / "cluster.db"
-    raw = sqlite3.connect(path)
-    raw.executescript(V3_DUMP.read_text())
-    raw.close()
-    eng = create_engine(f"sqlite:///{path}")
-    with eng.begin() as conn:
-        migrations.migrate(conn, target=6)
+    with v3_dump_at(path, target=6) as conn:
         assert "interpod" not in {c["name"] for c in inspect(conn).get_columns("pods")}
-    eng.dispose()
     store = Store.open(f"sqlite:///{path}")
     loaded = store.load()
     assert loaded.pods and all(p.spec.interpod is None for p in loaded.pods)
@@ -223,16 +229,10 @@ def test_v7_to_v8_adds_priority_classes_and_pods_priority_keeping_the_data(
     from kube9_desktop.engine.priority import PreemptionPolicy
 
     path = tmp_path / "cluster.db"
-    raw = sqlite3.connect(path)
-    raw.executescript(V3_DUMP.read_text())
-    raw.close()
-    eng = create_engine(f"sqlite:///{path}")
-    with eng.begin() as conn:
-        migrations.migrate(conn, target=7)
+    with v3_dump_at(path, target=7) as conn:
         assert "priority" not in {c["name"] for c in inspect(conn).get_columns("pods")}
         assert not inspect(conn).has_table("priority_classes")
         before = conn.exec_driver_sql("SELECT id, name, node_id FROM pods ORDER BY id").all()
-    eng.dispose()
     store = Store.open(f"sqlite:///{path}")
     loaded = store.load()
     assert [(p.id, p.spec.name, p.node_id) for p in loaded.pods] == [tuple(r) for r in before]
@@ -267,17 +267,11 @@ def test_v8_to_v9_makes_the_owner_and_incident_indexes_partial_and_keeps_the_dat
     """A v8 database has full owner/incident indexes and pod_id indexes on containers and
     volumes; v9 writes neither for a bare pod or an event without incident, and every row stays."""
     path = tmp_path / "cluster.db"
-    raw = sqlite3.connect(path)
-    raw.executescript(V3_DUMP.read_text())
-    raw.close()
-    eng = create_engine(f"sqlite:///{path}")
-    with eng.begin() as conn:
-        migrations.migrate(conn, target=8)
+    with v3_dump_at(path, target=8) as conn:
         assert "ix_containers_pod_id" in _indexes(conn, "containers")
         assert "WHERE" not in _indexes(conn, "pods")["ix_pods_owner_id"]
         before = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
                   for t in ("nodes", "pods", "containers", "events")}  # fmt: skip
-    eng.dispose()
     store = Store.open(f"sqlite:///{path}")
     loaded = store.load()
     assert loaded.pods and loaded.nodes
@@ -322,14 +316,8 @@ def test_v9_to_v10_records_every_old_node_on_the_local_engine(tmp_path: Path) ->
     """A v9 database has no engine column: v10 adds it, and every old node ran on this
     machine's engine, 'local'; its pods stay where they were."""
     path = tmp_path / "cluster.db"
-    raw = sqlite3.connect(path)
-    raw.executescript(V3_DUMP.read_text())
-    raw.close()
-    eng = create_engine(f"sqlite:///{path}")
-    with eng.begin() as conn:
-        migrations.migrate(conn, target=9)
+    with v3_dump_at(path, target=9) as conn:
         assert "engine" not in {c["name"] for c in inspect(conn).get_columns("nodes")}
-    eng.dispose()
     store = Store.open(f"sqlite:///{path}")
     loaded = store.load()
     assert loaded.nodes and all(n.engine == "local" for n in loaded.nodes)
