@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import statistics
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("smoke", "quick", "full")
 RESULT_PREFIX = "BENCH-RESULT "
+
+
+async def wait(cond: Callable[[], object], timeout: float, what: str, every: float = 0.01) -> None:
+    """Poll ``cond`` every ``every`` seconds until true; TimeoutError naming ``what`` after
+    ``timeout`` (a timed figure's resolution is ``every``)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(every)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ import asyncio
 import random
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+from bench import common
 from bench.common import Figure, Figures, Sizes, percentile, quiet_logging, rnd
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import Event, EventKind
@@ -47,12 +49,7 @@ class Recorder:
             self.paused += 1
 
 
-async def wait(cond: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+wait = partial(common.wait, every=0.02)  # polls: the figures' resolution
 
 
 async def measure(sizes: Sizes, data_dir: Path) -> Figures:

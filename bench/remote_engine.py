@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import docker
 
+from bench.common import wait
 from bench.netns_engine import netns_engine, remove_clusters, usable
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
@@ -33,14 +34,6 @@ from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
 
 CLUSTER = "bench-remote-"
-
-
-async def wait(cond: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def crashes(url: str, count: int, data_dir: Path) -> dict[str, list[tuple[float, float]]]:

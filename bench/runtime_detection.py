@@ -22,19 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import wait
 from kube9_desktop.engine.changes import Changes, Kind
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.model import NodeStatus
 from kube9_desktop.serve import start_engine
 from kube9_desktop.settings import Settings
-
-
-async def wait(cond: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def crashes(runtime: str, from_runtime: bool, count: int, data_dir: Path) -> list[float]:

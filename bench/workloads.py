@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+from bench import common
 from bench.common import Figure, Figures, Sizes, percentile, quiet_logging, rnd
 from kube9_desktop.engine.core import Engine
 from kube9_desktop.engine.events import Event, EventKind
@@ -33,12 +35,7 @@ def deployment(name: str, replicas: int, image: str = "nginx:1", **extra: object
     }).to_spec()  # fmt: skip
 
 
-async def wait(cond: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
+wait = partial(common.wait, every=0.005)  # polls: the figures' resolution
 
 
 async def engine_with_nodes(data: Path, nodes: int, cpu_m: int, interval: float = 1.0) -> Engine:
